@@ -3,7 +3,7 @@
 // `userStatus.editionLacks` answers 3122 and `userStatus.switchOff` answers 72001 (3122 wins when both
 // apply); `friendNotify.on` turns on NTF-2(c).
 import { assign, setup } from 'xstate';
-import { DEFAULT_LIMITS, type Edition, type Limits } from './spec';
+import { DEFAULT_LIMITS, type Edition, type Limits, type LimitsChange } from './spec';
 
 export interface Switches {
   userStatus: boolean;
@@ -21,7 +21,7 @@ export type AccessEvent = {
   type: 'CONFIG.CHANGE';
   edition?: Edition;
   switches?: Partial<Switches>;
-  limits?: Partial<Limits>;
+  limits?: LimitsChange;
 };
 
 export const defaultAccessContext = (): AccessContext => ({

@@ -56,6 +56,9 @@ export interface Limits {
   flapGraceMs: number;
 }
 
+/** A change of limits names only what it changes, down to one field of the rate limit (GATE-1). */
+export type LimitsChange = Partial<Omit<Limits, 'rateLimit'>> & { rateLimit?: Partial<Limits['rateLimit']> };
+
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   queryMaxUsers: 500,
   subscribeMaxUsers: 100,
@@ -71,6 +74,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDevicesPerNativePlatform: 3,
   flapGraceMs: 0,
 });
+
+/** Admin calls (register, friends) take at most this many userIDs at once; more is rejected, never cut. */
+export const ADMIN_MAX_USERS_PER_CALL = 100_000;
 
 /** The APIs that LIM-1 rate limits, each with its own window per user. */
 export const RATE_LIMITED_APIS = ['getUserStatus', 'subscribeUserStatus', 'unsubscribeUserStatus'] as const;

@@ -28,7 +28,11 @@ export interface UserStatusContext {
   reason: Reason;
   /** Logged-in devices, oldest login first (DEV-4 kicks the oldest of a platform). */
   devices: DeviceRecord[];
+  /** EXT-5: who may see this status; others see UNLOGINED with no custom status. */
+  visibility: Visibility;
 }
+
+export type Visibility = 'everyone' | 'friends' | 'nobody';
 
 export type UserStatusEvent =
   /** `cap` is the device limit of that platform (DEV-4), read from the engine's limits at the time. */
@@ -39,7 +43,9 @@ export type UserStatusEvent =
   | { type: 'DEVICE.DISCONNECT'; deviceId: string; reason: 'link_closed' | 'heartbeat_timeout' }
   | { type: 'DEVICE.BACKGROUND'; deviceId: string }
   | { type: 'DEVICE.FOREGROUND'; deviceId: string }
-  | { type: 'STATUS.SET'; customStatus: string };
+  | { type: 'STATUS.SET'; customStatus: string }
+  /** EXT-5: going invisible or visible is delivered like a real change. */
+  | { type: 'VISIBILITY.SET'; visibility: Visibility };
 
 export type UserStatusEmitted =
   /** A change that NTF-2 fans out: statusType or customStatus moved, version grew by one. */
@@ -59,6 +65,7 @@ export const initialUserStatusContext = (): UserStatusContext => ({
   version: 0,
   reason: 'registered',
   devices: [],
+  visibility: 'everyone',
 });
 
 type DeviceEvent = Extract<UserStatusEvent, { deviceId: string }>;
@@ -90,6 +97,8 @@ export function reasonOf(event: UserStatusEvent | { type: string }): Reason {
       return (event as Extract<UserStatusEvent, { type: 'STATUS.SET' }>).customStatus === ''
         ? 'custom_status_cleared'
         : 'custom_status_set';
+    case 'VISIBILITY.SET':
+      return 'visibility_changed';
     default:
       return 'custom_status_expired';
   }
@@ -130,6 +139,8 @@ const machineSetup = setup({
     /** CS-7: setting the same value again changes nothing. */
     customStatusChanges: ({ context, event }) =>
       (event as Extract<UserStatusEvent, { type: 'STATUS.SET' }>).customStatus !== context.customStatus,
+    visibilityChanges: ({ context, event }) =>
+      (event as Extract<UserStatusEvent, { type: 'VISIBILITY.SET' }>).visibility !== context.visibility,
   },
   actions: {
     addDevice: assign({
@@ -163,6 +174,9 @@ const machineSetup = setup({
     }),
     setCustomStatus: assign({
       customStatus: ({ event }) => (event as Extract<UserStatusEvent, { type: 'STATUS.SET' }>).customStatus,
+    }),
+    setVisibility: assign({
+      visibility: ({ event }) => (event as Extract<UserStatusEvent, { type: 'VISIBILITY.SET' }>).visibility,
     }),
     /** CS-5: passive clearing. */
     clearCustomStatus: assign({ customStatus: '' }),
@@ -207,6 +221,9 @@ export const userStatusMachine = machineSetup.createMachine({
   id: 'userStatus',
   context: ({ input }) => ({ ...initialUserStatusContext(), ...input }),
   initial: 'registered',
+  on: {
+    'VISIBILITY.SET': { guard: 'visibilityChanges', actions: ['setVisibility', 'commit', 'announce'] },
+  },
   states: {
     registered: {
       description: 'ST-6: registered and never logged in (UNLOGINED).',

@@ -8,7 +8,7 @@
 // atomic and compound states (no parallel, history or final states, no invoke); `on`, `always`, `after`
 // with named or numeric delays; `entry`/`exit`; guards by name, inline, or `and`/`or`/`not`; actions
 // `assign` and `emit` (by name or inline, with static or dynamic `params`).
-import { and, not, or, type AnyStateMachine, type EventObject } from 'xstate';
+import { and, not, or, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
 
 /** The compact record of one machine instance: the id of its active leaf state, and its context. */
 export interface RunnerSnapshot<C> {
@@ -303,10 +303,10 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
   }
 
   /** The XState state value of a snapshot, e.g. `{ unlogined: 'clearPending' }`. */
-  stateValue(snapshot: RunnerSnapshot<C>): string | Record<string, unknown> {
+  stateValue(snapshot: RunnerSnapshot<C>): StateValue {
     const leaf = this.nodes.get(snapshot.value);
     if (!leaf) throw new Error(`${this.machine.id}: unknown state '${snapshot.value}'`);
-    let v: string | Record<string, unknown> = leaf.path[leaf.path.length - 1] as string;
+    let v: StateValue = leaf.path[leaf.path.length - 1] as string;
     for (let i = leaf.path.length - 2; i >= 0; i--) v = { [leaf.path[i] as string]: v };
     return v;
   }

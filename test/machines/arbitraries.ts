@@ -27,6 +27,7 @@ export const userStatusEvent: fc.Arbitrary<UserStatusEvent> = fc.oneof(
   deviceId.map((deviceId) => ({ type: 'DEVICE.BACKGROUND' as const, deviceId })),
   deviceId.map((deviceId) => ({ type: 'DEVICE.FOREGROUND' as const, deviceId })),
   fc.constantFrom('', 'busy', 'in a meeting').map((customStatus) => ({ type: 'STATUS.SET' as const, customStatus })),
+  fc.constantFrom('everyone' as const, 'friends' as const, 'nobody' as const).map((visibility) => ({ type: 'VISIBILITY.SET' as const, visibility })),
 );
 export const userStatusSteps = fc.array(fc.oneof({ weight: 6, arbitrary: ev(userStatusEvent) }, { weight: 1, arbitrary: advance }), { maxLength: 40 });
 

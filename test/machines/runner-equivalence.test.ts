@@ -20,7 +20,7 @@ function compare(machine: AnyStateMachine, steps: Step<EventObject>[], input?: u
 
   const runner = new CompiledMachine(machine);
   const clockB = new SimulatedClock();
-  const timers = new Map<string, unknown>();
+  const timers = new Map<string, any>();
   const fromRunner: unknown[] = [];
   let snap: RunnerSnapshot<unknown>;
   const apply = (step: ReturnType<typeof runner.initial>) => {

@@ -1,0 +1,16 @@
+// createClient of shared/spec/API.md: in-process with `{engine}`, over the network with `{url}`.
+import { coreOf } from '../engine/engine';
+import { invalidParameter } from '../errors';
+import * as check from '../engine/validate';
+import { LocalClient } from './local';
+import type { Client, ClientOptions } from './types';
+
+export function createClient(options: ClientOptions): Client {
+  if (options === null || typeof options !== 'object') throw invalidParameter('options', 'createClient expects {engine} or {url}');
+  const platform = check.platform((options as { platform?: unknown }).platform);
+  if ('engine' in options && options.engine !== undefined) return new LocalClient(coreOf(options.engine), platform);
+  if ('url' in options && typeof options.url === 'string') {
+    throw invalidParameter('url', 'the remote client needs the server build (status-engine serve); not available yet');
+  }
+  throw invalidParameter('options', 'createClient expects {engine} or {url}');
+}

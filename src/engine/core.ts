@@ -1,0 +1,981 @@
+// The engine: applies commands to the machines' compact records, decides who hears of each change (NTF-2),
+// owns the timers, and keeps the journal (EXT-3). Every state change is one Command, applied inside one store
+// transaction by `apply()`; the live calls validate and gate first (so a failed call changes nothing), and
+// replay feeds the journal's commands to the same `apply()`. Deliveries wait in an outbox until the command
+// has landed, then leave in order (NTF-6).
+import { createActor, type Actor } from 'xstate';
+import { accessMachine, defaultAccessContext, mergeSettings, type AccessContext } from '../../machines/access';
+import { deviceLinkMachine, type DeviceLinkContext, type DeviceLinkEmitted, type DeviceLinkEvent } from '../../machines/deviceLink';
+import { rateWindowMachine, type RateWindowContext, type RateWindowEmitted, type RateWindowEvent } from '../../machines/rateWindow';
+import { ADMIN_MAX_USERS_PER_CALL, TYPES, isNativePlatform, type Limits, type Platform, type RateLimitedApi, type Reason } from '../../machines/spec';
+import { subscriptionsMachine, type SubscriptionsContext, type SubscriptionsEmitted, type SubscriptionsEvent } from '../../machines/subscriptions';
+import {
+  initialUserStatusContext,
+  userStatusMachine,
+  type UserStatusContext,
+  type UserStatusEmitted,
+  type UserStatusEvent,
+  type Visibility,
+} from '../../machines/userStatus';
+import { MemoryBroker } from '../broker/memory';
+import type { Broker } from '../broker/types';
+import { systemClock, type Clock } from '../clock';
+import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors';
+import { EVENT, type ClientEvent } from '../events';
+import { MemoryStore } from '../store/memory';
+import { StoreUnavailableError, type PendingTimer, type StatusRecord, type Store, type SubscriptionsRecord } from '../store/types';
+import type { AdminStatus, Command, ConfigChange, EngineOptions, EngineState, Failure, JournalEntry, UserStatus } from '../types';
+import { InspectBridge } from './inspect';
+import { parseConfigChange } from './config';
+import { CompiledMachine, type RunnerSnapshot, type TimerOp } from './runner';
+import * as check from './validate';
+
+type UserRunner = CompiledMachine<UserStatusContext, UserStatusEvent, UserStatusEmitted>;
+type SubsRunner = CompiledMachine<SubscriptionsContext, SubscriptionsEvent, SubscriptionsEmitted>;
+type RateRunner = CompiledMachine<RateWindowContext, RateWindowEvent, RateWindowEmitted>;
+type LinkRunner = CompiledMachine<DeviceLinkContext, DeviceLinkEvent, DeviceLinkEmitted>;
+
+/** Receives what the engine sends to one device; `seq` is the journal position of the change (EXT-2). */
+export type DeviceSink = (event: ClientEvent, seq: number) => void;
+
+let deviceCounter = 0;
+
+/** One device (one SDK instance) attached to this engine. Clients and the server's sockets each hold one. */
+export class DeviceSession {
+  readonly deviceId: string;
+  platform: Platform;
+  /** The user this device is logged in as, or was until a drop (a dropped web device logs in again on reconnect). */
+  userID: string | null = null;
+  /** Logged in according to the user's status machine. */
+  loggedIn = false;
+  /** The engine's view: connected according to the user's status machine. */
+  connected = false;
+  /** The link itself (heartbeats flowing); deliveries need it. */
+  link: RunnerSnapshot<DeviceLinkContext> | null = null;
+  /** The seq of the last delivery it received, for resume (EXT-2). */
+  lastSeq = 0;
+  /** Versions the device holds, per user (EXT-2): only newer ones are sent on resume. */
+  readonly versions = new Map<string, number>();
+
+  constructor(
+    platform: Platform,
+    readonly sink: DeviceSink,
+    deviceId?: string,
+  ) {
+    this.platform = platform;
+    this.deviceId = deviceId ?? `dev-${process.pid}-${++deviceCounter}-${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  get receiving(): boolean {
+    return this.loggedIn && this.connected && this.link?.value !== 'deviceLink.silent' && this.link?.value !== 'deviceLink.closed';
+  }
+}
+
+export interface LoginResult {
+  repeatLogin: boolean;
+  status: UserStatus;
+}
+
+const RATE_KEY_SEP = '\u0000';
+const HIDDEN = TYPES.USER_STATUS_UNLOGINED;
+
+export class EngineCore {
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly broker: Broker;
+  private readonly user: UserRunner;
+  private readonly subs: SubsRunner;
+  private readonly rate: RateRunner;
+  private readonly linkRunner: LinkRunner;
+  private readonly access: Actor<typeof accessMachine>;
+  private settingsCache: AccessContext;
+  /** GATE: decided by the access machine's state, cached after each change. */
+  private userStatusGate: 'enabled' | 'editionLacks' | 'switchOff' = 'switchOff';
+  private friendNotifyOn = false;
+  private readonly userInitial: StatusRecord;
+  private readonly subsInitial: SubscriptionsRecord;
+  private readonly rateInitial: RunnerSnapshot<RateWindowContext>;
+  private readonly rates = new Map<string, RunnerSnapshot<RateWindowContext>>();
+  /** Durable timers (CS-5, UNSUB-5): key -> pending; and their clock handles. */
+  private readonly pending = new Map<string, PendingTimer>();
+  private readonly handles = new Map<string, unknown>();
+  /** Device sessions of this process: by device, and the logged-in ones by user. */
+  private readonly sessions = new Map<string, DeviceSession>();
+  private readonly byUser = new Map<string, Set<DeviceSession>>();
+  private readonly linkTimers = new Map<string, unknown>();
+  private outbox: Array<{ userID: string; event: ClientEvent; seq: number; deviceId?: string }> = [];
+  private flushing = false;
+  private seq: number;
+  private cause = 0;
+  private readonly journalOn: boolean;
+  private readonly inspector: InspectBridge | null;
+  private closed = false;
+  /** Set while replaying: timers are recorded but never armed on the clock. */
+  private replaying = false;
+
+  constructor(options: EngineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    const journalMax = typeof options.journal === 'object' ? options.journal.maxEntries : undefined;
+    this.store = options.store ?? new MemoryStore({ journalMaxEntries: options.journal === false ? 0 : journalMax });
+    this.journalOn = options.journal !== false;
+    this.broker = options.broker ?? new MemoryBroker();
+    this.broker.attach((userID, event, seq, deviceId) => this.deliverLocal(userID, event, seq, deviceId));
+    this.seq = this.store.lastSeq();
+
+    const initialChange = parseConfigChange(
+      Object.fromEntries(Object.entries({ edition: options.edition, switches: options.switches, limits: options.limits }).filter(([, v]) => v !== undefined)),
+      'options',
+    );
+    const stored = this.store.getSettings();
+    const settings = stored ?? mergeSettings(defaultAccessContext(), initialChange);
+    this.access = createActor(accessMachine, { input: settings, inspect: options.inspect as never });
+    this.access.start();
+    this.settingsCache = this.access.getSnapshot().context;
+    this.refreshGates();
+    if (!stored) this.store.transaction(() => this.store.putSettings(this.settingsCache));
+    // The options' settings are the journal's first command, so that replay from empty rebuilds them.
+    const given = Object.keys(initialChange).length > 0;
+
+    const limits = () => this.settingsCache.limits;
+    this.user = new CompiledMachine(
+      userStatusMachine.provide({ delays: { customStatusClearAfterLogout: () => limits().customStatusClearAfterLogoutMs } }),
+    );
+    this.subs = new CompiledMachine(
+      subscriptionsMachine.provide({ delays: { subscriptionClearAfterLogout: () => limits().subscriptionClearAfterLogoutMs } }),
+    );
+    this.rate = new CompiledMachine(rateWindowMachine);
+    this.linkRunner = new CompiledMachine(
+      deviceLinkMachine.provide({
+        delays: {
+          heartbeatTimeout: ({ context }) =>
+            context.platform === 'web' ? limits().webHeartbeatTimeoutMs : limits().nativeHeartbeatTimeoutMs,
+        },
+      }),
+    );
+    this.userInitial = { ...this.user.initial().snapshot, seq: 0 };
+    this.subsInitial = this.subs.initial().snapshot;
+    this.rateInitial = this.rate.initial().snapshot;
+    this.inspector = options.inspect ? new InspectBridge(options.inspect, this.access.sessionId) : null;
+
+    if (!stored && given && this.journalOn) {
+      this.store.transaction(() => {
+        const seq = ++this.seq;
+        this.store.append({ seq, at: this.clock.now(), kind: 'command', by: 'admin', command: { type: 'config.change', change: initialChange } });
+      });
+    }
+    // Timers that were pending when a durable store was last closed resume where they were.
+    this.rearm();
+  }
+
+  /** Arms every pending durable timer on the clock (at start, and after a replay). */
+  rearm(): void {
+    for (const t of [...this.store.timers()]) this.armTimer(t);
+  }
+
+  get limits(): Readonly<Limits> {
+    return this.settingsCache.limits;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Commands: the only way state changes.
+
+  /** Runs one accepted command: journal it, apply it, land it atomically, then deliver. */
+  private run<T>(by: string, command: Command, body: () => T): T {
+    this.assertOpen();
+    const result = this.store.transaction(() => {
+      const seq = ++this.seq;
+      this.cause = seq;
+      if (this.journalOn) this.store.append({ seq, at: this.clock.now(), kind: 'command', by, command });
+      return body();
+    });
+    this.flush();
+    return result;
+  }
+
+  /** Applies a command without checks: replay's entry point, and the body of every live call. */
+  apply(command: Command): unknown {
+    switch (command.type) {
+      case 'users.register':
+        return this.store.addUsers(command.userIDs);
+      case 'friends.add':
+        return this.store.addFriends(command.userID, command.friendIDs);
+      case 'friends.remove':
+        return this.store.removeFriends(command.userID, command.friendIDs);
+      case 'config.change':
+        return this.applyConfig(command.change);
+      case 'visibility.set':
+        return this.toUser(command.userID, { type: 'VISIBILITY.SET', visibility: command.visibility });
+      case 'device.login':
+      case 'device.reconnect':
+        return this.toUser(command.userID, {
+          type: command.type === 'device.login' ? 'DEVICE.LOGIN' : 'DEVICE.RECONNECT',
+          deviceId: command.deviceId,
+          platform: command.platform,
+          cap: isNativePlatform(command.platform) ? this.limits.maxDevicesPerNativePlatform : this.limits.maxWebInstances,
+        });
+      case 'device.logout':
+        return this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
+      case 'device.disconnect':
+        return this.toUser(command.userID, { type: 'DEVICE.DISCONNECT', deviceId: command.deviceId, reason: command.reason });
+      case 'device.background':
+        return this.toUser(command.userID, { type: 'DEVICE.BACKGROUND', deviceId: command.deviceId });
+      case 'device.foreground':
+        return this.toUser(command.userID, { type: 'DEVICE.FOREGROUND', deviceId: command.deviceId });
+      case 'status.set':
+        return this.toUser(command.userID, { type: 'STATUS.SET', customStatus: command.customStatus });
+      case 'status.query':
+        return this.admitRate(command.userID, 'getUserStatus', true);
+      case 'subscriptions.add':
+        this.admitRate(command.userID, 'subscribeUserStatus', true);
+        return this.toSubs(command.userID, { type: 'SUB.ADD', userIDs: command.userIDs, quota: this.limits.subscriptionQuota });
+      case 'subscriptions.remove':
+        this.admitRate(command.userID, 'unsubscribeUserStatus', true);
+        return this.toSubs(
+          command.userID,
+          command.userIDs === null ? { type: 'SUB.REMOVE_ALL' } : { type: 'SUB.REMOVE', userIDs: command.userIDs },
+        );
+      case 'timer.fire':
+        return this.applyTimerFire(command.key);
+    }
+  }
+
+  private applyConfig(change: ConfigChange): void {
+    this.access.send({ type: 'CONFIG.CHANGE', ...change });
+    this.settingsCache = this.access.getSnapshot().context;
+    this.refreshGates();
+    this.store.putSettings(this.settingsCache);
+  }
+
+  private refreshGates(): void {
+    const value = this.access.getSnapshot().value as { userStatus: string; friendNotify: string };
+    this.userStatusGate = value.userStatus as typeof this.userStatusGate;
+    this.friendNotifyOn = value.friendNotify === 'on';
+  }
+
+  /** One event to one user's status machine, with everything that follows from it. */
+  private toUser(userID: string, event: UserStatusEvent): RunnerSnapshot<UserStatusContext> {
+    const before = this.store.getStatus(userID) ?? this.userInitial;
+    const step = this.user.transition(before, event);
+    if (!step.handled) return before;
+    const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
+    this.inspector?.transition(this.user, userID, event, after);
+    this.scheduleOps('userStatus', userID, step.timers);
+    let prev = before.context;
+    for (const em of step.emitted) {
+      if (em.type === 'device.kicked') {
+        this.kick(userID, em.deviceId);
+        continue;
+      }
+      after.seq = this.cause;
+      if (this.journalOn) {
+        this.store.append({
+          seq: ++this.seq,
+          at: this.clock.now(),
+          kind: 'transition',
+          cause: this.cause,
+          machine: 'userStatus',
+          userID,
+          reason: em.reason,
+          from: this.user.pathOf(before),
+          to: this.user.pathOf(after),
+          before: { statusType: prev.statusType, customStatus: prev.customStatus },
+          after: { statusType: em.statusType, customStatus: em.customStatus },
+          version: em.version,
+        });
+      }
+      // UNSUB-5: the subscription list outlives a logout by a delay, and a login keeps it.
+      const wasOut = prev.statusType === TYPES.USER_STATUS_UNLOGINED;
+      const isOut = em.statusType === TYPES.USER_STATUS_UNLOGINED;
+      this.store.putStatus(userID, after);
+      if (!wasOut && isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_OUT' });
+      if (wasOut && !isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_IN' });
+      this.fanOut(userID, after.context, em);
+      prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
+    }
+    this.store.putStatus(userID, after);
+    this.syncSessions(userID, after.context);
+    return after;
+  }
+
+  /** One event to one user's subscription list. */
+  private toSubs(userID: string, event: SubscriptionsEvent): SubscriptionsRecord {
+    const before = this.store.getSubscriptions(userID) ?? this.subsInitial;
+    const step = this.subs.transition(before, event);
+    if (!step.handled) return before;
+    this.inspector?.transition(this.subs, userID, event, step.snapshot);
+    this.scheduleOps('subscriptions', userID, step.timers);
+    const added: string[] = [];
+    const removed: string[] = [];
+    let reason: Reason = 'subscribed';
+    for (const em of step.emitted) {
+      if (em.type === 'subscriptions.added') added.push(...em.userIDs);
+      else {
+        removed.push(...em.userIDs);
+        reason = em.reason;
+        // EXT-4: the subscriber hears of an ending it did not ask for; if it is away, at its next login.
+        if (em.reason === 'subscription_evicted' && em.userIDs.length > 0) {
+          this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: { userIDList: em.userIDs, reason: em.reason } });
+        } else if (em.reason === 'subscriptions_cleared' && em.userIDs.length > 0) {
+          this.store.putNotice(userID, { userIDList: em.userIDs, reason: em.reason });
+        }
+      }
+    }
+    const evicted = new Set(added.filter((id) => removed.includes(id)));
+    const delta = {
+      added: added.filter((id) => !evicted.has(id)),
+      removed: removed.filter((id) => !evicted.has(id)),
+    };
+    this.store.putSubscriptions(userID, step.snapshot, delta);
+    if (this.journalOn && (step.snapshot.value !== before.value || delta.added.length || delta.removed.length)) {
+      this.store.append({
+        seq: ++this.seq,
+        at: this.clock.now(),
+        kind: 'transition',
+        cause: this.cause,
+        machine: 'subscriptions',
+        userID,
+        reason: delta.added.length && !delta.removed.length ? 'subscribed' : reason,
+        from: this.subs.pathOf(before),
+        to: this.subs.pathOf(step.snapshot),
+        added: delta.added,
+        removed: delta.removed,
+      });
+    }
+    return step.snapshot;
+  }
+
+  /** LIM-1: the rate window's verdict; `commit` stores it (only an accepted call uses quota). */
+  private admitRate(userID: string, api: RateLimitedApi, commit: boolean): RunnerSnapshot<RateWindowContext> {
+    const key = api + RATE_KEY_SEP + userID;
+    const before = this.rates.get(key) ?? this.rateInitial;
+    const { requests, windowMs } = this.limits.rateLimit;
+    const event: RateWindowEvent = { type: 'RATE.REQUEST', now: this.clock.now(), requests, windowMs };
+    const step = this.rate.transition(before, event);
+    const refused = step.emitted.find((e) => e.type === 'rate.refused');
+    if (refused && !commit) {
+      throw new StatusError(
+        ErrorCode.RATE_LIMITED,
+        `rate limit: ${api} allows ${refused.requests} calls per ${refused.windowMs} ms; retry in ${refused.retryAfterMs} ms`,
+        { retryAfterMs: refused.retryAfterMs, requests: refused.requests, windowMs: refused.windowMs, limitName: 'rateLimit', limit: refused.requests },
+      );
+    }
+    if (commit) {
+      this.rates.set(key, step.snapshot);
+      this.inspector?.transition(this.rate, `${api}:${userID}`, event, step.snapshot);
+    }
+    return step.snapshot;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Fan-out (NTF-2..6, EXT-5).
+
+  private fanOut(userID: string, ctx: UserStatusContext, em: Extract<UserStatusEmitted, { type: 'status.changed' }>): void {
+    const full: UserStatus = {
+      userID,
+      statusType: em.statusType,
+      customStatus: em.customStatus,
+      version: em.version,
+      reason: em.reason,
+    };
+    // (a) the user's own devices always hear it.
+    this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: [full] });
+    const visibilityChange = em.reason === 'visibility_changed';
+    const hidden: UserStatus = { ...full, statusType: HIDDEN, customStatus: '' };
+    const viewFor = (viewer: string): UserStatus | null => {
+      if (ctx.visibility === 'everyone') return full;
+      const sees = ctx.visibility === 'friends' && this.store.friendsOf(userID)?.has(viewer) === true;
+      if (sees) return full;
+      // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news.
+      return visibilityChange ? hidden : null;
+    };
+    const toOthers = (viewer: string) => {
+      if (!this.isOnline(viewer)) return;
+      const view = viewFor(viewer);
+      if (view) this.send(viewer, { name: EVENT.USER_STATUS_UPDATED, data: [view] });
+    };
+    // (b) subscribers, if the edition and the switch allow it now (NTF-4).
+    const subscribers = this.userStatusGate === 'enabled' ? this.store.subscribersOf(userID) : undefined;
+    if (subscribers) for (const s of subscribers) toOthers(s);
+    // (c) users that list this one as a friend, with friend auto-notification on; once only (NTF-2).
+    if (this.friendNotifyOn) {
+      const followers = this.store.followersOf(userID);
+      if (followers) for (const f of followers) if (!subscribers?.has(f)) toOthers(f);
+    }
+  }
+
+  private isOnline(userID: string): boolean {
+    return this.store.getStatus(userID)?.context.statusType === TYPES.USER_STATUS_ONLINE;
+  }
+
+  private send(userID: string, event: ClientEvent, deviceId?: string, seq = this.cause): void {
+    this.outbox.push({ userID, event, seq, deviceId });
+  }
+
+  /** Hands the outbox to the broker, in order; a delivery that triggers a call queues behind the rest. */
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let i = 0; i < this.outbox.length; i++) {
+        const d = this.outbox[i] as (typeof this.outbox)[number];
+        this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
+      }
+    } finally {
+      this.outbox = [];
+      this.flushing = false;
+    }
+  }
+
+  private deliverLocal(userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
+    if (deviceId !== undefined) {
+      const s = this.sessions.get(deviceId);
+      if (s) this.hand(s, event, seq);
+      return;
+    }
+    const sessions = this.byUser.get(userID);
+    if (!sessions) return;
+    for (const s of sessions) if (s.receiving) this.hand(s, event, seq);
+  }
+
+  private hand(s: DeviceSession, event: ClientEvent, seq: number): void {
+    if (event.name === EVENT.USER_STATUS_UPDATED) for (const u of event.data) s.versions.set(u.userID, u.version);
+    if (seq > s.lastSeq) s.lastSeq = seq;
+    try {
+      s.sink(event, seq);
+    } catch {
+      // A handler's exception is the app's problem; it must not stop the deliveries to everyone else.
+    }
+  }
+
+  /** DEV-4: the kicked device hears 3002 and is logged out here. */
+  private kick(userID: string, deviceId: string): void {
+    this.send(
+      userID,
+      {
+        name: EVENT.KICKED_OUT,
+        data: { type: 'multipleDevice', code: ErrorCode.KICKED_OUT, message: 'kicked out by a newer login on the same platform' },
+      },
+      deviceId,
+    );
+    const s = this.sessions.get(deviceId);
+    if (s) s.userID = null; // not a drop: it does not log back in by itself
+  }
+
+  /** Keeps each local session's view of its device in step with the user's status machine. */
+  private syncSessions(userID: string, ctx: UserStatusContext): void {
+    const sessions = this.byUser.get(userID);
+    if (!sessions) return;
+    for (const s of sessions) {
+      const d = ctx.devices.find((x) => x.id === s.deviceId);
+      s.loggedIn = d !== undefined;
+      s.connected = d?.connected === true;
+      if (!d && s.userID !== userID) sessions.delete(s); // kicked or logged out
+    }
+    if (sessions.size === 0) this.byUser.delete(userID);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Timers: durable ones through the store, all of them through the clock.
+
+  private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: TimerOp[]): void {
+    for (const op of ops) {
+      const key = `${machine}|${owner}|${op.id}`;
+      this.disarm(key);
+      if (op.op === 'schedule') {
+        const t: PendingTimer = { key, due: this.clock.now() + op.delayMs, machine, owner, event: op.event };
+        this.store.putTimer(t);
+        this.armTimer(t);
+      } else {
+        this.store.deleteTimer(key);
+      }
+    }
+  }
+
+  private armTimer(t: PendingTimer): void {
+    this.disarm(t.key);
+    this.pending.set(t.key, t);
+    if (this.replaying) return;
+    const handle = this.clock.setTimeout(() => {
+      this.handles.delete(t.key);
+      if (this.closed || !this.pending.has(t.key)) return;
+      this.run('system', { type: 'timer.fire', key: t.key }, () => this.applyTimerFire(t.key));
+    }, Math.max(0, t.due - this.clock.now()));
+    this.handles.set(t.key, handle);
+  }
+
+  private disarm(key: string): void {
+    this.pending.delete(key);
+    const h = this.handles.get(key);
+    if (h !== undefined) {
+      this.clock.clearTimeout(h);
+      this.handles.delete(key);
+    }
+  }
+
+  private applyTimerFire(key: string): void {
+    const t = this.pending.get(key);
+    if (!t) return;
+    this.disarm(key);
+    this.store.deleteTimer(key);
+    if (t.machine === 'userStatus') this.toUser(t.owner, t.event as UserStatusEvent);
+    else this.toSubs(t.owner, t.event as SubscriptionsEvent);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Device sessions: what clients and sockets call.
+
+  openSession(platform: Platform, sink: DeviceSink, deviceId?: string): DeviceSession {
+    this.assertOpen();
+    const s = new DeviceSession(platform, sink, deviceId);
+    this.sessions.set(s.deviceId, s);
+    return s;
+  }
+
+  /** Forget a session (its socket or client is gone for good): a logged-in device counts as a closed link. */
+  closeSession(s: DeviceSession): void {
+    if (s.loggedIn && s.userID && !this.closed) this.linkEvent(s, { type: 'LINK.CLOSED' });
+    this.detach(s);
+    this.sessions.delete(s.deviceId);
+  }
+
+  private attach(s: DeviceSession, userID: string): void {
+    s.userID = userID;
+    let set = this.byUser.get(userID);
+    if (!set) this.byUser.set(userID, (set = new Set()));
+    set.add(s);
+  }
+
+  private detach(s: DeviceSession): void {
+    const set = s.userID ? this.byUser.get(s.userID) : undefined;
+    set?.delete(s);
+    if (set && set.size === 0 && s.userID) this.byUser.delete(s.userID);
+    this.stopLinkTimer(s);
+    s.loggedIn = false;
+    s.connected = false;
+  }
+
+  login(s: DeviceSession, rawUserID: unknown): LoginResult {
+    this.assertOpen();
+    const userID = check.userID(rawUserID);
+    if (s.loggedIn && s.userID === userID) return { repeatLogin: true, status: this.statusOf(userID, userID) };
+    if (s.loggedIn) {
+      throw invalidParameter('userID', `this device is logged in as '${s.userID}': call logout() first`);
+    }
+    if (!this.store.hasUser(userID)) {
+      throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
+    }
+    if (s.userID && s.userID !== userID) this.detach(s);
+    this.attach(s, userID);
+    s.loggedIn = true;
+    s.connected = true;
+    s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
+    this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform }, () => {
+      this.apply({ type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
+      // EXT-4: tell the returning user which subscriptions were cleared while it was away.
+      const notice = this.store.getNotice(userID);
+      if (notice) {
+        this.store.putNotice(userID, undefined);
+        this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice }, s.deviceId);
+      }
+    });
+    if (s.lastSeq < this.seq) s.lastSeq = this.seq;
+    return { repeatLogin: false, status: this.statusOf(userID, userID) };
+  }
+
+  logout(s: DeviceSession): void {
+    const userID = this.requireLogin(s);
+    this.run(userID, { type: 'device.logout', userID, deviceId: s.deviceId }, () =>
+      this.apply({ type: 'device.logout', userID, deviceId: s.deviceId }),
+    );
+    this.detach(s);
+    s.userID = null;
+    s.versions.clear();
+    s.lastSeq = 0;
+  }
+
+  setSelfStatus(s: DeviceSession, raw: unknown): UserStatus {
+    const userID = this.requireLogin(s);
+    const opts = check.options(raw, 'setSelfStatus');
+    const customStatus = check.customStatus(opts.customStatus, this.limits.customStatusMaxBytes);
+    this.requireConnected(s);
+    this.run(userID, { type: 'status.set', userID, customStatus }, () =>
+      this.apply({ type: 'status.set', userID, customStatus }),
+    );
+    return this.statusOf(userID, userID);
+  }
+
+  getUserStatus(s: DeviceSession, raw: unknown): { successUserList: UserStatus[]; failureUserList: Failure[] } {
+    const userID = this.requireLogin(s);
+    const opts = check.options(raw, 'getUserStatus');
+    const ids = check.userIDList(opts.userIDList, { max: this.limits.queryMaxUsers, limitName: 'queryMaxUsers' });
+    this.requireConnected(s);
+    const selfOnly = ids.length === 1 && ids[0] === userID;
+    if (!selfOnly) {
+      this.requireFeature();
+      this.admitRate(userID, 'getUserStatus', false);
+      this.run(userID, { type: 'status.query', userID, userIDs: ids }, () =>
+        this.apply({ type: 'status.query', userID, userIDs: ids }),
+      );
+    }
+    const successUserList: UserStatus[] = [];
+    const failureUserList: Failure[] = [];
+    for (const id of ids) {
+      if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
+      else successUserList.push(this.statusOf(id, userID));
+    }
+    return { successUserList, failureUserList };
+  }
+
+  subscribe(s: DeviceSession, raw: unknown): { failureUserList: Failure[] } {
+    const userID = this.requireLogin(s);
+    const opts = check.options(raw, 'subscribeUserStatus');
+    const ids = check.userIDList(opts.userIDList, { max: this.limits.subscribeMaxUsers, limitName: 'subscribeMaxUsers' });
+    if (opts.pushCurrent !== undefined && typeof opts.pushCurrent !== 'boolean') {
+      throw invalidParameter('pushCurrent', `expected a boolean, got ${typeof opts.pushCurrent}`);
+    }
+    this.requireConnected(s);
+    this.requireFeature();
+    this.admitRate(userID, 'subscribeUserStatus', false);
+    const failureUserList: Failure[] = [];
+    const ok: string[] = [];
+    for (const id of ids) {
+      if (id === userID) {
+        failureUserList.push({ userID: id, code: ErrorCode.INVALID_PARAMETER, message: 'subscribing to yourself is not supported' });
+      } else if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
+      else ok.push(id);
+    }
+    this.run(userID, { type: 'subscriptions.add', userID, userIDs: ok }, () => {
+      this.apply({ type: 'subscriptions.add', userID, userIDs: ok });
+      // EXT-2: the current status at once, to this device, when asked.
+      if (opts.pushCurrent === true && ok.length > 0) {
+        this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: ok.map((id) => this.statusOf(id, userID)) }, s.deviceId);
+      }
+    });
+    return { failureUserList };
+  }
+
+  unsubscribe(s: DeviceSession, raw: unknown): { failureUserList: Failure[] } {
+    const userID = this.requireLogin(s);
+    const opts = check.options(raw, 'unsubscribeUserStatus', true);
+    // UNSUB-2: no list, or an empty one, means all.
+    const all = opts.userIDList === undefined || (Array.isArray(opts.userIDList) && opts.userIDList.length === 0);
+    const ids = all
+      ? null
+      : check.userIDList(opts.userIDList, { max: this.limits.unsubscribeMaxUsers, limitName: 'unsubscribeMaxUsers' });
+    this.requireConnected(s);
+    this.requireFeature();
+    this.admitRate(userID, 'unsubscribeUserStatus', false);
+    const failureUserList: Failure[] = [];
+    const ok: string[] | null = ids === null ? null : [];
+    for (const id of ids ?? []) {
+      if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
+      else ok?.push(id);
+    }
+    this.run(userID, { type: 'subscriptions.remove', userID, userIDs: ok }, () =>
+      this.apply({ type: 'subscriptions.remove', userID, userIDs: ok }),
+    );
+    return { failureUserList };
+  }
+
+  /** EXT-5: who may see this user's status. */
+  setVisibility(s: DeviceSession, raw: unknown): UserStatus {
+    const userID = this.requireLogin(s);
+    const visibility = raw as Visibility;
+    if (visibility !== 'everyone' && visibility !== 'friends' && visibility !== 'nobody') {
+      throw invalidParameter('visibility', `expected 'everyone', 'friends' or 'nobody', got ${String(raw)}`);
+    }
+    this.requireConnected(s);
+    this.run(userID, { type: 'visibility.set', userID, visibility }, () => this.apply({ type: 'visibility.set', userID, visibility }));
+    return this.statusOf(userID, userID);
+  }
+
+  /** DEV-2/3: the link changes; a lost link becomes a device event of its user. */
+  linkEvent(s: DeviceSession, event: DeviceLinkEvent): void {
+    if (!s.link || !s.userID) return;
+    const step = this.linkRunner.transition(s.link, event);
+    if (!step.handled) return;
+    if (s.receiving) s.lastSeq = this.seq; // it has heard everything up to now (EXT-2)
+    s.link = step.snapshot;
+    this.inspector?.transition(this.linkRunner, s.deviceId, event, step.snapshot);
+    for (const op of step.timers) {
+      this.stopLinkTimer(s);
+      if (op.op === 'schedule') {
+        this.linkTimers.set(
+          s.deviceId,
+          this.clock.setTimeout(() => {
+            this.linkTimers.delete(s.deviceId);
+            if (!this.closed) this.linkEvent(s, op.event as DeviceLinkEvent);
+          }, op.delayMs),
+        );
+      }
+    }
+    for (const em of step.emitted) {
+      const userID = s.userID;
+      if (!userID || !s.loggedIn) continue;
+      this.run(userID, { type: 'device.disconnect', userID, deviceId: s.deviceId, reason: em.reason }, () =>
+        this.apply({ type: 'device.disconnect', userID, deviceId: s.deviceId, reason: em.reason }),
+      );
+    }
+  }
+
+  private stopLinkTimer(s: DeviceSession): void {
+    const h = this.linkTimers.get(s.deviceId);
+    if (h !== undefined) {
+      this.clock.clearTimeout(h);
+      this.linkTimers.delete(s.deviceId);
+    }
+  }
+
+  /**
+   * DEV-1: the device's session comes back (a dropped web device logs in again, a native one reconnects),
+   * then EXT-2: each user whose status moved since the device last heard is sent once, current.
+   */
+  reconnect(s: DeviceSession, held?: { lastSeq?: number; versions?: Record<string, number> }): void {
+    this.assertOpen();
+    const userID = s.userID;
+    if (!userID) throw notLoggedIn();
+    if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`);
+    if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
+    if (held?.versions) for (const [u, v] of Object.entries(held.versions)) s.versions.set(u, v);
+    if (!this.byUser.get(userID)?.has(s)) this.attach(s, userID);
+    const since = s.lastSeq;
+    s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
+    this.stopLinkTimer(s);
+    const device = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((d) => d.id === s.deviceId);
+    if (!device || !device.connected) {
+      this.run(userID, { type: 'device.reconnect', userID, deviceId: s.deviceId, platform: s.platform }, () =>
+        this.apply({ type: 'device.reconnect', userID, deviceId: s.deviceId, platform: s.platform }),
+      );
+    } else {
+      s.loggedIn = true;
+      s.connected = true;
+    }
+    this.resume(s, since);
+  }
+
+  background(s: DeviceSession): void {
+    const userID = this.requireLogin(s);
+    if (!isNativePlatform(s.platform) || !s.connected) return; // a web page has no background (DEV-3)
+    if (s.receiving) s.lastSeq = this.seq;
+    this.run(userID, { type: 'device.background', userID, deviceId: s.deviceId }, () =>
+      this.apply({ type: 'device.background', userID, deviceId: s.deviceId }),
+    );
+  }
+
+  foreground(s: DeviceSession): void {
+    const userID = this.requireLogin(s);
+    if (s.connected) return;
+    const since = s.lastSeq;
+    this.run(userID, { type: 'device.foreground', userID, deviceId: s.deviceId }, () =>
+      this.apply({ type: 'device.foreground', userID, deviceId: s.deviceId }),
+    );
+    this.resume(s, since);
+  }
+
+  /** EXT-2: send, once, the current status of each user in this device's view that changed after `since`. */
+  private resume(s: DeviceSession, since: number): void {
+    const userID = s.userID;
+    if (!userID || !s.receiving) return;
+    const scope = new Set<string>([userID]);
+    for (const id of (this.store.getSubscriptions(userID) ?? this.subsInitial).context.list) scope.add(id);
+    if (this.friendNotifyOn) for (const f of this.store.friendsOf(userID) ?? []) scope.add(f);
+    const changed: Array<{ seq: number; status: UserStatus }> = [];
+    for (const id of scope) {
+      const rec = this.store.getStatus(id);
+      if (!rec || rec.seq <= since) continue;
+      const status = this.statusOf(id, userID);
+      if ((s.versions.get(id) ?? -1) >= status.version) continue;
+      if (id !== userID && !this.mayHear(id, userID)) continue;
+      changed.push({ seq: rec.seq, status });
+    }
+    if (changed.length === 0) return;
+    changed.sort((a, b) => a.seq - b.seq);
+    this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: changed.map((c) => c.status) }, s.deviceId, this.seq);
+    this.flush();
+  }
+
+  /** Whether `viewer` would hear of `target`'s changes now (NTF-2 b/c with NTF-4). */
+  private mayHear(target: string, viewer: string): boolean {
+    if (this.userStatusGate === 'enabled' && this.store.subscribersOf(target)?.has(viewer)) return true;
+    return this.friendNotifyOn && this.store.followersOf(target)?.has(viewer) === true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Checks, in the order of SPEC.md section 10: 2024, 6017, 3122, 72001, 2996.
+
+  private requireLogin(s: DeviceSession): string {
+    this.assertOpen();
+    if (!s.loggedIn || !s.userID) throw notLoggedIn();
+    return s.userID;
+  }
+
+  private requireConnected(s: DeviceSession): void {
+    if (!s.connected || !s.link || s.link.value === 'deviceLink.closed') {
+      throw new StatusError(ErrorCode.NOT_CONNECTED, 'this device is not connected: call reconnect() or foreground() first');
+    }
+  }
+
+  /** GATE-2/3: 3122 before 72001. */
+  private requireFeature(): void {
+    if (this.userStatusGate === 'editionLacks') {
+      throw new StatusError(ErrorCode.EDITION_LACKS_FEATURE, `the ${this.settingsCache.edition} edition lacks user status: it needs Ultimate`);
+    }
+    if (this.userStatusGate === 'switchOff') {
+      throw new StatusError(ErrorCode.SWITCH_OFF, 'the console switch "user status query and status change notification" (userStatus) is off');
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StatusError(ErrorCode.ENGINE_CLOSED, 'the engine is closed');
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Reads.
+
+  /** A user's status as `viewer` may see it (EXT-5); ST-7: UNKNOWN only when the store cannot tell. */
+  statusOf(userID: string, viewer: string | null): UserStatus {
+    let rec: StatusRecord;
+    try {
+      rec = this.store.getStatus(userID) ?? this.userInitial;
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) {
+        return { userID, statusType: TYPES.USER_STATUS_UNKNOWN, customStatus: '', version: 0, reason: 'registered' };
+      }
+      throw e;
+    }
+    const c = rec.context;
+    const status: UserStatus = { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
+    if (viewer === userID || viewer === null || c.visibility === 'everyone') return status;
+    if (c.visibility === 'friends' && this.store.friendsOf(userID)?.has(viewer)) return status;
+    return { ...status, statusType: HIDDEN, customStatus: '' };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Admin.
+
+  registerUsers(raw: unknown): void {
+    const ids = check.userIDList(raw, { param: 'userIDs', max: ADMIN_MAX_USERS_PER_CALL, limitName: 'ADMIN_MAX_USERS_PER_CALL' });
+    const fresh = ids.filter((id) => !this.store.hasUser(id));
+    if (fresh.length === 0) return;
+    this.run('admin', { type: 'users.register', userIDs: fresh }, () => this.apply({ type: 'users.register', userIDs: fresh }));
+  }
+
+  changeFriends(rawUser: unknown, rawFriends: unknown, add: boolean): void {
+    const userID = check.userID(rawUser);
+    const friendIDs = check.userIDList(rawFriends, { param: 'friendIDs', max: ADMIN_MAX_USERS_PER_CALL, limitName: 'ADMIN_MAX_USERS_PER_CALL' });
+    for (const id of [userID, ...friendIDs]) {
+      if (!this.store.hasUser(id)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${id}' is not registered`, { param: id === userID ? 'userID' : 'friendIDs' });
+    }
+    if (friendIDs.includes(userID)) throw invalidParameter('friendIDs', `a user cannot be its own friend ('${userID}')`);
+    const mine = this.store.friendsOf(userID);
+    const todo = friendIDs.filter((f) => (mine?.has(f) === true) !== add);
+    if (todo.length === 0) return;
+    const command: Command = add
+      ? { type: 'friends.add', userID, friendIDs: todo }
+      : { type: 'friends.remove', userID, friendIDs: todo };
+    this.run('admin', command, () => this.apply(command));
+  }
+
+  configure(raw: unknown): void {
+    const change = parseConfigChange(raw, 'change');
+    this.run('admin', { type: 'config.change', change }, () => this.apply({ type: 'config.change', change }));
+  }
+
+  settings(): AccessContext {
+    return structuredClone(this.settingsCache);
+  }
+
+  queryStatus(raw: unknown, opts: unknown): AdminStatus[] {
+    this.assertOpen();
+    const ids = check.userIDList(raw, { param: 'userIDs', max: this.limits.queryMaxUsers, limitName: 'queryMaxUsers' });
+    const o = check.options(opts, 'queryStatus', true);
+    if (o.detail !== undefined && typeof o.detail !== 'boolean') throw invalidParameter('detail', `expected a boolean, got ${typeof o.detail}`);
+    return ids.map((id) => {
+      if (!this.store.hasUser(id)) {
+        const f = notRegistered(id);
+        return { userID: id, statusType: TYPES.USER_STATUS_UNKNOWN, customStatus: '', version: 0, reason: 'registered', error: { code: f.code, message: f.message } };
+      }
+      const s: AdminStatus = this.statusOf(id, null);
+      if (o.detail === true) {
+        const rec = this.store.getStatus(id) ?? this.userInitial;
+        s.devices = rec.context.devices.map((d) => ({
+          deviceId: d.id,
+          platform: d.platform,
+          connected: d.connected,
+          pushOnline: !d.connected && isNativePlatform(d.platform),
+        }));
+      }
+      return s;
+    });
+  }
+
+  explain(raw: unknown): JournalEntry[] {
+    this.assertOpen();
+    const userID = check.userID(raw);
+    if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
+    return this.store.journalOf(userID).filter((e) => e.kind === 'transition' && e.machine === 'userStatus');
+  }
+
+  journal(opts: { fromSeq?: number; limit?: number } = {}): JournalEntry[] {
+    const from = opts.fromSeq ?? this.store.firstSeq();
+    return this.store.readJournal(from, opts.limit ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  exportState(): EngineState {
+    const users: EngineState['users'] = {};
+    for (const id of this.store.userIDs()) {
+      const rec = this.store.getStatus(id) ?? this.userInitial;
+      const subs = this.store.getSubscriptions(id) ?? this.subsInitial;
+      users[id] = {
+        statusType: rec.context.statusType,
+        customStatus: rec.context.customStatus,
+        version: rec.context.version,
+        state: this.user.pathOf(rec),
+        devices: rec.context.devices.map((d) => ({ deviceId: d.id, platform: d.platform, connected: d.connected })),
+        subscriptions: [...subs.context.list],
+        friends: [...(this.store.friendsOf(id) ?? [])].sort(),
+        visibility: rec.context.visibility,
+      };
+    }
+    const timers = [...this.pending.values()].map((t) => ({ key: t.key, due: t.due })).sort((a, b) => (a.key < b.key ? -1 : 1));
+    return { settings: this.settings(), users, timers };
+  }
+
+  /** EXT-3: rebuild from a journal: each command re-applied at its time, timers fired where they fired. */
+  replay(entries: Iterable<JournalEntry>, setNow: (t: number) => void): void {
+    this.replaying = true;
+    try {
+      for (const e of entries) {
+        if (e.kind !== 'command') continue;
+        setNow(e.at);
+        this.store.transaction(() => {
+          this.seq = e.seq;
+          this.cause = e.seq;
+          if (this.journalOn) this.store.append(e);
+          this.apply(e.command);
+        });
+        this.outbox = [];
+      }
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.handles.values()) this.clock.clearTimeout(h);
+    for (const h of this.linkTimers.values()) this.clock.clearTimeout(h);
+    this.handles.clear();
+    this.linkTimers.clear();
+    this.access.stop();
+  }
+}
+
+const notRegistered = (userID: string): Failure => ({
+  userID,
+  code: ErrorCode.USER_NOT_FOUND,
+  message: `user '${userID}' is not registered`,
+});
+
+export { initialUserStatusContext };

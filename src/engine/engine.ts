@@ -1,0 +1,81 @@
+// The public engine: `createEngine(options)` of shared/spec/API.md. Admin calls return Promises and reject
+// with StatusError; clients and servers reach the same core through `coreOf` (not exported from the package).
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
+import { ErrorCode, StatusError, invalidParameter } from '../errors';
+import type { Engine, EngineOptions, JournalEntry } from '../types';
+import { EngineCore } from './core';
+
+const cores = new WeakMap<Engine, EngineCore>();
+
+/** Runs `fn` now and turns its throw into a rejection, so every call fails the same way. */
+export function attempt<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function checkOptions(options: unknown): EngineOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidParameter('options', 'createEngine expects an options object');
+  }
+  const o = options as EngineOptions;
+  const clock = o.clock as Partial<Clock> | undefined;
+  if (clock !== undefined && (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')) {
+    throw invalidParameter('clock', 'expected an object with now(), setTimeout(fn, ms) and clearTimeout(id)');
+  }
+  return o;
+}
+
+export function createEngine(options?: EngineOptions): Engine {
+  const core = new EngineCore(checkOptions(options));
+  const engine: Engine = {
+    registerUsers: (userIDs) => attempt(() => core.registerUsers(userIDs)),
+    addFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, true)),
+    removeFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, false)),
+    configure: (change) => attempt(() => core.configure(change)),
+    queryStatus: (userIDs, opts) => attempt(() => core.queryStatus(userIDs, opts)),
+    explain: (userID) => attempt(() => core.explain(userID)),
+    journal: (opts) => attempt(() => core.journal(opts)),
+    settings: () => attempt(() => core.settings()),
+    exportState: () => attempt(() => core.exportState()),
+    close: () => attempt(() => core.close()),
+  };
+  cores.set(engine, core);
+  return engine;
+}
+
+/** The core behind an engine made by createEngine. */
+export function coreOf(engine: unknown): EngineCore {
+  const core = cores.get(engine as Engine);
+  if (!core) throw invalidParameter('engine', 'expected an engine made by createEngine()');
+  return core;
+}
+
+/**
+ * EXT-3: a new engine rebuilt from a journal, starting empty. Each command is re-applied at the time it
+ * was first applied; timers fire where the journal says they fired, and the ones still pending at the end
+ * are armed on `options.clock`. The journal must start at its first entry.
+ */
+export async function replay(entries: Iterable<JournalEntry>, options: Omit<EngineOptions, 'edition' | 'switches' | 'limits'> = {}): Promise<Engine> {
+  const list = [...entries];
+  if (list.length > 0 && list[0]!.seq !== 1) {
+    throw new StatusError(ErrorCode.INVALID_PARAMETER, `replay needs the journal from its first entry; this one starts at seq ${list[0]!.seq}`, { param: 'entries' });
+  }
+  const base = options.clock ?? systemClock;
+  let fixed: number | null = null;
+  const clock: Clock = {
+    now: () => fixed ?? base.now(),
+    setTimeout: (fn, ms) => base.setTimeout(fn, ms),
+    clearTimeout: (id) => base.clearTimeout(id),
+  };
+  const engine = createEngine({ ...checkOptions(options), clock });
+  const core = coreOf(engine);
+  core.replay(list, (t) => (fixed = t));
+  fixed = null;
+  core.rearm();
+  return engine;
+}

@@ -1,0 +1,71 @@
+// Parameter checks for the client calls (error 6017). Each message names the parameter and, where one
+// applies, the limit and its option name. Nothing here changes state.
+import { invalidParameter } from '../errors';
+import { PLATFORMS, utf8Length, type Platform } from '../../machines/spec';
+
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'` : typeof v;
+
+/** A list of userIDs: an array of non-empty strings, at most `max` distinct ones. Returns them deduplicated, in first-seen order. */
+export function userIDList(
+  value: unknown,
+  opts: { param?: string; max: number; limitName: string; allowEmpty?: boolean },
+): string[] {
+  const param = opts.param ?? 'userIDList';
+  if (!Array.isArray(value)) throw invalidParameter(param, `expected an array of userIDs, got ${describe(value)}`);
+  const seen = new Set<string>();
+  for (let i = 0; i < value.length; i++) {
+    const id: unknown = value[i];
+    if (typeof id !== 'string' || id.length === 0) {
+      throw invalidParameter(`${param}[${i}]`, `expected a non-empty string userID, got ${describe(id)}`);
+    }
+    seen.add(id);
+  }
+  if (seen.size === 0 && !opts.allowEmpty) throw invalidParameter(param, 'the list is empty');
+  if (seen.size > opts.max) {
+    throw invalidParameter(
+      param,
+      `${seen.size} distinct userIDs is over the limit ${opts.limitName} = ${opts.max}`,
+      { limit: opts.max, limitName: opts.limitName },
+    );
+  }
+  return [...seen];
+}
+
+export function userID(value: unknown, param = 'userID'): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw invalidParameter(param, `expected a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** CS-6: a string of at most `maxBytes` bytes of UTF-8. */
+export function customStatus(value: unknown, maxBytes: number): string {
+  if (typeof value !== 'string') throw invalidParameter('customStatus', `expected a string, got ${describe(value)}`);
+  const bytes = utf8Length(value);
+  if (bytes > maxBytes) {
+    throw invalidParameter(
+      'customStatus',
+      `${bytes} bytes of UTF-8 is over the limit customStatusMaxBytes = ${maxBytes}`,
+      { limit: maxBytes, limitName: 'customStatusMaxBytes' },
+    );
+  }
+  return value;
+}
+
+export function platform(value: unknown): Platform {
+  if (value === undefined) return 'web';
+  if (typeof value !== 'string' || !(PLATFORMS as readonly string[]).includes(value)) {
+    throw invalidParameter('platform', `expected one of ${PLATFORMS.join(', ')}, got ${describe(value)}`);
+  }
+  return value as Platform;
+}
+
+/** The options object of a call: undefined is allowed only where the call says so. */
+export function options(value: unknown, call: string, optional = false): Record<string, unknown> {
+  if (value === undefined && optional) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidParameter('options', `${call} expects an options object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}

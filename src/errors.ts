@@ -1,0 +1,71 @@
+// The error table of SPEC.md section 10, and the one class every rejection uses. Codes live here only.
+
+export const ErrorCode = Object.freeze({
+  /** GATE-3: the console switch `userStatus` is off. */
+  SWITCH_OFF: 72001,
+  /** GATE-2: the edition lacks the feature. */
+  EDITION_LACKS_FEATURE: 3122,
+  /** LIM-1: rate limit exceeded; the error carries `retryAfterMs` (EXT-6). */
+  RATE_LIMITED: 2996,
+  /** The client is not logged in. */
+  NOT_LOGGED_IN: 2024,
+  /** Per entry (GET-5, SUB-4), or at login: the userID is not registered. */
+  USER_NOT_FOUND: 70107,
+  /** Invalid parameter: the message names the parameter and the limit. */
+  INVALID_PARAMETER: 6017,
+  /** DEV-4: kicked out by a newer login on the same platform. */
+  KICKED_OUT: 3002,
+  /** The device is logged in but not connected (background or network lost): reconnect first. */
+  NOT_CONNECTED: 2800,
+  /** The engine was closed. */
+  ENGINE_CLOSED: 2801,
+  /** UserSig refused: expired. */
+  USERSIG_EXPIRED: 70001,
+  /** UserSig refused: missing, malformed or forged. */
+  USERSIG_INVALID: 70003,
+  /** UserSig refused: made for another userID. */
+  USERSIG_USER_MISMATCH: 70013,
+  /** UserSig refused: made for another SDKAppID. */
+  USERSIG_APP_MISMATCH: 70014,
+} as const);
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface StatusErrorDetails {
+  /** The parameter that broke a rule (6017). */
+  param?: string;
+  /** The limit it broke, and the limit's option name. */
+  limit?: number;
+  limitName?: string;
+  /** EXT-6: on 2996, when to retry and the window's numbers. */
+  retryAfterMs?: number;
+  requests?: number;
+  windowMs?: number;
+}
+
+/** The class of every rejection: `{code, message}` plus, where they apply, the details above. */
+export class StatusError extends Error implements StatusErrorDetails {
+  readonly code: number;
+  param?: string;
+  limit?: number;
+  limitName?: string;
+  retryAfterMs?: number;
+  requests?: number;
+  windowMs?: number;
+
+  constructor(code: number, message: string, details: StatusErrorDetails = {}) {
+    super(message);
+    this.name = 'StatusError';
+    this.code = code;
+    for (const [k, v] of Object.entries(details)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), code: this.code, message: this.message };
+  }
+}
+
+export const invalidParameter = (param: string, message: string, details: StatusErrorDetails = {}): StatusError =>
+  new StatusError(ErrorCode.INVALID_PARAMETER, `invalid parameter ${param}: ${message}`, { param, ...details });
+
+export const notLoggedIn = (): StatusError =>
+  new StatusError(ErrorCode.NOT_LOGGED_IN, 'not logged in: call login() first');

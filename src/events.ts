@@ -1,0 +1,23 @@
+// The events a client receives, with the Web SDK's names (CL-1) and the extensions'.
+import type { UserStatus } from './types';
+
+export const EVENT = Object.freeze({
+  /** NTF-1: data is an array of UserStatus. */
+  USER_STATUS_UPDATED: 'onUserStatusUpdated',
+  /** DEV-4: data is `{ type: 'multipleDevice', code: 3002, message }`. */
+  KICKED_OUT: 'kickedOut',
+  /** EXT-4: data is `{ userIDList, reason: 'subscription_evicted' | 'subscriptions_cleared' }`. */
+  SUBSCRIPTION_ENDED: 'subscriptionEnded',
+  /** The client's connection changed: data is `{ state: 'connected' | 'disconnected' | 'reconnecting' }`. */
+  NET_STATE_CHANGE: 'netStateChange',
+} as const);
+export type EventName = (typeof EVENT)[keyof typeof EVENT];
+
+export type ClientEvent =
+  | { name: typeof EVENT.USER_STATUS_UPDATED; data: UserStatus[] }
+  | { name: typeof EVENT.KICKED_OUT; data: { type: 'multipleDevice'; code: number; message: string } }
+  | {
+      name: typeof EVENT.SUBSCRIPTION_ENDED;
+      data: { userIDList: string[]; reason: 'subscription_evicted' | 'subscriptions_cleared' };
+    }
+  | { name: typeof EVENT.NET_STATE_CHANGE; data: { state: 'connected' | 'disconnected' | 'reconnecting' } };

@@ -1,0 +1,84 @@
+// Where an engine keeps its state. The engine reads and writes through this interface only, so a durable
+// (SQLite) or shared backend plugs in without touching the machines or the public API. Calls are
+// synchronous: the engine applies one command at a time inside `transaction`, and a durable store makes the
+// whole command durable before the transaction returns (nothing acknowledged is lost).
+import type { RunnerSnapshot } from '../engine/runner';
+import type { UserStatusContext } from '../../machines/userStatus';
+import type { SubscriptionsContext } from '../../machines/subscriptions';
+import type { AccessContext } from '../../machines/access';
+import type { JournalEntry } from '../types';
+
+/** A user's status machine snapshot, and the seq of the command that last changed the status (EXT-2). */
+export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number };
+export type SubscriptionsRecord = RunnerSnapshot<SubscriptionsContext>;
+
+/** A delayed machine event waiting for its time (CS-5 and UNSUB-5 clears); survives a restart. */
+export interface PendingTimer {
+  key: string;
+  due: number;
+  machine: 'userStatus' | 'subscriptions';
+  owner: string;
+  event: { type: string };
+}
+
+/** EXT-4: a subscription lifecycle event for a user who was not there to hear it. */
+export interface Notice {
+  userIDList: string[];
+  reason: 'subscriptions_cleared';
+}
+
+/** Thrown by a store that cannot reach the part that holds a user (ST-7: the status is then UNKNOWN). */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export interface Store {
+  readonly kind: string;
+
+  hasUser(userID: string): boolean;
+  /** Registers users; returns those that were new. */
+  addUsers(userIDs: readonly string[]): string[];
+  userIDs(): Iterable<string>;
+
+  /** Absent: the user never logged in and holds the machine's initial state. */
+  getStatus(userID: string): StatusRecord | undefined;
+  putStatus(userID: string, record: StatusRecord): void;
+
+  getSubscriptions(userID: string): SubscriptionsRecord | undefined;
+  /** `delta` names the targets that joined or left, so the store keeps its reverse index without a diff. */
+  putSubscriptions(userID: string, record: SubscriptionsRecord, delta: { added: string[]; removed: string[] }): void;
+  /** Who subscribes to `userID` (NTF-2 b). */
+  subscribersOf(userID: string): ReadonlySet<string> | undefined;
+
+  /** `userID`'s own friend list. */
+  friendsOf(userID: string): ReadonlySet<string> | undefined;
+  /** Who has `userID` in their friend list (NTF-2 c). */
+  followersOf(userID: string): ReadonlySet<string> | undefined;
+  addFriends(userID: string, friendIDs: readonly string[]): void;
+  removeFriends(userID: string, friendIDs: readonly string[]): void;
+
+  getSettings(): AccessContext | undefined;
+  putSettings(settings: AccessContext): void;
+
+  getNotice(userID: string): Notice | undefined;
+  putNotice(userID: string, notice: Notice | undefined): void;
+
+  putTimer(timer: PendingTimer): void;
+  deleteTimer(key: string): void;
+  timers(): Iterable<PendingTimer>;
+
+  /** EXT-3: append-only. */
+  append(entry: JournalEntry): void;
+  lastSeq(): number;
+  /** The first seq still kept (entries before it were dropped by a bounded journal). */
+  firstSeq(): number;
+  readJournal(fromSeq: number, limit: number): JournalEntry[];
+  journalOf(userID: string): JournalEntry[];
+
+  /** Runs `fn` atomically: all of its writes land, or (if it throws) none. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}

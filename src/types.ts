@@ -1,0 +1,148 @@
+// The public shapes of shared/spec/API.md, and the extensions the engine adds (EXT-*).
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from './clock';
+import type { Edition, Limits, LimitsChange, Platform, Reason, StatusType } from '../machines/spec';
+import type { Switches } from '../machines/access';
+import type { Visibility } from '../machines/userStatus';
+import type { Store } from './store/types';
+import type { Broker } from './broker/types';
+
+export type { Clock, Edition, Limits, LimitsChange, Platform, Reason, StatusType, Switches, Visibility };
+
+/** What `getUserStatus`, notifications and `setSelfStatus` carry (NTF-1), plus EXT-1 and EXT-2 fields. */
+export interface UserStatus {
+  userID: string;
+  statusType: StatusType;
+  customStatus: string;
+  /** EXT-2: grows by one with every change of this user's status. */
+  version: number;
+  /** EXT-1: why the last change happened. */
+  reason: Reason;
+}
+
+export interface Failure {
+  userID: string;
+  code: number;
+  message: string;
+}
+
+
+/** GATE-1: a change names only what it changes. */
+export interface ConfigChange {
+  edition?: Edition;
+  switches?: Partial<Switches>;
+  limits?: LimitsChange;
+}
+
+
+export interface EngineOptions extends ConfigChange {
+  /** Every timer reads this clock. Default: the real one. xstate's SimulatedClock fits. */
+  clock?: Clock;
+  /** Where state lives. Default: in memory. */
+  store?: Store;
+  /** How deliveries reach devices. Default: in process. */
+  broker?: Broker;
+  /** An XState inspector (as `createActor(..., { inspect })` takes), e.g. `createBrowserInspector().inspect`. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** EXT-3: the journal. In memory it keeps the last `maxEntries` (default 1,000,000); `false` turns it off. */
+  journal?: boolean | { maxEntries?: number };
+}
+
+/** EXT-9: an admin's view of one user. */
+export interface AdminStatus {
+  userID: string;
+  statusType: StatusType;
+  customStatus: string;
+  version: number;
+  reason: Reason;
+  /** Set when the userID is not registered (code 70107); the status fields are then UNKNOWN/empty. */
+  error?: { code: number; message: string };
+  /** With `{detail: true}`: each logged-in device. `pushOnline` is a native device that is logged in but not connected. */
+  devices?: Array<{ deviceId: string; platform: Platform; connected: boolean; pushOnline: boolean }>;
+}
+
+/** EXT-3: one entry of the audit journal. */
+export type JournalEntry =
+  | { seq: number; at: number; kind: 'command'; by: string; command: Command }
+  | {
+      seq: number;
+      at: number;
+      kind: 'transition';
+      /** The seq of the command that caused it. */
+      cause: number;
+      machine: 'userStatus';
+      userID: string;
+      reason: Reason;
+      from: string;
+      to: string;
+      before: { statusType: StatusType; customStatus: string };
+      after: { statusType: StatusType; customStatus: string };
+      version: number;
+    }
+  | {
+      seq: number;
+      at: number;
+      kind: 'transition';
+      cause: number;
+      machine: 'subscriptions';
+      userID: string;
+      reason: Reason;
+      from: string;
+      to: string;
+      added: string[];
+      removed: string[];
+    };
+
+/** Everything that changes state is one of these; the journal keeps them and replay re-applies them. */
+export type Command =
+  | { type: 'users.register'; userIDs: string[] }
+  | { type: 'friends.add'; userID: string; friendIDs: string[] }
+  | { type: 'friends.remove'; userID: string; friendIDs: string[] }
+  | { type: 'config.change'; change: ConfigChange }
+  | { type: 'visibility.set'; userID: string; visibility: Visibility }
+  | { type: 'device.login'; userID: string; deviceId: string; platform: Platform }
+  | { type: 'device.reconnect'; userID: string; deviceId: string; platform: Platform }
+  | { type: 'device.logout'; userID: string; deviceId: string }
+  | { type: 'device.disconnect'; userID: string; deviceId: string; reason: 'link_closed' | 'heartbeat_timeout' }
+  | { type: 'device.background'; userID: string; deviceId: string }
+  | { type: 'device.foreground'; userID: string; deviceId: string }
+  | { type: 'status.set'; userID: string; customStatus: string }
+  | { type: 'status.query'; userID: string; userIDs: string[] }
+  | { type: 'subscriptions.add'; userID: string; userIDs: string[] }
+  | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null }
+  | { type: 'timer.fire'; key: string };
+
+/** The admin side of an engine (shared/spec/API.md). */
+export interface Engine {
+  registerUsers(userIDs: string[]): Promise<void>;
+  addFriends(userID: string, friendIDs: string[]): Promise<void>;
+  removeFriends(userID: string, friendIDs: string[]): Promise<void>;
+  configure(change: ConfigChange): Promise<void>;
+  queryStatus(userIDs: string[], opts?: { detail?: boolean }): Promise<AdminStatus[]>;
+  explain(userID: string): Promise<JournalEntry[]>;
+  /** EXT-3: the journal from `fromSeq` on (default: all that is kept). */
+  journal(opts?: { fromSeq?: number; limit?: number }): Promise<JournalEntry[]>;
+  /** The current settings (edition, switches, limits). */
+  settings(): Promise<{ edition: Edition; switches: Switches; limits: Limits }>;
+  /** A plain copy of all durable state, for comparing engines (replay, restart). */
+  exportState(): Promise<EngineState>;
+  close(): Promise<void>;
+}
+
+export interface EngineState {
+  settings: { edition: Edition; switches: Switches; limits: Limits };
+  users: Record<
+    string,
+    {
+      statusType: StatusType;
+      customStatus: string;
+      version: number;
+      state: string;
+      devices: Array<{ deviceId: string; platform: Platform; connected: boolean }>;
+      subscriptions: string[];
+      friends: string[];
+      visibility: Visibility;
+    }
+  >;
+  timers: Array<{ key: string; due: number }>;
+}
