@@ -30,6 +30,7 @@ export type {
   EngineState,
   Failure,
   JournalEntry,
+  MachineOverrides,
   Limits,
   LimitsChange,
   Platform,

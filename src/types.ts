@@ -3,7 +3,11 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from './clock';
 import type { Edition, Limits, LimitsChange, Platform, Reason, StatusType } from '../machines/spec';
 import type { Switches } from '../machines/access';
-import type { Visibility } from '../machines/userStatus';
+import type { Visibility, userStatusMachine } from '../machines/userStatus';
+import type { subscriptionsMachine } from '../machines/subscriptions';
+import type { accessMachine } from '../machines/access';
+import type { rateWindowMachine } from '../machines/rateWindow';
+import type { deviceLinkMachine } from '../machines/deviceLink';
 import type { Store } from './store/types';
 import type { Broker } from './broker/types';
 
@@ -46,6 +50,20 @@ export interface EngineOptions extends ConfigChange {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** EXT-3: the journal. In memory it keeps the last `maxEntries` (default 1,000,000); `false` turns it off. */
   journal?: boolean | { maxEntries?: number };
+  /**
+   * Advanced: run a variant of a machine (same events, emitted events and state names), e.g. made with
+   * `userStatusMachine.provide({...})`. For experiments, and for the mutation tests that prove the test
+   * suite catches a broken rule.
+   */
+  machines?: MachineOverrides;
+}
+
+export interface MachineOverrides {
+  userStatus?: typeof userStatusMachine;
+  subscriptions?: typeof subscriptionsMachine;
+  access?: typeof accessMachine;
+  rateWindow?: typeof rateWindowMachine;
+  deviceLink?: typeof deviceLinkMachine;
 }
 
 /** EXT-9: an admin's view of one user. */

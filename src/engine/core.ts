@@ -128,7 +128,8 @@ export class EngineCore {
     );
     const stored = this.store.getSettings();
     const settings = stored ?? mergeSettings(defaultAccessContext(), initialChange);
-    this.access = createActor(accessMachine, { input: settings, inspect: options.inspect as never });
+    const m = options.machines ?? {};
+    this.access = createActor(m.access ?? accessMachine, { input: settings, inspect: options.inspect as never });
     this.access.start();
     this.settingsCache = this.access.getSnapshot().context;
     this.refreshGates();
@@ -138,14 +139,14 @@ export class EngineCore {
 
     const limits = () => this.settingsCache.limits;
     this.user = new CompiledMachine(
-      userStatusMachine.provide({ delays: { customStatusClearAfterLogout: () => limits().customStatusClearAfterLogoutMs } }),
+      (m.userStatus ?? userStatusMachine).provide({ delays: { customStatusClearAfterLogout: () => limits().customStatusClearAfterLogoutMs } }),
     );
     this.subs = new CompiledMachine(
-      subscriptionsMachine.provide({ delays: { subscriptionClearAfterLogout: () => limits().subscriptionClearAfterLogoutMs } }),
+      (m.subscriptions ?? subscriptionsMachine).provide({ delays: { subscriptionClearAfterLogout: () => limits().subscriptionClearAfterLogoutMs } }),
     );
-    this.rate = new CompiledMachine(rateWindowMachine);
+    this.rate = new CompiledMachine(m.rateWindow ?? rateWindowMachine);
     this.linkRunner = new CompiledMachine(
-      deviceLinkMachine.provide({
+      (m.deviceLink ?? deviceLinkMachine).provide({
         delays: {
           heartbeatTimeout: ({ context }) =>
             context.platform === 'web' ? limits().webHeartbeatTimeoutMs : limits().nativeHeartbeatTimeoutMs,
