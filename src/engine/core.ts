@@ -245,6 +245,15 @@ export class EngineCore {
     this.settingsCache = this.access.getSnapshot().context;
     this.refreshGates();
     this.store.putSettings(this.settingsCache);
+    for (const l of this.settingsListeners) l(this.settingsCache);
+  }
+
+  private readonly settingsListeners = new Set<(settings: AccessContext) => void>();
+
+  /** Hear every settings change (e.g. a gateway pushes the edition to its SDKs); returns an unsubscribe. */
+  onSettingsChange(listener: (settings: AccessContext) => void): () => void {
+    this.settingsListeners.add(listener);
+    return () => this.settingsListeners.delete(listener);
   }
 
   private refreshGates(): void {
