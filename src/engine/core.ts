@@ -103,6 +103,11 @@ export class EngineCore {
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly byUser = new Map<string, Set<DeviceSession>>();
   private readonly linkTimers = new Map<string, unknown>();
+  /** EXT-7: changes held back from others while a user's link flaps. */
+  private readonly flaps = new Map<
+    string,
+    { before: { statusType: number; customStatus: string }; latest: UserStatus; ctx: UserStatusContext; timer: unknown }
+  >();
   private outbox: Array<{ userID: string; event: ClientEvent; seq: number; deviceId?: string }> = [];
   private flushing = false;
   private seq: number;
@@ -299,7 +304,7 @@ export class EngineCore {
       this.store.putStatus(userID, after);
       if (!wasOut && isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_OUT' });
       if (wasOut && !isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_IN' });
-      this.fanOut(userID, after.context, em);
+      this.fanOut(userID, after.context, em, prev);
       prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
     this.store.putStatus(userID, after);
@@ -379,7 +384,12 @@ export class EngineCore {
   // ---------------------------------------------------------------------------------------------------------
   // Fan-out (NTF-2..6, EXT-5).
 
-  private fanOut(userID: string, ctx: UserStatusContext, em: Extract<UserStatusEmitted, { type: 'status.changed' }>): void {
+  private fanOut(
+    userID: string,
+    ctx: UserStatusContext,
+    em: Extract<UserStatusEmitted, { type: 'status.changed' }>,
+    prev: UserStatusContext,
+  ): void {
     const full: UserStatus = {
       userID,
       statusType: em.statusType,
@@ -389,7 +399,46 @@ export class EngineCore {
     };
     // (a) the user's own devices always hear it.
     this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: [full] });
-    const visibilityChange = em.reason === 'visibility_changed';
+    if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, full);
+  }
+
+  /**
+   * EXT-7 flap damping: a change caused by a lost link is held back from others for flapGraceMs. If the
+   * user comes back within it to the status it had, others hear nothing; otherwise they hear the final
+   * state (once, when the flap ends or the grace runs out). Returns whether the change was held.
+   */
+  private damp(userID: string, ctx: UserStatusContext, full: UserStatus, prev: UserStatusContext): boolean {
+    const held = this.flaps.get(userID);
+    if (held) {
+      held.latest = full;
+      held.ctx = ctx;
+      if (full.reason === 'reconnect' || full.reason === 'login' || full.reason === 'foreground') this.endFlap(userID);
+      return true;
+    }
+    const grace = this.limits.flapGraceMs;
+    if (grace <= 0 || (full.reason !== 'link_closed' && full.reason !== 'heartbeat_timeout') || this.replaying) return false;
+    const timer = this.clock.setTimeout(() => {
+      if (this.closed || this.flaps.get(userID)?.timer !== timer) return;
+      this.endFlap(userID);
+      this.flush();
+    }, grace);
+    this.flaps.set(userID, { before: { statusType: prev.statusType, customStatus: prev.customStatus }, latest: full, ctx, timer });
+    return true;
+  }
+
+  private endFlap(userID: string): void {
+    const held = this.flaps.get(userID);
+    if (!held) return;
+    this.flaps.delete(userID);
+    this.clock.clearTimeout(held.timer);
+    const { before, latest } = held;
+    if (latest.statusType === before.statusType && latest.customStatus === before.customStatus) return;
+    this.toOthers(userID, held.ctx, latest);
+  }
+
+  /** NTF-2 (b) and (c): subscribers and friends, each once, each seeing what EXT-5 lets them see. */
+  private toOthers(userID: string, ctx: UserStatusContext, full: UserStatus): void {
+    const visibilityChange = full.reason === 'visibility_changed';
     const hidden: UserStatus = { ...full, statusType: HIDDEN, customStatus: '' };
     const viewFor = (viewer: string): UserStatus | null => {
       if (ctx.visibility === 'everyone') return full;
@@ -976,6 +1025,8 @@ export class EngineCore {
     this.closed = true;
     for (const h of this.handles.values()) this.clock.clearTimeout(h);
     for (const h of this.linkTimers.values()) this.clock.clearTimeout(h);
+    for (const f of this.flaps.values()) this.clock.clearTimeout(f.timer);
+    this.flaps.clear();
     this.handles.clear();
     this.linkTimers.clear();
     this.access.stop();

@@ -100,7 +100,7 @@ describe('notifications (NTF)', () => {
     const a = await w.online('alice', 'ios');
     // A handler that calls the engine while it delivers must not reorder what others hear.
     bob.client.on(EVENT.USER_STATUS_UPDATED, (e) => {
-      if (e.data[0]?.customStatus === 'one') void a.client.setSelfStatus({ customStatus: 'two' });
+      if (e.name === EVENT.USER_STATUS_UPDATED && e.data[0]?.customStatus === 'one') void a.client.setSelfStatus({ customStatus: 'two' });
     });
     await a.client.setSelfStatus({ customStatus: 'one' });
     a.client.background();

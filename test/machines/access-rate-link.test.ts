@@ -7,12 +7,12 @@ import { deviceLinkMachine } from '../../machines/deviceLink';
 
 describe('access machine', () => {
   it('GATE-3 with Ultimate and the switch off, user status answers 72001 (switchOff)', () => {
-    const [s] = initialTransition(accessMachine);
+    const [s] = initialTransition(accessMachine, {});
     expect(s.value).toEqual({ userStatus: 'switchOff', friendNotify: 'off' });
   });
 
   it('GATE-2 GATE-3 a lacking edition wins over a missing switch (3122 before 72001)', () => {
-    const [s0] = initialTransition(accessMachine);
+    const [s0] = initialTransition(accessMachine, {});
     const [s1] = transition(accessMachine, s0, { type: 'CONFIG.CHANGE', edition: 'pro' });
     expect(s1.value).toEqual({ userStatus: 'editionLacks', friendNotify: 'off' });
     const [s2] = transition(accessMachine, s1, { type: 'CONFIG.CHANGE', switches: { userStatus: true } });
@@ -22,7 +22,7 @@ describe('access machine', () => {
   });
 
   it('GATE-1 a change names only what it changes: other switches and limits keep their values', () => {
-    const [s0] = initialTransition(accessMachine);
+    const [s0] = initialTransition(accessMachine, {});
     const [s1] = transition(accessMachine, s0, {
       type: 'CONFIG.CHANGE',
       switches: { friendStatusNotify: true },
@@ -38,12 +38,12 @@ describe('access machine', () => {
 describe('rate window machine', () => {
   const req = (now: number, requests = 3, windowMs = 1000) => ({ type: 'RATE.REQUEST' as const, now, requests, windowMs });
   it('LIM-1 EXT-6 admits `requests` calls per window, refuses the next with the time to retry', () => {
-    let [s] = initialTransition(rateWindowMachine);
+    let [s] = initialTransition(rateWindowMachine, {});
     let refused: any[] = [];
     for (const t of [0, 100, 200, 300]) {
       const [next, actions] = transition(rateWindowMachine, s, req(t));
       s = next;
-      refused = actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
+      refused = actions.filter((a) => (a.type as string) === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
     }
     expect(s.context.stamps).toEqual([0, 100, 200]);
     expect(s.value).toBe('saturated');
@@ -85,6 +85,6 @@ describe('device link machine', () => {
   it('DEV-2 a closed link is reported at once', () => {
     const [s0] = initialTransition(deviceLinkMachine, { platform: 'web' });
     const [, actions] = transition(deviceLinkMachine, s0, { type: 'LINK.CLOSED' });
-    expect(actions.some((a) => a.type === 'xstate.emit' && (a.params as any).event.reason === 'link_closed')).toBe(true);
+    expect(actions.some((a) => (a.type as string) === 'xstate.emit' && (a as any).params.event.reason === 'link_closed')).toBe(true);
   });
 });

@@ -4,12 +4,12 @@ import { createActor, initialTransition, SimulatedClock, transition } from 'xsta
 import { addWithQuota, subscriptionsMachine, type SubscriptionsEvent } from '../../machines/subscriptions';
 
 function run(events: SubscriptionsEvent[]) {
-  let [snapshot] = initialTransition(subscriptionsMachine);
+  let [snapshot] = initialTransition(subscriptionsMachine, {});
   const emitted: any[] = [];
   for (const e of events) {
     const [next, actions] = transition(subscriptionsMachine, snapshot, e);
     snapshot = next;
-    for (const a of actions) if (a.type === 'xstate.emit') emitted.push((a.params as { event: unknown }).event);
+    for (const a of actions) if ((a.type as string) === 'xstate.emit') emitted.push((a as any).params.event);
   }
   return { snapshot, emitted };
 }
@@ -55,7 +55,7 @@ describe('subscription list machine', () => {
 
   it('UNSUB-5 the list is cleared subscriptionClearAfterLogout after the owner logs out, and kept if the owner returns', () => {
     const clock = new SimulatedClock();
-    const actor = createActor(subscriptionsMachine, { clock }).start();
+    const actor = createActor(subscriptionsMachine, { clock, input: {} }).start();
     const ended: any[] = [];
     actor.on('subscriptions.ended', (e) => ended.push(e));
     actor.send({ type: 'SUB.ADD', userIDs: ['a'], quota: 5 });
@@ -65,7 +65,7 @@ describe('subscription list machine', () => {
     expect(actor.getSnapshot().context.list).toEqual([]);
     expect(ended).toEqual([{ type: 'subscriptions.ended', userIDs: ['a'], reason: 'subscriptions_cleared' }]);
 
-    const kept = createActor(subscriptionsMachine, { clock }).start();
+    const kept = createActor(subscriptionsMachine, { clock, input: {} }).start();
     kept.send({ type: 'SUB.ADD', userIDs: ['a'], quota: 5 });
     kept.send({ type: 'OWNER.LOGGED_OUT' });
     clock.increment(299_999);

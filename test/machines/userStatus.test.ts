@@ -13,10 +13,10 @@ const login = (deviceId: string, platform: 'web' | 'ios' | 'android' = 'web', ca
 
 /** Runs events through the pure transition(), collecting every emitted event. */
 function run(events: UserStatusEvent[]) {
-  let [snapshot, actions] = initialTransition(userStatusMachine);
+  let [snapshot, actions] = initialTransition(userStatusMachine, {});
   const emitted: any[] = [];
   const collect = (acts: typeof actions) => {
-    for (const a of acts) if (a.type === 'xstate.emit') emitted.push((a.params as { event: unknown }).event);
+    for (const a of acts) if ((a.type as string) === 'xstate.emit') emitted.push((a as any).params.event);
   };
   collect(actions);
   for (const e of events) {
@@ -107,7 +107,7 @@ describe('user status machine', () => {
 
   it('CS-5 after logout the custom status is cleared customStatusClearAfterLogout later, unless the user logs in first', () => {
     const clock = new SimulatedClock();
-    const actor = createActor(userStatusMachine, { clock }).start();
+    const actor = createActor(userStatusMachine, { clock, input: {} }).start();
     const seen: any[] = [];
     actor.on('status.changed', (e) => seen.push(e));
     actor.send(login('w1'));
@@ -121,7 +121,7 @@ describe('user status machine', () => {
     expect(actor.getSnapshot().value).toEqual({ unlogined: 'settled' });
     expect(seen.at(-1)).toMatchObject({ statusType: TYPES.USER_STATUS_UNLOGINED, customStatus: '', reason: 'custom_status_expired', version: 4 });
 
-    const again = createActor(userStatusMachine, { clock }).start();
+    const again = createActor(userStatusMachine, { clock, input: {} }).start();
     again.send(login('w1'));
     again.send({ type: 'STATUS.SET', customStatus: 'away' });
     again.send({ type: 'DEVICE.LOGOUT', deviceId: 'w1' });
