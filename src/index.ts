@@ -18,6 +18,7 @@ export {
 export type { Client, ClientEventHandler, ClientOptions } from './client/types';
 export type { ClientEvent, EventName } from './events';
 export type { Clock } from './clock';
+export type { InspectionEventLike } from './engine/inspect';
 export type { Store, StatusRecord, SubscriptionsRecord, PendingTimer, Notice } from './store/types';
 export type { Broker, LocalDelivery } from './broker/types';
 export type {
@@ -30,6 +31,7 @@ export type {
   EngineState,
   Failure,
   JournalEntry,
+  StatusTransition,
   MachineOverrides,
   Limits,
   LimitsChange,

@@ -90,12 +90,16 @@ export type JournalEntry =
       cause: number;
       machine: 'userStatus';
       userID: string;
+      /** The machine event, e.g. 'DEVICE.LOGIN'. */
+      event: string;
       reason: Reason;
       from: string;
       to: string;
       before: { statusType: StatusType; customStatus: string };
       after: { statusType: StatusType; customStatus: string };
       version: number;
+      /** Logged-in devices after the step. */
+      devices: number;
     }
   | {
       seq: number;
@@ -110,6 +114,9 @@ export type JournalEntry =
       added: string[];
       removed: string[];
     };
+
+/** A journaled step of a user's status machine. */
+export type StatusTransition = Extract<JournalEntry, { kind: 'transition'; machine: 'userStatus' }>;
 
 /** Everything that changes state is one of these; the journal keeps them and replay re-applies them. */
 export type Command =
@@ -137,7 +144,8 @@ export interface Engine {
   removeFriends(userID: string, friendIDs: string[]): Promise<void>;
   configure(change: ConfigChange): Promise<void>;
   queryStatus(userIDs: string[], opts?: { detail?: boolean }): Promise<AdminStatus[]>;
-  explain(userID: string): Promise<JournalEntry[]>;
+  /** EXT-3: the transitions of this user's status machine that led to its current status, oldest first. */
+  explain(userID: string): Promise<StatusTransition[]>;
   /** EXT-3: the journal from `fromSeq` on (default: all that is kept). */
   journal(opts?: { fromSeq?: number; limit?: number }): Promise<JournalEntry[]>;
   /** The current settings (edition, switches, limits). */

@@ -11,6 +11,7 @@ import { ADMIN_MAX_USERS_PER_CALL, TYPES, isNativePlatform, type Limits, type Pl
 import { subscriptionsMachine, type SubscriptionsContext, type SubscriptionsEmitted, type SubscriptionsEvent } from '../../machines/subscriptions';
 import {
   initialUserStatusContext,
+  reasonOf,
   userStatusMachine,
   type UserStatusContext,
   type UserStatusEmitted,
@@ -24,7 +25,7 @@ import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors
 import { EVENT, type ClientEvent } from '../events';
 import { MemoryStore } from '../store/memory';
 import { StoreUnavailableError, type PendingTimer, type StatusRecord, type Store, type SubscriptionsRecord } from '../store/types';
-import type { AdminStatus, Command, ConfigChange, EngineOptions, EngineState, Failure, JournalEntry, UserStatus } from '../types';
+import type { AdminStatus, Command, ConfigChange, EngineOptions, EngineState, Failure, JournalEntry, StatusTransition, UserStatus } from '../types';
 import { InspectBridge } from './inspect';
 import { parseConfigChange } from './config';
 import { CompiledMachine, type RunnerSnapshot, type TimerOp } from './runner';
@@ -275,39 +276,44 @@ export class EngineCore {
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
     this.inspector?.transition(this.user, userID, event, after);
     this.scheduleOps('userStatus', userID, step.timers);
+    const changes = step.emitted.filter((e): e is Extract<UserStatusEmitted, { type: 'status.changed' }> => e.type === 'status.changed');
+    if (changes.length > 0) after.seq = this.cause;
+    this.store.putStatus(userID, after);
+    if (this.journalOn) {
+      // EXT-1/EXT-3: every step of the machine is journaled, also those that change no visible status
+      // (a second device, a kick), so that explain() shows how the user got where it is.
+      const kicked = step.emitted.some((e) => e.type === 'device.kicked');
+      this.store.append({
+        seq: ++this.seq,
+        at: this.clock.now(),
+        kind: 'transition',
+        cause: this.cause,
+        machine: 'userStatus',
+        userID,
+        event: event.type,
+        reason: changes.at(-1)?.reason ?? (kicked ? 'kicked' : reasonOf(event)),
+        from: this.user.pathOf(before),
+        to: this.user.pathOf(after),
+        before: { statusType: before.context.statusType, customStatus: before.context.customStatus },
+        after: { statusType: after.context.statusType, customStatus: after.context.customStatus },
+        version: after.context.version,
+        devices: after.context.devices.length,
+      });
+    }
     let prev = before.context;
     for (const em of step.emitted) {
       if (em.type === 'device.kicked') {
         this.kick(userID, em.deviceId);
         continue;
       }
-      after.seq = this.cause;
-      if (this.journalOn) {
-        this.store.append({
-          seq: ++this.seq,
-          at: this.clock.now(),
-          kind: 'transition',
-          cause: this.cause,
-          machine: 'userStatus',
-          userID,
-          reason: em.reason,
-          from: this.user.pathOf(before),
-          to: this.user.pathOf(after),
-          before: { statusType: prev.statusType, customStatus: prev.customStatus },
-          after: { statusType: em.statusType, customStatus: em.customStatus },
-          version: em.version,
-        });
-      }
       // UNSUB-5: the subscription list outlives a logout by a delay, and a login keeps it.
       const wasOut = prev.statusType === TYPES.USER_STATUS_UNLOGINED;
       const isOut = em.statusType === TYPES.USER_STATUS_UNLOGINED;
-      this.store.putStatus(userID, after);
       if (!wasOut && isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_OUT' });
       if (wasOut && !isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_IN' });
       this.fanOut(userID, after.context, em, prev);
       prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
-    this.store.putStatus(userID, after);
     this.syncSessions(userID, after.context);
     return after;
   }
@@ -399,7 +405,7 @@ export class EngineCore {
     };
     // (a) the user's own devices always hear it.
     this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: [full] });
-    if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, full);
+    if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, full, prev.visibility);
   }
 
   /**
@@ -437,20 +443,20 @@ export class EngineCore {
   }
 
   /** NTF-2 (b) and (c): subscribers and friends, each once, each seeing what EXT-5 lets them see. */
-  private toOthers(userID: string, ctx: UserStatusContext, full: UserStatus): void {
+  private toOthers(userID: string, ctx: UserStatusContext, full: UserStatus, prevVisibility: Visibility = ctx.visibility): void {
     const visibilityChange = full.reason === 'visibility_changed';
     const hidden: UserStatus = { ...full, statusType: HIDDEN, customStatus: '' };
-    const viewFor = (viewer: string): UserStatus | null => {
-      if (ctx.visibility === 'everyone') return full;
-      const sees = ctx.visibility === 'friends' && this.store.friendsOf(userID)?.has(viewer) === true;
-      if (sees) return full;
-      // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news.
-      return visibilityChange ? hidden : null;
-    };
     const toOthers = (viewer: string) => {
       if (!this.isOnline(viewer)) return;
-      const view = viewFor(viewer);
-      if (view) this.send(viewer, { name: EVENT.USER_STATUS_UPDATED, data: [view] });
+      const sees = this.canSee(userID, ctx.visibility, viewer);
+      // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news to a viewer.
+      if (visibilityChange) {
+        if (sees !== this.canSee(userID, prevVisibility, viewer)) {
+          this.send(viewer, { name: EVENT.USER_STATUS_UPDATED, data: [sees ? full : hidden] });
+        }
+      } else if (sees) {
+        this.send(viewer, { name: EVENT.USER_STATUS_UPDATED, data: [full] });
+      }
     };
     // (b) subscribers, if the edition and the switch allow it now (NTF-4).
     const subscribers = this.userStatusGate === 'enabled' ? this.store.subscribersOf(userID) : undefined;
@@ -904,9 +910,14 @@ export class EngineCore {
     }
     const c = rec.context;
     const status: UserStatus = { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
-    if (viewer === userID || viewer === null || c.visibility === 'everyone') return status;
-    if (c.visibility === 'friends' && this.store.friendsOf(userID)?.has(viewer)) return status;
+    if (viewer === userID || viewer === null || this.canSee(userID, c.visibility, viewer)) return status;
     return { ...status, statusType: HIDDEN, customStatus: '' };
+  }
+
+  /** EXT-5: whether `viewer` may see `owner`'s status under `visibility` (friends: owner's own friend list). */
+  private canSee(owner: string, visibility: Visibility, viewer: string): boolean {
+    if (visibility === 'everyone') return true;
+    return visibility === 'friends' && this.store.friendsOf(owner)?.has(viewer) === true;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -968,11 +979,11 @@ export class EngineCore {
     });
   }
 
-  explain(raw: unknown): JournalEntry[] {
+  explain(raw: unknown): StatusTransition[] {
     this.assertOpen();
     const userID = check.userID(raw);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
-    return this.store.journalOf(userID).filter((e) => e.kind === 'transition' && e.machine === 'userStatus');
+    return this.store.journalOf(userID).filter((e): e is StatusTransition => e.kind === 'transition' && e.machine === 'userStatus');
   }
 
   journal(opts: { fromSeq?: number; limit?: number } = {}): JournalEntry[] {

@@ -5,6 +5,9 @@
 import { createActor, type AnyActorRef, type AnyStateMachine, type EventObject, type InspectionEvent, type Observer } from 'xstate';
 import type { CompiledMachine, RunnerSnapshot } from './runner';
 
+/** The inspection events an inspector receives (XState's InspectionEvent, narrowed for what we send). */
+export type InspectionEventLike = InspectionEvent & { actorRef: AnyActorRef; event: EventObject; snapshot?: unknown };
+
 export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
 export class InspectBridge {
