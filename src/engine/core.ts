@@ -53,10 +53,8 @@ export class DeviceSession {
   connected = false;
   /** The link itself (heartbeats flowing); deliveries need it. */
   link: RunnerSnapshot<DeviceLinkContext> | null = null;
-  /** The seq of the last delivery it received, for resume (EXT-2). */
+  /** The seq up to which it has heard everything addressed to it, for resume (EXT-2). */
   lastSeq = 0;
-  /** Versions the device holds, per user (EXT-2): only newer ones are sent on resume. */
-  readonly versions = new Map<string, number>();
 
   constructor(
     platform: Platform,
@@ -445,17 +443,20 @@ export class EngineCore {
   /** NTF-2 (b) and (c): subscribers and friends, each once, each seeing what EXT-5 lets them see. */
   private toOthers(userID: string, ctx: UserStatusContext, full: UserStatus, prevVisibility: Visibility = ctx.visibility): void {
     const visibilityChange = full.reason === 'visibility_changed';
-    const hidden: UserStatus = { ...full, statusType: HIDDEN, customStatus: '' };
+    // One event object for every recipient of the same view: fan-out allocates per change, not per recipient.
+    const shown: ClientEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
+    let hidden: ClientEvent | undefined;
     const toOthers = (viewer: string) => {
       if (!this.isOnline(viewer)) return;
       const sees = this.canSee(userID, ctx.visibility, viewer);
       // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news to a viewer.
       if (visibilityChange) {
         if (sees !== this.canSee(userID, prevVisibility, viewer)) {
-          this.send(viewer, { name: EVENT.USER_STATUS_UPDATED, data: [sees ? full : hidden] });
+          hidden ??= { name: EVENT.USER_STATUS_UPDATED, data: [{ ...full, statusType: HIDDEN, customStatus: '' }] };
+          this.send(viewer, sees ? shown : hidden);
         }
       } else if (sees) {
-        this.send(viewer, { name: EVENT.USER_STATUS_UPDATED, data: [full] });
+        this.send(viewer, shown);
       }
     };
     // (b) subscribers, if the edition and the switch allow it now (NTF-4).
@@ -503,7 +504,6 @@ export class EngineCore {
   }
 
   private hand(s: DeviceSession, event: ClientEvent, seq: number): void {
-    if (event.name === EVENT.USER_STATUS_UPDATED) for (const u of event.data) s.versions.set(u.userID, u.version);
     if (seq > s.lastSeq) s.lastSeq = seq;
     try {
       s.sink(event, seq);
@@ -654,7 +654,6 @@ export class EngineCore {
     );
     this.detach(s);
     s.userID = null;
-    s.versions.clear();
     s.lastSeq = 0;
   }
 
@@ -801,7 +800,6 @@ export class EngineCore {
     if (!userID) throw notLoggedIn();
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`);
     if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
-    if (held?.versions) for (const [u, v] of Object.entries(held.versions)) s.versions.set(u, v);
     if (!this.byUser.get(userID)?.has(s)) this.attach(s, userID);
     const since = s.lastSeq;
     s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
@@ -815,7 +813,7 @@ export class EngineCore {
       s.loggedIn = true;
       s.connected = true;
     }
-    this.resume(s, since);
+    this.resume(s, since, held?.versions);
   }
 
   background(s: DeviceSession): void {
@@ -837,8 +835,12 @@ export class EngineCore {
     this.resume(s, since);
   }
 
-  /** EXT-2: send, once, the current status of each user in this device's view that changed after `since`. */
-  private resume(s: DeviceSession, since: number): void {
+  /**
+   * EXT-2: send, once, the current status of each user in this device's view that changed after `since`
+   * (the seq up to which it heard everything). `versions`, when a client passes them (e.g. after a server
+   * restart), also skips what it already holds.
+   */
+  private resume(s: DeviceSession, since: number, versions?: Record<string, number>): void {
     const userID = s.userID;
     if (!userID || !s.receiving) return;
     const scope = new Set<string>([userID]);
@@ -849,8 +851,10 @@ export class EngineCore {
       const rec = this.store.getStatus(id);
       if (!rec || rec.seq <= since) continue;
       const status = this.statusOf(id, userID);
-      if ((s.versions.get(id) ?? -1) >= status.version) continue;
+      if ((versions?.[id] ?? -1) >= status.version) continue;
       if (id !== userID && !this.mayHear(id, userID)) continue;
+      // A hidden user (EXT-5) is news to others only when it hides or shows itself.
+      if (id !== userID && !this.canSee(id, rec.context.visibility, userID) && rec.context.reason !== 'visibility_changed') continue;
       changed.push({ seq: rec.seq, status });
     }
     if (changed.length === 0) return;
