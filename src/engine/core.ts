@@ -394,15 +394,16 @@ export class EngineCore {
     em: Extract<UserStatusEmitted, { type: 'status.changed' }>,
     prev: UserStatusContext,
   ): void {
-    const full: UserStatus = {
+    // Frozen: one object goes to every recipient (and every app handler) of this change.
+    const full: UserStatus = Object.freeze({
       userID,
       statusType: em.statusType,
       customStatus: em.customStatus,
       version: em.version,
       reason: em.reason,
-    };
+    });
     // (a) the user's own devices always hear it.
-    this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: [full] });
+    this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([full]) as UserStatus[] });
     if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, full, prev.visibility);
   }
 
@@ -444,7 +445,7 @@ export class EngineCore {
   private toOthers(userID: string, ctx: UserStatusContext, full: UserStatus, prevVisibility: Visibility = ctx.visibility): void {
     const visibilityChange = full.reason === 'visibility_changed';
     // One event object for every recipient of the same view: fan-out allocates per change, not per recipient.
-    const shown: ClientEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
+    const shown: ClientEvent = { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([full]) as UserStatus[] };
     let hidden: ClientEvent | undefined;
     const toOthers = (viewer: string) => {
       if (!this.isOnline(viewer)) return;
@@ -452,7 +453,7 @@ export class EngineCore {
       // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news to a viewer.
       if (visibilityChange) {
         if (sees !== this.canSee(userID, prevVisibility, viewer)) {
-          hidden ??= { name: EVENT.USER_STATUS_UPDATED, data: [{ ...full, statusType: HIDDEN, customStatus: '' }] };
+          hidden ??= { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([Object.freeze({ ...full, statusType: HIDDEN, customStatus: '' })]) as UserStatus[] };
           this.send(viewer, sees ? shown : hidden);
         }
       } else if (sees) {
