@@ -5,6 +5,8 @@ import type { Failure, Platform, UserStatus, Visibility } from '../types';
 export type ClientEventHandler = (event: ClientEvent) => void;
 
 export interface Client {
+  /** The device this client is, as the engine knows it (EXT-9 detail, DEV-4 kicks). */
+  readonly deviceId: string;
   login(o: { userID: string; userSig?: string }): Promise<{ data: { repeatLogin: boolean; userID: string } }>;
   logout(): Promise<{ data: Record<string, never> }>;
   setSelfStatus(o: { customStatus: string }): Promise<{ data: UserStatus }>;

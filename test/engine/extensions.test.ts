@@ -229,8 +229,8 @@ describe('EXT-9 admin query', () => {
     ios.client.background();
     const r = await w.engine.queryStatus(['alice', 'bob', 'ghost'], { detail: true });
     expect(r[0]).toMatchObject({ userID: 'alice', statusType: ONLINE, devices: [
-      { deviceId: (web.client as any).deviceId, platform: 'web', connected: true, pushOnline: false },
-      { deviceId: (ios.client as any).deviceId, platform: 'ios', connected: false, pushOnline: true },
+      { deviceId: web.client.deviceId, platform: 'web', connected: true, pushOnline: false },
+      { deviceId: ios.client.deviceId, platform: 'ios', connected: false, pushOnline: true },
     ] });
     expect(r[1]).toMatchObject({ userID: 'bob', statusType: UNLOGINED, devices: [] });
     expect(r[2]).toMatchObject({ userID: 'ghost', statusType: TYPES.USER_STATUS_UNKNOWN, error: { code: ErrorCode.USER_NOT_FOUND } });

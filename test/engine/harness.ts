@@ -1,7 +1,6 @@
 // A small world for engine tests: an engine on a SimulatedClock, and devices that record what they hear.
 import { SimulatedClock } from 'xstate';
-import { createClient, createEngine, EVENT, type ClientEvent, type EngineOptions, type Platform, type UserStatus } from '../../src/index';
-import type { Client } from '../../src/client/types';
+import { createClient, createEngine, EVENT, type Client, type ClientEvent, type EngineOptions, type Platform, type UserStatus } from '../../src/index';
 
 export interface Device {
   client: Client;
