@@ -879,8 +879,9 @@ export class EngineCore {
     return s.userID;
   }
 
+  /** A call needs a live link: a device in the background, or whose network is gone, cannot reach us. */
   private requireConnected(s: DeviceSession): void {
-    if (!s.connected || !s.link || s.link.value === 'deviceLink.closed') {
+    if (!s.connected || !s.link || s.link.value !== 'deviceLink.live') {
       throw new StatusError(ErrorCode.NOT_CONNECTED, 'this device is not connected: call reconnect() or foreground() first');
     }
   }
