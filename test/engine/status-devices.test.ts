@@ -160,6 +160,20 @@ describe('devices and connections (DEV)', () => {
     expect(await w.status('alice')).toMatchObject({ statusType: ONLINE, reason: 'foreground' });
   });
 
+  it('DEV-1 a device that is logged in but not connected cannot call (2800) until it comes back', async () => {
+    const w = await world();
+    const ios = await w.online('alice', 'ios');
+    ios.client.background();
+    expect((await failure(ios.client.setSelfStatus({ customStatus: 'x' }))).code).toBe(ErrorCode.NOT_CONNECTED);
+    ios.client.foreground();
+    await ios.client.setSelfStatus({ customStatus: 'x' });
+    const web = await w.online('bob');
+    web.client.disconnect('network_lost');
+    expect((await failure(web.client.getUserStatus({ userIDList: ['alice'] }))).code).toBe(ErrorCode.NOT_CONNECTED);
+    await web.client.reconnect();
+    await web.client.getUserStatus({ userIDList: ['alice'] });
+  });
+
   it('DEV-3 a web client has no background: background() changes nothing', async () => {
     const w = await world();
     const a = await w.online('alice');
