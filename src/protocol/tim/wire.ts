@@ -1,0 +1,169 @@
+// The Web SDK's wire format (shared/spec/TIM-WIRE.md): frames, command names, and the translations between
+// the engine's shapes and the SDK's. Pure functions and constants; the gateway (src/server/timGateway.ts) does the I/O.
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { editionHasUserStatus } from '../../../machines/access';
+import { PLATFORMS, type Edition, type Platform } from '../../../machines/spec';
+import type { Failure, UserStatus } from '../../types';
+
+/** servcmd values the gateway answers with more than `{}`, or pushes. */
+export const CMD = Object.freeze({
+  LOGIN: 'im_open_status.wslogin',
+  LOGOUT: 'im_open_status.wslogout',
+  HELLO: 'im_open_status.wshello',
+  ALIVE: 'heartbeat.alive',
+  SET_CUSTOM_STATUS: 'im_open_status.ws_set_custom_status',
+  GET_USER_STATUS: 'im_open_status.ws_get_user_status',
+  SUBSCRIBE: 'im_open_status.ws_status_subscribe',
+  UNSUBSCRIBE: 'im_open_status.ws_status_unsubscribe',
+  PAGE_GET: 'recentcontact.page_get',
+  GET_MSG: 'openim.getmsg',
+  FETCH_CONFIG: 'im_sdk_config_mgr.fetch_config',
+  FETCH_PURCHASE_BITS: 'im_sdk_config_mgr.fetch_imsdk_purchase_bitsv2',
+  // Pushes (server to SDK).
+  PUSH_MSG: 'im_open_push.msg_push',
+  PUSH_PURCHASE_BITS: 'im_sdk_config_mgr.push_imsdk_purchase_bitsv2',
+  /** The SDK reads `C2cNotifyMsgArray[].KickoutMsgNotify` from this push; KickType 2 is "another device of the same platform". */
+  PUSH_FORCE_OFFLINE: 'im_open_status.stat_forceoffline',
+} as const);
+
+/** Codes the SDK itself knows, used where the engine has no code of its own. */
+export const SDK_CODE = Object.freeze({
+  /** The SDK's ACCOUNT_A2KEY_EXPIRED: on a relogin it makes the SDK report `userSigExpired` and stop. */
+  SESSION_KEY_EXPIRED: 70001,
+  /** A request the gateway could not handle (a bug, logged): not one of the engine's codes. */
+  INTERNAL: 70500,
+} as const);
+
+/** KickoutMsgNotify.KickType: 1 another account, 2 another device of the platform (DEV-4), 3 REST kick. */
+export const KICK_TYPE_MULTIPLE_DEVICE = 2;
+
+/** The push `Event` number for status changes. The SDK routes on the `UserStatusList` key, not on this. */
+export const EVENT_USER_STATUS = 7;
+
+/** The edition as the SDK's purchase bits: feature bit 7 (rightmost character is bit 0) is user status. */
+export const USER_STATUS_FEATURE_BIT = 7;
+
+export function purchaseBits(edition: Edition): string {
+  const bits = Array<string>(USER_STATUS_FEATURE_BIT + 1).fill('0');
+  if (editionHasUserStatus(edition)) bits[0] = '1'; // leftmost character = the highest bit = bit 7
+  return bits.join('');
+}
+
+/**
+ * The SDK's cloud config with its telemetry switched off: both reporters skip an SDKAppID on their
+ * block list, so nothing is uploaded to the gateway (or anywhere else).
+ */
+export function cloudConfig(sdkAppId: number): string {
+  return JSON.stringify({ evt_rpt_sdkappid_bl: String(sdkAppId), q_rpt_sdkappid_bl: String(sdkAppId) });
+}
+
+export interface WireHead {
+  servcmd: string;
+  seq?: number;
+  identifier?: string;
+  usersig?: string;
+  a2?: string;
+  tinyid?: string | number;
+  sdkappid?: number | string;
+  platform?: number;
+  [key: string]: unknown;
+}
+
+export interface WireFrame {
+  head: WireHead;
+  body: Record<string, unknown>;
+}
+
+export class WireError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WireError';
+  }
+}
+
+const COMP = Buffer.from('COMP');
+
+/** An uplink frame, from a binary (`/binfo`) or text (`/info`) message. Throws WireError on anything else. */
+export function decodeFrame(data: Buffer | string): WireFrame {
+  let text: string;
+  if (typeof data === 'string') text = data;
+  else if (data.length >= 4 && data.subarray(0, 4).equals(COMP)) text = inflate(data.subarray(4)).toString('utf8');
+  else text = data.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new WireError(`not JSON (${data.length} bytes)`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new WireError('a frame must be a JSON object');
+  const { head, body } = parsed as { head?: unknown; body?: unknown };
+  if (head === null || typeof head !== 'object' || Array.isArray(head)) throw new WireError('the frame has no head object');
+  const servcmd = (head as { servcmd?: unknown }).servcmd;
+  if (typeof servcmd !== 'string' || servcmd.length === 0) throw new WireError('head.servcmd is missing');
+  const b = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return { head: head as WireHead, body: b };
+}
+
+function inflate(data: Buffer): Buffer {
+  try {
+    return data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : inflateSync(data);
+  } catch {
+    throw new WireError('COMP frame that does not inflate');
+  }
+}
+
+/** Frames at least this long are gzipped when the SDK asked for it (`compress=gzip` in the URL). */
+export const COMPRESS_MIN_BYTES = 1024;
+
+/** A downlink frame: binary JSON on `/binfo` (gzipped behind `COMP` when asked and worth it), text on `/info`. */
+export function encodeFrame(frame: unknown, opts: { binary: boolean; compress: boolean }): Buffer | string {
+  const text = JSON.stringify(frame);
+  if (!opts.binary) return text;
+  const raw = Buffer.from(text, 'utf8');
+  if (!opts.compress || raw.length < COMPRESS_MIN_BYTES) return raw;
+  return Buffer.concat([COMP, gzipSync(raw)]);
+}
+
+/** The SDK base64-decodes (UTF-8) every CustomStatus it receives. */
+export const toBase64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+export interface WireStatus {
+  To_Account: string;
+  Status: number;
+  CustomStatus: string;
+}
+
+export const wireStatus = (s: UserStatus): WireStatus => ({
+  To_Account: s.userID,
+  Status: s.statusType,
+  CustomStatus: toBase64(s.customStatus),
+});
+
+export const wireFailure = (f: Failure): { To_Account: string; ErrorCode: number; ErrorInfo: string } => ({
+  To_Account: f.userID,
+  ErrorCode: f.code,
+  ErrorInfo: f.message,
+});
+
+export const errorBody = (code: number, message: string): { ErrorCode: number; ErrorInfo: string } => ({
+  ErrorCode: code,
+  ErrorInfo: message,
+});
+
+/** The SDK's numeric platform for a web page (the URL's `platform`). */
+export const WEB_PLATFORM_NUMBER = 7;
+
+/**
+ * The device's platform from the socket URL's `platform` (or, failing that, wslogin's `InstType`): 7 is
+ * the web SDK. A platform name (`android`, ...) is accepted too, for test clients that speak the wire
+ * protocol as a native app would. Anything else is web, and `known` says so.
+ */
+export function platformOf(urlPlatform: string | null, instType?: unknown): { platform: Platform; known: boolean } {
+  for (const v of [urlPlatform, instType]) {
+    if (v === null || v === undefined || v === '' || v === 0 || v === '0') continue;
+    if (String(v) === String(WEB_PLATFORM_NUMBER)) return { platform: 'web', known: true };
+    if ((PLATFORMS as readonly string[]).includes(String(v))) return { platform: String(v) as Platform, known: true };
+    return { platform: 'web', known: false };
+  }
+  return { platform: 'web', known: true };
+}

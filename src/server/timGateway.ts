@@ -1,0 +1,535 @@
+// The Web SDK's door into the engine: speaks tim-js-sdk's WebSocket protocol (shared/spec/TIM-WIRE.md) on
+// /binfo and /info and translates each command into one EngineCore call. A thin layer: every rule (gates,
+// limits, validation, who hears what) lives in the engine; this file only maps shapes, codes and sockets.
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { AccessContext } from '../../machines/access';
+import type { Platform } from '../../machines/spec';
+import type { DeviceSession, EngineCore } from '../engine/core';
+import { ErrorCode, StatusError, notLoggedIn } from '../errors';
+import { EVENT, type ClientEvent } from '../events';
+import { DEFAULT_SESSION_KEY_TTL_MS, SessionKeys, type SessionKey } from '../protocol/tim/sessionKeys';
+import {
+  CMD,
+  EVENT_USER_STATUS,
+  KICK_TYPE_MULTIPLE_DEVICE,
+  SDK_CODE,
+  WireError,
+  cloudConfig,
+  decodeFrame,
+  encodeFrame,
+  errorBody,
+  platformOf,
+  purchaseBits,
+  toBase64,
+  wireFailure,
+  wireStatus,
+  type WireFrame,
+  type WireHead,
+} from '../protocol/tim/wire';
+
+type LogFn = (obj: unknown, msg?: string) => void;
+export interface GatewayLogger {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  debug: LogFn;
+}
+
+export interface TimGatewayOptions {
+  core: EngineCore;
+  /** Returns the verified userID, or throws StatusError with the code the SDK's login() rejects with. */
+  verifyUserSig: (userID: string | undefined, userSig: string | undefined) => string;
+  sdkAppId: number;
+  logger?: GatewayLogger;
+  /** The login reply's HelloInterval: the SDK sends wshello this often (seconds). Default 30. */
+  helloIntervalSec?: number;
+  /**
+   * No uplink frame for this long and the link is reported silent (LINK.SILENT); the engine then drops a web
+   * device after webHeartbeatTimeoutMs (DEV-2). The SDK sends wshello every HelloInterval and heartbeat.alive
+   * after 10 s without downlink, so a live SDK is never quiet this long. Default 1.5 x HelloInterval.
+   */
+  silentAfterMs?: number;
+  /** How long a session key (A2Key/TinyId) lets the SDK relogin without a UserSig. Default 12 h. */
+  sessionKeyTtlMs?: number;
+  /** Wall-clock ms for the login reply's TimeStamp: the SDK sets its own clock from it. Default Date.now. */
+  wallClock?: () => number;
+  /** Uplink frames larger than this close the socket (1009). Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** A socket that falls this far behind (unsent bytes) is closed; the SDK reconnects and resumes (EXT-2). Default 8 MiB. */
+  maxBufferedBytes?: number;
+}
+
+export interface TimGateway {
+  handle(ws: WebSocket, req: IncomingMessage): void;
+  close(): Promise<void>;
+}
+
+/** What the gateway keeps with a session key: the device's engine session and the socket it is on now. */
+interface DeviceState {
+  session: DeviceSession | null;
+  conn: Connection | null;
+  instId: number;
+  /** EXT-2 resume point, kept while no socket holds the device. */
+  lastSeq: number;
+}
+
+type Key = SessionKey<DeviceState>;
+
+const silentLogger: GatewayLogger = { info() {}, warn() {}, error() {}, debug() {} };
+const OPEN = 1;
+const WS_CLOSE_TOO_BIG = 1009;
+const WS_CLOSE_REPLACED = 4001;
+const WS_CLOSE_SLOW = 4002;
+const WS_CLOSE_SHUTDOWN = 1001;
+
+export function createTimGateway(opts: TimGatewayOptions): TimGateway {
+  return new Gateway(opts);
+}
+
+class Gateway implements TimGateway {
+  readonly core: EngineCore;
+  readonly log: GatewayLogger;
+  readonly keys: SessionKeys<DeviceState>;
+  readonly helloIntervalSec: number;
+  readonly silentAfterMs: number;
+  readonly maxFrameBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly wallClock: () => number;
+  readonly conns = new Set<Connection>();
+  private instCounter = 0;
+  private bits: string;
+  private closed = false;
+  private readonly stopListening: () => void;
+
+  constructor(readonly opts: TimGatewayOptions) {
+    this.core = opts.core;
+    this.log = opts.logger ?? silentLogger;
+    this.helloIntervalSec = opts.helloIntervalSec ?? 30;
+    this.silentAfterMs = opts.silentAfterMs ?? this.helloIntervalSec * 1500;
+    this.maxFrameBytes = opts.maxFrameBytes ?? 1 << 20;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 << 20;
+    this.wallClock = opts.wallClock ?? Date.now;
+    this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS);
+    this.bits = purchaseBits(this.core.settings().edition);
+    this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
+  }
+
+  handle(ws: WebSocket, req: IncomingMessage): void {
+    if (this.closed) {
+      ws.close(WS_CLOSE_SHUTDOWN, 'server shutting down');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const binary = url.pathname !== '/info';
+    const conn = new Connection(this, ws, {
+      binary,
+      compress: binary && url.searchParams.get('compress') === 'gzip',
+      urlPlatform: url.searchParams.get('platform'),
+      urlAppId: url.searchParams.get('sdkappid'),
+      remote: req.socket?.remoteAddress,
+    });
+    this.conns.add(conn);
+  }
+
+  get purchaseBits(): string {
+    return this.bits;
+  }
+
+  nextInstId(): number {
+    return ++this.instCounter;
+  }
+
+  /** GATE-1: a new edition reaches logged-in SDKs at once, so their own gate (3122) follows without a restart. */
+  private onSettings(settings: AccessContext): void {
+    const bits = purchaseBits(settings.edition);
+    if (bits === this.bits) return;
+    this.bits = bits;
+    for (const c of this.conns) {
+      if (!c.device) continue;
+      try {
+        c.push(CMD.PUSH_PURCHASE_BITS, { int32_error_code: 0, str_purchase_bits: bits, uint32_expired_time: PURCHASE_BITS_TTL_SEC });
+      } catch (e) {
+        this.log.error({ err: e }, 'tim gateway: pushing purchase bits failed');
+      }
+    }
+  }
+
+  forget(conn: Connection): void {
+    this.conns.delete(conn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopListening();
+    const waits = [...this.conns].map((c) => c.shutdown());
+    await Promise.all(waits);
+    this.keys.clear();
+  }
+}
+
+/** The SDK re-fetches purchase bits after this (seconds); pushes keep it current in between. */
+const PURCHASE_BITS_TTL_SEC = 600;
+/** The SDK re-fetches its cloud config after this (seconds). */
+const CLOUD_CONFIG_TTL_SEC = 86_400;
+
+interface ConnInfo {
+  binary: boolean;
+  compress: boolean;
+  urlPlatform: string | null;
+  urlAppId: string | null;
+  remote: string | undefined;
+}
+
+/** One SDK socket. It holds at most one device (one DeviceSession) at a time. */
+class Connection {
+  device: Key | null = null;
+  private quietTimer: unknown = undefined;
+  private silent = false;
+  /** While a request is being handled, deliveries wait so that the reply goes first. */
+  private held: Array<{ servcmd: string; body: unknown }> | null = null;
+  private pushSeq = 0;
+  private closing = false;
+  private readonly closedP: Promise<void>;
+
+  constructor(
+    private readonly gw: Gateway,
+    readonly ws: WebSocket,
+    private readonly info: ConnInfo,
+  ) {
+    this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => gw.log.warn({ err, remote: info.remote }, 'tim gateway: socket error'));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Uplink.
+
+  private onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    if (data.length > this.gw.maxFrameBytes) {
+      this.gw.log.warn({ bytes: data.length, limit: this.gw.maxFrameBytes, remote: this.info.remote }, 'tim gateway: frame too large, closing');
+      this.ws.close(WS_CLOSE_TOO_BIG, `frame over ${this.gw.maxFrameBytes} bytes`);
+      return;
+    }
+    let frame: WireFrame;
+    try {
+      frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+    } catch (e) {
+      // Nothing to answer: without a servcmd and seq the SDK could not match a reply.
+      this.gw.log.warn({ err: e instanceof WireError ? e.message : e, remote: this.info.remote }, 'tim gateway: bad frame dropped');
+      return;
+    }
+    this.held = [];
+    this.heard();
+    let body: unknown;
+    try {
+      body = this.dispatch(frame);
+    } catch (e) {
+      body = this.failure(frame.head, e);
+    }
+    const held = this.held;
+    this.held = null;
+    if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
+    for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  private failure(head: WireHead, e: unknown): unknown {
+    if (e instanceof StatusError) {
+      this.gw.log.debug({ servcmd: head.servcmd, code: e.code, message: e.message }, 'tim gateway: refused');
+      return errorBody(e.code, e.message);
+    }
+    this.gw.log.error({ err: e, servcmd: head.servcmd }, 'tim gateway: request failed');
+    return errorBody(SDK_CODE.INTERNAL, `internal error handling ${head.servcmd}`);
+  }
+
+  /** Any uplink frame shows the link is alive (DEV-2). A device the engine dropped meanwhile comes back. */
+  private heard(): void {
+    const core = this.gw.core;
+    const s = this.device?.data.session;
+    if (s) {
+      if (s.userID && (!s.loggedIn || !s.connected)) {
+        // The engine gave up on it (heartbeat timeout) but the SDK is still here: restore, as its relogin would.
+        try {
+          core.reconnect(s);
+        } catch (e) {
+          this.gw.log.warn({ err: e }, 'tim gateway: could not restore a timed-out device');
+        }
+      } else if (this.silent) {
+        core.linkEvent(s, { type: 'LINK.HEARTBEAT' });
+      }
+    }
+    this.silent = false;
+    this.armQuietTimer();
+  }
+
+  private armQuietTimer(): void {
+    const clock = this.gw.core.clock;
+    if (this.quietTimer !== undefined) clock.clearTimeout(this.quietTimer);
+    this.quietTimer = clock.setTimeout(() => {
+      this.quietTimer = undefined;
+      const s = this.device?.data.session;
+      if (!s || this.closing) return;
+      this.silent = true;
+      this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
+    }, this.gw.silentAfterMs);
+  }
+
+  private dispatch(frame: WireFrame): unknown {
+    const { head, body } = frame;
+    const core = this.gw.core;
+    switch (head.servcmd) {
+      case CMD.LOGIN:
+        return this.login(head, body);
+      case CMD.LOGOUT:
+        return this.logout();
+      case CMD.ALIVE:
+      case CMD.HELLO: {
+        const s = this.device?.data.session;
+        if (s?.loggedIn) core.linkEvent(s, { type: 'LINK.HEARTBEAT' });
+        return {};
+      }
+      case CMD.SET_CUSTOM_STATUS:
+        core.setSelfStatus(this.session(head), { customStatus: body.CustomStatus });
+        return {};
+      case CMD.GET_USER_STATUS: {
+        const r = core.getUserStatus(this.session(head), { userIDList: body.To_Account });
+        return { UserStatusList: r.successUserList.map(wireStatus), ErrorList: r.failureUserList.map(wireFailure) };
+      }
+      case CMD.SUBSCRIBE: {
+        const r = core.subscribe(this.session(head), { userIDList: body.To_Account });
+        return { ErrorList: r.failureUserList.map(wireFailure) };
+      }
+      case CMD.UNSUBSCRIBE: {
+        const all = body.UnsubscribeAll === 1 || body.UnsubscribeAll === true;
+        const r = core.unsubscribe(this.session(head), all ? {} : { userIDList: body.To_Account });
+        return { ErrorList: r.failureUserList.map(wireFailure) };
+      }
+      // Boot: what the SDK needs to become ready, and no more. This server holds no messages or contacts.
+      case CMD.PAGE_GET:
+        return { CompleteFlag: 1 };
+      case CMD.GET_MSG:
+        return { Cookie: typeof body.Cookie === 'string' && body.Cookie !== '' ? body.Cookie : 'status-engine', SyncFlag: 2 };
+      case CMD.FETCH_CONFIG:
+        return {
+          int32_error_code: 0,
+          str_json_config: cloudConfig(this.gw.opts.sdkAppId),
+          uint32_expired_time: CLOUD_CONFIG_TTL_SEC,
+          uint64_version: 1,
+        };
+      case CMD.FETCH_PURCHASE_BITS:
+        return { int32_error_code: 0, str_purchase_bits: this.gw.purchaseBits, uint32_expired_time: PURCHASE_BITS_TTL_SEC };
+      default:
+        return {};
+    }
+  }
+
+  /** The device a status command acts for; the head's session key, when given, must be this socket's. */
+  private session(head: WireHead): DeviceSession {
+    const key = this.device;
+    const s = key?.data.session;
+    if (!key || !s) throw notLoggedIn();
+    if (head.a2 !== undefined && head.a2 !== key.a2) {
+      throw new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the request carries another session key than this connection logged in with');
+    }
+    return s;
+  }
+
+  private checkAppId(head: WireHead): void {
+    const want = this.gw.opts.sdkAppId;
+    for (const given of [this.info.urlAppId, head.sdkappid]) {
+      if (given === null || given === undefined || given === '') continue;
+      if (Number(given) !== want) {
+        throw new StatusError(ErrorCode.USERSIG_APP_MISMATCH, `SDKAppID ${String(given)} is not this server's SDKAppID ${want}`);
+      }
+    }
+  }
+
+  private platform(body: Record<string, unknown>): Platform {
+    const p = platformOf(this.info.urlPlatform, body.InstType);
+    if (!p.known) this.gw.log.debug({ platform: this.info.urlPlatform, instType: body.InstType }, 'tim gateway: unknown platform, taken as web');
+    return p.platform;
+  }
+
+  private login(head: WireHead, body: Record<string, unknown>): unknown {
+    this.checkAppId(head);
+    if (head.identifier === undefined && head.usersig === undefined && head.a2 !== undefined) return this.relogin(head);
+    const core = this.gw.core;
+    const userID = this.gw.opts.verifyUserSig(str(head.identifier), str(head.usersig));
+    const current = this.device;
+    if (current?.data.session) {
+      // The same socket logs in again: the engine says whether that is a repeat (fine) or another user (6017).
+      const r = core.login(current.data.session, userID);
+      return this.loginReply(current, r.status.customStatus);
+    }
+    const platform = this.platform(body);
+    const state: DeviceState = { session: null, conn: this, instId: this.gw.nextInstId(), lastSeq: 0 };
+    const session = core.openSession(platform, (event) => state.conn?.deliver(event));
+    let status;
+    try {
+      status = core.login(session, userID).status;
+    } catch (e) {
+      core.closeSession(session);
+      throw e;
+    }
+    state.session = session;
+    const key = this.gw.keys.issue({ userID, deviceId: session.deviceId, platform }, state);
+    this.device = key;
+    this.gw.log.info({ userID, deviceId: session.deviceId, platform }, 'tim gateway: login');
+    return this.loginReply(key, status.customStatus);
+  }
+
+  /** The SDK's reconnect: only the session key. Map it back to the user and device, and resume (EXT-2). */
+  private relogin(head: WireHead): unknown {
+    const core = this.gw.core;
+    const key = this.gw.keys.find(head.a2, head.tinyid);
+    if (!key) {
+      throw new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the session key (A2Key/TinyId) is unknown or expired: log in again with a UserSig');
+    }
+    const state = key.data;
+    const previous = state.conn;
+    if (previous && previous !== this) {
+      // The SDK gave up on its old socket before the server noticed: the device moves here, no drop in between.
+      previous.device = null;
+      previous.ws.close(WS_CLOSE_REPLACED, 'replaced by a newer connection of the same device');
+    }
+    if (this.device && this.device !== key) this.release();
+    state.conn = this;
+    this.device = key;
+    if (state.session) {
+      core.reconnect(state.session);
+    } else {
+      const s = core.openSession(key.platform, (event) => state.conn?.deliver(event), key.deviceId);
+      s.userID = key.userID; // a device that was dropped: the engine logs it in again on reconnect (DEV-1)
+      state.session = s;
+      try {
+        core.reconnect(s, { lastSeq: state.lastSeq });
+      } catch (e) {
+        state.session = null;
+        state.conn = null;
+        this.device = null;
+        core.closeSession(s);
+        throw e;
+      }
+    }
+    this.gw.log.info({ userID: key.userID, deviceId: key.deviceId }, 'tim gateway: relogin');
+    return this.loginReply(key, core.statusOf(key.userID, key.userID).customStatus);
+  }
+
+  private loginReply(key: Key, customStatus: string): unknown {
+    return {
+      A2Key: key.a2,
+      TinyId: key.tinyId,
+      TimeStamp: Math.floor(this.gw.wallClock() / 1000),
+      InstId: key.data.instId,
+      HelloInterval: this.gw.helloIntervalSec,
+      CustomStatus: toBase64(customStatus),
+      PurchaseBits: this.gw.purchaseBits,
+    };
+  }
+
+  private logout(): unknown {
+    const key = this.device;
+    if (!key) return {}; // already out (e.g. kicked: the SDK logs out after KICKED_OUT)
+    const s = key.data.session;
+    this.device = null;
+    this.gw.keys.revoke(key);
+    key.data.conn = null;
+    key.data.session = null;
+    if (!s) return {};
+    try {
+      if (s.loggedIn) this.gw.core.logout(s);
+    } finally {
+      this.gw.core.closeSession(s);
+    }
+    this.gw.log.info({ userID: key.userID, deviceId: key.deviceId }, 'tim gateway: logout');
+    return {};
+  }
+
+  /** Lets go of this socket's device without logging it out (its link is closed: DEV-2/3 apply). */
+  private release(): void {
+    const key = this.device;
+    this.device = null;
+    if (!key || key.data.conn !== this) return;
+    const s = key.data.session;
+    key.data.conn = null;
+    key.data.session = null;
+    if (!s) return;
+    this.gw.core.closeSession(s); // LINK.CLOSED for a logged-in device; it also marks what the device has heard
+    key.data.lastSeq = s.lastSeq;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Downlink.
+
+  /** What the engine sends this device, in the SDK's terms. */
+  deliver(event: ClientEvent): void {
+    switch (event.name) {
+      case EVENT.USER_STATUS_UPDATED:
+        this.push(CMD.PUSH_MSG, { EventArray: [{ Event: EVENT_USER_STATUS, UserStatusList: event.data.map(wireStatus) }] });
+        return;
+      case EVENT.KICKED_OUT: {
+        // DEV-4: the SDK's own multi-device kick: it logs out and emits KICKED_OUT {type: 'multipleDevice'}.
+        this.push(CMD.PUSH_FORCE_OFFLINE, {
+          EventArray: [{ Event: EVENT_USER_STATUS, C2cNotifyMsgArray: [{ KickoutMsgNotify: { KickType: KICK_TYPE_MULTIPLE_DEVICE, NewInstInfo: {} } }] }],
+        });
+        const key = this.device;
+        if (key) {
+          this.gw.keys.revoke(key);
+          const s = key.data.session;
+          key.data.session = null;
+          key.data.conn = null;
+          this.device = null;
+          if (s) queueMicrotask(() => this.gw.core.closeSession(s)); // not from inside the engine's delivery loop
+        }
+        return;
+      }
+      default:
+        // SUBSCRIPTION_ENDED (EXT-4) has no counterpart in the SDK.
+        this.gw.log.debug({ event: event.name }, 'tim gateway: event with no SDK counterpart dropped');
+    }
+  }
+
+  push(servcmd: string, body: unknown): void {
+    if (this.held) {
+      this.held.push({ servcmd, body });
+      return;
+    }
+    this.send({ head: { servcmd, seq: ++this.pushSeq }, body });
+  }
+
+  private send(frame: unknown): void {
+    if (this.closing || this.ws.readyState !== OPEN) return;
+    if (this.ws.bufferedAmount > this.gw.maxBufferedBytes) {
+      this.gw.log.warn({ buffered: this.ws.bufferedAmount, remote: this.info.remote }, 'tim gateway: socket too slow, closing');
+      this.closing = true;
+      this.ws.close(WS_CLOSE_SLOW, 'too slow: reconnect to resume');
+      return;
+    }
+    this.ws.send(encodeFrame(frame, { binary: this.info.binary, compress: this.info.compress }), { binary: this.info.binary });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Lifecycle.
+
+  private onClose(): void {
+    this.closing = true;
+    if (this.quietTimer !== undefined) this.gw.core.clock.clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    this.gw.forget(this);
+    this.release();
+  }
+
+  shutdown(): Promise<void> {
+    this.closing = true;
+    this.release(); // the engine hears of it now, not when the peer answers the close
+    if (this.ws.readyState === OPEN) this.ws.close(WS_CLOSE_SHUTDOWN, 'server shutting down');
+    else if (this.ws.readyState !== 3) this.ws.terminate();
+    else return Promise.resolve();
+    return this.closedP;
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v));

@@ -1,0 +1,301 @@
+// Runs the real, unmodified tim-js-sdk 2.27.6 in Node against status-engine (shared/spec/TIM-WIRE.md):
+// the globals it needs, one fresh SDK module per device, a minimal server that routes /binfo and /info to the
+// gateway over an in-process engine, and waits on events with a timeout (never fixed sleeps).
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { SimulatedClock } from 'xstate';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createEngine, StatusError, type Engine, type EngineOptions } from '../../src/index';
+import { coreOf } from '../../src/engine/engine';
+import type { EngineCore } from '../../src/engine/core';
+import { createTimGateway, type TimGateway, type TimGatewayOptions } from '../../src/server/timGateway';
+
+const require = createRequire(import.meta.url);
+export const SDK_PATH = require.resolve('tim-js-sdk');
+export const SDK_VERSION = (require('tim-js-sdk/package.json') as { version: string }).version;
+export const SDK_APP_ID = 1400000001;
+
+/** The five globals of TIM-WIRE.md, plus a stub XMLHttpRequest so that nothing leaves 127.0.0.1. */
+export function installSdkGlobals(): void {
+  const g = globalThis as Record<string, unknown>;
+  if (g.__timGlobals) return;
+  g.__timGlobals = true;
+  g.window = globalThis;
+  g.WebSocket = WebSocket;
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { userAgent: `node/${process.version} status-engine-tests`, cookieEnabled: false, onLine: true },
+    configurable: true,
+    writable: true,
+  });
+  g.addEventListener = () => {};
+  g.removeEventListener = () => {};
+  delete g.Worker;
+  // The SDK may try to upload logs over HTTPS when its socket is down: this one accepts and sends nothing.
+  g.XMLHttpRequest = class {
+    readyState = 0;
+    status = 0;
+    responseText = '';
+    open(): void {}
+    setRequestHeader(): void {}
+    send(): void {}
+    abort(): void {}
+    addEventListener(): void {}
+    removeEventListener(): void {}
+  };
+}
+
+let sdkSource: string | null = null;
+
+/**
+ * A fresh copy of the SDK module. `TIM.create` keeps one instance per SDKAppID in module scope, so two
+ * devices of one app in one process need two copies. Each copy also gets its own WebSocket class (the SDK
+ * uses the free name `WebSocket`), which lets a test find and cut that device's sockets. The SDK's source
+ * is run as it ships; only the module wrapper is ours, as a bundler's would be.
+ */
+export function loadTim(socketClass: typeof WebSocket = WebSocket): any {
+  installSdkGlobals();
+  sdkSource ??= readFileSync(SDK_PATH, 'utf8');
+  const mod = { exports: {} as any };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  new Function('module', 'exports', 'WebSocket', sdkSource)(mod, mod.exports, socketClass);
+  return mod.exports;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A minimal server: what src/server/ will do, reduced to routing upgrades to the gateway.
+
+export interface TestServer {
+  url: string;
+  port: number;
+  engine: Engine;
+  core: EngineCore;
+  clock: SimulatedClock | null;
+  gateway: TimGateway;
+  /** Server-side sockets, open ones only. */
+  sockets: Set<WebSocket>;
+  close(): Promise<void>;
+}
+
+/** Test UserSigs: `sig:<userID>` is valid; anything else is refused as a forged signature would be. */
+export const testUserSig = (userID: string): string => `sig:${userID}`;
+export const USERSIG_INVALID = 70003;
+
+export function testVerifier(userID: string | undefined, userSig: string | undefined): string {
+  if (typeof userID !== 'string' || userID === '') throw new StatusError(USERSIG_INVALID, 'identifier is missing');
+  if (userSig !== testUserSig(userID)) throw new StatusError(USERSIG_INVALID, `the UserSig is not valid for '${userID}'`);
+  return userID;
+}
+
+export async function startTestServer(
+  options: EngineOptions & { users?: string[]; simulated?: boolean; gateway?: Partial<TimGatewayOptions> } = {},
+): Promise<TestServer> {
+  const { users = ['alice', 'bob', 'carol', 'dave'], simulated = true, gateway: gwOpts = {}, ...engineOptions } = options;
+  const clock = simulated ? new SimulatedClock() : null;
+  const engine = createEngine({ switches: { userStatus: true }, ...(clock ? { clock } : {}), ...engineOptions });
+  await engine.registerUsers(users);
+  const core = coreOf(engine);
+  const gateway = createTimGateway({ core, verifyUserSig: testVerifier, sdkAppId: SDK_APP_ID, ...gwOpts });
+  const wss = new WebSocketServer({ noServer: true });
+  const sockets = new Set<WebSocket>();
+  const http: Server = createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end();
+  });
+  http.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path !== '/binfo' && path !== '/info') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.once('close', () => sockets.delete(ws));
+      gateway.handle(ws, req);
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    engine,
+    core,
+    clock,
+    gateway,
+    sockets,
+    async close() {
+      await gateway.close();
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections?.();
+      await engine.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One SDK instance = one device.
+
+export interface SdkEvent {
+  name: string;
+  data: any;
+}
+
+export interface SdkDevice {
+  TIM: any;
+  tim: any;
+  /** Every event the SDK emitted, in order. */
+  events: SdkEvent[];
+  /** Every entry of every onUserStatusUpdated, in order. */
+  heard: Array<{ userID: string; statusType: number; customStatus: string }>;
+  /** What it heard about one user, as [statusType, customStatus] pairs. */
+  about(userID: string): Array<[number, string]>;
+  clear(): void;
+  /** Resolves with the first event (already emitted or to come) that matches; rejects after `timeoutMs`. */
+  waitFor(name: string, pred?: (data: any) => boolean, timeoutMs?: number): Promise<SdkEvent>;
+  /** Waits until `check` holds (re-checked on every event), or rejects after `timeoutMs`. */
+  until(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** The client side of this device's sockets, open or not. */
+  sockets: WebSocket[];
+  /** Cut the current socket (as a network drop would). With `block`, new sockets fail until `unblock()`. */
+  cut(opts?: { block?: boolean }): void;
+  unblock(): void;
+  /** Frames this device sent, by servcmd, for tests of what the SDK does on its own. */
+  sent: string[];
+  destroy(): Promise<void>;
+}
+
+const EVENT_NAMES = [
+  'sdkStateReady',
+  'sdkStateNotReady',
+  'onUserStatusUpdated',
+  'kickedOut',
+  'netStateChange',
+  'error',
+] as const;
+
+export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDevice {
+  const sockets: WebSocket[] = [];
+  const sent: string[] = [];
+  const state = { blocked: false };
+  const waiters = new Set<() => void>();
+  // Each device's own socket class: it records the sockets and what goes up them, and can refuse to connect.
+  class DeviceSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      // A blocked device dials a port that nothing listens on: the SDK sees a failed connect and retries.
+      super(state.blocked ? address.replace(/^ws:\/\/[^/]+/, 'ws://127.0.0.1:9') : address, protocols);
+      sockets.push(this);
+      this.on('error', () => {});
+    }
+    override send(data: any, ...rest: any[]): void {
+      try {
+        sent.push(JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8')).head.servcmd);
+      } catch {
+        // not ours to judge
+      }
+      (super.send as (...a: unknown[]) => void)(data, ...rest);
+    }
+  }
+  // The SDK logs its banner before setLogLevel can be called: keep it out of the test output.
+  const { TIM, tim } = quietly(() => {
+    const TIM = loadTim(DeviceSocket as unknown as typeof WebSocket);
+    const tim = TIM.create({ SDKAppID: opts.sdkAppId ?? SDK_APP_ID, proxyServer: url });
+    tim.setLogLevel(4);
+    return { TIM, tim };
+  });
+  const events: SdkEvent[] = [];
+  const heard: SdkDevice['heard'] = [];
+  for (const name of EVENT_NAMES) {
+    tim.on(name, (e: SdkEvent) => {
+      events.push({ name, data: e.data });
+      if (name === 'onUserStatusUpdated') heard.push(...(e.data as SdkDevice['heard']));
+      for (const w of [...waiters]) w();
+    });
+  }
+  const until = (check: () => boolean, what: string, timeoutMs = 5000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (check()) return resolve();
+      const tick = () => {
+        if (!check()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`));
+      }, timeoutMs);
+      const poll = setInterval(tick, 20); // socket-level conditions emit no SDK event
+      const cleanup = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        waiters.delete(tick);
+      };
+      waiters.add(tick);
+    });
+  const device: SdkDevice = {
+    TIM,
+    tim,
+    events,
+    heard,
+    about: (id) => heard.filter((s) => s.userID === id).map((s) => [s.statusType, s.customStatus]),
+    clear: () => {
+      events.length = 0;
+      heard.length = 0;
+    },
+    async waitFor(name, pred = () => true, timeoutMs = 5000) {
+      let found: SdkEvent | undefined;
+      await until(() => (found = events.find((e) => e.name === name && pred(e.data))) !== undefined, `event ${name}`, timeoutMs);
+      return found!;
+    },
+    until,
+    sockets,
+    sent,
+    cut(o = {}) {
+      if (o.block) state.blocked = true;
+      for (const ws of sockets) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    },
+    unblock() {
+      state.blocked = false;
+    },
+    async destroy() {
+      try {
+        await tim.destroy();
+      } catch {
+        // destroy() rejects when not logged in; the instance is gone either way
+      }
+      for (const ws of sockets) ws.terminate();
+    },
+  };
+  return device;
+}
+
+function quietly<T>(fn: () => T): T {
+  const saved = { log: console.log, info: console.info, warn: console.warn };
+  console.log = console.info = console.warn = () => {};
+  try {
+    return fn();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+/** Logs a device in and waits for SDK_READY. */
+export async function loginReady(d: SdkDevice, userID: string, userSig = testUserSig(userID)): Promise<unknown> {
+  const r = await d.tim.login({ userID, userSig });
+  await d.waitFor('sdkStateReady');
+  return r;
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    const v = await p;
+    throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('expected a rejection')) throw e;
+    return e as { code: number; message: string };
+  }
+}
