@@ -75,6 +75,8 @@ export interface TestServer {
   gateway: TimGateway;
   /** Server-side sockets, open ones only. */
   sockets: Set<WebSocket>;
+  /** The server's end of a client socket (matched by port), to drop it from the server's side. */
+  serverSideOf(client: WebSocket): WebSocket | undefined;
   close(): Promise<void>;
 }
 
@@ -125,6 +127,10 @@ export async function startTestServer(
     clock,
     gateway,
     sockets,
+    serverSideOf(client) {
+      const port = (client as unknown as { _socket?: { localPort?: number } })._socket?.localPort;
+      return [...sockets].find((ws) => (ws as unknown as { _socket?: { remotePort?: number } })._socket?.remotePort === port);
+    },
     async close() {
       await gateway.close();
       for (const ws of sockets) ws.terminate();
@@ -160,6 +166,8 @@ export interface SdkDevice {
   until(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** The client side of this device's sockets, open or not. */
   sockets: WebSocket[];
+  /** The socket in use now (the last one opened). */
+  readonly socket: WebSocket | undefined;
   /** Cut the current socket (as a network drop would). With `block`, new sockets fail until `unblock()`. */
   cut(opts?: { block?: boolean }): void;
   unblock(): void;
@@ -252,6 +260,9 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
     },
     until,
     sockets,
+    get socket() {
+      return [...sockets].reverse().find((ws) => ws.readyState === WebSocket.OPEN);
+    },
     sent,
     cut(o = {}) {
       if (o.block) state.blocked = true;
@@ -298,4 +309,53 @@ export async function rejection(p: Promise<unknown>): Promise<{ code: number; me
     if (e instanceof Error && e.message.startsWith('expected a rejection')) throw e;
     return e as { code: number; message: string };
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A world for scenario tests: one server, devices that are cleaned up after the test.
+
+export interface SdkWorld {
+  server: TestServer;
+  /** A new SDK instance (not logged in). */
+  device(): SdkDevice;
+  /** A new SDK instance logged in as `userID` and ready, with what it heard so far cleared. */
+  online(userID: string): Promise<SdkDevice>;
+  /**
+   * Everything the server sent `d` before now has arrived: `d` changes its own custom status and waits for
+   * the push about itself, which travels behind them on the same socket. Clears what it heard about itself.
+   */
+  barrier(d: SdkDevice, userID: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+let barrierCount = 0;
+
+export async function sdkWorld(options: Parameters<typeof startTestServer>[0] = {}): Promise<SdkWorld> {
+  const server = await startTestServer(options);
+  const devices: SdkDevice[] = [];
+  const device = () => {
+    const d = createSdk(server.url);
+    devices.push(d);
+    return d;
+  };
+  return {
+    server,
+    device,
+    async online(userID) {
+      const d = device();
+      await loginReady(d, userID);
+      d.clear();
+      return d;
+    },
+    async barrier(d, userID) {
+      const mark = `barrier-${++barrierCount}`;
+      await d.tim.setSelfStatus({ customStatus: mark });
+      await d.waitFor('onUserStatusUpdated', (data) => data.some((s: { userID: string; customStatus: string }) => s.userID === userID && s.customStatus === mark));
+      for (let i = d.heard.length - 1; i >= 0; i--) if (d.heard[i]!.userID === userID) d.heard.splice(i, 1);
+    },
+    async close() {
+      await Promise.all(devices.splice(0).map((d) => d.destroy()));
+      await server.close();
+    },
+  };
 }
