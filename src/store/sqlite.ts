@@ -1,0 +1,521 @@
+// The durable embedded store: MemoryStore's maps stay the engine's read path, and every write also lands in
+// one SQLite file (better-sqlite3, synchronous), committed before `transaction()` returns. `serve --data DIR`
+// opens `new SqliteStore(path.join(DIR, 'status-engine.db'))`.
+import Database from 'better-sqlite3';
+import type { AccessContext } from '../../machines/access';
+import type { JournalEntry } from '../types';
+import { MemoryStore } from './memory';
+import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
+
+export interface SqliteStoreOptions {
+  /**
+   * When a commit counts as done. The file is always in WAL mode.
+   * - 'NORMAL' (default): a commit is written to the WAL (the OS holds it) before transaction() returns, so
+   *   it survives the process crashing or being killed (kill -9). A power loss or OS crash may lose the
+   *   last commits before the next checkpoint, but never leaves the file inconsistent.
+   * - 'FULL': the WAL is also fsync'ed at every commit, so an acknowledged write survives power loss too;
+   *   each commit then waits for the disk (see the write rates in the store's report / bench-writes.ts).
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** How long to wait for a lock held by another process before failing with ERR_STORE_LOCKED. Default 5000. */
+  busyTimeoutMs?: number;
+  /** The SQLite journal is unbounded on disk: this MemoryStore option does not apply. */
+  journalMaxEntries?: never;
+}
+
+export type SqliteStoreErrorCode =
+  /** The store was closed; the engine using it must not go on. */
+  | 'ERR_STORE_CLOSED'
+  /** The path cannot be opened (missing directory, no permission). */
+  | 'ERR_STORE_OPEN'
+  /** The file is not an SQLite database at all. */
+  | 'ERR_STORE_NOT_A_DATABASE'
+  /** An SQLite database of some other program. */
+  | 'ERR_STORE_FOREIGN'
+  /** Written by a newer status-engine whose schema this build does not know. */
+  | 'ERR_STORE_TOO_NEW'
+  /** A status-engine database whose content cannot be read back. */
+  | 'ERR_STORE_CORRUPT'
+  /** Another process has the file open (two engines on one file would diverge). */
+  | 'ERR_STORE_LOCKED'
+  /** A misuse of the store's own API (bad option, close inside a transaction, journal out of order). */
+  | 'ERR_STORE_USAGE';
+
+/** Every error of this store names the file, so an operator knows which data directory is at fault. */
+export class SqliteStoreError extends Error {
+  constructor(
+    readonly code: SqliteStoreErrorCode,
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SqliteStoreError';
+  }
+}
+
+/** 'SENG': marks a file as ours, so a foreign SQLite file is refused instead of being written into. */
+export const APPLICATION_ID = 0x53454e47;
+
+/**
+ * Forward migrations: entry i takes the schema from version i to i + 1 (PRAGMA user_version). Append only;
+ * never edit a released entry, since files in the field were made by it.
+ */
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) =>
+    db.exec(`
+      -- Rowid tables with ORDER BY rowid on load, so that reloaded Maps and Sets iterate in the order the
+      -- engine filled them (timers due at the same instant fire in the same order after a restart).
+      CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL);
+      CREATE TABLE status (user_id TEXT PRIMARY KEY NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE subscriptions (user_id TEXT PRIMARY KEY NOT NULL, record TEXT NOT NULL);
+      -- One row per edge: friend_id is in user_id's list. The reverse direction is rebuilt on load.
+      CREATE TABLE friends (user_id TEXT NOT NULL, friend_id TEXT NOT NULL, PRIMARY KEY (user_id, friend_id));
+      CREATE TABLE settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);
+      CREATE TABLE notices (user_id TEXT PRIMARY KEY NOT NULL, notice TEXT NOT NULL);
+      CREATE TABLE timers (key TEXT PRIMARY KEY NOT NULL, timer TEXT NOT NULL);
+      -- EXT-3: append-only and unbounded; user_id is set on transitions only (what journalOf reads).
+      CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT, entry TEXT NOT NULL);
+      CREATE INDEX journal_by_user ON journal (user_id, seq) WHERE user_id IS NOT NULL;
+    `),
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
+
+const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+};
+const removeFrom = (index: Map<string, Set<string>>, key: string, value: string) => {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+};
+const setMember = (index: Map<string, Set<string>>, key: string, value: string, member: boolean) =>
+  member ? addTo(index, key, value) : removeFrom(index, key, value);
+
+const sqliteCode = (e: unknown): string | undefined =>
+  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  return {
+    addUser: db.prepare<[string]>('INSERT OR IGNORE INTO users (id) VALUES (?)'),
+    putStatus: db.prepare<[string, string]>(
+      'INSERT INTO status (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
+    ),
+    putSubs: db.prepare<[string, string]>(
+      'INSERT INTO subscriptions (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
+    ),
+    deleteSubs: db.prepare<[string]>('DELETE FROM subscriptions WHERE user_id = ?'),
+    addFriend: db.prepare<[string, string]>('INSERT OR IGNORE INTO friends (user_id, friend_id) VALUES (?, ?)'),
+    removeFriend: db.prepare<[string, string]>('DELETE FROM friends WHERE user_id = ? AND friend_id = ?'),
+    putSettings: db.prepare<[string]>(
+      'INSERT INTO settings (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+    ),
+    putNotice: db.prepare<[string, string]>(
+      'INSERT INTO notices (user_id, notice) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET notice = excluded.notice',
+    ),
+    deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE user_id = ?'),
+    putTimer: db.prepare<[string, string]>(
+      'INSERT INTO timers (key, timer) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET timer = excluded.timer',
+    ),
+    deleteTimer: db.prepare<[string]>('DELETE FROM timers WHERE key = ?'),
+    append: db.prepare<[number, number, string | null, string]>('INSERT INTO journal (seq, at, user_id, entry) VALUES (?, ?, ?, ?)'),
+    firstSeq: db.prepare<[], number | null>('SELECT MIN(seq) FROM journal').pluck(),
+    lastSeq: db.prepare<[], number | null>('SELECT MAX(seq) FROM journal').pluck(),
+    readJournal: db.prepare<[number, number], string>('SELECT entry FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?').pluck(),
+    journalOf: db.prepare<[string], string>('SELECT entry FROM journal WHERE user_id = ? ORDER BY seq').pluck(),
+  };
+}
+
+/**
+ * A MemoryStore whose writes also land in SQLite. Reads never touch the file (except the journal, which
+ * lives on disk only), so the engine runs as fast as on MemoryStore. Memory and file move together: a
+ * transaction that throws rolls back the SQLite side (savepoints when nested) and, through an undo log, the
+ * memory side, so a failed command changes nothing anywhere.
+ */
+export class SqliteStore extends MemoryStore implements Store {
+  override readonly kind: string = 'sqlite';
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly q: Statements;
+  private readonly txn: (fn: () => unknown) => unknown;
+  /** Reverts the memory writes of the open transaction, newest last. */
+  private undo: Array<() => void> = [];
+  private depth = 0;
+  private closed = false;
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    super({ journalMaxEntries: 0 });
+    if (typeof file !== 'string' || file === '') {
+      throw new SqliteStoreError('ERR_STORE_USAGE', String(file), 'SqliteStore needs a file path (a non-empty string)');
+    }
+    this.file = file;
+    const synchronous = options.synchronous ?? 'NORMAL';
+    if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+      throw new SqliteStoreError('ERR_STORE_USAGE', file, `SqliteStore option synchronous must be 'NORMAL' or 'FULL', got ${JSON.stringify(synchronous)}`);
+    }
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new SqliteStoreError('ERR_STORE_USAGE', file, `SqliteStore option busyTimeoutMs must be an integer >= 0, got ${busyTimeoutMs}`);
+    }
+
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: busyTimeoutMs });
+    } catch (e) {
+      throw new SqliteStoreError('ERR_STORE_OPEN', file, `cannot open the store ${file}: ${messageOf(e)}`, { cause: e });
+    }
+    try {
+      // One process owns the file: a second engine on the same file would serve a diverging copy. The
+      // exclusive lock is taken at the first read below and held until close (the OS drops it if we die).
+      db.pragma('locking_mode = EXCLUSIVE');
+      checkOwnership(db, file);
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new SqliteStoreError('ERR_STORE_OPEN', file, `the store ${file} cannot use WAL mode (got ${String(mode)})`);
+      db.pragma(`synchronous = ${synchronous}`);
+      // Keep the WAL file from staying at its high-water mark after a burst of writes.
+      db.pragma('journal_size_limit = 67108864');
+      migrate(db, file);
+      this.db = db;
+      this.q = prepare(db);
+      this.txn = db.transaction((fn: () => unknown) => fn());
+      this.load();
+    } catch (e) {
+      db.close();
+      throw translate(e, file);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Loading: the whole state except the journal comes into the maps once, at open.
+
+  private load(): void {
+    const parse = <T>(text: string, table: string, key: string): T => {
+      try {
+        return JSON.parse(text) as T;
+      } catch (e) {
+        throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: ${table} '${key}' is not valid JSON`, { cause: e });
+      }
+    };
+    const rows = (sql: string) => this.db.prepare<[], [string, string]>(sql).raw().iterate();
+    this.db.transaction(() => {
+      for (const id of this.db.prepare<[], string>('SELECT id FROM users ORDER BY rowid').pluck().iterate()) this.users.add(id);
+      for (const [id, text] of rows('SELECT user_id, record FROM status ORDER BY rowid')) {
+        this.status.set(id, parse<StatusRecord>(text, 'status', id));
+      }
+      for (const [id, text] of rows('SELECT user_id, record FROM subscriptions ORDER BY rowid')) {
+        const record = parse<SubscriptionsRecord>(text, 'subscriptions', id);
+        this.subs.set(id, record);
+        // NTF-2 (b): the reverse index is derived data, rebuilt from the lists rather than stored twice.
+        for (const target of record.context.list) addTo(this.subscribers, target, id);
+      }
+      for (const [id, friend] of rows('SELECT user_id, friend_id FROM friends ORDER BY rowid')) {
+        addTo(this.friends, id, friend);
+        addTo(this.followers, friend, id);
+      }
+      const settings = this.db.prepare<[], string>('SELECT value FROM settings WHERE id = 1').pluck().get();
+      if (settings !== undefined) this.settings = parse<AccessContext>(settings, 'settings', '1');
+      for (const [id, text] of rows('SELECT user_id, notice FROM notices ORDER BY rowid')) {
+        this.notices.set(id, parse<Notice>(text, 'notices', id));
+      }
+      for (const [key, text] of rows('SELECT key, timer FROM timers ORDER BY rowid')) {
+        this.pending.set(key, parse<PendingTimer>(text, 'timers', key));
+      }
+      this.seq = this.q.lastSeq.get() ?? 0;
+    })();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Transactions and the memory undo log.
+
+  override transaction<T>(fn: () => T): T {
+    this.live();
+    const mark = this.undo.length;
+    this.depth++;
+    try {
+      return this.txn(fn) as T;
+    } catch (e) {
+      // better-sqlite3 has rolled back the file (or the savepoint); put memory back to the same point.
+      for (let i = this.undo.length - 1; i >= mark; i--) (this.undo[i] as () => void)();
+      this.undo.length = mark;
+      throw e;
+    } finally {
+      this.depth--;
+      if (this.depth === 0) this.undo = [];
+    }
+  }
+
+  /**
+   * Every write runs in a transaction (its own if the caller has none): SQL first, then memory, then the
+   * undo entry, so a failing statement leaves memory untouched and the wrapper reverts the earlier ones.
+   */
+  private write<T>(op: () => T): T {
+    return this.depth > 0 ? (this.live(), op()) : this.transaction(op);
+  }
+
+  private live(): void {
+    if (this.closed) throw new SqliteStoreError('ERR_STORE_CLOSED', this.file, `the store ${this.file} is closed`);
+  }
+
+  override close(): void {
+    if (this.closed) return;
+    if (this.depth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `cannot close the store ${this.file} inside a transaction`);
+    this.closed = true;
+    this.db.close();
+    this.users.clear();
+    this.status.clear();
+    this.subs.clear();
+    this.subscribers.clear();
+    this.friends.clear();
+    this.followers.clear();
+    this.notices.clear();
+    this.pending.clear();
+    this.settings = undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Users.
+
+  override hasUser(userID: string): boolean {
+    this.live();
+    return this.users.has(userID);
+  }
+  override userIDs(): Iterable<string> {
+    this.live();
+    return this.users;
+  }
+  override addUsers(userIDs: readonly string[]): string[] {
+    return this.write(() => {
+      const fresh: string[] = [];
+      const seen = new Set<string>();
+      for (const id of userIDs) {
+        if (this.users.has(id) || seen.has(id)) continue;
+        seen.add(id);
+        fresh.push(id);
+      }
+      for (const id of fresh) this.q.addUser.run(id);
+      for (const id of fresh) this.users.add(id);
+      this.undo.push(() => {
+        for (const id of fresh) this.users.delete(id);
+      });
+      return fresh;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Status and subscription records.
+
+  override getStatus(userID: string): StatusRecord | undefined {
+    this.live();
+    return this.status.get(userID);
+  }
+  override putStatus(userID: string, record: StatusRecord): void {
+    this.write(() => {
+      this.q.putStatus.run(userID, JSON.stringify(record));
+      const prev = this.status.get(userID);
+      this.status.set(userID, record);
+      this.undo.push(() => (prev ? this.status.set(userID, prev) : this.status.delete(userID)));
+    });
+  }
+
+  override getSubscriptions(userID: string): SubscriptionsRecord | undefined {
+    this.live();
+    return this.subs.get(userID);
+  }
+  override putSubscriptions(userID: string, record: SubscriptionsRecord, delta: { added: string[]; removed: string[] }): void {
+    this.write(() => {
+      // Mirrors MemoryStore: an empty list in the resting state is no record at all.
+      if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.q.deleteSubs.run(userID);
+      else this.q.putSubs.run(userID, JSON.stringify(record));
+      const prev = this.subs.get(userID);
+      const had = new Map<string, boolean>();
+      for (const t of delta.removed) if (!had.has(t)) had.set(t, this.subscribers.get(t)?.has(userID) === true);
+      for (const t of delta.added) if (!had.has(t)) had.set(t, this.subscribers.get(t)?.has(userID) === true);
+      super.putSubscriptions(userID, record, delta);
+      this.undo.push(() => {
+        if (prev) this.subs.set(userID, prev);
+        else this.subs.delete(userID);
+        for (const [t, member] of had) setMember(this.subscribers, t, userID, member);
+      });
+    });
+  }
+  override subscribersOf(userID: string): ReadonlySet<string> | undefined {
+    this.live();
+    return this.subscribers.get(userID);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Friends: both directions in memory, one row per edge on disk.
+
+  override friendsOf(userID: string): ReadonlySet<string> | undefined {
+    this.live();
+    return this.friends.get(userID);
+  }
+  override followersOf(userID: string): ReadonlySet<string> | undefined {
+    this.live();
+    return this.followers.get(userID);
+  }
+  override addFriends(userID: string, friendIDs: readonly string[]): void {
+    this.write(() => {
+      const mine = this.friends.get(userID);
+      const fresh = [...new Set(friendIDs)].filter((f) => !mine?.has(f));
+      for (const f of fresh) this.q.addFriend.run(userID, f);
+      super.addFriends(userID, fresh);
+      this.undo.push(() => super.removeFriends(userID, fresh));
+    });
+  }
+  override removeFriends(userID: string, friendIDs: readonly string[]): void {
+    this.write(() => {
+      const mine = this.friends.get(userID);
+      const gone = [...new Set(friendIDs)].filter((f) => mine?.has(f));
+      for (const f of gone) this.q.removeFriend.run(userID, f);
+      super.removeFriends(userID, gone);
+      this.undo.push(() => super.addFriends(userID, gone));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Settings, notices, timers.
+
+  override getSettings(): AccessContext | undefined {
+    this.live();
+    return this.settings;
+  }
+  override putSettings(settings: AccessContext): void {
+    this.write(() => {
+      this.q.putSettings.run(JSON.stringify(settings));
+      const prev = this.settings;
+      this.settings = settings;
+      this.undo.push(() => (this.settings = prev));
+    });
+  }
+
+  override getNotice(userID: string): Notice | undefined {
+    this.live();
+    return this.notices.get(userID);
+  }
+  override putNotice(userID: string, notice: Notice | undefined): void {
+    this.write(() => {
+      if (notice) this.q.putNotice.run(userID, JSON.stringify(notice));
+      else this.q.deleteNotice.run(userID);
+      const prev = this.notices.get(userID);
+      super.putNotice(userID, notice);
+      this.undo.push(() => super.putNotice(userID, prev));
+    });
+  }
+
+  override putTimer(timer: PendingTimer): void {
+    this.write(() => {
+      this.q.putTimer.run(timer.key, JSON.stringify(timer));
+      const prev = this.pending.get(timer.key);
+      this.pending.set(timer.key, timer);
+      this.undo.push(() => (prev ? this.pending.set(timer.key, prev) : this.pending.delete(timer.key)));
+    });
+  }
+  override deleteTimer(key: string): void {
+    this.write(() => {
+      const prev = this.pending.get(key);
+      if (!prev) return;
+      this.q.deleteTimer.run(key);
+      this.pending.delete(key);
+      this.undo.push(() => this.pending.set(key, prev));
+    });
+  }
+  override timers(): Iterable<PendingTimer> {
+    this.live();
+    return this.pending.values();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The journal (EXT-3): on disk only; memory keeps just the last seq.
+
+  override append(entry: JournalEntry): void {
+    this.write(() => {
+      if (!Number.isSafeInteger(entry.seq) || entry.seq <= this.seq) {
+        // Seqs only grow: a smaller one means two writers or an engine bug, and would break resume (EXT-2).
+        throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `journal seq ${entry.seq} must be an integer after the last seq ${this.seq} (store ${this.file})`);
+      }
+      this.q.append.run(entry.seq, entry.at, entry.kind === 'transition' ? entry.userID : null, JSON.stringify(entry));
+      const prev = this.seq;
+      this.seq = entry.seq;
+      this.undo.push(() => (this.seq = prev));
+    });
+  }
+  override lastSeq(): number {
+    this.live();
+    return this.seq;
+  }
+  override firstSeq(): number {
+    this.live();
+    return this.q.firstSeq.get() ?? this.seq + 1;
+  }
+  override readJournal(fromSeq: number, limit: number): JournalEntry[] {
+    this.live();
+    const n = limit === Infinity ? MAX_LIMIT : Number.isFinite(limit) ? Math.min(Math.floor(limit), MAX_LIMIT) : 0;
+    if (n <= 0) return [];
+    const from = Number.isFinite(fromSeq) ? Math.floor(fromSeq) : fromSeq === -Infinity ? 0 : MAX_LIMIT;
+    return this.q.readJournal.all(from, n).map((text) => JSON.parse(text) as JournalEntry);
+  }
+  override journalOf(userID: string): JournalEntry[] {
+    this.live();
+    return this.q.journalOf.all(userID).map((text) => JSON.parse(text) as JournalEntry);
+  }
+}
+
+/** Refuses a file that is not ours before anything is written to it. */
+function checkOwnership(db: Database.Database, file: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId === APPLICATION_ID) return;
+  const objects = db.prepare<[], number>("SELECT COUNT(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").pluck().get() ?? 0;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (appId !== 0 || objects > 0 || version !== 0) {
+    throw new SqliteStoreError(
+      'ERR_STORE_FOREIGN',
+      file,
+      `${file} is an SQLite database of another program (application_id ${appId}, ${objects} tables/indexes): status-engine will not write into it`,
+    );
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new SqliteStoreError(
+      'ERR_STORE_TOO_NEW',
+      file,
+      `the store ${file} has schema version ${version}; this status-engine knows versions up to ${SCHEMA_VERSION}: upgrade status-engine`,
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    const step = MIGRATIONS[v] as (db: Database.Database) => void;
+    db.transaction(() => {
+      step(db);
+      if (v === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** SQLite's own errors say what went wrong but not where: add the file and a code an operator can act on. */
+function translate(e: unknown, file: string): Error {
+  if (e instanceof SqliteStoreError) return e;
+  const code = sqliteCode(e) ?? '';
+  const cause = { cause: e };
+  if (code === 'SQLITE_NOTADB') {
+    return new SqliteStoreError('ERR_STORE_NOT_A_DATABASE', file, `${file} is not a status-engine store (not an SQLite database): ${messageOf(e)}`, cause);
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new SqliteStoreError('ERR_STORE_CORRUPT', file, `the store ${file} is corrupt: ${messageOf(e)}; restore it from a backup`, cause);
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new SqliteStoreError('ERR_STORE_LOCKED', file, `the store ${file} is in use by another process (is another status-engine running on it?)`, cause);
+  }
+  return new SqliteStoreError('ERR_STORE_OPEN', file, `cannot open the store ${file}: ${messageOf(e)}`, cause);
+}
