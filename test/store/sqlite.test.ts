@@ -194,7 +194,7 @@ describe('SqliteStore', () => {
     const s = open(file);
     fill(s);
     const before = dump(s);
-    // The last statement cannot bind its value (an object as a userID), after three writes that did land.
+    // The last statement cannot bind its value (an object where a userID goes), after three writes that did land.
     expect(() =>
       s.transaction(() => {
         s.addUsers(['zoe']);
@@ -202,7 +202,7 @@ describe('SqliteStore', () => {
         s.append(commandEntry(4, 'zoe'));
         s.addUsers([{ not: 'a string' } as never]);
       }),
-    ).toThrow(/bind/);
+    ).toThrow(/parameter/);
     expect(dump(s)).toEqual(before);
     s.close();
     expect(dump(open(file))).toEqual(before);
