@@ -359,3 +359,118 @@ export async function sdkWorld(options: Parameters<typeof startTestServer>[0] = 
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// A raw wire client: speaks the SDK's protocol frame by frame, for gateway tests the SDK cannot drive.
+
+export interface WireReply {
+  head: { servcmd: string; seq?: number };
+  body: Record<string, any>;
+}
+
+export interface WireClient {
+  ws: WebSocket;
+  /** Sends one request and resolves with its reply (matched by servcmd + seq, as the SDK does). */
+  request(servcmd: string, body?: Record<string, unknown>, head?: Record<string, unknown>): Promise<WireReply>;
+  /** Sends raw bytes or text. */
+  raw(data: Buffer | string, binary?: boolean): void;
+  /** Every frame that was not a reply, in order. */
+  pushes: WireReply[];
+  /** Whether each frame arrived compressed (`COMP` + gzip), in arrival order. */
+  compressed: boolean[];
+  /** Whether each frame arrived as a text frame, in arrival order. */
+  text: boolean[];
+  waitPush(pred: (p: WireReply) => boolean, timeoutMs?: number): Promise<WireReply>;
+  closed: Promise<{ code: number; reason: string }>;
+  close(): void;
+}
+
+export async function wireClient(url: string, opts: { path?: string; query?: Record<string, string> } = {}): Promise<WireClient> {
+  const { inflateSync, gunzipSync } = await import('node:zlib');
+  const q = new URLSearchParams({ sdkappid: String(SDK_APP_ID), platform: '7', compress: 'gzip', ...opts.query });
+  const ws = new WebSocket(`${url}${opts.path ?? '/binfo'}?${q}`);
+  const pending = new Map<string, (r: WireReply) => void>();
+  const pushes: WireReply[] = [];
+  const compressed: boolean[] = [];
+  const text: boolean[] = [];
+  const listeners = new Set<() => void>();
+  let seq = 1000;
+  ws.on('message', (data: Buffer, isBinary) => {
+    text.push(!isBinary);
+    let buf = Buffer.from(data);
+    const comp = buf.subarray(0, 4).toString('latin1') === 'COMP';
+    compressed.push(comp);
+    if (comp) buf = buf[4] === 0x1f ? gunzipSync(buf.subarray(4)) : inflateSync(buf.subarray(4));
+    const frame = JSON.parse(buf.toString('utf8')) as WireReply;
+    const k = `${frame.head.servcmd}#${frame.head.seq}`;
+    const waiter = pending.get(k);
+    if (waiter) {
+      pending.delete(k);
+      waiter(frame);
+    } else pushes.push(frame);
+    for (const l of [...listeners]) l();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const binary = (opts.path ?? '/binfo') === '/binfo';
+  return {
+    ws,
+    pushes,
+    compressed,
+    text,
+    closed,
+    request(servcmd, body = {}, head = {}) {
+      const s = ++seq;
+      const frame = JSON.stringify({ head: { ver: 'v4', platform: 7, sdkappid: SDK_APP_ID, contenttype: 'json', servcmd, seq: s, ...head }, body });
+      return new Promise<WireReply>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply to ${servcmd} within 3 s`)), 3000);
+        pending.set(`${servcmd}#${s}`, (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        });
+        ws.send(binary ? Buffer.from(frame) : frame, { binary });
+      });
+    },
+    raw(data, isBinary = true) {
+      ws.send(data, { binary: isBinary });
+    },
+    waitPush(pred, timeoutMs = 3000) {
+      return new Promise<WireReply>((resolve, reject) => {
+        const check = () => {
+          const p = pushes.find(pred);
+          if (!p) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(p);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no matching push within ${timeoutMs} ms; pushes: ${JSON.stringify(pushes).slice(0, 500)}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    close() {
+      ws.close();
+    },
+  };
+}
+
+/** Logs a wire client in with a UserSig; returns the login reply's body. */
+export async function wireLogin(c: WireClient, userID: string, userSig = testUserSig(userID)): Promise<Record<string, any>> {
+  const r = await c.request('im_open_status.wslogin', { State: 'Online', InstType: 0 }, { identifier: userID, usersig: userSig });
+  return r.body;
+}
+
+/** A logger that records what the gateway logs, by level. */
+export function recordingLogger() {
+  const lines: Array<{ level: string; obj: unknown; msg?: string }> = [];
+  const at = (level: string) => (obj: unknown, msg?: string) => lines.push({ level, obj, msg });
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } };
+}

@@ -1,0 +1,384 @@
+// The TIM gateway frame by frame (shared/spec/TIM-WIRE.md), with a raw wire client: boot replies, session
+// keys, heartbeats and quiet sockets on the engine's clock, bad frames, compression, the /info text variant.
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, StatusError, TYPES } from '../../src/index';
+import { purchaseBits } from '../../src/protocol/tim/wire';
+import {
+  SDK_APP_ID,
+  recordingLogger,
+  startTestServer,
+  testUserSig,
+  wireClient,
+  wireLogin,
+  type TestServer,
+  type WireClient,
+} from './harness';
+
+let server: TestServer | undefined;
+const clients: WireClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  await server?.close();
+  server = undefined;
+});
+const start = async (o: Parameters<typeof startTestServer>[0] = {}) => (server = await startTestServer(o));
+const connect = async (s: TestServer, opts: Parameters<typeof wireClient>[1] = {}) => {
+  const c = await wireClient(s.url, opts);
+  clients.push(c);
+  return c;
+};
+const statusOf = async (s: TestServer, id: string) => (await s.engine.queryStatus([id], { detail: true }))[0]!;
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+describe('boot: what the SDK needs to become ready', () => {
+  it('wslogin replies A2Key, TinyId, TimeStamp in seconds, InstId, HelloInterval, CustomStatus in base64 and PurchaseBits', async () => {
+    const s = await start();
+    const c = await connect(s);
+    const body = await wireLogin(c, 'alice');
+    expect(body.ErrorCode).toBeUndefined();
+    expect(body.A2Key).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
+    expect(body.TinyId).toMatch(/^[1-9][0-9]*$/);
+    expect(Math.abs(body.TimeStamp - Date.now() / 1000)).toBeLessThan(5);
+    expect(body.InstId).toBeGreaterThan(0);
+    expect(body.HelloInterval).toBe(30);
+    expect(body.CustomStatus).toBe('');
+    expect(body.PurchaseBits).toBe('10000000');
+    // Keys are random: a second login gets others.
+    const other = await wireLogin(await connect(s), 'alice');
+    expect(other.A2Key).not.toBe(body.A2Key);
+    expect(other.TinyId).not.toBe(body.TinyId);
+  });
+
+  it('the login reply carries the custom status the user already has, in base64', async () => {
+    const s = await start();
+    const c1 = await connect(s);
+    await wireLogin(c1, 'alice');
+    await c1.request('im_open_status.ws_set_custom_status', { CustomStatus: '出差中' });
+    const body = await wireLogin(await connect(s), 'alice');
+    expect(body.CustomStatus).toBe(b64('出差中'));
+  });
+
+  it('page_get ends with CompleteFlag, getmsg with SyncFlag 2, fetch_config turns telemetry off, other boot commands get {}', async () => {
+    const s = await start();
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    expect((await c.request('recentcontact.page_get', { StartIndex: 0 })).body).toEqual({ CompleteFlag: 1 });
+    expect((await c.request('openim.getmsg', { Cookie: '', SyncFlag: 0 })).body).toMatchObject({ SyncFlag: 2, Cookie: expect.any(String) });
+    const cfg = (await c.request('im_sdk_config_mgr.fetch_config', { uint32_sdkappid: SDK_APP_ID, uint64_version: 0 })).body;
+    expect(cfg.int32_error_code).toBe(0);
+    expect(cfg.uint64_version).not.toBe(0); // the SDK only reads a config whose version moved
+    expect(JSON.parse(cfg.str_json_config)).toEqual({ evt_rpt_sdkappid_bl: String(SDK_APP_ID), q_rpt_sdkappid_bl: String(SDK_APP_ID) });
+    const bits = (await c.request('im_sdk_config_mgr.fetch_imsdk_purchase_bitsv2', { uint32_sdkappid: SDK_APP_ID })).body;
+    expect(bits).toMatchObject({ int32_error_code: 0, str_purchase_bits: '10000000' });
+    for (const cmd of ['profile.portrait_get_all', 'sns.black_list_get', 'openim.authkey', 'imopenstat.tim_web_report_v2', 'no.such_command']) {
+      expect((await c.request(cmd, { anything: 1 })).body).toEqual({});
+    }
+  });
+
+  it('GATE-2 the edition is purchase bit 7: ultimate sets it, the others do not', () => {
+    expect(purchaseBits('ultimate')).toBe('10000000');
+    expect(purchaseBits('pro')).toBe('00000000');
+    expect(purchaseBits('trial')).toBe('00000000');
+  });
+});
+
+describe('login refusals', () => {
+  it('a refused UserSig answers the verifier\'s code and message in the login reply; nothing is logged in', async () => {
+    const s = await start();
+    const c = await connect(s);
+    const body = await wireLogin(c, 'alice', 'forged');
+    expect(body).toEqual({ ErrorCode: 70003, ErrorInfo: expect.stringContaining('alice') });
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    expect((await c.request('im_open_status.ws_set_custom_status', { CustomStatus: 'x' })).body.ErrorCode).toBe(ErrorCode.NOT_LOGGED_IN);
+  });
+
+  it('another SDKAppID is refused with 70014', async () => {
+    const s = await start();
+    const c = await connect(s, { query: { sdkappid: '1400999999' } });
+    const body = await wireLogin(c, 'alice');
+    expect(body.ErrorCode).toBe(ErrorCode.USERSIG_APP_MISMATCH);
+    expect(body.ErrorInfo).toContain('1400999999');
+  });
+
+  it('a verifier that fails unexpectedly gives an internal error code, logged, and the socket lives on', async () => {
+    const rec = recordingLogger();
+    const s = await start({
+      gateway: {
+        logger: rec.logger,
+        verifyUserSig: () => {
+          throw new TypeError('boom');
+        },
+      },
+    });
+    const c = await connect(s);
+    expect((await wireLogin(c, 'alice')).ErrorCode).toBe(70500);
+    expect(rec.lines.some((l) => l.level === 'error')).toBe(true);
+    expect((await c.request('recentcontact.page_get')).body).toEqual({ CompleteFlag: 1 });
+  });
+
+  it('status commands before login answer 2024', async () => {
+    const s = await start();
+    const c = await connect(s);
+    for (const cmd of ['im_open_status.ws_set_custom_status', 'im_open_status.ws_get_user_status', 'im_open_status.ws_status_subscribe', 'im_open_status.ws_status_unsubscribe']) {
+      expect((await c.request(cmd, { To_Account: ['bob'], CustomStatus: 'x' })).body.ErrorCode).toBe(ErrorCode.NOT_LOGGED_IN);
+    }
+    // wslogout without a login is harmless.
+    expect((await c.request('im_open_status.wslogout', { wslogout_type: 0 })).body).toEqual({});
+  });
+
+  it('the engine validates, the gateway only translates: a wrong To_Account type is 6017 naming userIDList', async () => {
+    const s = await start();
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    const r = await c.request('im_open_status.ws_get_user_status', { To_Account: 'bob' });
+    expect(r.body.ErrorCode).toBe(ErrorCode.INVALID_PARAMETER);
+    expect(r.body.ErrorInfo).toContain('userIDList');
+    const set = await c.request('im_open_status.ws_set_custom_status', {});
+    expect(set.body.ErrorCode).toBe(ErrorCode.INVALID_PARAMETER);
+    expect(set.body.ErrorInfo).toContain('customStatus');
+  });
+});
+
+describe('session keys (A2Key/TinyId)', () => {
+  const relogin = (c: WireClient, a2: unknown, tinyid: unknown) =>
+    c.request('im_open_status.wslogin', { State: 'Online', InstType: 0 }, { a2, tinyid });
+
+  it('a relogin with the keys on a new socket maps back to the same user and device', async () => {
+    const s = await start();
+    const c1 = await connect(s);
+    const keys = await wireLogin(c1, 'alice');
+    const device = (await statusOf(s, 'alice')).devices![0]!.deviceId;
+    c1.ws.terminate();
+    await c1.closed;
+    await expect.poll(async () => (await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    const c2 = await connect(s);
+    const r = await relogin(c2, keys.A2Key, keys.TinyId);
+    expect(r.body).toMatchObject({ A2Key: keys.A2Key, TinyId: keys.TinyId, InstId: keys.InstId });
+    const after = await statusOf(s, 'alice');
+    expect(after.statusType).toBe(TYPES.USER_STATUS_ONLINE);
+    expect(after.devices!.map((d) => d.deviceId)).toEqual([device]);
+    expect((await c2.request('im_open_status.ws_set_custom_status', { CustomStatus: 'via c2' }, { a2: keys.A2Key, tinyid: keys.TinyId })).body).toEqual({});
+  });
+
+  it('unknown keys, a wrong TinyId, keys after logout and keys past their lifetime answer 70001', async () => {
+    const s = await start({ gateway: { sessionKeyTtlMs: 60_000 } });
+    const c = await connect(s);
+    const keys = await wireLogin(c, 'alice');
+    const d = await connect(s);
+    expect((await relogin(d, 'made-up', keys.TinyId)).body.ErrorCode).toBe(70001);
+    expect((await relogin(d, keys.A2Key, '12345')).body.ErrorCode).toBe(70001);
+    expect((await relogin(d, keys.A2Key, undefined)).body.ErrorCode).toBe(70001);
+    // Past its lifetime (the engine's clock).
+    s.clock!.increment(60_000);
+    expect((await relogin(d, keys.A2Key, keys.TinyId)).body.ErrorCode).toBe(70001);
+    // After logout.
+    const e = await connect(s);
+    const k2 = await wireLogin(e, 'bob');
+    await e.request('im_open_status.wslogout', { wslogout_type: 0 });
+    expect((await statusOf(s, 'bob')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    expect((await relogin(d, k2.A2Key, k2.TinyId)).body.ErrorCode).toBe(70001);
+  });
+
+  it('a relogin while the old socket is still open moves the device there with no drop, and closes the old socket', async () => {
+    const s = await start();
+    const watcher = await connect(s);
+    await wireLogin(watcher, 'bob');
+    await watcher.request('im_open_status.ws_status_subscribe', { To_Account: ['alice'] });
+    const c1 = await connect(s);
+    const keys = await wireLogin(c1, 'alice');
+    await watcher.waitPush((p) => p.body.EventArray?.[0]?.UserStatusList?.[0]?.To_Account === 'alice');
+    watcher.pushes.length = 0;
+    const c2 = await connect(s);
+    expect((await relogin(c2, keys.A2Key, keys.TinyId)).body.A2Key).toBe(keys.A2Key);
+    expect((await c1.closed).code).toBe(4001);
+    await c2.request('im_open_status.ws_set_custom_status', { CustomStatus: 'moved' });
+    const p = await watcher.waitPush((x) => x.body.EventArray?.[0]?.UserStatusList?.[0]?.To_Account === 'alice');
+    // The only news about alice is the custom status: she never looked offline.
+    expect(watcher.pushes.map((x) => x.body.EventArray[0].UserStatusList[0])).toEqual([{ To_Account: 'alice', Status: 1, CustomStatus: b64('moved') }]);
+    expect(p.head.servcmd).toBe('im_open_push.msg_push');
+    expect((await statusOf(s, 'alice')).devices).toHaveLength(1);
+  });
+});
+
+describe('heartbeats and quiet sockets (DEV-2, DEV-3)', () => {
+  it('DEV-2 a quiet web socket is reported silent after silentAfterMs, and dropped webHeartbeatTimeoutMs later', async () => {
+    const s = await start({ gateway: { silentAfterMs: 45_000 } });
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    s.clock!.increment(44_999);
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+    s.clock!.increment(1); // silent now; the engine's heartbeat timeout runs
+    s.clock!.increment(59_999);
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+    s.clock!.increment(1);
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    // The SDK was only slow: its next frame restores the device.
+    expect((await c.request('im_open_status.wshello')).body).toEqual({});
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+  });
+
+  it('DEV-2 heartbeat.alive and wshello keep a socket alive; a heartbeat during the timeout cancels it', async () => {
+    const s = await start({ gateway: { silentAfterMs: 45_000 } });
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    for (let i = 0; i < 10; i++) {
+      s.clock!.increment(30_000);
+      expect((await c.request(i % 2 ? 'heartbeat.alive' : 'im_open_status.wshello')).body).toEqual({});
+    }
+    // (The simulated clock jumps first and then fires: step to each due time so later timers start there.)
+    s.clock!.increment(45_000); // silent now; the drop would come 60 s later
+    s.clock!.increment(30_000); // half-way through the timeout
+    expect((await c.request('heartbeat.alive')).body).toEqual({});
+    s.clock!.increment(30_000); // past the time the drop was due
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+    const explain = await s.engine.explain('alice');
+    expect(explain.map((e) => (e.kind === 'transition' ? e.reason : '')).filter((r) => r !== 'login')).toEqual([]);
+  });
+
+  it('DEV-2 a closed web socket drops the device at once (LINK.CLOSED)', async () => {
+    const s = await start();
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    c.close();
+    await c.closed;
+    await expect.poll(async () => (await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    const reasons = (await s.engine.explain('alice')).map((e) => (e.kind === 'transition' ? e.reason : ''));
+    expect(reasons.at(-1)).toBe('link_closed');
+  });
+
+  it('DEV-3 a native platform (platform=android in the URL) stays logged in, OFFLINE, when its socket closes', async () => {
+    const s = await start();
+    const c = await connect(s, { query: { platform: 'android' } });
+    await wireLogin(c, 'alice');
+    expect((await statusOf(s, 'alice')).devices![0]!.platform).toBe('android');
+    c.close();
+    await c.closed;
+    await expect.poll(async () => (await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_OFFLINE);
+  });
+});
+
+describe('pushes', () => {
+  it('NTF-1 a status change is im_open_push.msg_push with EventArray/UserStatusList, CustomStatus in base64, after the reply', async () => {
+    const s = await start();
+    const a = await connect(s);
+    await wireLogin(a, 'alice');
+    await a.waitPush((p) => p.body.EventArray?.[0]?.UserStatusList?.[0]?.To_Account === 'alice');
+    a.pushes.length = 0;
+    const order: string[] = [];
+    a.ws.on('message', (d: Buffer) => {
+      const raw = d.subarray(0, 4).toString('latin1') === 'COMP' ? gunzipSync(d.subarray(4)) : d;
+      order.push(JSON.parse(raw.toString()).head.servcmd);
+    });
+    await a.request('im_open_status.ws_set_custom_status', { CustomStatus: 'ünïcödé' });
+    const p = await a.waitPush(() => true);
+    expect(p).toEqual({
+      head: { servcmd: 'im_open_push.msg_push', seq: expect.any(Number) },
+      body: { EventArray: [{ Event: expect.any(Number), UserStatusList: [{ To_Account: 'alice', Status: 1, CustomStatus: b64('ünïcödé') }] }] },
+    });
+    expect(order).toEqual(['im_open_status.ws_set_custom_status', 'im_open_push.msg_push']);
+  });
+
+  it('GATE-1 a change of edition is pushed as purchase bits to logged-in sockets only, and only when the bits change', async () => {
+    const s = await start();
+    const a = await connect(s);
+    await wireLogin(a, 'alice');
+    const anon = await connect(s);
+    a.pushes.length = 0;
+    await s.engine.configure({ switches: { friendStatusNotify: true } }); // the bits do not move
+    await s.engine.configure({ edition: 'pro' });
+    const p = await a.waitPush((x) => x.head.servcmd === 'im_sdk_config_mgr.push_imsdk_purchase_bitsv2');
+    expect(p.body).toMatchObject({ int32_error_code: 0, str_purchase_bits: '00000000' });
+    await s.engine.configure({ edition: 'ultimate' });
+    await a.waitPush((x) => x.body.str_purchase_bits === '10000000');
+    expect(a.pushes.filter((x) => x.head.servcmd.includes('purchase')).length).toBe(2);
+    expect(anon.pushes).toEqual([]);
+    // And a login after the change reads the new bits in its reply.
+    await s.engine.configure({ edition: 'trial' });
+    expect((await wireLogin(await connect(s), 'bob')).PurchaseBits).toBe('00000000');
+  });
+
+  it('compress=gzip: frames of 1 KiB or more go down as COMP + gzip, small ones plain', async () => {
+    const users = Array.from({ length: 60 }, (_, i) => `user-with-a-long-name-${i}`);
+    const s = await start({ users: ['alice', ...users] });
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    const before = c.compressed.length;
+    const r = await c.request('im_open_status.ws_get_user_status', { To_Account: users });
+    expect(r.body.UserStatusList).toHaveLength(60);
+    expect(c.compressed.slice(before)).toContain(true);
+    expect((await c.request('recentcontact.page_get')).body).toEqual({ CompleteFlag: 1 });
+    expect(c.compressed.at(-1)).toBe(false);
+    // Without compress=gzip nothing is compressed.
+    const plain = await connect(s, { query: { compress: '' } });
+    await wireLogin(plain, 'alice');
+    await plain.request('im_open_status.ws_get_user_status', { To_Account: users });
+    expect(plain.compressed).not.toContain(true);
+  });
+
+  it('/info speaks JSON in text frames', async () => {
+    const s = await start();
+    const c = await connect(s, { path: '/info' });
+    const body = await wireLogin(c, 'alice');
+    expect(body.A2Key).toBeDefined();
+    expect(c.text.every(Boolean)).toBe(true);
+    expect(c.compressed).not.toContain(true);
+  });
+});
+
+describe('bad frames: logged, answered or dropped, never a crash', () => {
+  it('garbage, non-objects, a missing head or servcmd, and broken COMP frames are dropped and logged; the socket still works', async () => {
+    const rec = recordingLogger();
+    const s = await start({ gateway: { logger: rec.logger } });
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    const bad: Array<[Buffer | string, boolean]> = [
+      [Buffer.from('not json'), true],
+      [Buffer.from([0xff, 0xfe, 0x00, 0x01]), true],
+      [Buffer.from('[1,2,3]'), true],
+      [Buffer.from('null'), true],
+      [Buffer.from('{"body":{}}'), true],
+      [Buffer.from('{"head":{"seq":1},"body":{}}'), true],
+      [Buffer.from('{"head":"x"}'), true],
+      [Buffer.concat([Buffer.from('COMP'), Buffer.from('not gzip at all')]), true],
+      ['{"head":', false],
+    ];
+    for (const [data, binary] of bad) c.raw(data, binary);
+    // A frame with a servcmd but a body that is not an object: answered as if the body were empty.
+    c.raw(Buffer.from(JSON.stringify({ head: { servcmd: 'im_open_status.ws_get_user_status', seq: 7 }, body: 'x' })));
+    expect((await c.request('recentcontact.page_get')).body).toEqual({ CompleteFlag: 1 });
+    expect(rec.lines.filter((l) => l.level === 'warn' && String(l.msg).includes('bad frame'))).toHaveLength(bad.length);
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+  });
+
+  it('a frame over maxFrameBytes closes the socket with 1009', async () => {
+    const s = await start({ gateway: { maxFrameBytes: 1000 } });
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    c.raw(Buffer.alloc(1001, 0x20));
+    expect((await c.closed).code).toBe(1009);
+  });
+});
+
+describe('the gateway\'s own lifecycle', () => {
+  it('close() closes every socket and logs its web devices out', async () => {
+    const s = await start();
+    const c = await connect(s);
+    await wireLogin(c, 'alice');
+    await s.gateway.close();
+    expect((await c.closed).code).toBe(1001);
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+  });
+
+  it('a verifier may refuse with any StatusError code, which reaches the SDK as is', async () => {
+    const s = await start({
+      gateway: {
+        verifyUserSig: (id) => {
+          throw new StatusError(70001, `the UserSig of ${id} has expired`);
+        },
+      },
+    });
+    const body = await wireLogin(await connect(s), 'alice', testUserSig('alice'));
+    expect(body).toEqual({ ErrorCode: 70001, ErrorInfo: 'the UserSig of alice has expired' });
+  });
+});
