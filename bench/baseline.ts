@@ -1,0 +1,116 @@
+// The benchmarks' baseline: the smallest engine that does the same fan-out as status-engine for web devices
+// (NTF-2 a/b/c, each recipient once, only online users hear), with plain Maps and Sets: no machines, no
+// journal, no gating, no timers, no validation. Every engine figure in docs/performance.md is a ratio
+// against this, run in the same process on the same operation sequence.
+
+const ONLINE = 1;
+const UNLOGINED = 3;
+
+export interface BaselineStatus {
+  userID: string;
+  statusType: number;
+  customStatus: string;
+  version: number;
+  reason: string;
+}
+export interface BaselineEvent {
+  name: 'onUserStatusUpdated';
+  data: BaselineStatus[];
+}
+export type BaselineSink = (event: BaselineEvent, seq: number) => void;
+
+export class BaselineDevice {
+  userID: string | null = null;
+  constructor(readonly sink: BaselineSink) {}
+}
+
+interface UserRecord {
+  statusType: number;
+  customStatus: string;
+  version: number;
+  devices: BaselineDevice[];
+}
+
+export class BaselineEngine {
+  private readonly users = new Set<string>();
+  /** Only users that ever logged in have a record, as in the engine's store. */
+  private readonly status = new Map<string, UserRecord>();
+  private readonly subscriptions = new Map<string, Set<string>>();
+  private readonly subscribers = new Map<string, Set<string>>();
+  private readonly friends = new Map<string, Set<string>>();
+  private readonly followers = new Map<string, Set<string>>();
+  private seq = 0;
+
+  register(ids: readonly string[]): void {
+    for (const id of ids) this.users.add(id);
+  }
+
+  addFriends(userID: string, friendIDs: readonly string[]): void {
+    for (const f of friendIDs) {
+      add(this.friends, userID, f);
+      add(this.followers, f, userID);
+    }
+  }
+
+  subscribe(userID: string, targets: readonly string[]): void {
+    for (const t of targets) {
+      if (t === userID || !this.users.has(t)) continue;
+      add(this.subscriptions, userID, t);
+      add(this.subscribers, t, userID);
+    }
+  }
+
+  login(d: BaselineDevice, userID: string): void {
+    if (!this.users.has(userID)) throw new Error(`not registered: ${userID}`);
+    let rec = this.status.get(userID);
+    if (!rec) this.status.set(userID, (rec = { statusType: UNLOGINED, customStatus: '', version: 0, devices: [] }));
+    d.userID = userID;
+    rec.devices.push(d);
+    if (rec.devices.length === 1) this.change(userID, rec, ONLINE, 'login');
+  }
+
+  logout(d: BaselineDevice): void {
+    const userID = d.userID;
+    if (userID === null) throw new Error('not logged in');
+    const rec = this.status.get(userID)!;
+    rec.devices.splice(rec.devices.indexOf(d), 1);
+    d.userID = null;
+    if (rec.devices.length === 0) this.change(userID, rec, UNLOGINED, 'logout');
+  }
+
+  setSelfStatus(d: BaselineDevice, customStatus: string): void {
+    const userID = d.userID;
+    if (userID === null) throw new Error('not logged in');
+    const rec = this.status.get(userID)!;
+    if (rec.customStatus === customStatus) return;
+    rec.customStatus = customStatus;
+    this.change(userID, rec, rec.statusType, customStatus === '' ? 'custom_status_cleared' : 'custom_status_set');
+  }
+
+  private change(userID: string, rec: UserRecord, statusType: number, reason: string): void {
+    rec.statusType = statusType;
+    rec.version++;
+    const seq = ++this.seq;
+    const event: BaselineEvent = {
+      name: 'onUserStatusUpdated',
+      data: [{ userID, statusType, customStatus: rec.customStatus, version: rec.version, reason }],
+    };
+    for (const d of rec.devices) d.sink(event, seq);
+    const subs = this.subscribers.get(userID);
+    if (subs) for (const s of subs) this.deliver(s, event, seq);
+    const fols = this.followers.get(userID);
+    if (fols) for (const f of fols) if (!subs?.has(f)) this.deliver(f, event, seq);
+  }
+
+  private deliver(viewer: string, event: BaselineEvent, seq: number): void {
+    const rec = this.status.get(viewer);
+    if (rec === undefined || rec.statusType !== ONLINE) return;
+    for (const d of rec.devices) d.sink(event, seq);
+  }
+}
+
+function add(index: Map<string, Set<string>>, key: string, value: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+}
