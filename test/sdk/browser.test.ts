@@ -113,11 +113,11 @@ describe.skipIf(!hasChromium)('the Web SDK in headless Chromium', () => {
   const openPage = async (): Promise<Page> => {
     const page = await context.newPage();
     await page.goto(site.url);
-    await page.evaluate(([proxy, appId]) => (window as any).start(proxy, appId), [world.server.url, SDK_APP_ID] as const);
+    await page.evaluate(([proxy, appId]) => (globalThis as any).start(proxy, appId), [world.server.url, SDK_APP_ID] as const);
     return page;
   };
   const call = (page: Page, method: string, arg?: unknown) =>
-    page.evaluate(([m, a]) => (window as any).call(m, a), [method, arg] as const) as Promise<{ ok: boolean; data?: any; code?: number; message?: string }>;
+    page.evaluate(([m, a]) => (globalThis as any).call(m, a), [method, arg] as const) as Promise<{ ok: boolean; data?: any; code?: number; message?: string }>;
 
   it('logs in with a UserSig (a bad one is refused), follows a subscription, sets its status, and obeys the edition switch at once', async () => {
     const page = await openPage();
@@ -125,14 +125,14 @@ describe.skipIf(!hasChromium)('the Web SDK in headless Chromium', () => {
     expect(bad).toMatchObject({ ok: false, code: 70003 });
 
     expect((await call(page, 'login', { userID: 'alice', userSig: testUserSig('alice') })).ok).toBe(true);
-    await page.waitForFunction(() => (window as any).ready, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => (globalThis as any).ready, undefined, { timeout: 15_000 });
     expect((await world.server.engine.queryStatus(['alice']))[0]!.statusType).toBe(TYPES.USER_STATUS_ONLINE);
 
     // SUB-1 with bob as a Node SDK: his change reaches the browser.
     expect((await call(page, 'subscribeUserStatus', { userIDList: ['bob'] })).data).toEqual({ failureUserList: [] });
     const bob = await world.online('bob');
     await bob.tim.setSelfStatus({ customStatus: 'hello browser ✓' });
-    await page.waitForFunction(() => (window as any).heard.some((s: any) => s.userID === 'bob' && s.customStatus === 'hello browser ✓'), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as any).heard.some((s: any) => s.userID === 'bob' && s.customStatus === 'hello browser ✓'), undefined, { timeout: 10_000 });
 
     // CS-1 from the browser, seen by the engine and by bob's query.
     expect((await call(page, 'setSelfStatus', { customStatus: 'from chromium' })).data).toEqual({ userID: 'alice', statusType: 1, customStatus: 'from chromium' });
@@ -141,14 +141,14 @@ describe.skipIf(!hasChromium)('the Web SDK in headless Chromium', () => {
     // GATE-2: the edition goes off on the server; the browser's SDK refuses by itself, no reload.
     await world.server.engine.configure({ edition: 'pro' });
     await page.waitForFunction(
-      async () => ((await (window as any).call('getUserStatus', { userIDList: ['bob'] })) as { code?: number }).code === 3122,
+      async () => ((await (globalThis as any).call('getUserStatus', { userIDList: ['bob'] })) as { code?: number }).code === 3122,
       undefined,
       { timeout: 10_000, polling: 100 },
     );
     expect((await call(page, 'subscribeUserStatus', { userIDList: ['carol'] })).code).toBe(ErrorCode.EDITION_LACKS_FEATURE);
     await world.server.engine.configure({ edition: 'ultimate', switches: { userStatus: false } });
     await page.waitForFunction(
-      async () => ((await (window as any).call('getUserStatus', { userIDList: ['bob'] })) as { code?: number }).code === 72001,
+      async () => ((await (globalThis as any).call('getUserStatus', { userIDList: ['bob'] })) as { code?: number }).code === 72001,
       undefined,
       { timeout: 10_000, polling: 100 },
     );
