@@ -3,14 +3,13 @@ import { coreOf } from '../engine/engine';
 import { invalidParameter } from '../errors';
 import * as check from '../engine/validate';
 import { LocalClient } from './local';
+import { RemoteClient, type RemoteClientOptions } from './remote';
 import type { Client, ClientOptions } from './types';
 
 export function createClient(options: ClientOptions): Client {
   if (options === null || typeof options !== 'object') throw invalidParameter('options', 'createClient expects {engine} or {url}');
   const platform = check.platform((options as { platform?: unknown }).platform);
   if ('engine' in options && options.engine !== undefined) return new LocalClient(coreOf(options.engine), platform);
-  if ('url' in options && typeof options.url === 'string') {
-    throw invalidParameter('url', 'the remote client needs the server build (status-engine serve); not available yet');
-  }
+  if ('url' in options && typeof options.url === 'string') return new RemoteClient({ ...(options as RemoteClientOptions), platform });
   throw invalidParameter('options', 'createClient expects {engine} or {url}');
 }

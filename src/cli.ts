@@ -1,0 +1,210 @@
+// The command line of API.md: `status-engine serve` runs the server, `status-engine usersig` mints a UserSig
+// with the same key. Flags are checked here (commander), so a bad one is a clear message and exit code 1,
+// before anything starts. Built to dist/cli.js (the package's bin).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'pino';
+import { EDITIONS, type Edition } from '../machines/spec';
+import { parseConfigChange } from './engine/config';
+import { StatusError } from './errors';
+import type { Store } from './store/types';
+import type { ConfigChange } from './types';
+import { createLogger, LOG_LEVELS } from './server/logger';
+import { loadSecretKey } from './server/secret';
+import { DEFAULTS, startServer, type RunningServer } from './server/server';
+import { genUserSig } from './server/usersig';
+
+const DEFAULT_DATA = './data';
+const DEFAULT_EXPIRE = 180 * 86400;
+const SWITCH_NAMES = { userStatus: 'userStatus', friendStatusNotify: 'friendStatusNotify' } as const;
+
+const integer = (name: string, min: number, max: number) => (value: string): number => {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'.`);
+  const n = Number(value);
+  if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  return n;
+};
+
+/** `--switch userStatus=on` (repeatable): name=on|off|true|false|1|0. */
+const switchFlag = (value: string, previous: Record<string, boolean> = {}): Record<string, boolean> => {
+  const m = /^([A-Za-z]+)=(on|off|true|false|1|0)$/i.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected NAME=on|off (NAME: ${Object.keys(SWITCH_NAMES).join(', ')}), got '${value}'.`);
+  const name = Object.keys(SWITCH_NAMES).find((k) => k.toLowerCase() === m[1]!.toLowerCase());
+  if (!name) throw new InvalidArgumentError(`unknown switch '${m[1]}' (known: ${Object.keys(SWITCH_NAMES).join(', ')}).`);
+  return { ...previous, [name]: /^(on|true|1)$/i.test(m[2]!) };
+};
+
+/** `--limit rateLimit.requests=50` (repeatable): any limit of SPEC.md's Defaults table, checked by the engine's rules. */
+const limitFlag = (value: string, previous: Record<string, unknown> = {}): Record<string, unknown> => {
+  const m = /^([A-Za-z]+)(?:\.([A-Za-z]+))?=(\d+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected NAME=NUMBER or rateLimit.requests=NUMBER, got '${value}'.`);
+  const next: Record<string, unknown> = { ...previous };
+  if (m[2]) next[m[1]!] = { ...(next[m[1]!] as object | undefined), [m[2]]: Number(m[3]) };
+  else next[m[1]!] = Number(m[3]);
+  try {
+    parseConfigChange({ limits: next }, '--limit');
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof StatusError ? e.message : String(e));
+  }
+  return next;
+};
+
+const url = (name: string) => (value: string): string => {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`${name} must be an absolute URL, got '${value}'.`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError(`${name} must be http:// or https://, got '${u.protocol}'.`);
+  return value;
+};
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  data: string;
+  store: 'sqlite' | 'memory';
+  edition?: Edition;
+  switch?: Record<string, boolean>;
+  limit?: Record<string, unknown>;
+  sdkappid: number;
+  secretKey?: string;
+  webhook?: string;
+  webhookSecret?: string;
+  heartbeatMs: number;
+  clock: 'system' | 'simulated';
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
+  if (flags.store === 'memory') {
+    log.warn('store: memory (nothing survives a restart)');
+    return undefined;
+  }
+  mkdirSync(flags.data, { recursive: true, mode: 0o700 });
+  const file = path.resolve(flags.data, 'status-engine.db');
+  const { SqliteStore } = await import('./store/sqlite');
+  const store = new SqliteStore(file);
+  log.info({ file }, 'store: sqlite');
+  return store;
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const log = createLogger(flags.logLevel);
+  let secretKey = flags.secretKey;
+  if (!secretKey) {
+    const k = loadSecretKey(flags.data, { create: true });
+    secretKey = k.key;
+    log.info({ file: k.file }, k.created ? 'created a new secret key for UserSigs (keep it private; `status-engine usersig` reads it)' : 'secret key for UserSigs loaded');
+  }
+  if (flags.clock === 'simulated') log.warn('clock: simulated (time moves only through POST /v4/test/advance; for tests, never for production)');
+  const settings: ConfigChange = {};
+  if (flags.edition) settings.edition = flags.edition;
+  if (flags.switch) settings.switches = flags.switch;
+  if (flags.limit) settings.limits = flags.limit as ConfigChange['limits'];
+
+  const store = await openStore(flags, log);
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: flags.host,
+      port: flags.port,
+      store,
+      settings,
+      clock: flags.clock,
+      sdkAppId: flags.sdkappid,
+      secretKey,
+      logger: log,
+      heartbeatMs: flags.heartbeatMs,
+      webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
+    });
+  } catch (err) {
+    store?.close();
+    throw err;
+  }
+  process.stdout.write(`listening on ${server.url}\n`);
+  log.info({ url: server.url, sdkAppId: flags.sdkappid, settings: server.core.settings() }, 'serving');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('status-engine')
+    .description('A user-presence engine: Tencent Cloud IM user status, served (see API.md)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  program
+    .command('serve')
+    .description('serve the client protocol (/ws), the Web SDK protocol (/binfo), the admin REST API (/v4) and /healthz on one port')
+    .option('--host <host>', 'address to listen on', DEFAULTS.host)
+    .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), DEFAULTS.port)
+    .option('--data <dir>', 'data directory (database and secret key)', DEFAULT_DATA)
+    .addOption(new Option('--store <kind>', 'where state lives').choices(['sqlite', 'memory']).default('sqlite'))
+    .addOption(new Option('--edition <edition>', 'the app edition (applied at start)').choices([...EDITIONS]))
+    .option('--switch <name=on|off>', 'a console switch: userStatus, friendStatusNotify (repeatable)', switchFlag)
+    .option('--limit <name=value>', 'a limit of SPEC.md Defaults, e.g. subscriptionQuota=100 or rateLimit.requests=50 (repeatable)', limitFlag)
+    .option('--sdkappid <n>', 'the SDKAppID UserSigs must be made for', integer('--sdkappid', 1, 2 ** 32 - 1), DEFAULTS.sdkAppId)
+    .option('--secret-key <key>', 'the key UserSigs are signed with (default: <data>/secret.key, created on first start)')
+    .option('--webhook <url>', 'post State.StateChange callbacks here (EXT-8)', url('--webhook'))
+    .option('--webhook-secret <secret>', 'sign webhook posts with HMAC-SHA256 under this secret')
+    .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', integer('--heartbeat-ms', 100, 3_600_000), DEFAULTS.heartbeatMs)
+    .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
+    .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))
+    .action(async (flags: ServeFlags) => {
+      if (flags.webhookSecret && !flags.webhook) program.error('error: --webhook-secret needs --webhook');
+      await serve(flags);
+    });
+
+  program
+    .command('usersig')
+    .description('print a UserSig for <userID>, signed with the server key (administrator is the admin identity)')
+    .argument('<userID>', 'the user (or "administrator" for the REST API)')
+    .option('--expire <seconds>', 'lifetime in seconds', integer('--expire', 1, 100 * 365 * 86400), DEFAULT_EXPIRE)
+    .option('--data <dir>', 'data directory holding secret.key', DEFAULT_DATA)
+    .option('--secret-key <key>', 'the key to sign with (instead of <data>/secret.key)')
+    .option('--sdkappid <n>', 'the SDKAppID', integer('--sdkappid', 1, 2 ** 32 - 1), DEFAULTS.sdkAppId)
+    .action((userID: string, flags: { expire: number; data: string; secretKey?: string; sdkappid: number }) => {
+      if (userID.length === 0) program.error('error: <userID> must not be empty');
+      let key = flags.secretKey;
+      if (!key) {
+        try {
+          key = loadSecretKey(flags.data, { create: false }).key;
+        } catch (e) {
+          program.error(`error: ${(e as Error).message}`);
+        }
+      }
+      process.stdout.write(`${genUserSig({ sdkAppId: flags.sdkappid, secretKey: key!, identifier: userID, expireSeconds: flags.expire })}\n`);
+    });
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`status-engine: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,578 @@
+// The server's side of the client protocol (docs/protocol.md): one WebSocket per connection, bound to one
+// device session of the engine once the connection has proved a UserSig. A device outlives its sockets: a
+// client that reconnects (after a drop, or after a server restart) binds its new socket to the same device
+// and resumes (EXT-2). Heartbeats drive the device link through the clock (DEV-2/DEV-3): a socket quiet for
+// a heartbeat interval makes the link silent, any frame brings it back, a close is a closed link.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import type { Clock } from '../clock';
+import type { DeviceSession, EngineCore } from '../engine/core';
+import * as check from '../engine/validate';
+import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors';
+import type { ClientEvent } from '../events';
+import type { Platform } from '../../machines/spec';
+import { WireCode } from '../protocol/codes';
+import {
+  OPS,
+  PROTOCOL_VERSION,
+  deviceIdSchema,
+  platformSchema,
+  requestSchema,
+  resumeSchema,
+  type Op,
+  type ServerFrame,
+  type WireError,
+} from '../protocol/messages';
+
+export interface HubOptions {
+  core: EngineCore;
+  clock: Clock;
+  logger: Logger;
+  sdkAppId: number;
+  /** Verifies a UserSig for `userID`; returns the userID or throws StatusError (70001/70003/70013/70014). */
+  verifyUserSig(userID: string, userSig: unknown): string;
+  /** How often the server checks that each socket spoke (the client pings at half this). */
+  heartbeatMs: number;
+  /** A frame over this many bytes is answered with FRAME_TOO_LARGE and not read. */
+  maxFrameBytes: number;
+  /** A device with no socket is forgotten after this long (it keeps its state in the engine). */
+  retentionMs: number;
+  /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. */
+  maxBufferedBytes?: number;
+  /** Called after anything that may have changed state (the server reads the journal then). */
+  afterCommand(): void;
+}
+
+/** One device of the engine as the hub keeps it: its session, and the socket bound to it, if any. */
+interface Device {
+  session: DeviceSession;
+  conn: Conn | null;
+  /** When it lost its last socket (clock time), for the retention sweep. */
+  detachedAt: number | null;
+}
+
+interface Conn {
+  ws: WebSocket;
+  deviceId: string;
+  platform: Platform;
+  device: Device | null;
+  /** Heartbeat checks in a row that saw no frame from it. */
+  quietChecks: number;
+  /** The hub made its device link silent: a frame brings it back, a timeout closes it. */
+  silenced: boolean;
+  remote: string;
+}
+
+const OPEN = WebSocket.OPEN;
+
+/** Close codes the hub uses (4000-4999 are the application's). */
+export const CloseCode = Object.freeze({
+  SHUTDOWN: 1001,
+  BAD_REQUEST: 4400,
+  DROPPED: 4001,
+  HEARTBEAT_TIMEOUT: 4008,
+  REPLACED: 4009,
+  TOO_SLOW: 4029,
+} as const);
+
+export class ClientHub {
+  private readonly devices = new Map<string, Device>();
+  private readonly conns = new Set<Conn>();
+  private readonly core: EngineCore;
+  private readonly log: Logger;
+  private closing = false;
+  private timer: unknown = null;
+
+  constructor(private readonly o: HubOptions) {
+    this.core = o.core;
+    this.log = o.logger;
+    this.restore();
+    this.armCheck();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Sockets.
+
+  accept(ws: WebSocket, req: IncomingMessage): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const refuse = (error: WireError) => {
+      this.sendRaw(ws, { t: 'res', id: null, ok: false, error, seq: 0 });
+      ws.close(CloseCode.BAD_REQUEST, error.message.slice(0, 120));
+    };
+    if (this.closing) {
+      ws.close(CloseCode.SHUTDOWN, 'server shutting down');
+      return;
+    }
+    const v = url.searchParams.get('v');
+    if (v !== String(PROTOCOL_VERSION)) {
+      refuse({ code: WireCode.UNSUPPORTED_VERSION, message: `protocol version ${v ?? '(none)'} is not supported; this server speaks v=${PROTOCOL_VERSION}` });
+      return;
+    }
+    const platformRaw = url.searchParams.get('platform') ?? 'web';
+    const platform = platformSchema.safeParse(platformRaw);
+    if (!platform.success) {
+      refuse({ code: ErrorCode.INVALID_PARAMETER, message: `invalid parameter platform: '${platformRaw}' is not a platform`, param: 'platform' });
+      return;
+    }
+    const deviceRaw = url.searchParams.get('deviceId');
+    let deviceId: string;
+    if (deviceRaw === null) deviceId = randomBytes(16).toString('hex');
+    else if (deviceIdSchema.safeParse(deviceRaw).success) deviceId = deviceRaw;
+    else {
+      refuse({ code: ErrorCode.INVALID_PARAMETER, message: 'invalid parameter deviceId: expected 8 to 128 characters of A-Z a-z 0-9 _ -', param: 'deviceId' });
+      return;
+    }
+    const conn: Conn = { ws, deviceId, platform: platform.data, device: null, quietChecks: 0, silenced: false, remote };
+    this.conns.add(conn);
+    ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
+    ws.on('close', (code) => this.onClose(conn, code));
+    ws.on('error', (err) => this.log.debug({ err, remote }, 'socket error'));
+    this.send(conn, {
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      deviceId,
+      seq: this.core.store.lastSeq(),
+      heartbeatMs: this.o.heartbeatMs,
+      serverTime: this.o.clock.now(),
+      sdkAppId: this.o.sdkAppId,
+    });
+    this.log.debug({ remote, deviceId, platform: platform.data }, 'client connected');
+  }
+
+  private onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (this.closing) return;
+    conn.quietChecks = 0;
+    try {
+      // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
+      if (conn.silenced && conn.device) {
+        conn.silenced = false;
+        const s = conn.device.session;
+        if (s.link?.value === 'deviceLink.closed') {
+          // The heartbeat timeout already dropped this device: the client must log back in on a new socket.
+          this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+          return;
+        }
+        if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+      }
+      this.handleFrame(conn, data, isBinary);
+    } catch (err) {
+      this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
+    } finally {
+      this.o.afterCommand();
+    }
+  }
+
+  private handleFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (data.length > this.o.maxFrameBytes) {
+      this.replyError(conn, null, {
+        code: WireCode.FRAME_TOO_LARGE,
+        message: `frame of ${data.length} bytes is over the limit maxFrameBytes = ${this.o.maxFrameBytes}`,
+        limit: this.o.maxFrameBytes,
+        limitName: 'maxFrameBytes',
+      });
+      return;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.replyError(conn, null, { code: WireCode.BAD_JSON, message: `the ${isBinary ? 'binary' : 'text'} frame is not JSON` });
+      return;
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      this.replyError(conn, null, { code: WireCode.BAD_JSON, message: 'a frame must be a JSON object {id, op, params}' });
+      return;
+    }
+    const maybeId = (raw as { id?: unknown }).id;
+    const id = typeof maybeId === 'number' && Number.isSafeInteger(maybeId) && maybeId >= 0 ? maybeId : null;
+    const parsed = requestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? issue.path.map(String).join('.') || 'frame' : 'frame';
+      const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+      this.replyError(conn, id, { code: ErrorCode.INVALID_PARAMETER, message: `invalid frame: ${where}: ${what}`, param: where });
+      return;
+    }
+    const { op, params } = parsed.data;
+    if (!(OPS as readonly string[]).includes(op)) {
+      this.replyError(conn, parsed.data.id, { code: WireCode.UNKNOWN_OP, message: `unknown op '${op.slice(0, 64)}'; known: ${OPS.join(', ')}`, param: 'op' });
+      return;
+    }
+    let data2: unknown;
+    try {
+      data2 = this.handle(conn, op as Op, params);
+    } catch (e) {
+      if (e instanceof StatusError) {
+        this.replyError(conn, parsed.data.id, toWire(e));
+      } else {
+        this.log.error({ err: e, op, deviceId: conn.deviceId }, 'op failed');
+        this.replyError(conn, parsed.data.id, { code: WireCode.INTERNAL, message: 'internal error (logged on the server)' });
+      }
+      return;
+    }
+    this.send(conn, { t: 'res', id: parsed.data.id, ok: true, data: data2 ?? {}, seq: this.caughtUp(conn) });
+    if (op === 'disconnect' || op === 'bye') conn.ws.close(1000, op === 'bye' ? 'bye' : 'link closed');
+  }
+
+  private onClose(conn: Conn, code: number): void {
+    this.conns.delete(conn);
+    const d = conn.device;
+    if (!d || d.conn !== conn) return;
+    this.unbind(conn);
+    // A shutdown is not a drop: the devices keep their state and resume on the next start.
+    if (this.closing) return;
+    try {
+      if (d.session.userID && d.session.link) this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      if (d.session.userID === null) this.forget(d);
+    } catch (err) {
+      this.log.error({ err, deviceId: conn.deviceId }, 'link close failed');
+    } finally {
+      this.o.afterCommand();
+    }
+    this.log.debug({ deviceId: conn.deviceId, code }, 'client disconnected');
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Operations. Every one acts for the device's own user only; a socket reaches a device only by proving
+  // that user's UserSig (login, auth, resume).
+
+  private handle(conn: Conn, op: Op, params: unknown): unknown {
+    const core = this.core;
+    switch (op) {
+      case 'ping':
+        return {};
+      case 'login': {
+        const { userID } = this.credentials(params);
+        const device = this.devices.get(conn.deviceId);
+        if (device && device.session.loggedIn && device.session.userID !== userID) {
+          throw invalidParameter('userID', `this device is logged in as '${device.session.userID}': call logout() first`);
+        }
+        const created = !device;
+        const d = device ?? this.create(conn.deviceId, conn.platform);
+        this.bind(conn, d);
+        try {
+          const r = core.login(d.session, userID);
+          return { repeatLogin: r.repeatLogin, userID, status: r.status };
+        } catch (e) {
+          if (created) this.forget(d);
+          throw e;
+        }
+      }
+      case 'auth': {
+        const { userID } = this.credentials(params);
+        const d = this.devices.get(conn.deviceId);
+        if (!d || d.session.userID !== userID) throw notLoggedIn();
+        this.bind(conn, d);
+        return { loggedIn: d.session.loggedIn, connected: d.session.connected };
+      }
+      case 'resume': {
+        const { userID } = this.credentials(params);
+        const held = resumeSchema.safeParse(params);
+        if (!held.success) {
+          const issue = held.error.issues[0];
+          const where = issue?.path.map(String).join('.') || 'params';
+          throw invalidParameter(where, issue?.message ?? 'invalid');
+        }
+        let d = this.devices.get(conn.deviceId);
+        if (d && d.session.userID !== userID) {
+          if (d.session.userID === null) throw new StatusError(ErrorCode.NOT_LOGGED_IN, 'not logged in: this device was logged out or kicked out; call login() again');
+          throw invalidParameter('userID', `this device is logged in as '${d.session.userID}'`);
+        }
+        const created = !d;
+        // A device this process does not know (e.g. after a restart): a new session with the client's id,
+        // which the engine reconnects (a dropped web device logs in again, DEV-1).
+        if (!d) {
+          d = this.create(conn.deviceId, conn.platform);
+          d.session.userID = userID;
+        }
+        // On a new socket the client's record is the truth of what it heard (pushes written to a dying socket
+        // never arrived). On the same live socket the engine's is: what it sent is still on its way, ahead
+        // of this reply, and the client's record does not have it yet.
+        const sameLiveSocket = d.conn === conn && d.session.receiving;
+        this.bind(conn, d);
+        try {
+          core.reconnect(d.session, sameLiveSocket ? undefined : { lastSeq: held.data.lastSeq ?? 0, versions: held.data.versions ?? {} });
+        } catch (e) {
+          if (created) this.forget(d);
+          throw e;
+        }
+        return { userID, status: core.statusOf(userID, userID) };
+      }
+      case 'logout':
+        core.logout(this.sessionOf(conn));
+        return {};
+      case 'setSelfStatus':
+        return core.setSelfStatus(this.sessionOf(conn), params);
+      case 'getUserStatus':
+        return core.getUserStatus(this.sessionOf(conn), params);
+      case 'subscribeUserStatus':
+        return core.subscribe(this.sessionOf(conn), params);
+      case 'unsubscribeUserStatus':
+        return core.unsubscribe(this.sessionOf(conn), params);
+      case 'setVisibility': {
+        const s = this.sessionOf(conn);
+        const p = check.options(params, 'setVisibility');
+        return core.setVisibility(s, p.visibility);
+      }
+      case 'background': {
+        const s = this.sessionOf(conn);
+        if (s.loggedIn) core.background(s);
+        return {};
+      }
+      case 'foreground': {
+        const s = this.sessionOf(conn);
+        if (s.loggedIn) core.foreground(s);
+        return {};
+      }
+      case 'disconnect': {
+        // DEV-1: the client closes its link on purpose; the engine hears it now, not when TCP gets round to it.
+        const d = conn.device;
+        if (d) {
+          this.unbind(conn);
+          if (d.session.userID && d.session.link) core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+          if (d.session.userID === null) this.forget(d);
+        }
+        return {};
+      }
+      case 'bye': {
+        const d = conn.device;
+        if (d) {
+          this.unbind(conn);
+          core.closeSession(d.session);
+          this.devices.delete(d.session.deviceId);
+        }
+        return {};
+      }
+    }
+  }
+
+  /** 6017 for a bad userID comes before the UserSig's verdict (SPEC.md section 10 order). */
+  private credentials(params: unknown): { userID: string } {
+    const p = check.options(params, 'login');
+    const userID = check.userID(p.userID);
+    return { userID: this.o.verifyUserSig(userID, p.userSig) };
+  }
+
+  private sessionOf(conn: Conn): DeviceSession {
+    if (!conn.device) throw notLoggedIn();
+    return conn.device.session;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Devices.
+
+  private create(deviceId: string, platform: Platform): Device {
+    const d: Device = { session: null as unknown as DeviceSession, conn: null, detachedAt: this.o.clock.now() };
+    d.session = this.core.openSession(platform, (event, seq) => this.push(d, event, seq), deviceId);
+    this.devices.set(deviceId, d);
+    return d;
+  }
+
+  private forget(d: Device): void {
+    if (d.conn) this.unbind(d.conn);
+    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+    this.core.closeSession(d.session);
+  }
+
+  private bind(conn: Conn, d: Device): void {
+    if (conn.device && conn.device !== d) this.unbind(conn);
+    const old = d.conn;
+    if (old && old !== conn) {
+      // The same device on a newer socket (the old one is a half-dead connection the client gave up on).
+      old.device = null;
+      old.ws.close(CloseCode.REPLACED, 'replaced by a newer connection of this device');
+    }
+    d.conn = conn;
+    d.detachedAt = null;
+    conn.device = d;
+    conn.silenced = false;
+  }
+
+  private unbind(conn: Conn): void {
+    const d = conn.device;
+    conn.device = null;
+    if (d && d.conn === conn) {
+      d.conn = null;
+      d.detachedAt = this.o.clock.now();
+    }
+  }
+
+  /**
+   * After a restart the engine's store still lists the devices that were connected, but no socket holds
+   * them. Each gets a session whose link is silent: its client has the heartbeat timeout to come back and
+   * resume (DEV-2/DEV-3), after which the engine drops it as it would any silent device.
+   */
+  private restore(): void {
+    let n = 0;
+    for (const [userID, u] of Object.entries(this.core.exportState().users)) {
+      for (const dev of u.devices) {
+        if (!dev.connected || this.devices.has(dev.deviceId)) continue;
+        const d = this.create(dev.deviceId, dev.platform);
+        d.session.userID = userID;
+        this.core.reconnect(d.session);
+        this.core.linkEvent(d.session, { type: 'LINK.SILENT' });
+        n++;
+      }
+    }
+    if (n > 0) this.log.info({ devices: n }, 'devices from before the restart wait for their clients to resume');
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Heartbeats and the retention sweep, on the clock.
+
+  private armCheck(): void {
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = null;
+      if (this.closing) return;
+      try {
+        this.check();
+      } finally {
+        this.armCheck();
+      }
+    }, this.o.heartbeatMs);
+  }
+
+  private check(): void {
+    for (const conn of [...this.conns]) {
+      const d = conn.device;
+      const s = d?.session;
+      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') {
+        this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+        continue;
+      }
+      conn.quietChecks++;
+      if (conn.quietChecks < 2) continue;
+      // Quiet for a whole interval (a live client pings twice in one).
+      if (s && s.loggedIn && s.userID && s.link?.value === 'deviceLink.live') {
+        conn.silenced = true;
+        this.core.linkEvent(s, { type: 'LINK.SILENT' });
+      } else if (!s?.loggedIn && conn.quietChecks >= 3) {
+        this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'idle');
+      }
+    }
+    const now = this.o.clock.now();
+    for (const d of [...this.devices.values()]) {
+      if (d.conn) continue;
+      if (d.session.userID === null || (d.detachedAt !== null && now - d.detachedAt >= this.o.retentionMs)) this.forget(d);
+    }
+  }
+
+  /** The server ends a socket; its device hears a closed link at once (not when TCP gets round to it). */
+  private cut(conn: Conn, code: number, reason: string): void {
+    const d = conn.device;
+    if (d) {
+      this.unbind(conn);
+      if (d.session.userID && d.session.link && d.session.link.value !== 'deviceLink.closed') {
+        this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      }
+    }
+    this.conns.delete(conn);
+    try {
+      conn.ws.close(code, reason);
+    } catch {
+      conn.ws.terminate();
+    }
+    this.log.debug({ deviceId: conn.deviceId, code, reason }, 'socket cut');
+  }
+
+  /** Test endpoint: the server drops every socket of a user, as a network fault would. */
+  dropUser(userID: string): number {
+    let n = 0;
+    for (const conn of [...this.conns]) {
+      const d = conn.device;
+      if (!d || d.session.userID !== userID) continue;
+      this.unbind(conn);
+      if (d.session.link && d.session.link.value !== 'deviceLink.closed') this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      this.conns.delete(conn);
+      conn.ws.terminate();
+      n++;
+    }
+    this.o.afterCommand();
+    return n;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Output.
+
+  private push(d: Device, event: ClientEvent, seq: number): void {
+    const conn = d.conn;
+    if (!conn || this.closing) return;
+    this.send(conn, { t: 'push', seq, event });
+  }
+
+  /**
+   * The seq a reply carries: while the device receives, every delivery up to the journal's end has been
+   * written to this socket before this reply, so the client has caught up to there; otherwise to what the
+   * engine last handed it.
+   */
+  private caughtUp(conn: Conn): number {
+    const s = conn.device?.session;
+    if (!s) return 0;
+    return s.receiving ? Math.max(s.lastSeq, this.core.store.lastSeq()) : s.lastSeq;
+  }
+
+  private replyError(conn: Conn, id: number | null, error: WireError): void {
+    this.send(conn, { t: 'res', id, ok: false, error, seq: this.caughtUp(conn) });
+  }
+
+  private send(conn: Conn, frame: ServerFrame): void {
+    if (conn.ws.readyState !== OPEN) return;
+    const max = this.o.maxBufferedBytes ?? 8 * 1024 * 1024;
+    if (conn.ws.bufferedAmount > max) {
+      this.log.warn({ deviceId: conn.deviceId, buffered: conn.ws.bufferedAmount }, 'client too slow: socket cut');
+      this.cut(conn, CloseCode.TOO_SLOW, 'too slow');
+      return;
+    }
+    this.sendRaw(conn.ws, frame);
+  }
+
+  private sendRaw(ws: WebSocket, frame: ServerFrame): void {
+    if (ws.readyState !== OPEN) return;
+    ws.send(JSON.stringify(frame));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  stats(): { connections: number; devices: number; loggedIn: number } {
+    let loggedIn = 0;
+    for (const d of this.devices.values()) if (d.session.loggedIn) loggedIn++;
+    return { connections: this.conns.size, devices: this.devices.size, loggedIn };
+  }
+
+  /** Stops the heartbeat and closes every socket without telling the engine (a shutdown is not a drop). */
+  async close(graceMs = 1000): Promise<void> {
+    this.closing = true;
+    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    const open = [...this.conns];
+    await Promise.all(
+      open.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            const t = setTimeout(() => {
+              c.ws.terminate();
+              resolve();
+            }, graceMs);
+            t.unref();
+            c.ws.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.ws.close(CloseCode.SHUTDOWN, 'server shutting down');
+          }),
+      ),
+    );
+  }
+}
+
+function toWire(e: StatusError): WireError {
+  const out: WireError = { code: e.code, message: e.message };
+  for (const k of ['param', 'limit', 'limitName', 'retryAfterMs', 'requests', 'windowMs'] as const) {
+    const v = e[k];
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}

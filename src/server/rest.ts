@@ -1,0 +1,214 @@
+// The admin REST API of API.md, in Tencent Cloud IM's REST style: POST /v4/<service>/<command>?sdkappid=..
+// &identifier=administrator&usersig=..&random=..&contenttype=json, JSON in and out, always
+// {ActionStatus, ErrorCode, ErrorInfo, ...}. Every call proves the administrator's UserSig; bodies are checked
+// with zod and a bad one changes nothing. Codes: src/protocol/codes.ts (wire) and src/errors.ts (engine).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { ADMIN_MAX_USERS_PER_CALL, type Platform } from '../../machines/spec';
+import type { EngineCore } from '../engine/core';
+import { ErrorCode, StatusError } from '../errors';
+import { WireCode } from '../protocol/codes';
+import type { AdminStatus, ConfigChange } from '../types';
+import { ADMIN_IDENTIFIER } from './usersig';
+
+export interface RestOptions {
+  core: EngineCore;
+  sdkAppId: number;
+  /** Verifies the administrator's UserSig (throws StatusError 70001/70003/70013/70014). */
+  verifyUserSig(userID: string, userSig: unknown): string;
+  /** `serve --clock simulated` only: the test endpoints /v4/test/advance and /v4/test/drop. */
+  test?: { advance(ms: number): number; drop(userID: string): number };
+  afterCommand(): void;
+}
+
+type Body = Record<string, unknown>;
+type Result = Record<string, unknown>;
+
+/** A failed REST call: the HTTP status stays 200 (as Tencent's), the body says why. */
+class RestError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const userID = z.string().min(1, 'must be a non-empty string').max(256, 'is over 256 characters');
+const idList = (max: number) => z.array(userID).min(1, 'must not be empty').max(max, `is over ${max} entries`);
+const flag = z.union([z.literal(0), z.literal(1)]);
+const onOff = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['on', 'off', 'On', 'Off', 'ON', 'OFF'])]);
+
+const schemas = {
+  'im_open_login_svc/account_import': z
+    .object({ UserID: userID.optional(), Identifier: userID.optional(), Nick: z.string().optional(), FaceUrl: z.string().optional() })
+    .refine((b) => b.UserID !== undefined || b.Identifier !== undefined, { message: 'UserID is required', path: ['UserID'] }),
+  'im_open_login_svc/multiaccount_import': z.object({ Accounts: idList(ADMIN_MAX_USERS_PER_CALL) }),
+  'sns/friend_add': z.object({
+    From_Account: userID,
+    AddFriendItem: z.array(z.object({ To_Account: userID }).passthrough()).min(1, 'must not be empty').max(ADMIN_MAX_USERS_PER_CALL),
+    AddType: z.enum(['Add_Type_Single', 'Add_Type_Both']).optional(),
+    ForceAddFlags: flag.optional(),
+  }),
+  'sns/friend_delete': z.object({
+    From_Account: userID,
+    To_Account: idList(ADMIN_MAX_USERS_PER_CALL),
+    DeleteType: z.enum(['Delete_Type_Single', 'Delete_Type_Both']).optional(),
+  }),
+  'openim/query_online_status': z.object({
+    To_Account: z.array(userID).min(1, 'must not be empty'),
+    IsNeedDetail: flag.optional(),
+    IsReturnCustomStatus: flag.optional(),
+  }),
+  'im_open_status/config': z
+    .object({
+      Edition: z.string().optional(),
+      Switches: z.object({ UserStatus: onOff.optional(), FriendStatusNotify: onOff.optional() }).strict().optional(),
+      Limits: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+  'test/advance': z.object({ Ms: z.number().int().min(0).max(10 * 365 * 24 * 3600 * 1000) }).strict(),
+  'test/drop': z.object({ To_Account: userID }).strict(),
+} as const;
+type Command = keyof typeof schemas;
+
+/** Tencent's names of the platforms, as query_online_status reports them. */
+const PLATFORM_NAMES: Record<Platform, string> = { web: 'Web', android: 'Android', ios: 'iPhone', mac: 'Mac', windows: 'PC', ipad: 'iPad' };
+
+const isOn = (v: z.infer<typeof onOff>): boolean => v === true || v === 1 || (typeof v === 'string' && v.toLowerCase() === 'on');
+
+export function registerRest(app: FastifyInstance, o: RestOptions): void {
+  const { core } = o;
+
+  const fail = (reply: FastifyReply, code: number, info: string, http = 200) =>
+    reply.code(http).send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+
+  const handlers: Record<Command, (b: any) => Result> = {
+    'im_open_login_svc/account_import': (b: { UserID?: string; Identifier?: string }) => {
+      core.registerUsers([(b.UserID ?? b.Identifier) as string]);
+      return {};
+    },
+    'im_open_login_svc/multiaccount_import': (b: { Accounts: string[] }) => {
+      core.registerUsers(b.Accounts);
+      return { FailAccounts: [] };
+    },
+    'sns/friend_add': (b: { From_Account: string; AddFriendItem: Array<{ To_Account: string }>; AddType?: string }) =>
+      changeFriends(b.From_Account, b.AddFriendItem.map((i) => i.To_Account), true, b.AddType === 'Add_Type_Both'),
+    'sns/friend_delete': (b: { From_Account: string; To_Account: string[]; DeleteType?: string }) =>
+      changeFriends(b.From_Account, b.To_Account, false, b.DeleteType === 'Delete_Type_Both'),
+    'openim/query_online_status': (b: { To_Account: string[]; IsNeedDetail?: 0 | 1; IsReturnCustomStatus?: 0 | 1 }) => {
+      const rows = core.queryStatus(b.To_Account, { detail: b.IsNeedDetail === 1 });
+      const QueryResult: Result[] = [];
+      const ErrorList: Result[] = [];
+      for (const r of rows) {
+        if (r.error) ErrorList.push({ To_Account: r.userID, ErrorCode: r.error.code, ErrorInfo: r.error.message });
+        else QueryResult.push(onlineStatus(r, b.IsNeedDetail === 1, b.IsReturnCustomStatus !== 0));
+      }
+      return { QueryResult, ErrorList };
+    },
+    'im_open_status/config': (b: { Edition?: string; Switches?: { UserStatus?: z.infer<typeof onOff>; FriendStatusNotify?: z.infer<typeof onOff> }; Limits?: Record<string, unknown> }) => {
+      const change: ConfigChange = {};
+      if (b.Edition !== undefined) change.edition = b.Edition.toLowerCase() as ConfigChange['edition'];
+      if (b.Switches) {
+        change.switches = {};
+        if (b.Switches.UserStatus !== undefined) change.switches.userStatus = isOn(b.Switches.UserStatus);
+        if (b.Switches.FriendStatusNotify !== undefined) change.switches.friendStatusNotify = isOn(b.Switches.FriendStatusNotify);
+      }
+      if (b.Limits) change.limits = b.Limits as ConfigChange['limits'];
+      // An empty body only reads the settings (GATE-1: a change names what it changes, so {} changes nothing).
+      if (Object.keys(change).length > 0) core.configure(change);
+      const s = core.settings();
+      return {
+        Edition: s.edition,
+        Switches: { UserStatus: s.switches.userStatus ? 'on' : 'off', FriendStatusNotify: s.switches.friendStatusNotify ? 'on' : 'off' },
+        Limits: s.limits,
+      };
+    },
+    'test/advance': (b: { Ms: number }) => ({ Now: o.test!.advance(b.Ms) }),
+    'test/drop': (b: { To_Account: string }) => ({ Dropped: o.test!.drop(b.To_Account) }),
+  };
+
+  /** Per entry, as Tencent's friend APIs answer: an unknown friend fails alone; an unknown owner fails the call. */
+  function changeFriends(from: string, ids: string[], add: boolean, both: boolean): Result {
+    if (!core.store.hasUser(from)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${from}' is not registered`, { param: 'From_Account' });
+    const ResultItem: Result[] = [];
+    const ok: string[] = [];
+    for (const id of [...new Set(ids)]) {
+      if (!core.store.hasUser(id)) ResultItem.push({ To_Account: id, ResultCode: ErrorCode.USER_NOT_FOUND, ResultInfo: `user '${id}' is not registered` });
+      else if (id === from) ResultItem.push({ To_Account: id, ResultCode: WireCode.INVALID_BODY, ResultInfo: 'a user cannot be its own friend' });
+      else {
+        ok.push(id);
+        ResultItem.push({ To_Account: id, ResultCode: 0, ResultInfo: '' });
+      }
+    }
+    if (ok.length > 0) {
+      core.changeFriends(from, ok, add);
+      if (both) for (const id of ok) core.changeFriends(id, [from], add);
+    }
+    return { ResultItem, Fail_Account: ResultItem.filter((r) => r.ResultCode !== 0).map((r) => r.To_Account) };
+  }
+
+  app.post('/v4/:service/:command', async (req, reply) => {
+    const { service, command } = req.params as { service: string; command: string };
+    const name = `${service}/${command}`;
+    const isTest = service === 'test';
+    if (!(name in schemas) || (isTest && !o.test)) {
+      return fail(reply, WireCode.UNKNOWN_COMMAND, `unknown command /v4/${name}${isTest ? ' (test endpoints need serve --clock simulated)' : ''}`, 404);
+    }
+    const q = req.query as Record<string, string | undefined>;
+    if (q.sdkappid === undefined || Number(q.sdkappid) !== o.sdkAppId) {
+      return fail(reply, WireCode.SDKAPPID_NOT_FOUND, `sdkappid ${q.sdkappid === undefined ? 'is missing from the URL' : `'${q.sdkappid}' is not this server's`} (this server is ${o.sdkAppId})`);
+    }
+    if (q.identifier !== ADMIN_IDENTIFIER) {
+      return fail(reply, WireCode.NOT_ADMIN, `identifier '${q.identifier ?? ''}' is not the app administrator ('${ADMIN_IDENTIFIER}')`);
+    }
+    try {
+      o.verifyUserSig(ADMIN_IDENTIFIER, q.usersig);
+    } catch (e) {
+      if (e instanceof StatusError) return fail(reply, e.code, e.message);
+      throw e;
+    }
+    let body: unknown;
+    const text = typeof req.body === 'string' ? req.body : '';
+    try {
+      body = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
+    const parsed = schemas[name as Command].safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.map(String).join('.') || 'body';
+      const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+      return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
+    }
+    try {
+      const result = handlers[name as Command](parsed.data as Body);
+      return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...result });
+    } catch (e) {
+      if (e instanceof StatusError) {
+        // The engine's 6017 is a bad field of this body; the other codes (70107, ...) mean the same here.
+        return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
+      }
+      throw e;
+    } finally {
+      o.afterCommand();
+    }
+  });
+}
+
+/** EXT-9 in query_online_status's shape: Online / PushOnline (native, logged in, not connected) / Offline. */
+function onlineStatus(r: AdminStatus, detail: boolean, custom: boolean): Result {
+  const Status = r.statusType === 1 ? 'Online' : r.statusType === 2 ? 'PushOnline' : 'Offline';
+  const out: Result = { To_Account: r.userID, Status, StatusType: r.statusType, Version: r.version };
+  if (custom) out.CustomStatus = r.customStatus;
+  if (detail) {
+    out.Detail = (r.devices ?? []).map((d) => ({
+      Platform: PLATFORM_NAMES[d.platform],
+      Status: d.connected ? 'Online' : d.pushOnline ? 'PushOnline' : 'Disconnect',
+      DeviceId: d.deviceId,
+    }));
+  }
+  return out;
+}

@@ -1,0 +1,194 @@
+// EXT-8: state changes posted to an HTTP callback, in the shape of the product's State.StateChange callback.
+// The server reads the engine's transitions from the journal after each command and timer (TransitionFeed)
+// and queues them here; delivery never blocks status delivery. The queue is bounded (a full queue drops the
+// newest event, with a log line), sends one at a time in order, and retries a failure with exponential
+// backoff on the injected clock. Each post is signed: HMAC-SHA256 of `${timestamp}.${body}` with the secret.
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { EngineCore } from '../engine/core';
+import type { JournalEntry } from '../types';
+import { TYPES } from '../../machines/spec';
+
+export const SIGNATURE_HEADER = 'x-status-engine-signature';
+export const TIMESTAMP_HEADER = 'x-status-engine-timestamp';
+export const DELIVERY_HEADER = 'x-status-engine-delivery';
+
+export interface StateChangeCallback {
+  CallbackCommand: 'State.StateChange';
+  EventTime: number;
+  Info: { Action: 'Login' | 'Logout' | 'Disconnect'; To_Account: string; Reason: string };
+  KickedDevice: Array<{ Platform: string }>;
+  /** This engine's own fields: the status after the change (EXT-1, EXT-2) and the journal seq. */
+  StatusEngine: { statusType: number; customStatus: string; version: number; reason: string; seq: number };
+}
+
+export interface WebhookOptions {
+  url: string;
+  secret?: string;
+  sdkAppId: number;
+  clock: Clock;
+  logger: Logger;
+  /** Events waiting at most; one more is dropped (and logged). Default 10,000. */
+  maxQueue?: number;
+  /** Attempts per event before it is dropped (and logged). Default 8. */
+  maxAttempts?: number;
+  /** First retry after this, doubling each time up to maxDelayMs. Defaults 1,000 and 60,000. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** One attempt's network timeout (real time). Default 5,000. */
+  timeoutMs?: number;
+}
+
+/** Tencent's Action and Reason for a change of the normal status (EXT-1 reason in, callback words out). */
+export function callbackOf(e: Extract<JournalEntry, { machine: 'userStatus' }>): StateChangeCallback | null {
+  if (e.before.statusType === e.after.statusType) return null;
+  let Action: StateChangeCallback['Info']['Action'];
+  let Reason: string;
+  if (e.after.statusType === TYPES.USER_STATUS_ONLINE) {
+    Action = 'Login';
+    Reason = 'Register';
+  } else if (e.reason === 'logout') {
+    Action = 'Logout';
+    Reason = 'Unregister';
+  } else if (e.reason === 'kicked') {
+    Action = 'Logout';
+    Reason = 'Kicked';
+  } else {
+    Action = 'Disconnect';
+    Reason = e.reason === 'link_closed' ? 'LinkClose' : e.reason === 'heartbeat_timeout' ? 'TimeOut' : e.reason === 'background' ? 'Background' : e.reason;
+  }
+  return {
+    CallbackCommand: 'State.StateChange',
+    EventTime: e.at,
+    Info: { Action, To_Account: e.userID, Reason },
+    KickedDevice: [],
+    StatusEngine: { statusType: e.after.statusType, customStatus: e.after.customStatus, version: e.version, reason: e.reason, seq: e.seq },
+  };
+}
+
+export class Webhook {
+  private readonly queue: StateChangeCallback[] = [];
+  private attempts = 0;
+  private busy = false;
+  private retryTimer: unknown = null;
+  private closed = false;
+  readonly counts = { delivered: 0, failedAttempts: 0, dropped: 0 };
+
+  constructor(private readonly o: WebhookOptions) {}
+
+  enqueue(event: StateChangeCallback): void {
+    if (this.closed) return;
+    if (this.queue.length >= (this.o.maxQueue ?? 10_000)) {
+      this.counts.dropped++;
+      this.o.logger.warn({ userID: event.Info.To_Account, seq: event.StatusEngine.seq, queued: this.queue.length }, 'webhook queue full: event dropped');
+      return;
+    }
+    this.queue.push(event);
+    this.pump();
+  }
+
+  stats() {
+    return { ...this.counts, queued: this.queue.length, backingOff: this.retryTimer !== null, attempts: this.attempts };
+  }
+
+  private pump(): void {
+    if (this.busy || this.retryTimer !== null || this.closed) return;
+    const head = this.queue[0];
+    if (!head) return;
+    this.busy = true;
+    void this.post(head).then((ok) => {
+      this.busy = false;
+      if (this.closed) return;
+      if (ok) {
+        this.queue.shift();
+        this.attempts = 0;
+        this.counts.delivered++;
+        this.pump();
+        return;
+      }
+      this.attempts++;
+      this.counts.failedAttempts++;
+      if (this.attempts >= (this.o.maxAttempts ?? 8)) {
+        this.queue.shift();
+        this.attempts = 0;
+        this.counts.dropped++;
+        this.o.logger.error({ userID: head.Info.To_Account, seq: head.StatusEngine.seq }, 'webhook gave up on an event after its last attempt: dropped');
+        this.pump();
+        return;
+      }
+      const delay = Math.min(this.o.maxDelayMs ?? 60_000, (this.o.baseDelayMs ?? 1000) * 2 ** (this.attempts - 1));
+      this.retryTimer = this.o.clock.setTimeout(() => {
+        this.retryTimer = null;
+        this.pump();
+      }, delay);
+    });
+  }
+
+  private async post(event: StateChangeCallback): Promise<boolean> {
+    const body = JSON.stringify(event);
+    const timestamp = String(this.o.clock.now());
+    const url = new URL(this.o.url);
+    url.searchParams.set('SdkAppid', String(this.o.sdkAppId));
+    url.searchParams.set('CallbackCommand', event.CallbackCommand);
+    url.searchParams.set('contenttype', 'json');
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      [TIMESTAMP_HEADER]: timestamp,
+      [DELIVERY_HEADER]: String(event.StatusEngine.seq),
+    };
+    if (this.o.secret) headers[SIGNATURE_HEADER] = `sha256=${signature(this.o.secret, timestamp, body)}`;
+    try {
+      const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000) });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return true;
+      this.o.logger.warn({ status: res.status, seq: event.StatusEngine.seq, attempt: this.attempts + 1 }, 'webhook refused');
+      return false;
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message, seq: event.StatusEngine.seq, attempt: this.attempts + 1 }, 'webhook unreachable');
+      return false;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer !== null) this.o.clock.clearTimeout(this.retryTimer);
+    if (this.queue.length > 0) this.o.logger.warn({ queued: this.queue.length }, 'webhook events not delivered at shutdown');
+  }
+}
+
+/** What a receiver checks: hex HMAC-SHA256 of `${timestamp}.${body}`. */
+export function signature(secret: string, timestamp: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+/**
+ * Reads the journal from where it last stopped and hands each userStatus transition on. The server calls
+ * `poll()` after every command and timer; until the engine has a transition hook this is how it hears.
+ */
+export class TransitionFeed {
+  private next: number;
+
+  constructor(
+    private readonly core: EngineCore,
+    private readonly onTransition: (e: Extract<JournalEntry, { machine: 'userStatus' }>) => void,
+  ) {
+    this.next = core.store.lastSeq() + 1;
+  }
+
+  poll(): void {
+    const batch = 1000;
+    for (;;) {
+      if (this.core.store.lastSeq() < this.next) return;
+      const entries = this.core.journal({ fromSeq: this.next, limit: batch });
+      for (const e of entries) {
+        this.next = e.seq + 1;
+        if (e.kind === 'transition' && e.machine === 'userStatus') this.onTransition(e);
+      }
+      if (entries.length < batch) {
+        this.next = Math.max(this.next, this.core.store.lastSeq() + 1);
+        return;
+      }
+    }
+  }
+}
