@@ -58,6 +58,13 @@ export interface TimGatewayOptions {
   maxFrameBytes?: number;
   /** A socket that falls this far behind (unsent bytes) is closed; the SDK reconnects and resumes (EXT-2). Default 8 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Signs the session keys. A server that passes the same secret after a restart lets SDKs relogin with the
+   * keys they hold (for devices the engine still has logged in). Default: a random one per gateway.
+   */
+  sessionKeySecret?: string | Buffer;
+  /** Called after every engine command the gateway caused (e.g. so the server reads the journal for webhooks). */
+  afterCommand?: () => void;
 }
 
 export interface TimGateway {
@@ -69,7 +76,6 @@ export interface TimGateway {
 interface DeviceState {
   session: DeviceSession | null;
   conn: Connection | null;
-  instId: number;
   /** EXT-2 resume point, kept while no socket holds the device. */
   lastSeq: number;
 }
@@ -97,9 +103,8 @@ class Gateway implements TimGateway {
   readonly maxBufferedBytes: number;
   readonly wallClock: () => number;
   readonly conns = new Set<Connection>();
-  private instCounter = 0;
   private bits: string;
-  private closed = false;
+  closed = false;
   private readonly stopListening: () => void;
 
   constructor(readonly opts: TimGatewayOptions) {
@@ -110,7 +115,7 @@ class Gateway implements TimGateway {
     this.maxFrameBytes = opts.maxFrameBytes ?? 1 << 20;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 << 20;
     this.wallClock = opts.wallClock ?? Date.now;
-    this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS);
+    this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
     this.bits = purchaseBits(this.core.settings().edition);
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
   }
@@ -136,8 +141,12 @@ class Gateway implements TimGateway {
     return this.bits;
   }
 
-  nextInstId(): number {
-    return ++this.instCounter;
+  afterCommand(): void {
+    try {
+      this.opts.afterCommand?.();
+    } catch (e) {
+      this.log.error({ err: e }, 'tim gateway: afterCommand failed');
+    }
   }
 
   /** GATE-1: a new edition reaches logged-in SDKs at once, so their own gate (3122) follows without a restart. */
@@ -159,12 +168,15 @@ class Gateway implements TimGateway {
     this.conns.delete(conn);
   }
 
+  /**
+   * A shutdown, not a drop: the sockets close but the engine hears nothing, so every device stays as it was
+   * and its SDK resumes after a restart (with the same sessionKeySecret) as after any dropped socket.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopListening();
-    const waits = [...this.conns].map((c) => c.shutdown());
-    await Promise.all(waits);
+    await Promise.all([...this.conns].map((c) => c.shutdown()));
     this.keys.clear();
   }
 }
@@ -234,6 +246,7 @@ class Connection {
     this.held = null;
     if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
+    this.gw.afterCommand();
   }
 
   private failure(head: WireHead, e: unknown): unknown {
@@ -249,16 +262,13 @@ class Connection {
   private heard(): void {
     const core = this.gw.core;
     const s = this.device?.data.session;
-    if (s) {
-      if (s.userID && (!s.loggedIn || !s.connected)) {
-        // The engine gave up on it (heartbeat timeout) but the SDK is still here: restore, as its relogin would.
-        try {
-          core.reconnect(s);
-        } catch (e) {
-          this.gw.log.warn({ err: e }, 'tim gateway: could not restore a timed-out device');
-        }
-      } else if (this.silent) {
-        core.linkEvent(s, { type: 'LINK.HEARTBEAT' });
+    if (s?.userID && (this.silent || !s.loggedIn || !s.connected)) {
+      // Back from a silence, or the engine gave up on it (heartbeat timeout) while the SDK was only slow:
+      // restore it as its relogin would, with what it missed (EXT-2).
+      try {
+        core.reconnect(s);
+      } catch (e) {
+        this.gw.log.warn({ err: e }, 'tim gateway: could not restore a quiet device');
       }
     }
     this.silent = false;
@@ -274,6 +284,7 @@ class Connection {
       if (!s || this.closing) return;
       this.silent = true;
       this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
+      this.gw.afterCommand();
     }, this.gw.silentAfterMs);
   }
 
@@ -365,7 +376,7 @@ class Connection {
       return this.loginReply(current, r.status.customStatus);
     }
     const platform = this.platform(body);
-    const state: DeviceState = { session: null, conn: this, instId: this.gw.nextInstId(), lastSeq: 0 };
+    const state: DeviceState = { session: null, conn: this, lastSeq: 0 };
     const session = core.openSession(platform, (event) => state.conn?.deliver(event));
     let status;
     try {
@@ -384,9 +395,17 @@ class Connection {
   /** The SDK's reconnect: only the session key. Map it back to the user and device, and resume (EXT-2). */
   private relogin(head: WireHead): unknown {
     const core = this.gw.core;
-    const key = this.gw.keys.find(head.a2, head.tinyid);
-    if (!key) {
-      throw new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the session key (A2Key/TinyId) is unknown or expired: log in again with a UserSig');
+    const found = this.gw.keys.find(head.a2, head.tinyid);
+    const expired = () =>
+      new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the session key (A2Key/TinyId) is unknown or expired: log in again with a UserSig');
+    if (!found) throw expired();
+    let key: Key;
+    if ('key' in found) key = found.key;
+    else {
+      // Issued before a restart: good while the engine still holds that device (no logout or kick since).
+      const held = core.queryStatus([found.claims.userID], { detail: true })[0]?.devices?.some((d) => d.deviceId === found.claims.deviceId);
+      if (!held) throw expired();
+      key = this.gw.keys.adopt(found, { session: null, conn: null, lastSeq: 0 });
     }
     const state = key.data;
     const previous = state.conn;
@@ -423,10 +442,12 @@ class Connection {
       A2Key: key.a2,
       TinyId: key.tinyId,
       TimeStamp: Math.floor(this.gw.wallClock() / 1000),
-      InstId: key.data.instId,
+      InstId: key.instId,
       HelloInterval: this.gw.helloIntervalSec,
       CustomStatus: toBase64(customStatus),
       PurchaseBits: this.gw.purchaseBits,
+      // Not the vendor's: the engine's id of this device (tim.login resolves with it as data.deviceId).
+      DeviceId: key.deviceId,
     };
   }
 
@@ -519,12 +540,13 @@ class Connection {
     if (this.quietTimer !== undefined) this.gw.core.clock.clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
     this.gw.forget(this);
+    if (this.gw.closed) return; // a shutdown is not a drop
     this.release();
+    this.gw.afterCommand();
   }
 
   shutdown(): Promise<void> {
     this.closing = true;
-    this.release(); // the engine hears of it now, not when the peer answers the close
     if (this.ws.readyState === OPEN) this.ws.close(WS_CLOSE_SHUTDOWN, 'server shutting down');
     else if (this.ws.readyState !== 3) this.ws.terminate();
     else return Promise.resolve();

@@ -37,13 +37,14 @@ describe('boot: what the SDK needs to become ready', () => {
     const c = await connect(s);
     const body = await wireLogin(c, 'alice');
     expect(body.ErrorCode).toBeUndefined();
-    expect(body.A2Key).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
+    expect(body.A2Key).toMatch(/^[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{43}$/); // signed claims with a random nonce
     expect(body.TinyId).toMatch(/^[1-9][0-9]*$/);
     expect(Math.abs(body.TimeStamp - Date.now() / 1000)).toBeLessThan(5);
     expect(body.InstId).toBeGreaterThan(0);
     expect(body.HelloInterval).toBe(30);
     expect(body.CustomStatus).toBe('');
     expect(body.PurchaseBits).toBe('10000000');
+    expect(body.DeviceId).toBe((await statusOf(s, 'alice')).devices![0]!.deviceId);
     // Keys are random: a second login gets others.
     const other = await wireLogin(await connect(s), 'alice');
     expect(other.A2Key).not.toBe(body.A2Key);
@@ -361,13 +362,45 @@ describe('bad frames: logged, answered or dropped, never a crash', () => {
 });
 
 describe('the gateway\'s own lifecycle', () => {
-  it('close() closes every socket and logs its web devices out', async () => {
+  it('close() closes every socket, but a shutdown is not a drop: the devices stay as they were', async () => {
     const s = await start();
     const c = await connect(s);
     await wireLogin(c, 'alice');
     await s.gateway.close();
     expect((await c.closed).code).toBe(1001);
-    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+  });
+
+  it('DEV-1 after a restart with the same sessionKeySecret the SDK\'s relogin resumes its device; other keys are refused', async () => {
+    const s = await start({ gateway: { sessionKeySecret: 'kept-secret' } });
+    const c1 = await connect(s);
+    const keys = await wireLogin(c1, 'alice');
+    const c2 = await connect(s);
+    const out = await wireLogin(c2, 'bob');
+    await c2.request('im_open_status.wslogout', { wslogout_type: 0 });
+    const device = (await statusOf(s, 'alice')).devices![0]!.deviceId;
+    await s.gateway.close();
+    // A new gateway over the same engine: the restarted server.
+    const { createTimGateway } = await import('../../src/server/timGateway');
+    const { testVerifier } = await import('./harness');
+    const relogin = async (secret: string, k: Record<string, any>) => {
+      const gw = createTimGateway({ core: s.core, verifyUserSig: testVerifier, sdkAppId: SDK_APP_ID, sessionKeySecret: secret });
+      s.gateway = gw;
+      const c = await connect(s);
+      return (await c.request('im_open_status.wslogin', {}, { a2: k.A2Key, tinyid: k.TinyId })).body;
+    };
+    expect((await relogin('another-secret', keys)).ErrorCode).toBe(70001);
+    const r = await relogin('kept-secret', keys);
+    expect(r).toMatchObject({ A2Key: keys.A2Key, TinyId: keys.TinyId, InstId: keys.InstId, DeviceId: device });
+    expect((await statusOf(s, 'alice')).devices!.map((d) => d.deviceId)).toEqual([device]);
+    // bob logged out before the restart: his key names a device the engine no longer has.
+    expect((await relogin('kept-secret', out)).ErrorCode).toBe(70001);
+    // A key whose claims were altered fails its signature.
+    const [payload, mac] = (keys.A2Key as string).split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    claims[1] = 'bob';
+    const forged = `${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${mac}`;
+    expect((await relogin('kept-secret', { A2Key: forged, TinyId: keys.TinyId })).ErrorCode).toBe(70001);
   });
 
   it('a verifier may refuse with any StatusError code, which reaches the SDK as is', async () => {

@@ -72,6 +72,7 @@ export interface TestServer {
   engine: Engine;
   core: EngineCore;
   clock: SimulatedClock | null;
+  /** The gateway upgrades go to (a test may swap in another, as a restarted server would have). */
   gateway: TimGateway;
   /** Server-side sockets, open ones only. */
   sockets: Set<WebSocket>;
@@ -114,12 +115,12 @@ export async function startTestServer(
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => sockets.delete(ws));
-      gateway.handle(ws, req);
+      server.gateway.handle(ws, req);
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
-  return {
+  const server: TestServer = {
     url: `ws://127.0.0.1:${port}`,
     port,
     engine,
@@ -132,7 +133,7 @@ export async function startTestServer(
       return [...sockets].find((ws) => (ws as unknown as { _socket?: { remotePort?: number } })._socket?.remotePort === port);
     },
     async close() {
-      await gateway.close();
+      await server.gateway.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -140,6 +141,7 @@ export async function startTestServer(
       await engine.close();
     },
   };
+  return server;
 }
 
 // ---------------------------------------------------------------------------------------------------------

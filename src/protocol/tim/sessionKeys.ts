@@ -1,83 +1,149 @@
 // The SDK's session keys (A2Key + TinyId): issued at a UserSig login, presented again by the SDK's relogin
 // after a dropped socket, and mapped back to the user and device. Random, unguessable, and they expire.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Platform } from '../../../machines/spec';
+// An A2Key is signed claims (user, device, TinyId, expiry, a random nonce) under the gateway's secret: in
+// this process a table holds each key's live state and its revocation (logout, kick); after a restart, a
+// server that keeps its secret can still read a key it issued before (the gateway then asks the engine
+// whether that device is still logged in).
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { PLATFORMS, type Platform } from '../../../machines/spec';
 
-export interface SessionKey<T> {
-  a2: string;
-  tinyId: string;
+export interface KeyClaims {
   userID: string;
   deviceId: string;
   platform: Platform;
+  tinyId: string;
+  /** The SDK's status instance id for this device. */
+  instId: number;
   expiresAt: number;
+}
+
+export interface SessionKey<T> extends KeyClaims {
+  a2: string;
   /** What the gateway keeps with the key (the device's connection and resume point). */
   data: T;
 }
 
+export type FoundKey<T> =
+  /** Issued (or adopted) by this process, and not revoked. */
+  | { key: SessionKey<T> }
+  /** Signed by this secret but unknown here: issued before a restart. */
+  | { claims: KeyClaims; a2: string };
+
 /** 12 hours: a relogin after a network drop comes within minutes; after this the app logs in with a UserSig again. */
 export const DEFAULT_SESSION_KEY_TTL_MS = 12 * 60 * 60 * 1000;
 
-export class SessionKeys<T> {
-  private readonly byA2 = new Map<string, SessionKey<T>>();
+const VERSION = 1;
+const b64url = (b: Buffer): string => b.toString('base64url');
 
+export class SessionKeys<T> {
+  private readonly live = new Map<string, SessionKey<T>>();
+  /** Keys revoked in this process, until they would have expired anyway. */
+  private readonly revoked = new Map<string, number>();
+  private readonly secret: Buffer;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+
+  /**
+   * `secret`: keys signed with it can be read by any process that has it (a restart). Without one, a
+   * random secret: keys die with the process. The secret is hashed with a label first, so the same
+   * secret can serve other purposes (e.g. the UserSig key) without its MACs ever meeting.
+   */
   constructor(
     private readonly now: () => number,
     private readonly ttlMs: number = DEFAULT_SESSION_KEY_TTL_MS,
-  ) {}
+    secret?: string | Buffer,
+  ) {
+    this.secret = createHmac('sha256', secret ?? randomBytes(32)).update('status-engine tim session key v1').digest();
+  }
 
   get size(): number {
-    return this.byA2.size;
+    return this.live.size;
   }
 
   issue(owner: { userID: string; deviceId: string; platform: Platform }, data: T): SessionKey<T> {
-    this.sweep();
-    const key: SessionKey<T> = {
-      a2: randomBytes(32).toString('base64url'),
-      // The SDK keeps TinyId as a string of digits; 63 random bits, never 0.
-      tinyId: ((BigInt(`0x${randomBytes(8).toString('hex')}`) & 0x7fffffffffffffffn) | 1n).toString(),
+    // Expired entries go at most once a minute: a sweep is linear, a login must not be.
+    if (this.now() - this.lastSweep >= 60_000) this.sweep();
+    const claims: KeyClaims = {
       ...owner,
+      // The SDK keeps TinyId as a string of digits: 63 random bits, never 0.
+      tinyId: ((BigInt(`0x${randomBytes(8).toString('hex')}`) & 0x7fffffffffffffffn) | 1n).toString(),
+      instId: randomInt(1, 2 ** 31 - 1),
       expiresAt: this.now() + this.ttlMs,
-      data,
     };
-    this.byA2.set(key.a2, key);
+    const payload = b64url(
+      Buffer.from(JSON.stringify([VERSION, claims.userID, claims.deviceId, claims.platform, claims.tinyId, claims.instId, claims.expiresAt, b64url(randomBytes(16))])),
+    );
+    const a2 = `${payload}.${this.mac(payload)}`;
+    const key: SessionKey<T> = { ...claims, a2, data };
+    this.live.set(a2, key);
     return key;
   }
 
-  /** The live key with this A2Key and TinyId, or undefined (unknown, expired, or the TinyId does not match). */
-  find(a2: unknown, tinyId: unknown): SessionKey<T> | undefined {
-    if (typeof a2 !== 'string' || (typeof tinyId !== 'string' && typeof tinyId !== 'number')) return undefined;
-    const key = this.byA2.get(a2);
-    if (!key) return undefined;
-    if (key.expiresAt <= this.now()) {
-      this.byA2.delete(a2);
-      return undefined;
+  /** Registers a key found by `find` as `claims` (issued before a restart) with its new live state. */
+  adopt(found: { claims: KeyClaims; a2: string }, data: T): SessionKey<T> {
+    const key: SessionKey<T> = { ...found.claims, a2: found.a2, data };
+    this.live.set(found.a2, key);
+    return key;
+  }
+
+  /** The key with this A2Key and TinyId, if it is genuine, unexpired, unrevoked and the TinyId matches. */
+  find(a2: unknown, tinyId: unknown): FoundKey<T> | undefined {
+    if (typeof a2 !== 'string' || a2.length > 2048 || (typeof tinyId !== 'string' && typeof tinyId !== 'number')) return undefined;
+    const now = this.now();
+    const key = this.live.get(a2);
+    if (key) {
+      if (key.expiresAt <= now) {
+        this.live.delete(a2);
+        return undefined;
+      }
+      return sameString(String(tinyId), key.tinyId) ? { key } : undefined;
     }
-    const given = Buffer.from(String(tinyId));
-    const held = Buffer.from(key.tinyId);
-    return given.length === held.length && timingSafeEqual(given, held) ? key : undefined;
+    if (this.revoked.has(a2)) return undefined;
+    const claims = this.verify(a2);
+    if (!claims || claims.expiresAt <= now || !sameString(String(tinyId), claims.tinyId)) return undefined;
+    return { claims, a2 };
   }
 
   revoke(key: SessionKey<T>): void {
-    if (this.byA2.get(key.a2) === key) this.byA2.delete(key.a2);
+    if (this.live.get(key.a2) === key) this.live.delete(key.a2);
+    this.revoked.set(key.a2, key.expiresAt);
   }
 
-  all(): IterableIterator<SessionKey<T>> {
-    return this.byA2.values();
-  }
-
-  /**
-   * Drops expired keys. Keys are issued with one TTL on a clock that does not go back, so the Map's
-   * insertion order is expiry order: stop at the first live one.
-   */
+  /** Drops expired keys and revocations. */
   sweep(): void {
     const now = this.now();
-    for (const [a2, key] of this.byA2) {
-      if (key.expiresAt > now) break;
-      this.byA2.delete(a2);
-    }
+    this.lastSweep = now;
+    for (const [a2, key] of this.live) if (key.expiresAt <= now) this.live.delete(a2);
+    for (const [a2, exp] of this.revoked) if (exp <= now) this.revoked.delete(a2);
   }
 
   clear(): void {
-    this.byA2.clear();
+    this.live.clear();
+    this.revoked.clear();
   }
+
+  private mac(payload: string): string {
+    return b64url(createHmac('sha256', this.secret).update(payload).digest());
+  }
+
+  private verify(a2: string): KeyClaims | undefined {
+    const dot = a2.indexOf('.');
+    if (dot <= 0) return undefined;
+    const payload = a2.slice(0, dot);
+    if (!sameString(a2.slice(dot + 1), this.mac(payload))) return undefined;
+    try {
+      const v = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
+      const [version, userID, deviceId, platform, tinyId, instId, expiresAt] = v;
+      if (version !== VERSION || typeof userID !== 'string' || typeof deviceId !== 'string' || typeof tinyId !== 'string') return undefined;
+      if (!(PLATFORMS as readonly unknown[]).includes(platform) || typeof instId !== 'number' || typeof expiresAt !== 'number') return undefined;
+      return { userID, deviceId, platform: platform as Platform, tinyId, instId, expiresAt };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
