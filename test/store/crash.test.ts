@@ -105,5 +105,5 @@ describe('crash safety of SqliteStore', () => {
       expect(seen.users, note).toBeGreaterThan(before);
       before = seen.users;
     }
-  });
+  }, 45_000); // two child starts (tsx) on a busy 2-core machine; it takes about 2 s when idle
 });
