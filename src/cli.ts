@@ -74,6 +74,7 @@ interface ServeFlags {
   webhook?: string;
   webhookSecret?: string;
   heartbeatMs: number;
+  bodyLimit: number;
   clock: 'system' | 'simulated';
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -118,6 +119,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       secretKey,
       logger: log,
       heartbeatMs: flags.heartbeatMs,
+      bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
     });
   } catch (err) {
@@ -170,6 +172,7 @@ export function buildProgram(): Command {
     .option('--secret-key <key>', 'the key UserSigs are signed with (default: <data>/secret.key, created on first start)')
     .option('--webhook <url>', 'post State.StateChange callbacks here (EXT-8)', url('--webhook'))
     .option('--webhook-secret <secret>', 'sign webhook posts with HMAC-SHA256 under this secret')
+    .option('--body-limit <bytes>', 'the largest admin REST body accepted', integer('--body-limit', 1024, 1024 * 1024 * 1024), DEFAULTS.bodyLimit)
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', integer('--heartbeat-ms', 100, 3_600_000), DEFAULTS.heartbeatMs)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))

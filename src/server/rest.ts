@@ -73,7 +73,7 @@ const schemas = {
 type Command = keyof typeof schemas;
 
 /** Tencent's names of the platforms, as query_online_status reports them. */
-const PLATFORM_NAMES: Record<Platform, string> = { web: 'Web', android: 'Android', ios: 'iPhone', mac: 'Mac', windows: 'PC', ipad: 'iPad' };
+export const PLATFORM_NAMES: Record<Platform, string> = { web: 'Web', android: 'Android', ios: 'iPhone', mac: 'Mac', windows: 'PC', ipad: 'iPad' };
 
 const isOn = (v: z.infer<typeof onOff>): boolean => v === true || v === 1 || (typeof v === 'string' && v.toLowerCase() === 'on');
 

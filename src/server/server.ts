@@ -1,6 +1,7 @@
 // `status-engine serve` as a function: one engine, one port for the client protocol (/ws), the Web SDK's
 // protocol (/binfo, /info, through the gateway module when it is present), the admin REST API (/v4/...)
 // and /healthz. The CLI (src/cli.ts) parses flags and calls startServer; tests may call it directly.
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -99,8 +100,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ? new Webhook({ url: o.webhook.url, secret: o.webhook.secret, sdkAppId: o.sdkAppId, clock: base, logger: log.child({ part: 'webhook' }), baseDelayMs: o.webhook.baseDelayMs, maxAttempts: o.webhook.maxAttempts, maxQueue: o.webhook.maxQueue })
     : null;
   const feed = webhook
-    ? new TransitionFeed(core, (e) => {
-        const cb = callbackOf(e);
+    ? new TransitionFeed(core, (e, cause) => {
+        const cb = callbackOf(e, cause);
         if (cb) webhook.enqueue(cb);
       })
     : null;
@@ -193,6 +194,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         sdkAppId: o.sdkAppId,
         logger: log.child({ part: 'tim' }),
         verifyUserSig: (userID, userSig) => verify(userID, userSig),
+        // Derived from the app key, so that SDKs relogin with their session keys after a restart.
+        sessionKeySecret: createHmac('sha256', o.secretKey).update('status-engine tim session keys').digest(),
+        afterCommand: () => afterCommand(),
       })
     : null;
 

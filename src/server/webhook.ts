@@ -7,8 +7,8 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { EngineCore } from '../engine/core';
-import type { JournalEntry } from '../types';
-import { TYPES } from '../../machines/spec';
+import type { Command, JournalEntry, StatusTransition } from '../types';
+import { PLATFORM_NAMES } from './rest';
 
 export const SIGNATURE_HEADER = 'x-status-engine-signature';
 export const TIMESTAMP_HEADER = 'x-status-engine-timestamp';
@@ -19,8 +19,8 @@ export interface StateChangeCallback {
   EventTime: number;
   Info: { Action: 'Login' | 'Logout' | 'Disconnect'; To_Account: string; Reason: string };
   KickedDevice: Array<{ Platform: string }>;
-  /** This engine's own fields: the status after the change (EXT-1, EXT-2) and the journal seq. */
-  StatusEngine: { statusType: number; customStatus: string; version: number; reason: string; seq: number };
+  /** This engine's own fields: the user's status after the step (EXT-1, EXT-2), its logged-in devices, the journal seq. */
+  StatusEngine: { statusType: number; customStatus: string; version: number; reason: string; seq: number; devices: number; deviceId?: string; platform?: string };
 }
 
 export interface WebhookOptions {
@@ -40,30 +40,43 @@ export interface WebhookOptions {
   timeoutMs?: number;
 }
 
-/** Tencent's Action and Reason for a change of the normal status (EXT-1 reason in, callback words out). */
-export function callbackOf(e: Extract<JournalEntry, { machine: 'userStatus' }>): StateChangeCallback | null {
-  if (e.before.statusType === e.after.statusType) return null;
-  let Action: StateChangeCallback['Info']['Action'];
-  let Reason: string;
-  if (e.after.statusType === TYPES.USER_STATUS_ONLINE) {
-    Action = 'Login';
-    Reason = 'Register';
-  } else if (e.reason === 'logout') {
-    Action = 'Logout';
-    Reason = 'Unregister';
-  } else if (e.reason === 'kicked') {
-    Action = 'Logout';
-    Reason = 'Kicked';
-  } else {
-    Action = 'Disconnect';
-    Reason = e.reason === 'link_closed' ? 'LinkClose' : e.reason === 'heartbeat_timeout' ? 'TimeOut' : e.reason === 'background' ? 'Background' : e.reason;
+/** The device steps that Tencent's callback reports, with its Action and Reason for each. */
+const DEVICE_STEPS: Record<string, { Action: StateChangeCallback['Info']['Action']; Reason: string } | undefined> = {
+  'DEVICE.LOGIN': { Action: 'Login', Reason: 'Register' },
+  'DEVICE.RECONNECT': { Action: 'Login', Reason: 'Register' },
+  'DEVICE.FOREGROUND': { Action: 'Login', Reason: 'Register' },
+  'DEVICE.LOGOUT': { Action: 'Logout', Reason: 'Unregister' },
+  'DEVICE.BACKGROUND': { Action: 'Disconnect', Reason: 'Background' },
+};
+
+/**
+ * One callback per device step, as the product posts one per instance that logs in, logs out or drops
+ * (a second device logging in is posted too, though the user's status does not move, ST-8). Steps that are
+ * not a device's (custom status, visibility, timers) post nothing. `cause` is the command that caused the
+ * step, when the reader saw it: it names the platform of a kicked device (DEV-4 kicks on the same platform).
+ */
+export function callbackOf(e: StatusTransition, cause?: Command): StateChangeCallback | null {
+  let step = DEVICE_STEPS[e.event];
+  if (e.event === 'DEVICE.DISCONNECT') {
+    step = { Action: 'Disconnect', Reason: e.reason === 'heartbeat_timeout' ? 'TimeOut' : 'LinkClose' };
   }
+  if (!step) return null;
+  const platform = cause && 'platform' in cause ? cause.platform : undefined;
   return {
     CallbackCommand: 'State.StateChange',
     EventTime: e.at,
-    Info: { Action, To_Account: e.userID, Reason },
-    KickedDevice: [],
-    StatusEngine: { statusType: e.after.statusType, customStatus: e.after.customStatus, version: e.version, reason: e.reason, seq: e.seq },
+    Info: { Action: step.Action, To_Account: e.userID, Reason: step.Reason },
+    KickedDevice: e.reason === 'kicked' && platform ? [{ Platform: PLATFORM_NAMES[platform] }] : [],
+    StatusEngine: {
+      statusType: e.after.statusType,
+      customStatus: e.after.customStatus,
+      version: e.version,
+      reason: e.reason,
+      seq: e.seq,
+      devices: e.devices,
+      ...(cause && 'deviceId' in cause ? { deviceId: cause.deviceId } : {}),
+      ...(platform ? { platform } : {}),
+    },
   };
 }
 
@@ -168,10 +181,11 @@ export function signature(secret: string, timestamp: string, body: string): stri
  */
 export class TransitionFeed {
   private next: number;
+  private cause: Extract<JournalEntry, { kind: 'command' }> | null = null;
 
   constructor(
     private readonly core: EngineCore,
-    private readonly onTransition: (e: Extract<JournalEntry, { machine: 'userStatus' }>) => void,
+    private readonly onTransition: (e: StatusTransition, cause?: Command) => void,
   ) {
     this.next = core.store.lastSeq() + 1;
   }
@@ -183,7 +197,8 @@ export class TransitionFeed {
       const entries = this.core.journal({ fromSeq: this.next, limit: batch });
       for (const e of entries) {
         this.next = e.seq + 1;
-        if (e.kind === 'transition' && e.machine === 'userStatus') this.onTransition(e);
+        if (e.kind === 'command') this.cause = e;
+        else if (e.machine === 'userStatus') this.onTransition(e, this.cause?.seq === e.cause ? this.cause.command : undefined);
       }
       if (entries.length < batch) {
         this.next = Math.max(this.next, this.core.store.lastSeq() + 1);
