@@ -86,7 +86,7 @@ export class EngineCore {
   private readonly subs: SubsRunner;
   private readonly rate: RateRunner;
   private readonly linkRunner: LinkRunner;
-  private readonly access: Actor<typeof accessMachine>;
+  private access: Actor<typeof accessMachine>;
   private settingsCache: AccessContext;
   /** GATE: decided by the access machine's state, cached after each change. */
   private userStatusGate: 'enabled' | 'editionLacks' | 'switchOff' = 'switchOff';
@@ -116,6 +116,15 @@ export class EngineCore {
   private closed = false;
   /** Set while replaying: timers are recorded but never armed on the clock. */
   private replaying = false;
+  /**
+   * While a command runs: how to put the engine's own memory (timers, rate windows, settings, sessions) back
+   * if the store refuses the command, so that a failed command changes nothing anywhere.
+   */
+  private undo: Array<() => void> | null = null;
+  /** While a command runs: what to do once it has landed (tell settings listeners). */
+  private afterCommit: Array<() => void> = [];
+  private readonly accessMachineUsed: typeof accessMachine;
+  private readonly inspectOption: EngineOptions['inspect'];
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -133,7 +142,9 @@ export class EngineCore {
     const stored = this.store.getSettings();
     const settings = stored ?? mergeSettings(defaultAccessContext(), initialChange);
     const m = options.machines ?? {};
-    this.access = createActor(m.access ?? accessMachine, { input: settings, inspect: options.inspect as never });
+    this.accessMachineUsed = m.access ?? accessMachine;
+    this.inspectOption = options.inspect;
+    this.access = createActor(this.accessMachineUsed, { input: settings, inspect: options.inspect as never });
     this.access.start();
     this.settingsCache = this.access.getSnapshot().context;
     this.refreshGates();
@@ -187,14 +198,45 @@ export class EngineCore {
   /** Runs one accepted command: journal it, apply it, land it atomically, then deliver. */
   private run<T>(by: string, command: Command, body: () => T): T {
     this.assertOpen();
-    const result = this.store.transaction(() => {
-      const seq = ++this.seq;
-      this.cause = seq;
-      if (this.journalOn) this.store.append({ seq, at: this.clock.now(), kind: 'command', by, command });
-      return body();
-    });
+    const seq0 = this.seq;
+    const cause0 = this.cause;
+    const outbox0 = this.outbox.length;
+    const outer = this.undo;
+    const undo: Array<() => void> = [];
+    this.undo = undo;
+    let result: T;
+    try {
+      result = this.store.transaction(() => {
+        const seq = ++this.seq;
+        this.cause = seq;
+        if (this.journalOn) this.store.append({ seq, at: this.clock.now(), kind: 'command', by, command });
+        return body();
+      });
+    } catch (e) {
+      // The store rolled back; put the engine's memory back too (newest first), as if nothing was tried.
+      this.undo = outer;
+      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+      this.seq = seq0;
+      this.cause = cause0;
+      this.outbox.length = outbox0;
+      if (!outer) this.afterCommit = [];
+      throw e;
+    }
+    this.undo = outer;
+    if (outer) {
+      outer.push(...undo);
+      return result;
+    }
+    const after = this.afterCommit;
+    this.afterCommit = [];
+    for (const fn of after) fn();
     this.flush();
     return result;
+  }
+
+  /** Registers how to revert a change of engine memory if the running command fails. */
+  private onUndo(fn: () => void): void {
+    this.undo?.push(fn);
   }
 
   /** Applies a command without checks: replay's entry point, and the body of every live call. */
@@ -245,11 +287,24 @@ export class EngineCore {
   }
 
   private applyConfig(change: ConfigChange): void {
+    const saved = this.access.getPersistedSnapshot();
     this.access.send({ type: 'CONFIG.CHANGE', ...change });
     this.settingsCache = this.access.getSnapshot().context;
     this.refreshGates();
+    this.onUndo(() => {
+      this.access.stop();
+      this.access = createActor(this.accessMachineUsed, { snapshot: saved, inspect: this.inspectOption as never } as never);
+      this.access.start();
+      this.settingsCache = this.access.getSnapshot().context;
+      this.refreshGates();
+    });
     this.store.putSettings(this.settingsCache);
-    for (const l of this.settingsListeners) l(this.settingsCache);
+    const settings = this.settingsCache;
+    const tell = () => {
+      for (const l of this.settingsListeners) l(settings);
+    };
+    if (this.undo) this.afterCommit.push(tell);
+    else tell();
   }
 
   private readonly settingsListeners = new Set<(settings: AccessContext) => void>();
@@ -379,7 +434,9 @@ export class EngineCore {
       );
     }
     if (commit) {
+      const old = this.rates.get(key);
       this.rates.set(key, step.snapshot);
+      this.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
       this.inspector?.transition(this.rate, `${api}:${userID}`, event, step.snapshot);
     }
     return step.snapshot;
@@ -415,6 +472,8 @@ export class EngineCore {
   private damp(userID: string, ctx: UserStatusContext, full: UserStatus, prev: UserStatusContext): boolean {
     const held = this.flaps.get(userID);
     if (held) {
+      const { latest, ctx: heldCtx } = held;
+      this.onUndo(() => Object.assign(held, { latest, ctx: heldCtx }));
       held.latest = full;
       held.ctx = ctx;
       if (full.reason === 'reconnect' || full.reason === 'login' || full.reason === 'foreground') this.endFlap(userID);
@@ -428,6 +487,10 @@ export class EngineCore {
       this.flush();
     }, grace);
     this.flaps.set(userID, { before: { statusType: prev.statusType, customStatus: prev.customStatus }, latest: full, ctx, timer });
+    this.onUndo(() => {
+      this.clock.clearTimeout(timer);
+      this.flaps.delete(userID);
+    });
     return true;
   }
 
@@ -436,6 +499,15 @@ export class EngineCore {
     if (!held) return;
     this.flaps.delete(userID);
     this.clock.clearTimeout(held.timer);
+    // A failed command keeps holding, until the grace runs out by itself.
+    this.onUndo(() => {
+      held.timer = this.clock.setTimeout(() => {
+        if (this.closed || this.flaps.get(userID) !== held) return;
+        this.endFlap(userID);
+        this.flush();
+      }, this.limits.flapGraceMs);
+      this.flaps.set(userID, held);
+    });
     const { before, latest } = held;
     if (latest.statusType === before.statusType && latest.customStatus === before.customStatus) return;
     this.toOthers(userID, held.ctx, latest);
@@ -524,13 +596,29 @@ export class EngineCore {
       deviceId,
     );
     const s = this.sessions.get(deviceId);
-    if (s) s.userID = null; // not a drop: it does not log back in by itself
+    if (s) {
+      const was = s.userID;
+      s.userID = null; // not a drop: it does not log back in by itself
+      this.onUndo(() => (s.userID = was));
+    }
   }
 
   /** Keeps each local session's view of its device in step with the user's status machine. */
   private syncSessions(userID: string, ctx: UserStatusContext): void {
     const sessions = this.byUser.get(userID);
     if (!sessions) return;
+    if (this.undo) {
+      const saved = [...sessions].map((s) => ({ s, loggedIn: s.loggedIn, connected: s.connected }));
+      this.onUndo(() => {
+        const set = this.byUser.get(userID) ?? new Set<DeviceSession>();
+        for (const { s, loggedIn, connected } of saved) {
+          s.loggedIn = loggedIn;
+          s.connected = connected;
+          set.add(s);
+        }
+        this.byUser.set(userID, set);
+      });
+    }
     for (const s of sessions) {
       const d = ctx.devices.find((x) => x.id === s.deviceId);
       s.loggedIn = d !== undefined;
@@ -546,6 +634,11 @@ export class EngineCore {
   private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: TimerOp[]): void {
     for (const op of ops) {
       const key = `${machine}|${owner}|${op.id}`;
+      const old = this.pending.get(key);
+      this.onUndo(() => {
+        this.disarm(key);
+        if (old) this.armTimer(old);
+      });
       this.disarm(key);
       if (op.op === 'schedule') {
         const t: PendingTimer = { key, due: this.clock.now() + op.delayMs, machine, owner, event: op.event };
@@ -581,6 +674,8 @@ export class EngineCore {
   private applyTimerFire(key: string): void {
     const t = this.pending.get(key);
     if (!t) return;
+    // If the store refuses the firing, try again a second later rather than in a tight loop.
+    this.onUndo(() => this.armTimer({ ...t, due: Math.max(t.due, this.clock.now() + 1000) }));
     this.disarm(key);
     this.store.deleteTimer(key);
     if (t.machine === 'userStatus') this.toUser(t.owner, t.event as UserStatusEvent);
@@ -630,20 +725,28 @@ export class EngineCore {
     if (!this.store.hasUser(userID)) {
       throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
     }
+    const was = { userID: s.userID, link: s.link };
     if (s.userID && s.userID !== userID) this.detach(s);
     this.attach(s, userID);
     s.loggedIn = true;
     s.connected = true;
     s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
-    this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform }, () => {
-      this.apply({ type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
-      // EXT-4: tell the returning user which subscriptions were cleared while it was away.
-      const notice = this.store.getNotice(userID);
-      if (notice) {
-        this.store.putNotice(userID, undefined);
-        this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice }, s.deviceId);
-      }
-    });
+    try {
+      this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform }, () => {
+        this.apply({ type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
+        // EXT-4: tell the returning user which subscriptions were cleared while it was away.
+        const notice = this.store.getNotice(userID);
+        if (notice) {
+          this.store.putNotice(userID, undefined);
+          this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice }, s.deviceId);
+        }
+      });
+    } catch (e) {
+      this.detach(s);
+      s.userID = was.userID;
+      s.link = was.link;
+      throw e;
+    }
     if (s.lastSeq < this.seq) s.lastSeq = this.seq;
     return { repeatLogin: false, status: this.statusOf(userID, userID) };
   }
