@@ -106,8 +106,32 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (flags.switch) settings.switches = flags.switch;
   if (flags.limit) settings.limits = flags.limit as ConfigChange['limits'];
 
+  // Signals are heard from the start: one that comes while starting stops the server once it is up.
+  let server: RunningServer | null = null;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    if (!server) return;
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
   const store = await openStore(flags, log);
-  let server: RunningServer;
   try {
     server = await startServer({
       host: flags.host,
@@ -126,30 +150,13 @@ async function serve(flags: ServeFlags): Promise<void> {
     store?.close();
     throw err;
   }
+  if (stopping) {
+    stopping = false;
+    stop('signal during start');
+    return;
+  }
   process.stdout.write(`listening on ${server.url}\n`);
   log.info({ url: server.url, sdkAppId: flags.sdkappid, settings: server.core.settings() }, 'serving');
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 export function buildProgram(): Command {
