@@ -1,8 +1,8 @@
 // The client API of shared/spec/API.md: the Web SDK's method names and result shapes (CL-1).
+import type { ClientEvent } from '../events';
 import type { Failure, Platform, UserStatus, Visibility } from '../types';
 
-/** As API.md: `{name, data}`; narrow on `name` (ClientEvent lists the shapes). */
-export type ClientEventHandler = (event: { name: string; data: any }) => void;
+export type ClientEventHandler = (event: ClientEvent) => void;
 
 export interface Client {
   /** The device this client is, as the engine knows it (EXT-9 detail, DEV-4 kicks). */
