@@ -59,7 +59,7 @@ describe('a command the store refuses changes nothing', () => {
     const alice = createClient({ engine });
     const bob = createClient({ engine });
     const heard: string[] = [];
-    bob.on('onUserStatusUpdated', (e) => heard.push(...e.data.map((s: { customStatus: string }) => s.customStatus)));
+    bob.on('onUserStatusUpdated', (e) => heard.push(...(e.data as Array<{ customStatus: string }>).map((s) => s.customStatus)));
     await alice.login({ userID: 'alice' });
     await bob.login({ userID: 'bob' });
     await bob.subscribeUserStatus({ userIDList: ['alice'] });
