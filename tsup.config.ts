@@ -1,13 +1,27 @@
 import { defineConfig } from 'tsup';
 
-// One build for the library (ESM + CJS + .d.ts) and one for the CLI.
+// One build for the library (ESM + CJS + .d.ts) and one for the CLI (dist/cli.js, the package's bin). The
+// two run at once: the library's clean spares the CLI's files.
 export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
-    clean: true,
+    clean: ['!cli.js', '!cli.js.map', '!cli/**'],
     target: 'node20',
+  },
+  {
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    // Its server modules load only for `serve`: chunks (in dist/cli/) keep --help and usersig quick.
+    splitting: true,
+    esbuildOptions(options) {
+      options.chunkNames = 'cli/[name]-[hash]';
+    },
   },
 ]);

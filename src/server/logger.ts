@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger, type LevelWithSilent } from 'pino';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS } from './defaults';
 
 export function createLogger(level: LevelWithSilent = 'info', pretty = process.stdout.isTTY === true): Logger {
   if (pretty) {

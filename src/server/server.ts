@@ -16,10 +16,13 @@ import type { ConfigChange } from '../types';
 import { WireCode } from '../protocol/codes';
 import { WS_PATH } from '../protocol/messages';
 import { ManualClock, hookedClock } from './clock';
+import { DEFAULTS } from './defaults';
 import { ClientHub } from './hub';
 import { registerRest } from './rest';
 import { verifyUserSig } from './usersig';
 import { TransitionFeed, Webhook, callbackOf } from './webhook';
+
+export { DEFAULTS };
 
 export interface ServerOptions {
   host?: string;
@@ -56,16 +59,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULTS = Object.freeze({
-  host: '127.0.0.1',
-  port: 8080,
-  sdkAppId: 1_400_000_000,
-  heartbeatMs: 10_000,
-  maxFrameBytes: 64 * 1024,
-  maxPayloadBytes: 1024 * 1024,
-  bodyLimit: 4 * 1024 * 1024,
-  retentionMs: 10 * 60_000,
-});
 
 /** The Web SDK's gateway (src/server/timGateway.ts, built separately): loaded guarded, so a broken one costs /binfo only. */
 async function loadGateway(log: Logger): Promise<typeof import('./timGateway').createTimGateway | null> {

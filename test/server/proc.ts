@@ -24,6 +24,8 @@ export interface ServerProcess {
   proc: ChildProcess;
   /** Everything the process wrote to stderr so far (its log). */
   log(): string;
+  /** Everything it wrote to stdout so far. */
+  stdout(): string;
   /** POST /v4/<path> as the administrator; returns the JSON reply. */
   rest(command: string, body: unknown, query?: Record<string, string>): Promise<Record<string, any>>;
   health(): Promise<Record<string, any>>;
@@ -33,10 +35,10 @@ export interface ServerProcess {
   kill9(): Promise<void>;
 }
 
-/** `args` come after `serve --port 0`; `--secret-key` and `--sdkappid` are added unless given. */
-export async function startServerProcess(args: string[] = [], opts: { timeoutMs?: number; port?: number } = {}): Promise<ServerProcess> {
+/** `args` come after `serve --port 0`; `--secret-key` (unless `keyFromData`) and `--sdkappid` are added unless given. */
+export async function startServerProcess(args: string[] = [], opts: { timeoutMs?: number; port?: number; keyFromData?: boolean } = {}): Promise<ServerProcess> {
   const full = ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', String(opts.port ?? 0)];
-  if (!args.includes('--secret-key')) full.push('--secret-key', SECRET);
+  if (!args.includes('--secret-key') && !opts.keyFromData) full.push('--secret-key', SECRET);
   if (!args.includes('--sdkappid')) full.push('--sdkappid', String(SDK_APP_ID));
   if (!args.includes('--log-level')) full.push('--log-level', 'warn');
   full.push(...args);
@@ -78,6 +80,7 @@ export async function startServerProcess(args: string[] = [], opts: { timeoutMs?
     port,
     proc,
     log: () => stderr,
+    stdout: () => stdout,
     rest,
     health: async () => (await (await fetch(`${url}/healthz`)).json()) as Record<string, any>,
     stop: async (signal = 'SIGTERM') => {
