@@ -75,6 +75,7 @@ export class RemoteClient implements Client {
   private heartbeatMs = 10_000;
   private heartbeatTimer: unknown = null;
   private reconnectTimer: unknown = null;
+  private retryAt: number | null = null;
   private attempt = 0;
 
   /** Kept for logging back in by itself after a drop. */
@@ -110,6 +111,11 @@ export class RemoteClient implements Client {
 
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  /** When the next reconnect attempt is due (clock time), while one waits; for "retrying in N s" and tests. */
+  get nextRetryAt(): number | null {
+    return this.retryAt;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -472,8 +478,10 @@ export class RemoteClient implements Client {
     const { minDelayMs, maxDelayMs, jitter } = this.backoff;
     const full = Math.min(maxDelayMs, minDelayMs * 2 ** (n - 1));
     const delay = Math.round(full * (1 - jitter * this.random()));
+    this.retryAt = this.clock.now() + delay;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = null;
+      this.retryAt = null;
       void this.tryReconnect();
     }, delay);
   }
@@ -496,6 +504,7 @@ export class RemoteClient implements Client {
   private cancelReconnect(): void {
     if (this.reconnectTimer !== null) this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    this.retryAt = null;
     this.attempt = 0;
   }
 

@@ -408,6 +408,23 @@ export function behaviourSuite(name: string, factory: TargetFactory): void {
         ]);
       });
 
+      it('DEV-4 a login over maxWebInstances kicks the oldest web device: it hears kickedOut (3002) and is logged out; nobody else hears a thing', async () => {
+        const w = await world(['alice', 'bob'], { limits: { maxWebInstances: 2 } });
+        const bob = await w.online('bob');
+        await bob.client.subscribeUserStatus({ userIDList: [w.u.alice] });
+        const first = await w.online('alice');
+        const second = await w.online('alice');
+        await w.settle();
+        w.clearAll();
+        await w.online('alice');
+        await w.settle();
+        expect(first.events).toMatchObject([{ name: EVENT.KICKED_OUT, data: { type: 'multipleDevice', code: 3002 } }]);
+        expect(second.events).toEqual([]);
+        expect(bob.heard).toEqual([]);
+        expect((await failure(first.client.setSelfStatus({ customStatus: 'still here?' }))).code).toBe(2024);
+        expect((await second.client.setSelfStatus({ customStatus: 'yes' })).data.customStatus).toBe('yes');
+      });
+
       it('DEV-2 a web device whose network is lost is dropped after webHeartbeatTimeoutMs, not before', async () => {
         const w = await world(['alice', 'bob']);
         const alice = await w.online('alice');
