@@ -1,0 +1,16 @@
+// GATE-1..4: the edition and the switches change at run time; a change names only what it changes.
+import type { Model } from '../model';
+import type { Real } from '../real';
+import { both, type ModelCommand } from './base';
+
+export type Change = { edition?: 'trial' | 'pro' | 'ultimate'; switches?: { userStatus?: boolean; friendStatusNotify?: boolean } };
+
+export class ConfigureCommand implements ModelCommand {
+  constructor(readonly change: Change) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const expected = m.configure(this.change);
+    await both(m, r, this.toString(), expected, () => r.engine.configure(structuredClone(this.change)));
+  }
+  toString = () => `configure(${JSON.stringify(this.change)})`;
+}

@@ -1,0 +1,114 @@
+// Deliberately broken engines for the mutation tests: each is the real engine with one machine swapped for
+// a variant that breaks one SPEC rule (through the `machines` option of createEngine). The model-based
+// property must catch every one of them.
+import { assign, createMachine, emit } from 'xstate';
+import type { MachineOverrides } from '../../src/index';
+import { accessMachine } from '../../machines/access';
+import { rateWindowMachine, type RateWindowEvent } from '../../machines/rateWindow';
+import { subscriptionsMachine, type SubscriptionsEvent } from '../../machines/subscriptions';
+import { userStatusMachine, type DeviceRecord, type UserStatusEvent } from '../../machines/userStatus';
+
+type LoginEvent = Extract<UserStatusEvent, { type: 'DEVICE.LOGIN' | 'DEVICE.RECONNECT' }>;
+
+/** The same machine with a changed definition and the same implementations (guards, actions, delays). */
+function rebuilt<M extends { config: object; implementations: object }>(machine: M, edit: (config: any) => void): M {
+  const config = structuredClone(stripFunctions(machine.config));
+  edit(config);
+  return createMachine(restoreFunctions(config, machine.config) as never, machine.implementations as never) as unknown as M;
+}
+
+// structuredClone cannot copy functions (the context factory); keep them aside and put them back.
+const FN = Symbol('fn');
+function stripFunctions(v: any): any {
+  if (typeof v === 'function') return { [FN]: true };
+  if (Array.isArray(v)) return v.map(stripFunctions);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, stripFunctions(x)]));
+  return v;
+}
+function restoreFunctions(copy: any, original: any): any {
+  if (typeof original === 'function') return original;
+  if (Array.isArray(copy)) return copy.map((x, i) => restoreFunctions(x, Array.isArray(original) ? original[i] : undefined));
+  if (copy && typeof copy === 'object') {
+    return Object.fromEntries(Object.entries(copy).map(([k, x]) => [k, restoreFunctions(x, original?.[k])]));
+  }
+  return copy;
+}
+
+const live = (stamps: readonly number[], e: RateWindowEvent) => stamps.filter((t) => t > e.now - e.windowMs);
+
+/** The unbroken machines, rebuilt the same way: they must pass (so a caught variant is caught for its change). */
+export const REBUILT: MachineOverrides = {
+  userStatus: rebuilt(userStatusMachine, () => {}),
+  subscriptions: rebuilt(subscriptionsMachine, () => {}),
+};
+
+export const BROKEN: Record<string, { clause: string; machines: MachineOverrides }> = {
+  'friend notifications ignore the friendStatusNotify switch': {
+    clause: 'NTF-3',
+    machines: { access: accessMachine.provide({ guards: { friendNotifyOn: () => true } }) },
+  },
+  'the userStatus switch is ignored': {
+    clause: 'GATE-3',
+    machines: { access: accessMachine.provide({ guards: { userStatusSwitchOff: () => false } }) },
+  },
+  'eviction removes the newest subscription': {
+    clause: 'SUB-8',
+    machines: {
+      subscriptions: subscriptionsMachine.provide({
+        actions: {
+          add: assign({
+            list: ({ context, event }) => {
+              const e = event as Extract<SubscriptionsEvent, { type: 'SUB.ADD' }>;
+              const incoming = new Set(e.userIDs);
+              return [...context.list.filter((id) => !incoming.has(id)), ...incoming].slice(0, e.quota);
+            },
+          }),
+        },
+      }),
+    },
+  },
+  'the rate window admits one call too many': {
+    clause: 'LIM-1',
+    machines: {
+      rateWindow: rateWindowMachine.provide({
+        guards: {
+          takesLastPlace: ({ context, event }) => live(context.stamps, event).length === event.requests,
+          hasRoom: ({ context, event }) => live(context.stamps, event).length <= event.requests,
+        },
+      }),
+    },
+  },
+  'subscriptions are not cleared after logout': {
+    clause: 'UNSUB-5',
+    machines: { subscriptions: rebuilt(subscriptionsMachine, (c) => delete c.states.kept.on['OWNER.LOGGED_OUT']) },
+  },
+  'going OFFLINE keeps the custom status': {
+    clause: 'CS-5',
+    machines: {
+      userStatus: rebuilt(userStatusMachine, (c) => (c.states.offline.entry = c.states.offline.entry.filter((a: unknown) => a !== 'clearCustomStatus'))),
+    },
+  },
+  'setting the same custom status again notifies': {
+    clause: 'CS-7',
+    machines: { userStatus: userStatusMachine.provide({ guards: { customStatusChanges: () => true } }) },
+  },
+  'a login on a full platform kicks the newest device instead of the oldest': {
+    clause: 'DEV-4',
+    machines: {
+      userStatus: userStatusMachine.provide({
+        actions: {
+          announceKick: emit(({ context, event }) => ({
+            type: 'device.kicked' as const,
+            deviceId: context.devices.findLast((d: DeviceRecord) => d.platform === (event as LoginEvent).platform)?.id ?? '',
+          })) as never,
+          removeOldestOfPlatform: assign({
+            devices: ({ context, event }) => {
+              const i = context.devices.findLastIndex((d: DeviceRecord) => d.platform === (event as LoginEvent).platform);
+              return context.devices.filter((_: DeviceRecord, j: number) => j !== i);
+            },
+          }) as never,
+        },
+      }),
+    },
+  },
+};
