@@ -102,6 +102,8 @@ export class EngineCore {
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly byUser = new Map<string, Set<DeviceSession>>();
   private readonly linkTimers = new Map<string, unknown>();
+  /** Devices found connected in the store at start, waiting for their client (see adoptStoredDevices). */
+  private readonly orphans = new Map<string, { userID: string; handle: unknown }>();
   /** EXT-7: changes held back from others while a user's link flaps. */
   private readonly flaps = new Map<
     string,
@@ -181,6 +183,50 @@ export class EngineCore {
     }
     // Timers that were pending when a durable store was last closed resume where they were.
     this.rearm();
+    this.adoptStoredDevices();
+  }
+
+  /**
+   * A durable store can hold devices that were connected when the last process stopped: their links died
+   * with it. Each is treated like a device whose network went quiet at start: it keeps its place for its
+   * heartbeat timeout (DEV-2/DEV-3), so a client that comes back in time resumes with no visible change
+   * (`adopt`), and otherwise it is dropped (web) or disconnected (native) with reason heartbeat_timeout.
+   * The same scan makes sure seq never goes below a stored record's (a journal-less store keeps no seq).
+   */
+  private adoptStoredDevices(): void {
+    for (const userID of [...this.store.userIDs()]) {
+      const rec = this.store.getStatus(userID);
+      if (!rec) continue;
+      if (rec.seq > this.seq) this.seq = rec.seq;
+      for (const d of rec.context.devices) {
+        if (!d.connected) continue;
+        const timeout = isNativePlatform(d.platform) ? this.limits.nativeHeartbeatTimeoutMs : this.limits.webHeartbeatTimeoutMs;
+        const handle = this.clock.setTimeout(() => {
+          if (this.orphans.get(d.id)?.handle !== handle || this.closed) return;
+          this.orphans.delete(d.id);
+          const still = this.store.getStatus(userID)?.context.devices.find((x) => x.id === d.id);
+          if (!still?.connected || this.sessions.get(d.id)?.userID === userID) return;
+          this.run('system', { type: 'device.disconnect', userID, deviceId: d.id, reason: 'heartbeat_timeout' }, () =>
+            this.apply({ type: 'device.disconnect', userID, deviceId: d.id, reason: 'heartbeat_timeout' }),
+          );
+        }, timeout);
+        this.orphans.set(d.id, { userID, handle });
+      }
+    }
+  }
+
+  /**
+   * A device that was logged in before (this process started, or its socket dropped) comes back as
+   * `userID`, already authenticated by the caller: the session takes the device's place, then `reconnect`
+   * restores it and resumes (EXT-2). A device the user no longer has logs in again, as a dropped web device does.
+   */
+  adopt(s: DeviceSession, rawUserID: unknown, held?: { lastSeq?: number; versions?: Record<string, number> }): void {
+    this.assertOpen();
+    const userID = check.userID(rawUserID);
+    if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
+    if (s.userID && s.userID !== userID) throw invalidParameter('userID', `this device is '${s.userID}', not '${userID}'`);
+    s.userID = userID;
+    this.reconnect(s, held);
   }
 
   /** Arms every pending durable timer on the clock (at start, and after a replay). */
@@ -685,18 +731,54 @@ export class EngineCore {
   // ---------------------------------------------------------------------------------------------------------
   // Device sessions: what clients and sockets call.
 
+  /**
+   * A new device session. A client may bring its own `deviceId` to take its device over after a drop or a
+   * restart (see `adopt`); while another open session holds that id, the new one takes it only when it logs
+   * in or reconnects as the same user (see `claim`).
+   */
   openSession(platform: Platform, sink: DeviceSink, deviceId?: string): DeviceSession {
     this.assertOpen();
+    if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.length > 128)) {
+      throw invalidParameter('deviceId', 'expected a string of 1 to 128 characters');
+    }
     const s = new DeviceSession(platform, sink, deviceId);
-    this.sessions.set(s.deviceId, s);
+    if (!this.sessions.has(s.deviceId)) this.sessions.set(s.deviceId, s);
     return s;
+  }
+
+  /**
+   * Makes `s` the session of its device for `userID`. An older session of the same device is superseded
+   * (a client that came back before the server noticed its old link die); one of another logged-in user is
+   * not ours to take.
+   */
+  private claim(s: DeviceSession, userID: string): void {
+    const holder = this.sessions.get(s.deviceId);
+    if (holder && holder !== s) {
+      if (holder.loggedIn && holder.userID !== null && holder.userID !== userID) {
+        throw invalidParameter('deviceId', `device '${s.deviceId}' belongs to another user`);
+      }
+      this.detach(holder);
+      holder.userID = null;
+      holder.link = null;
+    }
+    this.sessions.set(s.deviceId, s);
+    const orphan = this.orphans.get(s.deviceId);
+    if (orphan && orphan.userID === userID) {
+      this.clock.clearTimeout(orphan.handle);
+      this.orphans.delete(s.deviceId);
+    }
+  }
+
+  /** The open session of a device, if any (a server closes a stale one before its client takes over). */
+  sessionOf(deviceId: string): DeviceSession | undefined {
+    return this.sessions.get(deviceId);
   }
 
   /** Forget a session (its socket or client is gone for good): a logged-in device counts as a closed link. */
   closeSession(s: DeviceSession): void {
     if (s.loggedIn && s.userID && !this.closed) this.linkEvent(s, { type: 'LINK.CLOSED' });
     this.detach(s);
-    this.sessions.delete(s.deviceId);
+    if (this.sessions.get(s.deviceId) === s) this.sessions.delete(s.deviceId);
   }
 
   private attach(s: DeviceSession, userID: string): void {
@@ -726,6 +808,7 @@ export class EngineCore {
       throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
     }
     const was = { userID: s.userID, link: s.link };
+    this.claim(s, userID);
     if (s.userID && s.userID !== userID) this.detach(s);
     this.attach(s, userID);
     s.loggedIn = true;
@@ -903,6 +986,7 @@ export class EngineCore {
     const userID = s.userID;
     if (!userID) throw notLoggedIn();
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`);
+    this.claim(s, userID);
     if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
     if (!this.byUser.get(userID)?.has(s)) this.attach(s, userID);
     const since = s.lastSeq;
@@ -1146,6 +1230,8 @@ export class EngineCore {
     for (const h of this.handles.values()) this.clock.clearTimeout(h);
     for (const h of this.linkTimers.values()) this.clock.clearTimeout(h);
     for (const f of this.flaps.values()) this.clock.clearTimeout(f.timer);
+    for (const o of this.orphans.values()) this.clock.clearTimeout(o.handle);
+    this.orphans.clear();
     this.flaps.clear();
     this.handles.clear();
     this.linkTimers.clear();
