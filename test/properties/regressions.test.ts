@@ -1,0 +1,105 @@
+// Counterexamples the model-based property found, pinned as plain examples. The `it.fails` ones reproduce
+// engine bugs that are reported and not fixed yet (test/model/known-bugs.ts): they pass while the bug is
+// there, and turn red once it is fixed, as a reminder to make them plain `it` and drop the known bug.
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { createClient, createEngine, EVENT, TYPES, type ClientEvent, type Platform } from '../../src/index';
+
+async function world(options: { friendStatusNotify?: boolean; limits?: Record<string, number> } = {}) {
+  const clock = new SimulatedClock();
+  const engine = createEngine({
+    clock,
+    switches: { userStatus: true, friendStatusNotify: options.friendStatusNotify ?? false },
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  await engine.registerUsers(['u0', 'u1', 'u2', 'u3', 'u4']);
+  const device = (platform: Platform = 'web') => {
+    const client = createClient({ engine, platform });
+    const heard: ClientEvent[] = [];
+    for (const name of Object.values(EVENT)) client.on(name, (e) => heard.push(e as ClientEvent));
+    const statuses = () => heard.flatMap((e) => (e.name === EVENT.USER_STATUS_UPDATED ? e.data : []));
+    return { client, heard, statuses };
+  };
+  return { clock, engine, device };
+}
+
+describe('pinned counterexamples of the model-based property', () => {
+  it('SUB-8 EXT-4 a user subscribed to again moves to the newest place and is not told as evicted', async () => {
+    const w = await world({ limits: { subscriptionQuota: 3 } });
+    const d = w.device('mac');
+    await d.client.login({ userID: 'u0' });
+    await d.client.subscribeUserStatus({ userIDList: ['u3', 'u4'] });
+    await d.client.subscribeUserStatus({ userIDList: ['u1', 'u2', 'u3'] });
+    expect(d.heard.filter((e) => e.name === EVENT.SUBSCRIPTION_ENDED)).toEqual([
+      { name: EVENT.SUBSCRIPTION_ENDED, data: { userIDList: ['u4'], reason: 'subscription_evicted' } },
+    ]);
+    expect((await w.engine.exportState()).users.u0!.subscriptions).toEqual(['u1', 'u2', 'u3']);
+  });
+
+  // Known engine bug: resumeRepeatsSelf.
+  it.fails('EXT-2 after reconnect a device hears its own change once, not again in the resume', async () => {
+    const w = await world();
+    const d = w.device('mac');
+    await d.client.login({ userID: 'u0' });
+    d.client.background();
+    await d.client.reconnect();
+    expect(d.statuses()).toEqual([
+      expect.objectContaining({ userID: 'u0', version: 1, reason: 'login' }),
+      expect.objectContaining({ userID: 'u0', version: 3, reason: 'reconnect' }),
+    ]);
+  });
+
+  // Known engine bug: resumeSendsUnchanged.
+  it.fails('SUB-9 EXT-2 a reconnect on a live link pushes nothing: no one in view changed while away', async () => {
+    const w = await world();
+    const d2 = w.device();
+    const d0 = w.device();
+    await d2.client.login({ userID: 'u0' });
+    await d0.client.login({ userID: 'u3' });
+    await d2.client.subscribeUserStatus({ userIDList: ['u3'] });
+    d2.heard.length = 0;
+    await d2.client.reconnect();
+    expect(d2.heard).toEqual([]);
+  });
+
+  // Known engine bug: resumeSendsUnchanged (the friends' side of it).
+  it.fails('NTF-2 EXT-2 a friend added while the device is connected is not pushed by a reconnect', async () => {
+    const w = await world({ friendStatusNotify: true });
+    const d9 = w.device('android');
+    const d0 = w.device();
+    await d9.client.login({ userID: 'u0' });
+    await d0.client.login({ userID: 'u3' });
+    await w.engine.addFriends('u0', ['u3']);
+    d9.heard.length = 0;
+    await d9.client.reconnect();
+    expect(d9.heard).toEqual([]);
+  });
+
+  // Known engine bug: foregroundConnectsClosedLink.
+  it.fails('DEV-3 ST-4 foreground() does not count a device whose link is closed as connected', async () => {
+    const w = await world();
+    const d5 = w.device('ios');
+    await d5.client.login({ userID: 'u0' });
+    d5.client.disconnect('link_closed');
+    d5.client.foreground();
+    const [s] = await w.engine.queryStatus(['u0'], { detail: true });
+    // Either the device is connected and can call, or it is not and the user stays OFFLINE.
+    const canCall = await d5.client.setSelfStatus({ customStatus: 'x' }).then(() => true, () => false);
+    expect(canCall || s!.statusType === TYPES.USER_STATUS_OFFLINE).toBe(true);
+    expect(s!.statusType === TYPES.USER_STATUS_ONLINE ? canCall : true).toBe(true);
+  });
+
+  // Known engine bug: clearedNoticeSkipsReconnect.
+  it.fails('EXT-4 UNSUB-5 the subscriptions_cleared notice is told when a dropped web device logs in again by reconnect()', async () => {
+    const w = await world({ limits: { subscriptionClearAfterLogoutMs: 5000 } });
+    const d3 = w.device();
+    await d3.client.login({ userID: 'u1' });
+    await d3.client.subscribeUserStatus({ userIDList: ['u0'] });
+    d3.client.disconnect('link_closed');
+    w.clock.increment(5000);
+    await d3.client.reconnect();
+    expect(d3.heard.filter((e) => e.name === EVENT.SUBSCRIPTION_ENDED)).toEqual([
+      { name: EVENT.SUBSCRIPTION_ENDED, data: { userIDList: ['u0'], reason: 'subscriptions_cleared' } },
+    ]);
+  });
+});
