@@ -458,8 +458,9 @@ export class RemoteClient implements Client {
       return;
     }
     // Not asked for: come back by itself, and resume if it was logged in (EXT-2). A server that refuses
-    // the protocol is not retried.
-    if (code === 4400 || !this.backoff) {
+    // the protocol is not retried, nor is a socket replaced by a newer one of this device (someone holding
+    // this user's UserSig took the device over; fighting back would only bounce it between the two).
+    if (code === 4400 || code === 4009 || !this.backoff) {
       this.setState('idle');
       return;
     }

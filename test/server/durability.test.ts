@@ -95,19 +95,27 @@ describe('durability of the server process (SqliteStore)', () => {
     expect(after).toHaveLength(21);
   });
 
-  it('CS-5 a clear-after-logout timer pending at kill -9 fires after the restart', async () => {
+  it('CS-5 a clear-after-logout timer pending at kill -9 fires after the restart; DEV-2 a device that never comes back is dropped after the heartbeat timeout', async () => {
     const dir = dataDir();
     // The simulated clock: the timer's time is the test's to move, not the machine's load.
     let s = await serve(dir, undefined, ['--clock', 'simulated']);
-    await ok(s, 'im_open_login_svc/account_import', { UserID: 'dora' });
+    await ok(s, 'im_open_login_svc/multiaccount_import', { Accounts: ['dora', 'eve'] });
     const dora = device(s, 'dora');
     await dora.login();
     await dora.c.setSelfStatus({ customStatus: 'brb' });
     await dora.c.logout();
+    const eve = device(s, 'eve');
+    await eve.login();
     await s.kill9();
+    await eve.c.destroy(); // eve's client is gone for good: it will not resume
     s = await serve(dir, undefined, ['--clock', 'simulated']);
-    expect((await query(s, ['dora']))[0]).toMatchObject({ Status: 'Offline', CustomStatus: 'brb' });
-    await ok(s, 'test/advance', { Ms: 300_000 });
+    expect(await query(s, ['dora', 'eve'])).toMatchObject([
+      { Status: 'Offline', CustomStatus: 'brb' },
+      { Status: 'Online' },
+    ]);
+    await ok(s, 'test/advance', { Ms: 60_000 });
+    expect((await query(s, ['eve']))[0]).toMatchObject({ Status: 'Offline' });
+    await ok(s, 'test/advance', { Ms: 240_000 });
     expect((await query(s, ['dora']))[0]).toMatchObject({ Status: 'Offline', CustomStatus: '' });
   });
 
