@@ -3,7 +3,7 @@
 // bench/run.ts uses it when a target is missed; by hand:
 //   node --expose-gc --cpu-prof --cpu-prof-dir=bench/.profiles --import tsx bench/profile.ts '{...}'
 import { BaselineDriver, EngineDriver, type EngineDriverOptions } from './lib/drivers';
-import { args, emitResult, gc, progress, timed } from './lib/measure';
+import { args, emitResult, gc, progress, timedCpu } from './lib/measure';
 import { makeWorld, type WorldSpec } from './lib/world';
 
 interface ProfileParams {
@@ -21,7 +21,7 @@ const d = p.engine ? new EngineDriver(p.engine) : new BaselineDriver();
 await d.setup(world, say);
 await d.run(world, 0, p.warmup);
 gc();
-const ms = await timed(() => d.run(world, p.warmup, p.world.ops));
-say(`${d.name}: ${p.world.ops - p.warmup} ops in ${ms.toFixed(0)} ms, ${d.tally.count} delivered`);
-emitResult({ tag: p.tag, driver: d.name, ms, ops: p.world.ops - p.warmup });
+const { ms, cpuMs } = await timedCpu(() => d.run(world, p.warmup, p.world.ops));
+say(`${d.name}: ${p.world.ops - p.warmup} ops in ${ms.toFixed(0)} ms (cpu ${cpuMs.toFixed(0)} ms), ${d.tally.count} delivered`);
+emitResult({ tag: p.tag, driver: d.name, ms, cpuMs, ops: p.world.ops - p.warmup, delivered: d.tally.count });
 await d.close();

@@ -24,9 +24,18 @@ export function median(xs: readonly number[]): number {
 }
 
 export async function timed(fn: () => void | Promise<void>): Promise<number> {
+  return (await timedCpu(fn)).ms;
+}
+
+/** Wall time and the process's CPU time (user + system, all threads) of `fn`, in ms. On a shared machine
+ * the CPU time is the steadier of the two: time spent waiting for a core does not count. */
+export async function timedCpu(fn: () => void | Promise<void>): Promise<{ ms: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000 };
 }
 
 export interface Round {
@@ -36,12 +45,16 @@ export interface Round {
   delivered: number;
   baseMs: number;
   engMs: number;
+  baseCpuMs: number;
+  engCpuMs: number;
 }
 
 export interface Comparison {
   rounds: Round[];
-  /** Median over rounds of engine throughput / baseline throughput. */
+  /** Median over rounds of engine throughput / baseline throughput (wall time). */
   ratio: number;
+  /** The same on CPU time. */
+  cpuRatio: number;
   /** Medians over rounds, per second. */
   engChangesPerSec: number;
   engDeliveredPerSec: number;
@@ -85,27 +98,37 @@ export async function compare(
     const from = o.warmup + Math.floor((total * r) / o.rounds);
     const to = o.warmup + Math.floor((total * (r + 1)) / o.rounds);
     const before = base.tally.count;
-    let baseMs = 0;
-    let engMs = 0;
+    let b = { ms: 0, cpuMs: 0 };
+    let e = { ms: 0, cpuMs: 0 };
     const order = r % 2 === 0 ? [base, eng] : [eng, base];
     for (const d of order) {
       gc();
-      const ms = await timed(() => d.run(w, from, to));
-      if (d === base) baseMs = ms;
-      else engMs = ms;
+      const t = await timedCpu(() => d.run(w, from, to));
+      if (d === base) b = t;
+      else e = t;
     }
     check(`round ${r + 1}`);
-    const round = { ops: to - from, changes: changesIn(w, from, to), delivered: base.tally.count - before, baseMs, engMs };
+    const round: Round = {
+      ops: to - from,
+      changes: changesIn(w, from, to),
+      delivered: base.tally.count - before,
+      baseMs: b.ms,
+      engMs: e.ms,
+      baseCpuMs: b.cpuMs,
+      engCpuMs: e.cpuMs,
+    };
     rounds.push(round);
     o.progress?.(
       `round ${r + 1}/${o.rounds}: ${round.ops} ops, ${round.delivered} delivered; ` +
-        `${base.name} ${baseMs.toFixed(0)} ms, ${eng.name} ${engMs.toFixed(0)} ms, ratio ${(baseMs / engMs).toFixed(3)}`,
+        `${base.name} ${b.ms.toFixed(0)} ms (cpu ${b.cpuMs.toFixed(0)}), ${eng.name} ${e.ms.toFixed(0)} ms (cpu ${e.cpuMs.toFixed(0)}), ` +
+        `ratio ${(b.ms / e.ms).toFixed(3)} (cpu ${(b.cpuMs / e.cpuMs).toFixed(3)})`,
     );
   }
   const per = (f: (r: Round) => number) => median(rounds.map(f));
   return {
     rounds,
     ratio: per((r) => r.baseMs / r.engMs),
+    cpuRatio: per((r) => r.baseCpuMs / r.engCpuMs),
     engChangesPerSec: per((r) => (r.changes * 1000) / r.engMs),
     engDeliveredPerSec: per((r) => (r.delivered * 1000) / r.engMs),
     baseChangesPerSec: per((r) => (r.changes * 1000) / r.baseMs),
