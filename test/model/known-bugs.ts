@@ -30,4 +30,10 @@ export const KNOWN_BUGS = {
    * around: the model keeps the notice pending over a reconnect() that logs in again.
    */
   clearedNoticeSkipsReconnect: !strict,
+  /**
+   * EXT-3: a device's heartbeat wait (disconnect('network_lost')) is neither journaled nor in
+   * exportState().timers, so an engine rebuilt by replay() never times the silent device out: it stays
+   * ONLINE for good. Stepped around: the replay property lets time run on only when no device is silent.
+   */
+  heartbeatNotDurable: !strict,
 } as const;

@@ -3,7 +3,7 @@
 // there, and turn red once it is fixed, as a reminder to make them plain `it` and drop the known bug.
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { createClient, createEngine, EVENT, TYPES, type ClientEvent, type Platform } from '../../src/index';
+import { createClient, createEngine, EVENT, replay, TYPES, type ClientEvent, type Platform } from '../../src/index';
 
 async function world(options: { friendStatusNotify?: boolean; limits?: Record<string, number> } = {}) {
   const clock = new SimulatedClock();
@@ -101,5 +101,19 @@ describe('pinned counterexamples of the model-based property', () => {
     expect(d3.heard.filter((e) => e.name === EVENT.SUBSCRIPTION_ENDED)).toEqual([
       { name: EVENT.SUBSCRIPTION_ENDED, data: { userIDList: ['u0'], reason: 'subscriptions_cleared' } },
     ]);
+  });
+
+  // Known engine bug: heartbeatNotDurable.
+  it.fails('EXT-3 DEV-2 an engine rebuilt by replay() still drops a web device whose heartbeats had stopped', async () => {
+    const w = await world({ limits: { webHeartbeatTimeoutMs: 2000 } });
+    const d = w.device();
+    await d.client.login({ userID: 'u0' });
+    d.client.disconnect('network_lost');
+    const clock = new SimulatedClock();
+    const again = await replay(await w.engine.journal(), { clock });
+    w.clock.increment(2000);
+    clock.increment(2000);
+    expect((await w.engine.queryStatus(['u0']))[0]!.statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
+    expect(await again.exportState()).toEqual(await w.engine.exportState());
   });
 });
