@@ -28,6 +28,8 @@ export interface RemoteClientOptions {
   reconnect?: false | { minDelayMs?: number; maxDelayMs?: number; jitter?: number };
   /** The jitter's randomness (tests make it fixed). Default Math.random. */
   random?: () => number;
+  /** Used by login() when it is given none. */
+  userSig?: string;
 }
 
 /** What the client's connection is doing (centrifuge-style explicit states). */
@@ -63,6 +65,7 @@ export class RemoteClient implements Client {
   private readonly timeoutMs: number;
   private readonly backoff: { minDelayMs: number; maxDelayMs: number; jitter: number } | null;
   private readonly random: () => number;
+  private readonly defaultUserSig: string | undefined;
 
   private state: ConnectionState = 'idle';
   private ws: WebSocket | null = null;
@@ -107,6 +110,7 @@ export class RemoteClient implements Client {
         ? null
         : { minDelayMs: options.reconnect?.minDelayMs ?? 500, maxDelayMs: options.reconnect?.maxDelayMs ?? 30_000, jitter: options.reconnect?.jitter ?? 0.5 };
     this.random = options.random ?? Math.random;
+    this.defaultUserSig = options.userSig;
   }
 
   get connectionState(): ConnectionState {
@@ -124,13 +128,14 @@ export class RemoteClient implements Client {
   async login(o: { userID: string; userSig?: string }) {
     if (o === null || typeof o !== 'object') throw invalidParameter('options', 'login expects {userID, userSig}');
     this.link = 'up';
-    const r = (await this.request('login', { userID: o.userID, userSig: o.userSig })) as { repeatLogin: boolean; userID: string; status: UserStatus };
+    const userSig = o.userSig ?? this.defaultUserSig;
+    const r = (await this.request('login', { userID: o.userID, userSig })) as { repeatLogin: boolean; userID: string; status: UserStatus };
     if (!r.repeatLogin) {
       this.versions.clear();
       this.self.start(r.status);
     }
     this.userID = r.userID;
-    this.userSig = o.userSig as string;
+    this.userSig = userSig as string;
     this.deviceLoggedIn = true;
     this.socketAuthed = true;
     this.resumeWanted = false;

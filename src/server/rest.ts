@@ -24,16 +24,6 @@ export interface RestOptions {
 type Body = Record<string, unknown>;
 type Result = Record<string, unknown>;
 
-/** A failed REST call: the HTTP status stays 200 (as Tencent's), the body says why. */
-class RestError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const userID = z.string().min(1, 'must be a non-empty string').max(256, 'is over 256 characters');
 const idList = (max: number) => z.array(userID).min(1, 'must not be empty').max(max, `is over ${max} entries`);
 const flag = z.union([z.literal(0), z.literal(1)]);

@@ -86,10 +86,10 @@ describe('UserSig at login (the client protocol)', () => {
     expect((await c.login({ userID: 'bob', userSig: sig('bob') })).data.userID).toBe('bob');
   });
 
-  it('createClient({url}) with an http:// URL logs in with a valid UserSig', async () => {
-    const c = createClient({ url: server.url, platform: 'web' });
+  it('createClient({url, userSig}) with an http:// URL logs in with the UserSig it was given', async () => {
+    const c = createClient({ url: server.url, platform: 'web', userSig: sig('mallory') });
     clients.push(c as RemoteClient);
-    expect((await c.login({ userID: 'mallory', userSig: sig('mallory') })).data).toEqual({ repeatLogin: false, userID: 'mallory' });
+    expect((await c.login({ userID: 'mallory' })).data).toEqual({ repeatLogin: false, userID: 'mallory' });
     expect((await c.login({ userID: 'mallory', userSig: sig('mallory') })).data.repeatLogin).toBe(true);
   });
 
