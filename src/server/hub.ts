@@ -88,7 +88,8 @@ export class ClientHub {
   constructor(private readonly o: HubOptions) {
     this.core = o.core;
     this.log = o.logger;
-    this.restore();
+    // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
+    // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
   }
 
@@ -282,19 +283,18 @@ export class ClientHub {
           throw invalidParameter('userID', `this device is logged in as '${d.session.userID}'`);
         }
         const created = !d;
-        // A device this process does not know (e.g. after a restart): a new session with the client's id,
-        // which the engine reconnects (a dropped web device logs in again, DEV-1).
-        if (!d) {
-          d = this.create(conn.deviceId, conn.platform);
-          d.session.userID = userID;
-        }
+        if (!d) d = this.create(conn.deviceId, conn.platform);
         // On a new socket the client's record is the truth of what it heard (pushes written to a dying socket
         // never arrived). On the same live socket the engine's is: what it sent is still on its way, ahead
         // of this reply, and the client's record does not have it yet.
         const sameLiveSocket = d.conn === conn && d.session.receiving;
         this.bind(conn, d);
+        const since = sameLiveSocket ? undefined : { lastSeq: held.data.lastSeq ?? 0, versions: held.data.versions ?? {} };
         try {
-          core.reconnect(d.session, sameLiveSocket ? undefined : { lastSeq: held.data.lastSeq ?? 0, versions: held.data.versions ?? {} });
+          // A device this process does not know (e.g. after a restart) is adopted: the session takes its
+          // place (a dropped web device logs in again, DEV-1), then resumes.
+          if (created) core.adopt(d.session, userID, since);
+          else core.reconnect(d.session, since);
         } catch (e) {
           if (created) this.forget(d);
           throw e;
@@ -398,26 +398,6 @@ export class ClientHub {
       d.conn = null;
       d.detachedAt = this.o.clock.now();
     }
-  }
-
-  /**
-   * After a restart the engine's store still lists the devices that were connected, but no socket holds
-   * them. Each gets a session whose link is silent: its client has the heartbeat timeout to come back and
-   * resume (DEV-2/DEV-3), after which the engine drops it as it would any silent device.
-   */
-  private restore(): void {
-    let n = 0;
-    for (const [userID, u] of Object.entries(this.core.exportState().users)) {
-      for (const dev of u.devices) {
-        if (!dev.connected || this.devices.has(dev.deviceId)) continue;
-        const d = this.create(dev.deviceId, dev.platform);
-        d.session.userID = userID;
-        this.core.reconnect(d.session);
-        this.core.linkEvent(d.session, { type: 'LINK.SILENT' });
-        n++;
-      }
-    }
-    if (n > 0) this.log.info({ devices: n }, 'devices from before the restart wait for their clients to resume');
   }
 
   // -------------------------------------------------------------------------------------------------------
