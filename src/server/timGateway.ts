@@ -78,7 +78,19 @@ interface DeviceState {
   conn: Connection | null;
   /** EXT-2 resume point, kept while no socket holds the device. */
   lastSeq: number;
+  /** The seq of the last status push written to the device's socket, and the last one the SDK acknowledged. */
+  pushedSeq: number;
+  ackedSeq: number;
 }
+
+const newState = (conn: Connection | null): DeviceState => ({ session: null, conn, lastSeq: 0, pushedSeq: 0, ackedSeq: 0 });
+
+/**
+ * EXT-2 over a socket: what was written is not what arrived. The SDK acknowledges each status push (NeedAck),
+ * so the device has heard everything up to its last acknowledged push; if every push was acknowledged, up to
+ * what the engine says.
+ */
+const resumePoint = (state: DeviceState, engineSeq: number): number => (state.ackedSeq >= state.pushedSeq ? engineSeq : state.ackedSeq);
 
 type Key = SessionKey<DeviceState>;
 
@@ -296,6 +308,12 @@ class Connection {
         return this.login(head, body);
       case CMD.LOGOUT:
         return this.logout();
+      case CMD.PUSH_ACK: {
+        const state = this.device?.data;
+        const seq = Number(body.SessionData);
+        if (state && Number.isSafeInteger(seq) && seq > state.ackedSeq && seq <= state.pushedSeq) state.ackedSeq = seq;
+        return {};
+      }
       case CMD.ALIVE:
       case CMD.HELLO: {
         const s = this.device?.data.session;
@@ -376,8 +394,8 @@ class Connection {
       return this.loginReply(current, r.status.customStatus);
     }
     const platform = this.platform(body);
-    const state: DeviceState = { session: null, conn: this, lastSeq: 0 };
-    const session = core.openSession(platform, (event) => state.conn?.deliver(event));
+    const state = newState(this);
+    const session = core.openSession(platform, (event, seq) => state.conn?.deliver(event, seq));
     let status;
     try {
       status = core.login(session, userID).status;
@@ -405,7 +423,7 @@ class Connection {
       // Issued before a restart: good while the engine still holds that device (no logout or kick since).
       const held = core.queryStatus([found.claims.userID], { detail: true })[0]?.devices?.some((d) => d.deviceId === found.claims.deviceId);
       if (!held) throw expired();
-      key = this.gw.keys.adopt(found, { session: null, conn: null, lastSeq: 0 });
+      key = this.gw.keys.adopt(found, newState(null));
     }
     const state = key.data;
     const previous = state.conn;
@@ -418,9 +436,10 @@ class Connection {
     state.conn = this;
     this.device = key;
     if (state.session) {
-      core.reconnect(state.session);
+      // Still attached (the old socket had not closed): what it wrote there may never have arrived.
+      core.reconnect(state.session, { lastSeq: resumePoint(state, state.session.lastSeq) });
     } else {
-      const s = core.openSession(key.platform, (event) => state.conn?.deliver(event), key.deviceId);
+      const s = core.openSession(key.platform, (event, seq) => state.conn?.deliver(event, seq), key.deviceId);
       s.userID = key.userID; // a device that was dropped: the engine logs it in again on reconnect (DEV-1)
       state.session = s;
       try {
@@ -479,18 +498,26 @@ class Connection {
     key.data.session = null;
     if (!s) return;
     this.gw.core.closeSession(s); // LINK.CLOSED for a logged-in device; it also marks what the device has heard
-    key.data.lastSeq = s.lastSeq;
+    key.data.lastSeq = resumePoint(key.data, s.lastSeq);
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Downlink.
 
   /** What the engine sends this device, in the SDK's terms. */
-  deliver(event: ClientEvent): void {
+  deliver(event: ClientEvent, seq: number): void {
     switch (event.name) {
-      case EVENT.USER_STATUS_UPDATED:
-        this.push(CMD.PUSH_MSG, { EventArray: [{ Event: EVENT_USER_STATUS, UserStatusList: event.data.map(wireStatus) }] });
+      case EVENT.USER_STATUS_UPDATED: {
+        const state = this.device?.data;
+        if (state) state.pushedSeq = Math.max(state.pushedSeq, seq);
+        this.push(CMD.PUSH_MSG, {
+          EventArray: [{ Event: EVENT_USER_STATUS, UserStatusList: event.data.map(wireStatus) }],
+          // The SDK answers openim.ws_msg_push_ack with this SessionData: the resume point (EXT-2).
+          NeedAck: 1,
+          SessionData: String(seq),
+        });
         return;
+      }
       case EVENT.KICKED_OUT: {
         // DEV-4: the SDK's own multi-device kick: it logs out and emits KICKED_OUT {type: 'multipleDevice'}.
         this.push(CMD.PUSH_FORCE_OFFLINE, {

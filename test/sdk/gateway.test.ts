@@ -275,9 +275,45 @@ describe('pushes', () => {
     const p = await a.waitPush(() => true);
     expect(p).toEqual({
       head: { servcmd: 'im_open_push.msg_push', seq: expect.any(Number) },
-      body: { EventArray: [{ Event: expect.any(Number), UserStatusList: [{ To_Account: 'alice', Status: 1, CustomStatus: b64('ünïcödé') }] }] },
+      body: {
+        EventArray: [{ Event: expect.any(Number), UserStatusList: [{ To_Account: 'alice', Status: 1, CustomStatus: b64('ünïcödé') }] }],
+        NeedAck: 1,
+        SessionData: expect.stringMatching(/^\d+$/),
+      },
     });
     expect(order).toEqual(['im_open_status.ws_set_custom_status', 'im_open_push.msg_push']);
+  });
+
+  it('EXT-2 pushes ask for an ack: after a relogin the SDK gets again what it never acknowledged, and nothing it did', async () => {
+    const s = await start();
+    const bob = await connect(s);
+    await wireLogin(bob, 'bob');
+    const relogin = (c: WireClient, k: Record<string, any>) => c.request('im_open_status.wslogin', {}, { a2: k.A2Key, tinyid: k.TinyId });
+    const aboutBob = (c: WireClient) =>
+      c.pushes.flatMap((p) => (p.body.EventArray?.[0]?.UserStatusList ?? []) as Array<{ To_Account: string; CustomStatus: string }>).filter((x) => x.To_Account === 'bob');
+    const ack = (c: WireClient, p: { body: Record<string, any> }) => c.request('openim.ws_msg_push_ack', { SessionData: p.body.SessionData });
+
+    // Acknowledged: a relogin on a new socket (the old one left open, as a dead network leaves it) resends nothing.
+    const a1 = await connect(s);
+    const keys = await wireLogin(a1, 'alice');
+    await a1.request('im_open_status.ws_status_subscribe', { To_Account: ['bob'] });
+    await bob.request('im_open_status.ws_set_custom_status', { CustomStatus: 'seen' });
+    await ack(a1, await a1.waitPush((p) => aboutBob(a1).length > 0 && p.body.EventArray?.[0]?.UserStatusList?.[0]?.To_Account === 'bob'));
+    const a2 = await connect(s);
+    await relogin(a2, keys);
+    await a2.request('recentcontact.page_get'); // a round trip: any resume push would be ahead of its reply
+    expect(aboutBob(a2)).toEqual([]);
+
+    // Not acknowledged: written to a socket that is then lost; the relogin brings the current status once.
+    await bob.request('im_open_status.ws_set_custom_status', { CustomStatus: 'lost 1' });
+    await bob.request('im_open_status.ws_set_custom_status', { CustomStatus: 'lost 2' });
+    await a2.waitPush(() => aboutBob(a2).length === 2);
+    const a3 = await connect(s);
+    await relogin(a3, keys);
+    await a3.request('recentcontact.page_get');
+    expect(aboutBob(a3)).toEqual([{ To_Account: 'bob', Status: 1, CustomStatus: b64('lost 2') }]);
+    // An ack for a push never sent is ignored.
+    expect((await a3.request('openim.ws_msg_push_ack', { SessionData: '999999999' })).body).toEqual({});
   });
 
   it('GATE-1 a change of edition is pushed as purchase bits to logged-in sockets only, and only when the bits change', async () => {

@@ -97,7 +97,7 @@ export async function startTestServer(
   const { users = ['alice', 'bob', 'carol', 'dave'], simulated = true, gateway: gwOpts = {}, ...engineOptions } = options;
   const clock = simulated ? new SimulatedClock() : null;
   const engine = createEngine({ switches: { userStatus: true }, ...(clock ? { clock } : {}), ...engineOptions });
-  await engine.registerUsers(users);
+  if (users.length > 0) await engine.registerUsers(users);
   const core = coreOf(engine);
   const gateway = createTimGateway({ core, verifyUserSig: testVerifier, sdkAppId: SDK_APP_ID, ...gwOpts });
   const wss = new WebSocketServer({ noServer: true });
@@ -175,6 +175,14 @@ export interface SdkDevice {
   unblock(): void;
   /** Frames this device sent, by servcmd, for tests of what the SDK does on its own. */
   sent: string[];
+  /** Frames it received (uncompressed ones under 4 KiB), by servcmd. */
+  received: string[];
+  /** A lost network: nothing goes up or comes down, the socket stays open. */
+  frozen: boolean;
+  /** The page gives up on its socket (it looks closed to the SDK, which reconnects); the server still holds it open. */
+  abandon(): void;
+  /** A heartbeat of the tests' own on the current socket: resolves once all that the server sent before its reply has been handled by the SDK. */
+  ping(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -190,23 +198,89 @@ const EVENT_NAMES = [
 export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDevice {
   const sockets: WebSocket[] = [];
   const sent: string[] = [];
-  const state = { blocked: false };
+  const received: string[] = [];
+  const state = { blocked: false, frozen: false, pingSeq: 2_000_000_000 };
+  const abandoned = new WeakSet<WebSocket>();
+  const pings = new Map<number, () => void>();
   const waiters = new Set<() => void>();
-  // Each device's own socket class: it records the sockets and what goes up them, and can refuse to connect.
+  const wake = () => {
+    for (const w of [...waiters]) w();
+  };
+  // Each device's own socket class: it records the sockets and what goes up and down them, can refuse to
+  // connect (a cut), can go mute both ways (a lost network), and carries the tests' own pings.
   class DeviceSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       // A blocked device dials a port that nothing listens on: the SDK sees a failed connect and retries.
       super(state.blocked ? address.replace(/^ws:\/\/[^/]+/, 'ws://127.0.0.1:9') : address, protocols);
       sockets.push(this);
       this.on('error', () => {});
+      this.on('open', wake);
+      this.on('close', wake);
     }
     override send(data: any, ...rest: any[]): void {
+      if (state.frozen || abandoned.has(this)) return;
       try {
         sent.push(JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8')).head.servcmd);
       } catch {
         // not ours to judge
       }
+      wake();
       (super.send as (...a: unknown[]) => void)(data, ...rest);
+    }
+    override close(...args: any[]): void {
+      if (abandoned.has(this)) return; // left behind, as a dead network leaves it: the server closes it in time
+      (super.close as (...a: unknown[]) => void)(...args);
+    }
+    override terminate(): void {
+      if (abandoned.has(this)) return;
+      super.terminate();
+    }
+    /** What a dead network looks like to the page: the socket is gone; the server still holds its end. */
+    abandon(): void {
+      abandoned.add(this);
+      super.emit('close', 1006, Buffer.alloc(0));
+    }
+    override emit(event: string | symbol, ...args: any[]): boolean {
+      if (abandoned.has(this)) return false;
+      if (event === 'message') {
+        if (state.frozen) return false;
+        // The SDK sets binaryType 'arraybuffer'.
+        const raw = args[0] as Buffer | ArrayBuffer | string;
+        const data = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw);
+        if (data.length < 4096 && data.subarray(0, 4).toString('latin1') !== 'COMP') {
+          try {
+            const head = JSON.parse(data.toString('utf8')).head as { servcmd: string; seq: number };
+            const done = pings.get(head.seq);
+            if (head.servcmd === 'heartbeat.alive' && done) {
+              pings.delete(head.seq);
+              done();
+              return true; // the tests' ping: not the SDK's business
+            }
+            received.push(head.servcmd);
+          } catch {
+            // the SDK's business
+          }
+        }
+        const r = super.emit(event, ...args);
+        wake();
+        return r;
+      }
+      return super.emit(event, ...args);
+    }
+    /** A heartbeat of the tests' own: resolves when its reply is back, i.e. after all that came before it. */
+    timPing(): Promise<void> {
+      const seq = ++state.pingSeq;
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pings.delete(seq);
+          reject(new Error('no reply to a ping within 5 s'));
+        }, 5000);
+        pings.set(seq, () => {
+          clearTimeout(timer);
+          setImmediate(resolve);
+        });
+        super.send(Buffer.from(JSON.stringify({ head: { ver: 'v4', platform: 7, servcmd: 'heartbeat.alive', seq }, body: {} })), { binary: true });
+      });
     }
   }
   // The SDK logs its banner before setLogLevel can be called: keep it out of the test output.
@@ -222,7 +296,7 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
     tim.on(name, (e: SdkEvent) => {
       events.push({ name, data: e.data });
       if (name === 'onUserStatusUpdated') heard.push(...(e.data as SdkDevice['heard']));
-      for (const w of [...waiters]) w();
+      wake();
     });
   }
   const until = (check: () => boolean, what: string, timeoutMs = 5000): Promise<void> =>
@@ -237,14 +311,13 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
         cleanup();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`));
       }, timeoutMs);
-      const poll = setInterval(tick, 20); // socket-level conditions emit no SDK event
       const cleanup = () => {
         clearTimeout(timer);
-        clearInterval(poll);
         waiters.delete(tick);
       };
       waiters.add(tick);
     });
+  const current = () => [...sockets].reverse().find((ws) => ws.readyState === WebSocket.OPEN) as DeviceSocket | undefined;
   const device: SdkDevice = {
     TIM,
     tim,
@@ -263,9 +336,10 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
     until,
     sockets,
     get socket() {
-      return [...sockets].reverse().find((ws) => ws.readyState === WebSocket.OPEN);
+      return current();
     },
     sent,
+    received,
     cut(o = {}) {
       if (o.block) state.blocked = true;
       for (const ws of sockets) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
@@ -273,13 +347,31 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
     unblock() {
       state.blocked = false;
     },
+    get frozen() {
+      return state.frozen;
+    },
+    set frozen(v: boolean) {
+      state.frozen = v;
+    },
+    abandon() {
+      const ws = current();
+      state.frozen = false;
+      ws?.abandon();
+    },
+    async ping() {
+      const ws = current();
+      if (!ws) throw new Error('no open socket to ping on');
+      await ws.timPing();
+    },
     async destroy() {
-      try {
-        await tim.destroy();
-      } catch {
-        // destroy() rejects when not logged in; the instance is gone either way
+      state.frozen = false;
+      state.blocked = false;
+      // destroy() logs out first; a device cut off would wait for its request timeout. Two seconds is plenty here.
+      await Promise.race([Promise.resolve(tim.destroy()).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      for (const ws of sockets) {
+        abandoned.delete(ws);
+        ws.terminate();
       }
-      for (const ws of sockets) ws.terminate();
     },
   };
   return device;

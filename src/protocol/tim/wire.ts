@@ -19,6 +19,8 @@ export const CMD = Object.freeze({
   GET_MSG: 'openim.getmsg',
   FETCH_CONFIG: 'im_sdk_config_mgr.fetch_config',
   FETCH_PURCHASE_BITS: 'im_sdk_config_mgr.fetch_imsdk_purchase_bitsv2',
+  /** The SDK's answer to a push that carried NeedAck: 1, echoing its SessionData. */
+  PUSH_ACK: 'openim.ws_msg_push_ack',
   // Pushes (server to SDK).
   PUSH_MSG: 'im_open_push.msg_push',
   PUSH_PURCHASE_BITS: 'im_sdk_config_mgr.push_imsdk_purchase_bitsv2',
