@@ -440,10 +440,10 @@ class Connection {
       core.reconnect(state.session, { lastSeq: resumePoint(state, state.session.lastSeq) });
     } else {
       const s = core.openSession(key.platform, (event, seq) => state.conn?.deliver(event, seq), key.deviceId);
-      s.userID = key.userID; // a device that was dropped: the engine logs it in again on reconnect (DEV-1)
       state.session = s;
       try {
-        core.reconnect(s, { lastSeq: state.lastSeq });
+        // The device comes back: restored and resumed, or logged in again if it had been dropped (DEV-1).
+        core.adopt(s, key.userID, { lastSeq: state.lastSeq });
       } catch (e) {
         state.session = null;
         state.conn = null;
