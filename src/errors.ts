@@ -15,10 +15,13 @@ export const ErrorCode = Object.freeze({
   INVALID_PARAMETER: 6017,
   /** DEV-4: kicked out by a newer login on the same platform. */
   KICKED_OUT: 3002,
-  /** The device is logged in but not connected (background or network lost): reconnect first. */
+  /** The device is logged in but not connected (background or network lost): reconnect first. Over the
+   * network, the same code says the connection to the server was lost before the answer came. */
   NOT_CONNECTED: 2800,
+  /** Client: no answer within the request timeout (the Web SDK's code). */
+  REQUEST_TIMEOUT: 2801,
   /** The engine was closed. */
-  ENGINE_CLOSED: 2801,
+  ENGINE_CLOSED: 2803,
   /** UserSig refused: expired. */
   USERSIG_EXPIRED: 70001,
   /** UserSig refused: missing, malformed or forged. */
@@ -27,6 +30,28 @@ export const ErrorCode = Object.freeze({
   USERSIG_USER_MISMATCH: 70013,
   /** UserSig refused: made for another SDKAppID. */
   USERSIG_APP_MISMATCH: 70014,
+
+  // The wire (admin REST and the client protocol); Tencent Cloud IM's server codes where one fits.
+  /** REST: the request is not HTTP we can read, e.g. the body is over `bodyLimit` bytes. */
+  HTTP_UNREADABLE: 60002,
+  /** REST: no such `<service>/<command>` (or the test endpoints without `--clock simulated`). */
+  UNKNOWN_COMMAND: 60009,
+  /** REST: the `sdkappid` of the URL is missing or is not this server's SDKAppID. */
+  SDKAPPID_NOT_FOUND: 70020,
+  /** REST: a body field is missing or of the wrong type or size; the message names the field. */
+  INVALID_BODY: 70402,
+  /** REST: the `identifier` of the URL is not the app administrator. */
+  NOT_ADMIN: 70403,
+  /** REST and client protocol: the server failed while handling the call (logged; nothing was acknowledged). */
+  INTERNAL: 70500,
+  /** REST and client protocol: the body or frame is not a JSON object. */
+  BAD_JSON: 90001,
+  /** Client protocol: a frame names an operation the protocol does not have. */
+  UNKNOWN_OP: 90002,
+  /** Client protocol: a frame is over `maxFrameBytes` (it is answered, not read). */
+  FRAME_TOO_LARGE: 90003,
+  /** Client protocol: the URL asks for a protocol version this server does not speak. */
+  UNSUPPORTED_VERSION: 90004,
 } as const);
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -4,7 +4,10 @@ import type { UserStatus } from './types';
 export const EVENT = Object.freeze({
   /** NTF-1: data is an array of UserStatus. */
   USER_STATUS_UPDATED: 'onUserStatusUpdated',
-  /** DEV-4: data is `{ type: 'multipleDevice', code: 3002, message }`. */
+  /**
+   * DEV-4: data is `{ type: 'multipleDevice', code: 3002, message }`. The remote client also gives
+   * `userSigExpired` / `resumeRefused` when the server refuses to let it back in.
+   */
   KICKED_OUT: 'kickedOut',
   /** EXT-4: data is `{ userIDList, reason: 'subscription_evicted' | 'subscriptions_cleared' }`. */
   SUBSCRIPTION_ENDED: 'subscriptionEnded',
@@ -15,7 +18,7 @@ export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
 export type ClientEvent =
   | { name: typeof EVENT.USER_STATUS_UPDATED; data: UserStatus[] }
-  | { name: typeof EVENT.KICKED_OUT; data: { type: 'multipleDevice'; code: number; message: string } }
+  | { name: typeof EVENT.KICKED_OUT; data: { type: 'multipleDevice' | 'userSigExpired' | 'resumeRefused'; code: number; message: string } }
   | {
       name: typeof EVENT.SUBSCRIPTION_ENDED;
       data: { userIDList: string[]; reason: 'subscription_evicted' | 'subscriptions_cleared' };

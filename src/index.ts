@@ -16,6 +16,7 @@ export {
 } from '../machines/index';
 
 export type { Client, ClientEventHandler, ClientOptions } from './client/types';
+export type { RemoteClientOptions, ConnectionState } from './client/remote';
 export type { ClientEvent, EventName } from './events';
 export type { Clock } from './clock';
 export type { InspectionEventLike } from './engine/inspect';

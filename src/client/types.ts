@@ -1,6 +1,7 @@
 // The client API of shared/spec/API.md: the Web SDK's method names and result shapes (CL-1).
 import type { ClientEvent } from '../events';
 import type { Failure, Platform, UserStatus, Visibility } from '../types';
+import type { RemoteClientOptions } from './remote';
 
 export type ClientEventHandler = (event: ClientEvent) => void;
 
@@ -28,6 +29,4 @@ export interface Client {
   destroy(): Promise<void>;
 }
 
-export type ClientOptions =
-  | { engine: unknown; platform?: Platform }
-  | { url: string; platform?: Platform; userSig?: string };
+export type ClientOptions = { engine: unknown; platform?: Platform } | RemoteClientOptions;

@@ -125,6 +125,9 @@ export class EngineCore {
   private undo: Array<() => void> | null = null;
   /** While a command runs: what to do once it has landed (tell settings listeners). */
   private afterCommit: Array<() => void> = [];
+  /** The command being applied, for transition listeners. */
+  private command: Command | undefined;
+  private readonly transitionListeners = new Set<(entry: StatusTransition, command: Command | undefined) => void>();
   private readonly accessMachineUsed: typeof accessMachine;
   private readonly inspectOption: EngineOptions['inspect'];
 
@@ -255,6 +258,7 @@ export class EngineCore {
       result = this.store.transaction(() => {
         const seq = ++this.seq;
         this.cause = seq;
+        this.command = command;
         if (this.journalOn) this.store.append({ seq, at: this.clock.now(), kind: 'command', by, command });
         return body();
       });
@@ -355,6 +359,20 @@ export class EngineCore {
 
   private readonly settingsListeners = new Set<(settings: AccessContext) => void>();
 
+  /**
+   * Hear every step of every user's status machine once its command has landed (e.g. the server's webhook,
+   * EXT-8), with the command that caused it; works with the journal off too. Returns an unsubscribe.
+   */
+  onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {
+    this.transitionListeners.add(listener);
+    return () => this.transitionListeners.delete(listener);
+  }
+
+  /** The seq of the last command or transition applied (EXT-2's "caught up to" marker). */
+  get currentSeq(): number {
+    return this.seq;
+  }
+
   /** Hear every settings change (e.g. a gateway pushes the edition to its SDKs); returns an unsubscribe. */
   onSettingsChange(listener: (settings: AccessContext) => void): () => void {
     this.settingsListeners.add(listener);
@@ -378,11 +396,11 @@ export class EngineCore {
     const changes = step.emitted.filter((e): e is Extract<UserStatusEmitted, { type: 'status.changed' }> => e.type === 'status.changed');
     if (changes.length > 0) after.seq = this.cause;
     this.store.putStatus(userID, after);
-    if (this.journalOn) {
+    if (this.journalOn || this.transitionListeners.size > 0) {
       // EXT-1/EXT-3: every step of the machine is journaled, also those that change no visible status
       // (a second device, a kick), so that explain() shows how the user got where it is.
       const kicked = step.emitted.some((e) => e.type === 'device.kicked');
-      this.store.append({
+      const entry: StatusTransition = {
         seq: ++this.seq,
         at: this.clock.now(),
         kind: 'transition',
@@ -397,7 +415,14 @@ export class EngineCore {
         after: { statusType: after.context.statusType, customStatus: after.context.customStatus },
         version: after.context.version,
         devices: after.context.devices.length,
-      });
+      };
+      if (this.journalOn) this.store.append(entry);
+      if (this.transitionListeners.size > 0) {
+        const command = this.command;
+        this.afterCommit.push(() => {
+          for (const l of this.transitionListeners) l(entry, command);
+        });
+      }
     }
     let prev = before.context;
     for (const em of step.emitted) {
@@ -1218,6 +1243,7 @@ export class EngineCore {
           this.apply(e.command);
         });
         this.outbox = [];
+        this.afterCommit = [];
       }
     } finally {
       this.replaying = false;

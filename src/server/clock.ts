@@ -58,19 +58,3 @@ export class ManualClock implements Clock {
     return this.timers.size;
   }
 }
-
-/** The same clock, calling `after()` once each timer callback has run. */
-export function hookedClock(base: Clock, after: () => void): Clock {
-  return {
-    now: () => base.now(),
-    setTimeout: (fn, ms) =>
-      base.setTimeout(() => {
-        try {
-          fn();
-        } finally {
-          after();
-        }
-      }, ms),
-    clearTimeout: (id) => base.clearTimeout(id),
-  };
-}

@@ -41,8 +41,6 @@ export interface HubOptions {
   retentionMs: number;
   /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. */
   maxBufferedBytes?: number;
-  /** Called after anything that may have changed state (the server reads the journal then). */
-  afterCommand(): void;
 }
 
 /** One device of the engine as the hub keeps it: its session, and the socket bound to it, if any. */
@@ -135,7 +133,7 @@ export class ClientHub {
       t: 'hello',
       v: PROTOCOL_VERSION,
       deviceId,
-      seq: this.core.store.lastSeq(),
+      seq: this.core.currentSeq,
       heartbeatMs: this.o.heartbeatMs,
       serverTime: this.o.clock.now(),
       sdkAppId: this.o.sdkAppId,
@@ -162,7 +160,6 @@ export class ClientHub {
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
     } finally {
-      this.o.afterCommand();
     }
   }
 
@@ -231,7 +228,6 @@ export class ClientHub {
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'link close failed');
     } finally {
-      this.o.afterCommand();
     }
     this.log.debug({ deviceId: conn.deviceId, code }, 'client disconnected');
   }
@@ -470,7 +466,6 @@ export class ClientHub {
       conn.ws.terminate();
       n++;
     }
-    this.o.afterCommand();
     return n;
   }
 
@@ -491,7 +486,7 @@ export class ClientHub {
   private caughtUp(conn: Conn): number {
     const s = conn.device?.session;
     if (!s) return 0;
-    return s.receiving ? Math.max(s.lastSeq, this.core.store.lastSeq()) : s.lastSeq;
+    return s.receiving ? Math.max(s.lastSeq, this.core.currentSeq) : s.lastSeq;
   }
 
   private replyError(conn: Conn, id: number | null, error: WireError): void {

@@ -18,7 +18,6 @@ export interface RestOptions {
   verifyUserSig(userID: string, userSig: unknown): string;
   /** `serve --clock simulated` only: the test endpoints /v4/test/advance and /v4/test/drop. */
   test?: { advance(ms: number): number; drop(userID: string): number };
-  afterCommand(): void;
 }
 
 type Body = Record<string, unknown>;
@@ -182,8 +181,6 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
         return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
       }
       throw e;
-    } finally {
-      o.afterCommand();
     }
   });
 }

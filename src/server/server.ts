@@ -15,12 +15,12 @@ import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
 import { WireCode } from '../protocol/codes';
 import { WS_PATH } from '../protocol/messages';
-import { ManualClock, hookedClock } from './clock';
+import { ManualClock } from './clock';
 import { DEFAULTS } from './defaults';
 import { ClientHub } from './hub';
 import { registerRest } from './rest';
 import { verifyUserSig } from './usersig';
-import { TransitionFeed, Webhook, callbackOf } from './webhook';
+import { Webhook, callbackOf } from './webhook';
 
 export { DEFAULTS };
 
@@ -76,8 +76,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const started = Date.now();
   const manual = o.clock === 'simulated' ? new ManualClock(Date.now()) : null;
   const base: Clock = manual ?? systemClock;
-  let afterCommand = () => {};
-  const clock = hookedClock(base, () => afterCommand());
+  const clock = base;
 
   const had = o.store?.getSettings() !== undefined;
   const core = new EngineCore({ clock, store: o.store, ...(had ? {} : o.settings) });
@@ -92,26 +91,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const webhook = o.webhook
     ? new Webhook({ url: o.webhook.url, secret: o.webhook.secret, sdkAppId: o.sdkAppId, clock: base, logger: log.child({ part: 'webhook' }), baseDelayMs: o.webhook.baseDelayMs, maxAttempts: o.webhook.maxAttempts, maxQueue: o.webhook.maxQueue })
     : null;
-  const feed = webhook
-    ? new TransitionFeed(core, (e, cause) => {
-        const cb = callbackOf(e, cause);
-        if (cb) webhook.enqueue(cb);
-      })
-    : null;
-  // Reading the journal is cheap but not free: once per burst of commands, at the end of the burst.
-  let pollQueued = false;
-  afterCommand = () => {
-    if (!feed || pollQueued) return;
-    pollQueued = true;
-    queueMicrotask(() => {
-      pollQueued = false;
+  // EXT-8: every step of a user's status machine, once its command has landed, becomes a callback.
+  if (webhook) {
+    core.onTransition((e, command) => {
       try {
-        feed.poll();
+        const cb = callbackOf(e, command);
+        if (cb) webhook.enqueue(cb);
       } catch (err) {
-        log.error({ err }, 'reading the journal for the webhook failed');
+        log.error({ err }, 'building the webhook callback failed');
       }
     });
-  };
+  }
 
   const hub = new ClientHub({
     core,
@@ -122,7 +112,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     heartbeatMs: o.heartbeatMs ?? DEFAULTS.heartbeatMs,
     maxFrameBytes: o.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
     retentionMs: o.retentionMs ?? DEFAULTS.retentionMs,
-    afterCommand: () => afterCommand(),
   });
 
   const app: FastifyInstance = Fastify({
@@ -157,7 +146,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       clock: manual ? 'simulated' : 'system',
       now: base.now(),
       store: core.store.kind,
-      seq: core.store.lastSeq(),
+      seq: core.currentSeq,
       users,
       ...hub.stats(),
       webhook: webhook?.stats() ?? null,
@@ -168,7 +157,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     core,
     sdkAppId: o.sdkAppId,
     verifyUserSig: (userID, userSig) => verify(userID, userSig),
-    afterCommand: () => afterCommand(),
     test: manual
       ? {
           advance: (ms) => {
@@ -189,7 +177,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         verifyUserSig: (userID, userSig) => verify(userID, userSig),
         // Derived from the app key, so that SDKs relogin with their session keys after a restart.
         sessionKeySecret: createHmac('sha256', o.secretKey).update('status-engine tim session keys').digest(),
-        afterCommand: () => afterCommand(),
       })
     : null;
 
@@ -238,7 +225,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         await Promise.all([hub.close(), gateway?.close().catch((err: StatusError) => log.warn({ err }, 'gateway close failed'))]);
         wss.close();
         await app.close();
-        feed?.poll();
         webhook?.close();
         core.close();
         core.store.close();

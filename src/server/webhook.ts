@@ -1,13 +1,12 @@
 // EXT-8: state changes posted to an HTTP callback, in the shape of the product's State.StateChange callback.
-// The server reads the engine's transitions from the journal after each command and timer (TransitionFeed)
+// The server hears the engine's transitions through core.onTransition
 // and queues them here; delivery never blocks status delivery. The queue is bounded (a full queue drops the
 // newest event, with a log line), sends one at a time in order, and retries a failure with exponential
 // backoff on the injected clock. Each post is signed: HMAC-SHA256 of `${timestamp}.${body}` with the secret.
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
-import type { EngineCore } from '../engine/core';
-import type { Command, JournalEntry, StatusTransition } from '../types';
+import type { Command, StatusTransition } from '../types';
 import { PLATFORM_NAMES } from './rest';
 
 export const SIGNATURE_HEADER = 'x-status-engine-signature';
@@ -173,37 +172,4 @@ export class Webhook {
 /** What a receiver checks: hex HMAC-SHA256 of `${timestamp}.${body}`. */
 export function signature(secret: string, timestamp: string, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-}
-
-/**
- * Reads the journal from where it last stopped and hands each userStatus transition on. The server calls
- * `poll()` after every command and timer; until the engine has a transition hook this is how it hears.
- */
-export class TransitionFeed {
-  private next: number;
-  private cause: Extract<JournalEntry, { kind: 'command' }> | null = null;
-
-  constructor(
-    private readonly core: EngineCore,
-    private readonly onTransition: (e: StatusTransition, cause?: Command) => void,
-  ) {
-    this.next = core.store.lastSeq() + 1;
-  }
-
-  poll(): void {
-    const batch = 1000;
-    for (;;) {
-      if (this.core.store.lastSeq() < this.next) return;
-      const entries = this.core.journal({ fromSeq: this.next, limit: batch });
-      for (const e of entries) {
-        this.next = e.seq + 1;
-        if (e.kind === 'command') this.cause = e;
-        else if (e.machine === 'userStatus') this.onTransition(e, this.cause?.seq === e.cause ? this.cause.command : undefined);
-      }
-      if (entries.length < batch) {
-        this.next = Math.max(this.next, this.core.store.lastSeq() + 1);
-        return;
-      }
-    }
-  }
 }
