@@ -568,3 +568,30 @@ export function recordingLogger() {
   const at = (level: string) => (obj: unknown, msg?: string) => lines.push({ level, obj, msg });
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } };
 }
+
+/**
+ * Runs `fn` while rejections the SDK leaves unhandled with `code` are taken as expected (counted, not
+ * reported); any other unhandled rejection goes to the listeners that were there before. tim-js-sdk 2.27.6
+ * does not catch the rejection of its own relogin when the server refuses the session key.
+ */
+export async function withSdkUnhandled<T>(code: number, fn: () => Promise<T>): Promise<{ result: T; swallowed: number }> {
+  const saved = process.listeners('unhandledRejection');
+  let swallowed = 0;
+  const mine = (reason: unknown, promise: Promise<unknown>) => {
+    if ((reason as { code?: unknown } | null)?.code === code) {
+      swallowed++;
+      return;
+    }
+    for (const l of saved) l(reason, promise);
+  };
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', mine);
+  try {
+    const result = await fn();
+    await new Promise((r) => setTimeout(r, 0)); // let a late rejection surface while ours is listening
+    return { result, swallowed };
+  } finally {
+    process.removeListener('unhandledRejection', mine);
+    for (const l of saved) process.on('unhandledRejection', l);
+  }
+}

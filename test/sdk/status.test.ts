@@ -2,7 +2,7 @@
 // in-process engine: what an app that only swaps proxyServer gets from status-engine.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, TYPES } from '../../src/index';
-import { rejection, sdkWorld, testUserSig, type SdkWorld } from './harness';
+import { rejection, sdkWorld, testUserSig, withSdkUnhandled, type SdkWorld } from './harness';
 
 let world: SdkWorld | undefined;
 afterEach(async () => {
@@ -385,5 +385,27 @@ describe('devices, kick and reconnect (DEV)', () => {
     await a.waitFor('onUserStatusUpdated', (data) => data.some((s: { userID: string }) => s.userID === 'bob'), 15_000);
     await w.barrier(a, 'alice');
     expect(a.about('bob')).toEqual([[TYPES_ONLINE, 'latest']]);
+  });
+
+  it('DEV-1 a relogin with a key the server no longer accepts gets 70001: the SDK reports KICKED_OUT userSigExpired', async () => {
+    const w = await open();
+    const a = await w.online('alice');
+    // A server restarted without its key secret: the keys it issued before mean nothing to it.
+    const { createTimGateway } = await import('../../src/server/timGateway');
+    const { testVerifier, SDK_APP_ID } = await import('./harness');
+    const old = w.server.gateway;
+    w.server.gateway = createTimGateway({ core: w.server.core, verifyUserSig: testVerifier, sdkAppId: SDK_APP_ID });
+    const { result: kick, swallowed } = await withSdkUnhandled(70001, async () => {
+      await old.close();
+      return a.waitFor('kickedOut', undefined, 15_000);
+    });
+    expect(swallowed).toBeLessThanOrEqual(1);
+    expect(kick.data).toEqual({ type: a.TIM.TYPES.KICKED_OUT_USERSIG_EXPIRED });
+    expect(a.TIM.TYPES.KICKED_OUT_USERSIG_EXPIRED).toBe('userSigExpired');
+    // The app logs in again with a UserSig, on the same SDK instance.
+    await a.tim.login({ userID: 'alice', userSig: testUserSig('alice') });
+    await a.until(() => a.events.filter((e) => e.name === 'sdkStateReady').length >= 1, 'ready');
+    await a.tim.setSelfStatus({ customStatus: 'logged in again' });
+    expect((await w.server.engine.queryStatus(['alice']))[0]!.customStatus).toBe('logged in again');
   });
 });
