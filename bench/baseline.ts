@@ -24,7 +24,7 @@ export class BaselineDevice {
   constructor(readonly sink: BaselineSink) {}
 }
 
-interface UserRecord {
+export interface UserRecord {
   statusType: number;
   customStatus: string;
   version: number;
@@ -58,6 +58,11 @@ export class BaselineEngine {
       add(this.subscriptions, userID, t);
       add(this.subscribers, t, userID);
     }
+  }
+
+  /** A user's record (for the durable baseline, which writes it out). */
+  recordOf(userID: string): Readonly<UserRecord> | undefined {
+    return this.status.get(userID);
   }
 
   login(d: BaselineDevice, userID: string): void {

@@ -36,7 +36,7 @@ function idsOf(w: World, list: Int32Array, u: number, per: number): string[] {
 }
 
 export class BaselineDriver implements Driver {
-  readonly name = 'baseline';
+  readonly name: string = 'baseline';
   readonly tally: Tally = { count: 0, sum: 0 };
   readonly engine = new BaselineEngine();
   private devices: BaselineDevice[] = [];

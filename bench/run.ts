@@ -1,0 +1,420 @@
+// `npm run bench`: runs the benchmark parts of issue 6, each measurement in its own worker process (with
+// --expose-gc and a heap sized for it), prints progress, and writes docs/performance.md and
+// bench/results/latest.json. Every figure is a ratio against a baseline measured in the same run.
+//
+//   npm run bench                       all parts, full sizes (about 20 minutes on 2 cores)
+//   npm run bench -- --parts 1,4        some parts (1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable)
+//   npm run bench -- --quick            smaller sizes, fewer repeats
+//   npm run bench:smoke                 tiny sizes: checks the harness end to end (writes to a temp file)
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { summarize } from './lib/cpuprofile';
+import { RESULT_PREFIX, median } from './lib/measure';
+import type { WorldSpec } from './lib/world';
+import { renderReport, type BenchResults, type FanoutRow } from './report';
+
+type Scale = 'full' | 'quick' | 'smoke';
+
+interface Options {
+  parts: Set<number>;
+  scale: Scale;
+  out: string;
+  json: string | null;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { parts: new Set([1, 2, 3, 4, 5]), scale: 'full', out: 'docs/performance.md', json: 'bench/results/latest.json' };
+  let outGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') o.scale = 'quick';
+    else if (a === '--smoke') o.scale = 'smoke';
+    else if (a === '--parts') {
+      const v = argv[++i] ?? '';
+      const parts = v.split(',').map(Number);
+      if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 5)) {
+        throw new Error(`--parts expects a comma-separated list of 1..5, got '${v}'`);
+      }
+      o.parts = new Set(parts);
+    } else if (a === '--out') {
+      o.out = argv[++i] ?? '';
+      outGiven = true;
+    } else throw new Error(`unknown option ${a} (known: --parts 1,2,3,4,5  --quick  --smoke  --out FILE)`);
+  }
+  if (o.scale === 'smoke') {
+    if (!outGiven) o.out = join(mkdtempSync(join(tmpdir(), 'status-engine-bench-')), 'performance.md');
+    o.json = null;
+  }
+  return o;
+}
+
+const opts = parseOptions(process.argv.slice(2));
+const started = performance.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+
+// ---------------------------------------------------------------------------------------------------------
+// Worker processes.
+
+interface WorkerOptions {
+  heapMb?: number;
+  flags?: string[];
+}
+
+function nodeArgs(file: string, o: WorkerOptions): string[] {
+  return ['--expose-gc', `--max-old-space-size=${o.heapMb ?? 2048}`, ...(o.flags ?? []), '--import', 'tsx', file];
+}
+
+/** Runs a worker to its end and returns the result it printed. Its progress (stderr) is passed through. */
+function worker<T>(file: string, params: unknown, o: WorkerOptions = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(file, o), JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errTail = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      process.stderr.write(d);
+      errTail = (errTail + d).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
+      else reject(new Error(`${file} exited with ${code}${line ? '' : ' without a result'}:\n${errTail}`));
+    });
+  });
+}
+
+/** Starts a server process and waits for its `listening on URL` line. */
+function server(args: string[], o: WorkerOptions = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(args[0]!, o), ...args.slice(1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server ${args.join(' ')} did not start in 60 s:\n${err}`)), 60_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        const stop = () =>
+          new Promise<void>((res) => {
+            if (child.exitCode !== null) return res();
+            const hard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            child.once('exit', () => {
+              clearTimeout(hard);
+              res();
+            });
+            child.kill('SIGTERM');
+          });
+        resolve({ url: m[1]!, child, stop });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!/listening on/.test(out)) reject(new Error(`server ${args.join(' ')} exited with ${code}:\n${err}`));
+    });
+  });
+}
+
+/** Runs a worker under --cpu-prof and sums up its profile. */
+async function profiled(file: string, params: unknown, o: WorkerOptions, summary: { inclusive: string[]; within?: string }) {
+  const dir = mkdtempSync(join(tmpdir(), 'status-engine-prof-'));
+  try {
+    const result = await worker<unknown>(file, params, { ...o, flags: [...(o.flags ?? []), '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    return { result, ...summarize(largestFile(dir), { top: 15, inclusive: summary.inclusive, within: summary.within }) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** tsx's loader thread writes a small profile of its own: the main thread's is the largest. */
+function largestFile(dir: string): string {
+  const files = readdirSync(dir).map((f) => join(dir, f));
+  if (files.length === 0) throw new Error(`no profile in ${dir}`);
+  return files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The parts.
+
+const SEED = 20_260_601;
+const K = 1000;
+
+const fanoutWorld = (size: number, extra: Partial<WorldSpec> = {}): WorldSpec => ({
+  users: size,
+  active: size,
+  subs: 20,
+  friends: 20,
+  devices: 1,
+  ops: 0,
+  seed: SEED,
+  pSet: 0.8,
+  pLogout: 0.1,
+  ...extra,
+});
+
+const VARIANTS = [
+  { api: 'core', journal: true },
+  { api: 'core', journal: false },
+  { api: 'client', journal: true },
+  { api: 'client', journal: false },
+] as const;
+
+/** Warm-up and round sizes by world size. */
+function schedule(size: number, scale: Scale): { warmup: number; rounds: number; perRound: number } {
+  if (scale === 'smoke') return { warmup: 100, rounds: 2, perRound: 100 };
+  const per = size >= 100 * K ? 20 * K : 10 * K;
+  return { warmup: per, rounds: scale === 'quick' ? 3 : 5, perRound: per };
+}
+
+async function part1(scale: Scale, r: BenchResults): Promise<void> {
+  const sizes = scale === 'full' ? [10 * K, 100 * K] : scale === 'quick' ? [10 * K] : [300];
+  const extra = scale === 'smoke' ? { subs: 5, friends: 4 } : {};
+  r.fanout = [];
+  let i = 0;
+  for (const size of sizes) {
+    for (const v of VARIANTS) {
+      const s = schedule(size, scale);
+      log(`part 1 (${++i}/${sizes.length * VARIANTS.length}): ${size} users online, ${v.api} API, journal ${v.journal ? 'on' : 'off'}`);
+      const world = fanoutWorld(size, { ...extra, ops: s.warmup + s.rounds * s.perRound });
+      const res = await worker<FanoutResult>(
+        'bench/fanout.ts',
+        { tag: `fanout ${size} ${v.api}${v.journal ? '' : ' nojournal'}`, world, engine: v, warmup: s.warmup, rounds: s.rounds },
+        { heapMb: size >= 100 * K ? 6144 : 2048 },
+      );
+      r.fanout.push({ size, api: v.api, journal: v.journal, ...res });
+    }
+  }
+  const target = 0.5;
+  const missed = r.fanout.some((f) => f.ratio < target);
+  if (missed && scale !== 'smoke') {
+    r.fanoutProfiles = [];
+    const size = 10 * K;
+    const s = schedule(size, scale);
+    for (const v of [VARIANTS[0], VARIANTS[2]]) {
+      log(`part 1: profiling ${v.api} API (journal on) at ${size} users`);
+      const p = await profiled(
+        'bench/profile.ts',
+        { tag: `profile ${v.api}`, world: fanoutWorld(size, { ops: s.warmup + 4 * s.perRound }), engine: v, warmup: s.warmup },
+        { heapMb: 2048 },
+        { inclusive: PROFILE_STEPS[v.api], within: v.api === 'core' ? 'runCore' : undefined },
+      );
+      r.fanoutProfiles.push({ api: v.api, size, self: p.self, inclusive: p.inclusive, totalMs: p.totalMs });
+    }
+    log(`part 1: profiling the baseline at ${size} users`);
+    const b = await profiled(
+      'bench/profile.ts',
+      { tag: 'profile baseline', world: fanoutWorld(size, { ops: s.warmup + 4 * s.perRound }), engine: null, warmup: s.warmup },
+      { heapMb: 2048 },
+      { inclusive: [], within: 'run' },
+    );
+    r.fanoutProfiles.push({ api: 'baseline', size, self: b.self, inclusive: b.inclusive, totalMs: b.totalMs });
+  }
+}
+
+/** The engine's steps whose inclusive time the profile reports (function names in src/). */
+const PROFILE_STEPS: Record<'core' | 'client', string[]> = {
+  core: ['setSelfStatus', 'login', 'logout', 'run', 'toUser', 'transition', 'fanOut', 'toOthers', 'isOnline', 'flush', 'deliverLocal', 'scheduleOps', 'toSubs', 'syncSessions', 'append'],
+  client: ['runClient', 'attempt', 'setSelfStatus', 'toUser', 'toOthers', 'flush', 'receive', 'emit', 'take'],
+};
+
+type FanoutResult = FanoutRow & { baseSetupMs: number; engSetupMs: number };
+
+async function part2(scale: Scale, r: BenchResults): Promise<void> {
+  const configs =
+    scale === 'full'
+      ? [
+          { users: 100 * K, online: 100 * K },
+          { users: 1000 * K, online: 100 * K },
+          { users: 1000 * K, online: 1000 * K },
+        ]
+      : scale === 'quick'
+        ? [
+            { users: 100 * K, online: 100 * K },
+            { users: 1000 * K, online: 100 * K },
+          ]
+        : [{ users: 2000, online: 500 }];
+  const kinds = [
+    { kind: 'baseline', journal: false },
+    { kind: 'engine', journal: true },
+    { kind: 'engine', journal: false },
+  ] as const;
+  r.memory = [];
+  let i = 0;
+  for (const c of configs) {
+    for (const k of kinds) {
+      log(`part 2 (${++i}/${configs.length * kinds.length}): ${c.users} registered, ${c.online} online, ${k.kind}${k.kind === 'engine' ? ` journal ${k.journal ? 'on' : 'off'}` : ''}`);
+      const res = await worker<MemoryResult>(
+        'bench/memory.ts',
+        { tag: `memory ${c.users}/${c.online} ${k.kind}`, kind: k.kind, journal: k.journal, users: c.users, online: c.online, subs: scale === 'smoke' ? 5 : 20, seed: SEED },
+        { heapMb: c.online >= 1000 * K ? 12_288 : 4096 },
+      );
+      r.memory.push({ ...c, kind: k.kind, journal: k.journal, ...res });
+    }
+  }
+}
+
+interface MemoryResult {
+  perRegistered: number;
+  perOnline: number;
+  totalBytes: number;
+  heapUsed: number;
+  processHeap: number;
+}
+
+async function part4(scale: Scale, r: BenchResults): Promise<void> {
+  const small = scale === 'smoke';
+  const base = small ? 200 : 10 * K;
+  const sweeps: Array<{ sweep: string; value: number; world: WorldSpec }> = [];
+  for (const users of small ? [200, 2000, 20_000] : [10 * K, 100 * K, 1000 * K]) {
+    sweeps.push({ sweep: 'registered users (10k online)', value: users, world: fanoutWorld(base, { users }) });
+  }
+  for (const subs of small ? [2, 8, 32] : [5, 20, 80]) {
+    sweeps.push({ sweep: 'subscriptions per user (no friends)', value: subs, world: fanoutWorld(base, { subs, friends: 0 }) });
+  }
+  for (const devices of [1, 2, 4]) {
+    sweeps.push({ sweep: 'devices per user', value: devices, world: fanoutWorld(base, { devices, ...(small ? { subs: 8, friends: 8 } : {}) }) });
+  }
+  r.growth = [];
+  let i = 0;
+  for (const s of sweeps) {
+    log(`part 4 (${++i}/${sweeps.length}): ${s.sweep} = ${s.value}`);
+    const sc = small ? { warmup: 100, rounds: 2, perRound: 200 } : { warmup: 10 * K, rounds: scale === 'quick' ? 3 : 4, perRound: 10 * K };
+    const res = await worker<FanoutResult>(
+      'bench/fanout.ts',
+      { tag: `growth ${s.sweep} ${s.value}`, world: { ...s.world, ops: sc.warmup + sc.rounds * sc.perRound }, engine: { api: 'core', journal: true }, warmup: sc.warmup, rounds: sc.rounds },
+      { heapMb: s.world.users >= 1000 * K ? 4096 : 2048 },
+    );
+    r.growth.push({ sweep: s.sweep, value: s.value, ...res });
+  }
+}
+
+async function part5(scale: Scale, r: BenchResults): Promise<void> {
+  r.durable = [];
+  for (const synchronous of ['NORMAL', 'FULL'] as const) {
+    const users = scale === 'smoke' ? 50 : 1000;
+    const per = scale === 'smoke' ? 50 : synchronous === 'FULL' ? 1000 : 4000;
+    const rounds = scale === 'full' ? 5 : scale === 'quick' ? 3 : 2;
+    log(`part 5: SqliteStore synchronous=${synchronous}, ${users} users online`);
+    const world: WorldSpec = { ...fanoutWorld(users, { friends: 0, pSet: 1, pLogout: 0 }), subs: scale === 'smoke' ? 5 : 20, ops: per + rounds * per };
+    const res = await worker<FanoutResult & { synchronous: string }>(
+      'bench/durable.ts',
+      { tag: `durable ${synchronous}`, synchronous, world, warmup: per, rounds },
+      { heapMb: 2048 },
+    );
+    r.durable.push(res);
+  }
+}
+
+async function part3(scale: Scale, r: BenchResults): Promise<void> {
+  const sizes = scale === 'full' ? [1000, 5000] : scale === 'quick' ? [1000] : [50];
+  const repeats = scale === 'full' ? 3 : 1;
+  const secs = scale === 'smoke' ? 1 : 4;
+  const phases = [
+    { name: 'light', outstanding: 1, seconds: scale === 'smoke' ? 1 : 3 },
+    { name: 'load', outstanding: 32, seconds: secs },
+  ];
+  const secretKey = `bench-${process.pid}-${Date.now()}`;
+  const sdkAppId = 1_400_000_000;
+  r.network = [];
+  for (const clients of sizes) {
+    for (let rep = 0; rep < repeats; rep++) {
+      const order = rep % 2 === 0 ? (['raw', 'engine'] as const) : (['engine', 'raw'] as const);
+      for (const target of order) {
+        log(`part 3: ${clients} clients, ${target} server (run ${rep + 1}/${repeats})`);
+        const srv =
+          target === 'raw'
+            ? await server(['bench/net/raw-server.ts', '0'], { heapMb: 2048 })
+            : await server(
+                [
+                  'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on',
+                  '--secret-key', secretKey, '--sdkappid', String(sdkAppId), '--log-level', 'warn',
+                ],
+                { heapMb: 2048 },
+              );
+        try {
+          const res = await worker<NetResult>(
+            'bench/net/loadgen.ts',
+            { tag: `net ${clients} ${target}`, target, url: srv.url, clients, subs: scale === 'smoke' ? 5 : 20, seed: SEED, secretKey, sdkAppId, heartbeatMs: 10_000, phases },
+            { heapMb: 2048 },
+          );
+          r.network.push({ ...res, run: rep });
+        } finally {
+          await srv.stop();
+        }
+      }
+    }
+  }
+}
+
+interface NetResult {
+  target: 'engine' | 'raw';
+  clients: number;
+  phases: Array<{ name: string; changesPerSec: number; deliveredPerSec: number; p50: number; p99: number; delivered: number; expected: number }>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function machine() {
+  const c = cpus();
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    memoryGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    loadBefore: loadavg(),
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    dirty: git(['status', '--porcelain', '--', 'src', 'machines']) !== '',
+  };
+}
+
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  scale: opts.scale,
+  machine: machine(),
+};
+const parts: Array<[number, (s: Scale, r: BenchResults) => Promise<void>]> = [
+  [1, part1],
+  [2, part2],
+  [4, part4],
+  [5, part5],
+  [3, part3],
+];
+let failed = false;
+results.failures = [];
+for (const [n, run] of parts) {
+  if (!opts.parts.has(n)) continue;
+  const t0 = performance.now();
+  try {
+    await run(opts.scale, results);
+    log(`part ${n} done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  } catch (e) {
+    failed = true;
+    const message = e instanceof Error ? e.message : String(e);
+    results.failures.push({ part: n, message });
+    log(`part ${n} FAILED: ${message}`);
+  }
+}
+results.machine.loadAfter = loadavg();
+results.durationSec = (performance.now() - started) / 1000;
+writeFileSync(opts.out, renderReport(results));
+log(`wrote ${opts.out}`);
+if (opts.json) {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(opts.json, JSON.stringify(results, null, 1) + '\n');
+  log(`wrote ${opts.json}`);
+}
+void median;
+process.exit(failed ? 1 : 0);
