@@ -1,19 +1,43 @@
 // The in-memory store: plain Maps and Sets, sized for a million users (a user who never logged in costs
-// one registry entry and nothing else). Durable stores extend it and add their writes in `transaction`.
+// one registry entry and nothing else). Durable stores extend it: they write their own medium first, then
+// call these methods, whose undo log makes the memory side of `transaction` atomic for them too.
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../types';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
-const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
+// The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine
+// runs every command in a transaction, and this keeps the cost of a logged write to four slot stores (no
+// allocation while the array has room).
+const WIDTH = 4;
+/** a: a Map, b: its key, c: the previous value (undefined: the key was absent). */
+const MAP_PUT = 0;
+/** a: an index (Map of Sets), b: its key, c: the member that was added. */
+const MEMBER_ADDED = 1;
+/** a: an index (Map of Sets), b: its key, c: the member that was removed. */
+const MEMBER_REMOVED = 2;
+/** b: the user that was registered. */
+const USER_ADDED = 3;
+/** b: the previous settings. */
+const SETTINGS_PUT = 4;
+/** a: the previous seq, b: the previous logStart, c: whether the entry was pushed on the log. */
+const APPENDED = 5;
+/** a: the log array before a trim replaced it (the trim builds a new array, so the old one is intact). */
+const LOG_TRIMMED = 6;
+
+/** Adds `value` to the set at `key`; false if it was there already. */
+const addTo = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
   let set = index.get(key);
   if (!set) index.set(key, (set = new Set()));
+  else if (set.has(value)) return false;
   set.add(value);
+  return true;
 };
-const removeFrom = (index: Map<string, Set<string>>, key: string, value: string) => {
+/** Removes `value` from the set at `key` (and the set once empty); false if it was not there. */
+const removeFrom = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
   const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
+  if (!set || !set.delete(value)) return false;
   if (set.size === 0) index.delete(key);
+  return true;
 };
 
 export interface MemoryStoreOptions {
@@ -36,6 +60,13 @@ export class MemoryStore implements Store {
   protected logStart = 0;
   protected seq = 0;
   protected readonly journalMax: number;
+  /** How many transactions are open (nested ones count); writes are logged only while it is above 0. */
+  protected txDepth = 0;
+  /** How to revert the writes of the open transactions, oldest first: the entries below undoTop. */
+  private undo: unknown[] = [];
+  private undoTop = 0;
+  /** The log holds a journal array replaced by a trim (up to journalMaxEntries entries): drop it at the end. */
+  private holdsLog = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.journalMax = options.journalMaxEntries ?? 1_000_000;
@@ -49,6 +80,7 @@ export class MemoryStore implements Store {
     for (const id of userIDs) {
       if (!this.users.has(id)) {
         this.users.add(id);
+        if (this.txDepth > 0) this.record(USER_ADDED, undefined, id, undefined);
         added.push(id);
       }
     }
@@ -62,6 +94,7 @@ export class MemoryStore implements Store {
     return this.status.get(userID);
   }
   putStatus(userID: string, record: StatusRecord): void {
+    if (this.txDepth > 0) this.record(MAP_PUT, this.status, userID, this.status.get(userID));
     this.status.set(userID, record);
   }
 
@@ -69,10 +102,12 @@ export class MemoryStore implements Store {
     return this.subs.get(userID);
   }
   putSubscriptions(userID: string, record: SubscriptionsRecord, delta: { added: string[]; removed: string[] }): void {
+    const logged = this.txDepth > 0;
+    if (logged) this.record(MAP_PUT, this.subs, userID, this.subs.get(userID));
     if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.subs.delete(userID);
     else this.subs.set(userID, record);
-    for (const t of delta.removed) removeFrom(this.subscribers, t, userID);
-    for (const t of delta.added) addTo(this.subscribers, t, userID);
+    for (const t of delta.removed) this.removeMember(this.subscribers, t, userID, logged);
+    for (const t of delta.added) this.addMember(this.subscribers, t, userID, logged);
   }
   subscribersOf(userID: string): ReadonlySet<string> | undefined {
     return this.subscribers.get(userID);
@@ -85,15 +120,17 @@ export class MemoryStore implements Store {
     return this.followers.get(userID);
   }
   addFriends(userID: string, friendIDs: readonly string[]): void {
+    const logged = this.txDepth > 0;
     for (const f of friendIDs) {
-      addTo(this.friends, userID, f);
-      addTo(this.followers, f, userID);
+      this.addMember(this.friends, userID, f, logged);
+      this.addMember(this.followers, f, userID, logged);
     }
   }
   removeFriends(userID: string, friendIDs: readonly string[]): void {
+    const logged = this.txDepth > 0;
     for (const f of friendIDs) {
-      removeFrom(this.friends, userID, f);
-      removeFrom(this.followers, f, userID);
+      this.removeMember(this.friends, userID, f, logged);
+      this.removeMember(this.followers, f, userID, logged);
     }
   }
 
@@ -101,6 +138,7 @@ export class MemoryStore implements Store {
     return this.settings;
   }
   putSettings(settings: AccessContext): void {
+    if (this.txDepth > 0) this.record(SETTINGS_PUT, undefined, this.settings, undefined);
     this.settings = settings;
   }
 
@@ -108,14 +146,19 @@ export class MemoryStore implements Store {
     return this.notices.get(userID);
   }
   putNotice(userID: string, notice: Notice | undefined): void {
+    if (this.txDepth > 0) this.record(MAP_PUT, this.notices, userID, this.notices.get(userID));
     if (notice) this.notices.set(userID, notice);
     else this.notices.delete(userID);
   }
 
   putTimer(timer: PendingTimer): void {
+    if (this.txDepth > 0) this.record(MAP_PUT, this.pending, timer.key, this.pending.get(timer.key));
     this.pending.set(timer.key, timer);
   }
   deleteTimer(key: string): void {
+    const prev = this.pending.get(key);
+    if (prev === undefined) return;
+    if (this.txDepth > 0) this.record(MAP_PUT, this.pending, key, prev);
     this.pending.delete(key);
   }
   timers(): Iterable<PendingTimer> {
@@ -123,14 +166,20 @@ export class MemoryStore implements Store {
   }
 
   append(entry: JournalEntry): void {
+    const keep = this.journalMax > 0;
+    if (this.txDepth > 0) this.record(APPENDED, this.seq, this.logStart, keep);
     this.seq = entry.seq;
-    if (this.journalMax <= 0) {
+    if (!keep) {
       this.logStart = entry.seq + 1;
       return;
     }
     this.log.push(entry);
     // Drop in chunks, so that trimming costs O(1) per append on average.
     if (this.log.length > this.journalMax + Math.max(1, this.journalMax >> 3)) {
+      if (this.txDepth > 0) {
+        this.record(LOG_TRIMMED, this.log, undefined, undefined);
+        this.holdsLog = true;
+      }
       const drop = this.log.length - this.journalMax;
       this.log = this.log.slice(drop);
       this.logStart = (this.log[0] as JournalEntry).seq;
@@ -151,8 +200,98 @@ export class MemoryStore implements Store {
     return this.log.filter((e) => e.kind === 'transition' && e.userID === userID);
   }
 
+  /**
+   * Runs `fn`; if it throws, every write it made is reverted (newest first) and the error rethrown. A nested
+   * call is a savepoint: its throw reverts only its own writes, and the caller may catch it and go on.
+   */
   transaction<T>(fn: () => T): T {
-    return fn();
+    const mark = this.undoTop;
+    this.txDepth++;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      try {
+        this.revert(mark);
+      } finally {
+        if (--this.txDepth === 0) this.forget();
+      }
+      throw e;
+    }
+    if (--this.txDepth === 0) this.forget();
+    return result;
   }
   close(): void {}
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The undo log.
+
+  private record(op: number, a: unknown, b: unknown, c: unknown): void {
+    const i = this.undoTop;
+    const u = this.undo;
+    u[i] = op;
+    u[i + 1] = a;
+    u[i + 2] = b;
+    u[i + 3] = c;
+    this.undoTop = i + WIDTH;
+  }
+
+  private addMember(index: Map<string, Set<string>>, key: string, value: string, logged: boolean): void {
+    if (addTo(index, key, value) && logged) this.record(MEMBER_ADDED, index, key, value);
+  }
+  private removeMember(index: Map<string, Set<string>>, key: string, value: string, logged: boolean): void {
+    if (removeFrom(index, key, value) && logged) this.record(MEMBER_REMOVED, index, key, value);
+  }
+
+  /** Reverts the logged writes above `mark`, newest first. */
+  private revert(mark: number): void {
+    const u = this.undo;
+    for (let i = this.undoTop - WIDTH; i >= mark; i -= WIDTH) {
+      const a = u[i + 1];
+      const b = u[i + 2];
+      const c = u[i + 3];
+      switch (u[i] as number) {
+        case MAP_PUT:
+          // Values are never undefined, so undefined means the key was absent. A key put back lands at the
+          // end of the Map's iteration order: contents are restored, insertion order of deleted keys is not.
+          if (c === undefined) (a as Map<string, unknown>).delete(b as string);
+          else (a as Map<string, unknown>).set(b as string, c);
+          break;
+        case MEMBER_ADDED:
+          removeFrom(a as Map<string, Set<string>>, b as string, c as string);
+          break;
+        case MEMBER_REMOVED:
+          addTo(a as Map<string, Set<string>>, b as string, c as string);
+          break;
+        case USER_ADDED:
+          this.users.delete(b as string);
+          break;
+        case SETTINGS_PUT:
+          this.settings = b as AccessContext | undefined;
+          break;
+        case APPENDED:
+          if (c) this.log.pop();
+          this.seq = a as number;
+          this.logStart = b as number;
+          break;
+        case LOG_TRIMMED:
+          this.log = a as JournalEntry[];
+          break;
+      }
+    }
+    this.undoTop = mark;
+  }
+
+  /**
+   * Ends the outermost transaction. Slots are not cleared (that cost as much as the logging itself): the
+   * records they still hold are the previous values of a few keys, overwritten by the next transactions. A
+   * burst (registering 100,000 users in one call) or a trimmed journal array is let go at once instead.
+   */
+  private forget(): void {
+    if (this.undo.length > 4096 || this.holdsLog) {
+      this.undo = [];
+      this.holdsLog = false;
+    }
+    this.undoTop = 0;
+  }
 }

@@ -88,14 +88,6 @@ const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
   if (!set) index.set(key, (set = new Set()));
   set.add(value);
 };
-const removeFrom = (index: Map<string, Set<string>>, key: string, value: string) => {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
-};
-const setMember = (index: Map<string, Set<string>>, key: string, value: string, member: boolean) =>
-  member ? addTo(index, key, value) : removeFrom(index, key, value);
 
 const sqliteCode = (e: unknown): string | undefined =>
   typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
@@ -137,8 +129,8 @@ function prepare(db: Database.Database) {
 /**
  * A MemoryStore whose writes also land in SQLite. Reads never touch the file (except the journal, which
  * lives on disk only), so the engine runs as fast as on MemoryStore. Memory and file move together: a
- * transaction that throws rolls back the SQLite side (savepoints when nested) and, through an undo log, the
- * memory side, so a failed command changes nothing anywhere.
+ * transaction that throws rolls back the SQLite side (savepoints when nested) and, through MemoryStore's undo
+ * log, the memory side, so a failed command changes nothing anywhere.
  */
 export class SqliteStore extends MemoryStore implements Store {
   override readonly kind: string = 'sqlite';
@@ -146,9 +138,6 @@ export class SqliteStore extends MemoryStore implements Store {
   private readonly db: Database.Database;
   private readonly q: Statements;
   private readonly txn: (fn: () => unknown) => unknown;
-  /** Reverts the memory writes of the open transaction, newest last. */
-  private undo: Array<() => void> = [];
-  private depth = 0;
   private closed = false;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -233,31 +222,19 @@ export class SqliteStore extends MemoryStore implements Store {
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Transactions and the memory undo log.
+  // Transactions. Every write below runs its SQL first and then MemoryStore's write, which logs its own undo:
+  // a failing statement leaves memory untouched, and a throw anywhere in `fn` unwinds both sides.
 
   override transaction<T>(fn: () => T): T {
     this.live();
-    const mark = this.undo.length;
-    this.depth++;
-    try {
-      return this.txn(fn) as T;
-    } catch (e) {
-      // better-sqlite3 has rolled back the file (or the savepoint); put memory back to the same point.
-      for (let i = this.undo.length - 1; i >= mark; i--) (this.undo[i] as () => void)();
-      this.undo.length = mark;
-      throw e;
-    } finally {
-      this.depth--;
-      if (this.depth === 0) this.undo = [];
-    }
+    // Outside in: MemoryStore's log around better-sqlite3's transaction (a savepoint when nested). On a throw
+    // SQLite has rolled back by the time the log reverts memory to the same point.
+    return super.transaction(() => this.txn(fn) as T);
   }
 
-  /**
-   * Every write runs in a transaction (its own if the caller has none): SQL first, then memory, then the
-   * undo entry, so a failing statement leaves memory untouched and the wrapper reverts the earlier ones.
-   */
+  /** Every write runs in a transaction (its own if the caller has none), so that memory and file agree. */
   private write<T>(op: () => T): T {
-    return this.depth > 0 ? (this.live(), op()) : this.transaction(op);
+    return this.txDepth > 0 ? (this.live(), op()) : this.transaction(op);
   }
 
   private live(): void {
@@ -266,7 +243,7 @@ export class SqliteStore extends MemoryStore implements Store {
 
   override close(): void {
     if (this.closed) return;
-    if (this.depth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `cannot close the store ${this.file} inside a transaction`);
+    if (this.txDepth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `cannot close the store ${this.file} inside a transaction`);
     this.closed = true;
     this.db.close();
     this.users.clear();
@@ -293,19 +270,9 @@ export class SqliteStore extends MemoryStore implements Store {
   }
   override addUsers(userIDs: readonly string[]): string[] {
     return this.write(() => {
-      const fresh: string[] = [];
-      const seen = new Set<string>();
-      for (const id of userIDs) {
-        if (this.users.has(id) || seen.has(id)) continue;
-        seen.add(id);
-        fresh.push(id);
-      }
-      for (const id of fresh) this.q.addUser.run(id);
-      for (const id of fresh) this.users.add(id);
-      this.undo.push(() => {
-        for (const id of fresh) this.users.delete(id);
-      });
-      return fresh;
+      // A duplicate in the list meets INSERT OR IGNORE; MemoryStore returns each new user once.
+      for (const id of userIDs) if (!this.users.has(id)) this.q.addUser.run(id);
+      return super.addUsers(userIDs);
     });
   }
 
@@ -319,9 +286,7 @@ export class SqliteStore extends MemoryStore implements Store {
   override putStatus(userID: string, record: StatusRecord): void {
     this.write(() => {
       this.q.putStatus.run(userID, JSON.stringify(record));
-      const prev = this.status.get(userID);
-      this.status.set(userID, record);
-      this.undo.push(() => (prev ? this.status.set(userID, prev) : this.status.delete(userID)));
+      super.putStatus(userID, record);
     });
   }
 
@@ -334,16 +299,7 @@ export class SqliteStore extends MemoryStore implements Store {
       // Mirrors MemoryStore: an empty list in the resting state is no record at all.
       if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.q.deleteSubs.run(userID);
       else this.q.putSubs.run(userID, JSON.stringify(record));
-      const prev = this.subs.get(userID);
-      const had = new Map<string, boolean>();
-      for (const t of delta.removed) if (!had.has(t)) had.set(t, this.subscribers.get(t)?.has(userID) === true);
-      for (const t of delta.added) if (!had.has(t)) had.set(t, this.subscribers.get(t)?.has(userID) === true);
       super.putSubscriptions(userID, record, delta);
-      this.undo.push(() => {
-        if (prev) this.subs.set(userID, prev);
-        else this.subs.delete(userID);
-        for (const [t, member] of had) setMember(this.subscribers, t, userID, member);
-      });
     });
   }
   override subscribersOf(userID: string): ReadonlySet<string> | undefined {
@@ -365,19 +321,15 @@ export class SqliteStore extends MemoryStore implements Store {
   override addFriends(userID: string, friendIDs: readonly string[]): void {
     this.write(() => {
       const mine = this.friends.get(userID);
-      const fresh = [...new Set(friendIDs)].filter((f) => !mine?.has(f));
-      for (const f of fresh) this.q.addFriend.run(userID, f);
-      super.addFriends(userID, fresh);
-      this.undo.push(() => super.removeFriends(userID, fresh));
+      for (const f of friendIDs) if (!mine?.has(f)) this.q.addFriend.run(userID, f);
+      super.addFriends(userID, friendIDs);
     });
   }
   override removeFriends(userID: string, friendIDs: readonly string[]): void {
     this.write(() => {
       const mine = this.friends.get(userID);
-      const gone = [...new Set(friendIDs)].filter((f) => mine?.has(f));
-      for (const f of gone) this.q.removeFriend.run(userID, f);
-      super.removeFriends(userID, gone);
-      this.undo.push(() => super.addFriends(userID, gone));
+      for (const f of friendIDs) if (mine?.has(f)) this.q.removeFriend.run(userID, f);
+      super.removeFriends(userID, friendIDs);
     });
   }
 
@@ -391,9 +343,7 @@ export class SqliteStore extends MemoryStore implements Store {
   override putSettings(settings: AccessContext): void {
     this.write(() => {
       this.q.putSettings.run(JSON.stringify(settings));
-      const prev = this.settings;
-      this.settings = settings;
-      this.undo.push(() => (this.settings = prev));
+      super.putSettings(settings);
     });
   }
 
@@ -405,27 +355,21 @@ export class SqliteStore extends MemoryStore implements Store {
     this.write(() => {
       if (notice) this.q.putNotice.run(userID, JSON.stringify(notice));
       else this.q.deleteNotice.run(userID);
-      const prev = this.notices.get(userID);
       super.putNotice(userID, notice);
-      this.undo.push(() => super.putNotice(userID, prev));
     });
   }
 
   override putTimer(timer: PendingTimer): void {
     this.write(() => {
       this.q.putTimer.run(timer.key, JSON.stringify(timer));
-      const prev = this.pending.get(timer.key);
-      this.pending.set(timer.key, timer);
-      this.undo.push(() => (prev ? this.pending.set(timer.key, prev) : this.pending.delete(timer.key)));
+      super.putTimer(timer);
     });
   }
   override deleteTimer(key: string): void {
     this.write(() => {
-      const prev = this.pending.get(key);
-      if (!prev) return;
+      if (!this.pending.has(key)) return;
       this.q.deleteTimer.run(key);
-      this.pending.delete(key);
-      this.undo.push(() => this.pending.set(key, prev));
+      super.deleteTimer(key);
     });
   }
   override timers(): Iterable<PendingTimer> {
@@ -443,9 +387,8 @@ export class SqliteStore extends MemoryStore implements Store {
         throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `journal seq ${entry.seq} must be an integer after the last seq ${this.seq} (store ${this.file})`);
       }
       this.q.append.run(entry.seq, entry.at, entry.kind === 'transition' ? entry.userID : null, JSON.stringify(entry));
-      const prev = this.seq;
-      this.seq = entry.seq;
-      this.undo.push(() => (this.seq = prev));
+      // With journalMaxEntries 0, MemoryStore keeps only the seq (and logs its undo).
+      super.append(entry);
     });
   }
   override lastSeq(): number {

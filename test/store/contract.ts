@@ -17,19 +17,6 @@ export interface StoreFixture {
   cleanup?: () => void;
 }
 
-export interface StoreContractOptions {
-  /**
-   * Titles of contract tests this backend is known to fail today, run as `it.fails`: the gap stays visible,
-   * and the day the backend is fixed the test turns red until the entry is removed here.
-   */
-  knownGaps?: readonly string[];
-}
-
-export const TITLES = {
-  atomic: 'transaction: a throw inside changes nothing, in any part of the store',
-  nested: 'transaction: a nested throw caught by the outer one undoes only the inner writes',
-} as const;
-
 // -------------------------------------------------------------------------------------------------------------
 // Records shaped like the engine's (the store treats them as opaque data).
 
@@ -136,13 +123,11 @@ export function fill(store: Store): void {
 
 // -------------------------------------------------------------------------------------------------------------
 
-export function storeContract(name: string, factory: () => StoreFixture, options: StoreContractOptions = {}): void {
+export function storeContract(name: string, factory: () => StoreFixture): void {
   const probe = factory();
   const durable = probe.reopen !== undefined;
   probe.store.close();
   probe.cleanup?.();
-  const gaps = new Set(options.knownGaps ?? []);
-  const test = (title: string, fn: () => void | Promise<void>) => (gaps.has(title) ? it.fails(title, fn) : it(title, fn));
 
   describe(`Store contract: ${name}`, () => {
     let fx: StoreFixture;
@@ -338,7 +323,7 @@ export function storeContract(name: string, factory: () => StoreFixture, options
         expect(store.hasUser('a')).toBe(true);
       });
 
-      test(TITLES.atomic, () => {
+      it('transaction: a throw inside changes nothing, in any part of the store', () => {
         fill(store);
         const before = dump(store);
         const boom = new Error('boom');
@@ -367,7 +352,7 @@ export function storeContract(name: string, factory: () => StoreFixture, options
         if (durable) expect(dump(reopen())).toEqual(before);
       });
 
-      test(TITLES.nested, () => {
+      it('transaction: a nested throw caught by the outer one undoes only the inner writes', () => {
         fill(store);
         store.transaction(() => {
           store.putStatus('carol', statusRecord(TYPES.USER_STATUS_ONLINE, 'outer', 4));
