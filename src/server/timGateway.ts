@@ -63,8 +63,6 @@ export interface TimGatewayOptions {
    * keys they hold (for devices the engine still has logged in). Default: a random one per gateway.
    */
   sessionKeySecret?: string | Buffer;
-  /** Called after every engine command the gateway caused (e.g. so the server reads the journal for webhooks). */
-  afterCommand?: () => void;
 }
 
 export interface TimGateway {
@@ -151,14 +149,6 @@ class Gateway implements TimGateway {
 
   get purchaseBits(): string {
     return this.bits;
-  }
-
-  afterCommand(): void {
-    try {
-      this.opts.afterCommand?.();
-    } catch (e) {
-      this.log.error({ err: e }, 'tim gateway: afterCommand failed');
-    }
   }
 
   /** GATE-1: a new edition reaches logged-in SDKs at once, so their own gate (3122) follows without a restart. */
@@ -258,7 +248,6 @@ class Connection {
     this.held = null;
     if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
-    this.gw.afterCommand();
   }
 
   private failure(head: WireHead, e: unknown): unknown {
@@ -296,7 +285,6 @@ class Connection {
       if (!s || this.closing) return;
       this.silent = true;
       this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
-      this.gw.afterCommand();
     }, this.gw.silentAfterMs);
   }
 
@@ -569,7 +557,6 @@ class Connection {
     this.gw.forget(this);
     if (this.gw.closed) return; // a shutdown is not a drop
     this.release();
-    this.gw.afterCommand();
   }
 
   shutdown(): Promise<void> {

@@ -3,6 +3,7 @@
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { editionHasUserStatus } from '../../../machines/access';
 import { PLATFORMS, type Edition, type Platform } from '../../../machines/spec';
+import { ErrorCode } from '../../errors';
 import type { Failure, UserStatus } from '../../types';
 
 /** servcmd values the gateway answers with more than `{}`, or pushes. */
@@ -28,12 +29,12 @@ export const CMD = Object.freeze({
   PUSH_FORCE_OFFLINE: 'im_open_status.stat_forceoffline',
 } as const);
 
-/** Codes the SDK itself knows, used where the engine has no code of its own. */
+/** The codes the gateway answers with beyond the engine's own refusals (numbers from src/errors.ts). */
 export const SDK_CODE = Object.freeze({
-  /** The SDK's ACCOUNT_A2KEY_EXPIRED: on a relogin it makes the SDK report `userSigExpired` and stop. */
-  SESSION_KEY_EXPIRED: 70001,
-  /** A request the gateway could not handle (a bug, logged): not one of the engine's codes. */
-  INTERNAL: 70500,
+  /** The SDK's ACCOUNT_A2KEY_EXPIRED (= USERSIG_EXPIRED): on a relogin it makes the SDK report `userSigExpired`. */
+  SESSION_KEY_EXPIRED: ErrorCode.USERSIG_EXPIRED,
+  /** A request the gateway could not handle (a bug, logged). */
+  INTERNAL: ErrorCode.INTERNAL,
 } as const);
 
 /** KickoutMsgNotify.KickType: 1 another account, 2 another device of the platform (DEV-4), 3 REST kick. */
