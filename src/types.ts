@@ -129,6 +129,10 @@ export type Command =
   | { type: 'device.reconnect'; userID: string; deviceId: string; platform: Platform }
   | { type: 'device.logout'; userID: string; deviceId: string }
   | { type: 'device.disconnect'; userID: string; deviceId: string; reason: 'link_closed' | 'heartbeat_timeout' }
+  /** DEV-2/3: the device's heartbeats stopped (network lost); its heartbeat timeout starts. */
+  | { type: 'device.silent'; userID: string; deviceId: string }
+  /** ... and came back before the timeout. */
+  | { type: 'device.heard'; userID: string; deviceId: string }
   | { type: 'device.background'; userID: string; deviceId: string }
   | { type: 'device.foreground'; userID: string; deviceId: string }
   | { type: 'status.set'; userID: string; customStatus: string }

@@ -6,6 +6,7 @@ import { attempt } from '../engine/engine';
 import { EVENT, type ClientEvent } from '../events';
 import { notLoggedIn, invalidParameter } from '../errors';
 import type { Visibility } from '../types';
+import { describe } from '../engine/validate';
 import { Emitter } from './emitter';
 import { SelfStatus, isSelfOnly } from './self';
 import type { Client, ClientEventHandler } from './types';
@@ -99,7 +100,7 @@ export class LocalClient implements Client {
 
   disconnect(how: 'link_closed' | 'network_lost' = 'link_closed'): void {
     if (how !== 'link_closed' && how !== 'network_lost') {
-      throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${String(how)}`);
+      throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${describe(how)}`);
     }
     this.core.linkEvent(this.session, { type: how === 'link_closed' ? 'LINK.CLOSED' : 'LINK.SILENT' });
   }

@@ -12,6 +12,7 @@ import { EVENT, type ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
 import { PROTOCOL_VERSION, WS_PATH, type Op, type ServerFrame, type WireError } from '../protocol/messages';
 import type { Failure, UserStatus, Visibility } from '../types';
+import { describe } from '../engine/validate';
 import { Emitter } from './emitter';
 import { SelfStatus, isSelfOnly } from './self';
 import type { Client, ClientEventHandler } from './types';
@@ -192,7 +193,7 @@ export class RemoteClient implements Client {
    */
   disconnect(how: 'link_closed' | 'network_lost' = 'link_closed'): void {
     if (how !== 'link_closed' && how !== 'network_lost') {
-      throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${String(how)}`);
+      throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${describe(how)}`);
     }
     if (this.state === 'destroyed') return;
     this.cancelReconnect();

@@ -32,5 +32,9 @@ export class SelfStatus {
 }
 
 /** Whether a getUserStatus list is the caller alone (GET-2, CL-2). */
-export const isSelfOnly = (list: unknown, self: string | null): boolean =>
-  self !== null && Array.isArray(list) && list.length > 0 && list.every((id) => id === self);
+export function isSelfOnly(list: unknown, self: string | null): boolean {
+  if (self === null || !Array.isArray(list) || list.length === 0) return false;
+  // Index access: a hole in a sparse array is not the caller, and must reach the validation (6017).
+  for (let i = 0; i < list.length; i++) if (list[i] !== self) return false;
+  return true;
+}

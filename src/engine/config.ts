@@ -42,12 +42,20 @@ export function parseConfigChange(raw: unknown, param: string): ConfigChange {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw invalidParameter(param, `expected an object with edition, switches or limits, got ${raw === null ? 'null' : typeof raw}`);
   }
-  const result = changeSchema.safeParse(JSON.parse(JSON.stringify(raw)));
+  const result = changeSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;
     const where = [param, ...issue.path.map(String)].join('.');
     const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
     throw invalidParameter(where, message);
   }
-  return result.data as ConfigChange;
+  return withoutUndefined(result.data) as ConfigChange;
+}
+
+/** GATE-1: a key given as `undefined` names nothing, so it must not override a setting when merged. */
+function withoutUndefined(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = withoutUndefined(x);
+  return out;
 }

@@ -101,7 +101,8 @@ export class EngineCore {
   /** Device sessions of this process: by device, and the logged-in ones by user. */
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly byUser = new Map<string, Set<DeviceSession>>();
-  private readonly linkTimers = new Map<string, unknown>();
+  /** Links of devices that no session here holds, while they wait out a heartbeat timeout (replay, restart). */
+  private readonly strayLinks = new Map<string, RunnerSnapshot<DeviceLinkContext>>();
   /** Devices found connected in the store at start, waiting for their client (see adoptStoredDevices). */
   private readonly orphans = new Map<string, { userID: string; handle: unknown }>();
   /** EXT-7: changes held back from others while a user's link flaps. */
@@ -311,9 +312,18 @@ export class EngineCore {
           cap: isNativePlatform(command.platform) ? this.limits.maxDevicesPerNativePlatform : this.limits.maxWebInstances,
         });
       case 'device.logout':
+        this.dropLink(command.userID, command.deviceId);
         return this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
       case 'device.disconnect':
+        // A closed link goes through the device's link machine (which stops any heartbeat wait); a timeout
+        // found by other means (a device whose process died with a restart) goes to the user at once.
+        if (command.reason === 'link_closed') return this.toLink(command.userID, command.deviceId, { type: 'LINK.CLOSED' });
+        this.dropLink(command.userID, command.deviceId);
         return this.toUser(command.userID, { type: 'DEVICE.DISCONNECT', deviceId: command.deviceId, reason: command.reason });
+      case 'device.silent':
+        return this.toLink(command.userID, command.deviceId, { type: 'LINK.SILENT' });
+      case 'device.heard':
+        return this.toLink(command.userID, command.deviceId, { type: 'LINK.HEARTBEAT' });
       case 'device.background':
         return this.toUser(command.userID, { type: 'DEVICE.BACKGROUND', deviceId: command.deviceId });
       case 'device.foreground':
@@ -434,7 +444,15 @@ export class EngineCore {
       const wasOut = prev.statusType === TYPES.USER_STATUS_UNLOGINED;
       const isOut = em.statusType === TYPES.USER_STATUS_UNLOGINED;
       if (!wasOut && isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_OUT' });
-      if (wasOut && !isOut) this.toSubs(userID, { type: 'OWNER.LOGGED_IN' });
+      if (wasOut && !isOut) {
+        this.toSubs(userID, { type: 'OWNER.LOGGED_IN' });
+        // EXT-4: the returning user hears which subscriptions were cleared while it was away.
+        const notice = this.store.getNotice(userID);
+        if (notice) {
+          this.store.putNotice(userID, undefined);
+          this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice });
+        }
+      }
       this.fanOut(userID, after.context, em, prev);
       prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
@@ -658,6 +676,7 @@ export class EngineCore {
 
   /** DEV-4: the kicked device hears 3002 and is logged out here. */
   private kick(userID: string, deviceId: string): void {
+    this.dropLink(userID, deviceId);
     this.send(
       userID,
       {
@@ -702,9 +721,9 @@ export class EngineCore {
   // ---------------------------------------------------------------------------------------------------------
   // Timers: durable ones through the store, all of them through the clock.
 
-  private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: TimerOp[]): void {
+  private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: TimerOp[], deviceId?: string): void {
     for (const op of ops) {
-      const key = `${machine}|${owner}|${op.id}`;
+      const key = deviceId === undefined ? `${machine}|${owner}|${op.id}` : `${machine}|${owner}|${deviceId}|${op.id}`;
       const old = this.pending.get(key);
       this.onUndo(() => {
         this.disarm(key);
@@ -713,6 +732,7 @@ export class EngineCore {
       this.disarm(key);
       if (op.op === 'schedule') {
         const t: PendingTimer = { key, due: this.clock.now() + op.delayMs, machine, owner, event: op.event };
+        if (deviceId !== undefined) t.deviceId = deviceId;
         this.store.putTimer(t);
         this.armTimer(t);
       } else {
@@ -750,7 +770,8 @@ export class EngineCore {
     this.disarm(key);
     this.store.deleteTimer(key);
     if (t.machine === 'userStatus') this.toUser(t.owner, t.event as UserStatusEvent);
-    else this.toSubs(t.owner, t.event as SubscriptionsEvent);
+    else if (t.machine === 'subscriptions') this.toSubs(t.owner, t.event as SubscriptionsEvent);
+    else if (t.deviceId !== undefined) this.toLink(t.owner, t.deviceId, t.event as DeviceLinkEvent);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -817,7 +838,6 @@ export class EngineCore {
     const set = s.userID ? this.byUser.get(s.userID) : undefined;
     set?.delete(s);
     if (set && set.size === 0 && s.userID) this.byUser.delete(s.userID);
-    this.stopLinkTimer(s);
     s.loggedIn = false;
     s.connected = false;
   }
@@ -842,12 +862,6 @@ export class EngineCore {
     try {
       this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform }, () => {
         this.apply({ type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
-        // EXT-4: tell the returning user which subscriptions were cleared while it was away.
-        const notice = this.store.getNotice(userID);
-        if (notice) {
-          this.store.putNotice(userID, undefined);
-          this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice }, s.deviceId);
-        }
       });
     } catch (e) {
       this.detach(s);
@@ -958,7 +972,7 @@ export class EngineCore {
     const userID = this.requireLogin(s);
     const visibility = raw as Visibility;
     if (visibility !== 'everyone' && visibility !== 'friends' && visibility !== 'nobody') {
-      throw invalidParameter('visibility', `expected 'everyone', 'friends' or 'nobody', got ${String(raw)}`);
+      throw invalidParameter('visibility', `expected 'everyone', 'friends' or 'nobody', got ${check.describe(raw)}`);
     }
     this.requireConnected(s);
     this.run(userID, { type: 'visibility.set', userID, visibility }, () => this.apply({ type: 'visibility.set', userID, visibility }));
@@ -967,38 +981,73 @@ export class EngineCore {
 
   /** DEV-2/3: the link changes; a lost link becomes a device event of its user. */
   linkEvent(s: DeviceSession, event: DeviceLinkEvent): void {
-    if (!s.link || !s.userID) return;
-    const step = this.linkRunner.transition(s.link, event);
-    if (!step.handled) return;
+    const userID = s.userID;
+    if (!s.link || !userID || this.closed) return;
+    if (!s.loggedIn) {
+      // A device that is not logged in has no status to lose: its link is only bookkeeping.
+      const step = this.linkRunner.transition(s.link, event);
+      if (step.handled) s.link = step.snapshot;
+      return;
+    }
+    if (!this.linkRunner.transition(s.link, event).handled) return;
     if (s.receiving) s.lastSeq = this.seq; // it has heard everything up to now (EXT-2)
-    s.link = step.snapshot;
-    this.inspector?.transition(this.linkRunner, s.deviceId, event, step.snapshot);
-    for (const op of step.timers) {
-      this.stopLinkTimer(s);
-      if (op.op === 'schedule') {
-        this.linkTimers.set(
-          s.deviceId,
-          this.clock.setTimeout(() => {
-            this.linkTimers.delete(s.deviceId);
-            if (!this.closed) this.linkEvent(s, op.event as DeviceLinkEvent);
-          }, op.delayMs),
-        );
-      }
+    // The link's changes that matter are commands: journaled, replayed, and their timers durable.
+    const deviceId = s.deviceId;
+    const command: Command =
+      event.type === 'LINK.SILENT'
+        ? { type: 'device.silent', userID, deviceId }
+        : event.type === 'LINK.HEARTBEAT'
+          ? { type: 'device.heard', userID, deviceId }
+          : event.type === 'LINK.CLOSED'
+            ? { type: 'device.disconnect', userID, deviceId, reason: 'link_closed' }
+            : { type: 'device.heard', userID, deviceId };
+    if (event.type === 'LINK.OPEN') {
+      s.link = this.linkRunner.transition(s.link, event).snapshot;
+      return;
     }
-    for (const em of step.emitted) {
-      const userID = s.userID;
-      if (!userID || !s.loggedIn) continue;
-      this.run(userID, { type: 'device.disconnect', userID, deviceId: s.deviceId, reason: em.reason }, () =>
-        this.apply({ type: 'device.disconnect', userID, deviceId: s.deviceId, reason: em.reason }),
-      );
-    }
+    this.run(userID, command, () => this.apply(command));
   }
 
-  private stopLinkTimer(s: DeviceSession): void {
-    const h = this.linkTimers.get(s.deviceId);
-    if (h !== undefined) {
-      this.clock.clearTimeout(h);
-      this.linkTimers.delete(s.deviceId);
+  /** DEV-2/3: one event to a device's link machine, inside a command; a lost link disconnects the device. */
+  private toLink(userID: string, deviceId: string, event: DeviceLinkEvent): void {
+    const s = this.sessions.get(deviceId);
+    const session = s && s.userID === userID ? s : undefined;
+    let before = session?.link ?? this.strayLinks.get(deviceId) ?? undefined;
+    if (!before) {
+      // No session here holds the device (a replay, or its client went with a restart): run its link alone.
+      const d = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((x) => x.id === deviceId);
+      if (!d) return;
+      before = this.linkRunner.initial({ platform: d.platform }).snapshot;
+    }
+    const step = this.linkRunner.transition(before, event);
+    if (!step.handled) return;
+    const after = step.snapshot;
+    if (session) {
+      const was = session.link;
+      session.link = after;
+      this.onUndo(() => (session.link = was));
+    } else {
+      const was = this.strayLinks.get(deviceId);
+      if (after.value === 'deviceLink.silent') this.strayLinks.set(deviceId, after);
+      else this.strayLinks.delete(deviceId);
+      this.onUndo(() => (was ? this.strayLinks.set(deviceId, was) : this.strayLinks.delete(deviceId)));
+    }
+    this.inspector?.transition(this.linkRunner, deviceId, event, after);
+    this.scheduleOps('deviceLink', userID, step.timers, deviceId);
+    for (const em of step.emitted) this.toUser(userID, { type: 'DEVICE.DISCONNECT', deviceId, reason: em.reason });
+  }
+
+  /** Forgets a device's link wait (its device is gone another way). */
+  private dropLink(userID: string, deviceId: string): void {
+    const was = this.strayLinks.get(deviceId);
+    if (was) {
+      this.strayLinks.delete(deviceId);
+      this.onUndo(() => this.strayLinks.set(deviceId, was));
+    }
+    for (const t of [...this.pending.values()]) {
+      if (t.machine === 'deviceLink' && t.owner === userID && t.deviceId === deviceId) {
+        this.scheduleOps('deviceLink', userID, [{ op: 'cancel', id: t.key.slice(t.key.lastIndexOf('|') + 1) }], deviceId);
+      }
     }
   }
 
@@ -1014,9 +1063,11 @@ export class EngineCore {
     this.claim(s, userID);
     if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
     if (!this.byUser.get(userID)?.has(s)) this.attach(s, userID);
-    const since = s.lastSeq;
-    s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
-    this.stopLinkTimer(s);
+    // What the client says it heard wins (pushes may have died with a socket we still think alive);
+    // without it, a device that is receiving right now has missed nothing.
+    const since = held?.lastSeq !== undefined ? held.lastSeq : s.receiving ? this.seq : s.lastSeq;
+    const liveFrom = this.seq + 1;
+    this.reopenLink(s, userID);
     const device = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((d) => d.id === s.deviceId);
     if (!device || !device.connected) {
       this.run(userID, { type: 'device.reconnect', userID, deviceId: s.deviceId, platform: s.platform }, () =>
@@ -1026,7 +1077,27 @@ export class EngineCore {
       s.loggedIn = true;
       s.connected = true;
     }
-    this.resume(s, since, held?.versions);
+    this.resume(s, since, liveFrom, held?.versions);
+  }
+
+  /**
+   * Brings a device's link back to live: a link waiting out its heartbeat timeout hears a heartbeat (a
+   * journaled command that stops the durable wait), a closed one opens anew.
+   */
+  private reopenLink(s: DeviceSession, userID: string): void {
+    const stray = this.strayLinks.get(s.deviceId);
+    if (stray) {
+      // The device's wait began without this session (a restart, or another socket): take it over.
+      this.strayLinks.delete(s.deviceId);
+      s.link = stray;
+    }
+    const device = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((d) => d.id === s.deviceId);
+    if (s.link?.value === 'deviceLink.silent' && device) {
+      this.run(userID, { type: 'device.heard', userID, deviceId: s.deviceId }, () =>
+        this.apply({ type: 'device.heard', userID, deviceId: s.deviceId }),
+      );
+    }
+    if (s.link?.value !== 'deviceLink.live') s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
   }
 
   background(s: DeviceSession): void {
@@ -1038,22 +1109,28 @@ export class EngineCore {
     );
   }
 
+  /** DEV-3: a native app back in the foreground reconnects its link if it went down, and is connected again. */
   foreground(s: DeviceSession): void {
     const userID = this.requireLogin(s);
-    if (s.connected) return;
-    const since = s.lastSeq;
-    this.run(userID, { type: 'device.foreground', userID, deviceId: s.deviceId }, () =>
-      this.apply({ type: 'device.foreground', userID, deviceId: s.deviceId }),
-    );
-    this.resume(s, since);
+    if (!isNativePlatform(s.platform)) return; // a web page has no background, so no foreground either
+    if (s.connected && s.link?.value === 'deviceLink.live') return;
+    const since = s.receiving ? this.seq : s.lastSeq;
+    const liveFrom = this.seq + 1;
+    this.reopenLink(s, userID);
+    if (!s.connected) {
+      this.run(userID, { type: 'device.foreground', userID, deviceId: s.deviceId }, () =>
+        this.apply({ type: 'device.foreground', userID, deviceId: s.deviceId }),
+      );
+    }
+    this.resume(s, since, liveFrom);
   }
 
   /**
    * EXT-2: send, once, the current status of each user in this device's view that changed after `since`
-   * (the seq up to which it heard everything). `versions`, when a client passes them (e.g. after a server
-   * restart), also skips what it already holds.
+   * (the seq up to which it heard everything) and before `liveFrom` (from there on it heard them live).
+   * `versions`, when a client passes them (e.g. after a server restart), also skips what it already holds.
    */
-  private resume(s: DeviceSession, since: number, versions?: Record<string, number>): void {
+  private resume(s: DeviceSession, since: number, liveFrom: number, versions?: Record<string, number>): void {
     const userID = s.userID;
     if (!userID || !s.receiving) return;
     const scope = new Set<string>([userID]);
@@ -1062,7 +1139,8 @@ export class EngineCore {
     const changed: Array<{ seq: number; status: UserStatus }> = [];
     for (const id of scope) {
       const rec = this.store.getStatus(id);
-      if (!rec || rec.seq <= since) continue;
+      // Changed after it left, and not by a command of this comeback (those it heard live).
+      if (!rec || rec.seq <= since || rec.seq >= liveFrom) continue;
       const status = this.statusOf(id, userID);
       if ((versions?.[id] ?? -1) >= status.version) continue;
       if (id !== userID && !this.mayHear(id, userID)) continue;
@@ -1204,7 +1282,9 @@ export class EngineCore {
     return this.store.journalOf(userID).filter((e): e is StatusTransition => e.kind === 'transition' && e.machine === 'userStatus');
   }
 
-  journal(opts: { fromSeq?: number; limit?: number } = {}): JournalEntry[] {
+  journal(raw?: unknown): JournalEntry[] {
+    this.assertOpen();
+    const opts = check.journalOptions(raw);
     const from = opts.fromSeq ?? this.store.firstSeq();
     return this.store.readJournal(from, opts.limit ?? Number.MAX_SAFE_INTEGER);
   }
@@ -1254,13 +1334,11 @@ export class EngineCore {
     if (this.closed) return;
     this.closed = true;
     for (const h of this.handles.values()) this.clock.clearTimeout(h);
-    for (const h of this.linkTimers.values()) this.clock.clearTimeout(h);
     for (const f of this.flaps.values()) this.clock.clearTimeout(f.timer);
     for (const o of this.orphans.values()) this.clock.clearTimeout(o.handle);
     this.orphans.clear();
     this.flaps.clear();
     this.handles.clear();
-    this.linkTimers.clear();
     this.access.stop();
   }
 }

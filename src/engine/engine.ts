@@ -23,8 +23,11 @@ function checkOptions(options: unknown): EngineOptions {
     throw invalidParameter('options', 'createEngine expects an options object');
   }
   const o = options as EngineOptions;
-  const clock = o.clock as Partial<Clock> | undefined;
-  if (clock !== undefined && (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')) {
+  const clock = o.clock as Partial<Clock> | null | undefined;
+  if (
+    clock !== undefined &&
+    (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function')
+  ) {
     throw invalidParameter('clock', 'expected an object with now(), setTimeout(fn, ms) and clearTimeout(id)');
   }
   return o;
@@ -61,18 +64,28 @@ export function coreOf(engine: unknown): EngineCore {
  * are armed on `options.clock`. The journal must start at its first entry.
  */
 export async function replay(entries: Iterable<JournalEntry>, options: Omit<EngineOptions, 'edition' | 'switches' | 'limits'> = {}): Promise<Engine> {
+  const opts = checkOptions(options);
+  if (entries === null || typeof entries !== 'object' || typeof (entries as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw invalidParameter('entries', 'expected the journal: an array (or iterable) of journal entries');
+  }
   const list = [...entries];
+  list.forEach((e, i) => {
+    const entry = e as Partial<JournalEntry> | null;
+    if (entry === null || typeof entry !== 'object' || typeof entry.seq !== 'number' || typeof entry.at !== 'number' || (entry.kind !== 'command' && entry.kind !== 'transition')) {
+      throw invalidParameter(`entries[${i}]`, 'expected a journal entry {seq, at, kind, ...}');
+    }
+  });
   if (list.length > 0 && list[0]!.seq !== 1) {
     throw new StatusError(ErrorCode.INVALID_PARAMETER, `replay needs the journal from its first entry; this one starts at seq ${list[0]!.seq}`, { param: 'entries' });
   }
-  const base = options.clock ?? systemClock;
+  const base = opts.clock ?? systemClock;
   let fixed: number | null = null;
   const clock: Clock = {
     now: () => fixed ?? base.now(),
     setTimeout: (fn, ms) => base.setTimeout(fn, ms),
     clearTimeout: (id) => base.clearTimeout(id),
   };
-  const engine = createEngine({ ...checkOptions(options), clock });
+  const engine = createEngine({ ...opts, clock });
   const core = coreOf(engine);
   core.replay(list, (t) => (fixed = t));
   fixed = null;

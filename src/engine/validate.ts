@@ -3,8 +3,17 @@
 import { invalidParameter } from '../errors';
 import { PLATFORMS, utf8Length, type Platform } from '../../machines/spec';
 
-const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'` : typeof v;
+/** How a bad value is named in a message: never by calling into the value (it may be any object at all). */
+export const describe = (v: unknown): string =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'string'
+        ? `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? `${typeof v} ${v}`
+          : typeof v;
 
 /** A list of userIDs: an array of non-empty strings, at most `max` distinct ones. Returns them deduplicated, in first-seen order. */
 export function userIDList(
@@ -15,6 +24,7 @@ export function userIDList(
   if (!Array.isArray(value)) throw invalidParameter(param, `expected an array of userIDs, got ${describe(value)}`);
   const seen = new Set<string>();
   for (let i = 0; i < value.length; i++) {
+    // Index access, not iteration helpers: a hole in a sparse array is a bad entry, not nothing.
     const id: unknown = value[i];
     if (typeof id !== 'string' || id.length === 0) {
       throw invalidParameter(`${param}[${i}]`, `expected a non-empty string userID, got ${describe(id)}`);
@@ -68,4 +78,16 @@ export function options(value: unknown, call: string, optional = false): Record<
     throw invalidParameter('options', `${call} expects an options object, got ${describe(value)}`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Options of journal(): `fromSeq` and `limit` are whole numbers of 0 or more. */
+export function journalOptions(value: unknown): { fromSeq?: number; limit?: number } {
+  const o = options(value, 'journal', true);
+  for (const key of ['fromSeq', 'limit'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
+      throw invalidParameter(key, `expected a whole number of 0 or more, got ${describe(v)}`);
+    }
+  }
+  return o as { fromSeq?: number; limit?: number };
 }

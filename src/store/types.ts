@@ -12,12 +12,15 @@ import type { JournalEntry } from '../types';
 export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number };
 export type SubscriptionsRecord = RunnerSnapshot<SubscriptionsContext>;
 
-/** A delayed machine event waiting for its time (CS-5 and UNSUB-5 clears); survives a restart. */
+/** A delayed machine event waiting for its time (CS-5 and UNSUB-5 clears, DEV-2/3 heartbeat waits); survives a restart. */
 export interface PendingTimer {
   key: string;
   due: number;
-  machine: 'userStatus' | 'subscriptions';
+  machine: 'userStatus' | 'subscriptions' | 'deviceLink';
+  /** The user whose machine it is. */
   owner: string;
+  /** For a device link: the device. */
+  deviceId?: string;
   event: { type: string };
 }
 
