@@ -51,7 +51,29 @@ afterAll(() => {
 
 describe('the built package', () => {
   it('has ESM, CJS and type declarations', () => {
-    for (const f of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts']) expect(existsSync(join(pkg, 'dist', f)), f).toBe(true);
+    for (const f of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'sqlite.js', 'sqlite.cjs', 'sqlite.d.ts']) {
+      expect(existsSync(join(pkg, 'dist', f)), f).toBe(true);
+    }
+  });
+
+  it('offers the durable store as status-engine/sqlite, to require and to import', () => {
+    const dbDir = join(app, 'db');
+    mkdirSync(dbDir);
+    writeFileSync(join(app, 'sqlite.cjs'), `
+const { SqliteStore } = require('status-engine/sqlite');
+const { createEngine } = require('status-engine');
+(async () => {
+  const store = new SqliteStore(${JSON.stringify(join(dbDir, 'a.db'))});
+  const engine = createEngine({ store });
+  await engine.registerUsers(['x']);
+  await engine.close(); store.close();
+  const again = new SqliteStore(${JSON.stringify(join(dbDir, 'a.db'))});
+  console.log(JSON.stringify([...again.userIDs()]));
+  again.close();
+})();`);
+    writeFileSync(join(app, 'sqlite.mjs'), `import { SqliteStore } from 'status-engine/sqlite';\nconsole.log(typeof SqliteStore);`);
+    expect(JSON.parse(execFileSync('node', ['sqlite.cjs'], { cwd: app, encoding: 'utf8' }))).toEqual(['x']);
+    expect(execFileSync('node', ['sqlite.mjs'], { cwd: app, encoding: 'utf8' }).trim()).toBe('function');
   });
 
   it('works with require()', () => {
