@@ -311,8 +311,12 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
         cleanup();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`));
       }, timeoutMs);
+      // Checked on every event, frame and socket change of this device; and now and then, for conditions
+      // that other parties change (the server's sockets, the engine's state).
+      const poll = setInterval(tick, 25);
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         waiters.delete(tick);
       };
       waiters.add(tick);
