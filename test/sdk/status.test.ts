@@ -51,6 +51,25 @@ describe('login through the Web SDK', () => {
   });
 });
 
+describe('logout and another login on the same SDK', () => {
+  it('CL-1 after logout() the same SDK instance logs in as another user on the same socket; the first is UNLOGINED', async () => {
+    const w = await open();
+    const d = await w.online('alice');
+    await d.tim.setSelfStatus({ customStatus: 'alice here' });
+    const socketsBefore = d.sockets.length;
+    await d.tim.logout();
+    await d.tim.login({ userID: 'bob', userSig: testUserSig('bob') });
+    await d.until(() => d.events.filter((e) => e.name === 'sdkStateReady').length >= 1, 'ready as bob');
+    expect(d.sockets.length).toBe(socketsBefore); // logout keeps the socket; the next login reuses it
+    const [alice, bob] = await w.server.engine.queryStatus(['alice', 'bob']);
+    expect(alice!.statusType).toBe(TYPES_UNLOGINED);
+    expect(bob!.statusType).toBe(TYPES_ONLINE);
+    // Its own cached custom status is bob's now (the SDK forgot alice's at logout).
+    const self = await d.tim.getUserStatus({ userIDList: ['bob'] });
+    expect(self.data.successUserList).toEqual([{ userID: 'bob', statusType: TYPES_ONLINE, customStatus: '' }]);
+  });
+});
+
 describe('custom status (CS)', () => {
   it('CS-1 setSelfStatus sets the caller\'s custom status, with no edition and no switch', async () => {
     const w = await open({ edition: 'pro', switches: { userStatus: false } });
