@@ -4,7 +4,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { EVENT, type ClientEvent } from '../../src/index';
 import { USERS } from './config';
-import { KNOWN_BUGS } from './known-bugs';
 import type { Heard, Model, Outcome } from './model';
 import type { Real } from './real';
 
@@ -48,19 +47,12 @@ export function checkOutcome(what: string, expected: Outcome, actual: { ok: unkn
 
 type StatusEntry = { userID: string };
 
-type Expected = { entry: unknown; optional: boolean };
-
 function split(events: ReadonlyArray<Heard | ClientEvent>) {
   const perUser = new Map<string, unknown[]>();
-  const wanted = new Map<string, Expected[]>();
   const other: unknown[] = [];
-  const want = (s: StatusEntry, optional: boolean) => wanted.set(s.userID, [...(wanted.get(s.userID) ?? []), { entry: s, optional }]);
   for (const e of events) {
     if ('kind' in e) {
-      if (e.kind === 'status') {
-        for (const s of e.batch) want(s, false);
-        for (const s of e.optional ?? []) want(s, true);
-      }
+      if (e.kind === 'status') for (const s of e.batch) perUser.set(s.userID, [...(perUser.get(s.userID) ?? []), s]);
       else if (e.kind === 'kicked') other.push({ name: EVENT.KICKED_OUT, code: 3002 });
       else other.push({ name: EVENT.SUBSCRIPTION_ENDED, data: { userIDList: e.userIDList, reason: e.reason } });
     } else if (e.name === EVENT.USER_STATUS_UPDATED) {
@@ -73,17 +65,7 @@ function split(events: ReadonlyArray<Heard | ClientEvent>) {
       other.push({ name: e.name, data: e.data });
     }
   }
-  return { perUser, wanted, other };
-}
-
-/** Matches what was heard against what was expected; an optional entry may be there or not. */
-function matches(actual: unknown[], expected: Expected[]): boolean {
-  let j = 0;
-  for (const { entry, optional } of expected) {
-    if (j < actual.length && isDeepStrictEqual(actual[j], entry)) j++;
-    else if (!optional) return false;
-  }
-  return j === actual.length;
+  return { perUser, other };
 }
 
 /** What each device heard during the command against what the model says it should have heard. */
@@ -92,12 +74,11 @@ export function checkHeard(model: Model, real: Real): void {
   real.heard.forEach((actual, i) => {
     const want = split(expected[i]!);
     const got = split(actual);
-    const users = new Set([...want.wanted.keys(), ...got.perUser.keys()]);
+    const users = new Set([...want.perUser.keys(), ...got.perUser.keys()]);
     for (const id of users) {
-      let a = plain(got.perUser.get(id) ?? []) as unknown[];
-      if (KNOWN_BUGS.resumeRepeatsSelf && id === model.devices[i]!.user) a = a.filter((x, k) => k === 0 || !isDeepStrictEqual(x, a[k - 1]));
-      const b = want.wanted.get(id) ?? [];
-      if (!matches(a, b)) mismatch(`NTF-6 device ${i} (${model.devices[i]!.platform}) heard about ${id}`, b, a);
+      const a = plain(got.perUser.get(id) ?? []);
+      const b = want.perUser.get(id) ?? [];
+      if (!isDeepStrictEqual(a, b)) mismatch(`NTF-6 device ${i} (${model.devices[i]!.platform}) heard about ${id}`, b, a);
     }
     if (!isDeepStrictEqual(plain(got.other), want.other)) mismatch(`device ${i} other events`, want.other, got.other);
     actual.length = 0;

@@ -3,7 +3,6 @@
 // second, independent reading of the spec that the engine is compared with after every command.
 import { GHOST, LIMITS, USERS, type Limits } from './config';
 import { reach } from './coverage';
-import { KNOWN_BUGS } from './known-bugs';
 
 export const ONLINE = 1;
 export const OFFLINE = 2;
@@ -20,7 +19,7 @@ export interface StatusM {
 
 /** What a device is expected to hear during one command. */
 export type Heard =
-  | { kind: 'status'; batch: StatusM[]; optional?: StatusM[] }
+  | { kind: 'status'; batch: StatusM[] }
   | { kind: 'kicked' }
   | { kind: 'ended'; userIDList: string[]; reason: 'subscription_evicted' | 'subscriptions_cleared' };
 
@@ -184,7 +183,7 @@ export class Model {
     if (before === UNLOGINED) {
       // CS-5 and UNSUB-5: coming back before the delays run out keeps both.
       this.disarm((t) => (t.kind === 'customStatus' || t.kind === 'subscriptions') && t.user === id);
-      if (u.clearedNotice && !(KNOWN_BUGS.clearedNoticeSkipsReconnect && reason === 'reconnect')) {
+      if (u.clearedNotice) {
         const list = u.clearedNotice;
         u.clearedNotice = null;
         reach('subscriptions cleared: told at login');
@@ -257,18 +256,14 @@ export class Model {
     if (this.gateOpen) for (const id of u.subs) view.add(id);
     if (this.switches.friendStatusNotify) for (const id of u.friends) view.add(id);
     const batch: StatusM[] = [];
-    const optional: StatusM[] = [];
     for (const id of view) {
       const x = this.user(id);
-      if (d.heard.get(id) === x.version) continue;
-      if (x.changedAt > since) batch.push(this.status(id));
-      else if (KNOWN_BUGS.resumeSendsUnchanged) optional.push(this.status(id));
+      if (x.changedAt > since && d.heard.get(id) !== x.version) batch.push(this.status(id));
     }
     if (batch.length > 0) {
       reach('resume: batch');
       this.deliver(device, batch);
     }
-    if (optional.length > 0) this.outbox[device]!.push({ kind: 'status', batch: [], optional });
   }
 
   // ---- timers ----
@@ -451,10 +446,15 @@ export class Model {
     this.step(d.user!, 'background', () => (d.background = true));
   }
 
+  /** DEV-3: back to the foreground, connected again: the app opens its link again if it was lost. */
   foreground(device: number): void {
     const d = this.devices[device]!;
-    if (!d.loggedIn || !isNative(d.platform) || !d.background) return;
-    this.step(d.user!, 'foreground', () => (d.background = false));
+    if (!d.loggedIn || !isNative(d.platform) || (!d.background && d.link === 'live')) return;
+    this.disarm((t) => t.kind === 'heartbeat' && t.device === device);
+    this.step(d.user!, 'foreground', () => {
+      d.background = false;
+      d.link = 'live';
+    });
     this.resume(device);
   }
 

@@ -1,9 +1,8 @@
-// Counterexamples the model-based property found, pinned as plain examples. The `it.fails` ones reproduce
-// engine bugs that are reported and not fixed yet (test/model/known-bugs.ts): they pass while the bug is
-// there, and turn red once it is fixed, as a reminder to make them plain `it` and drop the known bug.
+// Counterexamples the property tests found, pinned as plain examples: each was an engine bug (fixed since)
+// or a misreading in the model, and must stay fixed.
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { createClient, createEngine, EVENT, replay, TYPES, type ClientEvent, type Platform } from '../../src/index';
+import { createClient, createEngine, ErrorCode, EVENT, replay, StatusError, TYPES, type ClientEvent, type Platform } from '../../src/index';
 
 async function world(options: { friendStatusNotify?: boolean; limits?: Record<string, number> } = {}) {
   const clock = new SimulatedClock();
@@ -36,8 +35,7 @@ describe('pinned counterexamples of the model-based property', () => {
     expect((await w.engine.exportState()).users.u0!.subscriptions).toEqual(['u1', 'u2', 'u3']);
   });
 
-  // Known engine bug: resumeRepeatsSelf.
-  it.fails('EXT-2 after reconnect a device hears its own change once, not again in the resume', async () => {
+  it('EXT-2 after reconnect a device hears its own change once, not again in the resume', async () => {
     const w = await world();
     const d = w.device('mac');
     await d.client.login({ userID: 'u0' });
@@ -49,8 +47,7 @@ describe('pinned counterexamples of the model-based property', () => {
     ]);
   });
 
-  // Known engine bug: resumeSendsUnchanged.
-  it.fails('SUB-9 EXT-2 a reconnect on a live link pushes nothing: no one in view changed while away', async () => {
+  it('SUB-9 EXT-2 a reconnect on a live link pushes nothing: no one in view changed while away', async () => {
     const w = await world();
     const d2 = w.device();
     const d0 = w.device();
@@ -62,8 +59,7 @@ describe('pinned counterexamples of the model-based property', () => {
     expect(d2.heard).toEqual([]);
   });
 
-  // Known engine bug: resumeSendsUnchanged (the friends' side of it).
-  it.fails('NTF-2 EXT-2 a friend added while the device is connected is not pushed by a reconnect', async () => {
+  it('NTF-2 EXT-2 a friend added while the device is connected is not pushed by a reconnect', async () => {
     const w = await world({ friendStatusNotify: true });
     const d9 = w.device('android');
     const d0 = w.device();
@@ -75,8 +71,7 @@ describe('pinned counterexamples of the model-based property', () => {
     expect(d9.heard).toEqual([]);
   });
 
-  // Known engine bug: foregroundConnectsClosedLink.
-  it.fails('DEV-3 ST-4 foreground() does not count a device whose link is closed as connected', async () => {
+  it('DEV-3 ST-4 foreground() does not count a device whose link is closed as connected', async () => {
     const w = await world();
     const d5 = w.device('ios');
     await d5.client.login({ userID: 'u0' });
@@ -89,8 +84,7 @@ describe('pinned counterexamples of the model-based property', () => {
     expect(s!.statusType === TYPES.USER_STATUS_ONLINE ? canCall : true).toBe(true);
   });
 
-  // Known engine bug: clearedNoticeSkipsReconnect.
-  it.fails('EXT-4 UNSUB-5 the subscriptions_cleared notice is told when a dropped web device logs in again by reconnect()', async () => {
+  it('EXT-4 UNSUB-5 the subscriptions_cleared notice is told when a dropped web device logs in again by reconnect()', async () => {
     const w = await world({ limits: { subscriptionClearAfterLogoutMs: 5000 } });
     const d3 = w.device();
     await d3.client.login({ userID: 'u1' });
@@ -103,8 +97,7 @@ describe('pinned counterexamples of the model-based property', () => {
     ]);
   });
 
-  // Known engine bug: heartbeatNotDurable.
-  it.fails('EXT-3 DEV-2 an engine rebuilt by replay() still drops a web device whose heartbeats had stopped', async () => {
+  it('EXT-3 DEV-2 an engine rebuilt by replay() still drops a web device whose heartbeats had stopped', async () => {
     const w = await world({ limits: { webHeartbeatTimeoutMs: 2000 } });
     const d = w.device();
     await d.client.login({ userID: 'u0' });
@@ -116,4 +109,84 @@ describe('pinned counterexamples of the model-based property', () => {
     expect((await w.engine.queryStatus(['u0']))[0]!.statusType).toBe(TYPES.USER_STATUS_UNLOGINED);
     expect(await again.exportState()).toEqual(await w.engine.exportState());
   });
+});
+
+/** Rejects (or throws) a StatusError 6017, as SPEC section 10 asks of a bad parameter. */
+async function invalid(call: () => unknown): Promise<void> {
+  let error: unknown = null;
+  try {
+    await call();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(StatusError);
+  expect((error as StatusError).code).toBe(ErrorCode.INVALID_PARAMETER);
+}
+
+describe('pinned counterexamples of the boundary fuzzing', () => {
+  const logged = async () => {
+    const w = await world();
+    const d = w.device();
+    await d.client.login({ userID: 'u0' });
+    return { ...w, client: d.client as typeof d.client & { setVisibility(v: unknown): Promise<unknown> } };
+  };
+  it('EXT-5 setVisibility(Object.create(null)) is refused with 6017', async () => {
+    const w = await logged();
+    await invalid(() => w.client.setVisibility(Object.create(null)));
+  });
+  it('DEV-1 disconnect([{toString: 0}]) is refused with 6017', async () => {
+    const w = await logged();
+    await invalid(() => w.client.disconnect([{ toString: 0 }] as never));
+  });
+  it('GATE-1 configure({limits: {queryMaxUsers: 1n}}) is refused with 6017', async () => {
+    const w = await world();
+    await invalid(() => w.engine.configure({ limits: { queryMaxUsers: 1n } } as never));
+  });
+  it('LIM-2 createEngine({limits: {queryMaxUsers: 1n}}) is refused with 6017', async () => {
+    await invalid(() => createEngine({ limits: { queryMaxUsers: 1n } } as never));
+  });
+  it('EXT-3 replay(0) is refused with 6017', async () => {
+    await invalid(() => replay(0 as never));
+  });
+  it('EXT-3 replay([undefined]) is refused with 6017', async () => {
+    await invalid(() => replay([undefined] as never));
+  });
+  it('EXT-3 replay([], null) is refused with 6017', async () => {
+    await invalid(() => replay([], null as never));
+  });
+  it('EXT-3 journal(null) is refused with 6017', async () => {
+    const w = await world();
+    await invalid(() => w.engine.journal(null as never));
+  });
+  it('EXT-3 journal([]) is refused with 6017', async () => {
+    const w = await world();
+    await invalid(() => w.engine.journal([] as never));
+  });
+  it('EXT-3 journal({limit: 1n}) is refused with 6017', async () => {
+    const w = await world();
+    await invalid(() => w.engine.journal({ limit: 1n } as never));
+  });
+  for (const options of [{ clock: null }]) {
+    it(`LIM-2 createEngine(${JSON.stringify(options)}) is refused with 6017`, async () => {
+      await invalid(async () => {
+        const e = createEngine(options as never);
+        await e.registerUsers(['a']);
+      });
+    });
+  }
+  it('GET-4 CL-2 getUserStatus({userIDList: [, ]}) (a hole, not a userID) is refused with 6017', async () => {
+    const w = await logged();
+    // eslint-disable-next-line no-sparse-arrays
+    await invalid(() => w.client.getUserStatus({ userIDList: [, ] as never }));
+  });
+  // Known engine bug: createEngineOptionsUnchecked (test/model/known-bugs.ts). Passes while the bug
+  // is there; once fixed it turns red: make it a plain it() and drop the known bug.
+  for (const options of [{ journal: null }, { broker: [] }, { store: 'x' }, { inspect: 'x' }, { machines: 5 }]) {
+    it.fails(`LIM-2 createEngine(${JSON.stringify(options)}) is refused with 6017`, async () => {
+      await invalid(async () => {
+        const e = createEngine(options as never);
+        await e.registerUsers(['a']);
+      });
+    });
+  }
 });
