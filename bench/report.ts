@@ -18,12 +18,15 @@ export interface BenchResults {
     dirty: boolean;
   };
   durationSec?: number;
+  /** When each part was measured (a run of some parts keeps the others from an earlier run). */
+  parts?: Record<number, { date: string; command: string; loadBefore: number[]; loadAfter: number[]; durationSec: number }>;
   failures?: Array<{ part: number; message: string }>;
   fanout?: Array<FanoutRow>;
   fanoutProfiles?: Array<{ api: string; size: number; totalMs: number; self: ProfileLine[]; inclusive: Array<{ fn: string; share: number }> }>;
   memory?: Array<{ users: number; online: number; kind: string; journal: boolean; perRegistered: number; perOnline: number; totalBytes: number; heapUsed: number; processHeap: number }>;
   growth?: Array<FanoutRow & { sweep: string; value: number }>;
   durable?: Array<FanoutRow & { synchronous: string }>;
+  networkProfile?: { clients: number; totalMs: number; self: ProfileLine[]; inclusive: Array<{ fn: string; share: number }> };
   network?: Array<{
     target: 'engine' | 'raw';
     clients: number;
@@ -95,6 +98,14 @@ export function renderReport(r: BenchResults): string {
     `| code | commit ${m.commit}${m.dirty ? ' with uncommitted changes in src/ or machines/' : ''} |`,
     '',
   );
+  const partRuns = Object.entries(r.parts ?? {}).sort(([a], [b]) => Number(a) - Number(b));
+  if (partRuns.length > 0) {
+    out.push('| part | measured | took | load average before → after (1 min) | command |', '|---|---|---|---|---|');
+    for (const [n, p] of partRuns) {
+      out.push(`| ${n} | ${p.date} | ${(p.durationSec / 60).toFixed(1)} min | ${p.loadBefore[0]!.toFixed(2)} → ${p.loadAfter[0]!.toFixed(2)} | \`${p.command}\` |`);
+    }
+    out.push('');
+  }
   if (m.loadBefore[0]! > m.cores * 0.5) {
     out.push(
       `> The machine was busy (load ${m.loadBefore[0]!.toFixed(1)} on ${m.cores} cores when the run started): absolute`,
@@ -215,41 +226,44 @@ function fanoutProposals(r: BenchResults): string[] {
   return [
     '### Why the target is missed, and what would fix it',
     '',
-    'The notifications dominate: at ~41 a change, the engine spends most of each change in NTF-2\'s loop',
+    'The notifications dominate. At ~41 a change the engine spends most of each change in NTF-2\'s loop',
     '(`toOthers`) and in handing each notification to its device (`flush` → broker `publish` → `deliverLocal` →',
-    '`hand` → sink). Taking the fan-out to others away (an experiment, not a fix) leaves about a quarter of the',
-    'time: the rest of a change (machine step, journal entries, timers, subscription bookkeeping on login and',
-    'logout) costs about 1.6 times the baseline\'s whole change, notifications included. Per notification',
-    'the engine does, beyond the baseline: a second map lookup (`isOnline` reads the viewer\'s status record and',
-    'its context, two objects that are replaced on every change and so scattered in the heap, then `byUser`',
-    'finds the sessions), one outbox object, a broker call, a `Set` iteration and the `receiving` getter (three',
-    'fields and the link snapshot) per session, and a `try` frame. At 10k users and more these are cache misses,',
-    'not instructions.',
+    '`hand` → sink): see the inclusive shares above. In an experiment on a scratch copy that skipped the',
+    'fan-out to others (10k world, engine alone), about a quarter of the time was left: the rest of a change',
+    '(the machine step, two journal entries, the UNSUB-5/CS-5 timers on logout and their cancelling at login,',
+    'the subscription machine on login and logout, the undo bookkeeping) costs on its own about 1.7 times the',
+    'baseline\'s whole change with its 41 notifications. Per notification the engine does, beyond the',
+    'baseline: a second map lookup (`isOnline` reads the viewer\'s status record and its context, two objects',
+    'that are replaced on every change and so end up scattered in the heap; then `byUser` finds the sessions),',
+    'one outbox object, one broker call, a `Set` iteration and the `receiving` getter (three fields and the link',
+    'snapshot) per session, and a `try` frame. At 10k users and more these are cache misses more than',
+    'instructions.',
     '',
-    'Proposals (src/engine/core.ts and src/store/memory.ts; not made here, as the brief says). The first three',
-    'were tried on a patched copy of the engine (bench/experiments/fast-fanout.patch, 10k world, core API,',
-    'journal on, each driver alone, min of 5 runs on the busy machine: 1.46 s → 0.87 s for 40k changes, that is',
-    '×1.7 throughput, same deliveries):',
+    'Proposals (in src/engine/core.ts and src/broker/; not made here, as the brief says):',
     '',
-    '1. **An index of online users** (`Set<string>`) kept where status records are written (`toUser`, or',
-    '   `MemoryStore.putStatus`), so `isOnline(viewer)` is one hash lookup instead of map → record → context.',
-    '   Measured alone: about −20% time.',
-    '2. **One outbox entry per change**, holding the event and the list of recipients (and a',
-    '   `Broker.publishMany(userIDs, event, seq)`; `MemoryBroker` loops `deliverLocal`), instead of one',
-    '   `{userID, event, seq, deviceId}` object and one broker call per recipient. With 1: about −32%.',
-    '3. **Receiving sessions only in `byUser`** (an array per user, updated in `syncSessions` and `linkEvent`), so',
-    '   `deliverLocal` calls sinks without the `receiving` getter per session; `hand`\'s try/catch per user, not',
-    '   per session. With 1 and 2: about −42%.',
-    '4. **Cheaper changes**: the profile shows the compiled machine step (`transition`, the `assign`s that copy',
-    '   `devices`), the journal entries (two objects and two `pathOf` strings per change even when nobody reads',
-    '   them) and the UNSUB-5/CS-5 timers on each logout (a `PendingTimer` object, a store write and a real',
-    '   `setTimeout` each, cancelled again at the next login). Journal entries could be built lazily (store the',
-    '   step\'s inputs, format on read); the timers could be one per user with the due times in its record.',
-    '   Expected: the non-fan-out part of a change from ~1.6× to ~1× the baseline\'s change.',
+    '1. **An index of online users** (`Set<string>`) kept by `toUser` next to `store.putStatus` (with an undo',
+    '   entry, and filled from the store at start), so `isOnline(viewer)` is one hash lookup.',
+    '2. **One outbox entry per change** for every recipient of the same event (`{event, seq, recipients}`), and',
+    '   `Broker.publishMany(userIDs, event, seq)` (MemoryBroker: a loop over `deliverLocal`), instead of one',
+    '   `{userID, event, seq, deviceId}` object and one broker call per recipient.',
     '',
-    'With 1 to 3 the measured ratio would move from the figures above by ×1.7 (still short of 0.5 at 10k',
-    'users); reaching 0.5 needs 4 as well, since without any fan-out to others the engine\'s change alone',
-    'already costs more than half the baseline\'s change with its 41 notifications.',
+    '   1 and 2 are in bench/experiments/fast-fanout.patch (applies to HEAD; the engine, client, model and',
+    '   property tests pass on it). Measured on the busy machine, 10k world, core API, journal on, each engine',
+    '   alone in 5 alternating runs: about ×1.45 throughput (min CPU 1.67-1.78 s → 1.13-1.20 s for 40k',
+    '   changes), same deliveries (the bench checks it).',
+    '3. **Only receiving sessions in `byUser`** (an array per user, kept by `syncSessions` and `linkEvent`), so',
+    '   `deliverLocal` calls the sinks without checking `receiving` per session. A variant that skipped the',
+    '   check (not semantic) saved another ~15%.',
+    '4. **Cheaper changes**, which the target needs as well: the profile\'s `transition` (the compiled machine',
+    '   step, whose `assign`s copy the `devices` array), the journal entries (two objects and two `pathOf` strings',
+    '   per change, built even when nobody reads them: they could keep the step\'s inputs and be formatted on',
+    '   read), the two timers per logout (a `PendingTimer`, a store write and a real `setTimeout` each, cancelled',
+    '   at the next login: one timer per user with both due times in its record would do), and `syncSessions`,',
+    '   which copies the user\'s sessions for undo on every change.',
+    '',
+    'With 1 to 3 the ratio would rise by about ×1.5 to ×1.7, still short of 0.5 at 10k users; reaching 0.5',
+    'needs 4 as well, since the engine\'s change without any notifications to others already costs more than',
+    'half of the baseline\'s change with them.',
     '',
     'The Promise layer (client rows) adds per notification `LocalClient.receive` (a scan of the event for the',
     'caller\'s own status) and `Emitter.emit`, which copies the handler set into a new array for every event',
@@ -306,17 +320,15 @@ function memorySection(r: BenchResults): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function networkGroups(r: BenchResults) {
-  const groups = new Map<number, { ratio: number; rows: string[]; light: { e: number[]; r: number[] } }>();
-  const sizes = [...new Set(r.network!.map((x) => x.clients))];
-  for (const clients of sizes) {
-    const of = (t: 'engine' | 'raw', phase: string) =>
-      r.network!.filter((x) => x.clients === clients && x.target === t).map((x) => x.phases.find((p) => p.name === phase)!);
-    const eng = of('engine', 'load');
-    const raw = of('raw', 'load');
+function networkGroups(r: BenchResults): Map<number, { ratio: number }> {
+  const groups = new Map<number, { ratio: number }>();
+  for (const clients of new Set(r.network!.map((x) => x.clients))) {
+    const of = (t: 'engine' | 'raw') =>
+      r.network!.filter((x) => x.clients === clients && x.target === t).map((x) => x.phases.find((p) => p.name === 'load')!);
+    const eng = of('engine');
+    const raw = of('raw');
     const runs = Math.min(eng.length, raw.length);
-    const ratios = Array.from({ length: runs }, (_, i) => eng[i]!.deliveredPerSec / raw[i]!.deliveredPerSec);
-    groups.set(clients, { ratio: median(ratios), rows: [], light: { e: [], r: [] } });
+    groups.set(clients, { ratio: median(Array.from({ length: runs }, (_, i) => eng[i]!.deliveredPerSec / raw[i]!.deliveredPerSec)) });
   }
   return groups;
 }
@@ -356,6 +368,40 @@ function networkSection(r: BenchResults): string[] {
     }
   }
   out.push('', `Target: at least ${TARGETS.network} of raw notifications/s under load: ${yes(!missed)}.`, '');
+  if (r.networkProfile) {
+    const p = r.networkProfile;
+    out.push(
+      `### Where the server's time goes (target missed: \`node --cpu-prof\` on \`status-engine serve\`, ${k(p.clients)} clients, load phase)`,
+      '',
+      `Shares of the time the server's main thread was busy (${(p.totalMs / 1000).toFixed(1)} s, setup included).`,
+      '',
+      '| step (inclusive) | share |',
+      '|---|---|',
+      ...p.inclusive.map((i) => `| \`${i.fn}\` | ${pct(i.share)} |`),
+      '',
+      '| function (self) | where | share |',
+      '|---|---|---|',
+      ...p.self.slice(0, 12).map((x) => `| \`${x.fn}\` | ${x.where.replace(/:\d+$/, '')} | ${pct(x.share)} |`),
+      '',
+    );
+  }
+  if (missed) {
+    out.push(
+      'What would close the gap (src/server/hub.ts and the engine; not made here):',
+      '',
+      '1. **Serialize a push once per change**, not once per recipient: the engine hands every recipient of a',
+      '   change the same event object, but `ClientHub.push` builds `{t: \'push\', seq, event}` and `sendRaw`',
+      '   runs `JSON.stringify` on it for each socket. Keeping the last `(event, seq) → string` in the hub (the',
+      '   raw server does the equivalent) removes all but one. Tried on a scratch copy: about +10% notifications/s',
+      '   at 1k clients, within this machine\'s noise.',
+      '2. **One write per socket per event-loop turn**: each push is its own `ws.send`, so its own `writev`',
+      '   system call (the largest self item above). Corking a socket at its first frame of a turn and',
+      '   uncorking it in `setImmediate` would merge the frames a busy socket receives in one turn.',
+      '3. The fan-out proposals of part 1 (online index, one outbox entry per change, receiving sessions only)',
+      '   cut the engine\'s own share (`deliverLocal`, `toOthers`, `toUser` above).',
+      '',
+    );
+  }
   out.push(
     'Both servers and the load generator share the machine\'s cores, so under "load" the ratio is that of the',
     'whole system (server plus clients); the load generator does the same work for both (it finds each push\'s',

@@ -49,6 +49,8 @@ export function summarize(file: string, o: { top?: number; inclusive?: string[];
   const incl = new Map<string, number>();
   for (const [id, t] of ticks) {
     if (o.within && !under(id, o.within)) continue;
+    // Waiting for I/O is not work: shares are of the time the thread was busy.
+    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
     total += t;
     const l = label(byId.get(id)!);
     const key = `${l.fn} ${l.where}`;
