@@ -203,7 +203,7 @@ async function part1(scale: Scale, r: BenchResults): Promise<void> {
         'bench/profile.ts',
         { tag: `profile ${v.api}`, world: fanoutWorld(size, { ops: s.warmup + 4 * s.perRound }), engine: v, warmup: s.warmup },
         { heapMb: 2048 },
-        { inclusive: PROFILE_STEPS[v.api], within: v.api === 'core' ? 'runCore' : undefined },
+        { inclusive: PROFILE_STEPS[v.api], within: v.api === 'core' ? 'runCore' : 'runClient' },
       );
       r.fanoutProfiles.push({ api: v.api, size, self: p.self, inclusive: p.inclusive, totalMs: p.totalMs });
     }
