@@ -16,8 +16,17 @@ export interface AdminOps {
   queryStatus(userIDs: string[]): Promise<Array<{ userID: string; statusType: number; customStatus: string }>>;
 }
 
+/** What a target's client can show an app; the suite asks only for what it can see. */
+export interface TargetTraits {
+  /** Errors carry retryAfterMs, statuses carry version and reason (EXT-1, EXT-2, EXT-6). Default true. */
+  extensionFields?: boolean;
+  /** The code a kicked-out device's calls get (the Web SDK answers them itself with 3002). Default 2024. */
+  codeAfterKick?: number;
+}
+
 export interface Target {
   readonly name: string;
+  readonly traits?: TargetTraits;
   readonly admin: AdminOps;
   /** A new device, not logged in. */
   client(platform?: Platform): Client;

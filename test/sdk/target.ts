@@ -186,6 +186,7 @@ function sdkTargetOver(name: string, backend: Backend): Target {
   };
   return {
     name,
+    traits: { extensionFields: SDK_TRAITS.extensionFields, codeAfterKick: ErrorCode.KICKED_OUT },
     admin: {
       ...backend.admin,
       // The edition reaches each SDK as a push (its own gate, 3122): configure returns once they all have it.
