@@ -30,6 +30,35 @@ function checkOptions(options: unknown): EngineOptions {
   ) {
     throw invalidParameter('clock', 'expected an object with now(), setTimeout(fn, ms) and clearTimeout(id)');
   }
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const hasMethods = (v: unknown, names: string[]) => isObject(v) && names.every((n) => typeof v[n] === 'function');
+  const j = o.journal as unknown;
+  if (j !== undefined && typeof j !== 'boolean') {
+    const max = isObject(j) ? j.maxEntries : null;
+    if (!isObject(j) || (max !== undefined && (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 0))) {
+      throw invalidParameter('journal', 'expected true, false or {maxEntries: a whole number of 0 or more}');
+    }
+  }
+  if (o.store !== undefined && !hasMethods(o.store, ['hasUser', 'addUsers', 'getStatus', 'putStatus', 'transaction', 'append', 'lastSeq'])) {
+    throw invalidParameter('store', 'expected a Store (see MemoryStore)');
+  }
+  if (o.broker !== undefined && !hasMethods(o.broker, ['publish', 'attach', 'close'])) {
+    throw invalidParameter('broker', 'expected a Broker with publish(), attach() and close()');
+  }
+  const inspect = o.inspect as unknown;
+  if (inspect !== undefined && typeof inspect !== 'function' && !hasMethods(inspect, ['next'])) {
+    throw invalidParameter('inspect', 'expected an inspector: a function, or an observer with next()');
+  }
+  const machines = o.machines as unknown;
+  if (machines !== undefined) {
+    if (!isObject(machines)) throw invalidParameter('machines', 'expected an object of machine variants');
+    for (const [k, m] of Object.entries(machines)) {
+      if (!['userStatus', 'subscriptions', 'access', 'rateWindow', 'deviceLink'].includes(k)) {
+        throw invalidParameter(`machines.${k}`, 'no such machine: userStatus, subscriptions, access, rateWindow or deviceLink');
+      }
+      if (m !== undefined && !hasMethods(m, ['provide', 'transition'])) throw invalidParameter(`machines.${k}`, 'expected an XState machine');
+    }
+  }
   return o;
 }
 

@@ -179,10 +179,8 @@ describe('pinned counterexamples of the boundary fuzzing', () => {
     // eslint-disable-next-line no-sparse-arrays
     await invalid(() => w.client.getUserStatus({ userIDList: [, ] as never }));
   });
-  // Known engine bug: createEngineOptionsUnchecked (test/model/known-bugs.ts). Passes while the bug
-  // is there; once fixed it turns red: make it a plain it() and drop the known bug.
   for (const options of [{ journal: null }, { broker: [] }, { store: 'x' }, { inspect: 'x' }, { machines: 5 }]) {
-    it.fails(`LIM-2 createEngine(${JSON.stringify(options)}) is refused with 6017`, async () => {
+    it(`LIM-2 createEngine(${JSON.stringify(options)}) is refused with 6017`, async () => {
       await invalid(async () => {
         const e = createEngine(options as never);
         await e.registerUsers(['a']);
