@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { createClient, createEngine, ErrorCode, EVENT, replay, type Client, type Engine } from '../../src/index';
-import { KNOWN_BUGS } from '../model/known-bugs';
 import { runParams } from './params';
 
 const DOCUMENTED = new Set<number>(Object.values(ErrorCode));
@@ -259,10 +258,6 @@ const adminCases: Record<string, Case<any[]>> = {
         anything,
       ),
     ),
-    skip: (options) =>
-      KNOWN_BUGS.createEngineOptionsUnchecked &&
-      isObject(options) &&
-      (options.journal === null || ['store', 'broker', 'inspect', 'machines'].some((k) => options[k] !== undefined)),
     call: async (_w, options) => {
       const e = createEngine(options);
       // A made engine works.
