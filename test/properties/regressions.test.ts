@@ -84,6 +84,20 @@ describe('pinned counterexamples of the model-based property', () => {
     expect(s!.statusType === TYPES.USER_STATUS_ONLINE ? canCall : true).toBe(true);
   });
 
+  it('DEV-3 foreground() after network_lost brings the link back: calls work again and the heartbeat timeout no longer applies', async () => {
+    const w = await world({ limits: { nativeHeartbeatTimeoutMs: 3500 } });
+    const d10 = w.device('ios');
+    const other = w.device();
+    await d10.client.login({ userID: 'u4' });
+    await other.client.login({ userID: 'u0' });
+    d10.client.disconnect('network_lost');
+    d10.client.foreground();
+    expect((await d10.client.getUserStatus({ userIDList: ['u0'] })).data.successUserList).toEqual([expect.objectContaining({ userID: 'u0' })]);
+    w.clock.increment(10_000);
+    const [s] = await w.engine.queryStatus(['u4']);
+    expect(s).toMatchObject({ statusType: TYPES.USER_STATUS_ONLINE, version: 1 });
+  });
+
   it('EXT-4 UNSUB-5 the subscriptions_cleared notice is told when a dropped web device logs in again by reconnect()', async () => {
     const w = await world({ limits: { subscriptionClearAfterLogoutMs: 5000 } });
     const d3 = w.device();
