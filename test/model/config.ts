@@ -5,7 +5,6 @@ import type { LimitsChange, Platform } from '../../src/index';
 export const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'] as const;
 /** Never registered: every list may name it (GET-5, SUB-4), login refuses it (70107). */
 export const GHOST = 'ghost';
-export const IDS = [...USERS, GHOST] as const;
 /** In a generated list: the calling device's own user, whoever it is when the command runs. */
 export const SELF = '@self';
 

@@ -1,7 +1,7 @@
 // The reference model of the model-based tests: SPEC.md and the engine decisions of the helpers' brief,
 // written as plain Maps, Sets and arrays. It shares no code with src/ or machines/ on purpose: it is the
 // second, independent reading of the spec that the engine is compared with after every command.
-import { GHOST, LIMITS, USERS, type Limits } from './config';
+import { LIMITS, USERS, type Limits } from './config';
 import { reach } from './coverage';
 
 export const ONLINE = 1;
@@ -564,4 +564,3 @@ export class Model {
   }
 }
 
-export { GHOST };
