@@ -3,38 +3,25 @@
 import type { Platform } from '../../machines/spec';
 import { EngineCore, type DeviceSession } from '../engine/core';
 import { attempt } from '../engine/engine';
-import { EVENT, type ClientEvent } from '../events';
 import { notLoggedIn, invalidParameter } from '../errors';
 import type { Visibility } from '../types';
-import { describe } from '../engine/validate';
-import { Emitter } from './emitter';
-import { SelfStatus, isSelfOnly } from './self';
-import type { Client, ClientEventHandler } from './types';
+import { ClientBase, checkDisconnect } from './base';
+import type { Client } from './types';
 
-export class LocalClient implements Client {
+export class LocalClient extends ClientBase implements Client {
   private readonly session: DeviceSession;
-  private readonly events = new Emitter();
-  private readonly self = new SelfStatus();
 
   constructor(
     private readonly core: EngineCore,
     platform: Platform,
   ) {
-    this.session = core.openSession(platform, (event) => this.receive(event));
+    super();
+    this.session = core.openSession(platform, (event) => this.hear(event));
   }
 
   /** The device id the engine knows this client by (EXT-9 detail, DEV-4). */
   get deviceId(): string {
     return this.session.deviceId;
-  }
-
-  private receive(event: ClientEvent): void {
-    if (event.name === EVENT.USER_STATUS_UPDATED) {
-      for (const s of event.data) if (s.userID === this.self.userID) this.self.take(s);
-    } else if (event.name === EVENT.KICKED_OUT) {
-      this.self.forget();
-    }
-    this.events.emit(event);
   }
 
   login(o: { userID: string; userSig?: string }) {
@@ -66,11 +53,7 @@ export class LocalClient implements Client {
   getUserStatus(o: { userIDList: string[] }) {
     return attempt(() => {
       // CL-2: the caller alone is answered from the client's own state, without a round trip.
-      const list = (o as { userIDList?: unknown } | undefined)?.userIDList;
-      if (this.session.loggedIn && isSelfOnly(list, this.self.userID)) {
-        return { data: { successUserList: [this.self.get()], failureUserList: [] } };
-      }
-      return { data: this.core.getUserStatus(this.session, o) };
+      return this.selfOnly(o, this.session.loggedIn) ?? { data: this.core.getUserStatus(this.session, o) };
     });
   }
 
@@ -90,19 +73,9 @@ export class LocalClient implements Client {
     });
   }
 
-  on(event: string, handler: ClientEventHandler): void {
-    this.events.on(event, handler);
-  }
-
-  off(event: string, handler: ClientEventHandler): void {
-    this.events.off(event, handler);
-  }
-
   disconnect(how: 'link_closed' | 'network_lost' = 'link_closed'): void {
-    if (how !== 'link_closed' && how !== 'network_lost') {
-      throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${describe(how)}`);
-    }
-    this.core.linkEvent(this.session, { type: how === 'link_closed' ? 'LINK.CLOSED' : 'LINK.SILENT' });
+    const kind = checkDisconnect(how);
+    this.core.linkEvent(this.session, { type: kind === 'link_closed' ? 'LINK.CLOSED' : 'LINK.SILENT' });
   }
 
   reconnect(): Promise<void> {

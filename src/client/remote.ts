@@ -12,10 +12,8 @@ import { EVENT, type ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
 import { PROTOCOL_VERSION, WS_PATH, type Op, type ServerFrame, type WireError } from '../protocol/messages';
 import type { Failure, UserStatus, Visibility } from '../types';
-import { describe } from '../engine/validate';
-import { Emitter } from './emitter';
-import { SelfStatus, isSelfOnly } from './self';
-import type { Client, ClientEventHandler } from './types';
+import { ClientBase, checkDisconnect } from './base';
+import type { Client } from './types';
 
 export interface RemoteClientOptions {
   /** 'ws://HOST:PORT' or 'http://HOST:PORT' (the path defaults to /ws). */
@@ -56,13 +54,11 @@ const FINAL_RESUME_CODES = new Set<number>([
 
 const lost = (why: string) => new StatusError(WireCode.CONNECTION_LOST, `connection to the server lost: ${why}`);
 
-export class RemoteClient implements Client {
+export class RemoteClient extends ClientBase implements Client {
   readonly deviceId = randomBytes(16).toString('hex');
   readonly platform: Platform;
   private readonly url: URL;
   private readonly clock: Clock;
-  private readonly events = new Emitter();
-  private readonly self = new SelfStatus();
   private readonly timeoutMs: number;
   private readonly backoff: { minDelayMs: number; maxDelayMs: number; jitter: number } | null;
   private readonly random: () => number;
@@ -102,6 +98,7 @@ export class RemoteClient implements Client {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RemoteClientOptions) {
+    super();
     this.url = toSocketUrl(options.url);
     this.platform = options.platform ?? 'web';
     this.clock = options.clock ?? systemClock;
@@ -157,10 +154,8 @@ export class RemoteClient implements Client {
 
   async getUserStatus(o: { userIDList: string[] }) {
     // CL-2: the caller alone is answered from the client's own state, without a round trip.
-    const list = (o as { userIDList?: unknown } | undefined)?.userIDList;
-    if (this.deviceLoggedIn && isSelfOnly(list, this.self.userID)) {
-      return { data: { successUserList: [this.self.get()], failureUserList: [] as Failure[] } };
-    }
+    const own = this.selfOnly(o, this.deviceLoggedIn);
+    if (own) return own;
     return { data: (await this.request('getUserStatus', o)) as { successUserList: UserStatus[]; failureUserList: Failure[] } };
   }
 
@@ -178,23 +173,13 @@ export class RemoteClient implements Client {
     return { data: status };
   }
 
-  on(event: string, handler: ClientEventHandler): void {
-    this.events.on(event, handler);
-  }
-
-  off(event: string, handler: ClientEventHandler): void {
-    this.events.off(event, handler);
-  }
-
   /**
    * DEV-1. 'link_closed': the socket closes now (the server hears it at once) and stays closed until
    * reconnect(). 'network_lost': nothing flows either way any more (no heartbeats, no frames read), so the
    * server's heartbeat timeout applies (DEV-2/DEV-3); reconnect() comes back on a new socket.
    */
   disconnect(how: 'link_closed' | 'network_lost' = 'link_closed'): void {
-    if (how !== 'link_closed' && how !== 'network_lost') {
-      throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${describe(how)}`);
-    }
+    checkDisconnect(how);
     if (this.state === 'destroyed') return;
     this.cancelReconnect();
     this.stopHeartbeat();
@@ -436,15 +421,9 @@ export class RemoteClient implements Client {
   }
 
   private receive(event: ClientEvent): void {
-    if (event.name === EVENT.USER_STATUS_UPDATED) {
-      for (const s of event.data) {
-        this.versions.set(s.userID, s.version);
-        if (s.userID === this.self.userID) this.self.take(s);
-      }
-    } else if (event.name === EVENT.KICKED_OUT) {
-      this.forgetUser();
-    }
-    this.emit(event);
+    if (event.name === EVENT.USER_STATUS_UPDATED) for (const s of event.data) this.versions.set(s.userID, s.version);
+    else if (event.name === EVENT.KICKED_OUT) this.forgetUser();
+    this.hear(event);
   }
 
   private emit(event: ClientEvent): void {

@@ -1,6 +1,7 @@
 // The client protocol between `createClient({url})` and `status-engine serve` (docs/protocol.md): JSON text
 // frames over one WebSocket at `/ws`. Requests carry ids and get one reply each; pushes carry the journal
 // seq of the change (EXT-2), and so does every reply, as the point the device has caught up to.
+import type { StatusErrorDetails } from '../errors';
 import { z } from 'zod';
 import type { ClientEvent } from '../events';
 import { PLATFORMS } from '../../machines/spec';
@@ -34,16 +35,8 @@ export interface RequestFrame {
   params?: unknown;
 }
 
-export interface WireError {
-  code: number;
-  message: string;
-  param?: string;
-  limit?: number;
-  limitName?: string;
-  retryAfterMs?: number;
-  requests?: number;
-  windowMs?: number;
-}
+/** A StatusError on the wire: its code, message and details (src/errors.ts). */
+export type WireError = { code: number; message: string } & StatusErrorDetails;
 
 /** Server to client. */
 export type ServerFrame =

@@ -1,17 +1,9 @@
 // A small world for engine tests: an engine on a SimulatedClock, and devices that record what they hear.
 import { SimulatedClock } from 'xstate';
-import { createClient, createEngine, EVENT, type Client, type ClientEvent, type EngineOptions, type Platform, type UserStatus } from '../../src/index';
+import { createClient, createEngine, type EngineOptions, type Platform } from '../../src/index';
+import { record, type Device } from '../behaviour/target';
 
-export interface Device {
-  client: Client;
-  userID: string;
-  /** Every USER_STATUS_UPDATED entry it heard, in order. */
-  heard: UserStatus[];
-  events: ClientEvent[];
-  /** What it heard about one user, as [statusType, customStatus] pairs. */
-  about(userID: string): Array<[number, string]>;
-  clear(): void;
-}
+export type { Device };
 
 export async function world(options: EngineOptions & { users?: string[] } = {}) {
   const clock = new SimulatedClock();
@@ -19,27 +11,7 @@ export async function world(options: EngineOptions & { users?: string[] } = {}) 
   const engine = createEngine({ clock, switches: { userStatus: true }, ...rest });
   await engine.registerUsers(users);
 
-  const device = (userID: string, platform: Platform = 'web'): Device => {
-    const client = createClient({ engine, platform });
-    const d: Device = {
-      client,
-      userID,
-      heard: [],
-      events: [],
-      about: (id) => d.heard.filter((s) => s.userID === id).map((s) => [s.statusType, s.customStatus]),
-      clear: () => {
-        d.heard.length = 0;
-        d.events.length = 0;
-      },
-    };
-    for (const name of Object.values(EVENT)) {
-      client.on(name, (e) => {
-        d.events.push(e);
-        if (e.name === EVENT.USER_STATUS_UPDATED) d.heard.push(...e.data);
-      });
-    }
-    return d;
-  };
+  const device = (userID: string, platform: Platform = 'web'): Device => record(createClient({ engine, platform }), userID);
 
   /** A device of `userID`, logged in, with its own login notification already cleared. */
   const online = async (userID: string, platform: Platform = 'web'): Promise<Device> => {

@@ -1,0 +1,47 @@
+// What the in-process and the remote client share: their event handlers (on/off), CL-3's own status kept
+// in step with what they hear, CL-2's self-only answer, and the checks of the device lifecycle calls.
+import { invalidParameter } from '../errors';
+import { describe } from '../engine/validate';
+import { EVENT, type ClientEvent } from '../events';
+import type { Failure, UserStatus } from '../types';
+import { Emitter } from './emitter';
+import { SelfStatus, isSelfOnly } from './self';
+import type { ClientEventHandler } from './types';
+
+export abstract class ClientBase {
+  protected readonly events = new Emitter();
+  protected readonly self = new SelfStatus();
+
+  on(event: string, handler: ClientEventHandler): void {
+    this.events.on(event, handler);
+  }
+
+  off(event: string, handler: ClientEventHandler): void {
+    this.events.off(event, handler);
+  }
+
+  /** An event for the app: statuses of its own user keep CL-3's copy current, a kick forgets it. */
+  protected hear(event: ClientEvent): void {
+    if (event.name === EVENT.USER_STATUS_UPDATED) {
+      for (const s of event.data) if (s.userID === this.self.userID) this.self.take(s);
+    } else if (event.name === EVENT.KICKED_OUT) {
+      this.self.forget();
+    }
+    this.events.emit(event);
+  }
+
+  /** CL-2: the answer to a query of the caller alone, from the client's own state; null for any other query. */
+  protected selfOnly(options: unknown, loggedIn: boolean): { data: { successUserList: UserStatus[]; failureUserList: Failure[] } } | null {
+    const list = (options as { userIDList?: unknown } | null | undefined)?.userIDList;
+    if (!loggedIn || !isSelfOnly(list, this.self.userID)) return null;
+    return { data: { successUserList: [this.self.get()], failureUserList: [] } };
+  }
+}
+
+/** DEV-1: how a device loses its link. */
+export function checkDisconnect(how: unknown): 'link_closed' | 'network_lost' {
+  if (how !== 'link_closed' && how !== 'network_lost') {
+    throw invalidParameter('how', `expected 'link_closed' or 'network_lost', got ${describe(how)}`);
+  }
+  return how;
+}
