@@ -220,6 +220,20 @@ function fanoutProfiles(r: BenchResults): string[] {
   return out;
 }
 
+function modelText(r: BenchResults): string {
+  const m = costModel(r);
+  if (!m) return '';
+  const base41 = m.base.fixed + 41 * m.base.slope;
+  return (
+    `Part 4's subscriptions sweep puts a change at ${us(m.eng.fixed)} plus ${us(m.eng.slope)} per notification ` +
+    `for the engine, and ${us(m.base.fixed)} plus ${us(m.base.slope)} for the baseline: the engine's change ` +
+    `without any notification (the machine step, the journal entries, the UNSUB-5/CS-5 timers on logout and ` +
+    `their cancelling at login, the subscription machine on login and logout, the undo bookkeeping) already ` +
+    `costs ${f2(m.eng.fixed / base41)} times the baseline's whole change with 41 notifications, and each ` +
+    `notification costs ${f2(m.eng.slope / m.base.slope)} times the baseline's.`
+  );
+}
+
 function fanoutProposals(r: BenchResults): string[] {
   const core = r.fanout!.filter((f) => f.api === 'core' && f.journal);
   if (core.every((f) => f.ratio >= TARGETS.fanout)) return [];
@@ -228,11 +242,8 @@ function fanoutProposals(r: BenchResults): string[] {
     '',
     'The notifications dominate. At ~41 a change the engine spends most of each change in NTF-2\'s loop',
     '(`toOthers`) and in handing each notification to its device (`flush` → broker `publish` → `deliverLocal` →',
-    '`hand` → sink): see the inclusive shares above. In an experiment on a scratch copy that skipped the',
-    'fan-out to others (10k world, engine alone), about a quarter of the time was left: the rest of a change',
-    '(the machine step, two journal entries, the UNSUB-5/CS-5 timers on logout and their cancelling at login,',
-    'the subscription machine on login and logout, the undo bookkeeping) costs on its own about 1.7 times the',
-    'baseline\'s whole change with its 41 notifications. Per notification the engine does, beyond the',
+    '`hand` → sink): see the inclusive shares above. ' + modelText(r),
+    'Per notification the engine does, beyond the',
     'baseline: a second map lookup (`isOnline` reads the viewer\'s status record and its context, two objects',
     'that are replaced on every change and so end up scattered in the heap; then `byUser` finds the sessions),',
     'one outbox object, one broker call, a `Set` iteration and the `receiving` getter (three fields and the link',
@@ -262,8 +273,8 @@ function fanoutProposals(r: BenchResults): string[] {
     '   which copies the user\'s sessions for undo on every change.',
     '',
     'With 1 to 3 the ratio would rise by about ×1.5 to ×1.7, still short of 0.5 at 10k users; reaching 0.5',
-    'needs 4 as well, since the engine\'s change without any notifications to others already costs more than',
-    'half of the baseline\'s change with them.',
+    'needs 4 as well: for a ratio of 0.5 the engine\'s whole change (fixed part plus 41 notifications) may',
+    'cost at most twice the baseline\'s.',
     '',
     'The Promise layer (client rows) adds per notification `LocalClient.receive` (a scan of the event for the',
     'caller\'s own status) and `Emitter.emit`, which copies the handler set into a new array for every event',
@@ -312,7 +323,8 @@ function memorySection(r: BenchResults): string[] {
     '(`{value, context, seq}` with a `devices` array of device objects), its subscription record is a machine',
     'snapshot too (the list as an array, plus the reverse index as Sets), and its device is a `DeviceSession`',
     'with a device-link snapshot. With the journal on, the login and the subscribe leave four journal entries',
-    '(command and transition each) until the journal\'s bound pushes them out.',
+    '(command and transition each) until the journal\'s bound pushes them out: with a million users online the',
+    'journal holds only the newest million entries, so its share per user is smaller there.',
     '',
   );
   return out;
@@ -404,8 +416,9 @@ function networkSection(r: BenchResults): string[] {
   }
   out.push(
     'Both servers and the load generator share the machine\'s cores, so under "load" the ratio is that of the',
-    'whole system (server plus clients); the load generator does the same work for both (it finds each push\'s',
-    'number without parsing the frame).',
+    'whole system (server plus clients): with 2 cores the load generator, which does the same work for both',
+    '(it finds each push\'s number without parsing the frame), can be what limits both, and the ratio then',
+    'flatters the engine. The "light" rows (one call at a time) are the server\'s own latency.',
     '',
   );
   return out;
@@ -422,6 +435,24 @@ function networkMissing(): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** Least squares: y = fixed + slope * x. */
+function line(ps: Array<{ x: number; y: number }>): { fixed: number; slope: number } {
+  const n = ps.length;
+  const mx = ps.reduce((a, p) => a + p.x, 0) / n;
+  const my = ps.reduce((a, p) => a + p.y, 0) / n;
+  const sxx = ps.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  const slope = sxx === 0 ? NaN : ps.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx;
+  return { fixed: Number.isFinite(slope) ? my - slope * mx : my, slope };
+}
+
+/** Part 4's subscriptions sweep as a line: what a change costs without notifications, and per notification. */
+function costModel(r: BenchResults) {
+  const xs = (r.growth ?? []).filter((x) => x.sweep.startsWith('subscriptions'));
+  if (xs.length < 2) return null;
+  const pts = (f: (x: (typeof xs)[number]) => number) => xs.map((x) => ({ x: median(x.rounds.map((rd) => rd.delivered / rd.changes)), y: f(x) }));
+  return { eng: line(pts((x) => x.engNsPerChange)), base: line(pts((x) => x.baseNsPerChange)) };
+}
 
 function growthSection(r: BenchResults): string[] {
   const rows = r.growth!;
@@ -449,6 +480,27 @@ function growthSection(r: BenchResults): string[] {
     }
   }
   out.push(
+    '',
+    'A straight line through each sweep\'s points (least squares, time per change against notifications per',
+    'change) splits a change\'s cost into a fixed part and a part per notification:',
+    '',
+    '| sweep | engine: fixed + per notification | baseline: fixed + per notification | engine per change, last / first point |',
+    '|---|---|---|---|',
+  );
+  for (const s of sweeps) {
+    const xs = rows.filter((x) => x.sweep === s);
+    const pts = (f: (x: (typeof xs)[number]) => number) => xs.map((x) => ({ x: median(x.rounds.map((rd) => rd.delivered / rd.changes)), y: f(x) }));
+    const fit = (ps: Array<{ x: number; y: number }>) => {
+      const l = line(ps);
+      return Number.isFinite(l.slope) ? `${us(l.fixed)} + ${us(l.slope)}` : `${us(l.fixed)} (fan-out constant)`;
+    };
+    out.push(`| ${s} | ${fit(pts((x) => x.engNsPerChange))} | ${fit(pts((x) => x.baseNsPerChange))} | ${f2(xs.at(-1)!.engNsPerChange / xs[0]!.engNsPerChange)} |`);
+  }
+  out.push(
+    '',
+    'Along "registered users" the fan-out is constant, so the cost of a change should be too: the last column',
+    'is what a hundred times more users cost each change. Along the other two sweeps the fixed part is what',
+    'a change costs without notifications, and "per notification" the price of each one.',
     '',
     'Note: with several devices per user, `logout` and `login` of a device that is not the user\'s last (or first)',
     'change nothing (ST-8) but still cost a call; "per change" counts status changes only.',

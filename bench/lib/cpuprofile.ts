@@ -1,6 +1,10 @@
-// Reads a V8 .cpuprofile (node --cpu-prof) and sums it up: self time per function, and inclusive time of
-// the functions we ask about, as shares of the profiled time. Used for the "where the time goes" tables.
+// Sums up a V8 CPU profile (node --cpu-prof, or one taken in-process with `profiled`): self time per
+// function, and inclusive time of the functions we ask about, as shares of the profiled time. Used for the
+// "where the time goes" tables. In-process profiles are mapped back to the TypeScript lines (tsx compiles
+// each file to one line, so without that every anonymous function would look alike).
 import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { findSourceMap } from 'node:module';
 import { relative } from 'node:path';
 
 interface Node {
@@ -9,7 +13,7 @@ interface Node {
   hitCount?: number;
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: Node[];
   startTime: number;
   endTime: number;
@@ -25,13 +29,52 @@ export interface ProfileLine {
 
 const label = (n: Node) => {
   const url = n.callFrame.url.replace(/^file:\/\//, '');
-  const where = url ? `${relative(process.cwd(), url)}:${n.callFrame.lineNumber + 1}` : '';
+  // Paths from the project's folders on, wherever the code ran from (bench/run.ts runs a copy).
+  const inProject = /(?:^|\/)((?:src|machines|bench|test|node_modules)\/.*)$/.exec(url)?.[1];
+  const where = url ? `${inProject ?? relative(process.cwd(), url)}:${n.callFrame.lineNumber + 1}` : '';
   return { fn: n.callFrame.functionName || '(anonymous)', where };
 };
 
+/** Profiles `fn` in this process, sampling every `intervalUs`. */
+export async function profiled(fn: () => void | Promise<void>, intervalUs = 200): Promise<Profile> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+  await session.post('Profiler.start');
+  let profile: Profile;
+  try {
+    await fn();
+  } finally {
+    profile = ((await session.post('Profiler.stop')) as unknown as { profile: Profile }).profile;
+    session.disconnect();
+  }
+  return resolveSources(profile);
+}
+
+/** Points each frame at its TypeScript line, through the source maps tsx registered in this process. */
+export function resolveSources(prof: Profile): Profile {
+  for (const n of prof.nodes) {
+    const cf = n.callFrame as Node['callFrame'] & { columnNumber?: number };
+    if (!cf.url || cf.lineNumber < 0) continue;
+    let map;
+    try {
+      map = findSourceMap(cf.url);
+    } catch {
+      continue;
+    }
+    const e = map?.findEntry(cf.lineNumber, cf.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined;
+    if (e?.originalSource && e.originalLine !== undefined) {
+      cf.url = e.originalSource;
+      cf.lineNumber = e.originalLine;
+    }
+  }
+  return prof;
+}
+
 /** Self time per function (shares of all samples), the top `top`; `within` limits to samples under a function. */
-export function summarize(file: string, o: { top?: number; inclusive?: string[]; within?: string } = {}) {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+export function summarize(source: string | Profile, o: { top?: number; inclusive?: string[]; within?: string } = {}) {
+  const prof = typeof source === 'string' ? (JSON.parse(readFileSync(source, 'utf8')) as Profile) : source;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
