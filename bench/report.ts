@@ -66,7 +66,7 @@ const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const k = (x: number) => (x >= 1e6 ? `${x / 1e6}M` : x >= 1e3 ? `${x / 1e3}k` : String(x));
-const us = (ns: number) => `${(ns / 1000).toFixed(2)} µs`;
+const us = (ns: number) => `${(Math.abs(ns) < 5 ? 0 : ns / 1000).toFixed(2)} µs`;
 const yes = (ok: boolean) => (ok ? 'met' : '**missed**');
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -198,12 +198,13 @@ function fanoutSection(r: BenchResults): string[] {
 
 function fanoutProfiles(r: BenchResults): string[] {
   const out = [
-    '### Where the time goes (target missed: `node --cpu-prof`)',
+    '### Where the time goes (target missed: V8 CPU profiles)',
     '',
-    'Each driver alone on the 10k world (warm-up excluded from the figures below only by its share: the profile',
-    'covers the whole timed loop). Inclusive: the share of the timed loop spent inside the function and what it',
-    'calls; self: the share spent in the function itself (V8 inlines small callees into their callers, so a',
-    'self share can include them).',
+    'Each driver alone on the 10k world, after its warm-up, profiled in-process (V8\'s sampling profiler) over',
+    'the timed loop only, with positions mapped back to the TypeScript sources. Inclusive: the share of the',
+    'loop spent inside the function and what it calls; self: the share spent in the function itself (V8',
+    'inlines small callees into their callers, so a self share can include them: the broker\'s `publish` and the',
+    'engine\'s `flush` carry `deliverLocal`, `hand` and the sink when those are inlined into them).',
     '',
   ];
   for (const p of r.fanoutProfiles!) {
@@ -231,6 +232,29 @@ function modelText(r: BenchResults): string {
     `their cancelling at login, the subscription machine on login and logout, the undo bookkeeping) already ` +
     `costs ${f2(m.eng.fixed / base41)} times the baseline's whole change with 41 notifications, and each ` +
     `notification costs ${f2(m.eng.slope / m.base.slope)} times the baseline's.`
+  );
+}
+
+function clientText(r: BenchResults): string {
+  const c = r.fanoutProfiles?.find((p) => p.api === 'client');
+  const share = (fn: string) => c?.inclusive.find((i) => i.fn === fn)?.share;
+  const rows = r.fanout ?? [];
+  const ratios = rows
+    .filter((f) => f.api === 'client')
+    .map((f) => {
+      const core = rows.find((x) => x.api === 'core' && x.size === f.size && x.journal === f.journal);
+      return core ? f.ratio / core.ratio : NaN;
+    })
+    .filter(Number.isFinite);
+  const e = share('emit');
+  const h = share('hear');
+  const measured = e === undefined ? '' : `: ${pct(e)} of the client run is inside \`emit\`${h !== undefined && h > 0 ? ` and ${pct(h)} inside \`hear\`` : ''}`;
+  return (
+    `The Promise layer (client rows) runs at ${f2(median(ratios))} of the core API's throughput (median over the ` +
+    `sizes and journal settings). Per notification it adds the client's \`hear\` (a scan of the event for its own ` +
+    `user, CL-3) and \`Emitter.emit\` (a map lookup by event name and a \`try\` per handler)${measured}. Per call it ` +
+    `adds a Promise, the \`attempt\` frame and an \`await\`, a trip through the microtask queue. The engine's ` +
+    `fan-out proposals above apply to it unchanged.`
   );
 }
 
@@ -276,10 +300,7 @@ function fanoutProposals(r: BenchResults): string[] {
     'needs 4 as well: for a ratio of 0.5 the engine\'s whole change (fixed part plus 41 notifications) may',
     'cost at most twice the baseline\'s.',
     '',
-    'The Promise layer (client rows) adds per notification `LocalClient.receive` (a scan of the event for the',
-    'caller\'s own status) and `Emitter.emit`, which copies the handler set into a new array for every event',
-    '(`[...set]`); and per call a Promise, an `attempt` frame and the `await`. A copy-on-write handler array in',
-    'src/client/emitter.ts removes the per-event allocation.',
+    clientText(r),
     '',
   ];
 }
@@ -332,7 +353,7 @@ function memorySection(r: BenchResults): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function networkGroups(r: BenchResults): Map<number, { ratio: number }> {
+export function networkGroups(r: BenchResults): Map<number, { ratio: number }> {
   const groups = new Map<number, { ratio: number }>();
   for (const clients of new Set(r.network!.map((x) => x.clients))) {
     const of = (t: 'engine' | 'raw') =>

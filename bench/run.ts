@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { summarize } from './lib/cpuprofile';
 import { RESULT_PREFIX, median } from './lib/measure';
 import type { WorldSpec } from './lib/world';
-import { TARGETS, renderReport, type BenchResults, type FanoutRow } from './report';
+import { TARGETS, networkGroups, renderReport, type BenchResults, type FanoutRow } from './report';
 
 type Scale = 'full' | 'quick' | 'smoke';
 
@@ -237,7 +237,7 @@ async function part1(scale: Scale, r: BenchResults): Promise<void> {
 /** The engine's steps whose inclusive time the profile reports (function names in src/). */
 const PROFILE_STEPS: Record<'core' | 'client', string[]> = {
   core: ['setSelfStatus', 'login', 'logout', 'run', 'toUser', 'transition', 'fanOut', 'toOthers', 'isOnline', 'flush', 'deliverLocal', 'scheduleOps', 'toSubs', 'syncSessions', 'append'],
-  client: ['runClient', 'attempt', 'setSelfStatus', 'toUser', 'toOthers', 'flush', 'receive', 'emit', 'take'],
+  client: ['runClient', 'attempt', 'setSelfStatus', 'toUser', 'toOthers', 'flush', 'hear', 'emit', 'take'],
 };
 
 type FanoutResult = FanoutRow & { baseSetupMs: number; engSetupMs: number };
@@ -373,9 +373,7 @@ async function part3(scale: Scale, r: BenchResults): Promise<void> {
     }
   }
   if (scale === 'smoke') return;
-  const load = (t: 'engine' | 'raw', clients: number) =>
-    median(rows.filter((x) => x.target === t && x.clients === clients).map((x) => x.phases.find((p) => p.name === 'load')!.deliveredPerSec));
-  const missed = sizes.filter((c) => load('engine', c) / load('raw', c) < TARGETS.network);
+  const missed = [...networkGroups(r)].filter(([, g]) => g.ratio < TARGETS.network).map(([c]) => c);
   if (missed.length > 0) await profileServer(r, missed[0]!, secretKey, sdkAppId, [phases[1]]);
 }
 

@@ -83,8 +83,11 @@ export function summarize(source: string | Profile, o: { top?: number; inclusive
     const id = prof.samples[i]!;
     ticks.set(id, (ticks.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
   }
-  const under = (id: number, name: string): boolean => {
-    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) if (byId.get(x)!.callFrame.functionName === name) return true;
+  const under = (id: number, name: string, nativeOnly = false): boolean => {
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const cf = byId.get(x)!.callFrame;
+      if (cf.functionName === name && (!nativeOnly || cf.url === '')) return true;
+    }
     return false;
   };
   let total = 0;
@@ -92,8 +95,10 @@ export function summarize(source: string | Profile, o: { top?: number; inclusive
   const incl = new Map<string, number>();
   for (const [id, t] of ticks) {
     if (o.within && !under(id, o.within)) continue;
-    // Waiting for I/O is not work: shares are of the time the thread was busy.
-    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+    // Waiting for I/O is not work, and `dispatch` (a native frame) is the in-process profiler's own stop
+    // call serializing the profile: shares are of the time the thread was busy with the measured code.
+    const leaf = byId.get(id)!.callFrame;
+    if (leaf.functionName === '(idle)' || under(id, 'dispatch', true)) continue;
     total += t;
     const l = label(byId.get(id)!);
     const key = `${l.fn} ${l.where}`;
