@@ -4,13 +4,16 @@ import type { Broker, LocalDelivery } from './types';
 
 export class MemoryBroker implements Broker {
   readonly kind = 'memory';
-  private deliver: LocalDelivery = () => {};
+  private local: LocalDelivery = { one() {}, many() {} };
 
   publish(userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
-    this.deliver(userID, event, seq, deviceId);
+    this.local.one(userID, event, seq, deviceId);
   }
-  attach(deliverLocal: LocalDelivery): void {
-    this.deliver = deliverLocal;
+  publishMany(userIDs: readonly string[], event: ClientEvent, seq: number): void {
+    this.local.many(userIDs, event, seq);
+  }
+  attach(local: LocalDelivery): void {
+    this.local = local;
   }
   async close(): Promise<void> {}
 }

@@ -5,25 +5,26 @@ import { invalidParameter } from '../errors';
 import type { ClientEventHandler } from './types';
 
 export class Emitter {
-  private readonly handlers = new Map<string, Set<ClientEventHandler>>();
+  /** Copy-on-write: on/off make a new array, so emit walks one without copying (a handler may call off). */
+  private readonly handlers = new Map<string, readonly ClientEventHandler[]>();
 
   on(event: unknown, handler: unknown): void {
     if (typeof event !== 'string' || event.length === 0) throw invalidParameter('event', 'expected an event name string');
     if (typeof handler !== 'function') throw invalidParameter('handler', 'expected a function');
-    let set = this.handlers.get(event);
-    if (!set) this.handlers.set(event, (set = new Set()));
-    set.add(handler as ClientEventHandler);
+    const list = this.handlers.get(event) ?? [];
+    if (!list.includes(handler as ClientEventHandler)) this.handlers.set(event, [...list, handler as ClientEventHandler]);
   }
 
   off(event: unknown, handler: unknown): void {
     if (typeof event !== 'string') return;
-    this.handlers.get(event)?.delete(handler as ClientEventHandler);
+    const list = this.handlers.get(event);
+    if (list) this.handlers.set(event, list.filter((h) => h !== handler));
   }
 
   emit(event: ClientEvent): void {
-    const set = this.handlers.get(event.name);
-    if (!set) return;
-    for (const h of [...set]) {
+    const list = this.handlers.get(event.name);
+    if (!list) return;
+    for (const h of list) {
       try {
         h(event);
       } catch {

@@ -47,14 +47,16 @@ export class DeviceSession {
   platform: Platform;
   /** The user this device is logged in as, or was until a drop (a dropped web device logs in again on reconnect). */
   userID: string | null = null;
-  /** Logged in according to the user's status machine. */
-  loggedIn = false;
-  /** The engine's view: connected according to the user's status machine. */
-  connected = false;
-  /** The link itself (heartbeats flowing); deliveries need it. */
-  link: RunnerSnapshot<DeviceLinkContext> | null = null;
   /** The seq up to which it has heard everything addressed to it, for resume (EXT-2). */
   lastSeq = 0;
+  /**
+   * Whether deliveries reach it: logged in, connected, and its link live. A field kept by the three setters
+   * below, because the fan-out reads it for every recipient of every change.
+   */
+  receiving = false;
+  private loggedInValue = false;
+  private connectedValue = false;
+  private linkValue: RunnerSnapshot<DeviceLinkContext> | null = null;
 
   constructor(
     platform: Platform,
@@ -65,8 +67,33 @@ export class DeviceSession {
     this.deviceId = deviceId ?? `dev-${process.pid}-${++deviceCounter}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  get receiving(): boolean {
-    return this.loggedIn && this.connected && this.link?.value !== 'deviceLink.silent' && this.link?.value !== 'deviceLink.closed';
+  /** Logged in according to the user's status machine. */
+  get loggedIn(): boolean {
+    return this.loggedInValue;
+  }
+  set loggedIn(v: boolean) {
+    this.loggedInValue = v;
+    this.refresh();
+  }
+  /** The engine's view: connected according to the user's status machine. */
+  get connected(): boolean {
+    return this.connectedValue;
+  }
+  set connected(v: boolean) {
+    this.connectedValue = v;
+    this.refresh();
+  }
+  /** The link itself (heartbeats flowing). */
+  get link(): RunnerSnapshot<DeviceLinkContext> | null {
+    return this.linkValue;
+  }
+  set link(v: RunnerSnapshot<DeviceLinkContext> | null) {
+    this.linkValue = v;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.receiving = this.loggedInValue && this.connectedValue && this.linkValue?.value === 'deviceLink.live';
   }
 }
 
@@ -98,9 +125,12 @@ export class EngineCore {
   /** Durable timers (CS-5, UNSUB-5): key -> pending; and their clock handles. */
   private readonly pending = new Map<string, PendingTimer>();
   private readonly handles = new Map<string, unknown>();
+  /** The pending heartbeat wait of each device, so that a logout finds it without a scan. */
+  private readonly linkTimerOf = new Map<string, string>();
   /** Device sessions of this process: by device, and the logged-in ones by user. */
   private readonly sessions = new Map<string, DeviceSession>();
-  private readonly byUser = new Map<string, Set<DeviceSession>>();
+  /** Copy-on-write arrays: a delivery walks one while a handler may log a device in or out. */
+  private readonly byUser = new Map<string, readonly DeviceSession[]>();
   /** Links of devices that no session here holds, while they wait out a heartbeat timeout (replay, restart). */
   private readonly strayLinks = new Map<string, RunnerSnapshot<DeviceLinkContext>>();
   /** Devices found connected in the store at start, waiting for their client (see adoptStoredDevices). */
@@ -110,7 +140,8 @@ export class EngineCore {
     string,
     { before: { statusType: number; customStatus: string }; latest: UserStatus; ctx: UserStatusContext; timer: unknown }
   >();
-  private outbox: Array<{ userID: string; event: ClientEvent; seq: number; deviceId?: string }> = [];
+  /** `recipients`: one change's event for many users (NTF-2 b/c), in the order they were found. */
+  private outbox: Array<{ userID: string; event: ClientEvent; seq: number; deviceId?: string; recipients?: string[] }> = [];
   private flushing = false;
   private seq: number;
   private cause = 0;
@@ -138,7 +169,10 @@ export class EngineCore {
     this.store = options.store ?? new MemoryStore({ journalMaxEntries: options.journal === false ? 0 : journalMax });
     this.journalOn = options.journal !== false;
     this.broker = options.broker ?? new MemoryBroker();
-    this.broker.attach((userID, event, seq, deviceId) => this.deliverLocal(userID, event, seq, deviceId));
+    this.broker.attach({
+      one: (userID, event, seq, deviceId) => this.deliverLocal(userID, event, seq, deviceId),
+      many: (userIDs, event, seq) => this.deliverLocalMany(userIDs, event, seq),
+    });
     this.seq = this.store.lastSeq();
 
     const initialChange = parseConfigChange(
@@ -210,9 +244,7 @@ export class EngineCore {
           this.orphans.delete(d.id);
           const still = this.store.getStatus(userID)?.context.devices.find((x) => x.id === d.id);
           if (!still?.connected || this.sessions.get(d.id)?.userID === userID) return;
-          this.run('system', { type: 'device.disconnect', userID, deviceId: d.id, reason: 'heartbeat_timeout' }, () =>
-            this.apply({ type: 'device.disconnect', userID, deviceId: d.id, reason: 'heartbeat_timeout' }),
-          );
+          this.run('system', { type: 'device.disconnect', userID, deviceId: d.id, reason: 'heartbeat_timeout' });
         }, timeout);
         this.orphans.set(d.id, { userID, handle });
       }
@@ -245,8 +277,8 @@ export class EngineCore {
   // ---------------------------------------------------------------------------------------------------------
   // Commands: the only way state changes.
 
-  /** Runs one accepted command: journal it, apply it, land it atomically, then deliver. */
-  private run<T>(by: string, command: Command, body: () => T): T {
+  /** Runs one accepted command: journal it, apply it (then `then`, in the same transaction), land it atomically, then deliver. */
+  private run(by: string, command: Command, then?: () => void): void {
     this.assertOpen();
     const seq0 = this.seq;
     const cause0 = this.cause;
@@ -254,14 +286,14 @@ export class EngineCore {
     const outer = this.undo;
     const undo: Array<() => void> = [];
     this.undo = undo;
-    let result: T;
     try {
-      result = this.store.transaction(() => {
+      this.store.transaction(() => {
         const seq = ++this.seq;
         this.cause = seq;
         this.command = command;
         if (this.journalOn) this.store.append({ seq, at: this.clock.now(), kind: 'command', by, command });
-        return body();
+        this.apply(command);
+        then?.();
       });
     } catch (e) {
       // The store rolled back; put the engine's memory back too (newest first), as if nothing was tried.
@@ -276,13 +308,14 @@ export class EngineCore {
     this.undo = outer;
     if (outer) {
       outer.push(...undo);
-      return result;
+      return;
     }
-    const after = this.afterCommit;
-    this.afterCommit = [];
-    for (const fn of after) fn();
+    if (this.afterCommit.length > 0) {
+      const after = this.afterCommit;
+      this.afterCommit = [];
+      for (const fn of after) fn();
+    }
     this.flush();
-    return result;
   }
 
   /** Registers how to revert a change of engine memory if the running command fails. */
@@ -403,13 +436,17 @@ export class EngineCore {
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
     this.inspector?.transition(this.user, userID, event, after);
     this.scheduleOps('userStatus', userID, step.timers);
-    const changes = step.emitted.filter((e): e is Extract<UserStatusEmitted, { type: 'status.changed' }> => e.type === 'status.changed');
-    if (changes.length > 0) after.seq = this.cause;
+    let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
+    let kicked = false;
+    for (const e of step.emitted) {
+      if (e.type === 'status.changed') lastChange = e;
+      else kicked = true;
+    }
+    if (lastChange) after.seq = this.cause;
     this.store.putStatus(userID, after);
     if (this.journalOn || this.transitionListeners.size > 0) {
       // EXT-1/EXT-3: every step of the machine is journaled, also those that change no visible status
       // (a second device, a kick), so that explain() shows how the user got where it is.
-      const kicked = step.emitted.some((e) => e.type === 'device.kicked');
       const entry: StatusTransition = {
         seq: ++this.seq,
         at: this.clock.now(),
@@ -418,7 +455,7 @@ export class EngineCore {
         machine: 'userStatus',
         userID,
         event: event.type,
-        reason: changes.at(-1)?.reason ?? (kicked ? 'kicked' : reasonOf(event)),
+        reason: lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)),
         from: this.user.pathOf(before),
         to: this.user.pathOf(after),
         before: { statusType: before.context.statusType, customStatus: before.context.customStatus },
@@ -540,17 +577,18 @@ export class EngineCore {
     em: Extract<UserStatusEmitted, { type: 'status.changed' }>,
     prev: UserStatusContext,
   ): void {
-    // Frozen: one object goes to every recipient (and every app handler) of this change.
-    const full: UserStatus = Object.freeze({
+    // One object goes to every recipient (and every app handler) of this change: events are read-only.
+    const full: UserStatus = ({
       userID,
       statusType: em.statusType,
       customStatus: em.customStatus,
       version: em.version,
       reason: em.reason,
     });
+    const event: ClientEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
     // (a) the user's own devices always hear it.
-    this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([full]) as UserStatus[] });
-    if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, full, prev.visibility);
+    this.send(userID, event);
+    if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, event, prev.visibility);
   }
 
   /**
@@ -599,40 +637,46 @@ export class EngineCore {
     });
     const { before, latest } = held;
     if (latest.statusType === before.statusType && latest.customStatus === before.customStatus) return;
-    this.toOthers(userID, held.ctx, latest);
+    this.toOthers(userID, held.ctx, { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([latest]) as UserStatus[] });
   }
 
   /** NTF-2 (b) and (c): subscribers and friends, each once, each seeing what EXT-5 lets them see. */
-  private toOthers(userID: string, ctx: UserStatusContext, full: UserStatus, prevVisibility: Visibility = ctx.visibility): void {
+  private toOthers(
+    userID: string,
+    ctx: UserStatusContext,
+    shown: Extract<ClientEvent, { name: 'onUserStatusUpdated' }>,
+    prevVisibility: Visibility = ctx.visibility,
+  ): void {
+    const full = shown.data[0] as UserStatus;
+    // Who may hear it; whether they hear it is the broker's part: only devices that are connected and
+    // receiving get it (NTF-5), so a viewer who is not logged in costs one lookup and hears nothing.
+    // (b) subscribers, if the edition and the switch allow it now (NTF-4).
+    const subscribers = this.userStatusGate === 'enabled' ? this.store.subscribersOf(userID) : undefined;
+    // (c) users that list this one as a friend, with friend auto-notification on; once only (NTF-2).
+    const followers = this.friendNotifyOn ? this.store.followersOf(userID) : undefined;
+    if (!subscribers && !followers) return;
+    // One event object, one outbox entry for everyone who sees the change as it is.
+    const recipients: string[] = [];
     const visibilityChange = full.reason === 'visibility_changed';
-    // One event object for every recipient of the same view: fan-out allocates per change, not per recipient.
-    const shown: ClientEvent = { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([full]) as UserStatus[] };
-    let hidden: ClientEvent | undefined;
-    const toOthers = (viewer: string) => {
-      if (!this.isOnline(viewer)) return;
-      const sees = this.canSee(userID, ctx.visibility, viewer);
+    if (ctx.visibility === 'everyone' && !visibilityChange) {
+      if (subscribers) for (const s of subscribers) recipients.push(s);
+      if (followers) for (const f of followers) if (!subscribers?.has(f)) recipients.push(f);
+    } else {
       // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news to a viewer.
-      if (visibilityChange) {
-        if (sees !== this.canSee(userID, prevVisibility, viewer)) {
+      let hidden: ClientEvent | undefined;
+      const consider = (viewer: string) => {
+        const sees = this.canSee(userID, ctx.visibility, viewer);
+        if (!visibilityChange) {
+          if (sees) recipients.push(viewer);
+        } else if (sees !== this.canSee(userID, prevVisibility, viewer)) {
           hidden ??= { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([Object.freeze({ ...full, statusType: HIDDEN, customStatus: '' })]) as UserStatus[] };
           this.send(viewer, sees ? shown : hidden);
         }
-      } else if (sees) {
-        this.send(viewer, shown);
-      }
-    };
-    // (b) subscribers, if the edition and the switch allow it now (NTF-4).
-    const subscribers = this.userStatusGate === 'enabled' ? this.store.subscribersOf(userID) : undefined;
-    if (subscribers) for (const s of subscribers) toOthers(s);
-    // (c) users that list this one as a friend, with friend auto-notification on; once only (NTF-2).
-    if (this.friendNotifyOn) {
-      const followers = this.store.followersOf(userID);
-      if (followers) for (const f of followers) if (!subscribers?.has(f)) toOthers(f);
+      };
+      if (subscribers) for (const s of subscribers) consider(s);
+      if (followers) for (const f of followers) if (!subscribers?.has(f)) consider(f);
     }
-  }
-
-  private isOnline(userID: string): boolean {
-    return this.store.getStatus(userID)?.context.statusType === TYPES.USER_STATUS_ONLINE;
+    if (recipients.length > 0) this.outbox.push({ userID, event: shown, seq: this.cause, recipients });
   }
 
   private send(userID: string, event: ClientEvent, deviceId?: string, seq = this.cause): void {
@@ -646,7 +690,8 @@ export class EngineCore {
     try {
       for (let i = 0; i < this.outbox.length; i++) {
         const d = this.outbox[i] as (typeof this.outbox)[number];
-        this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
+        if (d.recipients) this.broker.publishMany(d.recipients, d.event, d.seq);
+        else this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
       }
     } finally {
       this.outbox = [];
@@ -662,7 +707,43 @@ export class EngineCore {
     }
     const sessions = this.byUser.get(userID);
     if (!sessions) return;
-    for (const s of sessions) if (s.receiving) this.hand(s, event, seq);
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i] as DeviceSession;
+      if (s.receiving) this.hand(s, event, seq);
+    }
+  }
+
+  /** One change's event to many users: the fan-out's inner loop, so it stays flat. */
+  private deliverLocalMany(userIDs: readonly string[], event: ClientEvent, seq: number): void {
+    const byUser = this.byUser;
+    for (let i = 0; i < userIDs.length; i++) {
+      const sessions = byUser.get(userIDs[i] as string);
+      if (sessions === undefined) continue;
+      for (let j = 0; j < sessions.length; j++) {
+        const s = sessions[j] as DeviceSession;
+        if (!s.receiving) continue;
+        if (seq > s.lastSeq) s.lastSeq = seq;
+        try {
+          s.sink(event, seq);
+        } catch {
+          // As in hand(): an app's handler failing does not stop the others.
+        }
+      }
+    }
+  }
+
+  /** Adds a session to its user's list (a new array: deliveries in progress keep walking the old one). */
+  private addToUser(userID: string, s: DeviceSession): void {
+    const list = this.byUser.get(userID);
+    if (!list) this.byUser.set(userID, [s]);
+    else if (!list.includes(s)) this.byUser.set(userID, [...list, s]);
+  }
+
+  private removeFromUser(userID: string, s: DeviceSession): void {
+    const list = this.byUser.get(userID);
+    if (!list || !list.includes(s)) return;
+    if (list.length === 1) this.byUser.delete(userID);
+    else this.byUser.set(userID, list.filter((x) => x !== s));
   }
 
   private hand(s: DeviceSession, event: ClientEvent, seq: number): void {
@@ -697,31 +778,28 @@ export class EngineCore {
   private syncSessions(userID: string, ctx: UserStatusContext): void {
     const sessions = this.byUser.get(userID);
     if (!sessions) return;
-    if (this.undo) {
-      const saved = [...sessions].map((s) => ({ s, loggedIn: s.loggedIn, connected: s.connected }));
-      this.onUndo(() => {
-        const set = this.byUser.get(userID) ?? new Set<DeviceSession>();
-        for (const { s, loggedIn, connected } of saved) {
-          s.loggedIn = loggedIn;
-          s.connected = connected;
-          set.add(s);
-        }
-        this.byUser.set(userID, set);
-      });
-    }
     for (const s of sessions) {
       const d = ctx.devices.find((x) => x.id === s.deviceId);
-      s.loggedIn = d !== undefined;
-      s.connected = d?.connected === true;
-      if (!d && s.userID !== userID) sessions.delete(s); // kicked or logged out
+      const loggedIn = d !== undefined;
+      const connected = d?.connected === true;
+      const leaves = !d && s.userID !== userID; // kicked or logged out
+      if (loggedIn === s.loggedIn && connected === s.connected && !leaves) continue;
+      const was = { loggedIn: s.loggedIn, connected: s.connected };
+      this.onUndo(() => {
+        s.loggedIn = was.loggedIn;
+        s.connected = was.connected;
+        this.addToUser(userID, s);
+      });
+      s.loggedIn = loggedIn;
+      s.connected = connected;
+      if (leaves) this.removeFromUser(userID, s);
     }
-    if (sessions.size === 0) this.byUser.delete(userID);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Timers: durable ones through the store, all of them through the clock.
 
-  private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: TimerOp[], deviceId?: string): void {
+  private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: readonly TimerOp[], deviceId?: string): void {
     for (const op of ops) {
       const key = deviceId === undefined ? `${machine}|${owner}|${op.id}` : `${machine}|${owner}|${deviceId}|${op.id}`;
       const old = this.pending.get(key);
@@ -744,16 +822,19 @@ export class EngineCore {
   private armTimer(t: PendingTimer): void {
     this.disarm(t.key);
     this.pending.set(t.key, t);
+    if (t.deviceId !== undefined) this.linkTimerOf.set(t.deviceId, t.key);
     if (this.replaying) return;
     const handle = this.clock.setTimeout(() => {
       this.handles.delete(t.key);
       if (this.closed || !this.pending.has(t.key)) return;
-      this.run('system', { type: 'timer.fire', key: t.key }, () => this.applyTimerFire(t.key));
+      this.run('system', { type: 'timer.fire', key: t.key });
     }, Math.max(0, t.due - this.clock.now()));
     this.handles.set(t.key, handle);
   }
 
   private disarm(key: string): void {
+    const t = this.pending.get(key);
+    if (t?.deviceId !== undefined && this.linkTimerOf.get(t.deviceId) === key) this.linkTimerOf.delete(t.deviceId);
     this.pending.delete(key);
     const h = this.handles.get(key);
     if (h !== undefined) {
@@ -829,15 +910,11 @@ export class EngineCore {
 
   private attach(s: DeviceSession, userID: string): void {
     s.userID = userID;
-    let set = this.byUser.get(userID);
-    if (!set) this.byUser.set(userID, (set = new Set()));
-    set.add(s);
+    this.addToUser(userID, s);
   }
 
   private detach(s: DeviceSession): void {
-    const set = s.userID ? this.byUser.get(s.userID) : undefined;
-    set?.delete(s);
-    if (set && set.size === 0 && s.userID) this.byUser.delete(s.userID);
+    if (s.userID) this.removeFromUser(s.userID, s);
     s.loggedIn = false;
     s.connected = false;
   }
@@ -860,9 +937,7 @@ export class EngineCore {
     s.connected = true;
     s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
     try {
-      this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform }, () => {
-        this.apply({ type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
-      });
+      this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
     } catch (e) {
       this.detach(s);
       s.userID = was.userID;
@@ -875,9 +950,7 @@ export class EngineCore {
 
   logout(s: DeviceSession): void {
     const userID = this.requireLogin(s);
-    this.run(userID, { type: 'device.logout', userID, deviceId: s.deviceId }, () =>
-      this.apply({ type: 'device.logout', userID, deviceId: s.deviceId }),
-    );
+    this.run(userID, { type: 'device.logout', userID, deviceId: s.deviceId });
     this.detach(s);
     s.userID = null;
     s.lastSeq = 0;
@@ -888,9 +961,7 @@ export class EngineCore {
     const opts = check.options(raw, 'setSelfStatus');
     const customStatus = check.customStatus(opts.customStatus, this.limits.customStatusMaxBytes);
     this.requireConnected(s);
-    this.run(userID, { type: 'status.set', userID, customStatus }, () =>
-      this.apply({ type: 'status.set', userID, customStatus }),
-    );
+    this.run(userID, { type: 'status.set', userID, customStatus });
     return this.statusOf(userID, userID);
   }
 
@@ -903,9 +974,7 @@ export class EngineCore {
     if (!selfOnly) {
       this.requireFeature();
       this.admitRate(userID, 'getUserStatus', false);
-      this.run(userID, { type: 'status.query', userID, userIDs: ids }, () =>
-        this.apply({ type: 'status.query', userID, userIDs: ids }),
-      );
+      this.run(userID, { type: 'status.query', userID, userIDs: ids });
     }
     const successUserList: UserStatus[] = [];
     const failureUserList: Failure[] = [];
@@ -935,7 +1004,6 @@ export class EngineCore {
       else ok.push(id);
     }
     this.run(userID, { type: 'subscriptions.add', userID, userIDs: ok }, () => {
-      this.apply({ type: 'subscriptions.add', userID, userIDs: ok });
       // EXT-2: the current status at once, to this device, when asked.
       if (opts.pushCurrent === true && ok.length > 0) {
         this.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: ok.map((id) => this.statusOf(id, userID)) }, s.deviceId);
@@ -961,9 +1029,7 @@ export class EngineCore {
       if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
       else ok?.push(id);
     }
-    this.run(userID, { type: 'subscriptions.remove', userID, userIDs: ok }, () =>
-      this.apply({ type: 'subscriptions.remove', userID, userIDs: ok }),
-    );
+    this.run(userID, { type: 'subscriptions.remove', userID, userIDs: ok });
     return { failureUserList };
   }
 
@@ -975,7 +1041,7 @@ export class EngineCore {
       throw invalidParameter('visibility', `expected 'everyone', 'friends' or 'nobody', got ${check.describe(raw)}`);
     }
     this.requireConnected(s);
-    this.run(userID, { type: 'visibility.set', userID, visibility }, () => this.apply({ type: 'visibility.set', userID, visibility }));
+    this.run(userID, { type: 'visibility.set', userID, visibility });
     return this.statusOf(userID, userID);
   }
 
@@ -1005,7 +1071,7 @@ export class EngineCore {
       s.link = this.linkRunner.transition(s.link, event).snapshot;
       return;
     }
-    this.run(userID, command, () => this.apply(command));
+    this.run(userID, command);
   }
 
   /** DEV-2/3: one event to a device's link machine, inside a command; a lost link disconnects the device. */
@@ -1044,10 +1110,10 @@ export class EngineCore {
       this.strayLinks.delete(deviceId);
       this.onUndo(() => this.strayLinks.set(deviceId, was));
     }
-    for (const t of [...this.pending.values()]) {
-      if (t.machine === 'deviceLink' && t.owner === userID && t.deviceId === deviceId) {
-        this.scheduleOps('deviceLink', userID, [{ op: 'cancel', id: t.key.slice(t.key.lastIndexOf('|') + 1) }], deviceId);
-      }
+    const key = this.linkTimerOf.get(deviceId);
+    const t = key === undefined ? undefined : this.pending.get(key);
+    if (t && t.owner === userID) {
+      this.scheduleOps('deviceLink', userID, [{ op: 'cancel', id: t.key.slice(t.key.lastIndexOf('|') + 1) }], deviceId);
     }
   }
 
@@ -1062,7 +1128,7 @@ export class EngineCore {
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`);
     this.claim(s, userID);
     if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
-    if (!this.byUser.get(userID)?.has(s)) this.attach(s, userID);
+    if (!this.byUser.get(userID)?.includes(s)) this.attach(s, userID);
     // What the client says it heard wins (pushes may have died with a socket we still think alive);
     // without it, a device that is receiving right now has missed nothing.
     const since = held?.lastSeq !== undefined ? held.lastSeq : s.receiving ? this.seq : s.lastSeq;
@@ -1070,9 +1136,7 @@ export class EngineCore {
     this.reopenLink(s, userID);
     const device = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((d) => d.id === s.deviceId);
     if (!device || !device.connected) {
-      this.run(userID, { type: 'device.reconnect', userID, deviceId: s.deviceId, platform: s.platform }, () =>
-        this.apply({ type: 'device.reconnect', userID, deviceId: s.deviceId, platform: s.platform }),
-      );
+      this.run(userID, { type: 'device.reconnect', userID, deviceId: s.deviceId, platform: s.platform });
     } else {
       s.loggedIn = true;
       s.connected = true;
@@ -1093,9 +1157,7 @@ export class EngineCore {
     }
     const device = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((d) => d.id === s.deviceId);
     if (s.link?.value === 'deviceLink.silent' && device) {
-      this.run(userID, { type: 'device.heard', userID, deviceId: s.deviceId }, () =>
-        this.apply({ type: 'device.heard', userID, deviceId: s.deviceId }),
-      );
+      this.run(userID, { type: 'device.heard', userID, deviceId: s.deviceId });
     }
     if (s.link?.value !== 'deviceLink.live') s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
   }
@@ -1104,9 +1166,7 @@ export class EngineCore {
     const userID = this.requireLogin(s);
     if (!isNativePlatform(s.platform) || !s.connected) return; // a web page has no background (DEV-3)
     if (s.receiving) s.lastSeq = this.seq;
-    this.run(userID, { type: 'device.background', userID, deviceId: s.deviceId }, () =>
-      this.apply({ type: 'device.background', userID, deviceId: s.deviceId }),
-    );
+    this.run(userID, { type: 'device.background', userID, deviceId: s.deviceId });
   }
 
   /** DEV-3: a native app back in the foreground reconnects its link if it went down, and is connected again. */
@@ -1118,9 +1178,7 @@ export class EngineCore {
     const liveFrom = this.seq + 1;
     this.reopenLink(s, userID);
     if (!s.connected) {
-      this.run(userID, { type: 'device.foreground', userID, deviceId: s.deviceId }, () =>
-        this.apply({ type: 'device.foreground', userID, deviceId: s.deviceId }),
-      );
+      this.run(userID, { type: 'device.foreground', userID, deviceId: s.deviceId });
     }
     this.resume(s, since, liveFrom);
   }
@@ -1223,7 +1281,7 @@ export class EngineCore {
     const ids = check.userIDList(raw, { param: 'userIDs', max: ADMIN_MAX_USERS_PER_CALL, limitName: 'ADMIN_MAX_USERS_PER_CALL' });
     const fresh = ids.filter((id) => !this.store.hasUser(id));
     if (fresh.length === 0) return;
-    this.run('admin', { type: 'users.register', userIDs: fresh }, () => this.apply({ type: 'users.register', userIDs: fresh }));
+    this.run('admin', { type: 'users.register', userIDs: fresh });
   }
 
   changeFriends(rawUser: unknown, rawFriends: unknown, add: boolean): void {
@@ -1239,12 +1297,12 @@ export class EngineCore {
     const command: Command = add
       ? { type: 'friends.add', userID, friendIDs: todo }
       : { type: 'friends.remove', userID, friendIDs: todo };
-    this.run('admin', command, () => this.apply(command));
+    this.run('admin', command);
   }
 
   configure(raw: unknown): void {
     const change = parseConfigChange(raw, 'change');
-    this.run('admin', { type: 'config.change', change }, () => this.apply({ type: 'config.change', change }));
+    this.run('admin', { type: 'config.change', change });
   }
 
   settings(): AccessContext {

@@ -24,8 +24,8 @@ export type TimerOp =
 export interface RunnerStep<C, Em> {
   snapshot: RunnerSnapshot<C>;
   /** Events the machine emitted, in order. */
-  emitted: Em[];
-  timers: TimerOp[];
+  emitted: readonly Em[];
+  timers: readonly TimerOp[];
   /** False when the event selected no transition at all: nothing ran, the snapshot is the same object. */
   handled: boolean;
 }
@@ -53,17 +53,33 @@ type AnyTransition = {
   reenter: boolean;
 };
 
-interface Work {
+/** What guards and actions are called with, as XState calls them; one object per transition, kept current. */
+interface Args {
   context: any;
   event: EventObject;
+}
+interface Work {
+  args: Args;
+  /** Whether args.context is already this transition's own copy (assigns then write into it). */
+  owned: boolean;
   emitted: unknown[];
   timers: TimerOp[];
 }
 type Action = (w: Work) => void;
-type Guard = (context: any, event: EventObject) => boolean;
+type Guard = (a: Args) => boolean;
+
+/** An assign's first write copies the context; later ones in the same transition reuse that copy. */
+function assignInto(w: Work, partial: object): void {
+  if (!w.owned) {
+    w.args.context = { ...w.args.context, ...partial };
+    w.owned = true;
+  } else Object.assign(w.args.context, partial);
+}
 
 interface CNode {
   id: string;
+  /** The key path below the machine, e.g. 'unlogined.settled'. */
+  key: string;
   order: number;
   parent: CNode | null;
   path: string[];
@@ -87,6 +103,8 @@ interface CTransition {
 }
 
 const MAX_MICROSTEPS = 100;
+/** What an unhandled event returns: nothing emitted, no timers (shared, never written). */
+const NONE: readonly never[] = Object.freeze([]);
 const checkOf = (g: unknown): unknown => (g as { check: unknown }).check;
 const COMBINATORS = { and: checkOf(and([])), or: checkOf(or([])), not: checkOf(not(() => true)) };
 
@@ -110,8 +128,8 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         if (found === undefined) throw new Error(`${machine.id}: guard '${name}' is not implemented`);
         if (typeof found === 'function' && !('check' in found)) {
           const fn = found as (a: unknown, p: unknown) => boolean;
-          return (context, event) =>
-            fn({ context, event }, typeof params === 'function' ? params({ context, event }) : params);
+          if (typeof params === 'function') return (a) => fn(a, params(a));
+          return (a) => fn(a, params);
         }
         return compileGuard(found);
       }
@@ -119,18 +137,18 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         const f = g as ((a: unknown, p: unknown) => boolean) & { check?: unknown; guards?: unknown[] };
         if (f.check !== undefined) {
           const parts = (f.guards ?? []).map(compileGuard);
-          if (f.check === COMBINATORS.not) return (c, e) => !(parts[0] as Guard)(c, e);
-          if (f.check === COMBINATORS.and) return (c, e) => parts.every((p) => p(c, e));
-          if (f.check === COMBINATORS.or) return (c, e) => parts.some((p) => p(c, e));
+          if (f.check === COMBINATORS.not) return (a) => !(parts[0] as Guard)(a);
+          if (f.check === COMBINATORS.and) return (a) => parts.every((p) => p(a));
+          if (f.check === COMBINATORS.or) return (a) => parts.some((p) => p(a));
           throw new Error(`${machine.id}: unsupported guard combinator '${f.name}'`);
         }
-        return (context, event) => f({ context, event }, undefined);
+        return (a) => f(a, undefined);
       }
       throw new Error(`${machine.id}: unsupported guard ${String(g)}`);
     };
     const resolveDelay = (delay: unknown, w: Work, params: unknown): number | undefined => {
       const d = typeof delay === 'string' ? impl.delays[delay] : delay;
-      const ms = typeof d === 'function' ? d({ context: w.context, event: w.event }, params) : d;
+      const ms = typeof d === 'function' ? d(w.args, params) : d;
       return typeof ms === 'number' ? ms : undefined;
     };
     const compileAction = (a: unknown, where: string): Action => {
@@ -142,8 +160,7 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         action = impl.actions[name];
         if (action === undefined) throw new Error(`${machine.id}: action '${name}' (${where}) is not implemented`);
       }
-      const p = (w: Work) =>
-        typeof params === 'function' ? params({ context: w.context, event: w.event }) : params;
+      const p = (w: Work) => (typeof params === 'function' ? params(w.args) : params);
       const builtin = action as {
         type?: string;
         assignment?: unknown;
@@ -156,24 +173,20 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         case 'xstate.assign': {
           const assignment = builtin.assignment;
           if (typeof assignment === 'function') {
-            return (w) => {
-              const partial = assignment({ context: w.context, event: w.event }, p(w));
-              w.context = { ...w.context, ...partial };
-            };
+            return (w) => assignInto(w, assignment(w.args, p(w)));
           }
           const entries = Object.entries(assignment as Record<string, unknown>);
           return (w) => {
-            const args = { context: w.context, event: w.event };
             const partial: Record<string, unknown> = {};
             const prm = p(w);
-            for (const [key, v] of entries) partial[key] = typeof v === 'function' ? v(args, prm) : v;
-            w.context = { ...w.context, ...partial };
+            for (const [key, v] of entries) partial[key] = typeof v === 'function' ? v(w.args, prm) : v;
+            assignInto(w, partial);
           };
         }
         case 'xstate.emit': {
           const ev = builtin.event;
           return (w) => {
-            w.emitted.push(typeof ev === 'function' ? ev({ context: w.context, event: w.event }, p(w)) : ev);
+            w.emitted.push(typeof ev === 'function' ? ev(w.args, p(w)) : ev);
           };
         }
         case 'xstate.raise': {
@@ -208,6 +221,7 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
       if (n.invoke.length > 0) throw new Error(`${machine.id}: invoke in '${n.id}' is not supported by the runner`);
       const c: CNode = {
         id: n.id,
+        key: n.path.join('.'),
         order: n.order,
         parent,
         path: n.path,
@@ -274,24 +288,26 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     const context =
       typeof cfg.context === 'function' ? cfg.context({ input, self: undefined, spawn: undefined }) : cfg.context;
     const init = { type: 'xstate.init', input } as EventObject;
-    const w: Work = { context, event: init, emitted: [], timers: [] };
+    const w: Work = { args: { context, event: init }, owned: false, emitted: [], timers: [] };
     let leaf = this.root;
     for (const a of this.root.entry) a(w);
     leaf = this.enterDefault(this.root, w);
     leaf = this.settle(leaf, w);
-    return { snapshot: { value: leaf.id, context: w.context }, emitted: w.emitted as Em[], timers: w.timers, handled: true };
+    return { snapshot: { value: leaf.id, context: w.args.context }, emitted: w.emitted as Em[], timers: w.timers, handled: true };
   }
 
   /** One event, run to completion (the event's microstep, then every eventless transition it enables). */
   transition(snapshot: RunnerSnapshot<C>, event: E | EventObject): RunnerStep<C, Em> {
     let leaf = this.nodes.get(snapshot.value);
     if (!leaf) throw new Error(`${this.machine.id}: unknown state '${snapshot.value}'`);
-    const chosen = this.select(leaf, snapshot.context, event, (n) => n.on.get(event.type));
-    if (!chosen) return { snapshot, emitted: [], timers: [], handled: false };
-    const w: Work = { context: snapshot.context, event, emitted: [], timers: [] };
+    const args: Args = { context: snapshot.context, event };
+    const chosen = this.selectOn(leaf, args);
+    if (!chosen) return { snapshot, emitted: NONE, timers: NONE, handled: false };
+    const w: Work = { args, owned: false, emitted: [], timers: [] };
     leaf = this.microstep(leaf, chosen, w);
     leaf = this.settle(leaf, w);
-    const next = leaf.id === snapshot.value && w.context === snapshot.context ? snapshot : { value: leaf.id, context: w.context };
+    const context = w.args.context;
+    const next = leaf.id === snapshot.value && context === snapshot.context ? snapshot : { value: leaf.id, context };
     return { snapshot: next, emitted: w.emitted as Em[], timers: w.timers, handled: true };
   }
 
@@ -319,21 +335,26 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     return { value: id, context };
   }
 
-  /** The leaf's key path: `'unlogined.settled'`. */
+  /** The leaf's key path: `'unlogined.settled'` (one string per state, made once). */
   pathOf(snapshot: RunnerSnapshot<C>): string {
-    return snapshot.value.slice(this.machine.id.length + 1);
+    return this.nodes.get(snapshot.value)?.key ?? snapshot.value.slice(this.machine.id.length + 1);
   }
 
-  private select(
-    leaf: CNode,
-    context: unknown,
-    event: EventObject,
-    pick: (n: CNode) => CTransition[] | null | undefined,
-  ): CTransition | undefined {
+  /** The first enabled transition for the event, from the leaf up (document order within a state). */
+  private selectOn(leaf: CNode, a: Args): CTransition | undefined {
+    const type = a.event.type;
     for (let n: CNode | null = leaf; n; n = n.parent) {
-      const list = pick(n);
-      if (!list) continue;
-      for (const t of list) if (t.guard === null || t.guard(context, event)) return t;
+      const list = n.on.get(type);
+      if (list) for (const t of list) if (t.guard === null || t.guard(a)) return t;
+    }
+    return undefined;
+  }
+
+  /** The first enabled eventless transition, from the leaf up. */
+  private selectAlways(leaf: CNode, a: Args): CTransition | undefined {
+    for (let n: CNode | null = leaf; n; n = n.parent) {
+      const list = n.always;
+      if (list) for (const t of list) if (t.guard === null || t.guard(a)) return t;
     }
     return undefined;
   }
@@ -364,7 +385,7 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
 
   private settle(leaf: CNode, w: Work): CNode {
     for (let i = 0; i < MAX_MICROSTEPS; i++) {
-      const t = this.select(leaf, w.context, w.event, (n) => n.always);
+      const t = this.selectAlways(leaf, w.args);
       if (!t) return leaf;
       leaf = this.microstep(leaf, t, w);
     }
