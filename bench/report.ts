@@ -562,7 +562,7 @@ function durableSection(r: BenchResults): string[] {
   }
   out.push(
     '',
-    'With `FULL` both sides wait for the disk at every commit, so the ratio is close to 1 and the throughput is',
+    'With `FULL` both sides wait for the disk at every commit, so the ratio tends to 1 and the throughput is',
     'the disk\'s fsync rate (noisy on a shared disk). Batching commits (group commit: acknowledge a batch of',
     'calls after one fsync) is what would raise it; the store commits one command per transaction today.',
     '',
@@ -587,8 +587,9 @@ function reproduce(): string[] {
     '',
     '```sh',
     `node --expose-gc --max-old-space-size=2048 --import tsx bench/fanout.ts '{"tag":"x","world":{"users":10000,"active":10000,"subs":20,"friends":20,"devices":1,"ops":60000,"seed":20260601,"pSet":0.8,"pLogout":0.1},"engine":{"api":"core","journal":true},"warmup":10000,"rounds":5}'`,
-    `node --expose-gc --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts '{"tag":"x","world":{...as above...},"engine":{"api":"core","journal":true},"warmup":10000}'`,
-    'npx tsx bench/lib/cpuprofile.ts /tmp/prof/<largest>.cpuprofile runCore toUser toOthers flush',
+    `node --expose-gc --import tsx bench/profile.ts '{"tag":"x","world":{...as above...},"engine":{"api":"core","journal":true},"warmup":10000,"inclusive":["toUser","toOthers","flush"],"write":"/tmp/core.cpuprofile"}'`,
+    'npx tsx bench/lib/cpuprofile.ts /tmp/core.cpuprofile "" toUser toOthers flush   # sums up a saved profile again',
+    'npm run bench -- --render          # rewrites this file from bench/results/latest.json',
     '```',
     '',
   ];
