@@ -779,7 +779,8 @@ export class EngineCore {
     const sessions = this.byUser.get(userID);
     if (!sessions) return;
     for (const s of sessions) {
-      const d = ctx.devices.find((x) => x.id === s.deviceId);
+      let d: (typeof ctx.devices)[number] | undefined;
+      for (const x of ctx.devices) if (x.id === s.deviceId) d = x;
       const loggedIn = d !== undefined;
       const connected = d?.connected === true;
       const leaves = !d && s.userID !== userID; // kicked or logged out
