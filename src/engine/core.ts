@@ -656,12 +656,13 @@ export class EngineCore {
     const followers = this.friendNotifyOn ? this.store.followersOf(userID) : undefined;
     if (!subscribers && !followers) return;
     // One event object, one outbox entry for everyone who sees the change as it is.
-    const recipients: string[] = [];
+    let recipients: string[];
     const visibilityChange = full.reason === 'visibility_changed';
     if (ctx.visibility === 'everyone' && !visibilityChange) {
-      if (subscribers) for (const s of subscribers) recipients.push(s);
+      recipients = subscribers ? [...subscribers] : [];
       if (followers) for (const f of followers) if (!subscribers?.has(f)) recipients.push(f);
     } else {
+      recipients = [];
       // EXT-5: a hidden user looks UNLOGINED; only the switch between hidden and shown is news to a viewer.
       let hidden: ClientEvent | undefined;
       const consider = (viewer: string) => {
