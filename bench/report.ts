@@ -1,7 +1,7 @@
 // Turns the results of bench/run.ts into docs/performance.md: the figures, the machine, the command, the
 // date, the targets, and (where a target is missed) the profile and what would fix it.
 import type { ProfileLine } from './lib/cpuprofile';
-import { median } from './lib/measure';
+import { median, type Comparison } from './lib/measure';
 
 export interface BenchResults {
   date: string;
@@ -35,25 +35,15 @@ export interface BenchResults {
   }>;
 }
 
-export interface FanoutRow {
+/** A part-1 or part-4 row: a comparison's medians, and what it was measured on. */
+export type FanoutRow = Omit<Comparison, 'rounds' | 'checksumsEqual'> & {
   size?: number;
   api?: string;
   journal?: boolean;
   engine: string;
-  ratio: number;
-  cpuRatio: number;
-  engChangesPerSec: number;
-  engDeliveredPerSec: number;
-  baseChangesPerSec: number;
-  baseDeliveredPerSec: number;
-  engNsPerChange: number;
-  engNsPerDelivery: number;
-  baseNsPerChange: number;
-  baseNsPerDelivery: number;
-  delivered: number;
   world: { users: number; active: number; subs: number; friends: number; devices: number; ops: number };
   rounds: Array<{ ops: number; changes: number; delivered: number }>;
-}
+};
 
 export const TARGETS = {
   fanout: 0.5,

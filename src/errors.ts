@@ -68,14 +68,10 @@ export interface StatusErrorDetails {
 }
 
 /** The class of every rejection: `{code, message}` plus, where they apply, the details above. */
-export class StatusError extends Error implements StatusErrorDetails {
+// The details' fields come from this interface (declaration merging), and are set only when they apply.
+export interface StatusError extends StatusErrorDetails {}
+export class StatusError extends Error {
   readonly code: number;
-  param?: string;
-  limit?: number;
-  limitName?: string;
-  retryAfterMs?: number;
-  requests?: number;
-  windowMs?: number;
 
   constructor(code: number, message: string, details: StatusErrorDetails = {}) {
     super(message);

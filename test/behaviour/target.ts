@@ -82,3 +82,14 @@ export function record(client: Client, userID: string): Device {
   }
   return d;
 }
+
+/** Keeps a target's set of live clients in step: the client joins now and leaves when destroyed. */
+export function tracked<C extends Client>(clients: Set<C>, c: C): C {
+  clients.add(c);
+  const destroy = c.destroy.bind(c);
+  c.destroy = async () => {
+    clients.delete(c);
+    await destroy();
+  };
+  return c;
+}

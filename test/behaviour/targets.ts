@@ -5,7 +5,7 @@ import { RemoteClient } from '../../src/client/remote';
 import type { Client } from '../../src/client/types';
 import { DEFAULT_LIMITS, EVENT, createClient, createEngine, type ConfigChange } from '../../src/index';
 import { sig, startServerProcess } from '../server/proc';
-import type { Target } from './target';
+import { tracked, type Target } from './target';
 
 const DEFAULT_SETTINGS: ConfigChange = {
   edition: 'ultimate',
@@ -85,14 +85,7 @@ export async function remoteTarget(): Promise<Target> {
         })),
     },
     client: (platform) => {
-      const c = new RemoteClient({ url: server.url, platform, clock, random: () => 0, reconnect: { minDelayMs: 100 } });
-      clients.add(c);
-      const destroy = c.destroy.bind(c);
-      c.destroy = async () => {
-        clients.delete(c);
-        await destroy();
-      };
-      return c;
+      return tracked(clients, new RemoteClient({ url: server.url, platform, clock, random: () => 0, reconnect: { minDelayMs: 100 } }));
     },
     userSig: (userID) => sig(userID),
     advance: async (ms) => {

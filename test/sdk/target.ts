@@ -5,7 +5,7 @@
 // socket) before every step, as a live page would.
 import { DEFAULT_LIMITS, ErrorCode, EVENT, StatusError, type ConfigChange, type Platform } from '../../src/index';
 import type { Client, ClientEventHandler } from '../../src/client/types';
-import type { Target } from '../behaviour/target';
+import { tracked, type Target } from '../behaviour/target';
 import { sig, startServerProcess, SDK_APP_ID as SERVE_APP_ID } from '../server/proc';
 import { createSdk, startTestServer, testUserSig, SDK_APP_ID, type SdkDevice } from './harness';
 
@@ -197,14 +197,7 @@ function sdkTargetOver(name: string, backend: Backend): Target {
     },
     client(_platform?: Platform): Client {
       // A web SDK is a web device whatever the test asks for (SDK_TRAITS.nativePlatforms).
-      const c = new SdkClient(createSdk(backend.url, { sdkAppId: backend.sdkAppId }));
-      clients.add(c);
-      const destroy = c.destroy.bind(c);
-      c.destroy = async () => {
-        clients.delete(c);
-        await destroy();
-      };
-      return c;
+      return tracked(clients, new SdkClient(createSdk(backend.url, { sdkAppId: backend.sdkAppId })));
     },
     userSig: (userID) => backend.userSig(userID),
     async advance(ms) {
