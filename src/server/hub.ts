@@ -527,6 +527,7 @@ export class ClientHub {
         (c) =>
           new Promise<void>((resolve) => {
             if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            // Real time on purpose: a shutdown must end even when the engine's clock is simulated (stands still).
             const t = setTimeout(() => {
               c.ws.terminate();
               resolve();
