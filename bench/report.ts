@@ -282,7 +282,7 @@ function fanoutProposals(r: BenchResults): string[] {
     'recipients array, outbox entries, the runner\'s step and the journal entries. The journal as a whole costs the',
     `core API ${f2(1 - journal(10_000))} of its throughput at 10k users (journal on / off above; noisy).`,
     '',
-    'Proposals (src/engine/; not made here, as the brief says):',
+    'What would close the gap next (src/engine/; not built yet):',
     '',
     '1. **Less work per logout and login.** A logout runs the subscription machine (`OWNER.LOGGED_OUT`, with its',
     '   own journal entry) and schedules two timers (CS-5 and UNSUB-5: each a key string, an undo closure, a',
@@ -418,7 +418,7 @@ function networkSection(r: BenchResults): string[] {
   }
   if (missed) {
     out.push(
-      'What would close the gap (src/server/hub.ts and the engine; not made here):',
+      'What would close the gap (src/server/hub.ts and the engine; not built yet):',
       '',
       '1. **Serialize a push once per change**, not once per recipient: the engine hands every recipient of a',
       '   change the same event object, but `ClientHub.push` builds `{t: \'push\', seq, event}` and `sendRaw`',
