@@ -157,8 +157,9 @@ export class EngineCore {
   private undo: Array<() => void> | null = null;
   /** While a command runs: what to do once it has landed (tell settings listeners). */
   private afterCommit: Array<() => void> = [];
-  /** The command being applied, for transition listeners. */
+  /** The command being applied, for transition listeners, and the time it is applied at (read once). */
   private command: Command | undefined;
+  private now = 0;
   private readonly transitionListeners = new Set<(entry: StatusTransition, command: Command | undefined) => void>();
   private readonly accessMachineUsed: typeof accessMachine;
   private readonly inspectOption: EngineOptions['inspect'];
@@ -291,7 +292,8 @@ export class EngineCore {
         const seq = ++this.seq;
         this.cause = seq;
         this.command = command;
-        if (this.journalOn) this.store.append({ seq, at: this.clock.now(), kind: 'command', by, command });
+        this.now = this.clock.now();
+        if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
         this.apply(command);
         then?.();
       });
@@ -449,7 +451,7 @@ export class EngineCore {
       // (a second device, a kick), so that explain() shows how the user got where it is.
       const entry: StatusTransition = {
         seq: ++this.seq,
-        at: this.clock.now(),
+        at: this.now,
         kind: 'transition',
         cause: this.cause,
         machine: 'userStatus',
@@ -493,7 +495,8 @@ export class EngineCore {
       this.fanOut(userID, after.context, em, prev);
       prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
-    this.syncSessions(userID, after.context);
+    // Sessions follow their devices; a step that left the devices as they were (a custom status) has nothing to sync.
+    if (after.context.devices !== before.context.devices) this.syncSessions(userID, after.context);
     return after;
   }
 
@@ -529,7 +532,7 @@ export class EngineCore {
     if (this.journalOn && (step.snapshot.value !== before.value || delta.added.length || delta.removed.length)) {
       this.store.append({
         seq: ++this.seq,
-        at: this.clock.now(),
+        at: this.now,
         kind: 'transition',
         cause: this.cause,
         machine: 'subscriptions',
@@ -1379,6 +1382,7 @@ export class EngineCore {
         this.store.transaction(() => {
           this.seq = e.seq;
           this.cause = e.seq;
+          this.now = e.at;
           if (this.journalOn) this.store.append(e);
           this.apply(e.command);
         });
