@@ -832,7 +832,12 @@ export class EngineCore {
     const handle = this.clock.setTimeout(() => {
       this.handles.delete(t.key);
       if (this.closed || !this.pending.has(t.key)) return;
-      this.run('system', { type: 'timer.fire', key: t.key });
+      try {
+        this.run('system', { type: 'timer.fire', key: t.key });
+      } catch {
+        // The store refused it (a full disk): the command changed nothing and re-armed its timer a second
+        // later (applyTimerFire's undo), so it is tried again rather than lost or crashing the process.
+      }
     }, Math.max(0, t.due - this.clock.now()));
     this.handles.set(t.key, handle);
   }
