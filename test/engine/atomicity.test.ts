@@ -104,6 +104,20 @@ describe('a command the store refuses changes nothing', () => {
     await engine.close();
   });
 
+  it('CS-5 a timer whose firing the store refuses is tried again a second later, and nothing throws', async () => {
+    const { store, engine, clock } = await setup();
+    const alice = createClient({ engine });
+    await alice.login({ userID: 'alice' });
+    await alice.setSelfStatus({ customStatus: 'away' });
+    await alice.logout();
+    store.failNext = 'status';
+    clock.increment(300_000); // the clear's firing fails: no throw out of the clock
+    expect((await engine.queryStatus(['alice']))[0]).toMatchObject({ customStatus: 'away' });
+    clock.increment(1_000);
+    expect((await engine.queryStatus(['alice']))[0]).toMatchObject({ customStatus: '', reason: 'custom_status_expired' });
+    await engine.close();
+  });
+
   it('a failed settings change keeps the old settings and tells no listener', async () => {
     const { store, engine } = await setup();
     const before = await engine.settings();
