@@ -3,12 +3,12 @@
 // (1) transactions of one putStatus + one journal append, the store's share of a setSelfStatus, and
 // (2) whole setSelfStatus commands through the engine. Rounds alternate, so load from other processes hits
 // both sides alike; the figure is the median of the per-round differences.
-// Run: npx tsx test/store/bench-transactions.ts [transactions, default 1000000]
+// Run: npx tsx bench/store/transactions.ts [transactions, default 1000000]
 import { performance } from 'node:perf_hooks';
 import { TYPES } from '../../machines/spec';
 import { coreOf, createEngine } from '../../src/engine/engine';
 import { MemoryStore } from '../../src/store/memory';
-import { statusRecord } from './contract';
+import { statusRecord } from '../../test/store/contract';
 
 /** The store without rollback: writes see no open transaction, so they log nothing. */
 class NoRollback extends MemoryStore {

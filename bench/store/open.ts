@@ -1,10 +1,10 @@
 // Not a test: how long SqliteStore takes to open (load everything into memory) as the user count grows.
-// Run: node --expose-gc --import tsx test/store/bench-open.ts [users]   (the heap figure needs --expose-gc)
+// Run: node --expose-gc --import tsx bench/store/open.ts [users]   (the heap figure needs --expose-gc)
 import { performance } from 'node:perf_hooks';
 import { TYPES } from '../../machines/spec';
 import { SqliteStore } from '../../src/store/sqlite';
-import { statusRecord, subsRecord } from './contract';
-import { tempDir } from './tmp';
+import { statusRecord, subsRecord } from '../../test/store/contract';
+import { tempDir } from '../../test/store/tmp';
 
 const users = Number(process.argv[2] ?? 200_000);
 const tmp = tempDir('status-engine-bench-');

@@ -1,13 +1,13 @@
 // Not a test: acknowledged writes per second on SqliteStore (one transaction = one status put + one journal
 // append, what a setSelfStatus costs the store), for synchronous NORMAL and FULL, against MemoryStore in the
-// same run; and reads, which must stay as fast as MemoryStore's. Run: npx tsx test/store/bench-writes.ts
+// same run; and reads, which must stay as fast as MemoryStore's. Run: npx tsx bench/store/writes.ts
 import { performance } from 'node:perf_hooks';
 import { TYPES } from '../../machines/spec';
 import { MemoryStore } from '../../src/store/memory';
 import { SqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/types';
-import { statusRecord, transitionEntry } from './contract';
-import { tempDir } from './tmp';
+import { statusRecord, transitionEntry } from '../../test/store/contract';
+import { tempDir } from '../../test/store/tmp';
 
 const USERS = 10_000;
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
