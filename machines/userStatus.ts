@@ -56,8 +56,11 @@ export type UserStatusEmitted =
       version: number;
       reason: Reason;
     }
-  /** DEV-4: a newer login on the same platform pushed this device out (code 3002). */
-  | { type: 'device.kicked'; deviceId: string };
+  /**
+   * DEV-4: a newer login on the same platform pushed these devices out (code 3002): the oldest one, or more
+   * when the cap was lowered since they logged in.
+   */
+  | { type: 'device.kicked'; deviceIds: string[] };
 
 export const initialUserStatusContext = (): UserStatusContext => ({
   statusType: TYPES.USER_STATUS_UNLOGINED,
@@ -77,6 +80,12 @@ const others = (context: UserStatusContext, event: UserStatusEvent): DeviceRecor
   'deviceId' in event ? context.devices.filter((d) => d.id !== event.deviceId) : context.devices;
 const withDevice = (context: UserStatusContext, id: string, connected: boolean): DeviceRecord[] =>
   context.devices.map((d) => (d.id === id ? { ...d, connected } : d));
+
+/** DEV-4: the oldest devices of the event's platform that must go so that the new one fits under its cap. */
+function oldestOverCap(context: UserStatusContext, e: LoginEvent): DeviceRecord[] {
+  const same = context.devices.filter((d) => d.platform === e.platform);
+  return same.slice(0, Math.max(0, same.length - e.cap + 1));
+}
 
 /** EXT-1: the reason a change caused by `event` carries. */
 export function reasonOf(event: UserStatusEvent | { type: string }): Reason {
@@ -159,17 +168,15 @@ const machineSetup = setup({
     /** Logout, or DEV-2: a dropped web device counts as logged out. */
     removeDevice: assign({ devices: ({ context, event }) => others(context, event) }),
     /** DEV-4: tell the oldest device of the platform that it is kicked out ... */
-    announceKick: emit(({ context, event }) => {
-      const e = event as LoginEvent;
-      const oldest = context.devices.find((d) => d.platform === e.platform);
-      return { type: 'device.kicked' as const, deviceId: oldest?.id ?? '' };
-    }),
-    /** ... and log it out. */
+    announceKick: emit(({ context, event }) => ({
+      type: 'device.kicked' as const,
+      deviceIds: oldestOverCap(context, event as LoginEvent).map((d) => d.id),
+    })),
+    /** ... and log them out. */
     removeOldestOfPlatform: assign({
       devices: ({ context, event }) => {
-        const e = event as LoginEvent;
-        const i = context.devices.findIndex((d) => d.platform === e.platform);
-        return context.devices.filter((_, j) => j !== i);
+        const out = new Set(oldestOverCap(context, event as LoginEvent));
+        return context.devices.filter((d) => !out.has(d));
       },
     }),
     setCustomStatus: assign({

@@ -136,7 +136,8 @@ export type Command =
   | { type: 'device.background'; userID: string; deviceId: string }
   | { type: 'device.foreground'; userID: string; deviceId: string }
   | { type: 'status.set'; userID: string; customStatus: string }
-  | { type: 'status.query'; userID: string; userIDs: string[] }
+  /** A query of others: journaled for its rate window (LIM-1), so with its size, not its list. */
+  | { type: 'status.query'; userID: string; count: number }
   | { type: 'subscriptions.add'; userID: string; userIDs: string[] }
   | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null }
   | { type: 'timer.fire'; key: string };

@@ -103,6 +103,7 @@ export interface LoginResult {
 }
 
 const RATE_KEY_SEP = '\u0000';
+const RATE_SWEEP_MIN = 1024;
 const HIDDEN = TYPES.USER_STATUS_UNLOGINED;
 
 export class EngineCore {
@@ -122,6 +123,7 @@ export class EngineCore {
   private readonly subsInitial: SubscriptionsRecord;
   private readonly rateInitial: RunnerSnapshot<RateWindowContext>;
   private readonly rates = new Map<string, RunnerSnapshot<RateWindowContext>>();
+  private lastRateSweep = 0;
   /** Durable timers (CS-5, UNSUB-5): key -> pending; and their clock handles. */
   private readonly pending = new Map<string, PendingTimer>();
   private readonly handles = new Map<string, unknown>();
@@ -143,6 +145,7 @@ export class EngineCore {
   /** `recipients`: one change's event for many users (NTF-2 b/c), in the order they were found. */
   private outbox: Array<{ userID: string; event: ClientEvent; seq: number; deviceId?: string; recipients?: string[] }> = [];
   private flushing = false;
+  private flushIndex = 0;
   private seq: number;
   private cause = 0;
   private readonly journalOn: boolean;
@@ -476,7 +479,7 @@ export class EngineCore {
     let prev = before.context;
     for (const em of step.emitted) {
       if (em.type === 'device.kicked') {
-        this.kick(userID, em.deviceId);
+        for (const id of em.deviceIds) this.kick(userID, id);
         continue;
       }
       // UNSUB-5: the subscription list outlives a logout by a delay, and a login keeps it.
@@ -547,6 +550,19 @@ export class EngineCore {
     return step.snapshot;
   }
 
+  /**
+   * Forgets windows with no call left in them (equivalent to a fresh window), so that the map holds only the
+   * users who called lately. Runs at most once a window, and only on a big map: its cost spreads thin.
+   */
+  private sweepRates(now: number): void {
+    this.lastRateSweep = now;
+    const windowMs = this.limits.rateLimit.windowMs;
+    for (const [key, rec] of this.rates) {
+      const last = rec.context.stamps[rec.context.stamps.length - 1];
+      if (last === undefined || last <= now - windowMs) this.rates.delete(key);
+    }
+  }
+
   /** LIM-1: the rate window's verdict; `commit` stores it (only an accepted call uses quota). */
   private admitRate(userID: string, api: RateLimitedApi, commit: boolean): RunnerSnapshot<RateWindowContext> {
     const key = api + RATE_KEY_SEP + userID;
@@ -563,6 +579,7 @@ export class EngineCore {
       );
     }
     if (commit) {
+      if (this.rates.size > RATE_SWEEP_MIN && event.now - this.lastRateSweep >= windowMs) this.sweepRates(event.now);
       const old = this.rates.get(key);
       this.rates.set(key, step.snapshot);
       this.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
@@ -693,14 +710,25 @@ export class EngineCore {
     this.flushing = true;
     try {
       for (let i = 0; i < this.outbox.length; i++) {
+        this.flushIndex = i;
         const d = this.outbox[i] as (typeof this.outbox)[number];
         if (d.recipients) this.broker.publishMany(d.recipients, d.event, d.seq);
         else this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
       }
     } finally {
       this.outbox = [];
+      this.flushIndex = 0;
       this.flushing = false;
     }
+  }
+
+  /**
+   * EXT-2: the seq up to which every delivery has left. While the outbox is being handed out (a handler called
+   * back into the engine), what still waits in it has not been heard yet, whatever `seq` says.
+   */
+  private heardUpTo(): number {
+    const next = this.flushing ? this.outbox[this.flushIndex] : undefined;
+    return next === undefined ? this.seq : Math.min(this.seq, next.seq - 1);
   }
 
   private deliverLocal(userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
@@ -806,7 +834,8 @@ export class EngineCore {
 
   private scheduleOps(machine: PendingTimer['machine'], owner: string, ops: readonly TimerOp[], deviceId?: string): void {
     for (const op of ops) {
-      const key = deviceId === undefined ? `${machine}|${owner}|${op.id}` : `${machine}|${owner}|${deviceId}|${op.id}`;
+      // JSON, so that no userID or deviceId (any string) can make two timers' keys collide.
+      const key = JSON.stringify(deviceId === undefined ? [machine, owner, op.id] : [machine, owner, deviceId, op.id]);
       const old = this.pending.get(key);
       this.onUndo(() => {
         this.disarm(key);
@@ -878,9 +907,9 @@ export class EngineCore {
     if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.length > 128)) {
       throw invalidParameter('deviceId', 'expected a string of 1 to 128 characters');
     }
-    const s = new DeviceSession(platform, sink, deviceId);
-    if (!this.sessions.has(s.deviceId)) this.sessions.set(s.deviceId, s);
-    return s;
+    // Registered when it logs in (claim): a client that never does is not held by the engine, and goes with
+    // the app's last reference to it.
+    return new DeviceSession(platform, sink, deviceId);
   }
 
   /**
@@ -904,6 +933,18 @@ export class EngineCore {
       this.clock.clearTimeout(orphan.handle);
       this.orphans.delete(s.deviceId);
     }
+  }
+
+  /** How much the engine holds besides its store: for /healthz, and for tests that nothing grows unbounded. */
+  stats(): { sessions: number; usersWithSessions: number; rateWindows: number; pendingTimers: number; flaps: number; orphans: number } {
+    return {
+      sessions: this.sessions.size,
+      usersWithSessions: this.byUser.size,
+      rateWindows: this.rates.size,
+      pendingTimers: this.pending.size,
+      flaps: this.flaps.size,
+      orphans: this.orphans.size,
+    };
   }
 
   /** The open session of a device, if any (a server closes a stale one before its client takes over). */
@@ -954,7 +995,7 @@ export class EngineCore {
       s.link = was.link;
       throw e;
     }
-    if (s.lastSeq < this.seq) s.lastSeq = this.seq;
+    s.lastSeq = Math.max(s.lastSeq, this.heardUpTo());
     return { repeatLogin: false, status: this.statusOf(userID, userID) };
   }
 
@@ -962,6 +1003,7 @@ export class EngineCore {
     const userID = this.requireLogin(s);
     this.run(userID, { type: 'device.logout', userID, deviceId: s.deviceId });
     this.detach(s);
+    if (this.sessions.get(s.deviceId) === s) this.sessions.delete(s.deviceId);
     s.userID = null;
     s.lastSeq = 0;
   }
@@ -984,7 +1026,7 @@ export class EngineCore {
     if (!selfOnly) {
       this.requireFeature();
       this.admitRate(userID, 'getUserStatus', false);
-      this.run(userID, { type: 'status.query', userID, userIDs: ids });
+      this.run(userID, { type: 'status.query', userID, count: ids.length });
     }
     const successUserList: UserStatus[] = [];
     const failureUserList: Failure[] = [];
@@ -1066,7 +1108,7 @@ export class EngineCore {
       return;
     }
     if (!this.linkRunner.transition(s.link, event).handled) return;
-    if (s.receiving) s.lastSeq = this.seq; // it has heard everything up to now (EXT-2)
+    if (s.receiving) s.lastSeq = Math.max(s.lastSeq, this.heardUpTo()); // it has heard everything so far (EXT-2)
     // The link's changes that matter are commands: journaled, replayed, and their timers durable.
     const deviceId = s.deviceId;
     const command: Command =
@@ -1123,7 +1165,8 @@ export class EngineCore {
     const key = this.linkTimerOf.get(deviceId);
     const t = key === undefined ? undefined : this.pending.get(key);
     if (t && t.owner === userID) {
-      this.scheduleOps('deviceLink', userID, [{ op: 'cancel', id: t.key.slice(t.key.lastIndexOf('|') + 1) }], deviceId);
+      // A delayed event's id is its type (XState names `after` events so).
+      this.scheduleOps('deviceLink', userID, [{ op: 'cancel', id: t.event.type }], deviceId);
     }
   }
 
@@ -1141,8 +1184,9 @@ export class EngineCore {
     if (!this.byUser.get(userID)?.includes(s)) this.attach(s, userID);
     // What the client says it heard wins (pushes may have died with a socket we still think alive);
     // without it, a device that is receiving right now has missed nothing.
-    const since = held?.lastSeq !== undefined ? held.lastSeq : s.receiving ? this.seq : s.lastSeq;
-    const liveFrom = this.seq + 1;
+    const since = held?.lastSeq !== undefined ? held.lastSeq : s.receiving ? Math.max(s.lastSeq, this.heardUpTo()) : s.lastSeq;
+    // From here on it hears live: this comeback's own changes, and whatever still waits in the outbox.
+    const liveFrom = this.heardUpTo() + 1;
     this.reopenLink(s, userID);
     const device = (this.store.getStatus(userID) ?? this.userInitial).context.devices.find((d) => d.id === s.deviceId);
     if (!device || !device.connected) {
@@ -1175,7 +1219,7 @@ export class EngineCore {
   background(s: DeviceSession): void {
     const userID = this.requireLogin(s);
     if (!isNativePlatform(s.platform) || !s.connected) return; // a web page has no background (DEV-3)
-    if (s.receiving) s.lastSeq = this.seq;
+    if (s.receiving) s.lastSeq = Math.max(s.lastSeq, this.heardUpTo());
     this.run(userID, { type: 'device.background', userID, deviceId: s.deviceId });
   }
 
@@ -1184,8 +1228,8 @@ export class EngineCore {
     const userID = this.requireLogin(s);
     if (!isNativePlatform(s.platform)) return; // a web page has no background, so no foreground either
     if (s.connected && s.link?.value === 'deviceLink.live') return;
-    const since = s.receiving ? this.seq : s.lastSeq;
-    const liveFrom = this.seq + 1;
+    const since = s.receiving ? Math.max(s.lastSeq, this.heardUpTo()) : s.lastSeq;
+    const liveFrom = this.heardUpTo() + 1;
     this.reopenLink(s, userID);
     if (!s.connected) {
       this.run(userID, { type: 'device.foreground', userID, deviceId: s.deviceId });

@@ -95,8 +95,14 @@ describe('user status machine', () => {
   it('DEV-4 a login on a full platform kicks the oldest device of that platform, and nothing else changes', () => {
     const { snapshot, emitted } = run([login('i1', 'ios', 2), login('w1'), login('i2', 'ios', 2), login('i3', 'ios', 2)]);
     expect(snapshot.context.devices.map((d: { id: string }) => d.id)).toEqual(['w1', 'i2', 'i3']);
-    expect(emitted.filter((e) => e.type === 'device.kicked')).toEqual([{ type: 'device.kicked', deviceId: 'i1' }]);
+    expect(emitted.filter((e) => e.type === 'device.kicked')).toEqual([{ type: 'device.kicked', deviceIds: ['i1'] }]);
     expect(snapshot.context.version).toBe(1);
+  });
+
+  it('DEV-4 LIM-2 after the cap was lowered, a login kicks as many of the oldest as it takes to fit', () => {
+    const { snapshot, emitted } = run([login('w1', 'web', 3), login('w2', 'web', 3), login('w3', 'web', 3), login('w4', 'web', 1)]);
+    expect(snapshot.context.devices.map((d: { id: string }) => d.id)).toEqual(['w4']);
+    expect(emitted.filter((e) => e.type === 'device.kicked')).toEqual([{ type: 'device.kicked', deviceIds: ['w1', 'w2', 'w3'] }]);
   });
 
   it('CS-7 setting the same custom status again emits nothing', () => {

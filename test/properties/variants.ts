@@ -99,7 +99,7 @@ export const BROKEN: Record<string, { clause: string; machines: MachineOverrides
         actions: {
           announceKick: emit(({ context, event }) => ({
             type: 'device.kicked' as const,
-            deviceId: context.devices.findLast((d: DeviceRecord) => d.platform === (event as LoginEvent).platform)?.id ?? '',
+            deviceIds: [context.devices.findLast((d: DeviceRecord) => d.platform === (event as LoginEvent).platform)?.id ?? ''],
           })) as never,
           removeOldestOfPlatform: assign({
             devices: ({ context, event }) => {

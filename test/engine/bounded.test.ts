@@ -1,0 +1,104 @@
+// What the engine holds besides its store stays bounded by what is live: sessions of logged-in devices,
+// rate windows with calls in them. And the regressions of the review: a lowered device cap, re-entrant
+// comebacks during a delivery, the journal's size per query.
+import { describe, expect, it } from 'vitest';
+import { createClient, EVENT } from '../../src/index';
+import { coreOf } from '../../src/engine/engine';
+import { world } from './harness';
+
+describe('bounded memory', () => {
+  it('a client that never logs in, or logs out, is not held by the engine', async () => {
+    const w = await world();
+    const core = coreOf(w.engine);
+    for (let i = 0; i < 100; i++) createClient({ engine: w.engine });
+    expect(core.stats().sessions).toBe(0);
+    const a = createClient({ engine: w.engine });
+    await a.login({ userID: 'alice' });
+    expect(core.stats()).toMatchObject({ sessions: 1, usersWithSessions: 1 });
+    await a.logout();
+    expect(core.stats()).toMatchObject({ sessions: 0, usersWithSessions: 0 });
+    await a.login({ userID: 'alice' }); // and it can log in again
+    expect(core.stats().sessions).toBe(1);
+  });
+
+  it('LIM-1 rate windows with no call left in them are forgotten', async () => {
+    const users = Array.from({ length: 1400 }, (_, i) => `u${i}`);
+    const w = await world({ users, limits: { rateLimit: { requests: 5, windowMs: 1000 } } });
+    const core = coreOf(w.engine);
+    for (const u of users) {
+      const c = createClient({ engine: w.engine });
+      await c.login({ userID: u });
+      await c.getUserStatus({ userIDList: ['u0'] });
+      await c.subscribeUserStatus({ userIDList: [u === 'u0' ? 'u1' : 'u0'] });
+      await c.unsubscribeUserStatus({ userIDList: ['u0'] });
+    }
+    expect(core.stats().rateWindows).toBeGreaterThan(3000);
+    w.clock.increment(2000);
+    // The sweep runs on an admitted call at most once a window: the next call triggers it.
+    const c = createClient({ engine: w.engine });
+    await c.login({ userID: 'u1' });
+    for (let i = 0; i < 5; i++) await c.getUserStatus({ userIDList: ['u0'] });
+    expect(core.stats().rateWindows).toBeLessThan(10);
+  });
+
+  it('EXT-3 a query is journaled with its size, not its list', async () => {
+    const w = await world();
+    const a = await w.online('alice');
+    const ids = Array.from({ length: 500 }, (_, i) => `someone-${i}`);
+    await a.client.getUserStatus({ userIDList: ids });
+    const last = (await w.engine.journal()).at(-1)!;
+    expect(last).toMatchObject({ kind: 'command', command: { type: 'status.query', userID: 'alice', count: 500 } });
+    expect(JSON.stringify(last).length).toBeLessThan(200);
+  });
+});
+
+describe('review regressions', () => {
+  it('DEV-4 LIM-2 after maxWebInstances is lowered, the next login leaves at most the new cap', async () => {
+    const w = await world();
+    const first = await w.online('alice');
+    const second = await w.online('alice');
+    await w.online('alice');
+    await w.engine.configure({ limits: { maxWebInstances: 1 } });
+    const newest = await w.online('alice');
+    const [s] = await w.engine.queryStatus(['alice'], { detail: true });
+    expect(s!.devices!.map((d) => d.deviceId)).toEqual([newest.client.deviceId]);
+    expect(first.events.map((e) => e.name)).toEqual([EVENT.KICKED_OUT]);
+    expect(second.events.map((e) => e.name)).toEqual([EVENT.KICKED_OUT]);
+  });
+
+  it('EXT-2 NTF-6 a device sent to the background by a handler during a delivery gets the rest on coming back', async () => {
+    const w = await world();
+    const s = await w.online('bob', 'android');
+    await s.client.subscribeUserStatus({ userIDList: ['alice'] });
+    const a = await w.online('alice');
+    s.clear();
+    let once = true;
+    a.client.on(EVENT.USER_STATUS_UPDATED, () => {
+      if (once) {
+        once = false;
+        s.client.background();
+      }
+    });
+    await a.client.setSelfStatus({ customStatus: 'hi' });
+    s.client.foreground();
+    expect(s.about('alice')).toEqual([[1, 'hi']]);
+  });
+
+  it('EXT-2 a device brought back by a handler during a delivery hears that change once', async () => {
+    const w = await world();
+    const s = await w.online('bob', 'android');
+    await s.client.subscribeUserStatus({ userIDList: ['alice'] });
+    const a = await w.online('alice');
+    s.client.background();
+    s.clear();
+    let once = true;
+    a.client.on(EVENT.USER_STATUS_UPDATED, () => {
+      if (once) {
+        once = false;
+        s.client.foreground();
+      }
+    });
+    await a.client.setSelfStatus({ customStatus: 'hi' });
+    expect(s.about('alice')).toEqual([[1, 'hi']]);
+  });
+});
