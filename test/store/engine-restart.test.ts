@@ -93,7 +93,7 @@ describe('engine restart on SqliteStore', () => {
     const state = await first.engine.exportState();
     const journal = await first.engine.journal();
     const stored = dump(first.store);
-    expect(state.timers.map((t) => t.key.split('|').slice(0, 2).join('|')).sort()).toEqual(['subscriptions|carol', 'userStatus|carol']);
+    expect(state.timers.map((t) => (JSON.parse(t.key) as string[]).slice(0, 2).join('|')).sort()).toEqual(['subscriptions|carol', 'userStatus|carol']);
     await stop(first);
 
     // The file alone holds exactly what the store held.
@@ -117,7 +117,7 @@ describe('engine restart on SqliteStore', () => {
   it('CS-5 a custom-status clear pending at shutdown fires at its due time after the restart, not before', async () => {
     const clock = new SimulatedClock();
     const first = await busyDay(clock);
-    const due = (await first.engine.exportState()).timers.find((t) => t.key.startsWith('userStatus|carol'))!.due;
+    const due = (await first.engine.exportState()).timers.find((t) => t.key.startsWith('["userStatus","carol"'))!.due;
     await stop(first);
 
     const later = new SimulatedClock();
