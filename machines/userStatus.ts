@@ -30,6 +30,8 @@ export interface UserStatusContext {
   devices: DeviceRecord[];
   /** EXT-5: who may see this status; others see UNLOGINED with no custom status. */
   visibility: Visibility;
+  /** EXT-5: the version of the last change of visibility: the only version hidden viewers see. */
+  visibilityVersion: number;
 }
 
 export type Visibility = 'everyone' | 'friends' | 'nobody';
@@ -69,6 +71,7 @@ export const initialUserStatusContext = (): UserStatusContext => ({
   reason: 'registered',
   devices: [],
   visibility: 'everyone',
+  visibilityVersion: 0,
 });
 
 type DeviceEvent = Extract<UserStatusEvent, { deviceId: string }>;
@@ -185,6 +188,8 @@ const machineSetup = setup({
     setVisibility: assign({
       visibility: ({ event }) => (event as Extract<UserStatusEvent, { type: 'VISIBILITY.SET' }>).visibility,
     }),
+    /** EXT-5: hidden viewers see this version until the next change of visibility, so nothing else leaks. */
+    markVisibilityVersion: assign({ visibilityVersion: ({ context }) => context.version }),
     /** CS-5: passive clearing. */
     clearCustomStatus: assign({ customStatus: '' }),
     /** A visible change: take the entered state's statusType (if any), grow the version, record the reason. */
@@ -229,7 +234,7 @@ export const userStatusMachine = machineSetup.createMachine({
   context: ({ input }) => ({ ...initialUserStatusContext(), ...input }),
   initial: 'registered',
   on: {
-    'VISIBILITY.SET': { guard: 'visibilityChanges', actions: ['setVisibility', 'commit', 'announce'] },
+    'VISIBILITY.SET': { guard: 'visibilityChanges', actions: ['setVisibility', 'commit', 'markVisibilityVersion', 'announce'] },
   },
   states: {
     registered: {

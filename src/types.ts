@@ -140,7 +140,9 @@ export type Command =
   | { type: 'status.query'; userID: string; count: number }
   | { type: 'subscriptions.add'; userID: string; userIDs: string[] }
   | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null }
-  | { type: 'timer.fire'; key: string };
+  | { type: 'timer.fire'; key: string }
+  /** EXT-7: a change held back from others while a link flapped is released when the grace runs out. */
+  | { type: 'flap.release'; userID: string };
 
 /** The admin side of an engine (shared/spec/API.md). */
 export interface Engine {

@@ -140,7 +140,7 @@ export class EngineCore {
   /** EXT-7: changes held back from others while a user's link flaps. */
   private readonly flaps = new Map<
     string,
-    { before: { statusType: number; customStatus: string }; latest: UserStatus; ctx: UserStatusContext; timer: unknown }
+    { before: UserStatus; latest: UserStatus; ctx: UserStatusContext; timer: unknown }
   >();
   /** `recipients`: one change's event for many users (NTF-2 b/c), in the order they were found. */
   private outbox: Array<{ userID: string; event: ClientEvent; seq: number; deviceId?: string; recipients?: string[] }> = [];
@@ -381,6 +381,8 @@ export class EngineCore {
         );
       case 'timer.fire':
         return this.applyTimerFire(command.key);
+      case 'flap.release':
+        return this.endFlap(command.userID);
     }
   }
 
@@ -439,13 +441,18 @@ export class EngineCore {
     const step = this.user.transition(before, event);
     if (!step.handled) return before;
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
+    if (before.shownSeq !== undefined) after.shownSeq = before.shownSeq;
+    if (before.visibilitySeq !== undefined) after.visibilitySeq = before.visibilitySeq;
     this.inspector?.transition(this.user, userID, event, after);
     this.scheduleOps('userStatus', userID, step.timers);
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
     let kicked = false;
     for (const e of step.emitted) {
-      if (e.type === 'status.changed') lastChange = e;
-      else kicked = true;
+      if (e.type !== 'status.changed') kicked = true;
+      else {
+        lastChange = e;
+        if (e.reason === 'visibility_changed') after.visibilitySeq = this.cause;
+      }
     }
     if (lastChange) after.seq = this.cause;
     this.store.putStatus(userID, after);
@@ -477,6 +484,7 @@ export class EngineCore {
       }
     }
     let prev = before.context;
+    let shown = before.shownSeq ?? before.seq;
     for (const em of step.emitted) {
       if (em.type === 'device.kicked') {
         for (const id of em.deviceIds) this.kick(userID, id);
@@ -495,8 +503,15 @@ export class EngineCore {
           this.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice });
         }
       }
-      this.fanOut(userID, after.context, em, prev);
+      if (this.fanOut(userID, after.context, em, prev)) shown = this.cause;
       prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
+    }
+    // EXT-2: what others were last told, when that is not the last change (EXT-7 held it back).
+    const shownSeq = shown === after.seq ? undefined : shown;
+    if (shownSeq !== after.shownSeq) {
+      if (shownSeq === undefined) delete after.shownSeq;
+      else after.shownSeq = shownSeq;
+      this.store.putStatus(userID, after);
     }
     // Sessions follow their devices; a step that left the devices as they were (a custom status) has nothing to sync.
     if (after.context.devices !== before.context.devices) this.syncSessions(userID, after.context);
@@ -596,7 +611,7 @@ export class EngineCore {
     ctx: UserStatusContext,
     em: Extract<UserStatusEmitted, { type: 'status.changed' }>,
     prev: UserStatusContext,
-  ): void {
+  ): boolean {
     // One object goes to every recipient (and every app handler) of this change: events are read-only.
     const full: UserStatus = ({
       userID,
@@ -608,7 +623,9 @@ export class EngineCore {
     const event: ClientEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
     // (a) the user's own devices always hear it.
     this.send(userID, event);
-    if (!this.damp(userID, ctx, full, prev)) this.toOthers(userID, ctx, event, prev.visibility);
+    if (this.damp(userID, ctx, full, prev)) return false;
+    this.toOthers(userID, ctx, event, prev.visibility);
+    return true;
   }
 
   /**
@@ -628,12 +645,9 @@ export class EngineCore {
     }
     const grace = this.limits.flapGraceMs;
     if (grace <= 0 || (full.reason !== 'link_closed' && full.reason !== 'heartbeat_timeout') || this.replaying) return false;
-    const timer = this.clock.setTimeout(() => {
-      if (this.closed || this.flaps.get(userID)?.timer !== timer) return;
-      this.endFlap(userID);
-      this.flush();
-    }, grace);
-    this.flaps.set(userID, { before: { statusType: prev.statusType, customStatus: prev.customStatus }, latest: full, ctx, timer });
+    const timer = this.releaseLater(userID, grace);
+    const before: UserStatus = { userID, statusType: prev.statusType, customStatus: prev.customStatus, version: prev.version, reason: prev.reason };
+    this.flaps.set(userID, { before, latest: full, ctx, timer });
     this.onUndo(() => {
       this.clock.clearTimeout(timer);
       this.flaps.delete(userID);
@@ -648,16 +662,32 @@ export class EngineCore {
     this.clock.clearTimeout(held.timer);
     // A failed command keeps holding, until the grace runs out by itself.
     this.onUndo(() => {
-      held.timer = this.clock.setTimeout(() => {
-        if (this.closed || this.flaps.get(userID) !== held) return;
-        this.endFlap(userID);
-        this.flush();
-      }, this.limits.flapGraceMs);
+      held.timer = this.releaseLater(userID, this.limits.flapGraceMs);
       this.flaps.set(userID, held);
     });
     const { before, latest } = held;
     if (latest.statusType === before.statusType && latest.customStatus === before.customStatus) return;
-    this.toOthers(userID, held.ctx, { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([latest]) as UserStatus[] });
+    this.toOthers(userID, held.ctx, { name: EVENT.USER_STATUS_UPDATED, data: [latest] });
+    // Others hear it now: resume (EXT-2) counts it from here.
+    const rec = this.store.getStatus(userID);
+    if (rec) {
+      const shown: StatusRecord = { ...rec, shownSeq: this.cause };
+      if (shown.shownSeq === shown.seq) delete shown.shownSeq;
+      this.store.putStatus(userID, shown);
+    }
+  }
+
+  /** EXT-7: the release of a held change is a command of its own, journaled, at the end of the grace. */
+  private releaseLater(userID: string, ms: number): unknown {
+    const timer: unknown = this.clock.setTimeout(() => {
+      if (this.closed || this.flaps.get(userID)?.timer !== timer) return;
+      try {
+        this.run('system', { type: 'flap.release', userID });
+      } catch {
+        // The store refused it: the hold stays (the command's undo) and is released by the next comeback.
+      }
+    }, ms);
+    return timer;
   }
 
   /** NTF-2 (b) and (c): subscribers and friends, each once, each seeing what EXT-5 lets them see. */
@@ -1251,14 +1281,17 @@ export class EngineCore {
     const changed: Array<{ seq: number; status: UserStatus }> = [];
     for (const id of scope) {
       const rec = this.store.getStatus(id);
+      if (!rec) continue;
+      // What this viewer could have been told: its own changes; others' as they were shown (EXT-7 holds some
+      // back); a hidden user's (EXT-5) only when it hid or showed itself.
+      const changedAt =
+        id === userID ? rec.seq : this.canSee(id, rec.context.visibility, userID) ? (rec.shownSeq ?? rec.seq) : (rec.visibilitySeq ?? 0);
       // Changed after it left, and not by a command of this comeback (those it heard live).
-      if (!rec || rec.seq <= since || rec.seq >= liveFrom) continue;
+      if (changedAt <= since || changedAt >= liveFrom) continue;
+      if (id !== userID && !this.mayHear(id, userID)) continue;
       const status = this.statusOf(id, userID);
       if ((versions?.[id] ?? -1) >= status.version) continue;
-      if (id !== userID && !this.mayHear(id, userID)) continue;
-      // A hidden user (EXT-5) is news to others only when it hides or shows itself.
-      if (id !== userID && !this.canSee(id, rec.context.visibility, userID) && rec.context.reason !== 'visibility_changed') continue;
-      changed.push({ seq: rec.seq, status });
+      changed.push({ seq: changedAt, status });
     }
     if (changed.length === 0) return;
     changed.sort((a, b) => a.seq - b.seq);
@@ -1318,8 +1351,12 @@ export class EngineCore {
     }
     const c = rec.context;
     const status: UserStatus = { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
-    if (viewer === userID || viewer === null || this.canSee(userID, c.visibility, viewer)) return status;
-    return { ...status, statusType: HIDDEN, customStatus: '' };
+    if (viewer === userID || viewer === null) return status;
+    // EXT-7: while a flap is held back, others see the status from before it.
+    const held = this.flaps.get(userID);
+    if (this.canSee(userID, c.visibility, viewer)) return held ? { ...held.before } : status;
+    // EXT-5: a hidden user looks UNLOGINED, and shows nothing that changes until it shows itself again.
+    return { userID, statusType: HIDDEN, customStatus: '', version: c.visibilityVersion, reason: 'visibility_changed' };
   }
 
   /** EXT-5: whether `viewer` may see `owner`'s status under `visibility` (friends: owner's own friend list). */

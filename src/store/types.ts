@@ -8,8 +8,12 @@ import type { SubscriptionsContext } from '../../machines/subscriptions';
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../types';
 
-/** A user's status machine snapshot, and the seq of the command that last changed the status (EXT-2). */
-export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number };
+/**
+ * A user's status machine snapshot, and the seqs that resume needs (EXT-2): of the command that last changed
+ * the status; of the last change others were told, when that is not the last change (EXT-7 holds changes
+ * back); and of the last change of visibility, which is all that hidden viewers see (EXT-5).
+ */
+export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number; shownSeq?: number; visibilitySeq?: number };
 export type SubscriptionsRecord = RunnerSnapshot<SubscriptionsContext>;
 
 /** A delayed machine event waiting for its time (CS-5 and UNSUB-5 clears, DEV-2/3 heartbeat waits); survives a restart. */

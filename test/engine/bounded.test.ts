@@ -101,4 +101,62 @@ describe('review regressions', () => {
     await a.client.setSelfStatus({ customStatus: 'hi' });
     expect(s.about('alice')).toEqual([[1, 'hi']]);
   });
+
+  it('EXT-2 EXT-5 resume tells a returning subscriber that a user hid itself while it was away', async () => {
+    const w = await world();
+    const x = await w.online('alice');
+    const s = await w.online('bob');
+    await s.client.subscribeUserStatus({ userIDList: ['alice'] });
+    await x.client.setSelfStatus({ customStatus: 'a' });
+    s.client.disconnect('link_closed');
+    await x.client.setVisibility('nobody');
+    await x.client.setSelfStatus({ customStatus: 'busy' });
+    s.clear();
+    await s.client.reconnect();
+    expect(s.about('alice')).toEqual([[3, '']]);
+  });
+
+  it('EXT-5 a hidden user shows others one version and reason until it shows itself again', async () => {
+    const w = await world();
+    const x = await w.online('alice');
+    const bob = await w.online('bob');
+    await x.client.setVisibility('nobody');
+    const seen = async () => (await bob.client.getUserStatus({ userIDList: ['alice'] })).data.successUserList[0];
+    const first = await seen();
+    await x.client.setSelfStatus({ customStatus: 'busy' });
+    expect(await seen()).toEqual(first);
+    await x.client.logout();
+    expect(await seen()).toEqual(first);
+    expect(first).toMatchObject({ statusType: 3, customStatus: '', reason: 'visibility_changed' });
+  });
+
+  it('EXT-7 NTF-6 while a flap is held back, others are shown the status from before it', async () => {
+    const w = await world({ limits: { flapGraceMs: 1000 } });
+    const x = await w.online('alice');
+    const s = await w.online('bob');
+    x.client.disconnect('link_closed');
+    w.clock.increment(100);
+    await s.client.subscribeUserStatus({ userIDList: ['alice'], pushCurrent: true });
+    expect((await s.client.getUserStatus({ userIDList: ['alice'] })).data.successUserList[0]!.statusType).toBe(1);
+    await x.client.reconnect();
+    w.clock.increment(2000);
+    expect(s.about('alice')).toEqual([[1, '']]);
+  });
+
+  it('EXT-2 EXT-7 a change released after the grace reaches, by resume, a device that was away at the release', async () => {
+    const w = await world({ limits: { flapGraceMs: 1000 } });
+    const x = await w.online('alice');
+    const s = await w.online('bob', 'android');
+    await s.client.subscribeUserStatus({ userIDList: ['alice'] });
+    await x.client.setSelfStatus({ customStatus: 'hi' });
+    x.client.disconnect('link_closed');
+    w.clock.increment(100);
+    s.client.background();
+    w.clock.increment(2000);
+    s.clear();
+    s.client.foreground();
+    expect(s.about('alice')).toEqual([[3, 'hi']]);
+    const released = (await w.engine.journal()).filter((e) => e.kind === 'command' && e.command.type === 'flap.release');
+    expect(released).toHaveLength(1);
+  });
 });
