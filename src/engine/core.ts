@@ -136,7 +136,7 @@ export class EngineCore {
   /** Links of devices that no session here holds, while they wait out a heartbeat timeout (replay, restart). */
   private readonly strayLinks = new Map<string, RunnerSnapshot<DeviceLinkContext>>();
   /** Devices found connected in the store at start, waiting for their client (see adoptStoredDevices). */
-  private readonly orphans = new Map<string, { userID: string; handle: unknown }>();
+  private readonly orphans = new Map<string, { userID: string; handle: unknown; platform: Platform }>();
   /** EXT-7: changes held back from others while a user's link flaps. */
   private readonly flaps = new Map<
     string,
@@ -240,19 +240,26 @@ export class EngineCore {
       const rec = this.store.getStatus(userID);
       if (!rec) continue;
       if (rec.seq > this.seq) this.seq = rec.seq;
-      for (const d of rec.context.devices) {
-        if (!d.connected) continue;
-        const timeout = isNativePlatform(d.platform) ? this.limits.nativeHeartbeatTimeoutMs : this.limits.webHeartbeatTimeoutMs;
-        const handle = this.clock.setTimeout(() => {
-          if (this.orphans.get(d.id)?.handle !== handle || this.closed) return;
-          this.orphans.delete(d.id);
-          const still = this.store.getStatus(userID)?.context.devices.find((x) => x.id === d.id);
-          if (!still?.connected || this.sessions.get(d.id)?.userID === userID) return;
-          this.run('system', { type: 'device.disconnect', userID, deviceId: d.id, reason: 'heartbeat_timeout' });
-        }, timeout);
-        this.orphans.set(d.id, { userID, handle });
-      }
+      for (const d of rec.context.devices) if (d.connected) this.armOrphan(userID, d.id, d.platform);
     }
+  }
+
+  /** Gives a device whose link died with a process its heartbeat timeout to come back (see above). */
+  private armOrphan(userID: string, deviceId: string, platform: Platform): void {
+    const timeout = isNativePlatform(platform) ? this.limits.nativeHeartbeatTimeoutMs : this.limits.webHeartbeatTimeoutMs;
+    const handle = this.clock.setTimeout(() => {
+      if (this.orphans.get(deviceId)?.handle !== handle || this.closed) return;
+      this.orphans.delete(deviceId);
+      const still = this.store.getStatus(userID)?.context.devices.find((x) => x.id === deviceId);
+      if (!still?.connected || this.sessions.get(deviceId)?.userID === userID) return;
+      try {
+        this.run('system', { type: 'device.disconnect', userID, deviceId, reason: 'heartbeat_timeout' });
+      } catch {
+        // The store refused it: the device waits another timeout.
+        this.armOrphan(userID, deviceId, platform);
+      }
+    }, timeout);
+    this.orphans.set(deviceId, { userID, handle, platform });
   }
 
   /**
@@ -947,7 +954,7 @@ export class EngineCore {
    * (a client that came back before the server noticed its old link die); one of another logged-in user is
    * not ours to take.
    */
-  private claim(s: DeviceSession, userID: string): void {
+  private claim(s: DeviceSession, userID: string): () => void {
     const holder = this.sessions.get(s.deviceId);
     if (holder && holder !== s) {
       if (holder.loggedIn && holder.userID !== null && holder.userID !== userID) {
@@ -963,6 +970,11 @@ export class EngineCore {
       this.clock.clearTimeout(orphan.handle);
       this.orphans.delete(s.deviceId);
     }
+    // If the login that claimed it fails: the device is not this session's, and an orphan waits again.
+    return () => {
+      if (this.sessions.get(s.deviceId) === s) this.sessions.delete(s.deviceId);
+      if (orphan && orphan.userID === userID) this.armOrphan(orphan.userID, s.deviceId, orphan.platform);
+    };
   }
 
   /** How much the engine holds besides its store: for /healthz, and for tests that nothing grows unbounded. */
@@ -1011,7 +1023,7 @@ export class EngineCore {
       throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
     }
     const was = { userID: s.userID, link: s.link };
-    this.claim(s, userID);
+    const unclaim = this.claim(s, userID);
     if (s.userID && s.userID !== userID) this.detach(s);
     this.attach(s, userID);
     s.loggedIn = true;
@@ -1021,6 +1033,7 @@ export class EngineCore {
       this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
     } catch (e) {
       this.detach(s);
+      unclaim();
       s.userID = was.userID;
       s.link = was.link;
       throw e;
