@@ -4,7 +4,7 @@
 // protocol. A third target (the real tim-js-sdk through the gateway) implements the same interface with an
 // adapter that makes a TIM instance look like a Client.
 import type { Client } from '../../src/client/types';
-import { EVENT, type ClientEvent, type ConfigChange, type Platform, type UserStatus } from '../../src/index';
+import { EVENT, type ClientEvent, type ConfigChange, type Engine, type Platform, type UserStatus } from '../../src/index';
 
 export interface AdminOps {
   register(userIDs: string[]): Promise<void>;
@@ -92,4 +92,15 @@ export function tracked<C extends Client>(clients: Set<C>, c: C): C {
     await destroy();
   };
   return c;
+}
+
+/** The admin operations of a target whose engine is in this process. */
+export function engineAdmin(engine: Engine): AdminOps {
+  return {
+    register: (ids) => engine.registerUsers(ids),
+    addFriends: (u, ids) => engine.addFriends(u, ids),
+    removeFriends: (u, ids) => engine.removeFriends(u, ids),
+    configure: (c) => engine.configure(c),
+    queryStatus: (ids) => engine.queryStatus(ids),
+  };
 }

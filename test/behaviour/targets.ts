@@ -5,7 +5,7 @@ import { RemoteClient } from '../../src/client/remote';
 import type { Client } from '../../src/client/types';
 import { DEFAULT_LIMITS, EVENT, createClient, createEngine, type ConfigChange } from '../../src/index';
 import { sig, startServerProcess } from '../server/proc';
-import { tracked, type Target } from './target';
+import { engineAdmin, tracked, type Target } from './target';
 
 const DEFAULT_SETTINGS: ConfigChange = {
   edition: 'ultimate',
@@ -19,13 +19,7 @@ export async function localTarget(): Promise<Target> {
   let n = 0;
   return {
     name: 'local',
-    admin: {
-      register: (ids) => engine.registerUsers(ids),
-      addFriends: (u, ids) => engine.addFriends(u, ids),
-      removeFriends: (u, ids) => engine.removeFriends(u, ids),
-      configure: (c) => engine.configure(c),
-      queryStatus: (ids) => engine.queryStatus(ids),
-    },
+    admin: engineAdmin(engine),
     client: (platform) => createClient({ engine, platform }),
     userSig: () => '',
     advance: async (ms) => clock.increment(ms),

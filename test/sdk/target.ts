@@ -5,7 +5,7 @@
 // socket) before every step, as a live page would.
 import { DEFAULT_LIMITS, ErrorCode, EVENT, StatusError, type ConfigChange, type Platform } from '../../src/index';
 import type { Client, ClientEventHandler } from '../../src/client/types';
-import { tracked, type Target } from '../behaviour/target';
+import { engineAdmin, tracked, type Target } from '../behaviour/target';
 import { sig, startServerProcess, SDK_APP_ID as SERVE_APP_ID } from '../server/proc';
 import { createSdk, startTestServer, testUserSig, SDK_APP_ID, type SdkDevice } from './harness';
 
@@ -238,13 +238,7 @@ export async function sdkTarget(): Promise<Target> {
   return sdkTargetOver('sdk', {
     url: server.url,
     sdkAppId: SDK_APP_ID,
-    admin: {
-      register: (ids) => engine.registerUsers(ids),
-      addFriends: (u, ids) => engine.addFriends(u, ids),
-      removeFriends: (u, ids) => engine.removeFriends(u, ids),
-      configure: (c) => engine.configure(c),
-      queryStatus: (ids) => engine.queryStatus(ids),
-    },
+    admin: engineAdmin(engine),
     userSig: testUserSig,
     step: async (ms) => server.clock!.increment(ms),
     drop(clients) {
