@@ -10,7 +10,6 @@ import { rateWindowMachine, type RateWindowContext, type RateWindowEmitted, type
 import { ADMIN_MAX_USERS_PER_CALL, TYPES, isNativePlatform, type Limits, type Platform, type RateLimitedApi, type Reason } from '../../machines/spec';
 import { subscriptionsMachine, type SubscriptionsContext, type SubscriptionsEmitted, type SubscriptionsEvent } from '../../machines/subscriptions';
 import {
-  initialUserStatusContext,
   reasonOf,
   userStatusMachine,
   type UserStatusContext,
@@ -1512,4 +1511,3 @@ const notRegistered = (userID: string): Failure => ({
   message: `user '${userID}' is not registered`,
 });
 
-export { initialUserStatusContext };
