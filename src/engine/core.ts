@@ -123,7 +123,7 @@ export class EngineCore {
   private readonly rateInitial: RunnerSnapshot<RateWindowContext>;
   private readonly rates = new Map<string, RunnerSnapshot<RateWindowContext>>();
   private lastRateSweep = 0;
-  /** Durable timers (CS-5, UNSUB-5): key -> pending; and their clock handles. */
+  /** Durable timers (CS-5, UNSUB-5 clears, heartbeat waits): key -> pending; and their clock handles. */
   private readonly pending = new Map<string, PendingTimer>();
   private readonly handles = new Map<string, unknown>();
   /** The pending heartbeat wait of each device, so that a logout finds it without a scan. */
