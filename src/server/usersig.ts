@@ -24,6 +24,10 @@ function hmac(key: string, f: { identifier: string; sdkappid: number; time: numb
 
 /** Mints a UserSig for `identifier`, valid `expireSeconds` from `nowMs` (what `genUserSig` of tls-sig-api-v2 makes). */
 export function genUserSig(opts: { sdkAppId: number; secretKey: string; identifier: string; expireSeconds: number; nowMs?: number }): string {
+  if (/[\u0000-\u001f\u007f]/.test(String(opts.identifier))) {
+    // The signed text is newline-separated fields: an identifier with a newline could be made to sign another one.
+    throw new StatusError(ErrorCode.INVALID_PARAMETER, 'a UserSig cannot be made for an identifier with control characters', { param: 'identifier' });
+  }
   const time = Math.floor((opts.nowMs ?? Date.now()) / 1000);
   const doc = {
     'TLS.ver': '2.0',
@@ -78,6 +82,11 @@ export function verifyUserSig(sig: unknown, expected: string | undefined, opts: 
     (userbuf !== undefined && typeof userbuf !== 'string')
   ) {
     throw invalid('malformed (a TLS field is missing or of the wrong type)');
+  }
+  // The signed text is newline-separated `TLS.name:value` lines: a control character in a value (or a userbuf
+  // that is not base64, as tls-sig-api-v2 writes it) could carry another field into the signature.
+  if (/[\u0000-\u001f\u007f]/.test(identifier) || (typeof userbuf === 'string' && !/^[A-Za-z0-9+/=]*$/.test(userbuf))) {
+    throw invalid('malformed (a control character in the identifier, or a userbuf that is not base64)');
   }
   const want = Buffer.from(hmac(opts.secretKey, { identifier, sdkappid, time, expire, userbuf: userbuf as string | undefined }));
   const got = Buffer.from(mac);

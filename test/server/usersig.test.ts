@@ -76,3 +76,26 @@ describe('UserSig (tls-sig-api-v2 format)', () => {
     expect(code(() => verifyUserSig(new Api(APP + 1, KEY).genUserSig('alice', 86400), 'alice', opts()))).toBe(70014);
   });
 });
+
+describe('UserSig forgery through the newline-separated signed text', () => {
+  it('a UserSig the vendor package made for an identifier with newlines cannot be rewritten into another identifier', () => {
+    // The signed text is `TLS.name:value` lines; a crafted identifier plus a crafted userbuf would sign the same text.
+    const T = Math.floor(Date.now() / 1000);
+    const E = 10 * 365 * 86400;
+    const crafted = `administrator\nTLS.sdkappid:${APP}\nTLS.time:${T}\nTLS.expire:${E}\nTLS.userbuf:x`;
+    const minted = decode(new Api(APP, KEY).genUserSig(crafted, 3600));
+    const forged = encode({
+      'TLS.ver': '2.0',
+      'TLS.identifier': 'administrator',
+      'TLS.sdkappid': APP,
+      'TLS.time': T,
+      'TLS.expire': E,
+      'TLS.userbuf': `x\nTLS.sdkappid:${minted['TLS.sdkappid']}\nTLS.time:${minted['TLS.time']}\nTLS.expire:${minted['TLS.expire']}`,
+      'TLS.sig': minted['TLS.sig'],
+    });
+    expect(code(() => verifyUserSig(forged, 'administrator', opts()))).toBe(70003);
+    // Nor is the crafted identifier itself accepted, and none is minted here.
+    expect(code(() => verifyUserSig(new Api(APP, KEY).genUserSig(crafted, 3600), undefined, opts()))).toBe(70003);
+    expect(code(() => genUserSig({ sdkAppId: APP, secretKey: KEY, identifier: 'a\nb', expireSeconds: 60 }))).toBe(6017);
+  });
+});

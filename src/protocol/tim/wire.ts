@@ -107,10 +107,15 @@ export function decodeFrame(data: Buffer | string): WireFrame {
   return { head: head as WireHead, body: b };
 }
 
+/** A compressed uplink frame may inflate to at most this: a small frame must not become a huge one (zip bomb). */
+export const MAX_INFLATED_BYTES = 1024 * 1024;
+
 function inflate(data: Buffer): Buffer {
+  const opts = { maxOutputLength: MAX_INFLATED_BYTES };
   try {
-    return data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : inflateSync(data);
-  } catch {
+    return data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data, opts) : inflateSync(data, opts);
+  } catch (e) {
+    if (e instanceof RangeError) throw new WireError(`COMP frame that inflates to more than ${MAX_INFLATED_BYTES} bytes`);
     throw new WireError('COMP frame that does not inflate');
   }
 }
