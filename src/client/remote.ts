@@ -404,6 +404,7 @@ export class RemoteClient extends ClientBase implements Client {
     } catch {
       return null; // a server that speaks garbage is not ours to crash on
     }
+    if (!isFrame(frame)) return null;
     if (frame.t === 'res') {
       if (typeof frame.seq === 'number' && frame.seq > this.lastSeq) this.lastSeq = frame.seq;
       if (frame.id === null) return frame;
@@ -421,7 +422,10 @@ export class RemoteClient extends ClientBase implements Client {
   }
 
   private receive(event: ClientEvent): void {
-    if (event.name === EVENT.USER_STATUS_UPDATED) for (const s of event.data) this.versions.set(s.userID, s.version);
+    if (event.name === EVENT.USER_STATUS_UPDATED) {
+      if (!Array.isArray(event.data)) return;
+      for (const s of event.data) if (s && typeof s.userID === 'string') this.versions.set(s.userID, s.version);
+    }
     else if (event.name === EVENT.KICKED_OUT) this.forgetUser();
     this.hear(event);
   }
@@ -546,7 +550,22 @@ function toSocketUrl(raw: string): URL {
   return u;
 }
 
-function fromWire(e: WireError): StatusError {
+function fromWire(e: WireError | undefined): StatusError {
+  if (e === null || typeof e !== 'object' || typeof e.code !== 'number') {
+    return new StatusError(ErrorCode.INTERNAL, 'the server answered with an error of no known shape');
+  }
   const { code, message, ...details } = e;
-  return new StatusError(code, message, details);
+  return new StatusError(code, String(message), details);
+}
+
+/** The shapes a server frame may have; anything else is dropped rather than trusted (the app's process is ours). */
+function isFrame(f: unknown): f is ServerFrame {
+  if (f === null || typeof f !== 'object') return false;
+  const o = f as Record<string, unknown>;
+  if (o.t === 'res') return (o.id === null || typeof o.id === 'number' || typeof o.id === 'string') && typeof o.ok === 'boolean';
+  if (o.t === 'push') {
+    const e = o.event as Record<string, unknown> | null | undefined;
+    return typeof o.seq === 'number' && e !== null && typeof e === 'object' && typeof e.name === 'string';
+  }
+  return o.t === 'hello';
 }

@@ -3,6 +3,7 @@
 // transaction by `apply()`; the live calls validate and gate first (so a failed call changes nothing), and
 // replay feeds the journal's commands to the same `apply()`. Deliveries wait in an outbox until the command
 // has landed, then leave in order (NTF-6).
+import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { accessMachine, defaultAccessContext, mergeSettings, type AccessContext } from '../../machines/access';
 import { deviceLinkMachine, type DeviceLinkContext, type DeviceLinkEmitted, type DeviceLinkEvent } from '../../machines/deviceLink';
@@ -38,8 +39,6 @@ type LinkRunner = CompiledMachine<DeviceLinkContext, DeviceLinkEvent, DeviceLink
 /** Receives what the engine sends to one device; `seq` is the journal position of the change (EXT-2). */
 export type DeviceSink = (event: ClientEvent, seq: number) => void;
 
-let deviceCounter = 0;
-
 /** One device (one SDK instance) attached to this engine. Clients and the server's sockets each hold one. */
 export class DeviceSession {
   readonly deviceId: string;
@@ -63,7 +62,8 @@ export class DeviceSession {
     deviceId?: string,
   ) {
     this.platform = platform;
-    this.deviceId = deviceId ?? `dev-${process.pid}-${++deviceCounter}-${Math.random().toString(36).slice(2, 8)}`;
+    // Unguessable: a device id is what a resume names (the gateway signs it into session keys as well).
+    this.deviceId = deviceId ?? `dev-${randomUUID()}`;
   }
 
   /** Logged in according to the user's status machine. */
@@ -271,8 +271,14 @@ export class EngineCore {
     const userID = check.userID(rawUserID);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
     if (s.userID && s.userID !== userID) throw invalidParameter('userID', `this device is '${s.userID}', not '${userID}'`);
+    const was = s.userID;
     s.userID = userID;
-    this.reconnect(s, held);
+    try {
+      this.reconnect(s, held);
+    } catch (e) {
+      s.userID = was;
+      throw e;
+    }
   }
 
   /** Arms every pending durable timer on the clock (at start, and after a replay). */
@@ -955,10 +961,13 @@ export class EngineCore {
    */
   private claim(s: DeviceSession, userID: string): () => void {
     const holder = this.sessions.get(s.deviceId);
+    const other = this.orphans.get(s.deviceId);
+    // A device id names one user's device: another user's session (even dropped, waiting to come back) or
+    // stored device is not ours to take.
+    if ((holder && holder !== s && holder.userID !== null && holder.userID !== userID) || (other && other.userID !== userID)) {
+      throw invalidParameter('deviceId', `device '${s.deviceId}' belongs to another user`);
+    }
     if (holder && holder !== s) {
-      if (holder.loggedIn && holder.userID !== null && holder.userID !== userID) {
-        throw invalidParameter('deviceId', `device '${s.deviceId}' belongs to another user`);
-      }
       this.detach(holder);
       holder.userID = null;
       holder.link = null;

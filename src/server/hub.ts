@@ -3,7 +3,7 @@
 // client that reconnects (after a drop, or after a server restart) binds its new socket to the same device
 // and resumes (EXT-2). Heartbeats drive the device link through the clock (DEV-2/DEV-3): a socket quiet for
 // a heartbeat interval makes the link silent, any frame brings it back, a close is a closed link.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
@@ -25,6 +25,14 @@ import {
   type ServerFrame,
   type WireError,
 } from '../protocol/messages';
+
+/**
+ * The engine's id of a client's device: the client names its device, but only within its own user's
+ * devices, so that no one can take over another user's device by naming it.
+ */
+export function engineDeviceId(userID: string, clientDeviceId: string): string {
+  return `${clientDeviceId}.${createHash('sha256').update(userID).digest('base64url').slice(0, 16)}`;
+}
 
 export interface HubOptions {
   core: EngineCore;
@@ -243,12 +251,13 @@ export class ClientHub {
         return {};
       case 'login': {
         const { userID } = this.credentials(params);
-        const device = this.devices.get(conn.deviceId);
+        const id = engineDeviceId(userID, conn.deviceId);
+        const device = this.devices.get(id);
         if (device && device.session.loggedIn && device.session.userID !== userID) {
           throw invalidParameter('userID', `this device is logged in as '${device.session.userID}': call logout() first`);
         }
         const created = !device;
-        const d = device ?? this.create(conn.deviceId, conn.platform);
+        const d = device ?? this.create(id, conn.platform);
         this.bind(conn, d);
         try {
           const r = core.login(d.session, userID);
@@ -260,7 +269,7 @@ export class ClientHub {
       }
       case 'auth': {
         const { userID } = this.credentials(params);
-        const d = this.devices.get(conn.deviceId);
+        const d = this.devices.get(engineDeviceId(userID, conn.deviceId));
         if (!d || d.session.userID !== userID) throw notLoggedIn();
         this.bind(conn, d);
         return { loggedIn: d.session.loggedIn, connected: d.session.connected };
@@ -273,13 +282,14 @@ export class ClientHub {
           const where = issue?.path.map(String).join('.') || 'params';
           throw invalidParameter(where, issue?.message ?? 'invalid');
         }
-        let d = this.devices.get(conn.deviceId);
+        const id = engineDeviceId(userID, conn.deviceId);
+        let d = this.devices.get(id);
         if (d && d.session.userID !== userID) {
           if (d.session.userID === null) throw new StatusError(ErrorCode.NOT_LOGGED_IN, 'not logged in: this device was logged out or kicked out; call login() again');
           throw invalidParameter('userID', `this device is logged in as '${d.session.userID}'`);
         }
         const created = !d;
-        if (!d) d = this.create(conn.deviceId, conn.platform);
+        if (!d) d = this.create(id, conn.platform);
         // On a new socket the client's record is the truth of what it heard (pushes written to a dying socket
         // never arrived). On the same live socket the engine's is: what it sent is still on its way, ahead
         // of this reply, and the client's record does not have it yet.

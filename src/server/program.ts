@@ -101,10 +101,14 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   }
   const log = createLogger(flags.logLevel);
   let secretKey = flags.secretKey;
+  if (secretKey !== undefined && secretKey.length < 16) {
+    program.error(`error: option '--secret-key' is too short (${secretKey.length} characters; at least 16)`);
+  }
   if (!secretKey) {
     const k = loadSecretKey(flags.data, { create: true });
     secretKey = k.key;
     log.info({ file: k.file }, k.created ? 'created a new secret key for UserSigs (keep it private; `status-engine usersig` reads it)' : 'secret key for UserSigs loaded');
+    if (k.wasLoose) log.warn({ file: k.file }, 'the secret key file could be read by others: tightened to 0600, but it may have leaked; consider a new key');
   }
   if (flags.clock === 'simulated') log.warn('clock: simulated (time moves only through POST /v4/test/advance; for tests, never for production)');
   const settings: ConfigChange = {};
@@ -192,9 +196,12 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--switch <name=on|off>', 'a console switch: userStatus, friendStatusNotify (repeatable)', switchFlag)
     .option('--limit <name=value>', 'a limit of SPEC.md Defaults, e.g. subscriptionQuota=100 or rateLimit.requests=50 (repeatable)', limitFlag)
     .option('--sdkappid <n>', 'the SDKAppID UserSigs must be made for', integer('--sdkappid', 1, 2 ** 32 - 1), DEFAULTS.sdkAppId)
-    .option('--secret-key <key>', 'the key UserSigs are signed with (default: <data>/secret.key, created on first start)')
+    .addOption(
+      new Option('--secret-key <key>', 'the key UserSigs are signed with, 16 characters or more (default: <data>/secret.key, created on first start); prefer the environment variable: arguments show in ps')
+        .env('STATUS_ENGINE_SECRET_KEY'),
+    )
     .option('--webhook <url>', 'post State.StateChange callbacks here (EXT-8)', url('--webhook'))
-    .option('--webhook-secret <secret>', 'sign webhook posts with HMAC-SHA256 under this secret')
+    .addOption(new Option('--webhook-secret <secret>', 'sign webhook posts with HMAC-SHA256 under this secret').env('STATUS_ENGINE_WEBHOOK_SECRET'))
     .option('--body-limit <bytes>', 'the largest admin REST body accepted', integer('--body-limit', 1024, 1024 * 1024 * 1024), DEFAULTS.bodyLimit)
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', integer('--heartbeat-ms', 100, 3_600_000), DEFAULTS.heartbeatMs)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))

@@ -149,6 +149,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       seq: core.currentSeq,
       users,
       ...hub.stats(),
+      sdkConnections: gateway?.connections ?? 0,
       webhook: webhook?.stats() ?? null,
     };
   });

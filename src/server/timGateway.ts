@@ -56,6 +56,8 @@ export interface TimGatewayOptions {
   wallClock?: () => number;
   /** Uplink frames larger than this close the socket (1009). Default 1 MiB. */
   maxFrameBytes?: number;
+  /** A socket that has not logged in this long after it opened is closed (4003). Default 2 x HelloInterval. */
+  loginDeadlineMs?: number;
   /** A socket that falls this far behind (unsent bytes) is closed; the SDK reconnects and resumes (EXT-2). Default 8 MiB. */
   maxBufferedBytes?: number;
   /**
@@ -67,6 +69,8 @@ export interface TimGatewayOptions {
 
 export interface TimGateway {
   handle(ws: WebSocket, req: IncomingMessage): void;
+  /** Open SDK sockets, for /healthz. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -98,6 +102,7 @@ const WS_CLOSE_TOO_BIG = 1009;
 const WS_CLOSE_REPLACED = 4001;
 const WS_CLOSE_SLOW = 4002;
 const WS_CLOSE_SHUTDOWN = 1001;
+const WS_CLOSE_NO_LOGIN = 4003;
 
 export function createTimGateway(opts: TimGatewayOptions): TimGateway {
   return new Gateway(opts);
@@ -111,8 +116,13 @@ class Gateway implements TimGateway {
   readonly silentAfterMs: number;
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
+  readonly loginDeadlineMs: number;
   readonly wallClock: () => number;
   readonly conns = new Set<Connection>();
+
+  get connections(): number {
+    return this.conns.size;
+  }
   private bits: string;
   closed = false;
   private readonly stopListening: () => void;
@@ -124,6 +134,7 @@ class Gateway implements TimGateway {
     this.silentAfterMs = opts.silentAfterMs ?? this.helloIntervalSec * 1500;
     this.maxFrameBytes = opts.maxFrameBytes ?? 1 << 20;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 << 20;
+    this.loginDeadlineMs = opts.loginDeadlineMs ?? this.helloIntervalSec * 2000;
     this.wallClock = opts.wallClock ?? Date.now;
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
     this.bits = purchaseBits(this.core.settings().edition);
@@ -200,6 +211,8 @@ interface ConnInfo {
 class Connection {
   device: Key | null = null;
   private quietTimer: unknown = undefined;
+  /** Until the socket first logs in: an anonymous socket may not hold a file descriptor for ever. */
+  private loginTimer: unknown = undefined;
   private silent = false;
   /** While a request is being handled, deliveries wait so that the reply goes first. */
   private held: Array<{ servcmd: string; body: unknown }> | null = null;
@@ -213,6 +226,10 @@ class Connection {
     private readonly info: ConnInfo,
   ) {
     this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
+    this.loginTimer = gw.core.clock.setTimeout(() => {
+      this.loginTimer = undefined;
+      if (!this.device && !this.closing) this.ws.close(WS_CLOSE_NO_LOGIN, 'no login in time');
+    }, gw.loginDeadlineMs);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) => gw.log.warn({ err, remote: info.remote }, 'tim gateway: socket error'));
@@ -554,6 +571,8 @@ class Connection {
     this.closing = true;
     if (this.quietTimer !== undefined) this.gw.core.clock.clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
+    if (this.loginTimer !== undefined) this.gw.core.clock.clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
     this.gw.forget(this);
     if (this.gw.closed) return; // a shutdown is not a drop
     this.release();

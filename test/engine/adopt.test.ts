@@ -81,14 +81,16 @@ describe('devices found connected in the store at start', () => {
     store.close();
   });
 
-  it('adopt refuses an unregistered user, and a device that was another user\'s logs in afresh', async () => {
+  it('adopt refuses an unregistered user, and another user\'s device', async () => {
     const { file, clock } = await firstLife();
     const { store, engine, core } = secondLife(file, clock);
     const s = core.openSession('web', () => {}, 'alice-laptop');
     expect(() => core.adopt(s, 'ghost')).toThrow(/not registered/);
-    core.adopt(s, 'carol'); // carol never had this device: it logs in as a new one
+    expect(() => core.adopt(s, 'carol')).toThrow(/belongs to another user/);
     const [c] = await engine.queryStatus(['carol'], { detail: true });
-    expect(c!.devices!.map((d) => d.deviceId).sort()).toEqual(['alice-laptop', 'carol-web']);
+    expect(c!.devices!.map((d) => d.deviceId)).toEqual(['carol-web']);
+    core.adopt(s, 'alice'); // its own user takes it
+    expect((await engine.queryStatus(['alice']))[0]!.statusType).toBe(1);
     await engine.close();
     store.close();
   });

@@ -163,7 +163,7 @@ describe('session keys (A2Key/TinyId)', () => {
   });
 
   it('unknown keys, a wrong TinyId, keys after logout and keys past their lifetime answer 70001', async () => {
-    const s = await start({ gateway: { sessionKeyTtlMs: 60_000 } });
+    const s = await start({ gateway: { sessionKeyTtlMs: 60_000, loginDeadlineMs: 600_000 } });
     const c = await connect(s);
     const keys = await wireLogin(c, 'alice');
     const d = await connect(s);
@@ -203,6 +203,18 @@ describe('session keys (A2Key/TinyId)', () => {
 });
 
 describe('heartbeats and quiet sockets (DEV-2, DEV-3)', () => {
+  it('a socket that never logs in is closed after the login deadline; one that logs in is not', async () => {
+    const s = await start({ gateway: { loginDeadlineMs: 60_000 } });
+    const idle = await connect(s);
+    const busy = await connect(s);
+    await wireLogin(busy, 'alice');
+    s.clock!.increment(59_999);
+    expect(idle.ws.readyState).toBe(1);
+    s.clock!.increment(1);
+    expect((await idle.closed).code).toBe(4003);
+    expect(busy.ws.readyState).toBe(1);
+  });
+
   it('DEV-2 a quiet web socket is reported silent after silentAfterMs, and dropped webHeartbeatTimeoutMs later', async () => {
     const s = await start({ gateway: { silentAfterMs: 45_000 } });
     const c = await connect(s);

@@ -127,3 +127,23 @@ describe('status-engine CLI', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('the secret key', () => {
+  it('serve refuses a --secret-key shorter than 16 characters, and a key file that is a symbolic link', async () => {
+    const short = await inProcess(['serve', '--port', '0', '--store', 'memory', '--secret-key', 'short']);
+    expect(short.exitCode).not.toBe(0);
+    expect(short.err).toMatch(/secret-key.*too short/);
+    const { mkdtempSync, symlinkSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'se-secret-'));
+    try {
+      writeFileSync(join(dir, 'elsewhere'), 'k'.repeat(40));
+      symlinkSync(join(dir, 'elsewhere'), join(dir, 'secret.key'));
+      const { loadSecretKey } = await import('../../src/server/secret');
+      expect(() => loadSecretKey(dir, { create: false })).toThrow(/not a regular file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteClient } from '../../src/client/remote';
 import { EVENT, type UserStatus } from '../../src/index';
+import { engineDeviceId } from '../../src/server/hub';
 import { SDK_APP_ID, sig, startServerProcess, until, type ServerProcess } from './proc';
 
 let server: ServerProcess;
@@ -56,7 +57,7 @@ describe('admin REST commands', () => {
     const q = await server.rest('openim/query_online_status', { To_Account: ['q-web', 'q-phone', 'q-none', 'q-ghost'], IsNeedDetail: 1 });
     expect(q.ActionStatus).toBe('OK');
     expect(q.QueryResult).toMatchObject([
-      { To_Account: 'q-web', Status: 'Online', StatusType: 1, CustomStatus: 'at desk', Detail: [{ Platform: 'Web', Status: 'Online', DeviceId: web.c.deviceId }] },
+      { To_Account: 'q-web', Status: 'Online', StatusType: 1, CustomStatus: 'at desk', Detail: [{ Platform: 'Web', Status: 'Online', DeviceId: engineDeviceId('q-web', web.c.deviceId) }] },
       { To_Account: 'q-phone', Status: 'PushOnline', StatusType: 2, Detail: [{ Platform: 'Android', Status: 'PushOnline' }] },
       { To_Account: 'q-none', Status: 'Offline', StatusType: 3, Detail: [] },
     ]);
