@@ -2,7 +2,7 @@
 // &identifier=administrator&usersig=..&random=..&contenttype=json, JSON in and out, always
 // {ActionStatus, ErrorCode, ErrorInfo, ...}. Every call proves the administrator's UserSig; bodies are checked
 // with zod and a bad one changes nothing. Codes: src/protocol/codes.ts (wire) and src/errors.ts (engine).
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ADMIN_MAX_USERS_PER_CALL, type Platform } from '../../machines/spec';
 import type { EngineCore } from '../engine/core';
@@ -137,7 +137,8 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
     return { ResultItem, Fail_Account: ResultItem.filter((r) => r.ResultCode !== 0).map((r) => r.To_Account) };
   }
 
-  app.post('/v4/:service/:command', async (req, reply) => {
+  /** Who is asking, checked from the URL before the body is read: an unauthenticated caller costs no body. */
+  const gate = async (req: FastifyRequest, reply: FastifyReply) => {
     const { service, command } = req.params as { service: string; command: string };
     const name = `${service}/${command}`;
     const isTest = service === 'test';
@@ -157,6 +158,12 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       if (e instanceof StatusError) return fail(reply, e.code, e.message);
       throw e;
     }
+    return undefined;
+  };
+
+  app.post('/v4/:service/:command', { onRequest: gate }, async (req, reply) => {
+    const { service, command } = req.params as { service: string; command: string };
+    const name = `${service}/${command}`;
     let body: unknown;
     const text = typeof req.body === 'string' ? req.body : '';
     try {

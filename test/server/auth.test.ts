@@ -124,6 +124,12 @@ describe('UserSig on the admin REST API', () => {
     expect((await call({})).ActionStatus).toBe('OK');
   });
 
+  it('a caller without a valid UserSig is refused before its body is read, however large', async () => {
+    const big = { To_Account: ['x'.repeat(6 * 1024 * 1024)] }; // over the 4 MiB body limit
+    const r = await server.rest('openim/query_online_status', big, { usersig: 'forged' });
+    expect([r.ActionStatus, r.ErrorCode]).toEqual(['FAIL', 70003]);
+  });
+
   it('refusals: not the administrator 70403, missing 70003, forged 70003, another user\'s 70013, another app\'s 70014, wrong sdkappid 70020', async () => {
     const fail = async (q: Record<string, string>) => {
       const r = await call(q);
