@@ -89,6 +89,9 @@ export class MemoryStore implements Store {
   userIDs(): Iterable<string> {
     return this.users;
   }
+  userCount(): number {
+    return this.users.size;
+  }
 
   getStatus(userID: string): StatusRecord | undefined {
     return this.status.get(userID);

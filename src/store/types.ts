@@ -49,6 +49,8 @@ export interface Store {
   /** Registers users; returns those that were new. */
   addUsers(userIDs: readonly string[]): string[];
   userIDs(): Iterable<string>;
+  /** How many are registered (without walking them). */
+  userCount(): number;
 
   /** Absent: the user never logged in and holds the machine's initial state. */
   getStatus(userID: string): StatusRecord | undefined;
