@@ -795,13 +795,7 @@ export class EngineCore {
       if (sessions === undefined) continue;
       for (let j = 0; j < sessions.length; j++) {
         const s = sessions[j] as DeviceSession;
-        if (!s.receiving) continue;
-        if (seq > s.lastSeq) s.lastSeq = seq;
-        try {
-          s.sink(event, seq);
-        } catch {
-          // As in hand(): an app's handler failing does not stop the others.
-        }
+        if (s.receiving) this.hand(s, event, seq);
       }
     }
   }
