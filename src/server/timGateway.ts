@@ -8,6 +8,7 @@ import type { Platform } from '../../machines/spec';
 import type { DeviceSession, EngineCore } from '../engine/core';
 import { ErrorCode, StatusError, notLoggedIn } from '../errors';
 import { EVENT, type ClientEvent } from '../events';
+import { PURCHASE_BITS_TTL_SEC, bootAnswer } from '../protocol/tim/boot';
 import { DEFAULT_SESSION_KEY_TTL_MS, SessionKeys, type SessionKey } from '../protocol/tim/sessionKeys';
 import {
   CMD,
@@ -15,7 +16,6 @@ import {
   KICK_TYPE_MULTIPLE_DEVICE,
   SDK_CODE,
   WireError,
-  cloudConfig,
   decodeFrame,
   encodeFrame,
   errorBody,
@@ -194,11 +194,6 @@ class Gateway implements TimGateway {
   }
 }
 
-/** The SDK re-fetches purchase bits after this (seconds); pushes keep it current in between. */
-const PURCHASE_BITS_TTL_SEC = 600;
-/** The SDK re-fetches its cloud config after this (seconds). */
-const CLOUD_CONFIG_TTL_SEC = 86_400;
-
 interface ConnInfo {
   binary: boolean;
   compress: boolean;
@@ -341,22 +336,9 @@ class Connection {
         const r = core.unsubscribe(this.session(head), all ? {} : { userIDList: body.To_Account });
         return { ErrorList: r.failureUserList.map(wireFailure) };
       }
-      // Boot: what the SDK needs to become ready, and no more. This server holds no messages or contacts.
-      case CMD.PAGE_GET:
-        return { CompleteFlag: 1 };
-      case CMD.GET_MSG:
-        return { Cookie: typeof body.Cookie === 'string' && body.Cookie !== '' ? body.Cookie : 'status-engine', SyncFlag: 2 };
-      case CMD.FETCH_CONFIG:
-        return {
-          int32_error_code: 0,
-          str_json_config: cloudConfig(this.gw.opts.sdkAppId),
-          uint32_expired_time: CLOUD_CONFIG_TTL_SEC,
-          uint64_version: 1,
-        };
-      case CMD.FETCH_PURCHASE_BITS:
-        return { int32_error_code: 0, str_purchase_bits: this.gw.purchaseBits, uint32_expired_time: PURCHASE_BITS_TTL_SEC };
       default:
-        return {};
+        // Boot commands get their empty results (the SDK then stops paging); anything else a clear error.
+        return bootAnswer(head.servcmd, body, { sdkAppId: this.gw.opts.sdkAppId, purchaseBits: this.gw.purchaseBits });
     }
   }
 

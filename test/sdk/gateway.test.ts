@@ -60,20 +60,31 @@ describe('boot: what the SDK needs to become ready', () => {
     expect(body.CustomStatus).toBe(b64('出差中'));
   });
 
-  it('page_get ends with CompleteFlag, getmsg with SyncFlag 2, fetch_config turns telemetry off, other boot commands get {}', async () => {
+  it('boot lists come back empty and finished (page_get, getmsg, block list, friends, groups), fetch_config turns telemetry off, an unknown command is 60009', async () => {
     const s = await start();
     const c = await connect(s);
     await wireLogin(c, 'alice');
-    expect((await c.request('recentcontact.page_get', { StartIndex: 0 })).body).toEqual({ CompleteFlag: 1 });
-    expect((await c.request('openim.getmsg', { Cookie: '', SyncFlag: 0 })).body).toMatchObject({ SyncFlag: 2, Cookie: expect.any(String) });
+    expect((await c.request('recentcontact.page_get', { StartIndex: 0 })).body).toMatchObject({ CompleteFlag: 1, SessionItem: [] });
+    expect((await c.request('openim.getmsg', { Cookie: '', SyncFlag: 0 })).body).toMatchObject({ SyncFlag: 2, Cookie: expect.any(String), MsgList: [] });
     const cfg = (await c.request('im_sdk_config_mgr.fetch_config', { uint32_sdkappid: SDK_APP_ID, uint64_version: 0 })).body;
     expect(cfg.int32_error_code).toBe(0);
     expect(cfg.uint64_version).not.toBe(0); // the SDK only reads a config whose version moved
     expect(JSON.parse(cfg.str_json_config)).toEqual({ evt_rpt_sdkappid_bl: String(SDK_APP_ID), q_rpt_sdkappid_bl: String(SDK_APP_ID) });
     const bits = (await c.request('im_sdk_config_mgr.fetch_imsdk_purchase_bitsv2', { uint32_sdkappid: SDK_APP_ID })).body;
     expect(bits).toMatchObject({ int32_error_code: 0, str_purchase_bits: '10000000' });
-    for (const cmd of ['profile.portrait_get_all', 'sns.black_list_get', 'openim.authkey', 'imopenstat.tim_web_report_v2', 'no.such_command']) {
-      expect((await c.request(cmd, { anything: 1 })).body).toEqual({});
+    // 3.x pages these until the fields below say "done": StartIndex 0, CompleteFlag 1.
+    expect((await c.request('sns.black_list_get', { StartIndex: 0, MaxLimited: 1000 })).body).toEqual({ BlackListItem: [], StartIndex: 0, CurrentSequence: 0 });
+    expect((await c.request('sns.friend_get', { StartIndex: 0 })).body).toMatchObject({ UserDataItem: [], FriendNum: 0, CompleteFlag: 1, NextStartIndex: 0 });
+    expect((await c.request('sns.group_get', {})).body).toEqual({ ResultItem: [], CurrentSequence: 0 });
+    expect((await c.request('sns.pendency_get', {})).body).toMatchObject({ PendencyItem: [], StartTime: 0, CurrentSequence: 0 });
+    expect((await c.request('recentcontact.get_contact_group', {})).body).toMatchObject({ CompleteFlag: 1, GroupItem: [], ContactItem: [] });
+    expect((await c.request('group_open_http_svc.get_joined_group_list', {})).body).toEqual({ GroupIdList: [], TotalCount: 0 });
+    expect((await c.request('profile.portrait_get_all', { UserItem: [{ To_Account: 'alice' }, 7, null] })).body).toEqual({
+      UserProfileItem: [{ To_Account: 'alice', ProfileItem: [], ResultCode: 0, ResultInfo: '' }],
+    });
+    for (const cmd of ['openim.authkey', 'imopenstat.tim_web_report_v2']) expect((await c.request(cmd, { anything: 1 })).body).toEqual({});
+    for (const cmd of ['no.such_command', 'openim.sendmsg', 'toString', '__proto__']) {
+      expect((await c.request(cmd, { anything: 1 })).body).toEqual({ ErrorCode: ErrorCode.UNKNOWN_COMMAND, ErrorInfo: expect.stringContaining(`'${cmd}' is not a command`) });
     }
   });
 
@@ -115,7 +126,7 @@ describe('login refusals', () => {
     const c = await connect(s);
     expect((await wireLogin(c, 'alice')).ErrorCode).toBe(70500);
     expect(rec.lines.some((l) => l.level === 'error')).toBe(true);
-    expect((await c.request('recentcontact.page_get')).body).toEqual({ CompleteFlag: 1 });
+    expect((await c.request('recentcontact.page_get')).body).toMatchObject({ CompleteFlag: 1 });
   });
 
   it('status commands before login answer 2024', async () => {
@@ -356,7 +367,7 @@ describe('pushes', () => {
     const r = await c.request('im_open_status.ws_get_user_status', { To_Account: users });
     expect(r.body.UserStatusList).toHaveLength(60);
     expect(c.compressed.slice(before)).toContain(true);
-    expect((await c.request('recentcontact.page_get')).body).toEqual({ CompleteFlag: 1 });
+    expect((await c.request('recentcontact.page_get')).body).toMatchObject({ CompleteFlag: 1 });
     expect(c.compressed.at(-1)).toBe(false);
     // Without compress=gzip nothing is compressed.
     const plain = await connect(s, { query: { compress: '' } });
@@ -395,7 +406,7 @@ describe('bad frames: logged, answered or dropped, never a crash', () => {
     for (const [data, binary] of bad) c.raw(data, binary);
     // A frame with a servcmd but a body that is not an object: answered as if the body were empty.
     c.raw(Buffer.from(JSON.stringify({ head: { servcmd: 'im_open_status.ws_get_user_status', seq: 7 }, body: 'x' })));
-    expect((await c.request('recentcontact.page_get')).body).toEqual({ CompleteFlag: 1 });
+    expect((await c.request('recentcontact.page_get')).body).toMatchObject({ CompleteFlag: 1 });
     expect(rec.lines.filter((l) => l.level === 'warn' && String(l.msg).includes('bad frame'))).toHaveLength(bad.length);
     expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
   });
