@@ -1,6 +1,7 @@
-// Runs the real, unmodified tim-js-sdk 2.27.6 in Node against status-engine (shared/spec/TIM-WIRE.md):
-// the globals it needs, one fresh SDK module per device, a minimal server that routes /binfo and /info to the
-// gateway over an in-process engine, and waits on events with a timeout (never fixed sleeps).
+// Runs the real, unmodified Web SDK in Node against status-engine (shared/spec/TIM-WIRE.md): tim-js-sdk 2.x
+// and @tencentcloud/chat 3.x, the globals they need, one fresh SDK module per device, a minimal server that
+// routes /binfo and /info to the gateway over an in-process engine and records what each socket sent it, and
+// waits on events with a timeout (never fixed sleeps).
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -13,16 +14,31 @@ import type { EngineCore } from '../../src/engine/core';
 import { createTimGateway, type TimGateway, type TimGatewayOptions } from '../../src/server/timGateway';
 
 const require = createRequire(import.meta.url);
-export const SDK_PATH = require.resolve('tim-js-sdk');
-export const SDK_VERSION = (require('tim-js-sdk/package.json') as { version: string }).version;
+
+/** The two SDK packages under test, both pinned in package.json: the older tim-js-sdk and the current one. */
+export type SdkName = 'tim2' | 'chat3';
+const sdkPackage = (pkg: string) => {
+  const version = (require(`${pkg}/package.json`) as { version: string }).version;
+  return { pkg, path: require.resolve(pkg), version, label: `${pkg}@${version}` };
+};
+export const SDKS: Readonly<Record<SdkName, ReturnType<typeof sdkPackage>>> = Object.freeze({
+  tim2: sdkPackage('tim-js-sdk'),
+  chat3: sdkPackage('@tencentcloud/chat'),
+});
+export const SDK_PATH = SDKS.tim2.path;
+export const SDK_VERSION = SDKS.tim2.version;
 export const SDK_APP_ID = 1400000001;
 
-/** The five globals of TIM-WIRE.md, plus a stub XMLHttpRequest so that nothing leaves 127.0.0.1. */
+/**
+ * The five globals of TIM-WIRE.md, plus `window.location` (3.x reads `location.href` when its login
+ * succeeds; without it login() rejects with a TypeError), and a stub XMLHttpRequest so that nothing leaves 127.0.0.1.
+ */
 export function installSdkGlobals(): void {
   const g = globalThis as Record<string, unknown>;
   if (g.__timGlobals) return;
   g.__timGlobals = true;
   g.window = globalThis;
+  g.location = new URL('http://127.0.0.1/status-engine-tests');
   g.WebSocket = WebSocket;
   Object.defineProperty(globalThis, 'navigator', {
     value: { userAgent: `node/${process.version} status-engine-tests`, cookieEnabled: false, onLine: true },
@@ -46,20 +62,21 @@ export function installSdkGlobals(): void {
   };
 }
 
-let sdkSource: string | null = null;
+const sdkSource = new Map<SdkName, string>();
 
 /**
  * A fresh copy of the SDK module. `TIM.create` keeps one instance per SDKAppID in module scope, so two
- * devices of one app in one process need two copies. Each copy also gets its own WebSocket class (the SDK
- * uses the free name `WebSocket`), which lets a test find and cut that device's sockets. The SDK's source
+ * devices of one app in one process need two copies. Each copy also gets its own WebSocket class (both SDKs
+ * use the free name `WebSocket`), which lets a test find and cut that device's sockets. The SDK's source
  * is run as it ships; only the module wrapper is ours, as a bundler's would be.
  */
-export function loadTim(socketClass: typeof WebSocket = WebSocket): any {
+export function loadTim(socketClass: typeof WebSocket = WebSocket, sdk: SdkName = 'tim2'): any {
   installSdkGlobals();
-  sdkSource ??= readFileSync(SDK_PATH, 'utf8');
+  let source = sdkSource.get(sdk);
+  if (source === undefined) sdkSource.set(sdk, (source = readFileSync(SDKS[sdk].path, 'utf8')));
   const mod = { exports: {} as any };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function('module', 'exports', 'WebSocket', sdkSource)(mod, mod.exports, socketClass);
+  new Function('module', 'exports', 'WebSocket', source)(mod, mod.exports, socketClass);
   return mod.exports;
 }
 
@@ -76,6 +93,8 @@ export interface TestServer {
   gateway: TimGateway;
   /** Server-side sockets, open ones only. */
   sockets: Set<WebSocket>;
+  /** The servcmd of every frame each server-side socket received, in order (what the SDK asked the server). */
+  uplink: Map<WebSocket, string[]>;
   /** The server's end of a client socket (matched by port), to drop it from the server's side. */
   serverSideOf(client: WebSocket): WebSocket | undefined;
   close(): Promise<void>;
@@ -102,6 +121,7 @@ export async function startTestServer(
   const gateway = createTimGateway({ core, verifyUserSig: testVerifier, sdkAppId: SDK_APP_ID, ...gwOpts });
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<WebSocket>();
+  const uplink = new Map<WebSocket, string[]>();
   const http: Server = createServer((_req, res) => {
     res.statusCode = 404;
     res.end();
@@ -115,6 +135,15 @@ export async function startTestServer(
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => sockets.delete(ws));
+      const heard: string[] = [];
+      uplink.set(ws, heard);
+      ws.on('message', (data: Buffer) => {
+        try {
+          heard.push(String(JSON.parse(data.toString('utf8')).head.servcmd));
+        } catch {
+          heard.push('(not a frame)');
+        }
+      });
       server.gateway.handle(ws, req);
     });
   });
@@ -128,6 +157,7 @@ export async function startTestServer(
     clock,
     gateway,
     sockets,
+    uplink,
     serverSideOf(client) {
       const port = (client as unknown as { _socket?: { localPort?: number } })._socket?.localPort;
       return [...sockets].find((ws) => (ws as unknown as { _socket?: { remotePort?: number } })._socket?.remotePort === port);
@@ -195,7 +225,7 @@ const EVENT_NAMES = [
   'error',
 ] as const;
 
-export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDevice {
+export function createSdk(url: string, opts: { sdkAppId?: number; sdk?: SdkName } = {}): SdkDevice {
   const sockets: WebSocket[] = [];
   const sent: string[] = [];
   const received: string[] = [];
@@ -285,7 +315,7 @@ export function createSdk(url: string, opts: { sdkAppId?: number } = {}): SdkDev
   }
   // The SDK logs its banner before setLogLevel can be called: keep it out of the test output.
   const { TIM, tim } = quietly(() => {
-    const TIM = loadTim(DeviceSocket as unknown as typeof WebSocket);
+    const TIM = loadTim(DeviceSocket as unknown as typeof WebSocket, opts.sdk);
     const tim = TIM.create({ SDKAppID: opts.sdkAppId ?? SDK_APP_ID, proxyServer: url });
     tim.setLogLevel(4);
     return { TIM, tim };
@@ -414,10 +444,10 @@ export async function rejection(p: Promise<unknown>): Promise<{ code: number; me
 
 export interface SdkWorld {
   server: TestServer;
-  /** A new SDK instance (not logged in). */
-  device(): SdkDevice;
+  /** A new SDK instance (not logged in), of the world's SDK unless told. */
+  device(sdk?: SdkName): SdkDevice;
   /** A new SDK instance logged in as `userID` and ready, with what it heard so far cleared. */
-  online(userID: string): Promise<SdkDevice>;
+  online(userID: string, sdk?: SdkName): Promise<SdkDevice>;
   /**
    * Everything the server sent `d` before now has arrived: `d` changes its own custom status and waits for
    * the push about itself, which travels behind them on the same socket. Clears what it heard about itself.
@@ -428,19 +458,20 @@ export interface SdkWorld {
 
 let barrierCount = 0;
 
-export async function sdkWorld(options: Parameters<typeof startTestServer>[0] = {}): Promise<SdkWorld> {
-  const server = await startTestServer(options);
+export async function sdkWorld(options: Parameters<typeof startTestServer>[0] & { sdk?: SdkName } = {}): Promise<SdkWorld> {
+  const { sdk: worldSdk = 'tim2', ...serverOptions } = options;
+  const server = await startTestServer(serverOptions);
   const devices: SdkDevice[] = [];
-  const device = () => {
-    const d = createSdk(server.url);
+  const device = (sdk: SdkName = worldSdk) => {
+    const d = createSdk(server.url, { sdk });
     devices.push(d);
     return d;
   };
   return {
     server,
     device,
-    async online(userID) {
-      const d = device();
+    async online(userID, sdk) {
+      const d = device(sdk);
       await loginReady(d, userID);
       d.clear();
       return d;

@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, ErrorCode, EVENT, StatusError, type ConfigChange, type 
 import type { Client, ClientEventHandler } from '../../src/client/types';
 import { engineAdmin, tracked, type Target } from '../behaviour/target';
 import { sig, startServerProcess, SDK_APP_ID as SERVE_APP_ID } from '../server/proc';
-import { createSdk, startTestServer, testUserSig, SDK_APP_ID, type SdkDevice } from './harness';
+import { createSdk, startTestServer, testUserSig, SDK_APP_ID, type SdkDevice, type SdkName } from './harness';
 
 /** What the Web SDK cannot show an app, and so what the suite cannot expect of this target. */
 export const SDK_TRAITS = Object.freeze({
@@ -178,7 +178,7 @@ interface Backend {
   close(): Promise<void>;
 }
 
-function sdkTargetOver(name: string, backend: Backend): Target {
+function sdkTargetOver(name: string, backend: Backend, sdk: SdkName): Target {
   const clients = new Set<SdkClient>();
   let n = 0;
   const settle = async () => {
@@ -197,7 +197,7 @@ function sdkTargetOver(name: string, backend: Backend): Target {
     },
     client(_platform?: Platform): Client {
       // A web SDK is a web device whatever the test asks for (SDK_TRAITS.nativePlatforms).
-      return tracked(clients, new SdkClient(createSdk(backend.url, { sdkAppId: backend.sdkAppId })));
+      return tracked(clients, new SdkClient(createSdk(backend.url, { sdkAppId: backend.sdkAppId, sdk })));
     },
     userSig: (userID) => backend.userSig(userID),
     async advance(ms) {
@@ -232,10 +232,10 @@ function sdkTargetOver(name: string, backend: Backend): Target {
 }
 
 /** The SDK against the gateway over an engine in this process (SimulatedClock). */
-export async function sdkTarget(): Promise<Target> {
+export async function sdkTarget(sdk: SdkName = 'tim2'): Promise<Target> {
   const server = await startTestServer({ users: [] });
   const engine = server.engine;
-  return sdkTargetOver('sdk', {
+  return sdkTargetOver(sdk === 'tim2' ? 'sdk' : `sdk-${sdk}`, {
     url: server.url,
     sdkAppId: SDK_APP_ID,
     admin: engineAdmin(engine),
@@ -249,11 +249,11 @@ export async function sdkTarget(): Promise<Target> {
       }
     },
     close: () => server.close(),
-  });
+  }, sdk);
 }
 
 /** The SDK against the real server process: `status-engine serve --clock simulated`, admin over REST. */
-export async function sdkServeTarget(): Promise<Target> {
+export async function sdkServeTarget(sdk: SdkName = 'tim2'): Promise<Target> {
   const server = await startServerProcess(['--clock', 'simulated', '--store', 'memory']);
   const ok = async (command: string, body: unknown) => {
     const r = await server.rest(command, body);
@@ -261,7 +261,7 @@ export async function sdkServeTarget(): Promise<Target> {
     return r;
   };
   const onOff = (v: boolean | undefined) => (v === undefined ? undefined : v ? 'on' : 'off');
-  return sdkTargetOver('sdk-serve', {
+  return sdkTargetOver(sdk === 'tim2' ? 'sdk-serve' : `sdk-serve-${sdk}`, {
     url: server.url.replace(/^http/, 'ws'),
     sdkAppId: SERVE_APP_ID,
     admin: {
@@ -296,5 +296,5 @@ export async function sdkServeTarget(): Promise<Target> {
       const code = await server.stop();
       if (code !== 0) throw new Error(`server exited with ${code}:\n${server.log()}`);
     },
-  });
+  }, sdk);
 }
