@@ -630,3 +630,44 @@ export async function withSdkUnhandled<T>(code: number, fn: () => Promise<T>): P
     for (const l of saved) process.on('unhandledRejection', l);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Boot: what an SDK asks the server for after login, counted on the server.
+
+/** The SDK's last boot request: it fetches the purchase bits on a timer, about a second after login. */
+export const LAST_BOOT_REQUEST = 'im_sdk_config_mgr.fetch_imsdk_purchase_bitsv2';
+
+/**
+ * Waits for an SDK socket's boot to be over (its last boot request seen on the server), then watches a
+ * bounded window of real time in which a settled SDK sends nothing at all (its next frame is a heartbeat,
+ * seconds away). Resolves with what the socket sent up to the window's end, and what within the window.
+ * A looping SDK (thousands a second) fails the first `maxRequests` check long before the window is over.
+ */
+export async function settledUplink(
+  uplinkOf: () => string[] | undefined,
+  opts: { windowMs?: number; maxRequests?: number; timeoutMs?: number } = {},
+): Promise<{ total: string[]; inWindow: string[] }> {
+  const { windowMs = 300, maxRequests = 40, timeoutMs = 5000 } = opts;
+  const tooMany = (u: string[]) => u.length > maxRequests;
+  await pollUntil(() => {
+    const u = uplinkOf();
+    return u !== undefined && (u.includes(LAST_BOOT_REQUEST) || tooMany(u));
+  }, `the SDK's ${LAST_BOOT_REQUEST}`, timeoutMs);
+  const before = uplinkOf()!.length;
+  await pollUntil(() => tooMany(uplinkOf()!), '', windowMs).catch(() => undefined); // the window: ends early only on a flood
+  const total = [...uplinkOf()!];
+  return { total, inWindow: total.slice(before) };
+}
+
+/** Resolves once `check` holds (polled every 10 ms), or rejects after `timeoutMs`. */
+export function pollUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() - started >= timeoutMs) return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
