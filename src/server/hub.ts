@@ -25,6 +25,7 @@ import {
   type ServerFrame,
   type WireError,
 } from '../protocol/messages';
+import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type BudgetVerdict, type RequestBudgetLimits } from './requestBudget';
 
 /**
  * The engine's id of a client's device: the client names its device, but only within its own user's
@@ -49,6 +50,8 @@ export interface HubOptions {
   retentionMs: number;
   /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. */
   maxBufferedBytes?: number;
+  /** Frames a socket may send (src/server/requestBudget.ts): over it they are refused, and a client that keeps on is cut. */
+  requestBudget?: RequestBudgetLimits;
 }
 
 /** One device of the engine as the hub keeps it: its session, and the socket bound to it, if any. */
@@ -69,6 +72,8 @@ interface Conn {
   /** The hub made its device link silent: a frame brings it back, a timeout closes it. */
   silenced: boolean;
   remote: string;
+  /** Whatever it sends, the work it can cause is bounded. */
+  budget: RequestBudget;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -81,6 +86,8 @@ export const CloseCode = Object.freeze({
   HEARTBEAT_TIMEOUT: 4008,
   REPLACED: 4009,
   TOO_SLOW: 4029,
+  /** The client kept on sending over its request budget (WebSocket's "policy violation"). */
+  OVER_BUDGET: 1008,
 } as const);
 
 export class ClientHub {
@@ -90,10 +97,12 @@ export class ClientHub {
   private readonly log: Logger;
   private closing = false;
   private timer: unknown = null;
+  private readonly budgetLimits: RequestBudgetLimits;
 
   constructor(private readonly o: HubOptions) {
     this.core = o.core;
     this.log = o.logger;
+    this.budgetLimits = checkBudgetLimits(o.requestBudget ?? DEFAULT_REQUEST_BUDGET);
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
@@ -132,7 +141,8 @@ export class ClientHub {
       refuse({ code: ErrorCode.INVALID_PARAMETER, message: 'invalid parameter deviceId: expected 8 to 128 characters of A-Z a-z 0-9 _ -', param: 'deviceId' });
       return;
     }
-    const conn: Conn = { ws, deviceId, platform: platform.data, device: null, quietChecks: 0, silenced: false, remote };
+    const budget = new RequestBudget(this.budgetLimits, () => this.o.clock.now());
+    const conn: Conn = { ws, deviceId, platform: platform.data, device: null, quietChecks: 0, silenced: false, remote, budget };
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
     ws.on('close', (code) => this.onClose(conn, code));
@@ -151,6 +161,8 @@ export class ClientHub {
 
   private onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (this.closing) return;
+    const verdict = conn.budget.take();
+    if (verdict.kind !== 'serve') return this.overBudget(conn, data, verdict);
     conn.quietChecks = 0;
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
@@ -221,6 +233,25 @@ export class ClientHub {
     }
     this.send(conn, { t: 'res', id: parsed.data.id, ok: true, data: data2 ?? {}, seq: this.caughtUp(conn) });
     if (op === 'disconnect' || op === 'bye') conn.ws.close(1000, op === 'bye' ? 'bye' : 'link closed');
+  }
+
+  /** Refused frames get the error (their id when it can be read); one log line per episode; a cut if it keeps on. */
+  private overBudget(conn: Conn, data: Buffer, verdict: Exclude<BudgetVerdict, { kind: 'serve' }>): void {
+    if (verdict.kind === 'close') {
+      if (!this.conns.has(conn)) return; // cut already; frames in flight are dropped
+      this.log.warn({ deviceId: conn.deviceId, remote: conn.remote, reason: verdict.reason }, 'client kept on over its request budget: socket cut');
+      this.cut(conn, CloseCode.OVER_BUDGET, 'request budget exceeded');
+      return;
+    }
+    if (verdict.first) this.log.warn({ deviceId: conn.deviceId, remote: conn.remote, limits: this.budgetLimits }, 'client over its request budget: frames refused');
+    let id: number | null = null;
+    try {
+      const maybe = data.length <= this.o.maxFrameBytes ? (JSON.parse(data.toString('utf8')) as { id?: unknown } | null)?.id : undefined;
+      if (typeof maybe === 'number' && Number.isSafeInteger(maybe) && maybe >= 0) id = maybe;
+    } catch {
+      // not a frame: the error goes with id null
+    }
+    this.replyError(conn, id, toWire(verdict.error));
   }
 
   private onClose(conn: Conn, code: number): void {

@@ -27,6 +27,7 @@ import {
   type WireFrame,
   type WireHead,
 } from '../protocol/tim/wire';
+import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type RequestBudgetLimits } from './requestBudget';
 
 type LogFn = (obj: unknown, msg?: string) => void;
 export interface GatewayLogger {
@@ -65,6 +66,11 @@ export interface TimGatewayOptions {
    * keys they hold (for devices the engine still has logged in). Default: a random one per gateway.
    */
   sessionKeySecret?: string | Buffer;
+  /**
+   * Requests a socket may send (src/server/requestBudget.ts): over it they are answered 2996 unserved, and a
+   * client that keeps on is closed (1008). Default DEFAULT_REQUEST_BUDGET.
+   */
+  requestBudget?: RequestBudgetLimits;
 }
 
 export interface TimGateway {
@@ -103,6 +109,7 @@ const WS_CLOSE_REPLACED = 4001;
 const WS_CLOSE_SLOW = 4002;
 const WS_CLOSE_SHUTDOWN = 1001;
 const WS_CLOSE_NO_LOGIN = 4003;
+const WS_CLOSE_OVER_BUDGET = 1008;
 
 export function createTimGateway(opts: TimGatewayOptions): TimGateway {
   return new Gateway(opts);
@@ -118,6 +125,7 @@ class Gateway implements TimGateway {
   readonly maxBufferedBytes: number;
   readonly loginDeadlineMs: number;
   readonly wallClock: () => number;
+  readonly requestBudget: RequestBudgetLimits;
   readonly conns = new Set<Connection>();
 
   get connections(): number {
@@ -136,6 +144,7 @@ class Gateway implements TimGateway {
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 << 20;
     this.loginDeadlineMs = opts.loginDeadlineMs ?? this.helloIntervalSec * 2000;
     this.wallClock = opts.wallClock ?? Date.now;
+    this.requestBudget = checkBudgetLimits(opts.requestBudget ?? DEFAULT_REQUEST_BUDGET);
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
     this.bits = purchaseBits(this.core.settings().edition);
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
@@ -213,6 +222,8 @@ class Connection {
   private held: Array<{ servcmd: string; body: unknown }> | null = null;
   private pushSeq = 0;
   private closing = false;
+  /** Whatever the client sends, the work it can cause is bounded. */
+  private readonly budget: RequestBudget;
   private readonly closedP: Promise<void>;
 
   constructor(
@@ -221,6 +232,7 @@ class Connection {
     private readonly info: ConnInfo,
   ) {
     this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
+    this.budget = new RequestBudget(gw.requestBudget, () => gw.core.clock.now());
     this.loginTimer = gw.core.clock.setTimeout(() => {
       this.loginTimer = undefined;
       if (!this.device && !this.closing) this.ws.close(WS_CLOSE_NO_LOGIN, 'no login in time');
@@ -234,12 +246,21 @@ class Connection {
   // Uplink.
 
   private onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    const verdict = this.budget.take();
+    if (verdict.kind === 'close') {
+      if (this.closing) return; // closed already; frames in flight are dropped
+      this.closing = true;
+      this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, reason: verdict.reason }, 'tim gateway: client kept on over its request budget, closing');
+      this.ws.close(WS_CLOSE_OVER_BUDGET, 'request budget exceeded');
+      return;
+    }
     const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
     if (data.length > this.gw.maxFrameBytes) {
       this.gw.log.warn({ bytes: data.length, limit: this.gw.maxFrameBytes, remote: this.info.remote }, 'tim gateway: frame too large, closing');
       this.ws.close(WS_CLOSE_TOO_BIG, `frame over ${this.gw.maxFrameBytes} bytes`);
       return;
     }
+    if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict);
     let frame: WireFrame;
     try {
       frame = decodeFrame(isBinary ? data : data.toString('utf8'));
@@ -260,6 +281,18 @@ class Connection {
     this.held = null;
     if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  /** Over the budget: answered unserved (the SDK rejects that call with 2996), logged once per episode. */
+  private refuse(data: Buffer, isBinary: boolean, verdict: { error: StatusError; first: boolean }): void {
+    if (verdict.first) this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, limits: this.gw.requestBudget }, 'tim gateway: client over its request budget, refusing');
+    let head: WireHead;
+    try {
+      head = decodeFrame(isBinary ? data : data.toString('utf8')).head;
+    } catch {
+      return; // nothing to answer, and no line per frame: the episode's line above says it
+    }
+    this.send({ head: { servcmd: head.servcmd, seq: head.seq }, body: errorBody(verdict.error.code, verdict.error.message) });
   }
 
   private failure(head: WireHead, e: unknown): unknown {

@@ -1,0 +1,100 @@
+// A per-connection request budget: whatever a client sends, the work the server does for one socket is
+// bounded. Pure: a token bucket on the caller's clock readings; the socket front-ends (hub, TIM gateway) do
+// what the verdict says (answer, refuse with an error, close).
+import { ErrorCode, StatusError } from '../errors';
+
+export interface RequestBudgetLimits {
+  /** Requests a connection may send at once (the bucket's size): an SDK's boot is about 15. */
+  burst: number;
+  /** Requests per second it may send for ever (the bucket's refill rate). */
+  ratePerSec: number;
+  /**
+   * Refused requests in one episode after which the connection is closed: a client that keeps on after
+   * being told is looping, and telling it again costs as much as serving it.
+   */
+  closeAfterRefusals: number;
+}
+
+/**
+ * An SDK boots with about 15 requests and then sends a heartbeat every 10-30 s, and limits its own status
+ * calls to 20 per 5 s per command (LIM-1 is the engine's own limit, per user): 100 at once and 20 a second
+ * leave an honest client far from the edge, and cut a loop (thousands a second) off within tens of ms.
+ */
+export const DEFAULT_REQUEST_BUDGET: Readonly<RequestBudgetLimits> = Object.freeze({ burst: 100, ratePerSec: 20, closeAfterRefusals: 100 });
+
+export interface RequestBudgetState {
+  tokens: number;
+  /** Clock time of the last refill. */
+  at: number;
+  /** Refusals since the bucket last ran dry; an episode ends only when the bucket is full again. */
+  refusals: number;
+}
+
+export type BudgetVerdict =
+  /** Serve the request. */
+  | { kind: 'serve' }
+  /** Refuse it with `error`; `first` is the episode's first refusal (log it once). */
+  | { kind: 'refuse'; error: StatusError; first: boolean }
+  /** The client kept on: close the connection (nothing is served or answered). */
+  | { kind: 'close'; reason: string };
+
+export function newBudget(limits: RequestBudgetLimits, now: number): RequestBudgetState {
+  return { tokens: limits.burst, at: now, refusals: 0 };
+}
+
+/** Checks limits once, where a front-end is configured: a bad budget is a startup error, not a silent default. */
+export function checkBudgetLimits(limits: RequestBudgetLimits): RequestBudgetLimits {
+  for (const [name, v] of Object.entries(limits)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new StatusError(ErrorCode.INVALID_PARAMETER, `invalid parameter requestBudget.${name}: expected a positive number, got ${String(v)}`, {
+        param: `requestBudget.${name}`,
+      });
+    }
+  }
+  if (limits.burst < 1) throw new StatusError(ErrorCode.INVALID_PARAMETER, 'invalid parameter requestBudget.burst: at least 1', { param: 'requestBudget.burst', limit: 1 });
+  return limits;
+}
+
+/**
+ * One request arrives at clock time `now`: the next state and what to do with it. Every request costs one
+ * token, refused ones included (they are what a loop sends), so a client that keeps on never earns its way
+ * back in by the trickle of refill: the episode ends only once it has been quiet long enough to fill the bucket.
+ */
+export function spend(state: RequestBudgetState, now: number, limits: RequestBudgetLimits): { state: RequestBudgetState; verdict: BudgetVerdict } {
+  const elapsed = Math.max(0, now - state.at); // a clock that steps back refills nothing
+  const tokens = Math.min(limits.burst, state.tokens + (elapsed * limits.ratePerSec) / 1000);
+  const refusals = tokens >= limits.burst ? 0 : state.refusals;
+  // Inside an episode the refill is served too (an SDK that was only bursting goes on working), but it does
+  // not end the episode.
+  if (tokens >= 1) return { state: { tokens: tokens - 1, at: now, refusals }, verdict: { kind: 'serve' } };
+  const next = { tokens, at: now, refusals: refusals + 1 };
+  if (next.refusals > limits.closeAfterRefusals) {
+    return { state: next, verdict: { kind: 'close', reason: `request budget exceeded ${limits.closeAfterRefusals} times` } };
+  }
+  const retryAfterMs = Math.ceil(((1 - tokens) * 1000) / limits.ratePerSec);
+  const error = new StatusError(
+    ErrorCode.RATE_LIMITED,
+    `request budget of this connection exceeded: at most ${limits.burst} requests at once and ${limits.ratePerSec} per second ` +
+      `(requestBudget); retry in ${retryAfterMs} ms, or the connection is closed`,
+    { limit: limits.ratePerSec, limitName: 'requestBudget.ratePerSec', retryAfterMs, requests: limits.burst, windowMs: 1000 },
+  );
+  return { state: next, verdict: { kind: 'refuse', error, first: next.refusals === 1 } };
+}
+
+/** The stateful convenience the front-ends hold per connection: the state, the limits, and the clock. */
+export class RequestBudget {
+  private state: RequestBudgetState;
+
+  constructor(
+    private readonly limits: RequestBudgetLimits,
+    private readonly now: () => number,
+  ) {
+    this.state = newBudget(limits, now());
+  }
+
+  take(): BudgetVerdict {
+    const r = spend(this.state, this.now(), this.limits);
+    this.state = r.state;
+    return r.verdict;
+  }
+}
