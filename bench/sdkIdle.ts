@@ -108,6 +108,10 @@ async function loop(server: ServerProcess, userID: string, waitForAnswers: boole
   return { cutOffMs, sent: seq - 1, answered: answered, refused, closeCode: code, share };
 }
 
+// The SDK does not handle every rejection of its own requests (a refused boot request, e.g.): count, go on.
+let sdkUnhandled = 0;
+process.on('unhandledRejection', () => void sdkUnhandled++);
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 async function main(): Promise<void> {
@@ -128,6 +132,8 @@ async function main(): Promise<void> {
       `${CLIENTS} x tim-js-sdk 2.x + ${CLIENTS} x @tencentcloud/chat 3.x idle: ${pct(idle)} of a core ` +
         `(${pct(idle - baseline)} over the baseline; ${pct((idle - baseline) / (2 * CLIENTS))} per client)`,
     );
+    const closes = [...tim2, ...chat3].reduce((n, d) => n + d.sockets.length - 1, 0);
+    console.log(`  (sockets the SDKs had to reopen meanwhile: ${closes}; SDK rejections left unhandled: ${sdkUnhandled})`);
     await Promise.all([...tim2, ...chat3].map((d) => d.destroy()));
 
     let next = 2 * CLIENTS;
