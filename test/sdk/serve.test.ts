@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, TYPES } from '../../src/index';
 import { SDK_APP_ID, sig, startServerProcess, type ServerProcess } from '../server/proc';
-import { createSdk, loginReady, rejection, type SdkDevice } from './harness';
+import { createSdk, loginReady, rejection, type SdkDevice, type SdkName } from './harness';
 
 describe('the Web SDK against status-engine serve', () => {
   let server: ServerProcess;
@@ -16,8 +16,8 @@ describe('the Web SDK against status-engine serve', () => {
     if (r.ActionStatus !== 'OK') throw new Error(`${command}: ${r.ErrorCode} ${r.ErrorInfo}`);
     return r;
   };
-  const device = () => {
-    const d = createSdk(server.url.replace(/^http/, 'ws'), { sdkAppId: SDK_APP_ID });
+  const device = (sdk: SdkName = 'tim2') => {
+    const d = createSdk(server.url.replace(/^http/, 'ws'), { sdkAppId: SDK_APP_ID, sdk });
     devices.push(d);
     return d;
   };
@@ -47,7 +47,7 @@ describe('the Web SDK against status-engine serve', () => {
   it('GATE-2/GATE-3 the admin REST config switches the edition and the switch at run time; the logged-in SDK follows (3122, 72001)', async () => {
     const alice = device();
     await loginReady(alice, 'alice', sig('alice'));
-    const bob = device();
+    const bob = device('chat3'); // the current SDK, with a real UserSig, next to a 2.x user
     await loginReady(bob, 'bob', sig('bob'));
     await bob.tim.setSelfStatus({ customStatus: 'from serve' });
     const r = await alice.tim.getUserStatus({ userIDList: ['bob'] });
