@@ -6,7 +6,7 @@ import { PLATFORMS, type Edition, type Platform } from '../../../machines/spec';
 import { ErrorCode } from '../../errors';
 import type { Failure, UserStatus } from '../../types';
 
-/** servcmd values the gateway answers with more than `{}`, or pushes. */
+/** servcmd values the gateway serves itself, or pushes. What the SDK asks at boot is answered in boot.ts. */
 export const CMD = Object.freeze({
   LOGIN: 'im_open_status.wslogin',
   LOGOUT: 'im_open_status.wslogout',
@@ -16,10 +16,6 @@ export const CMD = Object.freeze({
   GET_USER_STATUS: 'im_open_status.ws_get_user_status',
   SUBSCRIBE: 'im_open_status.ws_status_subscribe',
   UNSUBSCRIBE: 'im_open_status.ws_status_unsubscribe',
-  PAGE_GET: 'recentcontact.page_get',
-  GET_MSG: 'openim.getmsg',
-  FETCH_CONFIG: 'im_sdk_config_mgr.fetch_config',
-  FETCH_PURCHASE_BITS: 'im_sdk_config_mgr.fetch_imsdk_purchase_bitsv2',
   /** The SDK's answer to a push that carried NeedAck: 1, echoing its SessionData. */
   PUSH_ACK: 'openim.ws_msg_push_ack',
   // Pushes (server to SDK).
