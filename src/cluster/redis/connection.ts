@@ -3,6 +3,9 @@
 // EVALSHA (loaded again after a restart emptied Redis' script cache); reconnects by itself.
 import { createHash } from 'node:crypto';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+
+/** ioredis types ReplyError as any; Redis' error replies are Errors whose message starts with the code. */
+const isReply = (e: unknown): e is Error => e instanceof ReplyError;
 import { ClusterError, ClusterErrorCode } from '../errors';
 import { SCRIPTS, type ScriptName } from './scripts';
 
@@ -73,7 +76,7 @@ export class RedisConnection {
       } catch (e) {
         // A restarted Redis has an empty script cache; NOSCRIPT means nothing ran, so loading and sending
         // again is safe.
-        if (!(e instanceof ReplyError && e.message.startsWith('NOSCRIPT'))) throw e;
+        if (!(isReply(e) && e.message.startsWith('NOSCRIPT'))) throw e;
         await this.redis.script('LOAD', SCRIPTS[name]);
         this.scriptCalls += 1;
         return await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
@@ -105,7 +108,7 @@ export class RedisConnection {
 
 export function mapError(e: unknown): unknown {
   if (e instanceof ClusterError) return e;
-  if (e instanceof ReplyError) {
+  if (isReply(e)) {
     if (NOT_RUN.test(e.message)) {
       return new ClusterError(ClusterErrorCode.STORE_UNAVAILABLE, `redis refused the call (${e.message}); nothing was written`);
     }
