@@ -19,6 +19,8 @@ export interface RedisClusterBackend extends ClusterBackend {
   /** The command connection (its scriptCalls counts EVALSHAs). */
   connection: RedisConnection;
   ready(): boolean;
+  /** Resolves once both connections are ready again (after Redis came back). */
+  whenReady(): Promise<void>;
 }
 
 type Reply = (string | null)[];
@@ -155,6 +157,7 @@ export async function createRedisCluster(o: RedisClusterOptions): Promise<RedisC
     bus,
     connection: conn,
     ready: () => conn.ready && sub.ready,
+    whenReady: () => Promise.all([conn, sub].map((c) => (c.ready ? undefined : new Promise((ok) => c.redis.once('ready', ok))))).then(() => undefined),
     async close() {
       handlers.clear();
       await Promise.all([conn.close(), sub.close()]);
