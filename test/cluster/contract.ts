@@ -5,7 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ClusterErrorCode } from '../../src/cluster/errors';
+import { parseMessage } from '../../src/cluster/messages';
 import { ClusterNode, type OwnedShard } from '../../src/cluster/node';
+import { PushReceiver, PushSender, type Delivered } from '../../src/cluster/pushes';
 import { ownerOf } from '../../src/cluster/shardMap';
 import type { ClusterBackend, LeaseGrant } from '../../src/cluster/types';
 
@@ -200,6 +202,49 @@ export function clusterContract(name: string, makeWorld: () => Promise<ClusterWo
         expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
         await off();
         expect(await a.bus.publish('nb', 'late')).toBe(0);
+      });
+    });
+
+    describe('pushes over an at-most-once bus', () => {
+      it('a lost push is filled from the shard stream: every change once, in order; a duplicate is dropped', async () => {
+        const owner = await node();
+        const receiverSide = await node();
+        const g = await grant(owner, 9, 'a');
+        await owner.log.open(9, 'E');
+        await owner.log.append(9, { token: g.token, epoch: 'E' }, 0, 'b', ['c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+        const got: Array<[number, Delivered]> = [];
+        let done!: () => void;
+        const sixth = new Promise<void>((r) => (done = r));
+        const receiver = new PushReceiver({
+          log: receiverSide.log,
+          deliver: (_s, offset, item) => {
+            got.push([offset, item]);
+            if (offset === 6) done();
+          },
+          resync: () => expect.unreachable('no resync: the history is all there'),
+        });
+        const handled: Promise<void>[] = [];
+        await receiverSide.bus.subscribe('nb', (raw) => {
+          const m = parseMessage(raw);
+          if (m?.t === 'push') handled.push(receiver.handle(m));
+        });
+        const dropped = new Set([2, 3]);
+        const lossy = { subscribe: owner.bus.subscribe, publish: (n: string, m: string) => (dropped.has(JSON.parse(m).offset) ? Promise.resolve(1) : owner.bus.publish(n, m)) };
+        const sender = new PushSender(lossy);
+        for (let o = 1; o <= 6; o++) await sender.send('nb', 9, 'E', o, { change: o });
+        await sixth;
+        expect(got).toEqual([
+          [1, { from: 'push', body: { change: 1 } }],
+          [2, { from: 'log', command: 'c2' }],
+          [3, { from: 'log', command: 'c3' }],
+          [4, { from: 'push', body: { change: 4 } }],
+          [5, { from: 'push', body: { change: 5 } }],
+          [6, { from: 'push', body: { change: 6 } }],
+        ]);
+        await receiver.handle({ t: 'push', shard: 9, epoch: 'E', prev: 5, offset: 6, body: {} });
+        expect(receiver.duplicates).toBe(1);
+        expect(receiver.filled).toBe(2);
+        await Promise.all(handled);
       });
     });
 
