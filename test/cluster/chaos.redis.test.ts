@@ -118,4 +118,31 @@ describe('chaos: real redis-server', () => {
     expect((await backend.log.load(0))!.entries.map((e) => e.command)).toEqual(['before', 'frozen', 'after']);
     await node.stop();
   });
+
+  it('Redis down for longer than the lease: the node drops its shards, and takes them back with a new token when Redis returns', async () => {
+    const clock = new SimulatedClock();
+    backend = await createRedisCluster({ url: server.url, clock, leaseTtlMs: 3_000, heartbeatTtlMs: 3_000 });
+    const lost: string[] = [];
+    const node = new ClusterNode({ id: 'n1', backend, clock, shards: 2, autoTick: false, onLost: (s, why) => lost.push(`${s}:${why}`) });
+    await node.start();
+    const token = node.shard(0)!.grant.token;
+    expect(await node.shard(0)!.writer.append('kept')).toBe(1);
+    await server.kill();
+    clock.increment(1_000);
+    await node.tick(); // cannot renew: keeps what has not run out
+    expect(node.view().shards).toEqual([0, 1]);
+    clock.increment(2_000);
+    await node.tick();
+    expect(node.view().shards).toEqual([]); // run out on its clock: it stops writing
+    expect(lost).toEqual(['0:expired', '1:expired']);
+    await server.restart();
+    await backend.whenReady();
+    await node.tick();
+    expect(node.view().shards).toEqual([0, 1]);
+    const again = node.shard(0)!;
+    expect(again.grant.token).toBeGreaterThan(token);
+    expect(again.state.entries).toEqual([{ offset: 1, command: 'kept' }]);
+    expect(await again.writer.append('next')).toBe(2);
+    await node.stop();
+  });
 });
