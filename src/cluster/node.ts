@@ -24,6 +24,9 @@ export interface ClusterNodeOptions {
   tickMs?: number;
   /** false: ticks only when tick() is called (tests drive them). */
   autoTick?: boolean;
+  /** Names this process in the leases (default a fresh UUID): a restarted node, or a second process
+   * started by mistake with the same id, never shares the previous one's lease and token. */
+  incarnation?: string;
   /** Called with the rebuilt state of a shard this node now owns (before any write of it). */
   onAcquired?: (s: OwnedShard) => void;
   onLost?: (shard: number, why: 'released' | 'expired' | 'fenced') => void;
@@ -35,6 +38,8 @@ export interface ClusterNodeOptions {
 export class ClusterNode {
   readonly id: string;
   readonly shards: number;
+  /** The lease holder's name: `id#incarnation`. */
+  readonly holder: string;
   private readonly owned = new Map<number, OwnedShard>();
   private live: string[] = [];
   private ticking: Promise<void> | undefined;
@@ -48,6 +53,7 @@ export class ClusterNode {
   constructor(private readonly o: ClusterNodeOptions) {
     this.id = o.id;
     this.shards = checkShardCount(o.shards ?? DEFAULT_SHARDS);
+    this.holder = `${o.id}#${o.incarnation ?? randomUUID()}`;
   }
 
   get tickMs(): number {
@@ -95,6 +101,11 @@ export class ClusterNode {
   }
   thaw(): void {
     this.stopped = false;
+  }
+
+  /** Resolves when the round in progress (if any) is over: for tests that drive the clock. */
+  async settled(): Promise<void> {
+    while (this.ticking) await this.ticking;
   }
 
   /** Graceful stop (SIGTERM): every shard handed over at once, then leave the member set. */
@@ -162,7 +173,7 @@ export class ClusterNode {
 
   private async take(shard: number): Promise<void> {
     const { lease, log } = this.o.backend;
-    const r = await lease.acquire(shard, this.id);
+    const r = await lease.acquire(shard, this.holder);
     if (!r.ok) return;
     try {
       await log.open(shard, randomUUID());

@@ -314,6 +314,33 @@ export function clusterContract(name: string, makeWorld: () => Promise<ClusterWo
         await b.stop();
       });
 
+      it('ticking on the injected clock by itself, a node keeps its leases for many lease periods', async () => {
+        const b = await node();
+        const n = new ClusterNode({ id: 'a', backend: b, clock, shards: 2 });
+        await n.start();
+        const token = n.shard(0)!.grant.token;
+        for (let i = 0; i < 12; i++) {
+          clock.increment(n.tickMs);
+          await n.settled();
+        }
+        const h = await b.lease.holder(0);
+        expect(h).toEqual({ node: n.holder, token, expiresAt: n.shard(0)!.grant.expiresAt });
+        expect(h!.expiresAt).toBeGreaterThan(clock.now());
+        await n.stop();
+      });
+
+      it('a second process with the same node id does not share the first one\'s lease or token', async () => {
+        const first = await start('a');
+        const second = await start('a');
+        expect(first.view().shards).toHaveLength(SHARDS);
+        expect(second.view().shards).toEqual([]); // same id, another incarnation: the leases are not its
+        expect(second.holder).not.toBe(first.holder);
+        await first.stop();
+        await second.tick();
+        expect(second.view().shards).toHaveLength(SHARDS);
+        await second.stop();
+      });
+
       it('a stopping node hands its shards over at once, without waiting for the lease', async () => {
         const a = await start('a');
         const taken = new Set<number>();

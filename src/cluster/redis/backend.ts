@@ -39,7 +39,10 @@ export async function createRedisCluster(o: RedisClusterOptions): Promise<RedisC
   const prefix = o.prefix ?? DEFAULT_PREFIX;
   const { clock } = o;
   const conn = await RedisConnection.connect(o.url, o);
-  const sub = await RedisConnection.connect(o.url, o);
+  const sub = await RedisConnection.connect(o.url, o).catch(async (e: unknown) => {
+    await conn.close();
+    throw e;
+  });
   const keys = (s: number) => shardKeys(s, prefix);
 
   const lease = {

@@ -54,8 +54,14 @@ export class RedisConnection {
 
   static async connect(url: string, o: ConnectionOptions = {}): Promise<RedisConnection> {
     const c = new RedisConnection(url, o);
-    await c.redis.connect();
-    await c.loadScripts();
+    try {
+      await c.redis.connect();
+      await c.loadScripts();
+    } catch (e) {
+      // No half-open client left reconnecting in the background: the caller decides when to try again.
+      c.redis.disconnect();
+      throw new ClusterError(ClusterErrorCode.STORE_UNAVAILABLE, `cannot reach redis at ${url} (${e instanceof Error ? e.message : String(e)}${c.lastError ? `: ${c.lastError}` : ''})`);
+    }
     return c;
   }
 
