@@ -1,6 +1,8 @@
 // Chaos with the real redis-server: kill -9 under load and restart (with appendfsync always, no
 // acknowledged append is lost, none is applied twice, nothing half-written, and the node carries on by
 // itself), and a frozen Redis (SIGSTOP) whose in-doubt batch the writer resolves from the log.
+import { readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ClusterErrorCode } from '../../src/cluster/errors';
@@ -144,5 +146,27 @@ describe('chaos: real redis-server', () => {
     expect(again.state.entries).toEqual([{ offset: 1, command: 'kept' }]);
     expect(await again.writer.append('next')).toBe(2);
     await node.stop();
+  });
+
+  it('a batch torn in the AOF (a crash while Redis wrote it) is dropped whole on restart: never half a batch', async () => {
+    const clock = new SimulatedClock();
+    backend = await createRedisCluster({ url: server.url, clock, leaseTtlMs: 60_000, heartbeatTtlMs: 60_000 });
+    const r = await backend.lease.acquire(0, 'n1');
+    if (!r.ok) throw new Error('lease');
+    const fence = { token: r.grant.token, epoch: (await backend.log.open(0, 'E')).epoch };
+    await backend.log.append(0, fence, 0, 'A', ['a1', 'a2']);
+    const dir = join(server.dir, 'appendonlydir');
+    const incr = join(dir, readdirSync(dir).find((f) => f.endsWith('.incr.aof'))!);
+    const before = statSync(incr).size;
+    await backend.log.append(0, fence, 2, 'B', ['b1', 'b2', 'b3']);
+    const after = statSync(incr).size;
+    await server.kill();
+    truncateSync(incr, before + Math.floor((after - before) / 2)); // the batch's MULTI/EXEC cut in the middle
+    await server.restart();
+    await backend.whenReady();
+    const s = (await backend.log.load(0))!;
+    expect(s.entries.map((e) => e.command)).toEqual(['a1', 'a2']);
+    expect({ head: s.head, lastBatch: s.lastBatch }).toEqual({ head: 2, lastBatch: 'A' }); // meta and stream agree
+    expect(await backend.log.append(0, fence, 2, 'C', ['c1'])).toBe(3);
   });
 });
