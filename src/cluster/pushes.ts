@@ -1,0 +1,86 @@
+// Pushes between nodes, made whole over an at-most-once bus. The owner numbers each push with the shard's
+// offset and the previous push it sent that node for the shard; the receiver follows admitPush (gaps.ts):
+// a hole is filled from the shard's stream before the push is delivered, a duplicate dropped, a lost
+// history (epoch change, or trimmed past the cursor) handed to resync. Per shard, strictly in order.
+import { admitPush, advance, type PushCursor } from './gaps';
+import { encode, type NodeMessage } from './messages';
+import type { Bus, ShardLog } from './types';
+
+type Push = Extract<NodeMessage, { t: 'push' }>;
+
+export class PushSender {
+  private readonly last = new Map<string, number>();
+  constructor(private readonly bus: Bus) {}
+
+  /** Publishes a change of `shard` at `offset` to `node`. A failure (Redis down) is the receiver's gap. */
+  async send(node: string, shard: number, epoch: string, offset: number, body: unknown): Promise<void> {
+    const key = `${node}\u0000${shard}\u0000${epoch}`;
+    const prev = this.last.get(key) ?? 0;
+    this.last.set(key, offset);
+    await this.bus.publish(node, encode({ t: 'push', shard, epoch, prev, offset, body }));
+  }
+}
+
+export type Delivered = { from: 'push'; body: unknown } | { from: 'log'; command: string };
+
+export interface PushReceiverOptions {
+  log: ShardLog;
+  /** One change for this node's recipients, in shard order: a push, or a command read from the log (the
+   * engine derives the recipients' changes from it, as the owner did). */
+  deliver: (shard: number, offset: number, item: Delivered) => void;
+  /** The commands in between are gone (new epoch, or trimmed): resync the shard's recipients from state. */
+  resync: (shard: number, epoch: string) => void;
+  pageSize?: number;
+}
+
+export class PushReceiver {
+  private readonly cursors = new Map<number, PushCursor>();
+  private readonly chains = new Map<number, Promise<void>>();
+  /** Commands read from the log to fill holes, and pushes dropped as duplicates. */
+  filled = 0;
+  duplicates = 0;
+
+  constructor(private readonly o: PushReceiverOptions) {}
+
+  cursor(shard: number): PushCursor | undefined {
+    return this.cursors.get(shard);
+  }
+
+  /** Takes a push; resolves once it (and any hole before it) was delivered. Never rejects: a log read that
+   * fails leaves the cursor where it was, so the next push finds the hole again. */
+  handle(p: Push): Promise<void> {
+    const next = (this.chains.get(p.shard) ?? Promise.resolve()).then(() => this.admit(p)).catch(() => undefined);
+    this.chains.set(p.shard, next);
+    return next;
+  }
+
+  private async admit(p: Push): Promise<void> {
+    const cursor = this.cursors.get(p.shard);
+    const v = admitPush(cursor, p);
+    if (v.kind === 'duplicate') {
+      this.duplicates += 1;
+      return;
+    }
+    if (v.kind === 'epoch') this.o.resync(p.shard, v.epoch);
+    if (v.kind === 'gap' && !(await this.fill(p.shard, v.from, v.to, p.epoch))) this.o.resync(p.shard, p.epoch);
+    this.o.deliver(p.shard, p.offset, { from: 'push', body: p.body });
+    this.cursors.set(p.shard, advance(cursor, p, v)!);
+  }
+
+  /** Delivers commands from+1..to from the stream. false: they are not all there any more. */
+  private async fill(shard: number, from: number, to: number, epoch: string): Promise<boolean> {
+    let at = from;
+    while (at < to) {
+      const r = await this.o.log.readAfter(shard, at, Math.min(this.o.pageSize ?? 500, to - at));
+      if (r === null || r.epoch !== epoch || r.firstKept > at + 1) return false;
+      const page = r.entries.filter((e) => e.offset <= to);
+      if (page.length === 0) return false;
+      for (const e of page) {
+        this.o.deliver(shard, e.offset, { from: 'log', command: e.command });
+        this.filled += 1;
+        at = e.offset;
+      }
+    }
+    return true;
+  }
+}
