@@ -31,7 +31,7 @@ describe('the inspection bridge', () => {
     const c = createClient({ engine: w.engine });
     await c.login({ userID: 'alice' });
     const lines = w.lines();
-    const link = lines.find((l) => l.startsWith('actor deviceLink:alice/'))!.split(' ')[1];
+    const link = lines.find((l) => l.startsWith('actor deviceLink:alice/'))!.split(' ')[1]!;
     expect(lines.slice(0, 4)).toEqual([
       `actor ${link} "live"`,
       'actor userStatus:alice "registered"',
@@ -52,7 +52,7 @@ describe('the inspection bridge', () => {
     c.disconnect('link_closed');
     await c.reconnect();
     const lines = w.lines();
-    const link = lines.find((l) => l.startsWith('actor deviceLink:alice/'))!.split(' ')[1];
+    const link = lines.find((l) => l.startsWith('actor deviceLink:alice/'))!.split(' ')[1]!;
     const after = lines.slice(lines.indexOf('snapshot userStatus:alice "online"') + 1);
     expect(after).toEqual([
       `event ${link} LINK.CLOSED from -`,
