@@ -17,9 +17,11 @@ import { WireCode } from '../protocol/codes';
 import { WS_PATH } from '../protocol/messages';
 import { ManualClock } from './clock';
 import { DEFAULTS } from './defaults';
+import { registerDashboard } from './dashboard';
 import { ClientHub } from './hub';
 import { createInspectLink } from './inspect';
 import { registerRest } from './rest';
+import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
 import { Webhook, callbackOf } from './webhook';
 
@@ -184,6 +186,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         sessionKeySecret: createHmac('sha256', o.secretKey).update('status-engine tim session keys').digest(),
       })
     : null;
+
+  registerAuditRest(app, { core, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
+  registerDashboard(app, { core, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
