@@ -114,6 +114,20 @@ describe('the inspection bridge', () => {
     expect(bridge.size).toBe(0);
   });
 
+  it('memory is bounded: 300 users online hold two stand-ins each, and none once they left (bench/inspect.ts has the bytes)', async () => {
+    const w = watched();
+    const bridge = (coreOf(w.engine) as unknown as { inspector: { size: number; current(): unknown[] } }).inspector;
+    const ids = Array.from({ length: 300 }, (_, i) => `u${i}`);
+    await w.engine.registerUsers(ids);
+    const clients = ids.map(() => createClient({ engine: w.engine }));
+    for (const [i, c] of clients.entries()) await c.login({ userID: ids[i]! });
+    expect(bridge.size).toBe(600);
+    expect(bridge.current()).toHaveLength(600); // what a late viewer is sent: every actor, not the last 200 events
+    for (const c of clients) await c.logout();
+    await Promise.resolve();
+    expect(bridge.size).toBe(0);
+  });
+
   it('LIM-2 a non-function inspect (or one given as undefined, as createBrowserInspector() in Node gives) is refused with 6017 naming it', () => {
     for (const inspect of [undefined, null, 'x', {}]) {
       expect(() => createEngine({ inspect } as never)).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_PARAMETER, param: 'inspect' }));
