@@ -41,7 +41,7 @@ const TYPES_BY_EXT: Record<string, string> = {
 /** The built page: next to the bundled CLI (dist/cli/*.js), or in dist/ when running from src/. */
 export function dashboardDir(): string | null {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const dir of [path.resolve(here, '../dashboard'), path.resolve(here, '../../dist/dashboard')]) {
+  for (const dir of [path.resolve(here, '../dashboard'), path.resolve(here, 'dashboard'), path.resolve(here, '../../dist/dashboard')]) {
     if (existsSync(path.join(dir, 'index.html'))) return dir;
   }
   return null;
