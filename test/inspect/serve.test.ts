@@ -80,7 +80,9 @@ describe('serve --inspect', () => {
     late.on('message', (d) => got.push(JSON.parse(d.toString()) as Ev));
     await new Promise((r) => late.once('open', r));
     late.send(JSON.stringify({ type: '@statelyai.connected' }));
-    await until(() => got.some((e) => e.sessionId === 'userStatus:vip-1'), 'the current actors');
+    // alice's machines moved before this viewer came: only an announcement can tell it of them.
+    await until(() => got.some((e) => e.type === '@xstate.actor' && e.sessionId === 'userStatus:alice'), 'the current actors');
+    await until(() => got.some((e) => e.type === '@xstate.actor' && e.sessionId === 'userStatus:vip-1'), 'vip-1 among them');
     const alice = got.find((e) => e.type === '@xstate.actor' && e.sessionId === 'userStatus:alice')!;
     expect([alice.snapshot?.value, alice.snapshot?.context.customStatus]).toEqual(['online', 'inspected']);
     expect(got.filter((e) => e.type === '@xstate.actor').map((e) => e.sessionId.split(/[:/]/)[0])).toEqual(expect.arrayContaining(['userStatus', 'deviceLink']));
