@@ -92,22 +92,26 @@ class StandIn {
   constructor(
     readonly id: string,
     readonly sessionId: string,
-    readonly logic: AnyStateMachine,
+    private readonly runner: CompiledMachine<any, any, any>,
     readonly _parent: ParentRef | undefined,
-    public snapshot: unknown,
+    /** The compact record (shared with the store): the machine snapshot is made when asked for. */
+    public snapshot: RunnerSnapshot<unknown>,
     readonly userID: string,
   ) {}
+  get logic(): AnyStateMachine {
+    return this.runner.machine;
+  }
   get src(): AnyStateMachine {
-    return this.logic;
+    return this.runner.machine;
   }
   getSnapshot(): unknown {
-    return this.snapshot;
+    return resolveSnapshot(this.runner, this.snapshot);
   }
   getPersistedSnapshot(): unknown {
-    return this.snapshot;
+    return this.getSnapshot();
   }
   /** A copy frozen at this snapshot: a registration read later (inspectors defer work) still shows it. */
-  at(snapshot: unknown): StandIn {
+  at(snapshot: RunnerSnapshot<unknown>): StandIn {
     const view = Object.create(this) as StandIn;
     Object.defineProperty(view, 'snapshot', { value: snapshot });
     return view;
@@ -124,6 +128,11 @@ class StandIn {
   toJSON(): { xstate$$type: number; id: string } {
     return { xstate$$type: 1, id: this.id };
   }
+}
+
+/** A real XState snapshot of a runner record (what inspectors show: value, context, status, ...). */
+function resolveSnapshot(runner: CompiledMachine<any, any, any>, s: RunnerSnapshot<unknown>): unknown {
+  return (runner.machine as AnyStateMachine).resolveState({ value: runner.stateValue(s), context: s.context });
 }
 
 interface Watched {
@@ -167,7 +176,6 @@ export class InspectBridge {
     const kind = machine.id;
     const userID = info?.userID ?? this.ownerOf(kind, instance);
     if (userID === undefined || !this.watches(userID)) return;
-    const resolve = (s: RunnerSnapshot<unknown>) => machine.resolveState({ value: runner.stateValue(s), context: s.context });
     const watched = this.users.get(userID) ?? this.track(userID);
     const sessionId = kind === 'deviceLink' ? `deviceLink:${userID}/${instance}` : `${kind}:${instance}`;
     let actor = watched.actors.get(sessionId);
@@ -176,14 +184,14 @@ export class InspectBridge {
       // The parent is named even before it is registered (a link is reset just before its login step).
       const parentId = `userStatus:${userID}`;
       const parent = kind === 'userStatus' ? undefined : (watched.actors.get(parentId) ?? ({ id: parentId, sessionId: parentId } as ParentRef));
-      actor = new StandIn(sessionId, sessionId, machine, parent, resolve(reset ? snapshot : (info?.before ?? snapshot)), userID);
+      actor = new StandIn(sessionId, sessionId, runner, parent, reset ? snapshot : (info?.before ?? snapshot), userID);
       watched.actors.set(sessionId, actor);
       if (kind === 'deviceLink') this.linkOwner.set(instance, userID);
       this.register(actor);
       if (reset) return;
     }
-    const next = resolve(snapshot);
-    actor.snapshot = next;
+    actor.snapshot = snapshot;
+    const next = resolveSnapshot(runner, snapshot);
     const actorRef = actor as unknown as AnyActorRef;
     const sourceRef = this.sourceOf(kind, userID, event, actor) as unknown as AnyActorRef | undefined;
     this.send({ type: '@xstate.event', actorRef, event, sourceRef, rootId: this.rootId } as InspectionEvent);
