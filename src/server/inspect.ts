@@ -24,7 +24,8 @@ export interface InspectLinkOptions {
 export interface InspectLink {
   /** The engine's `inspect` option. */
   readonly inspect: Observer<InspectionEvent>;
-  stats(): { connected: boolean; sent: number; dropped: number; announcements: number };
+  /** `waiting`: down, with a reconnect armed on the clock. */
+  stats(): { connected: boolean; waiting: boolean; sent: number; dropped: number; announcements: number };
   close(): void;
 }
 
@@ -147,7 +148,7 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
   connect();
   return {
     inspect,
-    stats: () => ({ connected: open, ...counts }),
+    stats: () => ({ connected: open, waiting: retry !== null, ...counts }),
     close() {
       closed = true;
       if (retry !== null) o.clock.clearTimeout(retry);
