@@ -3,12 +3,11 @@
 // any relay of that protocol. Unlike the library's adapter it starts every connection with the current actors,
 // sends them again when a viewer announces itself (`@statelyai.connected`), and queues nothing while down.
 import { createInspector } from '@statelyai/inspect';
-import { InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock';
-import { ATTACH_BRIDGE, userFilter, type InspectBridge } from '../engine/inspect';
+import { ATTACH_BRIDGE, type InspectBridge } from '../engine/inspect';
 
 export interface InspectLinkOptions {
   url: string;
@@ -158,37 +157,4 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
       ws = null;
     },
   };
-}
-
-/** `serve --inspect URL [--inspect-users LIST|PATTERN]` (commander options, checked before the server starts). */
-export const inspectCliOptions = (): Option[] => [
-  new Option('--inspect <ws-url>', 'send the machines to a @statelyai/inspect WebSocket inspector (e.g. createInspectorServer) at ws://HOST:PORT').argParser(
-    (value: string) => {
-      let u: URL;
-      try {
-        u = new URL(value);
-      } catch {
-        throw new InvalidArgumentError(`--inspect must be a ws:// or wss:// URL, got '${value}'.`);
-      }
-      if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new InvalidArgumentError(`--inspect must be ws:// or wss://, got '${u.protocol}'.`);
-      return value;
-    },
-  ),
-  new Option('--inspect-users <list|pattern>', "inspect only these users: 'alice,bob', a glob 'vip-*' or a '/regex/'").argParser((value: string) => {
-    try {
-      userFilter(value, '--inspect-users');
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-    return value;
-  }),
-];
-
-/** The server options that the two flags make (undefined without --inspect; --inspect-users alone is an error). */
-export function inspectFromFlags(parsed: object): { url: string; users?: string } | undefined {
-  const flags = parsed as { inspect?: string; inspectUsers?: string };
-  if (flags.inspectUsers !== undefined && flags.inspect === undefined) {
-    throw new InvalidArgumentError('--inspect-users needs --inspect ws://HOST:PORT');
-  }
-  return flags.inspect === undefined ? undefined : { url: flags.inspect, users: flags.inspectUsers };
 }

@@ -9,7 +9,7 @@ import { EDITIONS, type Edition } from '../../machines/spec';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
-import { inspectCliOptions, inspectFromFlags } from './inspect';
+import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
 import { loadSecretKey } from './secret';
 import type { RunningServer } from './server';
 import { genUserSig } from './usersig';
