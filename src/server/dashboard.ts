@@ -135,15 +135,24 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
       if (res.writableLength > MAX_STREAM_BUFFER) return stream.end();
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
+    let perSecond = 0;
     const tick = () => {
       const now = o.clock.now();
-      const perSecond = now > last.at ? ((changes - last.changes) * 1000) / (now - last.at) : 0;
+      perSecond = now > last.at ? ((changes - last.changes) * 1000) / (now - last.at) : 0;
       last = { at: now, changes };
       send('counts', { ...counts(), changesPerSecond: Math.round(perSecond * 10) / 10 });
       timer = o.clock.setTimeout(tick, 1000);
     };
+    // Counts also follow the changes themselves, once per command (and so under a clock that stands still).
+    let countsDue = false;
     const onStep = (userID: string, data: unknown) => {
       if (watch.has(userID)) send('transition', data);
+      if (countsDue) return;
+      countsDue = true;
+      queueMicrotask(() => {
+        countsDue = false;
+        if (streams.has(stream)) send('counts', { ...counts(), changesPerSecond: Math.round(perSecond * 10) / 10 });
+      });
     };
     const offSettings = core.onSettingsChange((s) => send('settings', s));
     const stream = {
