@@ -19,7 +19,7 @@ export type { Client, ClientEventHandler, ClientOptions } from './client/types';
 export type { RemoteClientOptions, ConnectionState } from './client/remote';
 export type { ClientEvent, EventName } from './events';
 export type { Clock } from './clock';
-export type { InspectionEventLike } from './engine/inspect';
+export type { InspectionEventLike, InspectUsers } from './engine/inspect';
 export type { Store, StatusRecord, SubscriptionsRecord, PendingTimer, Notice } from './store/types';
 export type { Broker, LocalDelivery } from './broker/types';
 export type {

@@ -10,6 +10,7 @@ import type { rateWindowMachine } from '../machines/rateWindow';
 import type { deviceLinkMachine } from '../machines/deviceLink';
 import type { Store } from './store/types';
 import type { Broker } from './broker/types';
+import type { InspectUsers } from './engine/inspect';
 
 export type { Clock, Edition, Limits, LimitsChange, Platform, Reason, StatusType, Switches, Visibility };
 
@@ -46,8 +47,13 @@ export interface EngineOptions extends ConfigChange {
   store?: Store;
   /** How deliveries reach devices. Default: in process. */
   broker?: Broker;
-  /** An XState inspector (as `createActor(..., { inspect })` takes), e.g. `createBrowserInspector().inspect`. */
+  /**
+   * An XState inspector (as `createActor(..., { inspect })` takes): in Node `createWebSocketInspector({url}).inspect`
+   * of `@statelyai/inspect`, in a browser `createBrowserInspector().inspect`. Given but undefined is an error.
+   */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Inspect only these users: a list, a RegExp, a glob (`'vip-*'`), a `'/regex/'` string or a predicate. Default all. */
+  inspectUsers?: InspectUsers;
   /** EXT-3: the journal. In memory it keeps the last `maxEntries` (default 1,000,000); `false` turns it off. */
   journal?: boolean | { maxEntries?: number };
   /**

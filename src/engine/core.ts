@@ -214,7 +214,7 @@ export class EngineCore {
     this.userInitial = { ...this.user.initial().snapshot, seq: 0 };
     this.subsInitial = this.subs.initial().snapshot;
     this.rateInitial = this.rate.initial().snapshot;
-    this.inspector = options.inspect ? new InspectBridge(options.inspect, this.access.sessionId) : null;
+    this.inspector = options.inspect ? new InspectBridge(options.inspect, this.access.sessionId, options.inspectUsers) : null;
 
     if (!stored && given && this.journalOn) {
       this.store.transaction(() => {
@@ -455,7 +455,7 @@ export class EngineCore {
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
     if (before.shownSeq !== undefined) after.shownSeq = before.shownSeq;
     if (before.visibilitySeq !== undefined) after.visibilitySeq = before.visibilitySeq;
-    this.inspector?.transition(this.user, userID, event, after);
+    this.inspector?.transition(this.user, userID, event, after, { before });
     this.scheduleOps('userStatus', userID, step.timers);
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
     let kicked = false;
@@ -535,7 +535,7 @@ export class EngineCore {
     const before = this.store.getSubscriptions(userID) ?? this.subsInitial;
     const step = this.subs.transition(before, event);
     if (!step.handled) return before;
-    this.inspector?.transition(this.subs, userID, event, step.snapshot);
+    this.inspector?.transition(this.subs, userID, event, step.snapshot, { before });
     this.scheduleOps('subscriptions', userID, step.timers);
     const added: string[] = [];
     const removed: string[] = [];
@@ -599,6 +599,7 @@ export class EngineCore {
     const step = this.rate.transition(before, event);
     const refused = step.emitted.find((e) => e.type === 'rate.refused');
     if (refused && !commit) {
+      this.inspector?.transition(this.rate, `${api}:${userID}`, event, step.snapshot, { before });
       throw new StatusError(
         ErrorCode.RATE_LIMITED,
         `rate limit: ${api} allows ${refused.requests} calls per ${refused.windowMs} ms; retry in ${refused.retryAfterMs} ms`,
@@ -610,7 +611,7 @@ export class EngineCore {
       const old = this.rates.get(key);
       this.rates.set(key, step.snapshot);
       this.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
-      this.inspector?.transition(this.rate, `${api}:${userID}`, event, step.snapshot);
+      this.inspector?.transition(this.rate, `${api}:${userID}`, event, step.snapshot, { before });
     }
     return step.snapshot;
   }
@@ -1031,6 +1032,7 @@ export class EngineCore {
     s.loggedIn = true;
     s.connected = true;
     s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
+    this.inspector?.transition(this.linkRunner, s.deviceId, { type: 'xstate.init' }, s.link, { userID });
     try {
       this.run(userID, { type: 'device.login', userID, deviceId: s.deviceId, platform: s.platform });
     } catch (e) {
@@ -1165,7 +1167,9 @@ export class EngineCore {
             ? { type: 'device.disconnect', userID, deviceId, reason: 'link_closed' }
             : { type: 'device.heard', userID, deviceId };
     if (event.type === 'LINK.OPEN') {
+      const before = s.link;
       s.link = this.linkRunner.transition(s.link, event).snapshot;
+      this.inspector?.transition(this.linkRunner, s.deviceId, event, s.link, { before, userID });
       return;
     }
     this.run(userID, command);
@@ -1195,7 +1199,7 @@ export class EngineCore {
       else this.strayLinks.delete(deviceId);
       this.onUndo(() => (was ? this.strayLinks.set(deviceId, was) : this.strayLinks.delete(deviceId)));
     }
-    this.inspector?.transition(this.linkRunner, deviceId, event, after);
+    this.inspector?.transition(this.linkRunner, deviceId, event, after, { before, userID });
     this.scheduleOps('deviceLink', userID, step.timers, deviceId);
     for (const em of step.emitted) this.toUser(userID, { type: 'DEVICE.DISCONNECT', deviceId, reason: em.reason });
   }
@@ -1258,7 +1262,10 @@ export class EngineCore {
     if (s.link?.value === 'deviceLink.silent' && device) {
       this.run(userID, { type: 'device.heard', userID, deviceId: s.deviceId });
     }
-    if (s.link?.value !== 'deviceLink.live') s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
+    if (s.link?.value !== 'deviceLink.live') {
+      s.link = this.linkRunner.initial({ platform: s.platform }).snapshot;
+      this.inspector?.transition(this.linkRunner, s.deviceId, { type: 'xstate.init' }, s.link, { userID });
+    }
   }
 
   background(s: DeviceSession): void {

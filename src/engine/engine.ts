@@ -5,6 +5,7 @@ import { systemClock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Engine, EngineOptions, JournalEntry } from '../types';
 import { EngineCore } from './core';
+import { checkInspectOptions } from './inspect';
 
 const cores = new WeakMap<Engine, EngineCore>();
 
@@ -45,10 +46,7 @@ function checkOptions(options: unknown): EngineOptions {
   if (o.broker !== undefined && !hasMethods(o.broker, ['publish', 'attach', 'close'])) {
     throw invalidParameter('broker', 'expected a Broker with publish(), attach() and close()');
   }
-  const inspect = o.inspect as unknown;
-  if (inspect !== undefined && typeof inspect !== 'function' && !hasMethods(inspect, ['next'])) {
-    throw invalidParameter('inspect', 'expected an inspector: a function, or an observer with next()');
-  }
+  checkInspectOptions(o);
   const machines = o.machines as unknown;
   if (machines !== undefined) {
     if (!isObject(machines)) throw invalidParameter('machines', 'expected an object of machine variants');

@@ -9,6 +9,7 @@ import { EDITIONS, type Edition } from '../../machines/spec';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
+import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
 import { loadSecretKey } from './secret';
 import type { RunningServer } from './server';
 import { genUserSig } from './usersig';
@@ -155,6 +156,7 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
       heartbeatMs: flags.heartbeatMs,
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
+      inspect: inspectFromFlags(flags),
     });
   } catch (err) {
     store?.close();
@@ -206,8 +208,11 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', integer('--heartbeat-ms', 100, 3_600_000), DEFAULTS.heartbeatMs)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))
-    .action(async (flags: ServeFlags) => {
+    .addOption(inspectCliOptions()[0]!)
+    .addOption(inspectCliOptions()[1]!)
+    .action(async (flags: ServeFlags & { inspect?: string; inspectUsers?: string }) => {
       if (flags.webhookSecret && !flags.webhook) program.error('error: --webhook-secret needs --webhook');
+      if (flags.inspectUsers !== undefined && flags.inspect === undefined) program.error('error: --inspect-users needs --inspect ws://HOST:PORT');
       await serve(flags, program);
     });
 

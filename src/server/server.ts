@@ -17,8 +17,11 @@ import { WireCode } from '../protocol/codes';
 import { WS_PATH } from '../protocol/messages';
 import { ManualClock } from './clock';
 import { DEFAULTS } from './defaults';
+import { registerDashboard } from './dashboard';
 import { ClientHub } from './hub';
+import { createInspectLink } from './inspect';
 import { registerRest } from './rest';
+import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
 import { Webhook, callbackOf } from './webhook';
 
@@ -47,6 +50,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   retentionMs?: number;
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
+  /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
+  inspect?: { url: string; users?: string };
 }
 
 export interface RunningServer {
@@ -79,7 +84,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const clock = base;
 
   const had = o.store?.getSettings() !== undefined;
-  const core = new EngineCore({ clock, store: o.store, ...(had ? {} : o.settings) });
+  const inspectLink = o.inspect ? createInspectLink({ url: o.inspect.url, clock, logger: log.child({ part: 'inspect' }) }) : null;
+  const inspecting = inspectLink ? { inspect: inspectLink.inspect, inspectUsers: o.inspect?.users } : {};
+  const core = new EngineCore({ clock, store: o.store, ...(had ? {} : o.settings), ...inspecting });
   if (had && o.settings && Object.keys(o.settings).length > 0) {
     const now = core.settings();
     if (JSON.stringify(mergeSettings(now, o.settings)) !== JSON.stringify(now)) core.configure(o.settings);
@@ -180,6 +187,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       })
     : null;
 
+  registerAuditRest(app, { core, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
+  registerDashboard(app, { core, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
   const refuseUpgrade = (socket: Duplex, status: string) => {
@@ -226,6 +236,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         wss.close();
         await app.close();
         webhook?.close();
+        inspectLink?.close();
         core.close();
         core.store.close();
       })()),

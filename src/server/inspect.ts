@@ -1,0 +1,160 @@
+// `serve --inspect ws://HOST:PORT`: the engine's machines sent over a WebSocket as @statelyai/inspect's
+// WebSocket inspector sends them (its own converter makes the JSON events), to `createInspectorServer` or
+// any relay of that protocol. Unlike the library's adapter it starts every connection with the current actors,
+// sends them again when a viewer announces itself (`@statelyai.connected`), and queues nothing while down.
+import { createInspector } from '@statelyai/inspect';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from '../clock';
+import { ATTACH_BRIDGE, type InspectBridge } from '../engine/inspect';
+
+export interface InspectLinkOptions {
+  url: string;
+  clock: Clock;
+  logger: Logger;
+  /** First wait before reconnecting; doubles up to maxReconnectMs. */
+  reconnectMs?: number;
+  maxReconnectMs?: number;
+  /** A viewer's request for the current actors is served at most this often. */
+  announceEveryMs?: number;
+}
+
+export interface InspectLink {
+  /** The engine's `inspect` option. */
+  readonly inspect: Observer<InspectionEvent>;
+  /** `waiting`: down, with a reconnect armed on the clock. */
+  stats(): { connected: boolean; waiting: boolean; sent: number; dropped: number; announcements: number };
+  close(): void;
+}
+
+/** Messages from the relay over this are not read (a viewer's hello is a few bytes). */
+const MAX_INBOUND_BYTES = 64 * 1024;
+
+export function createInspectLink(o: InspectLinkOptions): InspectLink {
+  const log = o.logger;
+  const baseDelay = o.reconnectMs ?? 1000;
+  const maxDelay = o.maxReconnectMs ?? 30_000;
+  const announceEvery = o.announceEveryMs ?? 1000;
+  let bridge: InspectBridge | null = null;
+  /** Actors XState runs itself (the access machine), by session: announced with the bridge's. */
+  const realActors = new Map<string, InspectionEvent>();
+  let ws: WebSocket | null = null;
+  let open = false;
+  let closed = false;
+  let delay = baseDelay;
+  let retry: unknown = null;
+  let lastAnnounce = -Infinity;
+  let announceTimer: unknown = null;
+  const counts = { sent: 0, dropped: 0, announcements: 0 };
+
+  const adapter = {
+    send(event: unknown) {
+      if (!open || !ws || ws.readyState !== WebSocket.OPEN) {
+        counts.dropped++;
+        return;
+      }
+      let text: string;
+      try {
+        text = JSON.stringify(event);
+      } catch (err) {
+        counts.dropped++;
+        log.warn({ err }, 'an inspection event could not be serialised');
+        return;
+      }
+      ws.send(text);
+      counts.sent++;
+    },
+    start() {},
+    stop() {},
+  };
+  const converter = createInspector(adapter);
+
+  /** Current actors first (parents before children, as the bridge lists them), then live events. */
+  const announce = () => {
+    if (!open) return;
+    lastAnnounce = o.clock.now();
+    counts.announcements++;
+    for (const e of realActors.values()) converter.inspect.next?.(e);
+    for (const e of bridge?.current() ?? []) converter.inspect.next?.(e);
+  };
+  const announceSoon = () => {
+    const wait = lastAnnounce + announceEvery - o.clock.now();
+    if (wait <= 0) return announce();
+    if (announceTimer !== null) return;
+    announceTimer = o.clock.setTimeout(() => {
+      announceTimer = null;
+      announce();
+    }, wait);
+  };
+
+  const connect = () => {
+    retry = null;
+    if (closed) return;
+    const socket = new WebSocket(o.url, { maxPayload: MAX_INBOUND_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
+    ws = socket;
+    socket.on('open', () => {
+      open = true;
+      delay = baseDelay;
+      log.info({ url: o.url }, 'inspection: connected');
+      announce();
+    });
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(data.toString());
+      } catch {
+        return; // the relay forwards everything; what is not a hello is none of ours
+      }
+      if (msg !== null && typeof msg === 'object' && (msg as { type?: unknown }).type === '@statelyai.connected') announceSoon();
+    });
+    socket.on('error', (err) => log.debug({ err, url: o.url }, 'inspection: socket error'));
+    socket.on('close', () => {
+      if (ws === socket) {
+        ws = null;
+        if (open) log.warn({ url: o.url }, 'inspection: disconnected; reconnecting');
+        open = false;
+      }
+      if (!closed && retry === null) {
+        retry = o.clock.setTimeout(connect, delay);
+        delay = Math.min(maxDelay, delay * 2);
+      }
+    });
+  };
+
+  const inspect: Observer<InspectionEvent> & Record<symbol, unknown> = {
+    next(e: InspectionEvent) {
+      // Real actors (not the bridge's stand-ins) are remembered for the next announcement.
+      if (e.type === '@xstate.actor' && !bridgeOwns(e)) {
+        realActors.set(e.actorRef.sessionId, e);
+        // The access machine is made again when a settings change fails: keep the newest few only.
+        if (realActors.size > 8) realActors.delete(realActors.keys().next().value as string);
+      }
+      // Down, nothing is queued: the next connection starts with the current actors anyway.
+      if (!open) {
+        counts.dropped++;
+        return;
+      }
+      converter.inspect.next?.(e);
+    },
+    [ATTACH_BRIDGE]: (b: InspectBridge) => {
+      bridge = b;
+    },
+  };
+  const bridgeOwns = (e: InspectionEvent) => /^(userStatus|subscriptions|rateWindow|deviceLink):/.test(e.actorRef.sessionId);
+
+  connect();
+  return {
+    inspect,
+    stats: () => ({ connected: open, waiting: retry !== null, ...counts }),
+    close() {
+      closed = true;
+      if (retry !== null) o.clock.clearTimeout(retry);
+      if (announceTimer !== null) o.clock.clearTimeout(announceTimer);
+      open = false;
+      ws?.close();
+      ws = null;
+    },
+  };
+}

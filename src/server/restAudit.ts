@@ -1,0 +1,105 @@
+// The audit side of the admin REST API (EXT-3 over the server), in the Tencent REST style of rest.ts:
+// POST /v4/im_open_status/explain {UserID} answers why a user shows what it shows (its status machine's
+// journaled steps, oldest first); POST /v4/im_open_status/journal {FromSeq?, Limit?} pages the whole journal.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { EngineCore } from '../engine/core';
+import { ErrorCode, StatusError } from '../errors';
+import { WireCode } from '../protocol/codes';
+import type { JournalEntry, StatusTransition } from '../types';
+import { ADMIN_IDENTIFIER } from './usersig';
+
+export interface AuditRestOptions {
+  core: EngineCore;
+  sdkAppId: number;
+  verifyUserSig(userID: string, userSig: unknown): string;
+}
+
+/** The most journal entries one call returns; a caller pages on with NextSeq. */
+export const JOURNAL_PAGE_MAX = 1000;
+
+const schemas = {
+  explain: z.object({ UserID: z.string().min(1, 'must be a non-empty string').max(256, 'is over 256 characters'), Limit: z.number().int().min(1).max(JOURNAL_PAGE_MAX).optional() }).strict(),
+  journal: z
+    .object({
+      FromSeq: z.number().int().min(0).optional(),
+      Limit: z.number().int().min(1, `must be 1 to ${JOURNAL_PAGE_MAX}`).max(JOURNAL_PAGE_MAX, `is over ${JOURNAL_PAGE_MAX} (JOURNAL_PAGE_MAX)`).optional(),
+    })
+    .strict(),
+} as const;
+
+/** One step of a status machine in the REST style (PascalCase), as explain returns it. */
+export function transitionRow(e: StatusTransition): Record<string, unknown> {
+  return {
+    Seq: e.seq,
+    At: e.at,
+    Cause: e.cause,
+    Event: e.event,
+    Reason: e.reason,
+    From: e.from,
+    To: e.to,
+    Before: { StatusType: e.before.statusType, CustomStatus: e.before.customStatus },
+    After: { StatusType: e.after.statusType, CustomStatus: e.after.customStatus },
+    Version: e.version,
+    Devices: e.devices,
+  };
+}
+
+export function registerAuditRest(app: FastifyInstance, o: AuditRestOptions): void {
+  const fail = (reply: FastifyReply, code: number, info: string) => reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+
+  // The same proof as every admin call (rest.ts), checked from the URL before the body is read.
+  const gate = async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as Record<string, string | undefined>;
+    if (q.sdkappid === undefined || Number(q.sdkappid) !== o.sdkAppId) {
+      return fail(reply, WireCode.SDKAPPID_NOT_FOUND, `sdkappid ${q.sdkappid === undefined ? 'is missing from the URL' : `'${q.sdkappid}' is not this server's`} (this server is ${o.sdkAppId})`);
+    }
+    if (q.identifier !== ADMIN_IDENTIFIER) return fail(reply, WireCode.NOT_ADMIN, `identifier '${q.identifier ?? ''}' is not the app administrator ('${ADMIN_IDENTIFIER}')`);
+    try {
+      o.verifyUserSig(ADMIN_IDENTIFIER, q.usersig);
+    } catch (e) {
+      if (e instanceof StatusError) return fail(reply, e.code, e.message);
+      throw e;
+    }
+    return undefined;
+  };
+
+  const route = <K extends keyof typeof schemas>(name: K, run: (b: z.infer<(typeof schemas)[K]>) => Record<string, unknown>) =>
+    app.post(`/v4/im_open_status/${name}`, { onRequest: gate }, async (req, reply) => {
+      const text = typeof req.body === 'string' ? req.body : '';
+      let body: unknown;
+      try {
+        body = text.trim() === '' ? {} : JSON.parse(text);
+      } catch {
+        return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
+      const parsed = schemas[name].safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.map(String).join('.') || 'body';
+        const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+        return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
+      }
+      try {
+        return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...run(parsed.data as z.infer<(typeof schemas)[K]>) });
+      } catch (e) {
+        if (e instanceof StatusError) return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
+        throw e;
+      }
+    });
+
+  route('explain', (b) => {
+    const all = o.core.explain(b.UserID);
+    // The newest `Limit` steps (all by default), oldest first as explain() gives them.
+    const steps = b.Limit === undefined ? all : all.slice(-b.Limit);
+    return { UserID: b.UserID, Total: all.length, Transitions: steps.map(transitionRow) };
+  });
+
+  route('journal', (b) => {
+    const limit = b.Limit ?? JOURNAL_PAGE_MAX;
+    const entries: JournalEntry[] = o.core.journal(b.FromSeq === undefined ? { limit } : { fromSeq: b.FromSeq, limit });
+    const last = entries.at(-1);
+    return { Entries: entries, NextSeq: last ? last.seq + 1 : (b.FromSeq ?? o.core.currentSeq + 1) };
+  });
+}
