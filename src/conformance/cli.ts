@@ -83,8 +83,12 @@ export function registerConformance(program: Command, io: ConformanceIO = {}): C
         err: io.err ?? ((s) => void process.stderr.write(s)),
         fail: (message) => cmd.error(`error: ${message}`),
       });
-      if (code === 0) return;
-      if (io.exitOverride) throw new CommanderError(code, 'status-engine.conformance', `conformance: exit ${code}`);
+      if (io.exitOverride) {
+        if (code !== 0) throw new CommanderError(code, 'status-engine.conformance', `conformance: exit ${code}`);
+        return;
+      }
       process.exitCode = code;
+      // A Web SDK keeps timers of its own after destroy(): the command does not wait for them.
+      setTimeout(() => process.exit(code), 500).unref();
     });
 }
