@@ -69,7 +69,9 @@ export async function runTest(test: ConformanceTest, target: Target, timeoutMs =
     await Promise.race([test.run(ctx), watchdog]);
     return { status: 'passed' };
   } catch (e) {
-    return { status: 'failed', error: e instanceof Error ? e.message : String(e) };
+    const message = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown } | null)?.code;
+    return { status: 'failed', error: typeof code === 'number' ? `${message} (code ${code})` : message };
   } finally {
     clearTimeout(timer);
     await ctx.cleanup();

@@ -1,7 +1,6 @@
 // The suite's tests of devices, multi-device sync and reconnect (ST-8, DEV, EXT-2).
 import { DEFAULT_LIMITS, TYPES } from '../../../machines/spec';
 import { EVENT } from '../../events';
-import type { UserStatus } from '../../types';
 import { test, type ConformanceTest } from '../define';
 import { expect, failure } from '../expect';
 

@@ -5,7 +5,7 @@ import type { UserStatus } from '../../types';
 import { test, type ConformanceTest } from '../define';
 import { expect, failure } from '../expect';
 
-const { USER_STATUS_ONLINE: ONLINE, USER_STATUS_OFFLINE: OFFLINE, USER_STATUS_UNLOGINED: UNLOGINED } = TYPES;
+const { USER_STATUS_ONLINE: ONLINE, USER_STATUS_UNLOGINED: UNLOGINED } = TYPES;
 
 export const NOTIFICATIONS: ConformanceTest[] = [
   test('NTF-1 a notification is onUserStatusUpdated carrying an array of {userID, statusType, customStatus}', async (t) => {

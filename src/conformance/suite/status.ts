@@ -1,11 +1,9 @@
 // The suite's tests of custom status (CS) and queries (GET).
 import { DEFAULT_LIMITS, TYPES } from '../../../machines/spec';
-import { EVENT } from '../../events';
-import type { UserStatus } from '../../types';
 import { test, type ConformanceTest } from '../define';
 import { expect, failure } from '../expect';
 
-const { USER_STATUS_ONLINE: ONLINE, USER_STATUS_OFFLINE: OFFLINE, USER_STATUS_UNLOGINED: UNLOGINED } = TYPES;
+const { USER_STATUS_ONLINE: ONLINE, USER_STATUS_UNLOGINED: UNLOGINED } = TYPES;
 
 export const CUSTOM_STATUS: ConformanceTest[] = [
   test('CS-1 setSelfStatus needs no edition, no switch, and is not rate limited', ['configure'], async (t) => {

@@ -1,11 +1,9 @@
 // The suite's tests of subscribing (SUB) and unsubscribing (UNSUB).
-import { DEFAULT_LIMITS, TYPES } from '../../../machines/spec';
-import { EVENT } from '../../events';
-import type { UserStatus } from '../../types';
+import { TYPES } from '../../../machines/spec';
 import { test, type ConformanceTest } from '../define';
 import { expect, failure } from '../expect';
 
-const { USER_STATUS_ONLINE: ONLINE, USER_STATUS_OFFLINE: OFFLINE, USER_STATUS_UNLOGINED: UNLOGINED } = TYPES;
+const { USER_STATUS_ONLINE: ONLINE, USER_STATUS_UNLOGINED: UNLOGINED } = TYPES;
 
 export const SUBSCRIBE: ConformanceTest[] = [
   test('SUB-1 after subscribing, every change of the target reaches the subscriber', async (t) => {

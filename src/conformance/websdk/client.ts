@@ -23,7 +23,7 @@ export class SdkClient implements Client {
   private call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return fn().catch((e: { code?: number; message?: string }) => {
-        throw new StatusError(e.code ?? ErrorCode.INVALID_PARAMETER, e.message ?? String(e));
+        throw new StatusError(e.code ?? ErrorCode.INVALID_PARAMETER, e.message || `the SDK failed with code ${e.code ?? '?'} and no message`);
       });
     } catch (e) {
       // The SDK checks parameter types itself and throws at once ("Params validate failed"), with no code.
