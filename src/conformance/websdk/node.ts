@@ -63,9 +63,11 @@ export function findSdk(kind: SdkKind, from: string = process.cwd()): LoadedSdk 
  * nothing goes to the vendor's log servers. */
 export function installSdkGlobals(): void {
   const g = globalThis as Record<string, unknown>;
-  if (g.__timGlobals) return;
-  g.__timGlobals = true;
+  if (g.__statusEngineSdkGlobals) return;
+  g.__statusEngineSdkGlobals = true;
   g.window = globalThis;
+  // 3.x reads location.href once its login succeeds (without it, login() rejects).
+  if (g.location === undefined) g.location = new URL('http://127.0.0.1/status-engine-conformance');
   g.WebSocket = WebSocket;
   Object.defineProperty(globalThis, 'navigator', {
     value: { userAgent: `node/${process.version} status-engine-conformance`, cookieEnabled: false, onLine: true },
