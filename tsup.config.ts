@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
-// One build for the library (ESM + CJS + .d.ts: `status-engine`, and `status-engine/sqlite`, kept apart so
-// that importing the library never loads the native SQLite module) and one for the CLI (dist/cli.js, the
-// package's bin). The two run at once: the library's clean spares the CLI's files.
+// One build for the library (ESM + CJS + .d.ts: `status-engine`; `status-engine/sqlite`, kept apart so
+// that importing the library never loads the native SQLite module; `status-engine/conformance`, the suite)
+// and one for the CLI (dist/cli.js, the package's bin). The two run at once: the library's clean spares
+// the CLI's files.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', sqlite: 'src/store/sqlite.ts' },
+    entry: { index: 'src/index.ts', sqlite: 'src/store/sqlite.ts', conformance: 'src/conformance/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

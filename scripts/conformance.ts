@@ -1,26 +1,23 @@
-// Writes docs/conformance.md: every clause of SPEC.md with the tests that prove it (a test names clause IDs
-// in its title) and their result. Runs the whole vitest suite (or reads a vitest JSON report given with
-// --from FILE), and exits non-zero when a clause of sections 1-11 is not proven: no passing test, or a
-// failing one.
+// Writes docs/conformance.md: every clause of docs/spec.md (the project's own spec, as the package ships it)
+// with the tests that prove it (a test names clause IDs in its title) and their result. Runs the whole
+// vitest suite (or reads a vitest JSON report given with --from FILE), and exits non-zero when a clause of
+// sections 1-11 is not proven: no passing test, or a failing one. The file is a function of the report
+// alone (sorted, no times), so the same tests give the same file; docs/mutation.json's score is included
+// when that file exists (npm run mutation writes it).
 //   npm run conformance                     run the suite, write the report
 //   npm run conformance -- --from r.json    use a report of `vitest run --reporter=json --outputFile=r.json`
-//   SPEC_PATH=... npm run conformance       where SPEC.md is, if not in one of the usual places
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSpec, specPath, type Clause } from '../src/conformance/spec';
+
+export { parseSpec, type Clause };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REQUIRED_SECTIONS = 11;
 const ID = /\b[A-Z]+-\d+\b/g;
-
-export interface Clause {
-  id: string;
-  section: number | null;
-  sectionTitle: string;
-  text: string;
-}
 
 export type Status = 'passed' | 'failed' | 'skipped';
 export interface TestResult {
@@ -30,27 +27,6 @@ export interface TestResult {
   /** The test's own title, for display. */
   title: string;
   status: Status;
-}
-
-/** The clauses of SPEC.md: every line `- ID text`, with the numbered section (`## N. Title`) it is in. */
-export function parseSpec(markdown: string): Clause[] {
-  const clauses: Clause[] = [];
-  let section: number | null = null;
-  let sectionTitle = '';
-  for (const line of markdown.split('\n')) {
-    const heading = /^##\s+(?:(\d+)\.\s+)?(.*)$/.exec(line);
-    if (heading) {
-      section = heading[1] ? Number(heading[1]) : null;
-      sectionTitle = heading[2]!.trim();
-      continue;
-    }
-    const m = /^- ([A-Z]+-\d+) (.*)$/.exec(line);
-    if (m) clauses.push({ id: m[1]!, section, sectionTitle, text: m[2]!.trim() });
-    else if (clauses.length > 0 && /^ {2,}\S/.test(line) && clauses.at(-1)!.section === section) {
-      clauses.at(-1)!.text += ` ${line.trim()}`;
-    }
-  }
-  return clauses;
 }
 
 /** The tests of a vitest JSON report (jest's format), with a full title of describe blocks and test title. */
@@ -75,8 +51,14 @@ export function parseReport(json: unknown): { tests: TestResult[]; brokenFiles: 
       tests.push({ file: name, fullTitle, title: t.title, status });
     }
   }
+  // Files run in parallel finish in any order: sort, so that the same tests give the same file.
+  tests.sort((a, b) => cmp(a.file, b.file) || cmp(a.fullTitle, b.fullTitle) || cmp(a.status, b.status));
+  brokenFiles.sort((a, b) => cmp(a.file, b.file) || cmp(a.message, b.message));
   return { tests, brokenFiles };
 }
+
+/** Code-point order: the same on every machine and locale. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface Row {
   clause: Clause;
@@ -107,10 +89,30 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const anchor = (id: string) => id.toLowerCase();
 
-export function renderMarkdown(rows: Row[], extra: { total: number; unknownIDs: Map<string, TestResult[]>; brokenFiles: Array<{ file: string; message: string }>; specPath: string }): string {
+/** What `npm run mutation` (StrykerJS) leaves in docs/mutation.json: the score and the mutant counts. */
+export interface MutationSummary {
+  score: number;
+  killed?: number;
+  survived?: number;
+  [count: string]: unknown;
+}
+
+export function mutationLine(m: MutationSummary): string {
+  const counts = Object.entries(m)
+    .filter(([k, v]) => k !== 'score' && typeof v === 'number')
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([k, v]) => `${k} ${v}`);
+  const score = Number.isInteger(m.score) ? String(m.score) : m.score.toFixed(2);
+  return `- Mutation score (StrykerJS, \`npm run mutation\`, docs/mutation.json): ${score}%${counts.length ? ` (${counts.join(', ')})` : ''}`;
+}
+
+export function renderMarkdown(
+  rows: Row[],
+  extra: { total: number; unknownIDs: Map<string, TestResult[]>; brokenFiles: Array<{ file: string; message: string }>; specPath: string; mutation?: MutationSummary | null },
+): string {
   const count = (v: Row['verdict'], required: boolean) => rows.filter((r) => r.verdict === v && (r.clause.section !== null && r.clause.section <= REQUIRED_SECTIONS) === required).length;
   const out: string[] = [];
-  out.push('# Conformance: SPEC.md clauses and the tests that prove them');
+  out.push('# Conformance: the clauses of docs/spec.md and the tests that prove them');
   out.push('');
   out.push('Generated by `npm run conformance` (scripts/conformance.ts); do not edit by hand. A test proves a clause');
   out.push('when its full title (describe blocks and test title) names the clause ID. A clause is ✅ proven when at');
@@ -121,6 +123,7 @@ export function renderMarkdown(rows: Row[], extra: { total: number; unknownIDs: 
   out.push(`- Tests run: ${extra.total}`);
   out.push(`- Sections 1-${REQUIRED_SECTIONS}: ${count('proven', true)} proven, ${count('failing', true)} failing, ${count('untested', true)} untested`);
   out.push(`- Other sections: ${count('proven', false)} proven, ${count('failing', false)} failing, ${count('untested', false)} untested`);
+  if (extra.mutation) out.push(mutationLine(extra.mutation));
   out.push('');
   out.push('| Clause | Section | Text | Result | Tests |');
   out.push('|---|---|---|---|---|');
@@ -146,7 +149,7 @@ export function renderMarkdown(rows: Row[], extra: { total: number; unknownIDs: 
   }
   if (extra.unknownIDs.size > 0) {
     out.push('');
-    out.push('## Clause-like IDs in test titles that are not clauses of SPEC.md (typos?)');
+    out.push('## Clause-like IDs in test titles that are not clauses of docs/spec.md (typos?)');
     out.push('');
     for (const [id, ts] of [...extra.unknownIDs].sort(([a], [b]) => a.localeCompare(b))) {
       out.push(`- ${id}: ${ts.map((t) => `\`${t.file}\` ${short(t.fullTitle, 80)}`).join('; ')}`);
@@ -160,13 +163,6 @@ export function renderMarkdown(rows: Row[], extra: { total: number; unknownIDs: 
   }
   out.push('');
   return out.join('\n');
-}
-
-function findSpec(): string {
-  const candidates = [process.env.SPEC_PATH, join(root, 'SPEC.md'), join(root, 'docs/SPEC.md'), join(root, '../shared/spec/SPEC.md'), '/work/shared/spec/SPEC.md'];
-  const found = candidates.find((p): p is string => !!p && existsSync(p));
-  if (!found) throw new Error(`SPEC.md not found (looked at ${candidates.filter(Boolean).join(', ')}); set SPEC_PATH`);
-  return found;
 }
 
 /** Runs the whole suite with vitest's JSON reporter (and its default one, for progress) and reads the report. */
@@ -183,15 +179,28 @@ function runSuite(): unknown {
   }
 }
 
+/** docs/conformance.md from a vitest JSON report, the spec's text and the mutation summary: nothing else. */
+export function buildConformanceDoc(report: unknown, o: { specMarkdown: string; specShown: string; mutation?: MutationSummary | null }): { markdown: string; rows: Row[]; tests: TestResult[] } {
+  const clauses = parseSpec(o.specMarkdown);
+  const { tests, brokenFiles } = parseReport(report);
+  const { rows, unknownIDs } = mapClauses(clauses, tests);
+  return { markdown: renderMarkdown(rows, { total: tests.length, unknownIDs, brokenFiles, specPath: o.specShown, mutation: o.mutation }), rows, tests };
+}
+
+function readMutation(): MutationSummary | null {
+  const file = join(root, 'docs/mutation.json');
+  if (!existsSync(file)) return null;
+  const m = JSON.parse(readFileSync(file, 'utf8')) as MutationSummary;
+  if (typeof m.score !== 'number') throw new Error(`docs/mutation.json has no numeric score: ${JSON.stringify(m).slice(0, 200)}`);
+  return m;
+}
+
 function main(argv: string[]): number {
   const from = argv.indexOf('--from');
   const report = from >= 0 ? JSON.parse(readFileSync(resolve(argv[from + 1] ?? ''), 'utf8')) : runSuite();
-  const specPath = findSpec();
-  const clauses = parseSpec(readFileSync(specPath, 'utf8'));
-  const { tests, brokenFiles } = parseReport(report);
-  const { rows, unknownIDs } = mapClauses(clauses, tests);
-  const shownSpec = specPath.startsWith(root) ? relative(root, specPath) : relative(root, specPath).startsWith('..') ? specPath.replace(/^.*\/(shared\/spec\/SPEC\.md)$/, '$1') : specPath;
-  writeFileSync(join(root, 'docs/conformance.md'), renderMarkdown(rows, { total: tests.length, unknownIDs, brokenFiles, specPath: shownSpec }));
+  const spec = specPath();
+  const { markdown, rows, tests } = buildConformanceDoc(report, { specMarkdown: readFileSync(spec, 'utf8'), specShown: relative(root, spec), mutation: readMutation() });
+  writeFileSync(join(root, 'docs/conformance.md'), markdown);
 
   const missing = rows.filter((r) => r.clause.section !== null && r.clause.section <= REQUIRED_SECTIONS && r.verdict !== 'proven');
   console.log(`\nwrote docs/conformance.md: ${rows.filter((r) => r.verdict === 'proven').length}/${rows.length} clauses proven, ${tests.length} tests`);

@@ -13,6 +13,7 @@ import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
 import { loadSecretKey } from './secret';
 import type { RunningServer } from './server';
 import { genUserSig } from './usersig';
+import { registerConformance } from '../conformance/cli';
 
 const DEFAULT_DATA = './data';
 const DEFAULT_EXPIRE = 180 * 86400;
@@ -237,5 +238,6 @@ export function buildProgram(io: ProgramIO = {}): Command {
       out(`${genUserSig({ sdkAppId: flags.sdkappid, secretKey: key!, identifier: userID, expireSeconds: flags.expire })}\n`);
     });
 
+  registerConformance(program, { out, err: io.err, exitOverride: io.exitOverride }); // src/conformance/cli.ts
   return program;
 }
