@@ -45,7 +45,7 @@ const userID = z.string().min(1, 'must be a non-empty string').max(256, 'is over
 const idList = (max: number) => z.array(userID).min(1, 'must not be empty').max(max, `is over ${max} entries`);
 const flag = z.union([z.literal(0), z.literal(1)]);
 /** A console switch: true/false, 1/0, or the strings "on"/"off", "true"/"false", "1"/"0" (any case), as docs/server.md says. */
-const onOff = z.union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(/^(on|off|true|false|1|0)$/i, 'must be on/off, true/false or 1/0')]);
+const onOff = z.union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(/^(on|off|On|Off|ON|OFF|true|false|True|False|TRUE|FALSE|1|0)$/, 'must be on/off, true/false or 1/0')]);
 
 /** The request bodies, by `service/command` (the test ones only with serve --clock simulated). */
 export const REST_SCHEMAS = {
