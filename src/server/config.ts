@@ -225,12 +225,42 @@ export function applyConfigFile(cmd: Command, file: string, opts: { ignoreUnknow
   }
 }
 
-/** Gives every option of `cmd` (or those named in `only`) its STATUS_ENGINE_<FLAG> variable; those that have one keep it. */
+/** Names every option of `cmd` (or those in `only`) STATUS_ENGINE_<FLAG>; the help shows it, applyEnvironment reads it. */
 export function addEnvironment(cmd: Command, only?: readonly string[]): void {
   for (const o of cmd.options) {
     if (!o.long || o.long === '--help' || o.envVar) continue;
     if (only && !only.includes(o.long.slice(2))) continue;
-    o.env(envName(o.long));
+    // Set after the option was added, so commander does not read it itself: applyEnvironment does, through
+    // the same schema as the file, with messages that name the variable.
+    o.envVar = envName(o.long);
+  }
+}
+
+const SECRETS = new Set(['secret-key', 'webhook-secret']);
+
+/** Sets, from the environment, each setting that no flag gave (flags > env). */
+export function applyEnvironment(cmd: Command, env: NodeJS.ProcessEnv = process.env): void {
+  for (const o of cmd.options) {
+    const raw = o.envVar ? env[o.envVar] : undefined;
+    if (raw === undefined || !o.long) continue;
+    const attr = o.attributeName();
+    const source = cmd.getOptionValueSource(attr);
+    if (source === 'cli' || source === 'env') continue;
+    const key = o.long.slice(2);
+    const label = `the environment variable ${o.envVar}`;
+    let value: unknown = raw;
+    if (!o.required && !o.optional) value = raw === '' ? true : parseValue('new-secret-key', raw, label);
+    else if (SECRETS.has(key)) value = raw;
+    else if (isKey(key)) value = parseValue(key, raw, label);
+    else if (o.parseArg) {
+      try {
+        value = o.parseArg(raw, undefined);
+      } catch (e) {
+        throw new Error(`${label} ${(e as Error).message}`);
+      }
+    }
+    if (o.argChoices && !o.argChoices.includes(String(value))) throw new Error(`${label} must be one of ${o.argChoices.join(', ')}, got '${raw}'.`);
+    cmd.setOptionValueWithSource(attr, value, 'env');
   }
 }
 

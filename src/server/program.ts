@@ -10,7 +10,7 @@ import { EDITIONS, type Edition } from '../../machines/spec';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
 import { version } from '../../package.json';
-import { addEnvironment, applyConfigFile, checkWhole, flagParser, parseValue } from './config';
+import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue } from './config';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
 import { DATABASE_FILE, resolveSecretKey } from './secret';
 import type { RunningServer } from './server';
@@ -188,16 +188,15 @@ export interface ProgramIO {
   exitOverride?: boolean;
 }
 
-/** --config FILE, then the whole-setting checks: run before each command's action. */
+/** The environment, then --config FILE, under the flags (flags > env > file > defaults): before each action. */
 function configHook(program: Command, ignoreUnknown: boolean) {
   return (_: Command, cmd: Command) => {
-    const file = cmd.getOptionValue('config') as string | undefined;
-    if (file) {
-      try {
-        applyConfigFile(cmd, file, { ignoreUnknown });
-      } catch (e) {
-        program.error(`error: ${(e as Error).message}`);
-      }
+    try {
+      applyEnvironment(cmd);
+      const file = cmd.getOptionValue('config') as string | undefined;
+      if (file) applyConfigFile(cmd, file, { ignoreUnknown });
+    } catch (e) {
+      program.error(`error: ${(e as Error).message}`);
     }
   };
 }
