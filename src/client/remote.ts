@@ -541,7 +541,8 @@ export class RemoteClient extends ClientBase implements Client {
     this.socketAuthed = false;
     this.stopHeartbeat();
     this.cancelReconnect();
-    this.setState('idle');
+    // Quietly: the app asked for it (logout) or was told why (kickedOut); no netStateChange to add.
+    this.state = 'idle';
     this.closeSocket(ws);
   }
 
