@@ -9,9 +9,10 @@ import { systemClock, type Clock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors';
 import { EVENT, type ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
-import { PROTOCOL_VERSION, WS_PATH, type Op, type ServerFrame, type WireError } from '../protocol/messages';
+import { PROTOCOL_VERSION, type Op, type ServerFrame } from '../protocol/messages';
 import type { Failure, UserStatus, Visibility } from '../types';
 import { ClientBase, checkDisconnect } from './base';
+import { FINAL_RESUME_CODES, fromWire, isFrame, lost, toSocketUrl } from './frames';
 import { CONNECTING, OPEN, openSocket, randomHex, type Socket } from './socket';
 import type { Client } from './types';
 
@@ -41,18 +42,6 @@ interface Pending {
   promise: Promise<unknown>;
 }
 
-/** Codes after which resuming cannot work: the user must log in again. */
-const FINAL_RESUME_CODES = new Set<number>([
-  ErrorCode.USERSIG_EXPIRED,
-  ErrorCode.USERSIG_INVALID,
-  ErrorCode.USERSIG_USER_MISMATCH,
-  ErrorCode.USERSIG_APP_MISMATCH,
-  ErrorCode.NOT_LOGGED_IN,
-  ErrorCode.USER_NOT_FOUND,
-  ErrorCode.INVALID_PARAMETER,
-]);
-
-const lost = (why: string) => new StatusError(WireCode.CONNECTION_LOST, `connection to the server lost: ${why}`);
 
 export class RemoteClient extends ClientBase implements Client {
   readonly deviceId = randomHex(16);
@@ -563,38 +552,4 @@ export class RemoteClient extends ClientBase implements Client {
     const wire = next === 'connected' ? 'connected' : next === 'reconnecting' ? 'reconnecting' : prev === 'connected' || prev === 'reconnecting' ? 'disconnected' : null;
     if (wire && next !== 'destroyed') this.emit({ name: EVENT.NET_STATE_CHANGE, data: { state: wire } });
   }
-}
-
-function toSocketUrl(raw: string): URL {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw invalidParameter('url', `expected 'ws://HOST:PORT' or 'http://HOST:PORT', got '${raw}'`);
-  }
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw invalidParameter('url', `expected a ws, wss, http or https URL, got '${u.protocol}'`);
-  if (u.pathname === '' || u.pathname === '/') u.pathname = WS_PATH;
-  return u;
-}
-
-function fromWire(e: WireError | undefined): StatusError {
-  if (e === null || typeof e !== 'object' || typeof e.code !== 'number') {
-    return new StatusError(ErrorCode.INTERNAL, 'the server answered with an error of no known shape');
-  }
-  const { code, message, ...details } = e;
-  return new StatusError(code, String(message), details);
-}
-
-/** The shapes a server frame may have; anything else is dropped rather than trusted (the app's process is ours). */
-function isFrame(f: unknown): f is ServerFrame {
-  if (f === null || typeof f !== 'object') return false;
-  const o = f as Record<string, unknown>;
-  if (o.t === 'res') return (o.id === null || typeof o.id === 'number' || typeof o.id === 'string') && typeof o.ok === 'boolean';
-  if (o.t === 'push') {
-    const e = o.event as Record<string, unknown> | null | undefined;
-    return typeof o.seq === 'number' && e !== null && typeof e === 'object' && typeof e.name === 'string';
-  }
-  return o.t === 'hello';
 }
