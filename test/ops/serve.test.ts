@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -121,6 +122,15 @@ describe('serve from a config file, the environment and flags', () => {
     });
     expect(hello.t).toBe("hello");
     ws.close();
+  });
+
+  it('/metrics of the real executable carries the process metrics too, prefixed status_engine_', async () => {
+    const r = await https('/metrics');
+    expect(r.status).toBe(200);
+    const names = (parsePrometheusTextFormat(r.body) as Array<{ name: string }>).map((f) => f.name);
+    expect(names).toContain('status_engine_process_cpu_user_seconds_total');
+    expect(names).toContain('status_engine_connections');
+    expect(names.filter((n) => !n.startsWith('status_engine_'))).toEqual([]);
   });
 
   it('SIGTERM: /readyz turns 503 while /healthz and the REST API still answer, then after --drain-ms it exits 0', async () => {
