@@ -2,7 +2,7 @@
 // in step with what they hear, CL-2's self-only answer, and the checks of the device lifecycle calls.
 import { invalidParameter } from '../errors';
 import { describe } from '../engine/validate';
-import { EVENT, type ClientEvent } from '../events';
+import { EVENT, type ClientEvent, type EventName } from '../events';
 import type { Failure, UserStatus } from '../types';
 import { Emitter } from './emitter';
 import { SelfStatus, isSelfOnly } from './self';
@@ -12,11 +12,11 @@ export abstract class ClientBase {
   protected readonly events = new Emitter();
   protected readonly self = new SelfStatus();
 
-  on(event: string, handler: ClientEventHandler): void {
+  on<N extends EventName>(event: N, handler: ClientEventHandler<N>): void {
     this.events.on(event, handler);
   }
 
-  off(event: string, handler: ClientEventHandler): void {
+  off<N extends EventName>(event: N, handler: ClientEventHandler<N>): void {
     this.events.off(event, handler);
   }
 

@@ -2,17 +2,18 @@
 // (docs/protocol.md) to `status-engine serve`. One client is one device, named by a random deviceId that
 // outlives its sockets: after a drop (or a server restart) it reconnects by itself with backoff and jitter,
 // logs back in with the UserSig it kept, and resumes from the last seq it heard (EXT-2), so that it gets
-// each change it missed once, in order. Every timer reads the injected clock.
-import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
+// each change it missed once, in order. Every timer reads the injected clock. It runs in browsers too
+// (socket.ts: the platform's WebSocket and crypto). A client with no user logged in holds no socket.
 import type { Platform } from '../../machines/spec';
 import { systemClock, type Clock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors';
 import { EVENT, type ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
-import { PROTOCOL_VERSION, WS_PATH, type Op, type ServerFrame, type WireError } from '../protocol/messages';
+import { PROTOCOL_VERSION, type Op, type ServerFrame } from '../protocol/messages';
 import type { Failure, UserStatus, Visibility } from '../types';
 import { ClientBase, checkDisconnect } from './base';
+import { FINAL_RESUME_CODES, fromWire, isFrame, lost, toSocketUrl } from './frames';
+import { CONNECTING, OPEN, openSocket, randomHex, type Socket } from './socket';
 import type { Client } from './types';
 
 export interface RemoteClientOptions {
@@ -41,21 +42,9 @@ interface Pending {
   promise: Promise<unknown>;
 }
 
-/** Codes after which resuming cannot work: the user must log in again. */
-const FINAL_RESUME_CODES = new Set<number>([
-  ErrorCode.USERSIG_EXPIRED,
-  ErrorCode.USERSIG_INVALID,
-  ErrorCode.USERSIG_USER_MISMATCH,
-  ErrorCode.USERSIG_APP_MISMATCH,
-  ErrorCode.NOT_LOGGED_IN,
-  ErrorCode.USER_NOT_FOUND,
-  ErrorCode.INVALID_PARAMETER,
-]);
-
-const lost = (why: string) => new StatusError(WireCode.CONNECTION_LOST, `connection to the server lost: ${why}`);
 
 export class RemoteClient extends ClientBase implements Client {
-  readonly deviceId = randomBytes(16).toString('hex');
+  readonly deviceId = randomHex(16);
   readonly platform: Platform;
   private readonly url: URL;
   private readonly clock: Clock;
@@ -65,13 +54,13 @@ export class RemoteClient extends ClientBase implements Client {
   private readonly defaultUserSig: string | undefined;
 
   private state: ConnectionState = 'idle';
-  private ws: WebSocket | null = null;
+  private ws: Socket | null = null;
   private connecting: Promise<void> | null = null;
   private bringingUp: Promise<void> | null = null;
   /** The link as the app set it (DEV-1): up, closed on purpose, or lost (network_lost: nothing flows). */
   private link: 'up' | 'closed' | 'lost' = 'up';
   /** Sockets left behind by network_lost: the server replaces them when we resume. */
-  private readonly abandoned = new Set<WebSocket>();
+  private readonly abandoned = new Set<Socket>();
   private heartbeatMs = 10_000;
   private heartbeatTimer: unknown = null;
   private reconnectTimer: unknown = null;
@@ -127,7 +116,13 @@ export class RemoteClient extends ClientBase implements Client {
     if (o === null || typeof o !== 'object') throw invalidParameter('options', 'login expects {userID, userSig}');
     this.link = 'up';
     const userSig = o.userSig ?? this.defaultUserSig;
-    const r = (await this.request('login', { userID: o.userID, userSig })) as { repeatLogin: boolean; userID: string; status: UserStatus };
+    let r: { repeatLogin: boolean; userID: string; status: UserStatus };
+    try {
+      r = (await this.request('login', { userID: o.userID, userSig })) as typeof r;
+    } catch (e) {
+      this.releaseIfIdle();
+      throw e;
+    }
     if (!r.repeatLogin) {
       this.versions.clear();
       this.self.start(r.status);
@@ -143,6 +138,7 @@ export class RemoteClient extends ClientBase implements Client {
   async logout() {
     await this.request('logout');
     this.forgetUser();
+    this.releaseIfIdle();
     return { data: {} as Record<string, never> };
   }
 
@@ -203,7 +199,7 @@ export class RemoteClient extends ClientBase implements Client {
     this.ws = null;
     this.socketAuthed = false;
     this.setState('idle');
-    if (ws && ws.readyState === WebSocket.OPEN) {
+    if (ws && ws.readyState === OPEN) {
       this.track(this.send('disconnect', undefined, ws).catch(() => undefined).finally(() => this.closeSocket(ws)));
     } else if (ws) this.closeSocket(ws);
   }
@@ -230,7 +226,7 @@ export class RemoteClient extends ClientBase implements Client {
   async destroy(): Promise<void> {
     if (this.state === 'destroyed') return;
     const ws = this.ws;
-    if (ws && ws.readyState === WebSocket.OPEN && this.link === 'up') await this.send('bye').catch(() => undefined);
+    if (ws && ws.readyState === OPEN && this.link === 'up') await this.send('bye').catch(() => undefined);
     this.setState('destroyed');
     this.cancelReconnect();
     this.stopHeartbeat();
@@ -244,7 +240,7 @@ export class RemoteClient extends ClientBase implements Client {
   /** Tests: resolves once every call made so far is answered and every push sent before now has arrived. */
   async sync(): Promise<void> {
     await Promise.allSettled([...this.inFlight, ...[...this.pending.values()].map((p) => p.promise)]);
-    if (this.ws && this.ws.readyState === WebSocket.OPEN && this.link === 'up') await this.send('ping').catch(() => undefined);
+    if (this.ws && this.ws.readyState === OPEN && this.link === 'up') await this.send('ping').catch(() => undefined);
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -265,7 +261,7 @@ export class RemoteClient extends ClientBase implements Client {
   }
 
   private send(op: Op, params?: unknown, ws = this.ws): Promise<unknown> {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(lost('not connected'));
+    if (!ws || ws.readyState !== OPEN) return Promise.reject(lost('not connected'));
     const id = ++this.nextId;
     let entry!: Pending;
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -303,7 +299,7 @@ export class RemoteClient extends ClientBase implements Client {
   /** An open socket that has proved the UserSig (resuming the session when it was dropped). */
   private bringUp(): Promise<void> {
     if (this.bringingUp) return this.bringingUp;
-    const open = this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+    const open = this.ws !== null && this.ws.readyState === OPEN;
     if (open && (this.socketAuthed || !this.userID)) return Promise.resolve();
     this.bringingUp = (async () => {
       await this.connect();
@@ -359,7 +355,7 @@ export class RemoteClient extends ClientBase implements Client {
   }
 
   private connect(): Promise<void> {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) return Promise.resolve();
+    if (this.ws && this.ws.readyState === OPEN) return Promise.resolve();
     if (this.connecting) return this.connecting;
     if (this.state === 'idle') this.setState('connecting');
     this.connecting = new Promise<void>((resolve, reject) => {
@@ -367,40 +363,41 @@ export class RemoteClient extends ClientBase implements Client {
       u.searchParams.set('v', String(PROTOCOL_VERSION));
       u.searchParams.set('deviceId', this.deviceId);
       u.searchParams.set('platform', this.platform);
-      const ws = new WebSocket(u, { perMessageDeflate: false, handshakeTimeout: this.timeoutMs });
+      let hello = false;
+      const ws: Socket = openSocket(u, this.timeoutMs, this.clock, {
+        message: (data) => {
+          // Replies still come in on a socket being closed on purpose; a lost network delivers nothing.
+          if (ws !== this.ws && (this.abandoned.has(ws) || this.state === 'destroyed')) return;
+          const frame = this.onFrame(data);
+          if (frame?.t === 'hello' && !hello) {
+            hello = true;
+            this.heartbeatMs = frame.heartbeatMs;
+            this.startHeartbeat(ws);
+            // A reconnect is 'connected' only once it has resumed (bringUp says so).
+            if (this.state === 'connecting' || this.state === 'idle') this.setState('connected');
+            resolve();
+          }
+        },
+        close: (code, reason) => {
+          if (!hello) reject(lost(`closed before hello (${code} ${reason})`));
+          this.onClose(ws, code, reason);
+        },
+        error: (message) => {
+          if (!hello) reject(lost(message));
+        },
+      });
       this.ws = ws;
       this.socketAuthed = false;
-      let hello = false;
-      ws.on('message', (data: Buffer) => {
-        // Replies still come in on a socket being closed on purpose; a lost network delivers nothing.
-        if (ws !== this.ws && (this.abandoned.has(ws) || this.state === 'destroyed')) return;
-        const frame = this.onFrame(data);
-        if (frame?.t === 'hello' && !hello) {
-          hello = true;
-          this.heartbeatMs = frame.heartbeatMs;
-          this.startHeartbeat(ws);
-          // A reconnect is 'connected' only once it has resumed (bringUp says so).
-          if (this.state === 'connecting' || this.state === 'idle') this.setState('connected');
-          resolve();
-        }
-      });
-      ws.on('close', (code: number, reason: Buffer) => {
-        if (!hello) reject(lost(`closed before hello (${code} ${reason.toString()})`));
-        this.onClose(ws, code, reason.toString());
-      });
-      ws.on('error', (err: Error) => {
-        if (!hello) reject(lost(err.message));
-      });
     }).finally(() => {
       this.connecting = null;
     });
     return this.connecting;
   }
 
-  private onFrame(data: Buffer): ServerFrame | null {
+  private onFrame(data: string): ServerFrame | null {
     let frame: ServerFrame;
     try {
-      frame = JSON.parse(data.toString('utf8')) as ServerFrame;
+      frame = JSON.parse(data) as ServerFrame;
     } catch {
       return null; // a server that speaks garbage is not ours to crash on
     }
@@ -426,7 +423,12 @@ export class RemoteClient extends ClientBase implements Client {
       if (!Array.isArray(event.data)) return;
       for (const s of event.data) if (s && typeof s.userID === 'string') this.versions.set(s.userID, s.version);
     }
-    else if (event.name === EVENT.KICKED_OUT) this.forgetUser();
+    else if (event.name === EVENT.KICKED_OUT) {
+      this.forgetUser();
+      this.hear(event);
+      this.releaseIfIdle();
+      return;
+    }
     this.hear(event);
   }
 
@@ -434,7 +436,7 @@ export class RemoteClient extends ClientBase implements Client {
     this.events.emit(event);
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string): void {
+  private onClose(ws: Socket, code: number, reason: string): void {
     this.abandoned.delete(ws);
     if (ws !== this.ws) return;
     this.ws = null;
@@ -485,7 +487,7 @@ export class RemoteClient extends ClientBase implements Client {
         this.setState('connected');
         return;
       }
-      if (this.ws && this.ws.readyState === WebSocket.OPEN) return; // a call's bring-up got there
+      if (this.ws && this.ws.readyState === OPEN) return; // a call's bring-up got there
       this.setState('reconnecting');
       this.scheduleReconnect();
     }
@@ -498,11 +500,11 @@ export class RemoteClient extends ClientBase implements Client {
     this.attempt = 0;
   }
 
-  private startHeartbeat(ws: WebSocket): void {
+  private startHeartbeat(ws: Socket): void {
     this.stopHeartbeat();
     this.heartbeatTimer = this.clock.setTimeout(() => {
       this.heartbeatTimer = null;
-      if (ws !== this.ws || this.link !== 'up' || ws.readyState !== WebSocket.OPEN) return;
+      if (ws !== this.ws || this.link !== 'up' || ws.readyState !== OPEN) return;
       void this.send('ping').catch(() => undefined);
       this.startHeartbeat(ws);
     }, Math.max(1, Math.floor(this.heartbeatMs / 2)));
@@ -513,8 +515,24 @@ export class RemoteClient extends ClientBase implements Client {
     this.heartbeatTimer = null;
   }
 
-  private closeSocket(ws: WebSocket): void {
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, 'client closed');
+  private closeSocket(ws: Socket): void {
+    if (ws.readyState === OPEN || ws.readyState === CONNECTING) ws.close(1000, 'client closed');
+  }
+
+  /**
+   * With no user logged in there is nothing to keep a socket (and its heartbeat timer) for: it closes, so that
+   * a logged-out client does not hold the process (or a browser tab's socket) open. Any later call opens one.
+   */
+  private releaseIfIdle(): void {
+    const ws = this.ws;
+    if (this.userID !== null || this.state === 'destroyed' || !ws || this.pending.size > 0 || this.bringingUp || this.connecting) return;
+    this.ws = null;
+    this.socketAuthed = false;
+    this.stopHeartbeat();
+    this.cancelReconnect();
+    // Quietly: the app asked for it (logout) or was told why (kickedOut); no netStateChange to add.
+    this.state = 'idle';
+    this.closeSocket(ws);
   }
 
   private forgetUser(): void {
@@ -534,38 +552,4 @@ export class RemoteClient extends ClientBase implements Client {
     const wire = next === 'connected' ? 'connected' : next === 'reconnecting' ? 'reconnecting' : prev === 'connected' || prev === 'reconnecting' ? 'disconnected' : null;
     if (wire && next !== 'destroyed') this.emit({ name: EVENT.NET_STATE_CHANGE, data: { state: wire } });
   }
-}
-
-function toSocketUrl(raw: string): URL {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw invalidParameter('url', `expected 'ws://HOST:PORT' or 'http://HOST:PORT', got '${raw}'`);
-  }
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw invalidParameter('url', `expected a ws, wss, http or https URL, got '${u.protocol}'`);
-  if (u.pathname === '' || u.pathname === '/') u.pathname = WS_PATH;
-  return u;
-}
-
-function fromWire(e: WireError | undefined): StatusError {
-  if (e === null || typeof e !== 'object' || typeof e.code !== 'number') {
-    return new StatusError(ErrorCode.INTERNAL, 'the server answered with an error of no known shape');
-  }
-  const { code, message, ...details } = e;
-  return new StatusError(code, String(message), details);
-}
-
-/** The shapes a server frame may have; anything else is dropped rather than trusted (the app's process is ours). */
-function isFrame(f: unknown): f is ServerFrame {
-  if (f === null || typeof f !== 'object') return false;
-  const o = f as Record<string, unknown>;
-  if (o.t === 'res') return (o.id === null || typeof o.id === 'number' || typeof o.id === 'string') && typeof o.ok === 'boolean';
-  if (o.t === 'push') {
-    const e = o.event as Record<string, unknown> | null | undefined;
-    return typeof o.seq === 'number' && e !== null && typeof e === 'object' && typeof e.name === 'string';
-  }
-  return o.t === 'hello';
 }

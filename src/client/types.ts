@@ -1,9 +1,12 @@
 // The client API of shared/spec/API.md: the Web SDK's method names and result shapes (CL-1).
-import type { ClientEvent } from '../events';
+import type { ClientEvent, EventName } from '../events';
 import type { Failure, Platform, UserStatus, Visibility } from '../types';
 import type { RemoteClientOptions } from './remote';
 
-export type ClientEventHandler = (event: ClientEvent) => void;
+/** The event of one name: `ClientEventOf<'onUserStatusUpdated'>` is `{ name; data: UserStatus[] }`. */
+export type ClientEventOf<N extends EventName> = Extract<ClientEvent, { name: N }>;
+/** A handler of the events named N (all of them by default); `on`/`off` infer N from the name given. */
+export type ClientEventHandler<N extends EventName = EventName> = (event: ClientEventOf<N>) => void;
 
 export interface Client {
   /** The device this client is, as the engine knows it (EXT-9 detail, DEV-4 kicks). */
@@ -17,8 +20,9 @@ export interface Client {
   unsubscribeUserStatus(o?: { userIDList?: string[] }): Promise<{ data: { failureUserList: Failure[] } }>;
   /** EXT-5: who may see this user's status. */
   setVisibility(visibility: Visibility): Promise<{ data: UserStatus }>;
-  on(event: string, handler: ClientEventHandler): void;
-  off(event: string, handler: ClientEventHandler): void;
+  /** `on(EVENT.USER_STATUS_UPDATED, ({ data }) => ...)`: data is UserStatus[]; an unknown name does not compile. */
+  on<N extends EventName>(event: N, handler: ClientEventHandler<N>): void;
+  off<N extends EventName>(event: N, handler: ClientEventHandler<N>): void;
   /** DEV-1: 'link_closed' (default) drops the link at once; 'network_lost' stops heartbeats, so the timeouts apply. */
   disconnect(how?: 'link_closed' | 'network_lost'): void;
   /** DEV-1 + EXT-2: restore the session, then receive once each status that moved while away. */

@@ -3,7 +3,6 @@
 // transaction by `apply()`; the live calls validate and gate first (so a failed call changes nothing), and
 // replay feeds the journal's commands to the same `apply()`. Deliveries wait in an outbox until the command
 // has landed, then leave in order (NTF-6).
-import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { accessMachine, defaultAccessContext, mergeSettings, type AccessContext } from '../../machines/access';
 import { deviceLinkMachine, type DeviceLinkContext, type DeviceLinkEmitted, type DeviceLinkEvent } from '../../machines/deviceLink';
@@ -63,7 +62,7 @@ export class DeviceSession {
   ) {
     this.platform = platform;
     // Unguessable: a device id is what a resume names (the gateway signs it into session keys as well).
-    this.deviceId = deviceId ?? `dev-${randomUUID()}`;
+    this.deviceId = deviceId ?? `dev-${globalThis.crypto.randomUUID()}`;
   }
 
   /** Logged in according to the user's status machine. */

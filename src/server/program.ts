@@ -1,6 +1,7 @@
 // The command line of API.md as a commander program: `status-engine serve` runs the server, `status-engine
-// usersig` mints a UserSig with the same key. Flags are checked here, so a bad one is a clear message and
-// exit code 1 before anything starts. src/cli.ts runs it; tests build it in-process with their own output.
+// usersig` mints a UserSig with the same key. Flags (and their STATUS_ENGINE_<FLAG> variables and --config
+// file keys, src/server/config.ts) are checked here, so a bad one is a clear message and exit code 1 before
+// anything starts. src/cli.ts runs it; tests build it in-process with their own output.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -8,52 +9,23 @@ import type { Logger } from 'pino';
 import { EDITIONS, type Edition } from '../../machines/spec';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
+import { version } from '../../package.json';
+import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue } from './config';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
 import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
-import { loadSecretKey } from './secret';
+import { DATABASE_FILE, resolveSecretKey } from './secret';
 import type { RunningServer } from './server';
 import { genUserSig } from './usersig';
 import { registerConformance } from '../conformance/cli';
 
 const DEFAULT_DATA = './data';
 const DEFAULT_EXPIRE = 180 * 86400;
-const SWITCH_NAMES = { userStatus: 'userStatus', friendStatusNotify: 'friendStatusNotify' } as const;
 
 const integer = (name: string, min: number, max: number) => (value: string): number => {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'.`);
   const n = Number(value);
   if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}, got ${n}.`);
   return n;
-};
-
-/** `--switch userStatus=on` (repeatable): name=on|off|true|false|1|0. */
-const switchFlag = (value: string, previous: Record<string, boolean> = {}): Record<string, boolean> => {
-  const m = /^([A-Za-z]+)=(on|off|true|false|1|0)$/i.exec(value);
-  if (!m) throw new InvalidArgumentError(`expected NAME=on|off (NAME: ${Object.keys(SWITCH_NAMES).join(', ')}), got '${value}'.`);
-  const name = Object.keys(SWITCH_NAMES).find((k) => k.toLowerCase() === m[1]!.toLowerCase());
-  if (!name) throw new InvalidArgumentError(`unknown switch '${m[1]}' (known: ${Object.keys(SWITCH_NAMES).join(', ')}).`);
-  return { ...previous, [name]: /^(on|true|1)$/i.test(m[2]!) };
-};
-
-/** `--limit rateLimit.requests=50` (repeatable): any limit of SPEC.md's Defaults table; the engine's rules check it at start. */
-const limitFlag = (value: string, previous: Record<string, unknown> = {}): Record<string, unknown> => {
-  const m = /^([A-Za-z]+)(?:\.([A-Za-z]+))?=(\d+)$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`expected NAME=NUMBER or rateLimit.requests=NUMBER, got '${value}'.`);
-  const next: Record<string, unknown> = { ...previous };
-  if (m[2]) next[m[1]!] = { ...(next[m[1]!] as object | undefined), [m[2]]: Number(m[3]) };
-  else next[m[1]!] = Number(m[3]);
-  return next;
-};
-
-const url = (name: string) => (value: string): string => {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new InvalidArgumentError(`${name} must be an absolute URL, got '${value}'.`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError(`${name} must be http:// or https://, got '${u.protocol}'.`);
-  return value;
 };
 
 interface ServeFlags {
@@ -66,12 +38,18 @@ interface ServeFlags {
   limit?: Record<string, unknown>;
   sdkappid: number;
   secretKey?: string;
+  newSecretKey?: boolean;
   webhook?: string;
   webhookSecret?: string;
   heartbeatMs: number;
   bodyLimit: number;
+  drainMs: number;
   clock: 'system' | 'simulated';
   logLevel: (typeof LOG_LEVELS)[number];
+  tlsCert?: string;
+  tlsKey?: string;
+  allowedOrigins?: string[];
+  config?: string;
 }
 
 async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
@@ -80,7 +58,7 @@ async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefi
     return undefined;
   }
   mkdirSync(flags.data, { recursive: true, mode: 0o700 });
-  const file = path.resolve(flags.data, 'status-engine.db');
+  const file = path.resolve(flags.data, DATABASE_FILE);
   const { SqliteStore } = await import('../store/sqlite');
   const store = new SqliteStore(file);
   log.info({ file }, 'store: sqlite');
@@ -89,10 +67,11 @@ async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefi
 
 async function serve(flags: ServeFlags, program: Command): Promise<void> {
   // The server's modules load only for serve, so that --help, usersig and bad flags answer at once.
-  const [{ createLogger }, { startServer }, { parseConfigChange }] = await Promise.all([
+  const [{ createLogger }, { startServer }, { parseConfigChange }, { readTls }] = await Promise.all([
     import('./logger'),
     import('./server'),
     import('../engine/config'),
+    import('./tls'),
   ]);
   if (flags.limit) {
     try {
@@ -101,16 +80,28 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
       program.error(`error: option '--limit' is invalid. ${(e as Error).message}`);
     }
   }
-  const log = createLogger(flags.logLevel);
-  let secretKey = flags.secretKey;
-  if (secretKey !== undefined && secretKey.length < 16) {
-    program.error(`error: option '--secret-key' is too short (${secretKey.length} characters; at least 16)`);
+  let tls: { cert: string; key: string } | undefined;
+  try {
+    tls = flags.tlsCert && flags.tlsKey ? readTls(flags.tlsCert, flags.tlsKey) : undefined;
+  } catch (e) {
+    program.error(`error: ${(e as Error).message}`);
   }
-  if (!secretKey) {
-    const k = loadSecretKey(flags.data, { create: true });
+  const log = createLogger(flags.logLevel);
+  let secretKey: string;
+  try {
+    const k = resolveSecretKey({ secretKey: flags.secretKey, data: flags.data, store: flags.store, newSecretKey: flags.newSecretKey }, 'serve');
     secretKey = k.key;
-    log.info({ file: k.file }, k.created ? 'created a new secret key for UserSigs (keep it private; `status-engine usersig` reads it)' : 'secret key for UserSigs loaded');
+    if (k.source === 'ephemeral') {
+      log.warn('secret key: none given and none in the data directory; with --store memory a key is made for this process only (UserSigs die with it; give --secret-key or STATUS_ENGINE_SECRET_KEY to keep them)');
+    } else if (k.replacedLost) {
+      const line = `a NEW secret key was made in ${k.file}, next to existing data: every UserSig issued with the lost key is refused from now on`;
+      log.error({ file: k.file }, line);
+      process.stderr.write(`status-engine: WARNING: ${line}\n`);
+    } else if (k.source === 'created') log.info({ file: k.file }, 'created a new secret key for UserSigs (keep it private; `status-engine usersig` reads it)');
+    else if (k.source === 'file') log.info({ file: k.file }, 'secret key for UserSigs loaded');
     if (k.wasLoose) log.warn({ file: k.file }, 'the secret key file could be read by others: tightened to 0600, but it may have leaked; consider a new key');
+  } catch (e) {
+    program.error(`error: ${(e as Error).message}`);
   }
   if (flags.clock === 'simulated') log.warn('clock: simulated (time moves only through POST /v4/test/advance; for tests, never for production)');
   const settings: ConfigChange = {};
@@ -118,18 +109,16 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   if (flags.switch) settings.switches = flags.switch;
   if (flags.limit) settings.limits = flags.limit as ConfigChange['limits'];
 
-  // Signals are heard from the start: one that comes while starting stops the server once it is up.
+  // Signals are heard from the start: one that comes while starting stops the server once it is up. The first
+  // drains (/readyz says 503, everything still served) for --drain-ms, a second one closes at once, a third exits.
   let server: RunningServer | null = null;
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    if (!server) return;
-    server.close().then(
+  let phase: 'running' | 'draining' | 'closing' = 'running';
+  let pending: string | null = null;
+  let drainTimer: NodeJS.Timeout | null = null;
+  const close = () => {
+    phase = 'closing';
+    if (drainTimer) clearTimeout(drainTimer);
+    server!.close().then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -139,6 +128,29 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
         process.exit(1);
       },
     );
+  };
+  const stop = (signal: string) => {
+    if (phase === 'closing') {
+      log.warn({ signal }, 'another signal while closing: exiting now');
+      process.exit(1);
+    }
+    if (phase === 'draining') {
+      log.warn({ signal }, 'second signal: closing now');
+      return close();
+    }
+    if (!server) {
+      pending = signal;
+      return;
+    }
+    if (flags.drainMs > 0) {
+      phase = 'draining';
+      server.drain();
+      log.info({ signal, drainMs: flags.drainMs }, 'draining: not ready (/readyz 503), still serving; closing after the drain period');
+      drainTimer = setTimeout(close, flags.drainMs);
+    } else {
+      log.info({ signal }, 'shutting down');
+      close();
+    }
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -152,24 +164,23 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
       settings,
       clock: flags.clock,
       sdkAppId: flags.sdkappid,
-      secretKey,
+      secretKey: secretKey!,
       logger: log,
       heartbeatMs: flags.heartbeatMs,
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
+      tls,
+      allowedOrigins: flags.allowedOrigins,
+      processMetrics: true,
       inspect: inspectFromFlags(flags),
     });
   } catch (err) {
     store?.close();
     throw err;
   }
-  if (stopping) {
-    stopping = false;
-    stop('signal during start');
-    return;
-  }
   process.stdout.write(`listening on ${server.url}\n`);
   log.info({ url: server.url, sdkAppId: flags.sdkappid, settings: server.core.settings() }, 'serving');
+  if (pending) stop(`${pending} during start`);
 }
 
 export interface ProgramIO {
@@ -180,64 +191,96 @@ export interface ProgramIO {
   exitOverride?: boolean;
 }
 
+/** The environment, then --config FILE, under the flags (flags > env > file > defaults): before each action. */
+function configHook(program: Command, ignoreUnknown: boolean) {
+  return (_: Command, cmd: Command) => {
+    try {
+      applyEnvironment(cmd);
+      const file = cmd.getOptionValue('config') as string | undefined;
+      if (file) applyConfigFile(cmd, file, { ignoreUnknown });
+    } catch (e) {
+      program.error(`error: ${(e as Error).message}`);
+    }
+  };
+}
+
 export function buildProgram(io: ProgramIO = {}): Command {
   const out = io.out ?? ((s: string) => void process.stdout.write(s));
   const program = new Command('status-engine')
-    .description('A user-presence engine: Tencent Cloud IM user status, served (see API.md)')
+    .description('A user-presence engine: Tencent Cloud IM user status, served (docs/server.md and docs/operations.md in the package)')
+    .version(version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: out, writeErr: io.err ?? ((s) => void process.stderr.write(s)), outputError: (s, write) => write(s) });
   if (io.exitOverride) program.exitOverride();
 
-  program
+  const serveCmd = program
     .command('serve')
-    .description('serve the client protocol (/ws), the Web SDK protocol (/binfo), the admin REST API (/v4) and /healthz on one port')
+    .description('serve the client protocol (/ws), the Web SDK protocol (/binfo), the admin REST API (/v4), /healthz, /readyz, /metrics and /openapi.json on one port. Every flag can also be set as STATUS_ENGINE_<FLAG> or in --config FILE; flags win over the environment, the environment over the file')
+    .option('--config <file>', 'read settings from a JSON or YAML file (keys: the flag names)')
     .option('--host <host>', 'address to listen on', DEFAULTS.host)
-    .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), DEFAULTS.port)
+    .option('--port <port>', 'port to listen on (0 picks a free one)', flagParser('port'), DEFAULTS.port)
     .option('--data <dir>', 'data directory (database and secret key)', DEFAULT_DATA)
     .addOption(new Option('--store <kind>', 'where state lives').choices(['sqlite', 'memory']).default('sqlite'))
     .addOption(new Option('--edition <edition>', 'the app edition (applied at start)').choices([...EDITIONS]))
-    .option('--switch <name=on|off>', 'a console switch: userStatus, friendStatusNotify (repeatable)', switchFlag)
-    .option('--limit <name=value>', 'a limit of SPEC.md Defaults, e.g. subscriptionQuota=100 or rateLimit.requests=50 (repeatable)', limitFlag)
-    .option('--sdkappid <n>', 'the SDKAppID UserSigs must be made for', integer('--sdkappid', 1, 2 ** 32 - 1), DEFAULTS.sdkAppId)
-    .addOption(
-      new Option('--secret-key <key>', 'the key UserSigs are signed with, 16 characters or more (default: <data>/secret.key, created on first start); prefer the environment variable: arguments show in ps')
-        .env('STATUS_ENGINE_SECRET_KEY'),
-    )
-    .option('--webhook <url>', 'post State.StateChange callbacks here (EXT-8)', url('--webhook'))
-    .addOption(new Option('--webhook-secret <secret>', 'sign webhook posts with HMAC-SHA256 under this secret').env('STATUS_ENGINE_WEBHOOK_SECRET'))
-    .option('--body-limit <bytes>', 'the largest admin REST body accepted', integer('--body-limit', 1024, 1024 * 1024 * 1024), DEFAULTS.bodyLimit)
-    .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', integer('--heartbeat-ms', 100, 3_600_000), DEFAULTS.heartbeatMs)
+    .option('--switch <name=on|off>', 'a console switch: userStatus, friendStatusNotify (repeatable; comma-separated in the environment)', flagParser('switch'))
+    .option('--limit <name=value>', 'a limit of the engine\'s Defaults, e.g. subscriptionQuota=100 or rateLimit.requests=50 (repeatable)', flagParser('limit'))
+    .option('--sdkappid <n>', 'the SDKAppID UserSigs must be made for', flagParser('sdkappid'), DEFAULTS.sdkAppId)
+    .option('--secret-key <key>', 'the key UserSigs are signed with, 16 characters or more (default: <data>/secret.key, created on first start); prefer the environment variable: arguments show in ps')
+    .option('--new-secret-key', 'allow making a new secret key next to existing data whose key is lost (every UserSig issued so far stops working)')
+    .option('--webhook <url>', 'post State.StateChange callbacks here (EXT-8)', flagParser('webhook'))
+    .option('--webhook-secret <secret>', 'sign webhook posts with HMAC-SHA256 under this secret')
+    .option('--tls-cert <file>', 'serve HTTPS and WSS with this PEM certificate (chain) file; needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--allowed-origins <list>', 'browser origins allowed to call the REST API (CORS) and to open WebSockets, comma-separated, or * (default: any; non-browser clients send none and are not affected)', flagParser('allowed-origins'))
+    .option('--body-limit <bytes>', 'the largest admin REST body accepted', flagParser('body-limit'), DEFAULTS.bodyLimit)
+    .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
+    .option('--drain-ms <ms>', 'on SIGTERM/SIGINT, report not ready (/readyz 503) and keep serving this long before closing', flagParser('drain-ms'), 0)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))
     .addOption(inspectCliOptions()[0]!)
     .addOption(inspectCliOptions()[1]!)
+    .hook('preAction', configHook(program, false))
     .action(async (flags: ServeFlags & { inspect?: string; inspectUsers?: string }) => {
-      if (flags.webhookSecret && !flags.webhook) program.error('error: --webhook-secret needs --webhook');
       if (flags.inspectUsers !== undefined && flags.inspect === undefined) program.error('error: --inspect-users needs --inspect ws://HOST:PORT');
-      await serve(flags, program);
-    });
-
-  program
-    .command('usersig')
-    .description('print a UserSig for <userID>, signed with the server key (administrator is the admin identity)')
-    .argument('<userID>', 'the user (or "administrator" for the REST API)')
-    .option('--expire <seconds>', 'lifetime in seconds', integer('--expire', 1, 100 * 365 * 86400), DEFAULT_EXPIRE)
-    .option('--data <dir>', 'data directory holding secret.key', DEFAULT_DATA)
-    .option('--secret-key <key>', 'the key to sign with (instead of <data>/secret.key)')
-    .option('--sdkappid <n>', 'the SDKAppID', integer('--sdkappid', 1, 2 ** 32 - 1), DEFAULTS.sdkAppId)
-    .action((userID: string, flags: { expire: number; data: string; secretKey?: string; sdkappid: number }) => {
-      if (userID.length === 0) program.error('error: <userID> must not be empty');
-      let key = flags.secretKey;
-      if (!key) {
+      // Secrets are checked here, not by commander, whose refusal would print the value.
+      for (const [key, value] of [['secret-key', flags.secretKey], ['webhook-secret', flags.webhookSecret]] as const) {
+        if (value === undefined) continue;
         try {
-          key = loadSecretKey(flags.data, { create: false }).key;
+          parseValue(key, value, `option '--${key}'`);
         } catch (e) {
           program.error(`error: ${(e as Error).message}`);
         }
+      }
+      const whole = checkWhole({ webhook: flags.webhook, 'webhook-secret': flags.webhookSecret, 'tls-cert': flags.tlsCert, 'tls-key': flags.tlsKey });
+      if (whole) program.error(`error: ${whole}`);
+      await serve(flags, program);
+    });
+
+  const usersigCmd = program
+    .command('usersig')
+    .description('print a UserSig for <userID>, signed with the server key (administrator is the admin identity); reads the key as serve does: --secret-key, STATUS_ENGINE_SECRET_KEY, --config, <data>/secret.key')
+    .argument('<userID>', 'the user (or "administrator" for the REST API)')
+    .option('--config <file>', 'the serve config file to read secret-key, data and sdkappid from (its other keys are ignored)')
+    .option('--expire <seconds>', 'lifetime in seconds', integer('--expire', 1, 100 * 365 * 86400), DEFAULT_EXPIRE)
+    .option('--data <dir>', 'data directory holding secret.key', DEFAULT_DATA)
+    .option('--secret-key <key>', 'the key to sign with (instead of <data>/secret.key)')
+    .option('--sdkappid <n>', 'the SDKAppID', flagParser('sdkappid'), DEFAULTS.sdkAppId)
+    .hook('preAction', configHook(program, true))
+    .action((userID: string, flags: { expire: number; data: string; secretKey?: string; sdkappid: number }) => {
+      if (userID.length === 0) program.error('error: <userID> must not be empty');
+      let key: string;
+      try {
+        key = resolveSecretKey({ secretKey: flags.secretKey, data: flags.data }, 'mint').key;
+      } catch (e) {
+        program.error(`error: ${(e as Error).message}`);
       }
       out(`${genUserSig({ sdkAppId: flags.sdkappid, secretKey: key!, identifier: userID, expireSeconds: flags.expire })}\n`);
     });
 
   registerConformance(program, { out, err: io.err, exitOverride: io.exitOverride }); // src/conformance/cli.ts
+
+  // Every flag also from STATUS_ENGINE_<FLAG> (after all flags are declared, whoever declared them).
+  addEnvironment(serveCmd);
+  addEnvironment(usersigCmd, ['secret-key', 'data', 'sdkappid', 'config']);
   return program;
 }

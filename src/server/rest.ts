@@ -1,7 +1,8 @@
 // The admin REST API of API.md, in Tencent Cloud IM's REST style: POST /v4/<service>/<command>?sdkappid=..
 // &identifier=administrator&usersig=..&random=..&contenttype=json, JSON in and out, always
 // {ActionStatus, ErrorCode, ErrorInfo, ...}. Every call proves the administrator's UserSig; bodies are checked
-// with zod and a bad one changes nothing. Codes: src/protocol/codes.ts (wire) and src/errors.ts (engine).
+// with zod and a bad one changes nothing; the same schemas make the OpenAPI document (openapi.ts). Every call,
+// refused or not, leaves one audit line (who, what, result). Codes: src/protocol/codes.ts and src/errors.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ADMIN_MAX_USERS_PER_CALL, type Platform } from '../../machines/spec';
@@ -18,6 +19,23 @@ export interface RestOptions {
   verifyUserSig(userID: string, userSig: unknown): string;
   /** `serve --clock simulated` only: the test endpoints /v4/test/advance and /v4/test/drop. */
   test?: { advance(ms: number): number; drop(userID: string): number };
+  /** Told of every call once it is answered: the audit log and the refusal counter. */
+  onCall?(call: AuditEntry): void;
+}
+
+/** One admin call as the audit log records it. */
+export interface AuditEntry {
+  /** The identifier the URL named (the administrator once the UserSig is proved), and where from. */
+  who: string;
+  ip: string;
+  /** `service/command`. */
+  what: string;
+  /** The users the call named (first few), so that the log says whom it touched. */
+  users?: string[];
+  result: 'OK' | 'FAIL';
+  code: number;
+  info?: string;
+  ms: number;
 }
 
 type Body = Record<string, unknown>;
@@ -26,9 +44,11 @@ type Result = Record<string, unknown>;
 const userID = z.string().min(1, 'must be a non-empty string').max(256, 'is over 256 characters');
 const idList = (max: number) => z.array(userID).min(1, 'must not be empty').max(max, `is over ${max} entries`);
 const flag = z.union([z.literal(0), z.literal(1)]);
-const onOff = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['on', 'off', 'On', 'Off', 'ON', 'OFF'])]);
+/** A console switch: true/false, 1/0, or the strings "on"/"off", "true"/"false", "1"/"0" (any case), as docs/server.md says. */
+const onOff = z.union([z.boolean(), z.literal(0), z.literal(1), z.string().regex(/^(on|off|On|Off|ON|OFF|true|false|True|False|TRUE|FALSE|1|0)$/, 'must be on/off, true/false or 1/0')]);
 
-const schemas = {
+/** The request bodies, by `service/command` (the test ones only with serve --clock simulated). */
+export const REST_SCHEMAS = {
   'im_open_login_svc/account_import': z
     .object({ UserID: userID.optional(), Identifier: userID.optional(), Nick: z.string().optional(), FaceUrl: z.string().optional() })
     .refine((b) => b.UserID !== undefined || b.Identifier !== undefined, { message: 'UserID is required', path: ['UserID'] }),
@@ -59,18 +79,39 @@ const schemas = {
   'test/advance': z.object({ Ms: z.number().int().min(0).max(10 * 365 * 24 * 3600 * 1000) }).strict(),
   'test/drop': z.object({ To_Account: userID }).strict(),
 } as const;
+const schemas = REST_SCHEMAS;
 type Command = keyof typeof schemas;
 
 /** Tencent's names of the platforms, as query_online_status reports them. */
 export const PLATFORM_NAMES: Record<Platform, string> = { web: 'Web', android: 'Android', ios: 'iPhone', mac: 'Mac', windows: 'PC', ipad: 'iPad' };
 
-const isOn = (v: z.infer<typeof onOff>): boolean => v === true || v === 1 || (typeof v === 'string' && v.toLowerCase() === 'on');
+const isOn = (v: z.infer<typeof onOff>): boolean => v === true || v === 1 || (typeof v === 'string' && /^(on|true|1)$/i.test(v));
 
 export function registerRest(app: FastifyInstance, o: RestOptions): void {
   const { core } = o;
 
-  const fail = (reply: FastifyReply, code: number, info: string, http = 200) =>
-    reply.code(http).send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+  const started = new WeakMap<FastifyRequest, number>();
+  const bodies = new WeakMap<FastifyRequest, unknown>();
+  const audit = (req: FastifyRequest, result: 'OK' | 'FAIL', code: number, info?: string) => {
+    if (!o.onCall) return;
+    const { service, command } = req.params as { service: string; command: string };
+    const q = req.query as Record<string, string | undefined>;
+    const t0 = started.get(req);
+    o.onCall({
+      who: q.identifier ?? '',
+      ip: req.ip,
+      what: `${service}/${command}`,
+      ...(namedUsers(bodies.get(req)) ?? {}),
+      result,
+      code,
+      ...(info ? { info } : {}),
+      ms: t0 === undefined ? 0 : Math.round((performance.now() - t0) * 1000) / 1000,
+    });
+  };
+  const fail = (reply: FastifyReply, code: number, info: string, http = 200) => {
+    audit(reply.request, 'FAIL', code, info);
+    return reply.code(http).send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+  };
 
   const handlers: Record<Command, (b: any) => Result> = {
     'im_open_login_svc/account_import': (b: { UserID?: string; Identifier?: string }) => {
@@ -139,6 +180,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
 
   /** Who is asking, checked from the URL before the body is read: an unauthenticated caller costs no body. */
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
+    started.set(req, performance.now());
     const { service, command } = req.params as { service: string; command: string };
     const name = `${service}/${command}`;
     const isTest = service === 'test';
@@ -172,6 +214,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
+    bodies.set(req, body);
     const parsed = schemas[name as Command].safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -181,15 +224,33 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
     }
     try {
       const result = handlers[name as Command](parsed.data as Body);
+      audit(req, 'OK', 0);
       return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...result });
     } catch (e) {
       if (e instanceof StatusError) {
         // The engine's 6017 is a bad field of this body; the other codes (70107, ...) mean the same here.
         return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
       }
+      audit(req, 'FAIL', WireCode.INTERNAL, 'internal error');
       throw e;
     }
   });
+}
+
+/** The users a body names, for the audit line: at most 10, and how many there were. */
+function namedUsers(body: unknown): { users: string[] } | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  const ids: string[] = [];
+  let all = 0;
+  const take = (v: unknown) => {
+    if (typeof v === 'string') {
+      if (all++ < 10) ids.push(v);
+    } else if (Array.isArray(v)) for (const x of v) take(typeof x === 'object' && x !== null ? (x as Record<string, unknown>).To_Account : x);
+  };
+  for (const k of ['UserID', 'Identifier', 'From_Account', 'To_Account', 'Accounts', 'AddFriendItem']) take(b[k]);
+  if (all === 0) return undefined;
+  return { users: all > 10 ? [...ids, `(${all} in all)`] : ids };
 }
 
 /** EXT-9 in query_online_status's shape: Online / PushOnline (native, logged in, not connected) / Offline. */

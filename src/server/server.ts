@@ -1,6 +1,7 @@
 // `status-engine serve` as a function: one engine, one port for the client protocol (/ws), the Web SDK's
 // protocol (/binfo, /info, through the gateway module when it is present), the admin REST API (/v4/...)
-// and /healthz. The CLI (src/cli.ts) parses flags and calls startServer; tests may call it directly.
+// and /healthz, /readyz, /metrics, /openapi.json (ops.ts), over TLS when given a certificate. The CLI
+// (src/cli.ts) parses flags and calls startServer; tests may call it directly.
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -8,6 +9,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { mergeSettings } from '../../machines/access';
+import { MemoryBroker } from '../broker/memory';
+import { MemoryStore } from '../store/memory';
 import { systemClock, type Clock } from '../clock';
 import { EngineCore } from '../engine/core';
 import type { StatusError } from '../errors';
@@ -20,6 +23,8 @@ import { DEFAULTS } from './defaults';
 import { registerDashboard } from './dashboard';
 import { ClientHub } from './hub';
 import { createInspectLink } from './inspect';
+import { ServerMetrics } from './metrics';
+import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { registerRest } from './rest';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
@@ -52,6 +57,12 @@ export interface ServerOptions {
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
+  /** PEM certificate and key: HTTPS and WSS on the one port. */
+  tls?: { cert: string; key: string };
+  /** Browser origins allowed (CORS and the WebSocket Origin header); default: no rule. */
+  allowedOrigins?: readonly string[];
+  /** Also export prom-client's process metrics (CPU, memory, GC); the CLI turns them on. */
+  processMetrics?: boolean;
 }
 
 export interface RunningServer {
@@ -60,6 +71,10 @@ export interface RunningServer {
   port: number;
   core: EngineCore;
   clock: Clock;
+  /** What /readyz says. */
+  readonly readiness: Readiness;
+  /** /readyz says 503 from now on; everything is still served (a load balancer moves traffic away first). */
+  drain(): void;
   /** Stops accepting, closes the sockets (devices keep their state), then the engine and the store. */
   close(): Promise<void>;
 }
@@ -83,10 +98,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const base: Clock = manual ?? systemClock;
   const clock = base;
 
+  let readiness: Readiness = 'starting';
+  // Counters fed through the engine's seams (broker, store, transition listener): see metrics.ts.
+  const metrics: ServerMetrics = new ServerMetrics(
+    {
+      connections: (): { client: number; sdk: number } => ({ client: hub.stats().connections, sdk: gateway?.connections ?? 0 }),
+      users: () => core.store.userCount(),
+      webhook: () => webhook?.stats() ?? null,
+    },
+    { processMetrics: o.processMetrics },
+  );
   const had = o.store?.getSettings() !== undefined;
   const inspectLink = o.inspect ? createInspectLink({ url: o.inspect.url, clock, logger: log.child({ part: 'inspect' }) }) : null;
   const inspecting = inspectLink ? { inspect: inspectLink.inspect, inspectUsers: o.inspect?.users } : {};
-  const core = new EngineCore({ clock, store: o.store, ...(had ? {} : o.settings), ...inspecting });
+  const store = metrics.store(o.store ?? new MemoryStore());
+  const core = new EngineCore({ clock, store, broker: metrics.broker(new MemoryBroker()), ...(had ? {} : o.settings), ...inspecting });
+  core.onTransition(metrics.onTransition);
   if (had && o.settings && Object.keys(o.settings).length > 0) {
     const now = core.settings();
     if (JSON.stringify(mergeSettings(now, o.settings)) !== JSON.stringify(now)) core.configure(o.settings);
@@ -111,11 +138,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
 
   const hub = new ClientHub({
-    core,
+    core: metrics.port(core, 'client'),
     clock,
     logger: log.child({ part: 'ws' }),
     sdkAppId: o.sdkAppId,
-    verifyUserSig: (userID, userSig) => verify(userID, userSig),
+    verifyUserSig: metrics.counted('client', verify),
     heartbeatMs: o.heartbeatMs ?? DEFAULTS.heartbeatMs,
     maxFrameBytes: o.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
     retentionMs: o.retentionMs ?? DEFAULTS.retentionMs,
@@ -125,6 +152,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     loggerInstance: log.child({ part: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? DEFAULTS.bodyLimit,
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
   });
   // Tencent's REST clients send JSON under many content types (or none): every body is read as text here
   // and parsed by the route, so that bad JSON gets the REST error shape and not Fastify's.
@@ -160,10 +188,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     };
   });
 
+  registerOps(app, { readiness: () => readiness, metrics, allowedOrigins: o.allowedOrigins });
+  const audit = log.child({ part: 'audit' });
   registerRest(app, {
     core,
     sdkAppId: o.sdkAppId,
     verifyUserSig: (userID, userSig) => verify(userID, userSig),
+    onCall: (call) => {
+      if (call.result === 'FAIL') metrics.refused('rest', call.code);
+      audit.info(call, 'admin call');
+    },
     test: manual
       ? {
           advance: (ms) => {
@@ -178,10 +212,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const createGateway = await loadGateway(log);
   const gateway = createGateway
     ? createGateway({
-        core,
+        core: metrics.port(core, 'sdk'),
         sdkAppId: o.sdkAppId,
         logger: log.child({ part: 'tim' }),
-        verifyUserSig: (userID, userSig) => verify(userID, userSig),
+        verifyUserSig: metrics.counted('sdk', verify),
         // Derived from the app key, so that SDKs relogin with their session keys after a restart.
         sessionKeySecret: createHmac('sha256', o.secretKey).update('status-engine tim session keys').digest(),
       })
@@ -198,10 +232,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
+    if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
     if (pathname === WS_PATH) {
-      wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        metrics.connectionOpened('client');
+        hub.accept(ws, req);
+      });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        metrics.connectionOpened('sdk');
         try {
           gateway.handle(ws, req);
         } catch (err) {
@@ -218,7 +257,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? DEFAULTS.port);
   const host = o.host ?? DEFAULTS.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  readiness = 'ready';
 
   let closed: Promise<void> | null = null;
   return {
@@ -227,8 +267,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     port,
     core,
     clock,
+    get readiness() {
+      return readiness;
+    },
+    drain: () => {
+      readiness = 'draining';
+    },
     close: () =>
       (closed ??= (async () => {
+        readiness = 'draining';
         closing = true;
         // New connections are refused from here; the sockets close without the engine hearing a drop, so
         // every device resumes where it was on the next start.
@@ -239,6 +286,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         inspectLink?.close();
         core.close();
         core.store.close();
+        metrics.close();
       })()),
   };
 }

@@ -3,7 +3,7 @@
 // against the real `status-engine serve` process (sdkServeTarget). Time: the engine's clock is simulated and
 // moves only in advance(); the SDKs run in real time, and each live SDK "heartbeats" (a ping of ours on its
 // socket) before every step, as a live page would.
-import { DEFAULT_LIMITS, ErrorCode, EVENT, StatusError, type ConfigChange, type Platform } from '../../src/index';
+import { DEFAULT_LIMITS, ErrorCode, EVENT, StatusError, type ConfigChange, type EventName, type Platform } from '../../src/index';
 import type { Client, ClientEventHandler } from '../../src/client/types';
 import { engineAdmin, tracked, type Target } from '../behaviour/target';
 import { sig, startServerProcess, SDK_APP_ID as SERVE_APP_ID } from '../server/proc';
@@ -89,7 +89,8 @@ export class SdkClient implements Client {
     return Promise.reject(new StatusError(ErrorCode.INVALID_PARAMETER, 'setVisibility (EXT-5) has no counterpart in the Web SDK'));
   }
 
-  on(event: string, handler: ClientEventHandler): void {
+  on<N extends EventName>(event: N, typed: ClientEventHandler<N>): void {
+    const handler = typed as unknown as ClientEventHandler;
     const fn = (e: { data: any }) => {
       if (event === EVENT.KICKED_OUT) {
         // The SDK says {type: 'multipleDevice'}: its code is 3002 (TIM.TYPES.KICKED_OUT_MULT_DEVICE).
@@ -107,7 +108,8 @@ export class SdkClient implements Client {
     this.sdk.tim.on(event, fn);
   }
 
-  off(event: string, handler: ClientEventHandler): void {
+  off<N extends EventName>(event: N, typed: ClientEventHandler<N>): void {
+    const handler = typed as unknown as ClientEventHandler;
     const fn = this.wrapped.get(handler)?.get(event);
     if (!fn) return;
     this.wrapped.get(handler)!.delete(event);

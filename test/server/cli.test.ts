@@ -91,7 +91,7 @@ describe('status-engine CLI', () => {
   it('serve makes a secret key (mode 0600) in the data directory and says where; usersig signs with it; one stdout line; SIGINT exits 0', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'status-engine-cli-'));
     dirs.push(dir);
-    const server = await startServerProcess(['--data', dir, '--store', 'memory', '--sdkappid', '1400000000', '--log-level', 'info'], { keyFromData: true });
+    const server = await startServerProcess(['--data', dir, '--sdkappid', '1400000000', '--log-level', 'info'], { keyFromData: true });
     try {
       expect(server.stdout()).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\n$/);
       const file = path.join(dir, 'secret.key');

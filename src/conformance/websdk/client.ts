@@ -3,7 +3,7 @@
 // extension fields (no version or reason), and the SDK answers a kicked-out device's calls itself (3002).
 import type { Client, ClientEventHandler } from '../../client/types';
 import { ErrorCode, StatusError } from '../../errors';
-import { EVENT } from '../../events';
+import { EVENT, type EventName } from '../../events';
 import type { SdkDevice } from './node';
 
 /** A TIM instance as a Client. Calls go through the SDK's own API; only time and the network are ours. */
@@ -68,7 +68,8 @@ export class SdkClient implements Client {
     return Promise.reject(new StatusError(ErrorCode.INVALID_PARAMETER, 'setVisibility (EXT-5) has no counterpart in the Web SDK'));
   }
 
-  on(event: string, handler: ClientEventHandler): void {
+  on<N extends EventName>(event: N, typed: ClientEventHandler<N>): void {
+    const handler = typed as unknown as ClientEventHandler;
     const fn = (e: { data: any }) => {
       if (event === EVENT.KICKED_OUT) {
         // The SDK says {type: 'multipleDevice'}: its code is 3002 (TIM.TYPES.KICKED_OUT_MULT_DEVICE).
@@ -86,7 +87,8 @@ export class SdkClient implements Client {
     this.sdk.tim.on(event, fn);
   }
 
-  off(event: string, handler: ClientEventHandler): void {
+  off<N extends EventName>(event: N, typed: ClientEventHandler<N>): void {
+    const handler = typed as unknown as ClientEventHandler;
     const fn = this.wrapped.get(handler)?.get(event);
     if (!fn) return;
     this.wrapped.get(handler)!.delete(event);
