@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(__dirname, '../..');
@@ -101,7 +101,9 @@ function consumer(files: Record<string, string>): string {
   copyFileSync(join(pkg, 'package.json'), join(nm, 'status-engine', 'package.json'));
   // What `npm install status-engine` brings: its dependencies (and a Node app's own @types/node), not its dev ones.
   for (const dep of [...Object.keys(manifest.dependencies), '@types/node']) {
-    if (!existsSync(join(nm, dep))) symlinkSync(join(root, 'node_modules', dep), join(nm, dep), 'dir');
+    if (existsSync(join(nm, dep))) continue;
+    mkdirSync(dirname(join(nm, dep)), { recursive: true }); // a scoped package's folder
+    symlinkSync(join(root, 'node_modules', dep), join(nm, dep), 'dir');
   }
   writeFileSync(
     join(dir, 'tsconfig.json'),
