@@ -14,6 +14,10 @@ import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors
 import type { ClientEvent } from '../events';
 import type { Platform } from '../../machines/spec';
 import { WireCode } from '../protocol/codes';
+import type { OutboundBudget } from './link/budget';
+import { frameBoundsError } from './link/bounds';
+import { LinkGroup, type SocketLink } from './link/lifecycle';
+import type { Retrier } from './link/retry';
 import {
   OPS,
   PROTOCOL_VERSION,
@@ -47,8 +51,13 @@ export interface HubOptions {
   maxFrameBytes: number;
   /** A device with no socket is forgotten after this long (it keeps its state in the engine). */
   retentionMs: number;
-  /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. */
+  /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** A socket that has not proved a UserSig (login, auth, resume) this long after it opened is closed (4008), whatever it sends. Default 3 heartbeats. */
+  loginDeadlineMs?: number;
+  /** Shared with the gateway: the global budget of unsent bytes, and the retrier of work owed to the engine. */
+  budget?: OutboundBudget;
+  retry?: Retrier;
 }
 
 /** One device of the engine as the hub keeps it: its session, and the socket bound to it, if any. */
@@ -61,11 +70,10 @@ interface Device {
 
 interface Conn {
   ws: WebSocket;
+  link: SocketLink;
   deviceId: string;
   platform: Platform;
   device: Device | null;
-  /** Heartbeat checks in a row that saw no frame from it. */
-  quietChecks: number;
   /** The hub made its device link silent: a frame brings it back, a timeout closes it. */
   silenced: boolean;
   remote: string;
@@ -88,12 +96,24 @@ export class ClientHub {
   private readonly conns = new Set<Conn>();
   private readonly core: EngineCore;
   private readonly log: Logger;
+  private readonly links: LinkGroup;
   private closing = false;
   private timer: unknown = null;
 
   constructor(private readonly o: HubOptions) {
     this.core = o.core;
     this.log = o.logger;
+    this.links = new LinkGroup({
+      clock: o.clock,
+      log: o.logger,
+      budget: o.budget,
+      retry: o.retry,
+      maxBufferedBytes: o.maxBufferedBytes,
+      // Quiet for a whole interval (a live client pings twice in one).
+      quietMs: o.heartbeatMs,
+      loginDeadlineMs: o.loginDeadlineMs ?? 3 * o.heartbeatMs,
+      codes: { loginDeadline: CloseCode.HEARTBEAT_TIMEOUT, slow: CloseCode.TOO_SLOW, replaced: CloseCode.REPLACED, shutdown: CloseCode.SHUTDOWN },
+    });
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
@@ -132,11 +152,15 @@ export class ClientHub {
       refuse({ code: ErrorCode.INVALID_PARAMETER, message: 'invalid parameter deviceId: expected 8 to 128 characters of A-Z a-z 0-9 _ -', param: 'deviceId' });
       return;
     }
-    const conn: Conn = { ws, deviceId, platform: platform.data, device: null, quietChecks: 0, silenced: false, remote };
+    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote } as Omit<Conn, 'link'> as Conn;
+    conn.link = this.links.open(ws, remote, {
+      onFrame: (data, isBinary) => this.onFrame(conn, data, isBinary),
+      onQuiet: () => this.onQuiet(conn),
+      // Proved a UserSig on this socket (its device may since have logged out: it may log in again).
+      isAuthenticated: () => conn.device !== null,
+      onClose: (code) => this.onClose(conn, code),
+    });
     this.conns.add(conn);
-    ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
-    ws.on('close', (code) => this.onClose(conn, code));
-    ws.on('error', (err) => this.log.debug({ err, remote }, 'socket error'));
     this.send(conn, {
       t: 'hello',
       v: PROTOCOL_VERSION,
@@ -151,7 +175,6 @@ export class ClientHub {
 
   private onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (this.closing) return;
-    conn.quietChecks = 0;
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
@@ -167,8 +190,15 @@ export class ClientHub {
       this.handleFrame(conn, data, isBinary);
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
-    } finally {
     }
+  }
+
+  /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
+  private onQuiet(conn: Conn): void {
+    const s = conn.device?.session;
+    if (!s || !s.loggedIn || !s.userID || s.link?.value !== 'deviceLink.live') return;
+    this.core.linkEvent(s, { type: 'LINK.SILENT' });
+    conn.silenced = true;
   }
 
   private handleFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
@@ -190,6 +220,11 @@ export class ClientHub {
     }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       this.replyError(conn, null, { code: WireCode.BAD_JSON, message: 'a frame must be a JSON object {id, op, params}' });
+      return;
+    }
+    const over = frameBoundsError(raw);
+    if (over) {
+      this.replyError(conn, null, { code: ErrorCode.INVALID_PARAMETER, message: `invalid frame: ${over.message}`, param: 'frame', limit: over.limit, limitName: over.limitName });
       return;
     }
     const maybeId = (raw as { id?: unknown }).id;
@@ -230,13 +265,7 @@ export class ClientHub {
     this.unbind(conn);
     // A shutdown is not a drop: the devices keep their state and resume on the next start.
     if (this.closing) return;
-    try {
-      if (d.session.userID && d.session.link) this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
-      if (d.session.userID === null) this.forget(d);
-    } catch (err) {
-      this.log.error({ err, deviceId: conn.deviceId }, 'link close failed');
-    } finally {
-    }
+    this.closeLink(d);
     this.log.debug({ deviceId: conn.deviceId, code }, 'client disconnected');
   }
 
@@ -338,8 +367,7 @@ export class ClientHub {
         const d = conn.device;
         if (d) {
           this.unbind(conn);
-          if (d.session.userID && d.session.link) core.linkEvent(d.session, { type: 'LINK.CLOSED' });
-          if (d.session.userID === null) this.forget(d);
+          this.closeLink(d);
         }
         return {};
       }
@@ -347,8 +375,9 @@ export class ClientHub {
         const d = conn.device;
         if (d) {
           this.unbind(conn);
-          core.closeSession(d.session);
-          this.devices.delete(d.session.deviceId);
+          this.links.retry.run(closeKey(d), 'forgetting a device', () => {
+            if (!d.conn) this.forget(d);
+          });
         }
         return {};
       }
@@ -377,10 +406,25 @@ export class ClientHub {
     return d;
   }
 
+  /** The engine first: if the store refuses the close, the hub still has the device (to retry, or to resume). */
   private forget(d: Device): void {
     if (d.conn) this.unbind(d.conn);
-    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
     this.core.closeSession(d.session);
+    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+  }
+
+  /**
+   * The device lost its socket: its link is closed (DEV-1..3), a logged-out device is forgotten. When the
+   * store refuses it (a full disk), it is retried on the clock until it lands, unless the device comes
+   * back on a new socket first: presence converges, with no ghost.
+   */
+  private closeLink(d: Device): void {
+    this.links.retry.run(closeKey(d), 'closing a device link', () => {
+      if (d.conn) return;
+      const s = d.session;
+      if (s.userID && s.link && s.link.value !== 'deviceLink.closed') this.core.linkEvent(s, { type: 'LINK.CLOSED' });
+      if (s.userID === null) this.forget(d);
+    });
   }
 
   private bind(conn: Conn, d: Device): void {
@@ -389,8 +433,9 @@ export class ClientHub {
     if (old && old !== conn) {
       // The same device on a newer socket (the old one is a half-dead connection the client gave up on).
       old.device = null;
-      old.ws.close(CloseCode.REPLACED, 'replaced by a newer connection of this device');
+      old.link.replaced();
     }
+    this.links.retry.cancel(closeKey(d)); // back before an owed close landed: it is no longer owed
     d.conn = conn;
     d.detachedAt = null;
     conn.device = d;
@@ -407,60 +452,41 @@ export class ClientHub {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Heartbeats and the retention sweep, on the clock.
+  // The retention sweep, on the clock (quiet detection and the login deadline are the links').
 
   private armCheck(): void {
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = null;
       if (this.closing) return;
-      try {
-        this.check();
-      } finally {
-        this.armCheck();
-      }
+      this.links.guard('hub check', () => this.check());
+      this.armCheck();
     }, this.o.heartbeatMs);
   }
 
   private check(): void {
     for (const conn of [...this.conns]) {
-      const d = conn.device;
-      const s = d?.session;
-      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') {
-        this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
-        continue;
-      }
-      conn.quietChecks++;
-      if (conn.quietChecks < 2) continue;
-      // Quiet for a whole interval (a live client pings twice in one).
-      if (s && s.loggedIn && s.userID && s.link?.value === 'deviceLink.live') {
-        conn.silenced = true;
-        this.core.linkEvent(s, { type: 'LINK.SILENT' });
-      } else if (!s?.loggedIn && conn.quietChecks >= 3) {
-        this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'idle');
-      }
+      const s = conn.device?.session;
+      // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
+      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
     }
     const now = this.o.clock.now();
     for (const d of [...this.devices.values()]) {
-      if (d.conn) continue;
-      if (d.session.userID === null || (d.detachedAt !== null && now - d.detachedAt >= this.o.retentionMs)) this.forget(d);
+      if (d.conn || this.links.retry.has(closeKey(d))) continue;
+      if (d.session.userID === null || (d.detachedAt !== null && now - d.detachedAt >= this.o.retentionMs)) {
+        this.links.guard('forgetting a device', () => this.forget(d), { deviceId: d.session.deviceId });
+      }
     }
   }
 
   /** The server ends a socket; its device hears a closed link at once (not when TCP gets round to it). */
   private cut(conn: Conn, code: number, reason: string): void {
     const d = conn.device;
+    this.conns.delete(conn);
     if (d) {
       this.unbind(conn);
-      if (d.session.userID && d.session.link && d.session.link.value !== 'deviceLink.closed') {
-        this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
-      }
+      this.closeLink(d);
     }
-    this.conns.delete(conn);
-    try {
-      conn.ws.close(code, reason);
-    } catch {
-      conn.ws.terminate();
-    }
+    conn.link.close(code, reason);
     this.log.debug({ deviceId: conn.deviceId, code, reason }, 'socket cut');
   }
 
@@ -471,7 +497,7 @@ export class ClientHub {
       const d = conn.device;
       if (!d || d.session.userID !== userID) continue;
       this.unbind(conn);
-      if (d.session.link && d.session.link.value !== 'deviceLink.closed') this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      this.closeLink(d);
       this.conns.delete(conn);
       conn.ws.terminate();
       n++;
@@ -503,15 +529,9 @@ export class ClientHub {
     this.send(conn, { t: 'res', id, ok: false, error, seq: this.caughtUp(conn) });
   }
 
+  /** Through the link: within the send budgets (a slow consumer is cut, then resumes), never throwing. */
   private send(conn: Conn, frame: ServerFrame): void {
-    if (conn.ws.readyState !== OPEN) return;
-    const max = this.o.maxBufferedBytes ?? 8 * 1024 * 1024;
-    if (conn.ws.bufferedAmount > max) {
-      this.log.warn({ deviceId: conn.deviceId, buffered: conn.ws.bufferedAmount }, 'client too slow: socket cut');
-      this.cut(conn, CloseCode.TOO_SLOW, 'too slow');
-      return;
-    }
-    this.sendRaw(conn.ws, frame);
+    conn.link.send(() => JSON.stringify(frame), false);
   }
 
   private sendRaw(ws: WebSocket, frame: ServerFrame): void {
@@ -527,32 +547,16 @@ export class ClientHub {
     return { connections: this.conns.size, devices: this.devices.size, loggedIn };
   }
 
-  /** Stops the heartbeat and closes every socket without telling the engine (a shutdown is not a drop). */
+  /** Stops the sweep and closes every socket without telling the engine (a shutdown is not a drop). */
   async close(graceMs = 1000): Promise<void> {
     this.closing = true;
     if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
-    const open = [...this.conns];
-    await Promise.all(
-      open.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-            // Real time on purpose: a shutdown must end even when the engine's clock is simulated (stands still).
-            const t = setTimeout(() => {
-              c.ws.terminate();
-              resolve();
-            }, graceMs);
-            t.unref();
-            c.ws.once('close', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.ws.close(CloseCode.SHUTDOWN, 'server shutting down');
-          }),
-      ),
-    );
+    await this.links.shutdown(graceMs);
   }
 }
+
+/** The retrier's key of a device's owed close. */
+const closeKey = (d: Device): string => `hub-close:${d.session.deviceId}`;
 
 function toWire(e: StatusError): WireError {
   const out: WireError = { code: e.code, message: e.message };
