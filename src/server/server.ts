@@ -18,6 +18,8 @@ import { WS_PATH } from '../protocol/messages';
 import { ManualClock } from './clock';
 import { DEFAULTS } from './defaults';
 import { ClientHub } from './hub';
+import { OutboundBudget } from './link/budget';
+import { Retrier } from './link/retry';
 import { registerRest } from './rest';
 import { verifyUserSig } from './usersig';
 import { Webhook, callbackOf } from './webhook';
@@ -46,6 +48,14 @@ export interface ServerOptions {
   maxPayloadBytes?: number;
   bodyLimit?: number;
   retentionMs?: number;
+  /** Limits and deadlines of docs/server.md: see DEFAULTS. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** How often node's HTTP server looks for requests past their deadlines (tests make it short). Default 1 s. */
+  timeoutCheckMs?: number;
+  loginDeadlineMs?: number;
+  maxBufferedBytes?: number;
+  maxTotalBufferedBytes?: number;
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
 }
 
@@ -103,9 +113,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   }
 
+  // One process, one memory: the hub and the gateway share the budget of unsent bytes, and one retrier of
+  // the link closes the store refused (a full disk), so that presence converges once it takes them.
+  const budget = new OutboundBudget(o.maxTotalBufferedBytes ?? DEFAULTS.maxTotalBufferedBytes);
+  const retry = new Retrier({ clock, log: log.child({ part: 'retry' }) });
   const hub = new ClientHub({
     core,
     clock,
+    budget,
+    retry,
+    maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+    loginDeadlineMs: o.loginDeadlineMs,
     logger: log.child({ part: 'ws' }),
     sdkAppId: o.sdkAppId,
     verifyUserSig: (userID, userSig) => verify(userID, userSig),
@@ -118,6 +136,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     loggerInstance: log.child({ part: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? DEFAULTS.bodyLimit,
+    // An unauthenticated client may not hold a connection by trickling its headers or body.
+    requestTimeout: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    http: { headersTimeout: o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs, connectionsCheckingInterval: o.timeoutCheckMs ?? 1000 },
   });
   // Tencent's REST clients send JSON under many content types (or none): every body is read as text here
   // and parsed by the route, so that bad JSON gets the REST error shape and not Fastify's.
@@ -149,6 +170,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       users,
       ...hub.stats(),
       sdkConnections: gateway?.connections ?? 0,
+      bufferedBytes: budget.total,
+      retrying: retry.size,
       webhook: webhook?.stats() ?? null,
     };
   });
@@ -173,6 +196,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ? createGateway({
         core,
         sdkAppId: o.sdkAppId,
+        budget,
+        retry,
+        maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+        ...(o.loginDeadlineMs !== undefined ? { loginDeadlineMs: o.loginDeadlineMs } : {}),
         logger: log.child({ part: 'tim' }),
         verifyUserSig: (userID, userSig) => verify(userID, userSig),
         // Derived from the app key, so that SDKs relogin with their session keys after a restart.
@@ -224,6 +251,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         // every device resumes where it was on the next start.
         await Promise.all([hub.close(), gateway?.close().catch((err: StatusError) => log.warn({ err }, 'gateway close failed'))]);
         wss.close();
+        retry.close();
         await app.close();
         webhook?.close();
         core.close();
