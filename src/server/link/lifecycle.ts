@@ -43,6 +43,8 @@ export interface LinkHooks {
 
 const OPEN = 1;
 const CLOSED = 3;
+/** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
+let nextLinkId = 1;
 
 /** The sockets of one front-end, with the settings they share. */
 export class LinkGroup {
@@ -51,7 +53,6 @@ export class LinkGroup {
   readonly retry: Retrier;
   readonly maxBufferedBytes: number;
   closing = false;
-  private nextId = 1;
 
   constructor(readonly o: LinkGroupOptions) {
     this.budget = o.budget ?? new OutboundBudget();
@@ -60,7 +61,7 @@ export class LinkGroup {
   }
 
   open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
-    const link = new SocketLink(this, this.nextId++, ws, remote, hooks);
+    const link = new SocketLink(this, nextLinkId++, ws, remote, hooks);
     this.links.add(link);
     return link;
   }
