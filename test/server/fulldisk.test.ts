@@ -4,31 +4,20 @@
 // nor leave a ghost: once space returns, the owed link event lands and the user goes offline.
 // Needs root (mount); skipped with a message otherwise. CI (.ci/run) runs as root.
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../machines/spec';
 import { SqliteStore } from '../../src/store/sqlite';
 import { until } from './proc';
-import { hubClient, presence, startInProcess, timClient, type TestServer } from './wire';
+import { hubClient, presence, startInProcess, timClient, tryMountTmpfs, type TestServer } from './wire';
 
-const isRoot = process.getuid?.() === 0;
-let mnt = '';
-let mounted = false;
-
-beforeAll(() => {
-  if (!isRoot) {
-    console.warn('fulldisk.test.ts: skipped: mounting a tmpfs for a real full disk needs root (CI runs as root)');
-    return;
-  }
-  mnt = mkdtempSync(path.join(os.tmpdir(), 'se-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
-  mounted = true;
-});
+// Mounted while the file is collected, so that a machine that cannot mount skips (with the reason) rather than fails.
+const tmpfs = tryMountTmpfs(8);
+const mnt = tmpfs.dir ?? '';
+if (tmpfs.dir === null) console.warn(`fulldisk.test.ts: skipped: ${tmpfs.why}`);
 afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', mnt]);
-  if (mnt) rmSync(mnt, { recursive: true, force: true });
+  if (tmpfs.dir !== null) tmpfs.unmount();
 });
 
 let s: TestServer | undefined;
@@ -69,7 +58,7 @@ async function world(): Promise<TestServer> {
 
 const storeErrorsLogged = (t: TestServer) => t.lines.filter((l) => l.level >= 50 && /SQLITE_FULL|database or disk is full/.test(JSON.stringify(l.err ?? {}))).length;
 
-describe.skipIf(!isRoot)('a full disk (real tmpfs)', () => {
+describe.skipIf(tmpfs.dir === null)('a full disk (real tmpfs)', () => {
   it('issue 9 #2: a Web SDK socket closing while the disk is full does not crash the server; #3: its device goes offline once space returns (no ghost)', async () => {
     const t = await world();
     const sdk = await timClient(t, '/binfo');

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite';
 import { checkCommand, checkStoreAtOpen, inspectWal, StoreIntegrityError } from '../../src/store/integrity';
 import { ROOT, startServerProcess } from './proc';
+import { tryMountTmpfs } from './wire';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'se-integrity-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -159,22 +160,22 @@ describe('status-engine check', () => {
   }, 30_000);
 });
 
-const isRoot = process.getuid?.() === 0;
-describe.skipIf(!isRoot)('a read-only data directory (a tmpfs remounted read-only; root only)', () => {
-  it('is named as such, not reported as "disk I/O error"', () => {
-    const mnt = mkdtempSync(path.join(os.tmpdir(), 'se-ro-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+describe('a read-only data directory (a tmpfs remounted read-only)', () => {
+  it('is named as such, not reported as "disk I/O error"', (ctx) => {
+    const tmpfs = tryMountTmpfs(4);
+    if (tmpfs.dir === null) {
+      console.warn(`integrity.test.ts: the read-only directory case is skipped: ${tmpfs.why}`);
+      return ctx.skip();
+    }
     try {
-      const file = path.join(mnt, 'status-engine.db');
+      const file = path.join(tmpfs.dir, 'status-engine.db');
       new SqliteStore(file).close();
-      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      execFileSync('mount', ['-o', 'remount,ro', tmpfs.dir]);
       const e = refusal(() => checkStoreAtOpen(file, quietLog()));
       expect(e.code).toBe('ERR_STORE_READONLY');
-      expect(e.message).toContain(`the data directory ${mnt} is read-only`);
+      expect(e.message).toContain(`the data directory ${tmpfs.dir} is read-only`);
     } finally {
-      execFileSync('umount', ['-l', mnt]);
-      rmSync(mnt, { recursive: true, force: true });
+      tmpfs.unmount();
     }
   });
 });
-if (!isRoot) console.warn('integrity.test.ts: the read-only directory case is skipped: it needs root to mount a tmpfs (CI runs as root)');

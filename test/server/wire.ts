@@ -1,6 +1,10 @@
 // Raw clients for the hardening tests: an in-process server on a simulated clock, a /ws client and a Web
 // SDK (/binfo, /info) client that send whatever bytes a test wants, and the admin REST call. Waits are on
 // events with a timeout, never sleeps.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -131,4 +135,26 @@ export async function timClient(s: TestServer, path: '/binfo' | '/info' = '/binf
 export async function presence(s: TestServer, userID: string): Promise<string> {
   const r = await s.rest('openim/query_online_status', { To_Account: [userID] });
   return r.QueryResult?.[0]?.Status as string;
+}
+
+/**
+ * A fresh tmpfs of `sizeMb`, for a real full (or read-only) filesystem; null with the reason when this
+ * process may not mount (not root, or a container without the capability): the caller skips, saying so.
+ */
+export function tryMountTmpfs(sizeMb: number): { dir: string; unmount(): void } | { dir: null; why: string } {
+  if (process.getuid?.() !== 0) return { dir: null, why: 'mounting a tmpfs needs root (CI runs as root)' };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'se-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    return { dir: null, why: `mount -t tmpfs failed: ${(e as Error).message.split('\n')[0]}` };
+  }
+  return {
+    dir,
+    unmount: () => {
+      execFileSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
