@@ -144,6 +144,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // and parsed by the route, so that bad JSON gets the REST error shape and not Fastify's.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Even a Content-Type Fastify cannot parse ('', 'weird', 'a, b') would be a 415 before the catch-all runs.
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.headers['content-type'] !== undefined) req.headers['content-type'] = 'text/plain';
+    done();
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ ActionStatus: 'FAIL', ErrorCode: WireCode.HTTP_UNREADABLE, ErrorInfo: `the body is over the limit bodyLimit = ${o.bodyLimit ?? DEFAULTS.bodyLimit} bytes` });
