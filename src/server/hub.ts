@@ -15,7 +15,7 @@ import type { ClientEvent } from '../events';
 import type { Platform } from '../../machines/spec';
 import { WireCode } from '../protocol/codes';
 import type { OutboundBudget } from './link/budget';
-import { frameBoundsError } from './link/bounds';
+import { closeReason, frameBoundsError } from './link/bounds';
 import { LinkGroup, type SocketLink } from './link/lifecycle';
 import type { Retrier } from './link/retry';
 import {
@@ -127,7 +127,7 @@ export class ClientHub {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const refuse = (error: WireError) => {
       this.sendRaw(ws, { t: 'res', id: null, ok: false, error, seq: 0 });
-      ws.close(CloseCode.BAD_REQUEST, error.message.slice(0, 120));
+      ws.close(CloseCode.BAD_REQUEST, closeReason(error.message)); // the message may quote the URL: any length, any script
     };
     if (this.closing) {
       ws.close(CloseCode.SHUTDOWN, 'server shutting down');

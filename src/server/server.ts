@@ -221,7 +221,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (pathname === WS_PATH) {
-      wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        try {
+          hub.accept(ws, req);
+        } catch (err) {
+          log.error({ err }, 'the hub refused a connection');
+          ws.terminate();
+        }
+      });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         try {

@@ -2,6 +2,7 @@
 // server process, then a seeded, bounded fast-check fuzz over /ws, /binfo, /info and REST (deep nesting,
 // compressed frames, huge values, wrong types). The server stays up, each socket that survives still
 // answers, and nothing changes: no command lands (seq), and a logged-in user's status is as it was.
+import net from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,4 +194,66 @@ describe('issue 9 #6: a seeded fuzz over /ws, /binfo, /info and REST', () => {
     );
     for (const raw of sockets.values()) raw.ws.terminate();
   }, 60_000);
+});
+
+describe('issue 9 #1: hostile socket URLs (the upgrade is as unauthenticated as a frame)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startInProcess();
+  });
+  afterAll(() => s.close());
+
+  /** Opens a socket at `url` and waits until it is open or closed; the server must still answer afterwards. */
+  const knock = async (url: string) => {
+    const ws = new WebSocket(url);
+    ws.on('error', () => undefined);
+    const r = await new Promise<number | 'open'>((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('close', (code) => resolve(code));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    });
+    ws.terminate();
+    return r;
+  };
+  /** The code the server closes a socket at `url` with (it refuses it after the upgrade). */
+  const refusedWith = (url: string) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(url);
+      ws.on('error', () => undefined);
+      ws.once('close', (code) => resolve(code));
+    });
+
+  it('pinned: a platform, deviceId or version that quotes 100 CJK characters (a close reason over 123 bytes used to throw)', async () => {
+    const long = encodeURIComponent('平'.repeat(100));
+    expect(await refusedWith(`${s.ws}/ws?v=1&platform=${long}`)).toBe(4400);
+    expect(await refusedWith(`${s.ws}/ws?v=${long}`)).toBe(4400);
+    expect(await refusedWith(`${s.ws}/ws?v=1&deviceId=${long}`)).toBe(4400);
+    expect(await knock(`${s.ws}/binfo?sdkappid=${long}&platform=${long}&compress=${long}`)).toBe('open');
+    expect((await s.health()).status).toBe('ok');
+  });
+
+  it('pinned: request targets that are not URLs, on every socket path', async () => {
+    const port = Number(new URL(s.url).port);
+    for (const target of ['http://[', '//', '/ws?%zz', '/binfo?%', '/info#\u00ff', '/ws?v=1&v=1&v=1']) {
+      await new Promise<void>((resolve) => {
+        const sock = net.connect(port, '127.0.0.1', () =>
+          sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        );
+        sock.on('data', () => sock.destroy());
+        sock.on('error', () => resolve());
+        sock.on('close', () => resolve());
+      });
+    }
+    expect((await s.health()).status).toBe('ok');
+  });
+
+  it('fuzz: any query string on /ws, /binfo and /info (seed 9, 30 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('/ws', '/binfo', '/info'), fc.string({ unit: 'binary', maxLength: 300 }), async (path, q) => {
+        await knock(`${s.ws}${path}?${encodeURIComponent(q).replace(/%3D/g, '=').replace(/%26/g, '&')}`);
+        expect((await s.health()).status).toBe('ok');
+      }),
+      { seed: 9, numRuns: 30 },
+    );
+  });
 });

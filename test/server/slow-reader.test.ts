@@ -34,9 +34,9 @@ it('a non-reading subscriber is cut at maxBufferedBytes; a reading one hears eve
     expect((await pub.call('setSelfStatus', { customStatus: `${'x'.repeat(8000)}${changes}` })).ok).toBe(true);
     if (changes % 50 === 0 && (await s.health()).connections < before) break;
   }
-  const h = await until(async () => {
+  const h: Record<string, any> = await until(async () => {
     const x = await s!.health();
-    return x.connections === before - 1 && x;
+    return x.connections === before - 1 ? x : null;
   }, 'the slow subscriber to be cut');
   expect(h.bufferedBytes).toBeLessThan(64 * 1024 * 2);
   expect(s.lines.some((l) => l.msg === 'client too slow: socket cut' && /maxBufferedBytes = 65536/.test(l.why))).toBe(true);

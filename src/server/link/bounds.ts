@@ -40,3 +40,17 @@ export function frameBoundsError(value: unknown, max = MAX_NESTING_DEPTH): { mes
   if (over !== null) return { message: `the frame nests deeper than the limit maxNestingDepth = ${max}`, limit: max, limitName: 'maxNestingDepth' };
   return null;
 }
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (ws throws past it): cut on a character boundary. */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') <= 123) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > 120) break;
+    out += ch;
+    bytes += n;
+  }
+  return `${out}...`;
+}

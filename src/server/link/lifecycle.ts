@@ -4,6 +4,7 @@
 // frame nor a refusing store escapes into a socket or timer callback.
 import type WebSocket from 'ws';
 import type { Clock } from '../../clock';
+import { closeReason } from './bounds';
 import { OutboundBudget, type Buffered } from './budget';
 import { Retrier, type RetryLogger } from './retry';
 
@@ -220,7 +221,7 @@ export class SocketLink implements Buffered {
     this.clearTimers();
     this.group.budget.forget(this);
     try {
-      this.ws.close(code, reason.slice(0, 120));
+      this.ws.close(code, closeReason(reason));
     } catch {
       this.ws.terminate();
     }
