@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { mergeSettings } from '../../machines/access';
 import { systemClock, type Clock } from '../clock';
 import { EngineCore } from '../engine/core';
@@ -217,11 +217,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const refuseUpgrade = (socket: Duplex, status: string) => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
+  // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
+  // every one gets a listener before anything else can happen to it, refused ones included.
+  const heard = (ws: WebSocket) => ws.on('error', (err) => log.debug({ err }, 'socket error'));
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        heard(ws);
         try {
           hub.accept(ws, req);
         } catch (err) {
@@ -231,6 +236,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        heard(ws);
         try {
           gateway.handle(ws, req);
         } catch (err) {

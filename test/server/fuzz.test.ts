@@ -247,6 +247,26 @@ describe('issue 9 #1: hostile socket URLs (the upgrade is as unauthenticated as 
     expect((await s.health()).status).toBe('ok');
   });
 
+  it('pinned: an invalid frame right after a refused upgrade (a socket with no error listener used to throw)', async () => {
+    const port = Number(new URL(s.url).port);
+    for (const target of ['/ws?v=2', '/ws?v=1&platform=nope', '/ws?v=1', '/binfo', '/info']) {
+      await new Promise<void>((resolve) => {
+        const sock = net.connect(port, '127.0.0.1', () =>
+          sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        );
+        let sent = false;
+        sock.on('data', () => {
+          if (sent) return;
+          sent = true;
+          sock.write(Buffer.from([0x83, 0x80, 1, 2, 3, 4])); // opcode 3 is reserved
+        });
+        sock.on('error', () => resolve());
+        sock.on('close', () => resolve());
+      });
+    }
+    expect((await s.health()).status).toBe('ok');
+  });
+
   it('fuzz: any query string on /ws, /binfo and /info (seed 9, 30 runs)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/ws', '/binfo', '/info'), fc.string({ unit: 'binary', maxLength: 300 }), async (path, q) => {
