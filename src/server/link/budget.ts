@@ -1,6 +1,7 @@
 // The global budget for outgoing buffers: all sockets of the server together may hold at most this many
 // unsent bytes. Each socket also has its own cap (./lifecycle.ts); this one stops many slow readers, each
 // under its own cap, from adding up to the process's memory. Over budget, the worst laggards are cut.
+import { DEFAULTS } from '../defaults';
 
 /** What the budget needs of a socket: how much it has queued, and a way to end it at once. */
 export interface Buffered {
@@ -8,7 +9,7 @@ export interface Buffered {
   cut(why: string): void;
 }
 
-export const DEFAULT_GLOBAL_BUFFER_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_GLOBAL_BUFFER_BYTES = DEFAULTS.maxTotalBufferedBytes;
 
 export class OutboundBudget {
   private readonly seen = new Map<Buffered, number>();

@@ -4,6 +4,7 @@
 // frame nor a refusing store escapes into a socket or timer callback.
 import type WebSocket from 'ws';
 import type { Clock } from '../../clock';
+import { DEFAULTS } from '../defaults';
 import { closeReason } from './bounds';
 import { OutboundBudget, type Buffered } from './budget';
 import { Retrier, type RetryLogger } from './retry';
@@ -13,7 +14,7 @@ export interface LinkLogger extends RetryLogger {
 }
 
 /** The per-socket cap on unsent bytes: a client that stops reading is cut once this much waits for it. */
-export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = DEFAULTS.maxBufferedBytes;
 
 export interface LinkGroupOptions {
   clock: Clock;
