@@ -88,7 +88,6 @@ export const CloseCode = Object.freeze({
   DROPPED: 4001,
   HEARTBEAT_TIMEOUT: 4008,
   REPLACED: 4009,
-  TOO_SLOW: 4029,
 } as const);
 
 export class ClientHub {
@@ -112,7 +111,7 @@ export class ClientHub {
       // Quiet for a whole interval (a live client pings twice in one).
       quietMs: o.heartbeatMs,
       loginDeadlineMs: o.loginDeadlineMs ?? 3 * o.heartbeatMs,
-      codes: { loginDeadline: CloseCode.HEARTBEAT_TIMEOUT, slow: CloseCode.TOO_SLOW, replaced: CloseCode.REPLACED, shutdown: CloseCode.SHUTDOWN },
+      codes: { loginDeadline: CloseCode.HEARTBEAT_TIMEOUT, replaced: CloseCode.REPLACED, shutdown: CloseCode.SHUTDOWN },
     });
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.

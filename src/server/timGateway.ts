@@ -106,7 +106,6 @@ type Key = SessionKey<DeviceState>;
 const silentLogger: GatewayLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const WS_CLOSE_TOO_BIG = 1009;
 const WS_CLOSE_REPLACED = 4001;
-const WS_CLOSE_SLOW = 4002;
 const WS_CLOSE_SHUTDOWN = 1001;
 const WS_CLOSE_NO_LOGIN = 4003;
 
@@ -146,7 +145,7 @@ class Gateway implements TimGateway {
       maxBufferedBytes: opts.maxBufferedBytes,
       quietMs: this.silentAfterMs,
       loginDeadlineMs: opts.loginDeadlineMs ?? this.helloIntervalSec * 2000,
-      codes: { loginDeadline: WS_CLOSE_NO_LOGIN, slow: WS_CLOSE_SLOW, replaced: WS_CLOSE_REPLACED, shutdown: WS_CLOSE_SHUTDOWN },
+      codes: { loginDeadline: WS_CLOSE_NO_LOGIN, replaced: WS_CLOSE_REPLACED, shutdown: WS_CLOSE_SHUTDOWN },
     });
     this.wallClock = opts.wallClock ?? Date.now;
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);

@@ -37,7 +37,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const CODES = { loginDeadline: 4003, slow: 4002, replaced: 4001, shutdown: 1001 };
+const CODES = { loginDeadline: 4003, replaced: 4001, shutdown: 1001 };
 
 function setup(o: { quietMs?: number; loginDeadlineMs?: number; maxBufferedBytes?: number; budget?: OutboundBudget } = {}) {
   const clock = new ManualClock(0);

@@ -29,7 +29,8 @@ export interface LinkGroupOptions {
   quietMs: number;
   /** A socket that holds no logged-in device this long after it opened (or after it logged out) is closed. */
   loginDeadlineMs: number;
-  codes: { loginDeadline: number; slow: number; replaced: number; shutdown: number };
+  /** Close codes; a slow consumer gets none (it is terminated: it would not read a close frame). */
+  codes: { loginDeadline: number; replaced: number; shutdown: number };
 }
 
 /** What a front-end does with its socket; each runs inside a guard that logs what it throws. */
