@@ -177,14 +177,19 @@ export class ClientHub {
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
-        conn.silenced = false;
         const s = conn.device.session;
         if (s.link?.value === 'deviceLink.closed') {
           // The heartbeat timeout already dropped this device: the client must log back in on a new socket.
           this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           return;
         }
-        if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+        try {
+          if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+          conn.silenced = false;
+        } catch (err) {
+          // The store refused the comeback: still silent, the next frame tries again; this one is answered.
+          this.log.warn({ err, deviceId: conn.deviceId }, 'could not bring a silent link back');
+        }
       }
       this.handleFrame(conn, data, isBinary);
     } catch (err) {

@@ -106,4 +106,21 @@ describe.skipIf(tmpfs.dir === null)('a full disk (real tmpfs)', () => {
     expect(await presence(t, 'bob')).toBe('Offline');
     expect((await t.health()).status).toBe('ok');
   });
+
+  it('a silent /ws device that speaks again while the disk is full is answered, and comes back once space returns (not dropped as if gone)', async () => {
+    const t = await world();
+    const c = await hubClient(t);
+    expect((await c.login('alice')).ok).toBe(true);
+    t.clock.advance(10_000); // quiet: its link goes silent (the store takes that)
+    const free = fillDisk();
+    expect((await c.call('ping')).ok).toBe(true); // the comeback is refused by the store; the ping is still answered
+    expect(t.lines.some((l) => l.msg === 'could not bring a silent link back')).toBe(true);
+    free();
+    expect((await c.call('ping')).ok).toBe(true); // the next frame brings the link back
+    for (let i = 0; i < 14; i++) {
+      t.clock.advance(5_000);
+      expect((await c.call('ping')).ok).toBe(true);
+    }
+    expect(await presence(t, 'alice')).toBe('Online'); // 70 s on: past the 60 s heartbeat timeout, still here
+  });
 });
