@@ -24,6 +24,8 @@ const PUBLISHERS = 5;
 const STATUS_BYTES = arg('status-bytes', 4000);
 const PHASE_MS = arg('phase-ms', 8000);
 const SDK_APP_ID = 1400000000;
+const HEALTH_TIMEOUT_MS = 30_000;
+const progress = (msg: string) => process.stderr.write(`[slow-readers] ${msg}\n`);
 const SECRET = 'bench-secret-0123456789abcdef0123';
 
 const sig = (id: string) => genUserSig({ sdkAppId: SDK_APP_ID, secretKey: SECRET, identifier: id, expireSeconds: 3600 });
@@ -90,7 +92,11 @@ async function sampleHealth(base: string, ms: number, stopWhen?: (h: any) => boo
   let last: any = null;
   while (performance.now() - t0 < ms) {
     const t = performance.now();
-    last = await (await fetch(`${base}/healthz`)).json();
+    try {
+      last = await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })).json();
+    } catch {
+      // A server too busy to answer within the timeout: recorded as the timeout (a lower bound of the stall).
+    }
     lat.push(performance.now() - t);
     if (stopWhen?.(last)) break;
     await new Promise((r) => setTimeout(r, 5));
@@ -126,9 +132,11 @@ async function main() {
   });
 
   const rss0 = rssMiB(server.pid);
+  progress('baseline phase');
   const baseline = await sampleHealth(base, PHASE_MS);
   const changesBaseline = changes;
 
+  progress('connecting the slow subscribers');
   const slowClients = await Promise.all(slow.map((s) => client(base, s)));
   for (const s of slowClients) await s.call('subscribeUserStatus', { userIDList: pubs });
   const connected = ((await (await fetch(`${base}/healthz`)).json()) as { connections: number }).connections;
@@ -136,14 +144,16 @@ async function main() {
   for (const s of slowClients) (s.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   let rssPeak = rssMiB(server.pid);
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(server.pid))), 50);
-  const allCut = (h: any) => h.connections <= connected - SLOW;
+  const allCut = (h: any) => h !== null && h.connections <= connected - SLOW;
+  progress('they stop reading');
   const during = await sampleHealth(base, 4 * PHASE_MS, allCut);
   const cutMs = during.took;
+  progress('after phase');
   const after = await sampleHealth(base, PHASE_MS);
   clearInterval(rssTimer);
   const rssAfter = rssMiB(server.pid);
   running = false;
-  await Promise.all(load);
+  await Promise.race([Promise.all(load), new Promise((r) => setTimeout(r, 10_000))]);
   const lines = [
     `server: ${ROOT}`,
     `slow readers: ${SLOW} subscribers of ${PUBLISHERS} publishers stop reading; ${READERS} readers keep reading; custom status ${STATUS_BYTES} bytes`,
@@ -152,7 +162,7 @@ async function main() {
     `/healthz during (until all ${SLOW} are cut: ${allCut(during.last) ? `${(cutMs / 1000).toFixed(1)} s` : 'NOT ALL CUT'}): ${fmt(during.lat)}`,
     `/healthz after (${(after.took / 1000).toFixed(1)} s more load): ${fmt(after.lat)}`,
     `p99 ratio to baseline: during ${(pct(during.lat, 99) / pct(baseline.lat, 99)).toFixed(2)}x, after ${(pct(after.lat, 99) / pct(baseline.lat, 99)).toFixed(2)}x`,
-    `server RSS: ${rss0.toFixed(0)} MiB before, peak ${rssPeak.toFixed(0)} MiB, ${rssAfter.toFixed(0)} MiB after; buffered at the end ${after.last.bufferedBytes} bytes`,
+    `server RSS: ${rss0.toFixed(0)} MiB before, peak ${rssPeak.toFixed(0)} MiB, ${rssAfter.toFixed(0)} MiB after; buffered at the end ${after.last?.bufferedBytes} bytes`,
     `readers received ${readerClients.reduce((a, r) => a + r.pushes, 0)} pushes; readers cut: ${readerClients.filter((r) => r.ws.readyState !== WebSocket.OPEN).length} of ${READERS}`,
   ];
   console.log(lines.join('\n'));

@@ -512,10 +512,19 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Output.
 
+  /** The last push encoded: the engine hands one event object to every recipient of a change, so the JSON is made once. */
+  private lastPush: { event: ClientEvent | null; seq: number; text: string } = { event: null, seq: -1, text: '' };
+
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
     if (!conn || this.closing) return;
-    this.send(conn, { t: 'push', seq, event });
+    conn.link.send(() => {
+      const last = this.lastPush;
+      if (last.event === event && last.seq === seq) return last.text;
+      const text = JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame);
+      this.lastPush = { event, seq, text };
+      return text;
+    }, false);
   }
 
   /**
