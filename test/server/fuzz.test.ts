@@ -169,6 +169,10 @@ describe('issue 9 #6: a seeded fuzz over /ws, /binfo, /info and REST', () => {
         fc.array(wsFrame, { minLength: 1, maxLength: 4 }),
         restCall,
         async (tims, wss, rest) => {
+          // Time moves as it would between bursts (a per-connection request budget refills, deadlines run);
+          // the logged-in sockets keep speaking so that only the anonymous ones meet their login deadline.
+          s.clock.advance(5_000);
+          expect((await watcher.call('ping')).ok).toBe(true);
           for (const f of tims) (await socket('/binfo')).ws.send(f.data, { binary: true });
           for (const f of tims) (await socket('/info')).ws.send(f.text);
           for (const f of wss) (await socket('/ws')).ws.send(f.data, { binary: f.binary });
