@@ -140,6 +140,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     requestTimeout: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     http: { headersTimeout: o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs, connectionsCheckingInterval: o.timeoutCheckMs ?? 1000 },
   });
+  // Also set on the server itself: an HTTPS server is made without the `http` options above.
+  app.server.headersTimeout = o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
   // Tencent's REST clients send JSON under many content types (or none): every body is read as text here
   // and parsed by the route, so that bad JSON gets the REST error shape and not Fastify's.
   app.removeAllContentTypeParsers();
