@@ -14,6 +14,10 @@ import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors
 import type { ClientEvent } from '../events';
 import type { Platform } from '../../machines/spec';
 import { WireCode } from '../protocol/codes';
+import type { OutboundBudget } from './link/budget';
+import { closeReason, frameBoundsError } from './link/bounds';
+import { LinkGroup, type SocketLink } from './link/lifecycle';
+import type { Retrier } from './link/retry';
 import {
   OPS,
   PROTOCOL_VERSION,
@@ -48,10 +52,15 @@ export interface HubOptions {
   maxFrameBytes: number;
   /** A device with no socket is forgotten after this long (it keeps its state in the engine). */
   retentionMs: number;
-  /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. */
+  /** A socket whose unsent data grows past this is a consumer too slow to keep: it is cut. Default 1 MiB. */
   maxBufferedBytes?: number;
   /** Frames a socket may send (src/server/requestBudget.ts): over it they are refused, and a client that keeps on is cut. */
   requestBudget?: RequestBudgetLimits;
+  /** A socket that has not proved a UserSig (login, auth, resume) this long after it opened is closed (4008), whatever it sends. Default 3 heartbeats. */
+  loginDeadlineMs?: number;
+  /** Shared with the gateway: the global budget of unsent bytes, and the retrier of work owed to the engine. */
+  budget?: OutboundBudget;
+  retry?: Retrier;
 }
 
 /** One device of the engine as the hub keeps it: its session, and the socket bound to it, if any. */
@@ -64,11 +73,10 @@ interface Device {
 
 interface Conn {
   ws: WebSocket;
+  link: SocketLink;
   deviceId: string;
   platform: Platform;
   device: Device | null;
-  /** Heartbeat checks in a row that saw no frame from it. */
-  quietChecks: number;
   /** The hub made its device link silent: a frame brings it back, a timeout closes it. */
   silenced: boolean;
   remote: string;
@@ -85,7 +93,6 @@ export const CloseCode = Object.freeze({
   DROPPED: 4001,
   HEARTBEAT_TIMEOUT: 4008,
   REPLACED: 4009,
-  TOO_SLOW: 4029,
   /** The client kept on sending over its request budget (WebSocket's "policy violation"). */
   OVER_BUDGET: 1008,
 } as const);
@@ -95,6 +102,7 @@ export class ClientHub {
   private readonly conns = new Set<Conn>();
   private readonly core: EngineCore;
   private readonly log: Logger;
+  private readonly links: LinkGroup;
   private closing = false;
   private timer: unknown = null;
   private readonly budgetLimits: RequestBudgetLimits;
@@ -103,6 +111,17 @@ export class ClientHub {
     this.core = o.core;
     this.log = o.logger;
     this.budgetLimits = checkBudgetLimits(o.requestBudget ?? DEFAULT_REQUEST_BUDGET);
+    this.links = new LinkGroup({
+      clock: o.clock,
+      log: o.logger,
+      budget: o.budget,
+      retry: o.retry,
+      maxBufferedBytes: o.maxBufferedBytes,
+      // Quiet for a whole interval (a live client pings twice in one).
+      quietMs: o.heartbeatMs,
+      loginDeadlineMs: o.loginDeadlineMs ?? 3 * o.heartbeatMs,
+      codes: { loginDeadline: CloseCode.HEARTBEAT_TIMEOUT, replaced: CloseCode.REPLACED, shutdown: CloseCode.SHUTDOWN },
+    });
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
@@ -116,7 +135,7 @@ export class ClientHub {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const refuse = (error: WireError) => {
       this.sendRaw(ws, { t: 'res', id: null, ok: false, error, seq: 0 });
-      ws.close(CloseCode.BAD_REQUEST, error.message.slice(0, 120));
+      ws.close(CloseCode.BAD_REQUEST, closeReason(error.message)); // the message may quote the URL: any length, any script
     };
     if (this.closing) {
       ws.close(CloseCode.SHUTDOWN, 'server shutting down');
@@ -142,11 +161,15 @@ export class ClientHub {
       return;
     }
     const budget = new RequestBudget(this.budgetLimits, () => this.o.clock.now());
-    const conn: Conn = { ws, deviceId, platform: platform.data, device: null, quietChecks: 0, silenced: false, remote, budget };
+    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget } as Omit<Conn, 'link'> as Conn;
+    conn.link = this.links.open(ws, remote, {
+      onFrame: (data, isBinary) => this.onFrame(conn, data, isBinary),
+      onQuiet: () => this.onQuiet(conn),
+      // Proved a UserSig on this socket (its device may since have logged out: it may log in again).
+      isAuthenticated: () => conn.device !== null,
+      onClose: (code) => this.onClose(conn, code),
+    });
     this.conns.add(conn);
-    ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
-    ws.on('close', (code) => this.onClose(conn, code));
-    ws.on('error', (err) => this.log.debug({ err, remote }, 'socket error'));
     this.send(conn, {
       t: 'hello',
       v: PROTOCOL_VERSION,
@@ -161,26 +184,38 @@ export class ClientHub {
 
   private onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (this.closing) return;
+    // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
     const verdict = conn.budget.take();
     if (verdict.kind !== 'serve') return this.overBudget(conn, data, verdict);
-    conn.quietChecks = 0;
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
-        conn.silenced = false;
         const s = conn.device.session;
         if (s.link?.value === 'deviceLink.closed') {
           // The heartbeat timeout already dropped this device: the client must log back in on a new socket.
           this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           return;
         }
-        if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+        try {
+          if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+          conn.silenced = false;
+        } catch (err) {
+          // The store refused the comeback: still silent, the next frame tries again; this one is answered.
+          this.log.warn({ err, deviceId: conn.deviceId }, 'could not bring a silent link back');
+        }
       }
       this.handleFrame(conn, data, isBinary);
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
-    } finally {
     }
+  }
+
+  /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
+  private onQuiet(conn: Conn): void {
+    const s = conn.device?.session;
+    if (!s || !s.loggedIn || !s.userID || s.link?.value !== 'deviceLink.live') return;
+    this.core.linkEvent(s, { type: 'LINK.SILENT' });
+    conn.silenced = true;
   }
 
   private handleFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
@@ -202,6 +237,11 @@ export class ClientHub {
     }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       this.replyError(conn, null, { code: WireCode.BAD_JSON, message: 'a frame must be a JSON object {id, op, params}' });
+      return;
+    }
+    const over = frameBoundsError(raw);
+    if (over) {
+      this.replyError(conn, null, { code: ErrorCode.INVALID_PARAMETER, message: `invalid frame: ${over.message}`, param: 'frame', limit: over.limit, limitName: over.limitName });
       return;
     }
     const maybeId = (raw as { id?: unknown }).id;
@@ -261,13 +301,7 @@ export class ClientHub {
     this.unbind(conn);
     // A shutdown is not a drop: the devices keep their state and resume on the next start.
     if (this.closing) return;
-    try {
-      if (d.session.userID && d.session.link) this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
-      if (d.session.userID === null) this.forget(d);
-    } catch (err) {
-      this.log.error({ err, deviceId: conn.deviceId }, 'link close failed');
-    } finally {
-    }
+    this.closeLink(d);
     this.log.debug({ deviceId: conn.deviceId, code }, 'client disconnected');
   }
 
@@ -369,8 +403,7 @@ export class ClientHub {
         const d = conn.device;
         if (d) {
           this.unbind(conn);
-          if (d.session.userID && d.session.link) core.linkEvent(d.session, { type: 'LINK.CLOSED' });
-          if (d.session.userID === null) this.forget(d);
+          this.closeLink(d);
         }
         return {};
       }
@@ -378,8 +411,9 @@ export class ClientHub {
         const d = conn.device;
         if (d) {
           this.unbind(conn);
-          core.closeSession(d.session);
-          this.devices.delete(d.session.deviceId);
+          this.links.retry.run(closeKey(d), 'forgetting a device', () => {
+            if (!d.conn) this.forget(d);
+          });
         }
         return {};
       }
@@ -408,10 +442,25 @@ export class ClientHub {
     return d;
   }
 
+  /** The engine first: if the store refuses the close, the hub still has the device (to retry, or to resume). */
   private forget(d: Device): void {
     if (d.conn) this.unbind(d.conn);
-    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
     this.core.closeSession(d.session);
+    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+  }
+
+  /**
+   * The device lost its socket: its link is closed (DEV-1..3), a logged-out device is forgotten. When the
+   * store refuses it (a full disk), it is retried on the clock until it lands, unless the device comes
+   * back on a new socket first: presence converges, with no ghost.
+   */
+  private closeLink(d: Device): void {
+    this.links.retry.run(closeKey(d), 'closing a device link', () => {
+      if (d.conn) return;
+      const s = d.session;
+      if (s.userID && s.link && s.link.value !== 'deviceLink.closed') this.core.linkEvent(s, { type: 'LINK.CLOSED' });
+      if (s.userID === null) this.forget(d);
+    });
   }
 
   private bind(conn: Conn, d: Device): void {
@@ -420,8 +469,9 @@ export class ClientHub {
     if (old && old !== conn) {
       // The same device on a newer socket (the old one is a half-dead connection the client gave up on).
       old.device = null;
-      old.ws.close(CloseCode.REPLACED, 'replaced by a newer connection of this device');
+      old.link.replaced();
     }
+    this.links.retry.cancel(closeKey(d)); // back before an owed close landed: it is no longer owed
     d.conn = conn;
     d.detachedAt = null;
     conn.device = d;
@@ -438,60 +488,41 @@ export class ClientHub {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Heartbeats and the retention sweep, on the clock.
+  // The retention sweep, on the clock (quiet detection and the login deadline are the links').
 
   private armCheck(): void {
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = null;
       if (this.closing) return;
-      try {
-        this.check();
-      } finally {
-        this.armCheck();
-      }
+      this.links.guard('hub check', () => this.check());
+      this.armCheck();
     }, this.o.heartbeatMs);
   }
 
   private check(): void {
     for (const conn of [...this.conns]) {
-      const d = conn.device;
-      const s = d?.session;
-      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') {
-        this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
-        continue;
-      }
-      conn.quietChecks++;
-      if (conn.quietChecks < 2) continue;
-      // Quiet for a whole interval (a live client pings twice in one).
-      if (s && s.loggedIn && s.userID && s.link?.value === 'deviceLink.live') {
-        conn.silenced = true;
-        this.core.linkEvent(s, { type: 'LINK.SILENT' });
-      } else if (!s?.loggedIn && conn.quietChecks >= 3) {
-        this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'idle');
-      }
+      const s = conn.device?.session;
+      // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
+      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
     }
     const now = this.o.clock.now();
     for (const d of [...this.devices.values()]) {
-      if (d.conn) continue;
-      if (d.session.userID === null || (d.detachedAt !== null && now - d.detachedAt >= this.o.retentionMs)) this.forget(d);
+      if (d.conn || this.links.retry.has(closeKey(d))) continue;
+      if (d.session.userID === null || (d.detachedAt !== null && now - d.detachedAt >= this.o.retentionMs)) {
+        this.links.guard('forgetting a device', () => this.forget(d), { deviceId: d.session.deviceId });
+      }
     }
   }
 
   /** The server ends a socket; its device hears a closed link at once (not when TCP gets round to it). */
   private cut(conn: Conn, code: number, reason: string): void {
     const d = conn.device;
+    this.conns.delete(conn);
     if (d) {
       this.unbind(conn);
-      if (d.session.userID && d.session.link && d.session.link.value !== 'deviceLink.closed') {
-        this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
-      }
+      this.closeLink(d);
     }
-    this.conns.delete(conn);
-    try {
-      conn.ws.close(code, reason);
-    } catch {
-      conn.ws.terminate();
-    }
+    conn.link.close(code, reason);
     this.log.debug({ deviceId: conn.deviceId, code, reason }, 'socket cut');
   }
 
@@ -502,7 +533,7 @@ export class ClientHub {
       const d = conn.device;
       if (!d || d.session.userID !== userID) continue;
       this.unbind(conn);
-      if (d.session.link && d.session.link.value !== 'deviceLink.closed') this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      this.closeLink(d);
       this.conns.delete(conn);
       conn.ws.terminate();
       n++;
@@ -513,10 +544,19 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Output.
 
+  /** The last push encoded: the engine hands one event object to every recipient of a change, so the JSON is made once. */
+  private lastPush: { event: ClientEvent | null; seq: number; text: string } = { event: null, seq: -1, text: '' };
+
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
     if (!conn || this.closing) return;
-    this.send(conn, { t: 'push', seq, event });
+    conn.link.send(() => {
+      const last = this.lastPush;
+      if (last.event === event && last.seq === seq) return last.text;
+      const text = JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame);
+      this.lastPush = { event, seq, text };
+      return text;
+    }, false);
   }
 
   /**
@@ -534,15 +574,9 @@ export class ClientHub {
     this.send(conn, { t: 'res', id, ok: false, error, seq: this.caughtUp(conn) });
   }
 
+  /** Through the link: within the send budgets (a slow consumer is cut, then resumes), never throwing. */
   private send(conn: Conn, frame: ServerFrame): void {
-    if (conn.ws.readyState !== OPEN) return;
-    const max = this.o.maxBufferedBytes ?? 8 * 1024 * 1024;
-    if (conn.ws.bufferedAmount > max) {
-      this.log.warn({ deviceId: conn.deviceId, buffered: conn.ws.bufferedAmount }, 'client too slow: socket cut');
-      this.cut(conn, CloseCode.TOO_SLOW, 'too slow');
-      return;
-    }
-    this.sendRaw(conn.ws, frame);
+    conn.link.send(() => JSON.stringify(frame), false);
   }
 
   private sendRaw(ws: WebSocket, frame: ServerFrame): void {
@@ -558,32 +592,16 @@ export class ClientHub {
     return { connections: this.conns.size, devices: this.devices.size, loggedIn };
   }
 
-  /** Stops the heartbeat and closes every socket without telling the engine (a shutdown is not a drop). */
+  /** Stops the sweep and closes every socket without telling the engine (a shutdown is not a drop). */
   async close(graceMs = 1000): Promise<void> {
     this.closing = true;
     if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
-    const open = [...this.conns];
-    await Promise.all(
-      open.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-            // Real time on purpose: a shutdown must end even when the engine's clock is simulated (stands still).
-            const t = setTimeout(() => {
-              c.ws.terminate();
-              resolve();
-            }, graceMs);
-            t.unref();
-            c.ws.once('close', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.ws.close(CloseCode.SHUTDOWN, 'server shutting down');
-          }),
-      ),
-    );
+    await this.links.shutdown(graceMs);
   }
 }
+
+/** The retrier's key of a device's owed close. */
+const closeKey = (d: Device): string => `hub-close:${d.session.deviceId}`;
 
 function toWire(e: StatusError): WireError {
   const out: WireError = { code: e.code, message: e.message };

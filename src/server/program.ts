@@ -50,6 +50,7 @@ interface ServeFlags {
   tlsKey?: string;
   allowedOrigins?: string[];
   config?: string;
+  init?: boolean;
 }
 
 async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
@@ -59,7 +60,8 @@ async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefi
   }
   mkdirSync(flags.data, { recursive: true, mode: 0o700 });
   const file = path.resolve(flags.data, DATABASE_FILE);
-  const { SqliteStore } = await import('../store/sqlite');
+  const [{ SqliteStore }, { checkStoreAtOpen }] = await Promise.all([import('../store/sqlite'), import('../store/integrity')]);
+  checkStoreAtOpen(file, { init: flags.init, log });
   const store = new SqliteStore(file);
   log.info({ file }, 'store: sqlite');
   return store;
@@ -154,6 +156,8 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // What no front-end caught: logged, and served past where safe, else a clean exit (docs/server.md).
+  (await import('./lastResort')).installLastResort({ log, shutdown: async () => void (await server?.close()) });
 
   const store = await openStore(flags, log);
   try {
@@ -237,6 +241,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--drain-ms <ms>', 'on SIGTERM/SIGINT, report not ready (/readyz 503) and keep serving this long before closing', flagParser('drain-ms'), 0)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))
+    .option('--init', 'start with an empty store when the database file is a 0-byte file (otherwise refused as corrupt)')
     .addOption(inspectCliOptions()[0]!)
     .addOption(inspectCliOptions()[1]!)
     .hook('preAction', configHook(program, false))
@@ -254,6 +259,16 @@ export function buildProgram(io: ProgramIO = {}): Command {
       const whole = checkWhole({ webhook: flags.webhook, 'webhook-secret': flags.webhookSecret, 'tls-cert': flags.tlsCert, 'tls-key': flags.tlsKey });
       if (whole) program.error(`error: ${whole}`);
       await serve(flags, program);
+    });
+
+  program
+    .command('check')
+    .description("check the store with PRAGMA integrity_check (server stopped); exit 0 sound, 1 damaged, 2 could not check")
+    .option('--data <dir>', 'data directory', DEFAULT_DATA)
+    .option('--backup <file>', 'when sound, also write a consistent copy of the store to <file>')
+    .action(async (flags: { data: string; backup?: string }) => {
+      const { checkCommand } = await import('../store/integrity');
+      process.exitCode = await checkCommand(flags.data, { backup: flags.backup, out, err: io.err ?? ((s) => void process.stderr.write(s)) });
     });
 
   const usersigCmd = program

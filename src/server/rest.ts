@@ -10,6 +10,7 @@ import type { EngineCore } from '../engine/core';
 import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { AdminStatus, ConfigChange } from '../types';
+import { frameBoundsError } from './link/bounds';
 import { ADMIN_IDENTIFIER } from './usersig';
 
 export interface RestOptions {
@@ -214,6 +215,8 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
+    const over = frameBoundsError(body);
+    if (over) return fail(reply, WireCode.INVALID_BODY, `invalid body: ${over.message.replace('frame', 'body')}`);
     bodies.set(req, body);
     const parsed = schemas[name as Command].safeParse(body);
     if (!parsed.success) {

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { mergeSettings } from '../../machines/access';
 import { MemoryBroker } from '../broker/memory';
 import { MemoryStore } from '../store/memory';
@@ -25,6 +25,8 @@ import { ClientHub } from './hub';
 import { createInspectLink } from './inspect';
 import { ServerMetrics } from './metrics';
 import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
+import { OutboundBudget } from './link/budget';
+import { Retrier } from './link/retry';
 import { registerRest } from './rest';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
@@ -54,6 +56,14 @@ export interface ServerOptions {
   maxPayloadBytes?: number;
   bodyLimit?: number;
   retentionMs?: number;
+  /** Limits and deadlines of docs/server.md: see DEFAULTS. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** How often node's HTTP server looks for requests past their deadlines (tests make it short). Default 1 s. */
+  timeoutCheckMs?: number;
+  loginDeadlineMs?: number;
+  maxBufferedBytes?: number;
+  maxTotalBufferedBytes?: number;
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
@@ -137,9 +147,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   }
 
+  // One process, one memory: the hub and the gateway share the budget of unsent bytes, and one retrier of
+  // the link closes the store refused (a full disk), so that presence converges once it takes them.
+  const budget = new OutboundBudget(o.maxTotalBufferedBytes ?? DEFAULTS.maxTotalBufferedBytes);
+  const retry = new Retrier({ clock, log: log.child({ part: 'retry' }) });
   const hub = new ClientHub({
     core: metrics.port(core, 'client'),
     clock,
+    budget,
+    retry,
+    maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+    loginDeadlineMs: o.loginDeadlineMs,
     logger: log.child({ part: 'ws' }),
     sdkAppId: o.sdkAppId,
     verifyUserSig: metrics.counted('client', verify),
@@ -148,16 +166,26 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     retentionMs: o.retentionMs ?? DEFAULTS.retentionMs,
   });
 
+  const httpDeadlines = { headersTimeout: o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs, connectionsCheckingInterval: o.timeoutCheckMs ?? 1000 };
   const app: FastifyInstance = Fastify({
     loggerInstance: log.child({ part: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? DEFAULTS.bodyLimit,
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    // An unauthenticated client may not hold a connection by trickling its headers or body.
+    requestTimeout: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...httpDeadlines } } : { http: httpDeadlines }),
   });
+  // Also set on the server itself: an HTTPS server is made without the `http` options above.
+  app.server.headersTimeout = o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
   // Tencent's REST clients send JSON under many content types (or none): every body is read as text here
   // and parsed by the route, so that bad JSON gets the REST error shape and not Fastify's.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Even a Content-Type Fastify cannot parse ('', 'weird', 'a, b') would be a 415 before the catch-all runs.
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.headers['content-type'] !== undefined) req.headers['content-type'] = 'text/plain';
+    done();
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ ActionStatus: 'FAIL', ErrorCode: WireCode.HTTP_UNREADABLE, ErrorInfo: `the body is over the limit bodyLimit = ${o.bodyLimit ?? DEFAULTS.bodyLimit} bytes` });
@@ -184,6 +212,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       users,
       ...hub.stats(),
       sdkConnections: gateway?.connections ?? 0,
+      bufferedBytes: budget.total,
+      retrying: retry.size,
       webhook: webhook?.stats() ?? null,
     };
   });
@@ -214,6 +244,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ? createGateway({
         core: metrics.port(core, 'sdk'),
         sdkAppId: o.sdkAppId,
+        budget,
+        retry,
+        maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+        ...(o.loginDeadlineMs !== undefined ? { loginDeadlineMs: o.loginDeadlineMs } : {}),
         logger: log.child({ part: 'tim' }),
         verifyUserSig: metrics.counted('sdk', verify),
         // Derived from the app key, so that SDKs relogin with their session keys after a restart.
@@ -229,17 +263,28 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const refuseUpgrade = (socket: Duplex, status: string) => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
+  // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
+  // every one gets a listener before anything else can happen to it, refused ones included.
+  const heard = (ws: WebSocket) => ws.on('error', (err) => log.debug({ err }, 'socket error'));
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        heard(ws);
         metrics.connectionOpened('client');
-        hub.accept(ws, req);
+        try {
+          hub.accept(ws, req);
+        } catch (err) {
+          log.error({ err }, 'the hub refused a connection');
+          ws.terminate();
+        }
       });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        heard(ws);
         metrics.connectionOpened('sdk');
         try {
           gateway.handle(ws, req);
@@ -281,6 +326,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         // every device resumes where it was on the next start.
         await Promise.all([hub.close(), gateway?.close().catch((err: StatusError) => log.warn({ err }, 'gateway close failed'))]);
         wss.close();
+        retry.close();
         await app.close();
         webhook?.close();
         inspectLink?.close();

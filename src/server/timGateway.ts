@@ -10,6 +10,10 @@ import { ErrorCode, StatusError, notLoggedIn } from '../errors';
 import { EVENT, type ClientEvent } from '../events';
 import { PURCHASE_BITS_TTL_SEC, bootAnswer } from '../protocol/tim/boot';
 import { DEFAULT_SESSION_KEY_TTL_MS, SessionKeys, type SessionKey } from '../protocol/tim/sessionKeys';
+import type { OutboundBudget } from './link/budget';
+import { isEchoableSeq, nestingOver, MAX_NESTING_DEPTH } from './link/bounds';
+import { LinkGroup, type SocketLink } from './link/lifecycle';
+import type { Retrier } from './link/retry';
 import {
   CMD,
   EVENT_USER_STATUS,
@@ -59,8 +63,11 @@ export interface TimGatewayOptions {
   maxFrameBytes?: number;
   /** A socket that has not logged in this long after it opened is closed (4003). Default 2 x HelloInterval. */
   loginDeadlineMs?: number;
-  /** A socket that falls this far behind (unsent bytes) is closed; the SDK reconnects and resumes (EXT-2). Default 8 MiB. */
+  /** A socket that falls this far behind (unsent bytes) is cut; the SDK reconnects and resumes (EXT-2). Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** Shared with the hub: the global budget of unsent bytes, and the retrier of work owed to the engine. */
+  budget?: OutboundBudget;
+  retry?: Retrier;
   /**
    * Signs the session keys. A server that passes the same secret after a restart lets SDKs relogin with the
    * keys they hold (for devices the engine still has logged in). Default: a random one per gateway.
@@ -103,10 +110,8 @@ const resumePoint = (state: DeviceState, engineSeq: number): number => (state.ac
 type Key = SessionKey<DeviceState>;
 
 const silentLogger: GatewayLogger = { info() {}, warn() {}, error() {}, debug() {} };
-const OPEN = 1;
 const WS_CLOSE_TOO_BIG = 1009;
 const WS_CLOSE_REPLACED = 4001;
-const WS_CLOSE_SLOW = 4002;
 const WS_CLOSE_SHUTDOWN = 1001;
 const WS_CLOSE_NO_LOGIN = 4003;
 const WS_CLOSE_OVER_BUDGET = 1008;
@@ -122,11 +127,10 @@ class Gateway implements TimGateway {
   readonly helloIntervalSec: number;
   readonly silentAfterMs: number;
   readonly maxFrameBytes: number;
-  readonly maxBufferedBytes: number;
-  readonly loginDeadlineMs: number;
   readonly wallClock: () => number;
   readonly requestBudget: RequestBudgetLimits;
   readonly conns = new Set<Connection>();
+  readonly links: LinkGroup;
 
   get connections(): number {
     return this.conns.size;
@@ -141,8 +145,16 @@ class Gateway implements TimGateway {
     this.helloIntervalSec = opts.helloIntervalSec ?? 30;
     this.silentAfterMs = opts.silentAfterMs ?? this.helloIntervalSec * 1500;
     this.maxFrameBytes = opts.maxFrameBytes ?? 1 << 20;
-    this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 << 20;
-    this.loginDeadlineMs = opts.loginDeadlineMs ?? this.helloIntervalSec * 2000;
+    this.links = new LinkGroup({
+      clock: this.core.clock,
+      log: this.log,
+      budget: opts.budget,
+      retry: opts.retry,
+      maxBufferedBytes: opts.maxBufferedBytes,
+      quietMs: this.silentAfterMs,
+      loginDeadlineMs: opts.loginDeadlineMs ?? this.helloIntervalSec * 2000,
+      codes: { loginDeadline: WS_CLOSE_NO_LOGIN, replaced: WS_CLOSE_REPLACED, shutdown: WS_CLOSE_SHUTDOWN },
+    });
     this.wallClock = opts.wallClock ?? Date.now;
     this.requestBudget = checkBudgetLimits(opts.requestBudget ?? DEFAULT_REQUEST_BUDGET);
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
@@ -198,7 +210,7 @@ class Gateway implements TimGateway {
     if (this.closed) return;
     this.closed = true;
     this.stopListening();
-    await Promise.all([...this.conns].map((c) => c.shutdown()));
+    await this.links.shutdown();
     this.keys.clear();
   }
 }
@@ -214,50 +226,44 @@ interface ConnInfo {
 /** One SDK socket. It holds at most one device (one DeviceSession) at a time. */
 class Connection {
   device: Key | null = null;
-  private quietTimer: unknown = undefined;
-  /** Until the socket first logs in: an anonymous socket may not hold a file descriptor for ever. */
-  private loginTimer: unknown = undefined;
+  readonly link: SocketLink;
   private silent = false;
   /** While a request is being handled, deliveries wait so that the reply goes first. */
   private held: Array<{ servcmd: string; body: unknown }> | null = null;
   private pushSeq = 0;
-  private closing = false;
   /** Whatever the client sends, the work it can cause is bounded. */
   private readonly budget: RequestBudget;
-  private readonly closedP: Promise<void>;
 
   constructor(
     private readonly gw: Gateway,
     readonly ws: WebSocket,
     private readonly info: ConnInfo,
   ) {
-    this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
     this.budget = new RequestBudget(gw.requestBudget, () => gw.core.clock.now());
-    this.loginTimer = gw.core.clock.setTimeout(() => {
-      this.loginTimer = undefined;
-      if (!this.device && !this.closing) this.ws.close(WS_CLOSE_NO_LOGIN, 'no login in time');
-    }, gw.loginDeadlineMs);
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
-    ws.on('close', () => this.onClose());
-    ws.on('error', (err) => gw.log.warn({ err, remote: info.remote }, 'tim gateway: socket error'));
+    // The link's login deadline closes a socket that holds no device (never logged in, or logged out)
+    // whatever it sends; its quiet timer makes the device's link silent (DEV-2).
+    this.link = gw.links.open(ws, info.remote ?? '?', {
+      onFrame: (data, isBinary) => this.onMessage(data, isBinary),
+      onQuiet: () => this.onQuiet(),
+      isAuthenticated: () => this.device !== null,
+      onClose: () => this.onClose(),
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Uplink.
 
-  private onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  private onMessage(data: Buffer, isBinary: boolean): void {
     const verdict = this.budget.take();
     if (verdict.kind === 'close') {
-      if (this.closing) return; // closed already; frames in flight are dropped
-      this.closing = true;
+      if (this.link.closing) return; // closed already; frames in flight are dropped
       this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, reason: verdict.reason }, 'tim gateway: client kept on over its request budget, closing');
-      this.ws.close(WS_CLOSE_OVER_BUDGET, 'request budget exceeded');
+      this.link.close(WS_CLOSE_OVER_BUDGET, 'request budget exceeded');
       return;
     }
-    const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
     if (data.length > this.gw.maxFrameBytes) {
       this.gw.log.warn({ bytes: data.length, limit: this.gw.maxFrameBytes, remote: this.info.remote }, 'tim gateway: frame too large, closing');
-      this.ws.close(WS_CLOSE_TOO_BIG, `frame over ${this.gw.maxFrameBytes} bytes`);
+      this.link.close(WS_CLOSE_TOO_BIG, `frame over ${this.gw.maxFrameBytes} bytes`);
       return;
     }
     if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict);
@@ -267,6 +273,12 @@ class Connection {
     } catch (e) {
       // Nothing to answer: without a servcmd and seq the SDK could not match a reply.
       this.gw.log.warn({ err: e instanceof WireError ? e.message : e, remote: this.info.remote }, 'tim gateway: bad frame dropped');
+      return;
+    }
+    // The reply echoes head.seq, and handlers read head and body: a frame nested past the limit, or whose
+    // seq is not a number or a short string, is dropped before anything reads it (nothing could answer it).
+    if (nestingOver(frame, MAX_NESTING_DEPTH) !== null || !(frame.head.seq === undefined || isEchoableSeq(frame.head.seq)) || frame.head.servcmd.length > 128) {
+      this.gw.log.warn({ remote: this.info.remote, limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH }, 'tim gateway: frame out of bounds dropped (nesting, head.seq or head.servcmd)');
       return;
     }
     this.held = [];
@@ -288,10 +300,13 @@ class Connection {
     if (verdict.first) this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, limits: this.gw.requestBudget }, 'tim gateway: client over its request budget, refusing');
     let head: WireHead;
     try {
-      head = decodeFrame(isBinary ? data : data.toString('utf8')).head;
+      const frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+      if (nestingOver(frame, MAX_NESTING_DEPTH) !== null) return; // dropped, as any over-deep frame is
+      head = frame.head;
     } catch {
       return; // nothing to answer, and no line per frame: the episode's line above says it
     }
+    if (typeof head.servcmd !== 'string' || !isEchoableSeq(head.seq)) return;
     this.send({ head: { servcmd: head.servcmd, seq: head.seq }, body: errorBody(verdict.error.code, verdict.error.message) });
   }
 
@@ -315,22 +330,18 @@ class Connection {
         core.reconnect(s);
       } catch (e) {
         this.gw.log.warn({ err: e }, 'tim gateway: could not restore a quiet device');
+        return; // still silent: the next frame tries again
       }
     }
     this.silent = false;
-    this.armQuietTimer();
   }
 
-  private armQuietTimer(): void {
-    const clock = this.gw.core.clock;
-    if (this.quietTimer !== undefined) clock.clearTimeout(this.quietTimer);
-    this.quietTimer = clock.setTimeout(() => {
-      this.quietTimer = undefined;
-      const s = this.device?.data.session;
-      if (!s || this.closing) return;
-      this.silent = true;
-      this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
-    }, this.gw.silentAfterMs);
+  /** The socket went quiet: the device's link is silent. A throw (the store) is retried by the link while quiet. */
+  private onQuiet(): void {
+    const s = this.device?.data.session;
+    if (!s) return;
+    this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
+    this.silent = true;
   }
 
   private dispatch(frame: WireFrame): unknown {
@@ -450,11 +461,13 @@ class Connection {
     if (previous && previous !== this) {
       // The SDK gave up on its old socket before the server noticed: the device moves here, no drop in between.
       previous.device = null;
-      previous.ws.close(WS_CLOSE_REPLACED, 'replaced by a newer connection of the same device');
+      previous.link.replaced('replaced by a newer connection of the same device');
     }
     if (this.device && this.device !== key) this.release();
     state.conn = this;
     this.device = key;
+    // A close the store had refused is no longer owed: the device is back before it was recorded.
+    this.gw.links.retry.cancel(closeKey(key));
     if (state.session) {
       // Still attached (the old socket had not closed): what it wrote there may never have arrived.
       core.reconnect(state.session, { lastSeq: resumePoint(state, state.session.lastSeq) });
@@ -494,16 +507,15 @@ class Connection {
     const key = this.device;
     if (!key) return {}; // already out (e.g. kicked: the SDK logs out after KICKED_OUT)
     const s = key.data.session;
+    // The engine first: when the store refuses the logout, the device stays as it was (logged in, on this
+    // socket) and the SDK hears the error, rather than a device the engine holds and no socket does.
+    if (s?.loggedIn) this.gw.core.logout(s);
     this.device = null;
     this.gw.keys.revoke(key);
     key.data.conn = null;
     key.data.session = null;
     if (!s) return {};
-    try {
-      if (s.loggedIn) this.gw.core.logout(s);
-    } finally {
-      this.gw.core.closeSession(s);
-    }
+    this.gw.core.closeSession(s); // logged out: no command, nothing for the store to refuse
     this.gw.log.info({ userID: key.userID, deviceId: key.deviceId }, 'tim gateway: logout');
     return {};
   }
@@ -515,10 +527,16 @@ class Connection {
     if (!key || key.data.conn !== this) return;
     const s = key.data.session;
     key.data.conn = null;
-    key.data.session = null;
     if (!s) return;
-    this.gw.core.closeSession(s); // LINK.CLOSED for a logged-in device; it also marks what the device has heard
-    key.data.lastSeq = resumePoint(key.data, s.lastSeq);
+    // LINK.CLOSED for a logged-in device (it also marks what the device has heard). If the store refuses
+    // it, the session stays the device's (a relogin resumes it) and the close is retried until it lands.
+    const state = key.data;
+    this.gw.links.retry.run(closeKey(key), 'closing a Web SDK device', () => {
+      if (state.conn !== null || state.session !== s) return; // it came back first
+      this.gw.core.closeSession(s);
+      state.session = null;
+      state.lastSeq = resumePoint(state, s.lastSeq);
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -550,7 +568,8 @@ class Connection {
           key.data.session = null;
           key.data.conn = null;
           this.device = null;
-          if (s) queueMicrotask(() => this.gw.core.closeSession(s)); // not from inside the engine's delivery loop
+          // Not from inside the engine's delivery loop; guarded, as nothing may throw from a microtask.
+          if (s) queueMicrotask(() => this.gw.links.guard('closing a kicked session', () => this.gw.core.closeSession(s)));
         }
         return;
       }
@@ -568,38 +587,22 @@ class Connection {
     this.send({ head: { servcmd, seq: ++this.pushSeq }, body });
   }
 
+  /** Through the link: within the send budgets (a slow SDK is cut, then reconnects and resumes), never throwing. */
   private send(frame: unknown): void {
-    if (this.closing || this.ws.readyState !== OPEN) return;
-    if (this.ws.bufferedAmount > this.gw.maxBufferedBytes) {
-      this.gw.log.warn({ buffered: this.ws.bufferedAmount, remote: this.info.remote }, 'tim gateway: socket too slow, closing');
-      this.closing = true;
-      this.ws.close(WS_CLOSE_SLOW, 'too slow: reconnect to resume');
-      return;
-    }
-    this.ws.send(encodeFrame(frame, { binary: this.info.binary, compress: this.info.compress }), { binary: this.info.binary });
+    this.link.send(() => encodeFrame(frame, { binary: this.info.binary, compress: this.info.compress }), this.info.binary);
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Lifecycle.
+  // Lifecycle (the rest is the link's).
 
   private onClose(): void {
-    this.closing = true;
-    if (this.quietTimer !== undefined) this.gw.core.clock.clearTimeout(this.quietTimer);
-    this.quietTimer = undefined;
-    if (this.loginTimer !== undefined) this.gw.core.clock.clearTimeout(this.loginTimer);
-    this.loginTimer = undefined;
     this.gw.forget(this);
     if (this.gw.closed) return; // a shutdown is not a drop
     this.release();
   }
-
-  shutdown(): Promise<void> {
-    this.closing = true;
-    if (this.ws.readyState === OPEN) this.ws.close(WS_CLOSE_SHUTDOWN, 'server shutting down');
-    else if (this.ws.readyState !== 3) this.ws.terminate();
-    else return Promise.resolve();
-    return this.closedP;
-  }
 }
+
+/** The retrier's key of a device's owed close. */
+const closeKey = (key: Key): string => `tim-close:${key.deviceId}`;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v));

@@ -1,0 +1,271 @@
+// One socket's life, the same for the client protocol (hub.ts) and the Web SDK (timGateway.ts): the login
+// deadline, quiet detection, the send budgets and slow-consumer cut, bind/replace and shutdown. The
+// front-ends keep only their protocol mapping; every callback they hand in runs guarded, so neither a bad
+// frame nor a refusing store escapes into a socket or timer callback.
+import type WebSocket from 'ws';
+import type { Clock } from '../../clock';
+import { DEFAULTS } from '../defaults';
+import { closeReason } from './bounds';
+import { OutboundBudget, type Buffered } from './budget';
+import { Retrier, type RetryLogger } from './retry';
+
+export interface LinkLogger extends RetryLogger {
+  debug(obj: unknown, msg?: string): void;
+}
+
+/** The per-socket cap on unsent bytes: a client that stops reading is cut once this much waits for it. */
+export const DEFAULT_MAX_BUFFERED_BYTES = DEFAULTS.maxBufferedBytes;
+
+export interface LinkGroupOptions {
+  clock: Clock;
+  log: LinkLogger;
+  /** Shared by the hub and the gateway (one process, one memory): default a group of its own. */
+  budget?: OutboundBudget;
+  /** Work owed to the engine (closed or silent links), retried until the store takes it. */
+  retry?: Retrier;
+  /** A socket with more unsent bytes than this is cut at once (terminated: its buffers go with it). */
+  maxBufferedBytes?: number;
+  /** No frame for this long and the front-end hears `onQuiet` (it makes the device link silent). 0: never. */
+  quietMs: number;
+  /** A socket that holds no logged-in device this long after it opened (or after it logged out) is closed. */
+  loginDeadlineMs: number;
+  /** Close codes; a slow consumer gets none (it is terminated: it would not read a close frame). */
+  codes: { loginDeadline: number; replaced: number; shutdown: number };
+}
+
+/** What a front-end does with its socket; each runs inside a guard that logs what it throws. */
+export interface LinkHooks {
+  onFrame(data: Buffer, isBinary: boolean): void;
+  /** The socket has been quiet for quietMs. If it throws (the store), it is retried while still quiet. */
+  onQuiet?(): void;
+  /** Whether the socket holds a logged-in device now (the login deadline spares it). */
+  isAuthenticated(): boolean;
+  /** The socket is gone (after any close or cut), exactly once. */
+  onClose(code: number): void;
+}
+
+const OPEN = 1;
+const CLOSED = 3;
+/** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
+let nextLinkId = 1;
+
+/** The sockets of one front-end, with the settings they share. */
+export class LinkGroup {
+  readonly links = new Set<SocketLink>();
+  readonly budget: OutboundBudget;
+  readonly retry: Retrier;
+  readonly maxBufferedBytes: number;
+  closing = false;
+
+  constructor(readonly o: LinkGroupOptions) {
+    this.budget = o.budget ?? new OutboundBudget();
+    this.retry = o.retry ?? new Retrier({ clock: o.clock, log: o.log });
+    this.maxBufferedBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  }
+
+  open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
+    const link = new SocketLink(this, nextLinkId++, ws, remote, hooks);
+    this.links.add(link);
+    return link;
+  }
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  /**
+   * Closes every socket (code `shutdown`) and waits for each, up to `graceMs` of real time (a shutdown must
+   * end even on a simulated clock that stands still), then terminates what is left.
+   */
+  async shutdown(graceMs = 1000): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.links].map((l) => l.shutdown(graceMs)));
+  }
+
+  /** Runs a front-end callback; what it throws is logged, never left to reach the socket or the timer. */
+  guard(what: string, fn: () => void, extra?: Record<string, unknown>): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.log.error({ err, ...extra }, `${what} failed`);
+    }
+  }
+}
+
+export class SocketLink implements Buffered {
+  /** Set once the socket is closing or closed: nothing more is sent, no timer acts. */
+  closing = false;
+  private lastHeard: number;
+  private quietTimer: unknown = undefined;
+  private quietReported = false;
+  private deadlineTimer: unknown = undefined;
+  private readonly closedP: Promise<void>;
+  private closedDone = false;
+
+  constructor(
+    private readonly group: LinkGroup,
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly remote: string,
+    private readonly hooks: LinkHooks,
+  ) {
+    const { clock } = group.o;
+    this.lastHeard = clock.now();
+    this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
+    ws.on('close', (code) => this.onClosed(code));
+    ws.on('error', (err) => group.o.log.debug({ err, remote }, 'socket error'));
+    this.armDeadline();
+    this.armQuiet();
+  }
+
+  /** The key of this socket's owed engine work in the retrier. */
+  key(what: string): string {
+    return `link:${this.id}:${what}`;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Uplink.
+
+  private onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.closing || this.group.closing) return;
+    this.lastHeard = this.group.o.clock.now();
+    this.quietReported = false;
+    this.group.retry.cancel(this.key('quiet')); // it spoke: no longer quiet, whatever was owed
+    if (this.quietTimer === undefined) this.armQuiet();
+    // The per-connection request budget (src/server/requestBudget.ts) belongs here, before the front-end
+    // reads the frame: an over-budget frame is answered by the front-end's protocol or dropped.
+    const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    this.group.guard('frame handling', () => this.hooks.onFrame(data, isBinary), { remote: this.remote });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Timers, on the injected clock.
+
+  private armDeadline(): void {
+    const { clock, loginDeadlineMs, codes } = this.group.o;
+    if (loginDeadlineMs <= 0) return;
+    this.deadlineTimer = clock.setTimeout(() => {
+      this.deadlineTimer = undefined;
+      if (this.closing) return;
+      let authenticated = false;
+      this.group.guard('login deadline', () => (authenticated = this.hooks.isAuthenticated()));
+      // Checked again a deadline later: a socket that logs out must log in again within one more.
+      if (authenticated) this.armDeadline();
+      else this.close(codes.loginDeadline, 'no login in time');
+    }, loginDeadlineMs);
+  }
+
+  /** One timer per socket, moved only when it fires: a frame costs a clock read, not a timer. */
+  private armQuiet(): void {
+    const { clock, quietMs } = this.group.o;
+    if (quietMs <= 0 || !this.hooks.onQuiet || this.closing) return;
+    const wait = Math.max(0, this.lastHeard + quietMs - clock.now());
+    this.quietTimer = clock.setTimeout(() => {
+      this.quietTimer = undefined;
+      if (this.closing || this.group.closing) return;
+      if (clock.now() - this.lastHeard < quietMs) return this.armQuiet();
+      if (this.quietReported) return;
+      this.quietReported = true;
+      const heardAt = this.lastHeard;
+      this.group.retry.run(this.key('quiet'), 'silent link', () => {
+        if (this.closing || this.lastHeard !== heardAt) return;
+        this.hooks.onQuiet!();
+      });
+    }, wait);
+  }
+
+  private clearTimers(): void {
+    const { clock } = this.group.o;
+    if (this.quietTimer !== undefined) clock.clearTimeout(this.quietTimer);
+    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
+    this.quietTimer = this.deadlineTimer = undefined;
+    this.group.retry.cancel(this.key('quiet'));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Downlink, within the budgets.
+
+  buffered(): number {
+    return this.closing ? 0 : this.ws.bufferedAmount;
+  }
+
+  /**
+   * Sends a frame built by `build` (its encoding may throw: logged, nothing sent). A socket past its own cap,
+   * or one the global budget picks, is cut instead. False when nothing was sent.
+   */
+  send(build: () => string | Buffer, binary: boolean): boolean {
+    if (this.closing || this.ws.readyState !== OPEN) return false;
+    const max = this.group.maxBufferedBytes;
+    if (this.ws.bufferedAmount > max) {
+      this.cut(`too slow: over the limit maxBufferedBytes = ${max} unsent`);
+      return false;
+    }
+    let data: string | Buffer;
+    try {
+      data = build();
+    } catch (err) {
+      this.group.o.log.error({ err, remote: this.remote }, 'a reply could not be encoded: dropped');
+      return false;
+    }
+    this.ws.send(data, { binary });
+    this.group.budget.note(this, this.ws.bufferedAmount);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Endings.
+
+  /** A polite close (the client sees `code`); the front-end hears onClose when it is done. */
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.clearTimers();
+    this.group.budget.forget(this);
+    try {
+      this.ws.close(code, closeReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /** The device moved to a newer socket of the same client. */
+  replaced(reason = 'replaced by a newer connection of this device'): void {
+    this.close(this.group.o.codes.replaced, reason);
+  }
+
+  /**
+   * Ends a client too slow to keep: terminated, not closed, so that its unread buffers are freed now rather
+   * than after a close handshake it would never read (ws waits 30 s for it). It reconnects and resumes.
+   */
+  cut(why: string): void {
+    if (this.closing) return;
+    this.group.o.log.warn({ remote: this.remote, buffered: this.ws.bufferedAmount, why }, 'client too slow: socket cut');
+    this.closing = true;
+    this.clearTimers();
+    this.group.budget.forget(this);
+    this.ws.terminate();
+  }
+
+  shutdown(graceMs: number): Promise<void> {
+    if (this.ws.readyState === CLOSED) return Promise.resolve();
+    const t = setTimeout(() => this.ws.terminate(), graceMs);
+    t.unref();
+    void this.closedP.then(() => clearTimeout(t));
+    if (this.ws.readyState === OPEN) this.ws.close(this.group.o.codes.shutdown, 'server shutting down');
+    else if (this.closing) this.ws.terminate();
+    this.closing = true;
+    this.clearTimers();
+    return this.closedP;
+  }
+
+  private onClosed(code: number): void {
+    if (this.closedDone) return;
+    this.closedDone = true;
+    this.closing = true;
+    this.clearTimers();
+    this.group.budget.forget(this);
+    this.group.links.delete(this);
+    this.group.guard('socket close', () => this.hooks.onClose(code), { remote: this.remote });
+  }
+}
