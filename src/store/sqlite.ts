@@ -3,7 +3,7 @@
 // opens `new SqliteStore(path.join(DIR, 'status-engine.db'))`.
 import Database from 'better-sqlite3';
 import type { AccessContext } from '../../machines/access';
-import type { JournalEntry } from '../types';
+import type { JournalEntry } from '../records';
 import { MemoryStore } from './memory';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
