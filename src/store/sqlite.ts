@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
+import { RECORD_FORMAT, statusFromStored, statusFromV1, statusToStored, subsFromStored, subsFromV1, subsToStored, timerKeyFromV1, timerNamesFromV1 } from './format';
 import { MemoryStore } from './memory';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
@@ -78,7 +79,35 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT, entry TEXT NOT NULL);
       CREATE INDEX journal_by_user ON journal (user_id, seq) WHERE user_id IS NOT NULL;
     `),
+  // Records and timers in format 2 (src/store/format.ts): by state value and delay name, not generated ids.
+  (db) => toFormat2(db),
 ];
+
+/** Schema 1 -> 2: every record, timer and journaled timer key rewritten from the runner's ids to names. */
+function toFormat2(db: Database.Database): void {
+  const rows = (sql: string) => db.prepare<[], [string, string]>(sql).raw().all();
+  const putStatus = db.prepare<[string, string]>('UPDATE status SET record = ? WHERE user_id = ?');
+  for (const [id, text] of rows('SELECT user_id, record FROM status')) putStatus.run(JSON.stringify(statusFromV1(JSON.parse(text))), id);
+  const putSubs = db.prepare<[string, string]>('UPDATE subscriptions SET record = ? WHERE user_id = ?');
+  for (const [id, text] of rows('SELECT user_id, record FROM subscriptions')) putSubs.run(JSON.stringify(subsFromV1(JSON.parse(text))), id);
+  const timers = rows('SELECT key, timer FROM timers ORDER BY rowid');
+  db.exec('DELETE FROM timers');
+  const putTimer = db.prepare<[string, string]>('INSERT INTO timers (key, timer) VALUES (?, ?)');
+  for (const [key, text] of timers) {
+    const t = JSON.parse(text) as { due: number; machine: string; owner: string; deviceId?: string; event: { type: string } };
+    const names = timerNamesFromV1(t.machine, t.event.type);
+    const next = { key: timerKeyFromV1(key), due: t.due, machine: t.machine, owner: t.owner, ...(t.deviceId === undefined ? {} : { deviceId: t.deviceId }), ...names, format: RECORD_FORMAT };
+    putTimer.run(next.key, JSON.stringify(next));
+  }
+  // EXT-3: replaying an old journal fires its timers by today's keys.
+  const putEntry = db.prepare<[string, number]>('UPDATE journal SET entry = ? WHERE seq = ?');
+  for (const [seq, text] of db.prepare<[], [number, string]>(`SELECT seq, entry FROM journal WHERE entry LIKE '%"timer.fire"%'`).raw().all()) {
+    const e = JSON.parse(text) as { kind: string; command?: { type: string; key: string } };
+    if (e.kind !== 'command' || e.command?.type !== 'timer.fire') continue;
+    e.command.key = timerKeyFromV1(e.command.key);
+    putEntry.run(JSON.stringify(e), seq);
+  }
+}
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
@@ -197,10 +226,10 @@ export class SqliteStore extends MemoryStore implements Store {
     this.db.transaction(() => {
       for (const id of this.db.prepare<[], string>('SELECT id FROM users ORDER BY rowid').pluck().iterate()) this.users.add(id);
       for (const [id, text] of rows('SELECT user_id, record FROM status ORDER BY rowid')) {
-        this.status.set(id, parse<StatusRecord>(text, 'status', id));
+        this.status.set(id, this.decode(() => statusFromStored(parse(text, 'status', id)), 'status', id));
       }
       for (const [id, text] of rows('SELECT user_id, record FROM subscriptions ORDER BY rowid')) {
-        const record = parse<SubscriptionsRecord>(text, 'subscriptions', id);
+        const record = this.decode(() => subsFromStored(parse(text, 'subscriptions', id)), 'subscriptions', id);
         this.subs.set(id, record);
         // NTF-2 (b): the reverse index is derived data, rebuilt from the lists rather than stored twice.
         for (const target of record.context.list) addTo(this.subscribers, target, id);
@@ -215,10 +244,21 @@ export class SqliteStore extends MemoryStore implements Store {
         this.notices.set(id, parse<Notice>(text, 'notices', id));
       }
       for (const [key, text] of rows('SELECT key, timer FROM timers ORDER BY rowid')) {
-        this.pending.set(key, parse<PendingTimer>(text, 'timers', key));
+        const { format, ...timer } = parse<PendingTimer & { format?: number }>(text, 'timers', key);
+        if (format !== RECORD_FORMAT) throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: timer '${key}' has format ${String(format)}`);
+        this.pending.set(key, timer);
       }
       this.seq = this.q.lastSeq.get() ?? 0;
     })();
+  }
+
+  private decode<T>(read: () => T, table: string, key: string): T {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof SqliteStoreError) throw e;
+      throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: ${table} '${key}': ${messageOf(e)}`, { cause: e });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -285,7 +325,7 @@ export class SqliteStore extends MemoryStore implements Store {
   }
   override putStatus(userID: string, record: StatusRecord): void {
     this.write(() => {
-      this.q.putStatus.run(userID, JSON.stringify(record));
+      this.q.putStatus.run(userID, JSON.stringify(statusToStored(record)));
       super.putStatus(userID, record);
     });
   }
@@ -298,7 +338,7 @@ export class SqliteStore extends MemoryStore implements Store {
     this.write(() => {
       // Mirrors MemoryStore: an empty list in the resting state is no record at all.
       if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.q.deleteSubs.run(userID);
-      else this.q.putSubs.run(userID, JSON.stringify(record));
+      else this.q.putSubs.run(userID, JSON.stringify(subsToStored(record)));
       super.putSubscriptions(userID, record, delta);
     });
   }
@@ -361,7 +401,7 @@ export class SqliteStore extends MemoryStore implements Store {
 
   override putTimer(timer: PendingTimer): void {
     this.write(() => {
-      this.q.putTimer.run(timer.key, JSON.stringify(timer));
+      this.q.putTimer.run(timer.key, JSON.stringify({ ...timer, format: RECORD_FORMAT }));
       super.putTimer(timer);
     });
   }
