@@ -131,8 +131,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       }
     }
     if (ok.length > 0) {
-      core.changeFriends(from, ok, add);
-      if (both) for (const id of ok) core.changeFriends(id, [from], add);
+      core.changeFriends(from, ok, add, both);
     }
     return { ResultItem, Fail_Account: ResultItem.filter((r) => r.ResultCode !== 0).map((r) => r.To_Account) };
   }

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { mergeSettings } from '../../machines/access';
 import { systemClock, type Clock } from '../clock';
-import { EngineCore } from '../engine/core';
+import type { EngineCore } from '../engine/core';
+import { coreOf, createEngine } from '../engine/engine';
 import type { StatusError } from '../errors';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
@@ -79,7 +80,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const clock = base;
 
   const had = o.store?.getSettings() !== undefined;
-  const core = new EngineCore({ clock, store: o.store, ...(had ? {} : o.settings) });
+  const core = coreOf(createEngine({ clock, store: o.store, ...(had ? {} : o.settings) }));
   if (had && o.settings && Object.keys(o.settings).length > 0) {
     const now = core.settings();
     if (JSON.stringify(mergeSettings(now, o.settings)) !== JSON.stringify(now)) core.configure(o.settings);
