@@ -5,6 +5,7 @@ import { systemClock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Engine, EngineOptions, JournalEntry } from '../types';
 import { EngineCore } from './core';
+import { RULES, type Rules } from './rules/index';
 
 const cores = new WeakMap<Engine, EngineCore>();
 
@@ -63,7 +64,15 @@ function checkOptions(options: unknown): EngineOptions {
 }
 
 export function createEngine(options?: EngineOptions): Engine {
-  const core = new EngineCore(checkOptions(options));
+  return createEngineWithRules({}, options);
+}
+
+/**
+ * Not exported from the package: an engine with some of its rule modules swapped (src/engine/rules/index.ts),
+ * for the broken variants of the property suite, as `options.machines` swaps a machine.
+ */
+export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions): Engine {
+  const core = new EngineCore(checkOptions(options), { ...RULES, ...rules });
   const engine: Engine = {
     registerUsers: (userIDs) => attempt(() => core.registerUsers(userIDs)),
     addFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, true)),
