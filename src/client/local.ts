@@ -1,18 +1,19 @@
 // The in-process client: the Web SDK's API (CL-1) over an engine in the same process. One client is one
-// device; its calls go straight to the engine core, its events come back through the device's sink.
+// device; its calls go straight to the engine's port (src/engine/port.ts), its events come back through the
+// device's sink.
 import type { Platform } from '../../machines/spec';
-import { EngineCore, type DeviceSession } from '../engine/core';
 import { attempt } from '../engine/engine';
+import type { DeviceHandle, EnginePort } from '../engine/port';
 import { notLoggedIn, invalidParameter } from '../errors';
 import type { Visibility } from '../types';
 import { ClientBase, checkDisconnect } from './base';
 import type { Client } from './types';
 
 export class LocalClient extends ClientBase implements Client {
-  private readonly session: DeviceSession;
+  private readonly session: DeviceHandle;
 
   constructor(
-    private readonly core: EngineCore,
+    private readonly core: EnginePort,
     platform: Platform,
   ) {
     super();

@@ -5,6 +5,7 @@ import { systemClock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Engine, EngineOptions, JournalEntry } from '../types';
 import { EngineCore } from './core';
+import type { EnginePort } from './port';
 import { RULES, type Rules } from './rules/index';
 
 const cores = new WeakMap<Engine, EngineCore>();
@@ -89,7 +90,12 @@ export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOpt
   return engine;
 }
 
-/** The core behind an engine made by createEngine. */
+/** The port of an engine made by createEngine: all that front-ends (clients, servers) use of it. */
+export function portOf(engine: unknown): EnginePort {
+  return coreOf(engine);
+}
+
+/** The core behind an engine made by createEngine (the server's own wiring, and tests). */
 export function coreOf(engine: unknown): EngineCore {
   const core = cores.get(engine as Engine);
   if (!core) throw invalidParameter('engine', 'expected an engine made by createEngine()');
