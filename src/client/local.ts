@@ -20,13 +20,18 @@ export class LocalClient extends ClientBase implements Client {
     this.session = core.openSession(platform, (event) => this.hear(event));
   }
 
+  /** A call is acknowledged once its command is durable (at once on memory and SQLite stores). */
+  private acked<T>(fn: () => T): Promise<T> {
+    return attempt(fn).then((v) => this.core.acknowledge(v));
+  }
+
   /** The device id the engine knows this client by (EXT-9 detail, DEV-4). */
   get deviceId(): string {
     return this.session.deviceId;
   }
 
   login(o: { userID: string; userSig?: string }) {
-    return attempt(() => {
+    return this.acked(() => {
       const opts = o as unknown;
       if (opts === null || typeof opts !== 'object') throw invalidParameter('options', 'login expects {userID, userSig}');
       const r = this.core.login(this.session, (opts as { userID?: unknown }).userID);
@@ -36,7 +41,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   logout() {
-    return attempt(() => {
+    return this.acked(() => {
       this.core.logout(this.session);
       this.self.forget();
       return { data: {} as Record<string, never> };
@@ -44,7 +49,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   setSelfStatus(o: { customStatus: string }) {
-    return attempt(() => {
+    return this.acked(() => {
       const status = this.core.setSelfStatus(this.session, o);
       this.self.take(status);
       return { data: status };
@@ -52,22 +57,22 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   getUserStatus(o: { userIDList: string[] }) {
-    return attempt(() => {
+    return this.acked(() => {
       // CL-2: the caller alone is answered from the client's own state, without a round trip.
       return this.selfOnly(o, this.session.loggedIn) ?? { data: this.core.getUserStatus(this.session, o) };
     });
   }
 
   subscribeUserStatus(o: { userIDList: string[]; pushCurrent?: boolean }) {
-    return attempt(() => ({ data: this.core.subscribe(this.session, o) }));
+    return this.acked(() => ({ data: this.core.subscribe(this.session, o) }));
   }
 
   unsubscribeUserStatus(o?: { userIDList?: string[] }) {
-    return attempt(() => ({ data: this.core.unsubscribe(this.session, o) }));
+    return this.acked(() => ({ data: this.core.unsubscribe(this.session, o) }));
   }
 
   setVisibility(visibility: Visibility) {
-    return attempt(() => {
+    return this.acked(() => {
       const status = this.core.setVisibility(this.session, visibility);
       this.self.take(status);
       return { data: status };
@@ -80,7 +85,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   reconnect(): Promise<void> {
-    return attempt(() => {
+    return this.acked(() => {
       if (!this.session.userID) throw notLoggedIn();
       this.core.reconnect(this.session);
     });

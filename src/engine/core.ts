@@ -293,6 +293,11 @@ export class EngineCore implements EnginePort {
   exportState(): EngineState {
     return this.admin.exportState();
   }
+  /** Resolves with `value` once what the engine has written so far is durable (see Store.durable). */
+  acknowledge<T>(value: T): Promise<T> {
+    const durable = this.store.durable?.();
+    return durable ? durable.then(() => value) : Promise.resolve(value);
+  }
   hasUser(userID: string): boolean {
     return this.store.hasUser(userID);
   }

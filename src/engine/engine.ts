@@ -74,11 +74,12 @@ export function createEngine(options?: EngineOptions): Engine {
  */
 export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions): Engine {
   const core = new EngineCore(checkOptions(options), { ...RULES, ...rules });
+  const acked = <T>(fn: () => T) => attempt(fn).then((v) => core.acknowledge(v));
   const engine: Engine = {
-    registerUsers: (userIDs) => attempt(() => core.registerUsers(userIDs)),
-    addFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, true)),
-    removeFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, false)),
-    configure: (change) => attempt(() => core.configure(change)),
+    registerUsers: (userIDs) => acked(() => core.registerUsers(userIDs)),
+    addFriends: (userID, friendIDs) => acked(() => core.changeFriends(userID, friendIDs, true)),
+    removeFriends: (userID, friendIDs) => acked(() => core.changeFriends(userID, friendIDs, false)),
+    configure: (change) => acked(() => core.configure(change)),
     queryStatus: (userIDs, opts) => attempt(() => core.queryStatus(userIDs, opts)),
     explain: (userID) => attempt(() => core.explain(userID)),
     journal: (opts) => attempt(() => core.journal(opts)),

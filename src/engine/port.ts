@@ -76,6 +76,8 @@ export interface EnginePort {
   journal(opts?: unknown): JournalEntry[];
   exportState(): EngineState;
   close(): void;
+  /** Resolves with `value` once every command so far is durable: front-ends acknowledge calls through it. */
+  acknowledge<T>(value: T): Promise<T>;
 
   // What happens.
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void;

@@ -62,5 +62,13 @@ export interface Store {
 
   /** Runs `fn` atomically: all of its writes land, or (if it throws) none. */
   transaction<T>(fn: () => T): T;
+  /**
+   * The seam for an asynchronous durable store (Redis, a later issue): it applies a transaction to its read
+   * path synchronously (so the machines and the engine stay synchronous) and makes it durable afterwards;
+   * `durable()` resolves once every transaction so far is durable (rejects if that failed). The engine
+   * acknowledges a call, i.e. resolves its promise, only then. Memory and SQLite are durable when
+   * `transaction` returns and leave it out.
+   */
+  durable?(): Promise<void>;
   close(): void;
 }
