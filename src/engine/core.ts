@@ -55,6 +55,7 @@ export class EngineCore implements EnginePort {
   private readonly admin: Admin;
   private readonly listeners = new Set<TransitionListener>();
   private closed = false;
+  private readonly detach: () => void;
 
   constructor(options: EngineOptions = {}, rules: Rules = RULES) {
     this.clock = options.clock ?? systemClock;
@@ -64,7 +65,8 @@ export class EngineCore implements EnginePort {
     this.broker = options.broker ?? new MemoryBroker();
     const tx = (this.tx = new Transaction(store, this.broker, journalOn, () => this.clock.now()));
     const local = (this.local = new LocalDevices(tx));
-    this.broker.attach({ one: (u, e, seq, d) => local.deliver(u, e, seq, d), many: (us, e, seq) => local.deliverMany(us, e, seq) });
+    const detach = this.broker.attach({ one: (u, e, seq, d) => local.deliver(u, e, seq, d), many: (us, e, seq) => local.deliverMany(us, e, seq) });
+    this.detach = typeof detach === 'function' ? detach : () => {};
 
     const initialChange = parseConfigChange(
       Object.fromEntries(Object.entries({ edition: options.edition, switches: options.switches, limits: options.limits }).filter(([, v]) => v !== undefined)),
@@ -357,6 +359,7 @@ export class EngineCore implements EnginePort {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.detach();
     this.timers.close();
     this.fanOut.close();
     this.links.orphans.clear();

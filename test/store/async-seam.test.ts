@@ -8,7 +8,7 @@ import { createClient, createEngine, MemoryStore } from '../../src/index';
 /** A MemoryStore whose writes become durable only when the test says so (as a Redis store's would). */
 class LaterStore extends MemoryStore {
   private waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-  override durable(): Promise<void> {
+  durable(): Promise<void> {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
   settle(error?: Error): void {
