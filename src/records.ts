@@ -2,6 +2,7 @@
 // keeps. Imports nothing from src/ (machines' types only), so the store, the broker and the engine all
 // depend on it and on nothing of each other's.
 import type { AccessContext } from '../machines/access';
+import type { FlapContext } from '../machines/flap';
 import type { Edition, LimitsChange, Platform, Reason, StatusType } from '../machines/spec';
 import type { Switches } from '../machines/access';
 import type { SubscriptionsContext } from '../machines/subscriptions';
@@ -124,9 +125,10 @@ export interface Views {
 /**
  * A user's status machine snapshot, the seq of the command that last changed the status (its own devices
  * resume from it), and, when they differ from the status itself, the views others were last shown
- * (a flap held back, a hidden user): see src/engine/rules/views.ts.
+ * (a flap held back, a hidden user): see src/engine/rules/views.ts; and while EXT-7 holds a change back,
+ * the user's `flap` machine.
  */
-export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number; views?: Views };
+export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number; views?: Views; flap?: RunnerSnapshot<FlapContext> };
 export type SubscriptionsRecord = RunnerSnapshot<SubscriptionsContext>;
 
 /**
@@ -138,7 +140,7 @@ export interface PendingTimer {
   /** `timerKey(machine, owner, delay, deviceId)`: one pending timer per machine instance and delay. */
   key: string;
   due: number;
-  machine: 'userStatus' | 'subscriptions' | 'deviceLink';
+  machine: 'userStatus' | 'subscriptions' | 'deviceLink' | 'flap';
   /** The user whose machine it is. */
   owner: string;
   /** For a device link: the device. */

@@ -26,7 +26,7 @@ import { Links } from './links';
 import type { DeviceHandle, EnginePort } from './port';
 import { RateWindows } from './rate';
 import { RULES, type Rules } from './rules/index';
-import { Runners } from './runners';
+import { Runners, type InternalMachines } from './runners';
 import { DeviceSession, type DeviceSink, type LoginResult } from './session';
 import { Settings } from './settings';
 import { StatusSteps, type TransitionListener } from './status';
@@ -57,7 +57,7 @@ export class EngineCore implements EnginePort {
   private closed = false;
   private readonly detach: () => void;
 
-  constructor(options: EngineOptions = {}, rules: Rules = RULES) {
+  constructor(options: EngineOptions = {}, rules: Rules = RULES, internal: InternalMachines = {}) {
     this.clock = options.clock ?? systemClock;
     const journalMax = typeof options.journal === 'object' ? options.journal.maxEntries : undefined;
     const store = (this.store = options.store ?? new MemoryStore({ journalMaxEntries: options.journal === false ? 0 : journalMax }));
@@ -76,11 +76,11 @@ export class EngineCore implements EnginePort {
     const m = options.machines ?? {};
     const settings = (this.settingsPart = new Settings(m.access ?? accessMachine, stored ?? mergeSettings(defaultAccessContext(), initialChange), options.inspect));
     if (!stored) store.transaction(() => store.putSettings(settings.current));
-    const runners = (this.runners = new Runners(m, () => settings.limits));
+    const runners = (this.runners = new Runners({ ...m, ...internal }, () => settings.limits));
     const reports = new InspectReports(options.inspect ? new InspectBridge(options.inspect, settings.sessionId) : null, tx);
     const run = (by: string, command: Command, then?: () => void) => this.run(by, command, then);
     const timers = (this.timers = new DurableTimers(store, this.clock, tx, (key) => run('system', { type: 'timer.fire', key })));
-    this.fanOut = new FanOut(store, tx, settings, timers, rules, (userID) => run('system', { type: 'flap.release', userID }));
+    this.fanOut = new FanOut(store, tx, settings, timers, runners, reports, rules);
     this.subs = new SubscriptionSteps(store, tx, timers, runners, rules, reports, journalOn);
     const links = (this.links = new Links(store, tx, timers, runners, local, reports, (u, e) => this.status.step(u, e), (c) => run('system', c)));
     this.status = new StatusSteps({
@@ -185,6 +185,7 @@ export class EngineCore implements EnginePort {
     if (!t) return;
     if (t.machine === 'userStatus') this.status.step(t.owner, this.runners.user.afterEvent(t.delay, t.state) as UserStatusEvent);
     else if (t.machine === 'subscriptions') this.subs.step(t.owner, this.runners.subs.afterEvent(t.delay, t.state) as SubscriptionsEvent);
+    else if (t.machine === 'flap') this.status.releaseFlap(t.owner);
     else if (t.deviceId !== undefined) this.links.step(t.owner, t.deviceId, this.runners.link.afterEvent(t.delay, t.state));
   }
 
@@ -332,7 +333,7 @@ export class EngineCore implements EnginePort {
       usersWithSessions: this.local.usersWithSessions,
       rateWindows: this.rates.size,
       pendingTimers: this.timers.size,
-      flaps: this.fanOut.held,
+      flaps: [...this.timers.all()].filter((t) => t.machine === 'flap').length,
       orphans: this.links.orphans.size,
     };
   }
@@ -361,7 +362,6 @@ export class EngineCore implements EnginePort {
     this.closed = true;
     this.detach();
     this.timers.close();
-    this.fanOut.close();
     this.links.orphans.clear();
     this.settingsPart.stop();
   }

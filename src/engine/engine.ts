@@ -7,6 +7,7 @@ import type { Engine, EngineOptions, JournalEntry } from '../types';
 import { EngineCore } from './core';
 import type { EnginePort } from './port';
 import { RULES, type Rules } from './rules/index';
+import type { InternalMachines } from './runners';
 
 const cores = new WeakMap<Engine, EngineCore>();
 
@@ -72,8 +73,8 @@ export function createEngine(options?: EngineOptions): Engine {
  * Not exported from the package: an engine with some of its rule modules swapped (src/engine/rules/index.ts),
  * for the broken variants of the property suite, as `options.machines` swaps a machine.
  */
-export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions): Engine {
-  const core = new EngineCore(checkOptions(options), { ...RULES, ...rules });
+export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}): Engine {
+  const core = new EngineCore(checkOptions(options), { ...RULES, ...rules }, machines);
   const acked = <T>(fn: () => T) => attempt(fn).then((v) => core.acknowledge(v));
   const engine: Engine = {
     registerUsers: (userIDs) => acked(() => core.registerUsers(userIDs)),

@@ -1,65 +1,83 @@
 // Who hears of a user's change, and what each viewer is shown (NTF-2..6, EXT-5, EXT-7, issue 17). The
-// rules decide (src/engine/rules/); this file gathers the sets they read, queues the deliveries, and holds
-// EXT-7's flaps while their grace runs.
+// rules decide (src/engine/rules/ and the `flap` machine); this file gathers the sets they read, runs the
+// user's flap machine, and queues the deliveries.
+import type { FlapContext, FlapEvent } from '../../machines/flap';
 import type { UserStatusContext, UserStatusEmitted, Visibility } from '../../machines/userStatus';
 import { EVENT, type ClientEvent } from '../events';
-import type { UserStatus, Views } from '../records';
+import type { RunnerSnapshot, UserStatus, Views } from '../records';
 import type { Store } from '../store/types';
+import type { InspectReports } from './inspectReports';
 import type { Rules } from './rules/index';
 import { viewOf, type ViewerClass } from './rules/views';
+import type { Runners } from './runners';
 import type { Settings } from './settings';
+import { timerRequests } from './steps';
 import type { DurableTimers } from './timers';
 import type { Transaction } from './transaction';
 
 type Change = Extract<UserStatusEmitted, { type: 'status.changed' }>;
 type StatusEvent = Extract<ClientEvent, { name: 'onUserStatusUpdated' }>;
 
-/** EXT-7: a change held back from others while a user's link flaps. */
-interface Flap {
-  /** What others saw before the flap. */
-  before: { statusType: number; customStatus: string };
-  latest: UserStatus;
-  ctx: UserStatusContext;
+/** What others were shown of a user, and its flap machine (EXT-7): kept in the user's record. */
+export interface Shown {
+  views: Views;
+  flap: RunnerSnapshot<FlapContext>;
 }
 
 export class FanOut {
-  private readonly flaps = new Map<string, Flap>();
-
   constructor(
     private readonly store: Store,
     private readonly tx: Transaction,
     private readonly settings: Settings,
     private readonly timers: DurableTimers,
+    private readonly runners: Runners,
+    private readonly reports: InspectReports,
     private readonly rules: Rules,
-    /** Runs the `flap.release` command of a user whose grace ran out. */
-    private readonly release: (userID: string) => void,
   ) {}
 
-  get held(): number {
-    return this.flaps.size;
-  }
-
   /**
-   * One change of `userID`'s status machine: its own devices hear it (NTF-2 a), others as their view allows;
-   * returns the views others are left with.
+   * One change of `userID`'s status machine: its own devices hear it (NTF-2 a); the flap machine says
+   * whether others may now (EXT-7), and they hear it as their view allows.
    */
-  change(userID: string, ctx: UserStatusContext, em: Change, prev: UserStatusContext, views: Views): Views {
+  change(userID: string, ctx: UserStatusContext, em: Change, prev: UserStatusContext, shown: Shown): Shown {
     // One object goes to every recipient (and every app handler) of this change: events are read-only.
     const full: UserStatus = { userID, statusType: em.statusType, customStatus: em.customStatus, version: em.version, reason: em.reason };
     const event: StatusEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
     this.tx.send(userID, event);
-    const hold = this.damp(userID, ctx, full, prev);
-    if (hold === 'held') return views;
-    if (hold !== 'open') return this.rules.holdIsNews(hold.before, hold.latest) ? this.toOthers(userID, ctx.visibility, event, views) : views;
-    if (em.reason === 'visibility_changed') return this.visibility(userID, prev.visibility, ctx.visibility, full, views);
-    return this.toOthers(userID, ctx.visibility, event, views);
+    const flapEvent: FlapEvent = {
+      type: 'STATUS.CHANGED',
+      reason: em.reason,
+      statusType: em.statusType,
+      customStatus: em.customStatus,
+      before: { statusType: prev.statusType, customStatus: prev.customStatus },
+      graceMs: this.settings.limits.flapGraceMs,
+    };
+    return this.flapStep(userID, flapEvent, shown, (views, pass) => {
+      if (!pass) return this.toOthers(userID, ctx.visibility, event, views);
+      if (em.reason === 'visibility_changed') return this.visibility(userID, prev.visibility, ctx.visibility, full, views);
+      return this.toOthers(userID, ctx.visibility, event, views);
+    });
   }
 
-  /** EXT-7: the grace ran out: others hear the final state, if it is not what they saw. */
-  endFlap(userID: string, views: Views): Views {
-    const held = this.take(userID);
-    if (!held || !this.rules.holdIsNews(held.before, held.latest)) return views;
-    return this.toOthers(userID, held.ctx.visibility, { name: EVENT.USER_STATUS_UPDATED, data: [held.latest] }, views);
+  /** EXT-7: the grace ran out (a durable timer, or an older journal's `flap.release`): others hear the final state if it is news. */
+  endFlap(userID: string, status: UserStatus, visibility: Visibility, shown: Shown): Shown {
+    if (shown.flap.value !== 'flap.holding') return shown;
+    const event = this.runners.flap.afterEvent('flapGrace', 'holding') as unknown as FlapEvent;
+    return this.flapStep(userID, event, shown, (views) => this.toOthers(userID, visibility, { name: EVENT.USER_STATUS_UPDATED, data: [status] }, views));
+  }
+
+  /** Runs the flap machine; `tell(views, pass)` is called when others may hear: the change itself (pass), or a hold's news. */
+  private flapStep(userID: string, event: FlapEvent, shown: Shown, tell: (views: Views, pass: boolean) => Views): Shown {
+    const step = this.runners.flap.transition(shown.flap, event);
+    if (!step.handled) return shown;
+    this.reports.transition(this.runners.flap, userID, event, step.snapshot);
+    if (step.timers.length > 0) this.timers.apply('flap', userID, timerRequests(this.runners.flap, step.timers));
+    let views = shown.views;
+    for (const e of step.emitted) {
+      if (e.type === 'flap.pass') views = tell(views, true);
+      else if (e.type === 'flap.ended' && e.news) views = tell(views, false);
+    }
+    return { views, flap: step.snapshot };
   }
 
   /** NTF-2 (b) and (c): each viewer who may hear and whose class sees the user is told, once. */
@@ -99,56 +117,4 @@ export class FanOut {
   gates() {
     return { userStatus: this.settings.gate === 'enabled', friendNotify: this.settings.friendNotifyOn };
   }
-
-  /**
-   * EXT-7 flap damping: a change caused by a lost link is held back from others for flapGraceMs. A comeback
-   * within it ends the hold (others hear the final state if it differs from what they saw); otherwise the
-   * grace's end does. Returns 'open' (not held), 'held', or the hold this change ended.
-   */
-  private damp(userID: string, ctx: UserStatusContext, full: UserStatus, prev: UserStatusContext): 'open' | 'held' | Flap {
-    const held = this.flaps.get(userID);
-    if (held) {
-      const { latest, ctx: heldCtx } = held;
-      this.tx.onUndo(() => Object.assign(held, { latest, ctx: heldCtx }));
-      held.latest = full;
-      held.ctx = ctx;
-      if (this.rules.isComeback(full.reason)) return this.take(userID) ?? 'held';
-      return 'held';
-    }
-    if (!this.rules.startsHold(full.reason, this.settings.limits.flapGraceMs, this.timers.replaying)) return 'open';
-    const flap: Flap = { before: { statusType: prev.statusType, customStatus: prev.customStatus }, latest: full, ctx };
-    this.hold(userID, flap);
-    this.tx.onUndo(() => this.forget(userID));
-    return 'held';
-  }
-
-  private hold(userID: string, flap: Flap): void {
-    this.flaps.set(userID, flap);
-    this.timers.armVolatile(flapKey(userID), this.settings.limits.flapGraceMs, () => this.release(userID));
-  }
-
-  private forget(userID: string): void {
-    this.flaps.delete(userID);
-    this.timers.cancelVolatile(flapKey(userID));
-  }
-
-  /** Ends a hold; if the command fails, the hold stays (its grace starts again). */
-  private take(userID: string): Flap | undefined {
-    const held = this.flaps.get(userID);
-    if (!held) return undefined;
-    this.forget(userID);
-    this.tx.onUndo(() => this.hold(userID, held));
-    return held;
-  }
-
-  isHeld(userID: string): boolean {
-    return this.flaps.has(userID);
-  }
-
-  close(): void {
-    for (const id of this.flaps.keys()) this.timers.cancelVolatile(flapKey(id));
-    this.flaps.clear();
-  }
 }
-
-const flapKey = (userID: string): string => JSON.stringify(['flap', userID, 'flapGrace']);

@@ -8,7 +8,7 @@ import { EVENT } from '../events';
 import type { Command, RunnerSnapshot, StatusRecord, StatusTransition, UserStatus, Views } from '../records';
 import { StoreUnavailableError, type Store } from '../store/types';
 import type { LocalDevices } from './delivery';
-import type { FanOut } from './fanout';
+import type { FanOut, Shown } from './fanout';
 import type { InspectReports } from './inspectReports';
 import type { Rules } from './rules/index';
 import { compact, plainViews, viewOf } from './rules/views';
@@ -46,6 +46,7 @@ export class StatusSteps {
     if (!step.handled) return before;
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
     if (before.views !== undefined) after.views = before.views;
+    if (before.flap !== undefined) after.flap = before.flap;
     this.p.reports.transition(runners.user, userID, event, after);
     this.p.timers.apply('userStatus', userID, timerRequests(runners.user, step.timers));
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
@@ -58,7 +59,7 @@ export class StatusSteps {
     store.putStatus(userID, after);
     if (this.p.journalOn || this.p.listeners.size > 0) this.journal(userID, event, before, after, lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)));
     let prev = before.context;
-    let views: Views = before.views ?? plainViews(before.context, before.seq);
+    let shown = this.shownOf(before);
     for (const em of step.emitted) {
       if (em.type === 'device.kicked') {
         for (const id of em.deviceIds) this.kick(userID, id);
@@ -74,28 +75,36 @@ export class StatusSteps {
           tx.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice });
         }
       }
-      views = this.p.fanOut.change(userID, after.context, em, prev, views);
+      shown = this.p.fanOut.change(userID, after.context, em, prev, shown);
       prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
-    this.keepViews(userID, after, views);
+    this.keep(userID, after, shown);
     // Sessions follow their devices; a step that left the devices as they were (a custom status) has nothing to sync.
     if (after.context.devices !== before.context.devices) this.p.local.sync(userID, after.context);
     return after;
   }
 
-  /** EXT-7: a flap's grace ran out (the `flap.release` command). */
+  /** EXT-7: a flap's grace ran out (its durable timer, or an older journal's `flap.release` command). */
   releaseFlap(userID: string): void {
     const rec = this.p.store.getStatus(userID);
     if (!rec) return;
-    this.keepViews(userID, rec, this.p.fanOut.endFlap(userID, rec.views ?? plainViews(rec.context, rec.seq)));
+    const c = rec.context;
+    const status: UserStatus = { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
+    this.keep(userID, rec, this.p.fanOut.endFlap(userID, status, c.visibility, this.shownOf(rec)));
   }
 
-  /** The record keeps the views others were left with, only while they differ from the status itself. */
-  private keepViews(userID: string, rec: StatusRecord, views: Views): void {
-    const kept = compact(views, rec.context, rec.seq);
-    if (kept === rec.views) return;
+  private shownOf(rec: StatusRecord): Shown {
+    return { views: rec.views ?? plainViews(rec.context, rec.seq), flap: rec.flap ?? this.p.runners.flapInitial };
+  }
+
+  /** The record keeps the views others were left with, and a holding flap machine, only while they matter. */
+  private keep(userID: string, rec: StatusRecord, shown: Shown): void {
+    const views = compact(shown.views, rec.context, rec.seq);
+    const flap = shown.flap.value === this.p.runners.flapInitial.value ? undefined : shown.flap;
+    if (views === rec.views && flap === rec.flap) return;
     const next: StatusRecord = { value: rec.value, context: rec.context, seq: rec.seq };
-    if (kept) next.views = kept;
+    if (views) next.views = views;
+    if (flap) next.flap = flap;
     this.p.store.putStatus(userID, next);
   }
 

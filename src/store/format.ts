@@ -49,8 +49,17 @@ export function fromStored<R extends { value: string }>(machineId: string, store
   return { ...rest, value: `${machineId}.${pathOfStateValue(value as StateValue)}` } as unknown as R;
 }
 
-export const statusToStored = (rec: StatusRecord) => toStored('userStatus', rec);
-export const statusFromStored = (o: Record<string, unknown>) => fromStored<StatusRecord>('userStatus', o);
+/** A status record, with the user's flap machine (EXT-7) while it holds, stored by state value too. */
+export function statusToStored(rec: StatusRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...toStored('userStatus', rec) };
+  if (rec.flap) out.flap = toStored('flap', rec.flap);
+  return out;
+}
+export function statusFromStored(o: Record<string, unknown>): StatusRecord {
+  const rec = fromStored<StatusRecord>('userStatus', o);
+  if (o.flap !== undefined) rec.flap = fromStored<NonNullable<StatusRecord['flap']>>('flap', o.flap as Record<string, unknown>);
+  return rec;
+}
 export const subsToStored = (rec: SubscriptionsRecord) => toStored('subscriptions', rec);
 export const subsFromStored = (o: Record<string, unknown>) => fromStored<SubscriptionsRecord>('subscriptions', o);
 

@@ -3,6 +3,7 @@
 import { SimulatedClock } from 'xstate';
 import { createEngineWithRules } from '../../src/engine/engine';
 import type { Rules } from '../../src/engine/rules/index';
+import type { InternalMachines } from '../../src/engine/runners';
 import { createClient, EVENT, type Client, type ClientEvent, type Engine, type MachineOverrides } from '../../src/index';
 import { CLIENT_PLATFORMS, LIMITS, USERS } from './config';
 
@@ -15,14 +16,14 @@ export interface Real {
 }
 
 /** `rules`: a broken rule module swapped in (test/properties/variants.ts); the engine's own otherwise. */
-export async function createReal(machines?: MachineOverrides, rules?: Partial<Rules>): Promise<Real> {
+export async function createReal(machines?: MachineOverrides, rules?: Partial<Rules>, internal?: InternalMachines): Promise<Real> {
   const clock = new SimulatedClock();
   const engine = createEngineWithRules(rules ?? {}, {
     clock,
     switches: { userStatus: true, friendStatusNotify: false },
     limits: { ...LIMITS, rateLimit: { ...LIMITS.rateLimit } },
     ...(machines ? { machines } : {}),
-  });
+  }, internal);
   await engine.registerUsers([...USERS]);
   const heard: ClientEvent[][] = CLIENT_PLATFORMS.map(() => []);
   const clients = CLIENT_PLATFORMS.map((platform, i) => {

@@ -13,12 +13,13 @@ import { Model } from '../model/model';
 import { createReal } from '../model/real';
 import type { MachineOverrides } from '../../src/index';
 import type { Rules } from '../../src/engine/rules/index';
+import type { InternalMachines } from '../../src/engine/runners';
 import { runParams } from './params';
 import { BROKEN, REBUILT } from './variants';
 
-export const modelProperty = (machines?: MachineOverrides, maxCommands = 60, rules?: Partial<Rules>) =>
+export const modelProperty = (machines?: MachineOverrides, maxCommands = 60, rules?: Partial<Rules>, internal?: InternalMachines) =>
   fc.asyncProperty(prelude, fc.constantFrom(0, 0, 1500), fc.commands(commands, { maxCommands, size: 'max' }), async (first, grace, cmds) => {
-    const real = await createReal(machines, rules);
+    const real = await createReal(machines, rules, internal);
     const model = new Model(CLIENT_PLATFORMS);
     await checkWorld(model, real);
     // EXT-7: a third of the runs damp flaps from the start (others change the grace at run time too).
@@ -39,10 +40,10 @@ describe('model-based: the property catches deliberately broken engines', () => 
     await fc.assert(modelProperty(REBUILT), runParams('model on rebuilt machines', 60));
   }, 60_000);
 
-  for (const [name, { clause, machines, rules }] of Object.entries(BROKEN)) {
+  for (const [name, { clause, machines, rules, internal }] of Object.entries(BROKEN)) {
     it(`${clause} catches a broken engine: ${name}`, async () => {
       const params = runParams<unknown>(`broken: ${name}`, 2000);
-      const out = await fc.check(modelProperty(machines, 60, rules), { ...params, endOnFailure: true });
+      const out = await fc.check(modelProperty(machines, 60, rules, internal), { ...params, endOnFailure: true });
       expect(out.failed, `the property did not catch "${name}" in ${out.numRuns} runs`).toBe(true);
       expect(out.errorInstance).toBeInstanceOf(ModelMismatch);
       console.log(`  caught "${name}" after ${out.numRuns} runs: ${(out.errorInstance as Error).message.split('\n')[0]}`);

@@ -3,7 +3,6 @@
 // machine; `createEngine` always runs `RULES`.
 import * as audience from './audience';
 import * as coupling from './coupling';
-import * as flap from './flap';
 import * as resume from './resume';
 import * as views from './views';
 
@@ -18,8 +17,5 @@ export const RULES = {
   resumeBatch: resume.resumeBatch,
   ownerEvent: coupling.ownerEvent,
   endingOf: coupling.endingOf,
-  startsHold: flap.startsHold,
-  isComeback: flap.isComeback,
-  holdIsNews: flap.holdIsNews,
 };
 export type Rules = typeof RULES;

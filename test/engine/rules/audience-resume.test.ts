@@ -1,11 +1,10 @@
 // The pure rules of src/engine/rules/audience.ts (NTF-2 b/c, NTF-4), resume.ts (EXT-2), coupling.ts
-// (UNSUB-5, EXT-4), flap.ts (EXT-7) and checks.ts (SPEC section 10).
+// (UNSUB-5, EXT-4) and checks.ts (SPEC section 10). EXT-7 is the flap machine (test/machines/flap.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, TYPES } from '../../../src/index';
 import { audience, mayHear } from '../../../src/engine/rules/audience';
 import { CHECK_ORDER, connectionError, featureError, loginError, runChecks } from '../../../src/engine/rules/checks';
 import { endingOf, ownerEvent } from '../../../src/engine/rules/coupling';
-import { holdIsNews, isComeback, startsHold } from '../../../src/engine/rules/flap';
 import { resumeBatch, resumeScope } from '../../../src/engine/rules/resume';
 
 const set = (...ids: string[]) => new Set(ids);
@@ -58,23 +57,6 @@ describe('UNSUB-5 EXT-4 the status machine drives the subscription list', () => 
     expect(endingOf('subscriptions_cleared', ['a', 'b'])).toEqual({ keep: { userIDList: ['a', 'b'], reason: 'subscriptions_cleared' } });
     expect(endingOf('unsubscribed', ['a'])).toBeNull();
     expect(endingOf('subscription_evicted', [])).toBeNull();
-  });
-});
-
-describe('EXT-7 flap damping', () => {
-  it('EXT-7 a lost link with a grace set starts a hold (never in replay); a comeback ends it', () => {
-    expect(startsHold('link_closed', 100, false)).toBe(true);
-    expect(startsHold('heartbeat_timeout', 100, false)).toBe(true);
-    expect(startsHold('logout', 100, false)).toBe(false);
-    expect(startsHold('link_closed', 0, false)).toBe(false);
-    expect(startsHold('link_closed', 100, true)).toBe(false);
-    expect(['reconnect', 'login', 'foreground'].every((r) => isComeback(r as never))).toBe(true);
-    expect(isComeback('link_closed')).toBe(false);
-  });
-  it('EXT-7 the end of a hold is news only if the status others saw changed', () => {
-    expect(holdIsNews({ statusType: 1, customStatus: 'x' }, { statusType: 1, customStatus: 'x' })).toBe(false);
-    expect(holdIsNews({ statusType: 1, customStatus: 'x' }, { statusType: 3, customStatus: 'x' })).toBe(true);
-    expect(holdIsNews({ statusType: 1, customStatus: 'x' }, { statusType: 1, customStatus: '' })).toBe(true);
   });
 });
 
