@@ -157,17 +157,16 @@ export class ClientHub {
       if (conn.silenced && conn.device) {
         conn.silenced = false;
         const s = conn.device.session;
-        if (s.link?.value === 'deviceLink.closed') {
+        if (s.linkState === 'closed') {
           // The heartbeat timeout already dropped this device: the client must log back in on a new socket.
           this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           return;
         }
-        if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+        if (s.linkState === 'silent' && s.userID) this.core.reconnect(s);
       }
       this.handleFrame(conn, data, isBinary);
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
-    } finally {
     }
   }
 
@@ -235,7 +234,6 @@ export class ClientHub {
       if (d.session.userID === null) this.forget(d);
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'link close failed');
-    } finally {
     }
     this.log.debug({ deviceId: conn.deviceId, code }, 'client disconnected');
   }
@@ -425,14 +423,14 @@ export class ClientHub {
     for (const conn of [...this.conns]) {
       const d = conn.device;
       const s = d?.session;
-      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') {
+      if (s && conn.silenced && s.linkState === 'closed') {
         this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
         continue;
       }
       conn.quietChecks++;
       if (conn.quietChecks < 2) continue;
       // Quiet for a whole interval (a live client pings twice in one).
-      if (s && s.loggedIn && s.userID && s.link?.value === 'deviceLink.live') {
+      if (s && s.loggedIn && s.userID && s.linkState === 'live') {
         conn.silenced = true;
         this.core.linkEvent(s, { type: 'LINK.SILENT' });
       } else if (!s?.loggedIn && conn.quietChecks >= 3) {
@@ -451,7 +449,7 @@ export class ClientHub {
     const d = conn.device;
     if (d) {
       this.unbind(conn);
-      if (d.session.userID && d.session.link && d.session.link.value !== 'deviceLink.closed') {
+      if (d.session.userID && d.session.linkState !== null && d.session.linkState !== 'closed') {
         this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
       }
     }
@@ -471,7 +469,7 @@ export class ClientHub {
       const d = conn.device;
       if (!d || d.session.userID !== userID) continue;
       this.unbind(conn);
-      if (d.session.link && d.session.link.value !== 'deviceLink.closed') this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      if (d.session.linkState !== null && d.session.linkState !== 'closed') this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
       this.conns.delete(conn);
       conn.ws.terminate();
       n++;

@@ -19,7 +19,7 @@ describe('two engines, one broker', () => {
     const bob = createClient({ engine: a });
     const carol = createClient({ engine: b });
     const heard: Record<string, UserStatus[]> = { alice: [], bob: [], carol: [] };
-    for (const [id, c] of Object.entries({ alice, bob, carol })) c.on(EVENT.USER_STATUS_UPDATED, (e) => heard[id]!.push(...e.data));
+    for (const [id, c] of Object.entries({ alice, bob, carol })) c.on(EVENT.USER_STATUS_UPDATED, (e) => heard[id]!.push(...(e.data as UserStatus[])));
     await alice.login({ userID: 'alice' });
     await bob.login({ userID: 'bob' });
     await carol.login({ userID: 'carol' });
