@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Clock } from '../clock';
-import type { DeviceSession, EngineCore } from '../engine/core';
+import type { DeviceHandle as DeviceSession, EnginePort as EngineCore } from '../engine/port';
 import * as check from '../engine/validate';
 import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors';
 import type { ClientEvent } from '../events';
@@ -230,7 +230,7 @@ export class ClientHub {
     // A shutdown is not a drop: the devices keep their state and resume on the next start.
     if (this.closing) return;
     try {
-      if (d.session.userID && d.session.link) this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+      if (d.session.userID && d.session.linkState !== null) this.core.linkEvent(d.session, { type: 'LINK.CLOSED' });
       if (d.session.userID === null) this.forget(d);
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'link close failed');
@@ -336,7 +336,7 @@ export class ClientHub {
         const d = conn.device;
         if (d) {
           this.unbind(conn);
-          if (d.session.userID && d.session.link) core.linkEvent(d.session, { type: 'LINK.CLOSED' });
+          if (d.session.userID && d.session.linkState !== null) core.linkEvent(d.session, { type: 'LINK.CLOSED' });
           if (d.session.userID === null) this.forget(d);
         }
         return {};

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AccessContext } from '../../machines/access';
 import type { Platform } from '../../machines/spec';
-import type { DeviceSession, EngineCore } from '../engine/core';
+import type { DeviceHandle as DeviceSession, EnginePort as EngineCore } from '../engine/port';
 import { ErrorCode, StatusError, notLoggedIn } from '../errors';
 import { EVENT, type ClientEvent } from '../events';
 import { DEFAULT_SESSION_KEY_TTL_MS, SessionKeys, type SessionKey } from '../protocol/tim/sessionKeys';
