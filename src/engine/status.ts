@@ -94,12 +94,14 @@ export class StatusSteps {
   }
 
   private shownOf(rec: StatusRecord): Shown {
-    return { views: rec.views ?? plainViews(rec.context, rec.seq), flap: rec.flap ?? this.p.runners.flapInitial };
+    return { views: rec.views, seq: rec.seq, flap: rec.flap ?? this.p.runners.flapInitial };
   }
 
   /** The record keeps the views others were left with, and a holding flap machine, only while they matter. */
   private keep(userID: string, rec: StatusRecord, shown: Shown): void {
-    const views = compact(shown.views, rec.context, rec.seq);
+    // Undefined views are plain: both classes were shown the record's own status, at `shown.seq` (a flap's
+    // release shows it later than the change itself: resume counts from there, EXT-2).
+    const views = compact(shown.views ?? (shown.seq === rec.seq ? undefined : plainViews(rec.context, shown.seq)), rec.context, rec.seq);
     const flap = shown.flap.value === this.p.runners.flapInitial.value ? undefined : shown.flap;
     if (views === rec.views && flap === rec.flap) return;
     const next: StatusRecord = { value: rec.value, context: rec.context, seq: rec.seq };

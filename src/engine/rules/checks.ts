@@ -7,9 +7,26 @@ import type { Edition } from '../../../machines/spec';
 export const CHECK_ORDER = ['login', 'params', 'connected', 'feature', 'rate'] as const;
 export type CheckStep = (typeof CHECK_ORDER)[number];
 
-/** Runs the steps a call has, in SPEC's order; the first to throw decides the call's error. */
-export function runChecks(steps: Partial<Record<CheckStep, () => void>>): void {
-  for (const name of CHECK_ORDER) steps[name]?.();
+/**
+ * A call's checks, one method per step (made once per call kind, so a call allocates nothing for them):
+ * `login` gives the caller's user, `params` the call's parsed parameters; the others throw or return.
+ */
+export interface CallChecks<A, P> {
+  login(args: A): string;
+  params(args: A, userID: string): P;
+  connected(args: A): void;
+  feature?(args: A, params: P, userID: string): void;
+  rate?(args: A, params: P, userID: string): void;
+}
+
+/** Runs a call's checks in SPEC's order (CHECK_ORDER); the first to throw decides the call's error. */
+export function runChecks<A, P>(c: CallChecks<A, P>, args: A): { userID: string; params: P } {
+  const userID = c.login(args);
+  const params = c.params(args, userID);
+  c.connected(args);
+  c.feature?.(args, params, userID);
+  c.rate?.(args, params, userID);
+  return { userID, params };
 }
 
 export type Gate = 'enabled' | 'editionLacks' | 'switchOff';

@@ -41,12 +41,26 @@ export function plainViews(status: Status, seq: number): Views {
  * A change others may hear (not held back, EXT-7): each class that sees the user takes it and is told;
  * a class that does not see keeps its hidden view, unchanged (issue 17: no new version for it).
  */
-export function statusShown(views: Views, visibility: Visibility, status: Status, seq: number, see = sees): { views: Views; told: ViewerClass[] } {
-  const told = CLASSES.filter((c) => see(visibility, c));
-  if (told.length === 0) return { views, told };
+export function statusShown(
+  views: Views | undefined,
+  visibility: Visibility,
+  status: Status,
+  seq: number,
+  see = sees,
+): { views: Views | undefined; told: readonly ViewerClass[] } {
+  const friends = see(visibility, 'friends');
+  const others = see(visibility, 'others');
+  // Told to both classes, the views are plain again (both see the status itself): undefined.
+  if (friends && others) return { views: undefined, told: CLASSES };
+  if (!friends && !others) return { views, told: NONE };
+  if (views === undefined) throw new Error('statusShown: the views of a user not seen by everyone are kept, never plain');
   const v = shown(status, seq);
-  return { views: { friends: told.includes('friends') ? v : views.friends, others: told.includes('others') ? v : views.others }, told };
+  return friends ? { views: { friends: v, others: views.others }, told: FRIENDS } : { views: { friends: views.friends, others: v }, told: OTHERS };
 }
+
+const NONE: readonly ViewerClass[] = [];
+const FRIENDS: readonly ViewerClass[] = ['friends'];
+const OTHERS: readonly ViewerClass[] = ['others'];
 
 /**
  * A change of visibility: only a class whose sight flips is told (EXT-5), hidden -> the status, shown ->
@@ -74,7 +88,8 @@ export function visibilityChanged(
 }
 
 /** The record keeps views only while they differ from the status itself told at `seq` (most users: never). */
-export function compact(views: Views, status: Status, seq: number): Views | undefined {
+export function compact(views: Views | undefined, status: Status, seq: number): Views | undefined {
+  if (views === undefined) return undefined;
   const same = (v: ShownView) =>
     v.seq === seq && v.version === status.version && v.statusType === status.statusType && v.customStatus === status.customStatus && v.reason === status.reason;
   return same(views.friends) && same(views.others) ? undefined : views;

@@ -64,13 +64,25 @@ describe('SPEC section 10: the order of checks', () => {
   it('2024, 6017, 2800, 3122, 72001, 2996: the first failing step decides, later ones do not run', () => {
     expect(CHECK_ORDER).toEqual(['login', 'params', 'connected', 'feature', 'rate']);
     const ran: string[] = [];
-    const step = (name: string, fail = false) => () => {
+    const step = (name: string, fail: string | null) => () => {
       ran.push(name);
-      if (fail) throw new Error(name);
+      if (name === fail) throw new Error(name);
+      return name;
     };
-    expect(() => runChecks({ rate: step('rate'), feature: step('feature', true), login: step('login'), params: step('params') })).toThrow('feature');
-    expect(ran).toEqual(['login', 'params', 'feature']);
+    const checks = (fail: string | null) => ({
+      rate: step('rate', fail),
+      feature: step('feature', fail),
+      connected: step('connected', fail),
+      params: step('params', fail),
+      login: step('login', fail),
+    });
+    expect(() => runChecks(checks('feature'), null)).toThrow('feature');
+    expect(ran).toEqual(['login', 'params', 'connected', 'feature']);
+    ran.length = 0;
+    expect(runChecks(checks(null), null)).toEqual({ userID: 'login', params: 'params' });
+    expect(ran).toEqual(['login', 'params', 'connected', 'feature', 'rate']);
   });
+
   it('GATE-2 GATE-3 3122 before 72001; 2024 and 2800 say what is missing', () => {
     expect(featureError('editionLacks', 'pro')?.code).toBe(ErrorCode.EDITION_LACKS_FEATURE);
     expect(featureError('switchOff', 'ultimate')?.code).toBe(ErrorCode.SWITCH_OFF);

@@ -24,8 +24,10 @@ describe('EXT-2 issue 17: a viewer is shown a new version only with a change it 
     const next = { ...ONLINE, customStatus: 'y', version: 5 };
     const r = statusShown(start, 'friends', next, 12);
     expect(r.told).toEqual(['friends']);
-    expect(r.views.friends).toEqual({ ...next, seq: 12 });
-    expect(r.views.others).toBe(start.others);
+    expect(r.views!.friends).toEqual({ ...next, seq: 12 });
+    expect(r.views!.others).toBe(start.others);
+    // Told to both classes, the views are plain again (undefined: both see the status itself).
+    expect(statusShown(r.views, 'everyone', next, 13)).toEqual({ views: undefined, told: ['friends', 'others'] });
     expect(statusShown(start, 'nobody', next, 12)).toEqual({ views: start, told: [] });
   });
 
