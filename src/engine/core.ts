@@ -118,8 +118,10 @@ export class EngineCore implements EnginePort {
 
   private run(by: string, command: Command, then?: () => void): void {
     this.assertOpen();
-    this.tx.run(by, command, (c) => this.apply(c), then);
+    this.tx.run(by, command, this.applyCommand, then);
   }
+
+  private readonly applyCommand = (command: Command): unknown => this.apply(command);
 
   /** Applies a command without checks: replay's entry point, and the body of every live call. */
   apply(command: Command): unknown {

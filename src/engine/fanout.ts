@@ -137,6 +137,6 @@ export class FanOut {
   }
 
   gates() {
-    return { userStatus: this.settings.gate === 'enabled', friendNotify: this.settings.friendNotifyOn };
+    return this.settings.gates;
   }
 }

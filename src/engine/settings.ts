@@ -15,6 +15,8 @@ export class Settings {
   /** GATE: decided by the access machine's state. */
   gate: Gate = 'switchOff';
   friendNotifyOn = false;
+  /** The two gates the fan-out reads (NTF-3/NTF-4), one object per settings change. */
+  gates: { userStatus: boolean; friendNotify: boolean } = { userStatus: false, friendNotify: false };
   private readonly listeners = new Set<(settings: AccessContext) => void>();
 
   constructor(
@@ -74,5 +76,6 @@ export class Settings {
     const value = this.actor.getSnapshot().value as { userStatus: string; friendNotify: string };
     this.gate = value.userStatus as Gate;
     this.friendNotifyOn = value.friendNotify === 'on';
+    this.gates = { userStatus: this.gate === 'enabled', friendNotify: this.friendNotifyOn };
   }
 }

@@ -4,9 +4,14 @@ import type { TimerOp } from './runner';
 import type { CompiledMachine } from './runner';
 import type { TimerRequest } from './timers';
 
-export function timerRequests(runner: CompiledMachine<any, any, any>, ops: readonly TimerOp[]): TimerRequest[] {
-  return ops.map((op) => {
+const NONE: readonly TimerRequest[] = [];
+
+export function timerRequests(runner: CompiledMachine<any, any, any>, ops: readonly TimerOp[]): readonly TimerRequest[] {
+  if (ops.length === 0) return NONE;
+  const out: TimerRequest[] = [];
+  for (const op of ops) {
     const { delay, state } = runner.afterNames(op.id);
-    return op.op === 'schedule' ? { op: 'schedule', delay, state, delayMs: op.delayMs } : { op: 'cancel', delay, state };
-  });
+    out.push(op.op === 'schedule' ? { op: 'schedule', delay, state, delayMs: op.delayMs } : { op: 'cancel', delay, state });
+  }
+  return out;
 }

@@ -43,6 +43,7 @@ export class DurableTimers {
 
   /** Schedules or cancels one machine instance's delayed events, inside the running command (undone with it). */
   apply(machine: PendingTimer['machine'], owner: string, ops: readonly TimerRequest[], deviceId?: string): void {
+    if (ops.length === 0) return;
     for (const op of ops) {
       const key = timerKey(machine, owner, op.delay, deviceId);
       const old = this.pending.get(key);
