@@ -22,7 +22,8 @@ export class LocalClient extends ClientBase implements Client {
 
   /** A call is acknowledged once its command is durable (at once on memory and SQLite stores). */
   private acked<T>(fn: () => T): Promise<T> {
-    return attempt(fn).then((v) => this.core.acknowledge(v));
+    const p = attempt(fn);
+    return this.core.acknowledgesLater ? p.then((v) => this.core.acknowledge(v)) : p;
   }
 
   /** The device id the engine knows this client by (EXT-9 detail, DEV-4). */

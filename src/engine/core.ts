@@ -298,6 +298,9 @@ export class EngineCore implements EnginePort {
   exportState(): EngineState {
     return this.admin.exportState();
   }
+  get acknowledgesLater(): boolean {
+    return typeof this.store.durable === 'function';
+  }
   /** Resolves with `value` once what the engine has written so far is durable (see Store.durable). */
   acknowledge<T>(value: T): Promise<T> {
     const durable = this.store.durable?.();

@@ -75,7 +75,7 @@ export function createEngine(options?: EngineOptions): Engine {
  */
 export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}): Engine {
   const core = new EngineCore(checkOptions(options), { ...RULES, ...rules }, machines);
-  const acked = <T>(fn: () => T) => attempt(fn).then((v) => core.acknowledge(v));
+  const acked = <T>(fn: () => T) => (core.acknowledgesLater ? attempt(fn).then((v) => core.acknowledge(v)) : attempt(fn));
   const engine: Engine = {
     registerUsers: (userIDs) => acked(() => core.registerUsers(userIDs)),
     addFriends: (userID, friendIDs) => acked(() => core.changeFriends(userID, friendIDs, true)),

@@ -78,6 +78,8 @@ export interface EnginePort {
   close(): void;
   /** Resolves with `value` once every command so far is durable: front-ends acknowledge calls through it. */
   acknowledge<T>(value: T): Promise<T>;
+  /** Whether acknowledging waits (an asynchronous durable store); false: a call is durable when it returns. */
+  readonly acknowledgesLater: boolean;
 
   // What happens.
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void;
