@@ -5,7 +5,7 @@ import { TYPES } from '../../machines/spec';
 import { reasonOf, type UserStatusContext, type UserStatusEmitted, type UserStatusEvent } from '../../machines/userStatus';
 import { ErrorCode } from '../errors';
 import { EVENT } from '../events';
-import type { Command, RunnerSnapshot, StatusRecord, StatusTransition, UserStatus, Views } from '../records';
+import type { Command, RunnerSnapshot, StatusRecord, StatusTransition, UserStatus } from '../records';
 import { StoreUnavailableError, type Store } from '../store/types';
 import type { LocalDevices } from './delivery';
 import type { FanOut, Shown } from './fanout';
