@@ -5,3 +5,4 @@ export * from './subscriptions';
 export * from './rateWindow';
 export * from './access';
 export * from './deviceLink';
+export * from './flap';

@@ -4,6 +4,7 @@
 import { and, not, or, type AnyStateMachine } from 'xstate';
 import { accessMachine } from '../machines/access';
 import { deviceLinkMachine } from '../machines/deviceLink';
+import { flapMachine } from '../machines/flap';
 import { rateWindowMachine } from '../machines/rateWindow';
 import { subscriptionsMachine } from '../machines/subscriptions';
 import { userStatusMachine } from '../machines/userStatus';
@@ -145,6 +146,7 @@ export const MACHINES: Array<{ machine: AnyStateMachine; file: string; about: st
   { machine: accessMachine, file: 'machines/access.ts', about: 'The app-wide edition, switches and limits (GATE).' },
   { machine: rateWindowMachine, file: 'machines/rateWindow.ts', about: 'One sliding rate window per user and API (LIM-1, EXT-6).' },
   { machine: deviceLinkMachine, file: 'machines/deviceLink.ts', about: "One device's link and its heartbeat timeout (DEV-2, DEV-3)." },
+  { machine: flapMachine, file: 'machines/flap.ts', about: "One user's flap damping: a lost link's change held back from others for the grace (EXT-7)." },
 ];
 
 export function machineDocs(): string {

@@ -1,5 +1,5 @@
 // The events a client receives, with the Web SDK's names (CL-1) and the extensions'.
-import type { UserStatus } from './types';
+import type { UserStatus } from './records';
 
 export const EVENT = Object.freeze({
   /** NTF-1: data is an array of UserStatus. */

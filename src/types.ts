@@ -11,34 +11,11 @@ import type { deviceLinkMachine } from '../machines/deviceLink';
 import type { Store } from './store/types';
 import type { Broker } from './broker/types';
 import type { InspectUsers } from './engine/inspect';
+import type { Command, ConfigChange, Failure, JournalEntry, StatusTransition, UserStatus } from './records';
+
+export type { Command, ConfigChange, Failure, JournalEntry, StatusTransition, UserStatus };
 
 export type { Clock, Edition, Limits, LimitsChange, Platform, Reason, StatusType, Switches, Visibility };
-
-/** What `getUserStatus`, notifications and `setSelfStatus` carry (NTF-1), plus EXT-1 and EXT-2 fields. */
-export interface UserStatus {
-  userID: string;
-  statusType: StatusType;
-  customStatus: string;
-  /** EXT-2: grows by one with every change of this user's status. */
-  version: number;
-  /** EXT-1: why the last change happened. */
-  reason: Reason;
-}
-
-export interface Failure {
-  userID: string;
-  code: number;
-  message: string;
-}
-
-
-/** GATE-1: a change names only what it changes. */
-export interface ConfigChange {
-  edition?: Edition;
-  switches?: Partial<Switches>;
-  limits?: LimitsChange;
-}
-
 
 export interface EngineOptions extends ConfigChange {
   /** Every timer reads this clock. Default: the real one. xstate's SimulatedClock fits. */
@@ -84,71 +61,6 @@ export interface AdminStatus {
   /** With `{detail: true}`: each logged-in device. `pushOnline` is a native device that is logged in but not connected. */
   devices?: Array<{ deviceId: string; platform: Platform; connected: boolean; pushOnline: boolean }>;
 }
-
-/** EXT-3: one entry of the audit journal. */
-export type JournalEntry =
-  | { seq: number; at: number; kind: 'command'; by: string; command: Command }
-  | {
-      seq: number;
-      at: number;
-      kind: 'transition';
-      /** The seq of the command that caused it. */
-      cause: number;
-      machine: 'userStatus';
-      userID: string;
-      /** The machine event, e.g. 'DEVICE.LOGIN'. */
-      event: string;
-      reason: Reason;
-      from: string;
-      to: string;
-      before: { statusType: StatusType; customStatus: string };
-      after: { statusType: StatusType; customStatus: string };
-      version: number;
-      /** Logged-in devices after the step. */
-      devices: number;
-    }
-  | {
-      seq: number;
-      at: number;
-      kind: 'transition';
-      cause: number;
-      machine: 'subscriptions';
-      userID: string;
-      reason: Reason;
-      from: string;
-      to: string;
-      added: string[];
-      removed: string[];
-    };
-
-/** A journaled step of a user's status machine. */
-export type StatusTransition = Extract<JournalEntry, { kind: 'transition'; machine: 'userStatus' }>;
-
-/** Everything that changes state is one of these; the journal keeps them and replay re-applies them. */
-export type Command =
-  | { type: 'users.register'; userIDs: string[] }
-  | { type: 'friends.add'; userID: string; friendIDs: string[] }
-  | { type: 'friends.remove'; userID: string; friendIDs: string[] }
-  | { type: 'config.change'; change: ConfigChange }
-  | { type: 'visibility.set'; userID: string; visibility: Visibility }
-  | { type: 'device.login'; userID: string; deviceId: string; platform: Platform }
-  | { type: 'device.reconnect'; userID: string; deviceId: string; platform: Platform }
-  | { type: 'device.logout'; userID: string; deviceId: string }
-  | { type: 'device.disconnect'; userID: string; deviceId: string; reason: 'link_closed' | 'heartbeat_timeout' }
-  /** DEV-2/3: the device's heartbeats stopped (network lost); its heartbeat timeout starts. */
-  | { type: 'device.silent'; userID: string; deviceId: string }
-  /** ... and came back before the timeout. */
-  | { type: 'device.heard'; userID: string; deviceId: string }
-  | { type: 'device.background'; userID: string; deviceId: string }
-  | { type: 'device.foreground'; userID: string; deviceId: string }
-  | { type: 'status.set'; userID: string; customStatus: string }
-  /** A query of others: journaled for its rate window (LIM-1), so with its size, not its list. */
-  | { type: 'status.query'; userID: string; count: number }
-  | { type: 'subscriptions.add'; userID: string; userIDs: string[] }
-  | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null }
-  | { type: 'timer.fire'; key: string }
-  /** EXT-7: a change held back from others while a link flapped is released when the grace runs out. */
-  | { type: 'flap.release'; userID: string };
 
 /** The admin side of an engine (shared/spec/API.md). */
 export interface Engine {

@@ -15,7 +15,10 @@ export interface Broker {
   publish(userID: string, event: ClientEvent, seq: number, deviceId?: string): void;
   /** The same event to every connected device of each user, in this order (one change's fan-out). */
   publishMany(userIDs: readonly string[], event: ClientEvent, seq: number): void;
-  /** The engine says how to reach the devices connected to this process. */
-  attach(deliverLocal: LocalDelivery): void;
+  /**
+   * An engine says how to reach the devices it holds. Several engines may attach to one broker; an engine
+   * that closes calls the returned function (when there is one) to stop hearing.
+   */
+  attach(deliverLocal: LocalDelivery): void | (() => void);
   close(): Promise<void>;
 }

@@ -1,22 +1,29 @@
 // The in-process client: the Web SDK's API (CL-1) over an engine in the same process. One client is one
-// device; its calls go straight to the engine core, its events come back through the device's sink.
+// device; its calls go straight to the engine's port (src/engine/port.ts), its events come back through the
+// device's sink.
 import type { Platform } from '../../machines/spec';
-import { EngineCore, type DeviceSession } from '../engine/core';
 import { attempt } from '../engine/engine';
+import type { DeviceHandle, EnginePort } from '../engine/port';
 import { notLoggedIn, invalidParameter } from '../errors';
 import type { Visibility } from '../types';
 import { ClientBase, checkDisconnect } from './base';
 import type { Client } from './types';
 
 export class LocalClient extends ClientBase implements Client {
-  private readonly session: DeviceSession;
+  private readonly session: DeviceHandle;
 
   constructor(
-    private readonly core: EngineCore,
+    private readonly core: EnginePort,
     platform: Platform,
   ) {
     super();
     this.session = core.openSession(platform, (event) => this.hear(event));
+  }
+
+  /** A call is acknowledged once its command is durable (at once on memory and SQLite stores). */
+  private acked<T>(fn: () => T): Promise<T> {
+    const p = attempt(fn);
+    return this.core.acknowledgesLater ? p.then((v) => this.core.acknowledge(v)) : p;
   }
 
   /** The device id the engine knows this client by (EXT-9 detail, DEV-4). */
@@ -25,7 +32,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   login(o: { userID: string; userSig?: string }) {
-    return attempt(() => {
+    return this.acked(() => {
       const opts = o as unknown;
       if (opts === null || typeof opts !== 'object') throw invalidParameter('options', 'login expects {userID, userSig}');
       const r = this.core.login(this.session, (opts as { userID?: unknown }).userID);
@@ -35,7 +42,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   logout() {
-    return attempt(() => {
+    return this.acked(() => {
       this.core.logout(this.session);
       this.self.forget();
       return { data: {} as Record<string, never> };
@@ -43,7 +50,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   setSelfStatus(o: { customStatus: string }) {
-    return attempt(() => {
+    return this.acked(() => {
       const status = this.core.setSelfStatus(this.session, o);
       this.self.take(status);
       return { data: status };
@@ -51,22 +58,22 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   getUserStatus(o: { userIDList: string[] }) {
-    return attempt(() => {
+    return this.acked(() => {
       // CL-2: the caller alone is answered from the client's own state, without a round trip.
       return this.selfOnly(o, this.session.loggedIn) ?? { data: this.core.getUserStatus(this.session, o) };
     });
   }
 
   subscribeUserStatus(o: { userIDList: string[]; pushCurrent?: boolean }) {
-    return attempt(() => ({ data: this.core.subscribe(this.session, o) }));
+    return this.acked(() => ({ data: this.core.subscribe(this.session, o) }));
   }
 
   unsubscribeUserStatus(o?: { userIDList?: string[] }) {
-    return attempt(() => ({ data: this.core.unsubscribe(this.session, o) }));
+    return this.acked(() => ({ data: this.core.unsubscribe(this.session, o) }));
   }
 
   setVisibility(visibility: Visibility) {
-    return attempt(() => {
+    return this.acked(() => {
       const status = this.core.setVisibility(this.session, visibility);
       this.self.take(status);
       return { data: status };
@@ -79,7 +86,7 @@ export class LocalClient extends ClientBase implements Client {
   }
 
   reconnect(): Promise<void> {
-    return attempt(() => {
+    return this.acked(() => {
       if (!this.session.userID) throw notLoggedIn();
       this.core.reconnect(this.session);
     });

@@ -6,6 +6,9 @@ import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Engine, EngineOptions, JournalEntry } from '../types';
 import { EngineCore } from './core';
 import { checkInspectOptions } from './inspect';
+import type { EnginePort } from './port';
+import { RULES, type Rules } from './rules/index';
+import type { InternalMachines } from './runners';
 
 const cores = new WeakMap<Engine, EngineCore>();
 
@@ -61,12 +64,21 @@ function checkOptions(options: unknown): EngineOptions {
 }
 
 export function createEngine(options?: EngineOptions): Engine {
-  const core = new EngineCore(checkOptions(options));
+  return createEngineWithRules({}, options);
+}
+
+/**
+ * Not exported from the package: an engine with some of its rule modules swapped (src/engine/rules/index.ts),
+ * for the broken variants of the property suite, as `options.machines` swaps a machine.
+ */
+export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}): Engine {
+  const core = new EngineCore(checkOptions(options), { ...RULES, ...rules }, machines);
+  const acked = <T>(fn: () => T) => (core.acknowledgesLater ? attempt(fn).then((v) => core.acknowledge(v)) : attempt(fn));
   const engine: Engine = {
-    registerUsers: (userIDs) => attempt(() => core.registerUsers(userIDs)),
-    addFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, true)),
-    removeFriends: (userID, friendIDs) => attempt(() => core.changeFriends(userID, friendIDs, false)),
-    configure: (change) => attempt(() => core.configure(change)),
+    registerUsers: (userIDs) => acked(() => core.registerUsers(userIDs)),
+    addFriends: (userID, friendIDs) => acked(() => core.changeFriends(userID, friendIDs, true)),
+    removeFriends: (userID, friendIDs) => acked(() => core.changeFriends(userID, friendIDs, false)),
+    configure: (change) => acked(() => core.configure(change)),
     queryStatus: (userIDs, opts) => attempt(() => core.queryStatus(userIDs, opts)),
     explain: (userID) => attempt(() => core.explain(userID)),
     journal: (opts) => attempt(() => core.journal(opts)),
@@ -78,7 +90,12 @@ export function createEngine(options?: EngineOptions): Engine {
   return engine;
 }
 
-/** The core behind an engine made by createEngine. */
+/** The port of an engine made by createEngine: all that front-ends (clients, servers) use of it. */
+export function portOf(engine: unknown): EnginePort {
+  return coreOf(engine);
+}
+
+/** The core behind an engine made by createEngine (the server's own wiring, and tests). */
 export function coreOf(engine: unknown): EngineCore {
   const core = cores.get(engine as Engine);
   if (!core) throw invalidParameter('engine', 'expected an engine made by createEngine()');

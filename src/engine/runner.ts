@@ -10,11 +10,9 @@
 // `assign` and `emit` (by name or inline, with static or dynamic `params`).
 import { and, not, or, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
 
-/** The compact record of one machine instance: the id of its active leaf state, and its context. */
-export interface RunnerSnapshot<C> {
-  readonly value: string;
-  readonly context: C;
-}
+import type { RunnerSnapshot } from '../records';
+
+export type { RunnerSnapshot };
 
 /** Delayed events, keyed by the id XState gives them; the caller owns the timers. */
 export type TimerOp =
@@ -314,13 +312,6 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     return { snapshot: next, emitted: w.emitted as Em[], timers: w.timers, handled: true };
   }
 
-  /** Whether `snapshot` is in the state with this id or key path (like XState's `matches` for one branch). */
-  matches(snapshot: RunnerSnapshot<C>, path: string): boolean {
-    const leaf = this.nodes.get(snapshot.value);
-    const want = path.split('.');
-    return !!leaf && want.every((k, i) => leaf.path[i] === k);
-  }
-
   /** The XState state value of a snapshot, e.g. `{ unlogined: 'clearPending' }`. */
   stateValue(snapshot: RunnerSnapshot<C>): StateValue {
     const leaf = this.nodes.get(snapshot.value);
@@ -330,12 +321,22 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     return v;
   }
 
-  /** The runner snapshot of a leaf given by its key path (`'unlogined.settled'`), for restoring records. */
-  snapshotAt(path: string, context: C): RunnerSnapshot<C> {
-    const id = `${this.machine.id}.${path}`;
-    const n = this.nodes.get(id);
-    if (!n || n.initialChild) throw new Error(`${this.machine.id}: '${path}' is not a leaf state`);
-    return { value: id, context };
+  /**
+   * A delayed event's names as the machine gives them: XState types an `after` event
+   * `xstate.after.<delay>.<state id>`; durable timers are stored by delay and state path instead (item 4).
+   */
+  afterNames(eventType: string): { delay: string; state: string } {
+    const prefix = 'xstate.after.';
+    const rest = eventType.startsWith(prefix) ? eventType.slice(prefix.length) : '';
+    const dot = rest.indexOf('.');
+    const stateId = rest.slice(dot + 1);
+    if (dot <= 0 || !this.nodes.has(stateId)) throw new Error(`${this.machine.id}: '${eventType}' is not a delayed event of this machine`);
+    return { delay: rest.slice(0, dot), state: stateId.slice(this.machine.id.length + 1) };
+  }
+
+  /** The delayed event of `delay` in the state at key path `state` (the inverse of afterNames). */
+  afterEvent(delay: string, state: string): EventObject {
+    return { type: `xstate.after.${delay}.${this.machine.id}.${state}` };
   }
 
   /** The leaf's key path: `'unlogined.settled'` (one string per state, made once). */

@@ -55,8 +55,6 @@ export const requestSchema = z
   })
   .strict();
 
-export const credentialsSchema = z.object({ userID: z.unknown(), userSig: z.unknown() }).passthrough();
-
 /** EXT-2: what a reconnecting device holds. At most this many versions are taken. */
 export const MAX_RESUME_VERSIONS = 100_000;
 export const resumeSchema = z

@@ -80,7 +80,8 @@ export function describeUser(core: EngineCore, userID: string) {
   const rec = core.store.getStatus(userID);
   const subs = core.store.getSubscriptions(userID);
   const devices = (status.devices ?? []).map((d) => {
-    const link = core.sessionOf(d.deviceId)?.link?.value ?? null;
+    const state = core.linkStateOf(d.deviceId);
+    const link = state === null ? null : `deviceLink.${state}`;
     return { ...d, native: isNativePlatform(d.platform), link };
   });
   return {

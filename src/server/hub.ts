@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Clock } from '../clock';
-import type { DeviceSession, EngineCore } from '../engine/core';
+import type { DeviceHandle as DeviceSession, EnginePort as EngineCore } from '../engine/port';
 import * as check from '../engine/validate';
 import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../errors';
 import type { ClientEvent } from '../events';
@@ -191,13 +191,13 @@ export class ClientHub {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
         const s = conn.device.session;
-        if (s.link?.value === 'deviceLink.closed') {
+        if (s.linkState === 'closed') {
           // The heartbeat timeout already dropped this device: the client must log back in on a new socket.
           this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           return;
         }
         try {
-          if (s.link?.value === 'deviceLink.silent' && s.userID) this.core.reconnect(s);
+          if (s.linkState === 'silent' && s.userID) this.core.reconnect(s);
           conn.silenced = false;
         } catch (err) {
           // The store refused the comeback: still silent, the next frame tries again; this one is answered.
@@ -213,7 +213,7 @@ export class ClientHub {
   /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
   private onQuiet(conn: Conn): void {
     const s = conn.device?.session;
-    if (!s || !s.loggedIn || !s.userID || s.link?.value !== 'deviceLink.live') return;
+    if (!s || !s.loggedIn || !s.userID || s.linkState !== 'live') return;
     this.core.linkEvent(s, { type: 'LINK.SILENT' });
     conn.silenced = true;
   }
@@ -458,7 +458,7 @@ export class ClientHub {
     this.links.retry.run(closeKey(d), 'closing a device link', () => {
       if (d.conn) return;
       const s = d.session;
-      if (s.userID && s.link && s.link.value !== 'deviceLink.closed') this.core.linkEvent(s, { type: 'LINK.CLOSED' });
+      if (s.userID && s.linkState !== null && s.linkState !== 'closed') this.core.linkEvent(s, { type: 'LINK.CLOSED' });
       if (s.userID === null) this.forget(d);
     });
   }
@@ -503,7 +503,7 @@ export class ClientHub {
     for (const conn of [...this.conns]) {
       const s = conn.device?.session;
       // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
-      if (s && conn.silenced && s.link?.value === 'deviceLink.closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      if (s && conn.silenced && s.linkState === 'closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
     }
     const now = this.o.clock.now();
     for (const d of [...this.devices.values()]) {

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ADMIN_MAX_USERS_PER_CALL, type Platform } from '../../machines/spec';
-import type { EngineCore } from '../engine/core';
+import type { EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { AdminStatus, ConfigChange } from '../types';
@@ -14,7 +14,7 @@ import { frameBoundsError } from './link/bounds';
 import { ADMIN_IDENTIFIER } from './usersig';
 
 export interface RestOptions {
-  core: EngineCore;
+  core: EnginePort;
   sdkAppId: number;
   /** Verifies the administrator's UserSig (throws StatusError 70001/70003/70013/70014). */
   verifyUserSig(userID: string, userSig: unknown): string;
@@ -161,11 +161,11 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
 
   /** Per entry, as Tencent's friend APIs answer: an unknown friend fails alone; an unknown owner fails the call. */
   function changeFriends(from: string, ids: string[], add: boolean, both: boolean): Result {
-    if (!core.store.hasUser(from)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${from}' is not registered`, { param: 'From_Account' });
+    if (!core.hasUser(from)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${from}' is not registered`, { param: 'From_Account' });
     const ResultItem: Result[] = [];
     const ok: string[] = [];
     for (const id of [...new Set(ids)]) {
-      if (!core.store.hasUser(id)) ResultItem.push({ To_Account: id, ResultCode: ErrorCode.USER_NOT_FOUND, ResultInfo: `user '${id}' is not registered` });
+      if (!core.hasUser(id)) ResultItem.push({ To_Account: id, ResultCode: ErrorCode.USER_NOT_FOUND, ResultInfo: `user '${id}' is not registered` });
       else if (id === from) ResultItem.push({ To_Account: id, ResultCode: WireCode.INVALID_BODY, ResultInfo: 'a user cannot be its own friend' });
       else {
         ok.push(id);
@@ -173,8 +173,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       }
     }
     if (ok.length > 0) {
-      core.changeFriends(from, ok, add);
-      if (both) for (const id of ok) core.changeFriends(id, [from], add);
+      core.changeFriends(from, ok, add, both);
     }
     return { ResultItem, Fail_Account: ResultItem.filter((r) => r.ResultCode !== 0).map((r) => r.To_Account) };
   }

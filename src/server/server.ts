@@ -12,7 +12,8 @@ import { mergeSettings } from '../../machines/access';
 import { MemoryBroker } from '../broker/memory';
 import { MemoryStore } from '../store/memory';
 import { systemClock, type Clock } from '../clock';
-import { EngineCore } from '../engine/core';
+import type { EngineCore } from '../engine/core';
+import { coreOf, createEngine } from '../engine/engine';
 import type { StatusError } from '../errors';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
@@ -122,7 +123,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const inspectLink = o.inspect ? createInspectLink({ url: o.inspect.url, clock, logger: log.child({ part: 'inspect' }) }) : null;
   const inspecting = inspectLink ? { inspect: inspectLink.inspect, inspectUsers: o.inspect?.users } : {};
   const store = metrics.store(o.store ?? new MemoryStore());
-  const core = new EngineCore({ clock, store, broker: metrics.broker(new MemoryBroker()), ...(had ? {} : o.settings), ...inspecting });
+  const core = coreOf(createEngine({ clock, store, broker: metrics.broker(new MemoryBroker()), ...(had ? {} : o.settings), ...inspecting }));
   core.onTransition(metrics.onTransition);
   if (had && o.settings && Object.keys(o.settings).length > 0) {
     const now = core.settings();

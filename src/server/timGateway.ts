@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AccessContext } from '../../machines/access';
 import type { Platform } from '../../machines/spec';
-import type { DeviceSession, EngineCore } from '../engine/core';
+import type { DeviceHandle as DeviceSession, EnginePort as EngineCore } from '../engine/port';
 import { ErrorCode, StatusError, notLoggedIn } from '../errors';
 import { EVENT, type ClientEvent } from '../events';
 import { PURCHASE_BITS_TTL_SEC, bootAnswer } from '../protocol/tim/boot';

@@ -2,7 +2,7 @@
 // one registry entry and nothing else). Durable stores extend it: they write their own medium first, then
 // call these methods, whose undo log makes the memory side of `transaction` atomic for them too.
 import type { AccessContext } from '../../machines/access';
-import type { JournalEntry } from '../types';
+import type { JournalEntry } from '../records';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
 // The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine

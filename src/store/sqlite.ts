@@ -3,9 +3,13 @@
 // opens `new SqliteStore(path.join(DIR, 'status-engine.db'))`.
 import Database from 'better-sqlite3';
 import type { AccessContext } from '../../machines/access';
-import type { JournalEntry } from '../types';
+import type { JournalEntry } from '../records';
+import { RECORD_FORMAT, statusFromStored, statusToStored, subsFromStored, subsToStored } from './format';
 import { MemoryStore } from './memory';
+import { checkOwnership, messageOf, migrate, SqliteStoreError, translate } from './sqliteSchema';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
+
+export { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStoreError, type SqliteStoreErrorCode } from './sqliteSchema';
 
 export interface SqliteStoreOptions {
   /**
@@ -23,64 +27,6 @@ export interface SqliteStoreOptions {
   journalMaxEntries?: never;
 }
 
-export type SqliteStoreErrorCode =
-  /** The store was closed; the engine using it must not go on. */
-  | 'ERR_STORE_CLOSED'
-  /** The path cannot be opened (missing directory, no permission). */
-  | 'ERR_STORE_OPEN'
-  /** The file is not an SQLite database at all. */
-  | 'ERR_STORE_NOT_A_DATABASE'
-  /** An SQLite database of some other program. */
-  | 'ERR_STORE_FOREIGN'
-  /** Written by a newer status-engine whose schema this build does not know. */
-  | 'ERR_STORE_TOO_NEW'
-  /** A status-engine database whose content cannot be read back. */
-  | 'ERR_STORE_CORRUPT'
-  /** Another process has the file open (two engines on one file would diverge). */
-  | 'ERR_STORE_LOCKED'
-  /** A misuse of the store's own API (bad option, close inside a transaction, journal out of order). */
-  | 'ERR_STORE_USAGE';
-
-/** Every error of this store names the file, so an operator knows which data directory is at fault. */
-export class SqliteStoreError extends Error {
-  constructor(
-    readonly code: SqliteStoreErrorCode,
-    readonly file: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SqliteStoreError';
-  }
-}
-
-/** 'SENG': marks a file as ours, so a foreign SQLite file is refused instead of being written into. */
-export const APPLICATION_ID = 0x53454e47;
-
-/**
- * Forward migrations: entry i takes the schema from version i to i + 1 (PRAGMA user_version). Append only;
- * never edit a released entry, since files in the field were made by it.
- */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
-  (db) =>
-    db.exec(`
-      -- Rowid tables with ORDER BY rowid on load, so that reloaded Maps and Sets iterate in the order the
-      -- engine filled them (timers due at the same instant fire in the same order after a restart).
-      CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL);
-      CREATE TABLE status (user_id TEXT PRIMARY KEY NOT NULL, record TEXT NOT NULL);
-      CREATE TABLE subscriptions (user_id TEXT PRIMARY KEY NOT NULL, record TEXT NOT NULL);
-      -- One row per edge: friend_id is in user_id's list. The reverse direction is rebuilt on load.
-      CREATE TABLE friends (user_id TEXT NOT NULL, friend_id TEXT NOT NULL, PRIMARY KEY (user_id, friend_id));
-      CREATE TABLE settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);
-      CREATE TABLE notices (user_id TEXT PRIMARY KEY NOT NULL, notice TEXT NOT NULL);
-      CREATE TABLE timers (key TEXT PRIMARY KEY NOT NULL, timer TEXT NOT NULL);
-      -- EXT-3: append-only and unbounded; user_id is set on transitions only (what journalOf reads).
-      CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT, entry TEXT NOT NULL);
-      CREATE INDEX journal_by_user ON journal (user_id, seq) WHERE user_id IS NOT NULL;
-    `),
-];
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
 const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
 
 const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
@@ -89,9 +35,6 @@ const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
   set.add(value);
 };
 
-const sqliteCode = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 type Statements = ReturnType<typeof prepare>;
 
@@ -197,10 +140,10 @@ export class SqliteStore extends MemoryStore implements Store {
     this.db.transaction(() => {
       for (const id of this.db.prepare<[], string>('SELECT id FROM users ORDER BY rowid').pluck().iterate()) this.users.add(id);
       for (const [id, text] of rows('SELECT user_id, record FROM status ORDER BY rowid')) {
-        this.status.set(id, parse<StatusRecord>(text, 'status', id));
+        this.status.set(id, this.decode(() => statusFromStored(parse(text, 'status', id)), 'status', id));
       }
       for (const [id, text] of rows('SELECT user_id, record FROM subscriptions ORDER BY rowid')) {
-        const record = parse<SubscriptionsRecord>(text, 'subscriptions', id);
+        const record = this.decode(() => subsFromStored(parse(text, 'subscriptions', id)), 'subscriptions', id);
         this.subs.set(id, record);
         // NTF-2 (b): the reverse index is derived data, rebuilt from the lists rather than stored twice.
         for (const target of record.context.list) addTo(this.subscribers, target, id);
@@ -215,10 +158,21 @@ export class SqliteStore extends MemoryStore implements Store {
         this.notices.set(id, parse<Notice>(text, 'notices', id));
       }
       for (const [key, text] of rows('SELECT key, timer FROM timers ORDER BY rowid')) {
-        this.pending.set(key, parse<PendingTimer>(text, 'timers', key));
+        const { format, ...timer } = parse<PendingTimer & { format?: number }>(text, 'timers', key);
+        if (format !== RECORD_FORMAT) throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: timer '${key}' has format ${String(format)}`);
+        this.pending.set(key, timer);
       }
       this.seq = this.q.lastSeq.get() ?? 0;
     })();
+  }
+
+  private decode<T>(read: () => T, table: string, key: string): T {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof SqliteStoreError) throw e;
+      throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: ${table} '${key}': ${messageOf(e)}`, { cause: e });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -285,7 +239,7 @@ export class SqliteStore extends MemoryStore implements Store {
   }
   override putStatus(userID: string, record: StatusRecord): void {
     this.write(() => {
-      this.q.putStatus.run(userID, JSON.stringify(record));
+      this.q.putStatus.run(userID, JSON.stringify(statusToStored(record)));
       super.putStatus(userID, record);
     });
   }
@@ -298,7 +252,7 @@ export class SqliteStore extends MemoryStore implements Store {
     this.write(() => {
       // Mirrors MemoryStore: an empty list in the resting state is no record at all.
       if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.q.deleteSubs.run(userID);
-      else this.q.putSubs.run(userID, JSON.stringify(record));
+      else this.q.putSubs.run(userID, JSON.stringify(subsToStored(record)));
       super.putSubscriptions(userID, record, delta);
     });
   }
@@ -361,7 +315,7 @@ export class SqliteStore extends MemoryStore implements Store {
 
   override putTimer(timer: PendingTimer): void {
     this.write(() => {
-      this.q.putTimer.run(timer.key, JSON.stringify(timer));
+      this.q.putTimer.run(timer.key, JSON.stringify({ ...timer, format: RECORD_FORMAT }));
       super.putTimer(timer);
     });
   }
@@ -412,53 +366,3 @@ export class SqliteStore extends MemoryStore implements Store {
   }
 }
 
-/** Refuses a file that is not ours before anything is written to it. */
-function checkOwnership(db: Database.Database, file: string): void {
-  const appId = db.pragma('application_id', { simple: true }) as number;
-  if (appId === APPLICATION_ID) return;
-  const objects = db.prepare<[], number>("SELECT COUNT(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").pluck().get() ?? 0;
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (appId !== 0 || objects > 0 || version !== 0) {
-    throw new SqliteStoreError(
-      'ERR_STORE_FOREIGN',
-      file,
-      `${file} is an SQLite database of another program (application_id ${appId}, ${objects} tables/indexes): status-engine will not write into it`,
-    );
-  }
-}
-
-function migrate(db: Database.Database, file: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new SqliteStoreError(
-      'ERR_STORE_TOO_NEW',
-      file,
-      `the store ${file} has schema version ${version}; this status-engine knows versions up to ${SCHEMA_VERSION}: upgrade status-engine`,
-    );
-  }
-  for (let v = version; v < SCHEMA_VERSION; v++) {
-    const step = MIGRATIONS[v] as (db: Database.Database) => void;
-    db.transaction(() => {
-      step(db);
-      if (v === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-}
-
-/** SQLite's own errors say what went wrong but not where: add the file and a code an operator can act on. */
-function translate(e: unknown, file: string): Error {
-  if (e instanceof SqliteStoreError) return e;
-  const code = sqliteCode(e) ?? '';
-  const cause = { cause: e };
-  if (code === 'SQLITE_NOTADB') {
-    return new SqliteStoreError('ERR_STORE_NOT_A_DATABASE', file, `${file} is not a status-engine store (not an SQLite database): ${messageOf(e)}`, cause);
-  }
-  if (code.startsWith('SQLITE_CORRUPT')) {
-    return new SqliteStoreError('ERR_STORE_CORRUPT', file, `the store ${file} is corrupt: ${messageOf(e)}; restore it from a backup`, cause);
-  }
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new SqliteStoreError('ERR_STORE_LOCKED', file, `the store ${file} is in use by another process (is another status-engine running on it?)`, cause);
-  }
-  return new SqliteStoreError('ERR_STORE_OPEN', file, `cannot open the store ${file}: ${messageOf(e)}`, cause);
-}

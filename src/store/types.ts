@@ -2,37 +2,10 @@
 // (SQLite) or shared backend plugs in without touching the machines or the public API. Calls are
 // synchronous: the engine applies one command at a time inside `transaction`, and a durable store makes the
 // whole command durable before the transaction returns (nothing acknowledged is lost).
-import type { RunnerSnapshot } from '../engine/runner';
-import type { UserStatusContext } from '../../machines/userStatus';
-import type { SubscriptionsContext } from '../../machines/subscriptions';
 import type { AccessContext } from '../../machines/access';
-import type { JournalEntry } from '../types';
+import type { JournalEntry, Notice, PendingTimer, StatusRecord, SubscriptionsRecord } from '../records';
 
-/**
- * A user's status machine snapshot, and the seqs that resume needs (EXT-2): of the command that last changed
- * the status; of the last change others were told, when that is not the last change (EXT-7 holds changes
- * back); and of the last change of visibility, which is all that hidden viewers see (EXT-5).
- */
-export type StatusRecord = RunnerSnapshot<UserStatusContext> & { seq: number; shownSeq?: number; visibilitySeq?: number };
-export type SubscriptionsRecord = RunnerSnapshot<SubscriptionsContext>;
-
-/** A delayed machine event waiting for its time (CS-5 and UNSUB-5 clears, DEV-2/3 heartbeat waits); survives a restart. */
-export interface PendingTimer {
-  key: string;
-  due: number;
-  machine: 'userStatus' | 'subscriptions' | 'deviceLink';
-  /** The user whose machine it is. */
-  owner: string;
-  /** For a device link: the device. */
-  deviceId?: string;
-  event: { type: string };
-}
-
-/** EXT-4: a subscription lifecycle event for a user who was not there to hear it. */
-export interface Notice {
-  userIDList: string[];
-  reason: 'subscriptions_cleared';
-}
+export type { Notice, PendingTimer, StatusRecord, SubscriptionsRecord };
 
 /** Thrown by a store that cannot reach the part that holds a user (ST-7: the status is then UNKNOWN). */
 export class StoreUnavailableError extends Error {
@@ -89,5 +62,13 @@ export interface Store {
 
   /** Runs `fn` atomically: all of its writes land, or (if it throws) none. */
   transaction<T>(fn: () => T): T;
+  /**
+   * The seam for an asynchronous durable store (Redis, a later issue): it applies a transaction to its read
+   * path synchronously (so the machines and the engine stay synchronous) and makes it durable afterwards;
+   * `durable()` resolves once every transaction so far is durable (rejects if that failed). The engine
+   * acknowledges a call, i.e. resolves its promise, only then. Memory and SQLite are durable when
+   * `transaction` returns and leave it out.
+   */
+  durable?(): Promise<void>;
   close(): void;
 }

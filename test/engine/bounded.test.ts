@@ -156,7 +156,8 @@ describe('review regressions', () => {
     s.clear();
     s.client.foreground();
     expect(s.about('alice')).toEqual([[3, 'hi']]);
-    const released = (await w.engine.journal()).filter((e) => e.kind === 'command' && e.command.type === 'flap.release');
+    // The release is the flap machine's durable grace timer firing: one journaled command.
+    const released = (await w.engine.journal()).filter((e) => e.kind === 'command' && e.command.type === 'timer.fire' && JSON.parse(e.command.key)[0] === 'flap');
     expect(released).toHaveLength(1);
   });
 });

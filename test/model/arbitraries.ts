@@ -1,6 +1,6 @@
 // The random command sequences of the model-based tests: 4-6 users' devices logging in and out, losing
-// and regaining their links, calling the four APIs, the admin changing friends, edition and switches,
-// and time passing beyond every delay and rate window.
+// and regaining their links, calling the four APIs (with pushCurrent), changing their visibility, the admin
+// changing friends, edition, switches and limits (EXT-7's grace too), and time passing beyond every delay.
 import fc from 'fast-check';
 import { CLIENTS, GHOST, LIMITS, SELF, USERS } from './config';
 import type { ModelCommand } from './commands/base';
@@ -15,6 +15,7 @@ import { LoginCommand } from './commands/login';
 import { LogoutCommand } from './commands/logout';
 import { ReconnectCommand } from './commands/reconnect';
 import { SetSelfStatusCommand } from './commands/setSelfStatus';
+import { SetVisibilityCommand } from './commands/setVisibility';
 import { SubscribeCommand } from './commands/subscribe';
 import { UnsubscribeCommand } from './commands/unsubscribe';
 import { Target } from './commands/target';
@@ -45,7 +46,16 @@ const ms = fc.oneof(
 /** Mostly the gate open (so that the calls get through), now and then a lower edition or a switch off. */
 const edition = fc.constantFrom('ultimate' as const, 'ultimate' as const, 'ultimate' as const, 'pro' as const, 'trial' as const);
 const userStatus = fc.constantFrom(true, true, true, false);
+/** Limits changed at run time (GATE-1): caps, quota, byte limit, heartbeat timeout and EXT-7's grace. */
+const limits = fc.oneof(
+  fc.record({ flapGraceMs: fc.constantFrom(0, 800, 2500) }),
+  fc.record({ maxWebInstances: fc.constantFrom(1, 2, 3) }),
+  fc.record({ subscriptionQuota: fc.constantFrom(2, 3) }),
+  fc.record({ customStatusMaxBytes: fc.constantFrom(4, 8) }),
+  fc.record({ webHeartbeatTimeoutMs: fc.constantFrom(1000, 2000) }),
+);
 const change = fc.oneof(
+  { weight: 2, arbitrary: limits.map((l) => ({ limits: l })) },
   fc.record({ edition }),
   fc.record({ switches: fc.record({ userStatus, friendStatusNotify: fc.boolean() }, { requiredKeys: [] }) }),
   fc.record({ edition, switches: fc.record({ userStatus, friendStatusNotify: fc.boolean() }) }),
@@ -75,7 +85,8 @@ export const commands: Array<fc.Arbitrary<ModelCommand>> = [
   fc.tuple(device, customStatus).map(([d, s]) => new SetSelfStatusCommand(d, s)),
   fc.tuple(device, list).map(([d, l]) => new GetUserStatusCommand(d, l)),
   fc.tuple(device, list).map(([d, l]) => new SubscribeCommand(d, l)),
-  fc.tuple(device, list).map(([d, l]) => new SubscribeCommand(d, l)),
+  fc.tuple(device, list, fc.boolean()).map(([d, l, push]) => new SubscribeCommand(d, l, push)),
+  fc.tuple(device, fc.constantFrom('everyone' as const, 'friends' as const, 'nobody' as const)).map(([d, v]) => new SetVisibilityCommand(d, v)),
   fc.tuple(device, fc.oneof(list, fc.constant(undefined), fc.constant(null))).map(([d, l]) => new UnsubscribeCommand(d, l)),
   friends,
   change.map((c) => new ConfigureCommand(c)),

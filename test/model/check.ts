@@ -2,6 +2,7 @@
 // (NTF-6: per recipient and per user, the exact changes in order, none missing, none repeated), and the
 // omniscient view (every user's status, devices, subscriptions and friends), after every command.
 import { isDeepStrictEqual } from 'node:util';
+import { coreOf } from '../../src/engine/engine';
 import { EVENT, type ClientEvent } from '../../src/index';
 import { USERS } from './config';
 import type { Heard, Model, Outcome } from './model';
@@ -119,8 +120,28 @@ export async function checkWorld(model: Model, real: Real): Promise<void> {
     const want = { successUserList: [d.cache], failureUserList: [] };
     if (!isDeepStrictEqual(plain(r.data), want)) mismatch(`CL-3 device ${i}'s self query`, want, r.data);
   }
+  checkViews(model, real);
   const heardDuringCheck = real.heard.findIndex((h) => h.length > 0);
   if (heardDuringCheck >= 0) mismatch('nothing is heard during read-only calls', [], real.heard[heardDuringCheck]);
+}
+
+/**
+ * EXT-5 and issue 17, for every viewer and user: what the viewer sees now is what the model says its class
+ * was last shown, and its version never went below the last one the viewer was shown (a notification,
+ * pushCurrent, a resume or a query). Read with no side effect (no rate window, no journal).
+ */
+function checkViews(model: Model, real: Real): void {
+  const core = coreOf(real.engine);
+  for (const viewer of USERS) {
+    for (const id of USERS) {
+      if (id === viewer) continue;
+      const got = core.statusOf(id, viewer);
+      const want = model.viewFor(id, viewer);
+      if (!isDeepStrictEqual(plain(got), want)) mismatch(`EXT-5 ${viewer}'s view of ${id}`, want, got);
+      const last = model.lastShown.get(viewer)?.get(id);
+      if (last !== undefined && got.version < last) mismatch(`EXT-2 ${viewer} was shown ${id} at version ${last}, now sees an older one`, last, got.version);
+    }
+  }
 }
 
 export async function checkAll(model: Model, real: Real): Promise<void> {

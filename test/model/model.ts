@@ -1,7 +1,7 @@
 // The reference model of the model-based tests: SPEC.md and the engine decisions of the helpers' brief,
 // written as plain Maps, Sets and arrays. It shares no code with src/ or machines/ on purpose: it is the
 // second, independent reading of the spec that the engine is compared with after every command.
-import { LIMITS, USERS, type Limits } from './config';
+import { LIMITS, USERS } from './config';
 import { reach } from './coverage';
 
 export const ONLINE = 1;
@@ -26,6 +26,15 @@ export type Heard =
 /** A call's expected outcome: a value, or a StatusError code (and, for 2996, when to retry). */
 export type Outcome = { ok: unknown } | { code: number; retryAfterMs?: number };
 
+export type VisibilityM = 'everyone' | 'friends' | 'nobody';
+/** EXT-5: a user's friends (in its own list) and everyone else may see different things. */
+type ClassM = 'friends' | 'others';
+/** What one class of viewers was last shown of a user (issue 17), and the tick it was shown at (EXT-2 resume). */
+type ViewM = Omit<StatusM, 'userID'> & { tick: number };
+
+/** Limits the model follows at run time (GATE-1): the ones a run may change, and the rest as configured. */
+export type LimitsM = { -readonly [K in keyof typeof LIMITS]: (typeof LIMITS)[K] extends number ? number : (typeof LIMITS)[K] };
+
 interface UserM {
   statusType: StatusTypeM;
   customStatus: string;
@@ -41,6 +50,12 @@ interface UserM {
   changedAt: number;
   /** EXT-4: a list cleared after logout, told at the next login. */
   clearedNotice: string[] | null;
+  /** EXT-5: who may see it. */
+  visibility: VisibilityM;
+  /** Issue 17: what each class of viewers was last shown. */
+  views: Record<ClassM, ViewM>;
+  /** EXT-7: a change caused by a lost link, held back from others: what they saw before it. */
+  hold: { statusType: StatusTypeM; customStatus: string } | null;
 }
 
 export interface DeviceM {
@@ -64,6 +79,7 @@ type Timer = { due: number; order: number } & (
   | { kind: 'heartbeat'; device: number }
   | { kind: 'customStatus'; user: string }
   | { kind: 'subscriptions'; user: string }
+  | { kind: 'flap'; user: string }
 );
 
 export type Api = 'get' | 'subscribe' | 'unsubscribe';
@@ -72,7 +88,7 @@ const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const isNative = (platform: string) => platform !== 'web';
 
 export class Model {
-  readonly limits: Limits = LIMITS;
+  limits: LimitsM = { ...LIMITS, rateLimit: { ...LIMITS.rateLimit } };
   now = 0;
   edition: 'trial' | 'pro' | 'ultimate' = 'ultimate';
   switches = { userStatus: true, friendStatusNotify: false };
@@ -97,6 +113,9 @@ export class Model {
         friends: new Set(),
         changedAt: 0,
         clearedNotice: null,
+        visibility: 'everyone',
+        views: { friends: initialView(), others: initialView() },
+        hold: null,
       });
     }
     this.devices = platforms.map((platform) => ({
@@ -127,6 +146,17 @@ export class Model {
   status(id: string): StatusM {
     const u = this.user(id);
     return { userID: id, statusType: u.statusType, customStatus: u.customStatus, version: u.version, reason: u.reason };
+  }
+
+  /** EXT-5, issue 17: `id`'s status as `viewer` sees it: its own, or what the viewer's class was last shown. */
+  viewFor(id: string, viewer: string): StatusM {
+    if (viewer === id) return this.status(id);
+    const { tick: _tick, ...v } = this.user(id).views[this.classOf(id, viewer)];
+    return { userID: id, ...v };
+  }
+
+  private classOf(id: string, viewer: string): ClassM {
+    return this.user(id).friends.has(viewer) ? 'friends' : 'others';
   }
 
   /** ST-4/ST-5: counted as connected: logged in, link not closed, not in the background. */
@@ -169,13 +199,14 @@ export class Model {
   private step(id: string, reason: string, change: () => void = () => {}): void {
     const u = this.user(id);
     const before = u.statusType;
+    const prev = { statusType: u.statusType, customStatus: u.customStatus };
     change();
     const after = this.derive(u);
     if (after === before) return;
     u.statusType = after;
     // CS-5: OFFLINE clears the custom status in the same change.
     if (after === OFFLINE) u.customStatus = '';
-    this.commit(id, reason);
+    this.commit(id, reason, prev);
     if (after === UNLOGINED) {
       if (u.customStatus !== '') this.arm({ kind: 'customStatus', user: id }, this.limits.customStatusClearAfterLogoutMs);
       if (u.subs.length > 0) this.arm({ kind: 'subscriptions', user: id }, this.limits.subscriptionClearAfterLogoutMs);
@@ -192,22 +223,81 @@ export class Model {
     }
   }
 
-  private commit(id: string, reason: string): void {
+  private commit(id: string, reason: string, prev: { statusType: StatusTypeM; customStatus: string }, prevVisibility?: VisibilityM): void {
     reach(`change: ${reason}`);
     const u = this.user(id);
     u.version += 1;
     u.reason = reason;
     u.changedAt = ++this.tick;
-    this.fanOut(id);
-  }
-
-  /** NTF-2: (a) own devices, (b) subscribers when the gate is open, (c) friends-of when friendStatusNotify. */
-  private fanOut(id: string): void {
+    // NTF-2 (a): the user's own devices hear every change at once.
     const s = this.status(id);
     this.devices.forEach((d, i) => {
-      if (!this.receiving(d) || d.user === null) return;
-      if (this.hears(d.user, id)) this.deliver(i, [s]);
-      else if (d.user !== id && this.user(d.user).subs.includes(id)) reach('not heard: subscriber behind a closed gate');
+      if (this.receiving(d) && d.user === id) this.deliver(i, [s]);
+    });
+    // EXT-7: while a hold runs, others hear nothing; a comeback ends it.
+    if (u.hold) {
+      if (reason === 'reconnect' || reason === 'login' || reason === 'foreground') {
+        reach('flap: ended by a comeback');
+        this.disarm((t) => t.kind === 'flap' && t.user === id);
+        this.endHold(id);
+      }
+      return;
+    }
+    if (this.limits.flapGraceMs > 0 && (reason === 'link_closed' || reason === 'heartbeat_timeout')) {
+      reach('flap: held');
+      u.hold = prev;
+      this.arm({ kind: 'flap', user: id }, this.limits.flapGraceMs);
+      return;
+    }
+    if (prevVisibility !== undefined) this.showFlips(id, prevVisibility);
+    else this.showOthers(id);
+  }
+
+  private endHold(id: string): void {
+    const u = this.user(id);
+    const before = u.hold!;
+    u.hold = null;
+    if (before.statusType !== u.statusType || before.customStatus !== u.customStatus) this.showOthers(id);
+    else reach('flap: nothing to tell');
+  }
+
+  private sees(visibility: VisibilityM, cls: ClassM): boolean {
+    return visibility === 'everyone' || (visibility === 'friends' && cls === 'friends');
+  }
+
+  /** NTF-2 (b)(c): each class that sees the user takes the change; its viewers who may hear are told. */
+  private showOthers(id: string): void {
+    const u = this.user(id);
+    const s = this.status(id);
+    const taking = (['friends', 'others'] as const).filter((c) => this.sees(u.visibility, c));
+    for (const c of taking) u.views[c] = { ...viewOf(s), tick: this.tick };
+    this.devices.forEach((d, i) => {
+      if (!this.receiving(d) || d.user === null || d.user === id) return;
+      if (!this.hears(d.user, id)) {
+        if (this.user(d.user).subs.includes(id)) reach('not heard: subscriber behind a closed gate');
+        return;
+      }
+      if (taking.includes(this.classOf(id, d.user))) this.deliver(i, [s]);
+      else reach('not heard: hidden from the viewer');
+    });
+  }
+
+  /** EXT-5: a change of visibility is news only to the classes whose sight flips; each is told its new view. */
+  private showFlips(id: string, from: VisibilityM): void {
+    const u = this.user(id);
+    const s = this.status(id);
+    const flipped: ClassM[] = [];
+    for (const c of ['friends', 'others'] as const) {
+      const was = this.sees(from, c);
+      const is = this.sees(u.visibility, c);
+      if (was === is) continue;
+      flipped.push(c);
+      u.views[c] = is ? { ...viewOf(s), tick: this.tick } : { statusType: UNLOGINED, customStatus: '', version: s.version, reason: 'visibility_changed', tick: this.tick };
+    }
+    if (flipped.length === 0) reach('visibility: no class flips');
+    this.devices.forEach((d, i) => {
+      if (!this.receiving(d) || d.user === null || d.user === id || !this.hears(d.user, id)) return;
+      if (flipped.includes(this.classOf(id, d.user))) this.deliver(i, [this.viewFor(id, d.user)]);
     });
   }
 
@@ -224,7 +314,17 @@ export class Model {
     for (const s of batch) {
       d.heard.set(s.userID, s.version);
       if (s.userID === d.user) this.cacheTake(d, s);
+      else this.shown(d.user!, s);
     }
+  }
+
+  /** Issue 17: per viewer and user, the last version the viewer was shown (a delivery or a query). */
+  readonly lastShown = new Map<string, Map<string, number>>();
+
+  private shown(viewer: string, s: StatusM): void {
+    let m = this.lastShown.get(viewer);
+    if (!m) this.lastShown.set(viewer, (m = new Map()));
+    m.set(s.userID, s.version);
   }
 
   private cacheTake(d: DeviceM, s: StatusM): void {
@@ -258,7 +358,9 @@ export class Model {
     const batch: StatusM[] = [];
     for (const id of view) {
       const x = this.user(id);
-      if (x.changedAt > since && d.heard.get(id) !== x.version) batch.push(this.status(id));
+      const v = this.viewFor(id, d.user);
+      const at = id === d.user ? x.changedAt : x.views[this.classOf(id, d.user)].tick;
+      if (at > since && d.heard.get(id) !== v.version) batch.push(v);
     }
     if (batch.length > 0) {
       reach('resume: batch');
@@ -297,8 +399,12 @@ export class Model {
       this.linkLost(t.device, 'heartbeat_timeout');
     } else if (t.kind === 'customStatus') {
       const u = this.user(t.user);
+      const prev = { statusType: u.statusType, customStatus: u.customStatus };
       u.customStatus = '';
-      this.commit(t.user, 'custom_status_expired');
+      this.commit(t.user, 'custom_status_expired', prev);
+    } else if (t.kind === 'flap') {
+      reach('flap: grace ran out');
+      this.endHold(t.user);
     } else {
       const u = this.user(t.user);
       reach('subscriptions cleared after logout');
@@ -350,7 +456,8 @@ export class Model {
     const cap = d.platform === 'web' ? this.limits.maxWebInstances : this.limits.maxDevicesPerNativePlatform;
     const same = u.devices.filter((i) => this.devices[i]!.platform === d.platform);
     this.step(id, reason, () => {
-      if (same.length >= cap) this.kick(same[0]!);
+      // DEV-4: the oldest go, more than one when the cap was lowered since they logged in.
+      for (const k of same.slice(0, Math.max(0, same.length - cap + 1))) this.kick(k);
       u.devices.push(device);
       d.user = id;
       d.loggedIn = true;
@@ -468,8 +575,9 @@ export class Model {
     const id = d.user!;
     const u = this.user(id);
     if (u.customStatus !== customStatus) {
+      const prev = { statusType: u.statusType, customStatus: u.customStatus };
       u.customStatus = customStatus;
-      this.commit(id, customStatus === '' ? 'custom_status_cleared' : 'custom_status_set');
+      this.commit(id, customStatus === '' ? 'custom_status_cleared' : 'custom_status_set', prev);
     }
     const s = this.status(id);
     this.cacheTake(d, s);
@@ -491,10 +599,16 @@ export class Model {
     if (gate) return gate;
     return {
       ok: {
-        successUserList: distinct.filter((id) => this.registered(id)).map((id) => this.status(id)),
+        successUserList: distinct.filter((id) => this.registered(id)).map((id) => this.query(d.user!, id)),
         failureUserList: distinct.filter((id) => !this.registered(id)).map((userID) => ({ userID, code: 70107 })),
       },
     };
+  }
+
+  private query(viewer: string, id: string): StatusM {
+    const v = this.viewFor(id, viewer);
+    if (id !== viewer) this.shown(viewer, v);
+    return v;
   }
 
   private gate(userID: string, api: Api): Outcome | null {
@@ -503,7 +617,7 @@ export class Model {
     return this.admit(userID, api);
   }
 
-  subscribe(device: number, list: readonly string[]): Outcome {
+  subscribe(device: number, list: readonly string[], pushCurrent = false): Outcome {
     const d = this.devices[device]!;
     if (!d.loggedIn) return { code: 2024 };
     const distinct = [...new Set(list)];
@@ -525,6 +639,11 @@ export class Model {
     const evicted = u.subs.splice(0, Math.max(0, u.subs.length - this.limits.subscriptionQuota));
     if (evicted.length > 0) reach('eviction');
     if (evicted.length > 0) this.tellUser(self, { kind: 'ended', userIDList: evicted, reason: 'subscription_evicted' });
+    // EXT-2: the current status at once, to this device, as this viewer sees it.
+    if (pushCurrent && incoming.length > 0) {
+      reach('pushCurrent');
+      this.deliver(device, incoming.map((id) => this.viewFor(id, self)));
+    }
     return { ok: { failureUserList } };
   }
 
@@ -547,20 +666,46 @@ export class Model {
     return { ok: { failureUserList } };
   }
 
+  /** EXT-5: who may see the user's status; a change is delivered like a real one (to those whose view flips). */
+  setVisibility(device: number, visibility: VisibilityM): Outcome {
+    const d = this.devices[device]!;
+    if (!d.loggedIn) return { code: 2024 };
+    if (!this.receiving(d)) return { code: 2800 };
+    const id = d.user!;
+    const u = this.user(id);
+    if (u.visibility !== visibility) {
+      const from = u.visibility;
+      u.visibility = visibility;
+      reach(`visibility: ${from} -> ${visibility}`);
+      this.commit(id, 'visibility_changed', { statusType: u.statusType, customStatus: u.customStatus }, from);
+    }
+    const s = this.status(id);
+    this.cacheTake(d, s);
+    return { ok: s };
+  }
+
   // ---- admin calls ----
 
   changeFriends(userID: string, ids: readonly string[], add: boolean): Outcome {
     if (ids.includes(userID)) return { code: 6017 };
     if (!this.registered(userID) || ids.some((id) => !this.registered(id))) return { code: 70107 };
     const f = this.user(userID).friends;
-    for (const id of ids) add ? f.add(id) : f.delete(id);
+    for (const id of ids) {
+      // A viewer moved between userID's classes may see the other class's view, older or newer: a friend
+      // change is not told (EXT-5 tells visibility changes only), so its last-shown mark starts again.
+      if (f.has(id) !== add) this.lastShown.get(id)?.delete(userID);
+      add ? f.add(id) : f.delete(id);
+    }
     return { ok: undefined };
   }
 
-  configure(change: { edition?: 'trial' | 'pro' | 'ultimate'; switches?: Partial<Model['switches']> }): Outcome {
+  configure(change: { edition?: 'trial' | 'pro' | 'ultimate'; switches?: Partial<Model['switches']>; limits?: Partial<LimitsM> }): Outcome {
     if (change.edition) this.edition = change.edition;
     this.switches = { ...this.switches, ...change.switches };
+    if (change.limits) this.limits = { ...this.limits, ...change.limits };
     return { ok: undefined };
   }
 }
 
+const initialView = (): ViewM => ({ statusType: UNLOGINED, customStatus: '', version: 0, reason: 'registered', tick: 0 });
+const viewOf = (s: StatusM): Omit<ViewM, 'tick'> => ({ statusType: s.statusType, customStatus: s.customStatus, version: s.version, reason: s.reason });

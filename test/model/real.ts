@@ -1,7 +1,10 @@
 // The system under test of the model-based tests: a real engine on xstate's SimulatedClock, one in-process
 // client per device, and a recorder of everything each client hears.
 import { SimulatedClock } from 'xstate';
-import { createClient, createEngine, EVENT, type Client, type ClientEvent, type Engine, type MachineOverrides } from '../../src/index';
+import { createEngineWithRules } from '../../src/engine/engine';
+import type { Rules } from '../../src/engine/rules/index';
+import type { InternalMachines } from '../../src/engine/runners';
+import { createClient, EVENT, type Client, type ClientEvent, type Engine, type MachineOverrides } from '../../src/index';
 import { CLIENT_PLATFORMS, LIMITS, USERS } from './config';
 
 export interface Real {
@@ -12,14 +15,15 @@ export interface Real {
   heard: ClientEvent[][];
 }
 
-export async function createReal(machines?: MachineOverrides): Promise<Real> {
+/** `rules`: a broken rule module swapped in (test/properties/variants.ts); the engine's own otherwise. */
+export async function createReal(machines?: MachineOverrides, rules?: Partial<Rules>, internal?: InternalMachines): Promise<Real> {
   const clock = new SimulatedClock();
-  const engine = createEngine({
+  const engine = createEngineWithRules(rules ?? {}, {
     clock,
     switches: { userStatus: true, friendStatusNotify: false },
     limits: { ...LIMITS, rateLimit: { ...LIMITS.rateLimit } },
     ...(machines ? { machines } : {}),
-  });
+  }, internal);
   await engine.registerUsers([...USERS]);
   const heard: ClientEvent[][] = CLIENT_PLATFORMS.map(() => []);
   const clients = CLIENT_PLATFORMS.map((platform, i) => {

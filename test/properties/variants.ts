@@ -1,8 +1,16 @@
 // Deliberately broken engines for the mutation tests: each is the real engine with one machine swapped for
-// a variant that breaks one SPEC rule (through the `machines` option of createEngine). The model-based
+// a variant that breaks one SPEC rule (through the `machines` option of createEngine), or one function of
+// a rule module (src/engine/rules/) swapped for a broken one (createEngineWithRules). The model-based
 // property must catch every one of them.
 import { assign, createMachine, emit } from 'xstate';
 import type { MachineOverrides } from '../../src/index';
+import type { Rules } from '../../src/engine/rules/index';
+import type { InternalMachines } from '../../src/engine/runners';
+import { flapMachine } from '../../machines/flap';
+import * as audience from '../../src/engine/rules/audience';
+import * as coupling from '../../src/engine/rules/coupling';
+import * as resume from '../../src/engine/rules/resume';
+import * as views from '../../src/engine/rules/views';
 import { accessMachine } from '../../machines/access';
 import { rateWindowMachine, type RateWindowEvent } from '../../machines/rateWindow';
 import { subscriptionsMachine, type SubscriptionsEvent } from '../../machines/subscriptions';
@@ -42,7 +50,42 @@ export const REBUILT: MachineOverrides = {
   subscriptions: rebuilt(subscriptionsMachine, () => {}),
 };
 
-export const BROKEN: Record<string, { clause: string; machines: MachineOverrides }> = {
+/** The engine's own rule modules, for the broken rules below. */
+const sees = views.sees;
+
+export const BROKEN: Record<string, { clause: string; machines?: MachineOverrides; rules?: Partial<Rules>; internal?: InternalMachines }> = {
+  // Mutations of the rule modules (src/engine/rules/), the three of issue 10 first.
+  "'friends' visibility is treated as 'everyone'": {
+    clause: 'EXT-5',
+    rules: { sees: (visibility, cls) => sees(visibility === 'friends' ? 'everyone' : visibility, cls) },
+  },
+  'a comeback does not end a flap hold': {
+    clause: 'EXT-7',
+    internal: { flap: flapMachine.provide({ guards: { comeback: () => false } }) },
+  },
+  'the visibility version is not recorded: a hidden view keeps the version from before the change': {
+    clause: 'EXT-2',
+    rules: {
+      visibilityChanged: (v, from, to, status, seq, see) => {
+        const r = views.visibilityChanged(v, from, to, status, seq, see);
+        const keep = (c: 'friends' | 'others') => (r.views[c] !== v[c] && r.views[c].statusType === 3 ? { ...r.views[c], version: v[c].version } : r.views[c]);
+        return { views: { friends: keep('friends'), others: keep('others') }, told: r.told };
+      },
+    },
+  },
+  'friends are not told of changes (NTF-2 c): the audience leaves followers out': {
+    clause: 'NTF-2',
+    rules: { audience: (l, g) => audience.audience({ subscribers: l.subscribers, followers: undefined }, g) },
+  },
+  'a resume leaves out the user itself': {
+    clause: 'EXT-2',
+    rules: { resumeScope: (self, subs, friends, on) => { const s = resume.resumeScope(self, subs, friends, on); s.delete(self); return s; } },
+  },
+  'subscriptions are not told to clear when the owner logs out (UNSUB-5 coupling)': {
+    clause: 'UNSUB-5',
+    rules: { ownerEvent: (a, b) => { const e = coupling.ownerEvent(a, b); return e === 'OWNER.LOGGED_OUT' ? null : e; } },
+  },
+  // Mutations of the machines.
   'friend notifications ignore the friendStatusNotify switch': {
     clause: 'NTF-3',
     machines: { access: accessMachine.provide({ guards: { friendNotifyOn: () => true } }) },

@@ -41,7 +41,8 @@ export const timer = (key: string, due: number): PendingTimer => ({
   due,
   machine: 'userStatus',
   owner: key.split('|')[1] ?? key,
-  event: { type: 'xstate.after.customStatusClearAfterLogout.userStatus.unlogined' },
+  delay: 'customStatusClearAfterLogout',
+  state: 'unlogined.clearPending',
 });
 export const commandEntry = (seq: number, userID: string): JournalEntry => ({
   seq,

@@ -1,9 +1,13 @@
-// GATE-1..4: the edition and the switches change at run time; a change names only what it changes.
-import type { Model } from '../model';
+// GATE-1..4: the edition, the switches and the limits change at run time; a change names only what it changes.
+import type { LimitsM, Model } from '../model';
 import type { Real } from '../real';
 import { both, type ModelCommand } from './base';
 
-export type Change = { edition?: 'trial' | 'pro' | 'ultimate'; switches?: { userStatus?: boolean; friendStatusNotify?: boolean } };
+export type Change = {
+  edition?: 'trial' | 'pro' | 'ultimate';
+  switches?: { userStatus?: boolean; friendStatusNotify?: boolean };
+  limits?: Partial<LimitsM>;
+};
 
 export class ConfigureCommand implements ModelCommand {
   constructor(readonly change: Change) {}

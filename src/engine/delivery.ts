@@ -1,0 +1,108 @@
+// The device sessions of this process and the last step of a delivery: the broker hands an event for a
+// user (or device) here, and it reaches each of that user's receiving sessions (NTF-5). The user's status
+// machine decides whether a device is logged in and connected; `sync` keeps the sessions in step with it.
+import type { UserStatusContext } from '../../machines/userStatus';
+import type { ClientEvent } from '../events';
+import type { DeviceSession } from './session';
+import type { Transaction } from './transaction';
+
+export class LocalDevices {
+  /** Device sessions of this process, by device. */
+  readonly sessions = new Map<string, DeviceSession>();
+  /** The attached sessions by user; copy-on-write arrays: a delivery walks one while a handler may log a device in or out. */
+  private readonly byUser = new Map<string, readonly DeviceSession[]>();
+
+  constructor(private readonly tx: Transaction) {}
+
+  get usersWithSessions(): number {
+    return this.byUser.size;
+  }
+
+  of(userID: string): readonly DeviceSession[] | undefined {
+    return this.byUser.get(userID);
+  }
+
+  deliver(userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
+    if (deviceId !== undefined) {
+      const s = this.sessions.get(deviceId);
+      if (s) hand(s, event, seq);
+      return;
+    }
+    const sessions = this.byUser.get(userID);
+    if (!sessions) return;
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i] as DeviceSession;
+      if (s.receiving) hand(s, event, seq);
+    }
+  }
+
+  /** One change's event to many users: the fan-out's inner loop, so it stays flat. */
+  deliverMany(userIDs: readonly string[], event: ClientEvent, seq: number): void {
+    const byUser = this.byUser;
+    for (let i = 0; i < userIDs.length; i++) {
+      const sessions = byUser.get(userIDs[i] as string);
+      if (sessions === undefined) continue;
+      for (let j = 0; j < sessions.length; j++) {
+        const s = sessions[j] as DeviceSession;
+        if (s.receiving) hand(s, event, seq);
+      }
+    }
+  }
+
+  /** Adds a session to its user's list (a new array: deliveries in progress keep walking the old one). */
+  add(userID: string, s: DeviceSession): void {
+    const list = this.byUser.get(userID);
+    if (!list) this.byUser.set(userID, [s]);
+    else if (!list.includes(s)) this.byUser.set(userID, [...list, s]);
+  }
+
+  remove(userID: string, s: DeviceSession): void {
+    const list = this.byUser.get(userID);
+    if (!list || !list.includes(s)) return;
+    if (list.length === 1) this.byUser.delete(userID);
+    else this.byUser.set(userID, list.filter((x) => x !== s));
+  }
+
+  attach(s: DeviceSession, userID: string): void {
+    s.userID = userID;
+    this.add(userID, s);
+  }
+
+  detach(s: DeviceSession): void {
+    if (s.userID) this.remove(s.userID, s);
+    s.loggedIn = false;
+    s.connected = false;
+  }
+
+  /** Keeps each local session's view of its device in step with the user's status machine. */
+  sync(userID: string, ctx: UserStatusContext): void {
+    const sessions = this.byUser.get(userID);
+    if (!sessions) return;
+    for (const s of sessions) {
+      let d: (typeof ctx.devices)[number] | undefined;
+      for (const x of ctx.devices) if (x.id === s.deviceId) d = x;
+      const loggedIn = d !== undefined;
+      const connected = d?.connected === true;
+      const leaves = !d && s.userID !== userID; // kicked or logged out
+      if (loggedIn === s.loggedIn && connected === s.connected && !leaves) continue;
+      const was = { loggedIn: s.loggedIn, connected: s.connected };
+      this.tx.onUndo(() => {
+        s.loggedIn = was.loggedIn;
+        s.connected = was.connected;
+        this.add(userID, s);
+      });
+      s.loggedIn = loggedIn;
+      s.connected = connected;
+      if (leaves) this.remove(userID, s);
+    }
+  }
+}
+
+function hand(s: DeviceSession, event: ClientEvent, seq: number): void {
+  if (seq > s.lastSeq) s.lastSeq = seq;
+  try {
+    s.sink(event, seq);
+  } catch {
+    // A handler's exception is the app's problem; it must not stop the deliveries to everyone else.
+  }
+}

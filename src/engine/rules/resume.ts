@@ -1,0 +1,34 @@
+// EXT-2 resume: which users a returning device is brought up to date on, and which of them changed while
+// it was away. Pure: the engine gathers the records, this decides.
+import type { UserStatus } from '../../records';
+
+/** The device's own user, its subscriptions, and (with friend auto-notification on) its friends. */
+export function resumeScope(self: string, subscriptions: readonly string[], friends: ReadonlySet<string> | undefined, friendNotify: boolean): Set<string> {
+  const scope = new Set<string>([self]);
+  for (const id of subscriptions) scope.add(id);
+  if (friendNotify && friends) for (const f of friends) scope.add(f);
+  return scope;
+}
+
+export interface ResumeCandidate {
+  /** The seq at which this viewer was last shown a change of the user. */
+  changedAt: number;
+  status: UserStatus;
+  /** The version the client says it holds, if it passed one. */
+  held?: number;
+}
+
+/**
+ * The statuses to send, oldest change first: changed after `since` (everything up to it was heard), before
+ * `liveFrom` (from there on it hears live), and newer than what the client holds.
+ */
+export function resumeBatch(candidates: Iterable<ResumeCandidate>, since: number, liveFrom: number): UserStatus[] {
+  const out: ResumeCandidate[] = [];
+  for (const c of candidates) {
+    if (c.changedAt <= since || c.changedAt >= liveFrom) continue;
+    if ((c.held ?? -1) >= c.status.version) continue;
+    out.push(c);
+  }
+  out.sort((a, b) => a.changedAt - b.changedAt);
+  return out.map((c) => c.status);
+}

@@ -1,0 +1,185 @@
+// One event to one user's status machine, with everything that follows from it: the record and its views,
+// the journal entry (EXT-1/EXT-3), the timers, the subscription list it drives (UNSUB-5, EXT-4), kicks
+// (DEV-4), the fan-out, and the sessions. Also the one read of a status as a viewer sees it (EXT-5, issue 17).
+import { TYPES } from '../../machines/spec';
+import { reasonOf, type UserStatusContext, type UserStatusEmitted, type UserStatusEvent } from '../../machines/userStatus';
+import { ErrorCode } from '../errors';
+import { EVENT } from '../events';
+import type { Command, RunnerSnapshot, StatusRecord, StatusTransition, UserStatus } from '../records';
+import { StoreUnavailableError, type Store } from '../store/types';
+import type { LocalDevices } from './delivery';
+import type { FanOut, Shown } from './fanout';
+import type { InspectReports } from './inspectReports';
+import type { Rules } from './rules/index';
+import { compact, plainViews, viewOf } from './rules/views';
+import type { Runners } from './runners';
+import { timerRequests } from './steps';
+import type { SubscriptionSteps } from './subs';
+import type { DurableTimers } from './timers';
+import type { Transaction } from './transaction';
+
+export type TransitionListener = (entry: StatusTransition, command: Command | undefined) => void;
+
+export interface StatusParts {
+  store: Store;
+  tx: Transaction;
+  timers: DurableTimers;
+  runners: Runners;
+  rules: Rules;
+  reports: InspectReports;
+  local: LocalDevices;
+  fanOut: FanOut;
+  subs: SubscriptionSteps;
+  journalOn: boolean;
+  listeners: ReadonlySet<TransitionListener>;
+  /** DEV-4: forget a kicked device's link wait. */
+  dropLink: (userID: string, deviceId: string) => void;
+}
+
+export class StatusSteps {
+  constructor(private readonly p: StatusParts) {}
+
+  step(userID: string, event: UserStatusEvent): RunnerSnapshot<UserStatusContext> {
+    const { store, tx, runners } = this.p;
+    const before = store.getStatus(userID) ?? runners.userInitial;
+    const step = runners.user.transition(before, event);
+    if (!step.handled) return before;
+    const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
+    if (before.views !== undefined) after.views = before.views;
+    if (before.flap !== undefined) after.flap = before.flap;
+    this.p.reports.transition(runners.user, userID, event, after, { before });
+    this.p.timers.apply('userStatus', userID, timerRequests(runners.user, step.timers));
+    let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
+    let kicked = false;
+    for (const e of step.emitted) {
+      if (e.type !== 'status.changed') kicked = true;
+      else lastChange = e;
+    }
+    if (lastChange) after.seq = tx.cause;
+    store.putStatus(userID, after);
+    if (this.p.journalOn || this.p.listeners.size > 0) this.journal(userID, event, before, after, lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)));
+    let prev = before.context;
+    let shown = this.shownOf(before);
+    for (const em of step.emitted) {
+      if (em.type === 'device.kicked') {
+        for (const id of em.deviceIds) this.kick(userID, id);
+        continue;
+      }
+      const owner = this.p.rules.ownerEvent(prev.statusType, em.statusType);
+      if (owner) this.p.subs.step(userID, { type: owner });
+      if (owner === 'OWNER.LOGGED_IN') {
+        // EXT-4: the returning user hears which subscriptions were cleared while it was away.
+        const notice = store.getNotice(userID);
+        if (notice) {
+          store.putNotice(userID, undefined);
+          tx.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice });
+        }
+      }
+      shown = this.p.fanOut.change(userID, after.context, em, prev, shown);
+      prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
+    }
+    this.keep(userID, after, shown);
+    // Sessions follow their devices; a step that left the devices as they were (a custom status) has nothing to sync.
+    if (after.context.devices !== before.context.devices) this.p.local.sync(userID, after.context);
+    return after;
+  }
+
+  /** EXT-7: a flap's grace ran out (its durable timer, or an older journal's `flap.release` command). */
+  releaseFlap(userID: string): void {
+    const rec = this.p.store.getStatus(userID);
+    if (!rec) return;
+    const c = rec.context;
+    const status: UserStatus = { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
+    this.keep(userID, rec, this.p.fanOut.endFlap(userID, status, c.visibility, this.shownOf(rec)));
+  }
+
+  private shownOf(rec: StatusRecord): Shown {
+    return { views: rec.views, seq: rec.seq, flap: rec.flap ?? this.p.runners.flapInitial };
+  }
+
+  /** The record keeps the views others were left with, and a holding flap machine, only while they matter. */
+  private keep(userID: string, rec: StatusRecord, shown: Shown): void {
+    // Undefined views are plain: both classes were shown the record's own status, at `shown.seq` (a flap's
+    // release shows it later than the change itself: resume counts from there, EXT-2).
+    const views = compact(shown.views ?? (shown.seq === rec.seq ? undefined : plainViews(rec.context, shown.seq)), rec.context, rec.seq);
+    const flap = shown.flap.value === this.p.runners.flapInitial.value ? undefined : shown.flap;
+    if (views === rec.views && flap === rec.flap) return;
+    const next: StatusRecord = { value: rec.value, context: rec.context, seq: rec.seq };
+    if (views) next.views = views;
+    if (flap) next.flap = flap;
+    this.p.store.putStatus(userID, next);
+  }
+
+  /**
+   * EXT-1/EXT-3: every step of the machine is journaled, also those that change no visible status (a second
+   * device, a kick), so that explain() shows how the user got where it is; listeners hear it after the commit.
+   */
+  private journal(userID: string, event: UserStatusEvent, before: StatusRecord, after: StatusRecord, reason: StatusTransition['reason']): void {
+    const { tx, runners } = this.p;
+    const entry: StatusTransition = {
+      seq: ++tx.seq,
+      at: tx.now,
+      kind: 'transition',
+      cause: tx.cause,
+      machine: 'userStatus',
+      userID,
+      event: event.type,
+      reason,
+      from: runners.user.pathOf(before),
+      to: runners.user.pathOf(after),
+      before: { statusType: before.context.statusType, customStatus: before.context.customStatus },
+      after: { statusType: after.context.statusType, customStatus: after.context.customStatus },
+      version: after.context.version,
+      devices: after.context.devices.length,
+    };
+    if (this.p.journalOn) this.p.store.append(entry);
+    if (this.p.listeners.size > 0) {
+      const command = tx.command;
+      tx.afterCommit(() => {
+        for (const l of this.p.listeners) l(entry, command);
+      });
+    }
+  }
+
+  /** DEV-4: the kicked device hears 3002 and is logged out here. */
+  private kick(userID: string, deviceId: string): void {
+    this.p.dropLink(userID, deviceId);
+    this.p.tx.send(
+      userID,
+      { name: EVENT.KICKED_OUT, data: { type: 'multipleDevice', code: ErrorCode.KICKED_OUT, message: 'kicked out by a newer login on the same platform' } },
+      deviceId,
+    );
+    const s = this.p.local.sessions.get(deviceId);
+    if (s) {
+      const was = s.userID;
+      s.userID = null; // not a drop: it does not log back in by itself
+      this.p.tx.onUndo(() => (s.userID = was));
+    }
+  }
+
+  /** A user's status as `viewer` may see it (EXT-5, issue 17); null: the admin. ST-7: UNKNOWN only when the store cannot tell. */
+  statusOf(userID: string, viewer: string | null): UserStatus {
+    let rec: StatusRecord;
+    try {
+      rec = this.p.store.getStatus(userID) ?? this.p.runners.userInitial;
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) {
+        return { userID, statusType: TYPES.USER_STATUS_UNKNOWN, customStatus: '', version: 0, reason: 'registered' };
+      }
+      throw e;
+    }
+    const c = rec.context;
+    if (viewer === userID || viewer === null || rec.views === undefined) {
+      return { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
+    }
+    return viewOf(userID, rec.views, this.p.rules.classOf(this.p.store.friendsOf(userID)?.has(viewer) === true), c);
+  }
+
+  /** The seq at which `viewer` was last shown a change of `userID` (EXT-2 resume). */
+  shownAt(userID: string, viewer: string): number {
+    const rec = this.p.store.getStatus(userID);
+    if (!rec) return 0;
+    if (viewer === userID || rec.views === undefined) return rec.seq;
+    return rec.views[this.p.rules.classOf(this.p.store.friendsOf(userID)?.has(viewer) === true)].seq;
+  }
+}

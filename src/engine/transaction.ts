@@ -1,0 +1,152 @@
+// The transaction of one command: its seq, the store transaction, the undo of the engine's own memory, and
+// the outbox. Deliveries (and inspection reports, and listeners) wait until the command has landed and then
+// leave in order (NTF-6); a command the store refuses leaves nothing behind and tells no one.
+import type { Broker } from '../broker/types';
+import type { ClientEvent } from '../events';
+import type { Command } from '../records';
+import type { Store } from '../store/types';
+
+interface Delivery {
+  userID: string;
+  event: ClientEvent;
+  seq: number;
+  deviceId?: string;
+  /** One change's event for many users (NTF-2 b/c), in the order they were found. */
+  recipients?: string[];
+}
+
+export class Transaction {
+  /** The engine's own sequence: the journal position of the last command or transition (EXT-3). */
+  seq: number;
+  /** The seq of the command being applied: what its deliveries and records carry. */
+  cause = 0;
+  /** The command being applied, and the time it is applied at (read once). */
+  command: Command | undefined;
+  now = 0;
+  private undo: Array<() => void> | null = null;
+  private after: Array<() => void> = [];
+  private outbox: Delivery[] = [];
+  private flushing = false;
+  private flushIndex = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly broker: Broker,
+    private readonly journalOn: boolean,
+    private readonly clockNow: () => number,
+  ) {
+    this.seq = store.lastSeq();
+  }
+
+  /** Whether a command is running (so that undo and after-commit work is being collected). */
+  get open(): boolean {
+    return this.undo !== null;
+  }
+
+  /**
+   * Runs one accepted command: journal it, `apply` it (then `then`, in the same transaction), land it
+   * atomically, then run what waited for the commit and hand out the outbox. A nested call (a delivery's
+   * handler calling back) joins the outer command's undo.
+   */
+  run(by: string, command: Command, apply: (c: Command) => unknown, then?: () => void): void {
+    const seq0 = this.seq;
+    const cause0 = this.cause;
+    const outbox0 = this.outbox.length;
+    const after0 = this.after.length;
+    const outer = this.undo;
+    const undo: Array<() => void> = [];
+    this.undo = undo;
+    try {
+      this.store.transaction(() => {
+        const seq = ++this.seq;
+        this.cause = seq;
+        this.command = command;
+        this.now = this.clockNow();
+        if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
+        apply(command);
+        then?.();
+      });
+    } catch (e) {
+      // The store rolled back; put the engine's memory back too (newest first), as if nothing was tried.
+      this.undo = outer;
+      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+      this.seq = seq0;
+      this.cause = cause0;
+      this.outbox.length = outbox0;
+      this.after.length = after0;
+      throw e;
+    }
+    this.undo = outer;
+    if (outer) {
+      outer.push(...undo);
+      return;
+    }
+    if (this.after.length > 0) {
+      const after = this.after;
+      this.after = [];
+      for (const fn of after) fn();
+    }
+    this.flush();
+  }
+
+  /** EXT-3 replay: one journaled command at its own seq and time; nothing is delivered or told. */
+  replayOne(seq: number, at: number, apply: () => void, entry: Parameters<Store['append']>[0]): void {
+    this.store.transaction(() => {
+      this.seq = seq;
+      this.cause = seq;
+      this.now = at;
+      if (this.journalOn) this.store.append(entry);
+      apply();
+    });
+    this.outbox = [];
+    this.after = [];
+  }
+
+  /** Registers how to revert a change of engine memory if the running command fails. */
+  onUndo(fn: () => void): void {
+    this.undo?.push(fn);
+  }
+
+  /** Runs `fn` once the running command has landed (at once outside a command); never for a rolled-back one. */
+  afterCommit(fn: () => void): void {
+    if (this.undo) this.after.push(fn);
+    else fn();
+  }
+
+  /** Queues a delivery to one user (or one device of it), sent once the command has landed. */
+  send(userID: string, event: ClientEvent, deviceId?: string, seq = this.cause): void {
+    this.outbox.push(deviceId === undefined ? { userID, event, seq } : { userID, event, seq, deviceId });
+  }
+
+  /** Queues one change's event for many users. */
+  sendMany(userID: string, recipients: string[], event: ClientEvent): void {
+    if (recipients.length > 0) this.outbox.push({ userID, event, seq: this.cause, recipients });
+  }
+
+  /** Hands the outbox to the broker, in order; a delivery that triggers a call queues behind the rest. */
+  flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let i = 0; i < this.outbox.length; i++) {
+        this.flushIndex = i;
+        const d = this.outbox[i] as Delivery;
+        if (d.recipients) this.broker.publishMany(d.recipients, d.event, d.seq);
+        else this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
+      }
+    } finally {
+      this.outbox = [];
+      this.flushIndex = 0;
+      this.flushing = false;
+    }
+  }
+
+  /**
+   * EXT-2: the seq up to which every delivery has left. While the outbox is being handed out (a handler called
+   * back into the engine), what still waits in it has not been heard yet, whatever `seq` says.
+   */
+  heardUpTo(): number {
+    const next = this.flushing ? this.outbox[this.flushIndex] : undefined;
+    return next === undefined ? this.seq : Math.min(this.seq, next.seq - 1);
+  }
+}

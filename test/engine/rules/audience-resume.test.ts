@@ -1,0 +1,94 @@
+// The pure rules of src/engine/rules/audience.ts (NTF-2 b/c, NTF-4), resume.ts (EXT-2), coupling.ts
+// (UNSUB-5, EXT-4) and checks.ts (SPEC section 10). EXT-7 is the flap machine (test/machines/flap.test.ts).
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, TYPES } from '../../../src/index';
+import { audience, mayHear } from '../../../src/engine/rules/audience';
+import { CHECK_ORDER, connectionError, featureError, loginError, runChecks } from '../../../src/engine/rules/checks';
+import { endingOf, ownerEvent } from '../../../src/engine/rules/coupling';
+import { resumeBatch, resumeScope } from '../../../src/engine/rules/resume';
+
+const set = (...ids: string[]) => new Set(ids);
+const status = (userID: string, version: number) => ({ userID, statusType: TYPES.USER_STATUS_ONLINE, customStatus: '', version, reason: 'login' as const });
+
+describe('NTF-2 NTF-4 the audience of a change', () => {
+  const l = { subscribers: set('a', 'b'), followers: set('b', 'c') };
+  it('NTF-2 subscribers and followers, each told once, subscribers first', () => {
+    expect(audience(l, { userStatus: true, friendNotify: true })).toEqual(['a', 'b', 'c']);
+  });
+  it('NTF-4 NTF-3 subscribers only with the gate open, followers only with friend notification on', () => {
+    expect(audience(l, { userStatus: false, friendNotify: true })).toEqual(['b', 'c']);
+    expect(audience(l, { userStatus: true, friendNotify: false })).toEqual(['a', 'b']);
+    expect(audience(l, { userStatus: false, friendNotify: false })).toEqual([]);
+    expect(mayHear('a', l, { userStatus: false, friendNotify: true })).toBe(false);
+    expect(mayHear('c', l, { userStatus: false, friendNotify: true })).toBe(true);
+  });
+});
+
+describe('EXT-2 resume', () => {
+  it('EXT-2 the scope: the user, its subscriptions, and its friends only with friend notification on', () => {
+    expect([...resumeScope('me', ['a', 'b'], set('b', 'c'), true)]).toEqual(['me', 'a', 'b', 'c']);
+    expect([...resumeScope('me', ['a'], set('c'), false)]).toEqual(['me', 'a']);
+  });
+  it('EXT-2 changed while away, not heard live, not already held; oldest change first', () => {
+    const batch = resumeBatch(
+      [
+        { changedAt: 5, status: status('old', 1) },
+        { changedAt: 12, status: status('b', 3) },
+        { changedAt: 11, status: status('a', 2) },
+        { changedAt: 20, status: status('live', 4) },
+        { changedAt: 13, status: status('held', 6), held: 6 },
+        { changedAt: 14, status: status('behind', 7), held: 6 },
+      ],
+      10,
+      20,
+    );
+    expect(batch.map((s) => s.userID)).toEqual(['a', 'b', 'behind']);
+  });
+});
+
+describe('UNSUB-5 EXT-4 the status machine drives the subscription list', () => {
+  it('UNSUB-5 going UNLOGINED starts the clearing delay; coming back keeps the list; other moves do nothing', () => {
+    expect(ownerEvent(TYPES.USER_STATUS_ONLINE, TYPES.USER_STATUS_UNLOGINED)).toBe('OWNER.LOGGED_OUT');
+    expect(ownerEvent(TYPES.USER_STATUS_UNLOGINED, TYPES.USER_STATUS_OFFLINE)).toBe('OWNER.LOGGED_IN');
+    expect(ownerEvent(TYPES.USER_STATUS_ONLINE, TYPES.USER_STATUS_OFFLINE)).toBeNull();
+  });
+  it('EXT-4 an eviction is told now, a clearing kept for the next login, an unsubscribe not at all', () => {
+    expect(endingOf('subscription_evicted', ['a'])).toEqual({ tell: { userIDList: ['a'], reason: 'subscription_evicted' } });
+    expect(endingOf('subscriptions_cleared', ['a', 'b'])).toEqual({ keep: { userIDList: ['a', 'b'], reason: 'subscriptions_cleared' } });
+    expect(endingOf('unsubscribed', ['a'])).toBeNull();
+    expect(endingOf('subscription_evicted', [])).toBeNull();
+  });
+});
+
+describe('SPEC section 10: the order of checks', () => {
+  it('2024, 6017, 2800, 3122, 72001, 2996: the first failing step decides, later ones do not run', () => {
+    expect(CHECK_ORDER).toEqual(['login', 'params', 'connected', 'feature', 'rate']);
+    const ran: string[] = [];
+    const step = (name: string, fail: string | null) => () => {
+      ran.push(name);
+      if (name === fail) throw new Error(name);
+      return name;
+    };
+    const checks = (fail: string | null) => ({
+      rate: step('rate', fail),
+      feature: step('feature', fail),
+      connected: step('connected', fail),
+      params: step('params', fail),
+      login: step('login', fail),
+    });
+    expect(() => runChecks(checks('feature'), null)).toThrow('feature');
+    expect(ran).toEqual(['login', 'params', 'connected', 'feature']);
+    ran.length = 0;
+    expect(runChecks(checks(null), null)).toEqual({ userID: 'login', params: 'params' });
+    expect(ran).toEqual(['login', 'params', 'connected', 'feature', 'rate']);
+  });
+
+  it('GATE-2 GATE-3 3122 before 72001; 2024 and 2800 say what is missing', () => {
+    expect(featureError('editionLacks', 'pro')?.code).toBe(ErrorCode.EDITION_LACKS_FEATURE);
+    expect(featureError('switchOff', 'ultimate')?.code).toBe(ErrorCode.SWITCH_OFF);
+    expect(featureError('enabled', 'ultimate')).toBeNull();
+    expect(loginError(false)?.code).toBe(ErrorCode.NOT_LOGGED_IN);
+    expect(connectionError(true, false)?.code).toBe(ErrorCode.NOT_CONNECTED);
+    expect(connectionError(true, true)).toBeNull();
+  });
+});
