@@ -45,6 +45,8 @@ export class EngineCore implements EnginePort {
   private readonly runners: Runners;
   private readonly timers: DurableTimers;
   private readonly local: LocalDevices;
+  /** The inspection bridge (src/engine/inspect.ts), when `inspect` is given: `serve --inspect` asks it for the current actors. */
+  readonly inspector: InspectBridge | null;
   private readonly links: Links;
   private readonly rates: RateWindows;
   private readonly fanOut: FanOut;
@@ -77,7 +79,8 @@ export class EngineCore implements EnginePort {
     const settings = (this.settingsPart = new Settings(m.access ?? accessMachine, stored ?? mergeSettings(defaultAccessContext(), initialChange), options.inspect));
     if (!stored) store.transaction(() => store.putSettings(settings.current));
     const runners = (this.runners = new Runners({ ...m, ...internal }, () => settings.limits));
-    const reports = new InspectReports(options.inspect ? new InspectBridge(options.inspect, settings.sessionId, options.inspectUsers) : null, tx);
+    this.inspector = options.inspect ? new InspectBridge(options.inspect, settings.sessionId, options.inspectUsers) : null;
+    const reports = new InspectReports(this.inspector, tx);
     const run = (by: string, command: Command, then?: () => void) => this.run(by, command, then);
     const timers = (this.timers = new DurableTimers(store, this.clock, tx, (key) => run('system', { type: 'timer.fire', key })));
     this.fanOut = new FanOut(store, tx, settings, timers, runners, reports, rules);

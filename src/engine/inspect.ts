@@ -253,6 +253,8 @@ export class InspectBridge {
       return typeof deviceId === 'string' ? w.actors.get(`deviceLink:${userID}/${deviceId}`) : undefined;
     }
     if (kind === 'subscriptions' && event.type.startsWith('OWNER.')) return w.actors.get(`userStatus:${userID}`);
+    // The flap machine (EXT-7) hears each change of its user's status from the status machine.
+    if (kind === 'flap' && event.type === 'STATUS.CHANGED') return w.actors.get(`userStatus:${userID}`);
     return undefined;
   }
 

@@ -53,7 +53,11 @@ describe('the inspection bridge', () => {
     await c.reconnect();
     const lines = w.lines();
     const link = lines.find((l) => l.startsWith('actor deviceLink:alice/'))!.split(' ')[1]!;
-    const after = lines.slice(lines.indexOf('snapshot userStatus:alice "online"') + 1);
+    // The flap machine (EXT-7, grace off here) hears every change too; its steps are checked apart.
+    const flap = lines.filter((l) => l.includes(' flap:alice'));
+    expect(flap).toContain('event flap:alice STATUS.CHANGED from userStatus:alice');
+    const others = lines.filter((l) => !l.includes(' flap:alice'));
+    const after = others.slice(others.indexOf('snapshot userStatus:alice "online"') + 1);
     expect(after).toEqual([
       `event ${link} LINK.CLOSED from -`,
       `snapshot ${link} "closed"`,
@@ -98,7 +102,7 @@ describe('the inspection bridge', () => {
     expect(ids.has('userStatus:vip-1')).toBe(true);
     const bridge = (coreOf(w.engine) as unknown as { inspector: { size: number; current(): unknown[] } }).inspector;
     expect(bridge.current().length).toBe(bridge.size);
-    expect(bridge.size).toBe(2); // vip-1's status machine and its link
+    expect(bridge.size).toBe(3); // vip-1's status machine, its flap machine (EXT-7) and its link
   });
 
   it('stand-ins go when their user has no device left', async () => {
@@ -114,15 +118,15 @@ describe('the inspection bridge', () => {
     expect(bridge.size).toBe(0);
   });
 
-  it('memory is bounded: 300 users online hold two stand-ins each, and none once they left (bench/inspect.ts has the bytes)', async () => {
+  it('memory is bounded: 300 users online hold three stand-ins each (status, flap, link), and none once they left (bench/inspect.ts has the bytes)', async () => {
     const w = watched();
     const bridge = (coreOf(w.engine) as unknown as { inspector: { size: number; current(): unknown[] } }).inspector;
     const ids = Array.from({ length: 300 }, (_, i) => `u${i}`);
     await w.engine.registerUsers(ids);
     const clients = ids.map(() => createClient({ engine: w.engine }));
     for (const [i, c] of clients.entries()) await c.login({ userID: ids[i]! });
-    expect(bridge.size).toBe(600);
-    expect(bridge.current()).toHaveLength(600); // what a late viewer is sent: every actor, not the last 200 events
+    expect(bridge.size).toBe(900);
+    expect(bridge.current()).toHaveLength(900); // what a late viewer is sent: every actor, not the last 200 events
     for (const c of clients) await c.logout();
     await Promise.resolve();
     expect(bridge.size).toBe(0);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RECORD_FORMAT } from '../../src/store/format';
 import { SqliteStore } from '../../src/store/sqlite';
 import { checkCommand, checkStoreAtOpen, inspectWal, StoreIntegrityError } from '../../src/store/integrity';
 import { ROOT, startServerProcess } from './proc';
@@ -42,7 +43,10 @@ function storeWithTimers(dir: string): string {
   const db = new Database(file);
   const put = db.prepare('INSERT INTO timers (key, timer) VALUES (?, ?)');
   db.transaction(() => {
-    for (let i = 0; i < 2000; i++) put.run(`userStatus:user${i}:clearPending`, JSON.stringify({ key: `k${i}`, due: i }));
+    for (let i = 0; i < 2000; i++) {
+      const timer = { key: `k${i}`, due: i, machine: 'userStatus', owner: `user${i}`, delay: 'customStatusClearAfterLogout', state: 'unlogined.clearPending' };
+      put.run(`userStatus:user${i}:clearPending`, JSON.stringify({ format: RECORD_FORMAT, ...timer }));
+    }
   })();
   db.close();
   return file;
