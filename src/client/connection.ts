@@ -1,6 +1,6 @@
-// The remote client's link to the server: one socket at a time, the hello and the heartbeats, requests
-// matched to their replies with a timeout, and only the frames it trusts. It decides nothing about the
-// session: pushes, drops and state changes go to its owner (remote.ts).
+// The remote client's link to the server: one socket at a time to one of its URLs (after a failure, the next
+// one), the hello and the heartbeats, requests matched to their replies with a timeout, and only the frames
+// it trusts. It decides nothing about the session: pushes, drops and state changes go to its owner (remote.ts).
 import type { Platform } from '../../machines/spec';
 import type { Clock } from '../clock';
 import { StatusError } from '../errors';
@@ -36,6 +36,8 @@ export class Connection {
   private current: ConnectionState = 'idle';
   private ws: Socket | null = null;
   private connecting: Promise<void> | null = null;
+  /** Which of the URLs the next socket goes to. */
+  private at = 0;
   /** Sockets left behind by network_lost: the server replaces them when the session resumes. */
   private readonly abandoned = new Set<Socket>();
   private heartbeatMs = 10_000;
@@ -46,7 +48,7 @@ export class Connection {
   authed = false;
 
   constructor(
-    private readonly url: URL,
+    private readonly urls: readonly URL[],
     private readonly device: { deviceId: string; platform: Platform },
     private readonly clock: Clock,
     private readonly timeoutMs: number,
@@ -82,20 +84,35 @@ export class Connection {
     return [...this.pending.values()].map((p) => p.promise);
   }
 
-  /** An open socket that has said hello. */
+  /** An open socket that has said hello: the current one, or one to each URL in turn until one answers. */
   connect(): Promise<void> {
     if (this.isOpen) return Promise.resolve();
     if (this.connecting) return this.connecting;
-    this.connecting = this.open().finally(() => {
+    this.connecting = this.tryEach().finally(() => {
       this.connecting = null;
     });
     return this.connecting;
   }
 
+  private async tryEach(): Promise<void> {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.open();
+      } catch (e) {
+        if (tried >= this.urls.length || this.current === 'destroyed') throw e;
+      }
+    }
+  }
+
   private open(): Promise<void> {
     if (this.current === 'idle') this.setState('connecting');
+    const at = this.at;
+    // A socket that fails moves the next one on to the next URL (once, however many ways it says so).
+    const failed = () => {
+      if (this.at === at) this.at = (at + 1) % this.urls.length;
+    };
     return new Promise<void>((resolve, reject) => {
-      const u = new URL(this.url);
+      const u = new URL(this.urls[at]!);
       u.searchParams.set('v', String(PROTOCOL_VERSION));
       u.searchParams.set('deviceId', this.device.deviceId);
       u.searchParams.set('platform', this.device.platform);
@@ -116,10 +133,13 @@ export class Connection {
         },
         close: (code, reason) => {
           if (!hello) reject(lost(`closed before hello (${code} ${reason})`));
-          this.onClose(ws, code, reason);
+          this.onClose(ws, code, reason, failed);
         },
         error: (message) => {
-          if (!hello) reject(lost(message));
+          if (!hello) {
+            failed();
+            reject(lost(message));
+          }
         },
       });
       this.ws = ws;
@@ -219,9 +239,10 @@ export class Connection {
     return frame;
   }
 
-  private onClose(ws: Socket, code: number, reason: string): void {
+  private onClose(ws: Socket, code: number, reason: string, failed: () => void): void {
     this.abandoned.delete(ws);
     if (ws !== this.ws) return;
+    failed();
     this.detach();
     this.failPending(lost(`closed (${code}${reason ? ` ${reason}` : ''})`));
     this.owner.dropped(code);

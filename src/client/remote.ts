@@ -1,7 +1,7 @@
 // The remote client: the same Client API and behaviour as the in-process one, over the client protocol
 // (docs/protocol.md) to `status-engine serve`. One client is one device, named by a random deviceId that
 // outlives its sockets: after a drop (or a server restart) it reconnects by itself with backoff and jitter
-// logs back in with the UserSig it kept, and resumes from the
+// (to the next of its URLs when it has several), logs back in with the UserSig it kept, and resumes from the
 // last seq it heard (EXT-2), so that it gets each change it missed once, in order. This file is the session
 // and the API mapping; connection.ts is the socket. A client with no user logged in holds no socket.
 import type { Platform } from '../../machines/spec';
@@ -14,15 +14,18 @@ import type { Failure, UserStatus, Visibility } from '../types';
 import { Backoff, type BackoffOptions } from './backoff';
 import { ClientBase, checkDisconnect } from './base';
 import { Connection, close, type ConnectionState } from './connection';
-import { FINAL_RESUME_CODES, toSocketUrl } from './frames';
+import { FINAL_RESUME_CODES, toSocketUrls } from './frames';
 import { OPEN, randomHex } from './socket';
 import type { Client } from './types';
 
 export type { ConnectionState } from './connection';
 
 export interface RemoteClientOptions {
-  /** 'ws://HOST:PORT' or 'http://HOST:PORT' (the path defaults to /ws). */
-  url: string;
+  /**
+   * 'ws://HOST:PORT' or 'http://HOST:PORT' (the path defaults to /ws), or a list of them: when one fails
+   * (refused, or the link drops) the next one is tried.
+   */
+  url: string | readonly string[];
   platform?: Platform;
   /** Heartbeats, request timeouts and reconnect backoff read this clock. Default: the real one. */
   clock?: Clock;
@@ -64,12 +67,12 @@ export class RemoteClient extends ClientBase implements Client {
 
   constructor(options: RemoteClientOptions) {
     super();
-    const url = toSocketUrl(options.url);
+    const urls = toSocketUrls(options.url);
     this.platform = options.platform ?? 'web';
     const clock = options.clock ?? systemClock;
     this.backoff = options.reconnect === false ? null : new Backoff(clock, options.random ?? Math.random, options.reconnect);
     this.defaultUserSig = options.userSig;
-    this.conn = new Connection(url, this, clock, options.requestTimeoutMs ?? 15_000, {
+    this.conn = new Connection(urls, this, clock, options.requestTimeoutMs ?? 15_000, {
       linkUp: () => this.link === 'up',
       heard: (seq) => {
         if (seq > this.lastSeq) this.lastSeq = seq;
