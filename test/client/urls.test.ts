@@ -9,20 +9,17 @@ import { RemoteClient } from '../../src/client/remote';
 import { createClient, ErrorCode, EVENT, StatusError } from '../../src/index';
 import { sig, startServerProcess, until, type ServerProcess } from '../server/proc';
 
-const dirs: string[] = [];
-const servers: ServerProcess[] = [];
-const clients: RemoteClient[] = [];
+/** Undone last first: the clients, then the servers, then their data directories. */
+const cleanup: Array<() => unknown> = [];
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.destroy()));
-  await Promise.all(servers.map((s) => s.kill9()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const undo of cleanup.reverse()) await undo();
 });
 
 async function serve(): Promise<ServerProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'status-engine-'));
-  dirs.push(dir);
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const s = await startServerProcess(['--data', dir, '--switch', 'userStatus=on']);
-  servers.push(s);
+  cleanup.push(() => s.kill9());
   const r = await s.rest('im_open_login_svc/multiaccount_import', { Accounts: ['alice', 'bob'] });
   expect(r.ActionStatus, String(r.ErrorInfo)).toBe('OK');
   return s;
@@ -30,7 +27,7 @@ async function serve(): Promise<ServerProcess> {
 
 function device(url: string | string[]) {
   const c = createClient({ url, reconnect: { minDelayMs: 20, maxDelayMs: 200 } }) as RemoteClient;
-  clients.push(c);
+  cleanup.push(() => c.destroy());
   const states: string[] = [];
   c.on(EVENT.NET_STATE_CHANGE, (e) => states.push((e.data as { state: string }).state));
   return { c, states };
@@ -93,7 +90,7 @@ describe('createClient({ url: [...] })', () => {
     await gone.stop();
     for (const url of [[gone.url, gone.url], gone.url]) {
       const c = createClient({ url, reconnect: false }) as RemoteClient;
-      clients.push(c);
+      cleanup.push(() => c.destroy());
       const e = await c.login({ userID: 'alice', userSig: sig('alice') }).then(
         () => null,
         (err: unknown) => err,
