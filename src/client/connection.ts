@@ -44,6 +44,8 @@ export class Connection {
   private heartbeatTimer: unknown = null;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
+  /** Counts the sockets let go on purpose: a connect under way stops trying further URLs when one is. */
+  private letGo = 0;
   /** This socket has proved the UserSig (login, auth or resume). */
   authed = false;
 
@@ -95,11 +97,12 @@ export class Connection {
   }
 
   private async tryEach(): Promise<void> {
+    const letGo = this.letGo;
     for (let tried = 1; ; tried++) {
       try {
         return await this.open();
       } catch (e) {
-        if (tried >= this.urls.length || this.current === 'destroyed') throw e;
+        if (tried >= this.urls.length || this.letGo !== letGo || this.current === 'destroyed') throw e;
       }
     }
   }
@@ -177,6 +180,11 @@ export class Connection {
 
   /** The socket is no longer this connection's (closed on purpose): returned for a goodbye, or null. */
   detach(): Socket | null {
+    this.letGo++;
+    return this.forget();
+  }
+
+  private forget(): Socket | null {
     const ws = this.ws;
     this.ws = null;
     this.authed = false;
@@ -243,7 +251,7 @@ export class Connection {
     this.abandoned.delete(ws);
     if (ws !== this.ws) return;
     failed();
-    this.detach();
+    this.forget();
     this.failPending(lost(`closed (${code}${reason ? ` ${reason}` : ''})`));
     this.owner.dropped(code);
   }

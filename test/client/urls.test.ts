@@ -85,6 +85,21 @@ describe('createClient({ url: [...] })', () => {
     expect(await onServer(up, 'alice')).toMatchObject({ Status: 'Online' });
   });
 
+  it('a connect let go on purpose (disconnect) while it tries the list does not go on to the next URL', async () => {
+    const gone = await serve();
+    const up = await serve();
+    await gone.stop();
+    const alice = device([gone.url, up.url]);
+    const login = alice.c.login({ userID: 'alice', userSig: sig('alice') }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    alice.c.disconnect();
+    expect(await login).toMatchObject({ code: ErrorCode.NOT_CONNECTED });
+    expect(alice.c.connectionState).toBe('idle');
+    expect(await onServer(up, 'alice')).not.toMatchObject({ Status: 'Online' });
+  });
+
   it('every URL refusing: login fails with the connection error, and the single-string form still fails the same way', async () => {
     const gone = await serve();
     await gone.stop();
