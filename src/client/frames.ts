@@ -17,16 +17,26 @@ export const FINAL_RESUME_CODES = new Set<number>([
 
 export const lost = (why: string) => new StatusError(WireCode.CONNECTION_LOST, `connection to the server lost: ${why}`);
 
-export function toSocketUrl(raw: string): URL {
+/** The client's server URLs: one, or a non-empty list of them (tried in turn when one fails). */
+export function toSocketUrls(raw: unknown): URL[] {
+  if (typeof raw === 'string') return [toSocketUrl(raw)];
+  if (!Array.isArray(raw) || raw.length === 0) throw invalidParameter('url', 'expected a URL or a non-empty list of URLs');
+  return raw.map((one: unknown, i) => {
+    if (typeof one !== 'string') throw invalidParameter(`url[${i}]`, `expected a URL string, got ${typeof one}`);
+    return toSocketUrl(one, `url[${i}]`);
+  });
+}
+
+export function toSocketUrl(raw: string, name = 'url'): URL {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    throw invalidParameter('url', `expected 'ws://HOST:PORT' or 'http://HOST:PORT', got '${raw}'`);
+    throw invalidParameter(name, `expected 'ws://HOST:PORT' or 'http://HOST:PORT', got '${raw}'`);
   }
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw invalidParameter('url', `expected a ws, wss, http or https URL, got '${u.protocol}'`);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw invalidParameter(name, `expected a ws, wss, http or https URL, got '${u.protocol}'`);
   if (u.pathname === '' || u.pathname === '/') u.pathname = WS_PATH;
   return u;
 }

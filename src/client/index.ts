@@ -10,6 +10,6 @@ export function createClient(options: ClientOptions): Client {
   if (options === null || typeof options !== 'object') throw invalidParameter('options', 'createClient expects {engine} or {url}');
   const platform = check.platform((options as { platform?: unknown }).platform);
   if ('engine' in options && options.engine !== undefined) return new LocalClient(portOf(options.engine), platform);
-  if ('url' in options && typeof options.url === 'string') return new RemoteClient({ ...(options as RemoteClientOptions), platform });
+  if ('url' in options && (typeof options.url === 'string' || Array.isArray(options.url))) return new RemoteClient({ ...(options as RemoteClientOptions), platform });
   throw invalidParameter('options', 'createClient expects {engine} or {url}');
 }

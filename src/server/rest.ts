@@ -10,8 +10,8 @@ import type { EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { AdminStatus, ConfigChange } from '../types';
+import { adminProofFailure } from './adminProof';
 import { frameBoundsError } from './link/bounds';
-import { ADMIN_IDENTIFIER } from './usersig';
 
 export interface RestOptions {
   core: EnginePort;
@@ -187,19 +187,8 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
     if (!(name in schemas) || (isTest && !o.test)) {
       return fail(reply, WireCode.UNKNOWN_COMMAND, `unknown command /v4/${name}${isTest ? ' (test endpoints need serve --clock simulated)' : ''}`, 404);
     }
-    const q = req.query as Record<string, string | undefined>;
-    if (q.sdkappid === undefined || Number(q.sdkappid) !== o.sdkAppId) {
-      return fail(reply, WireCode.SDKAPPID_NOT_FOUND, `sdkappid ${q.sdkappid === undefined ? 'is missing from the URL' : `'${q.sdkappid}' is not this server's`} (this server is ${o.sdkAppId})`);
-    }
-    if (q.identifier !== ADMIN_IDENTIFIER) {
-      return fail(reply, WireCode.NOT_ADMIN, `identifier '${q.identifier ?? ''}' is not the app administrator ('${ADMIN_IDENTIFIER}')`);
-    }
-    try {
-      o.verifyUserSig(ADMIN_IDENTIFIER, q.usersig);
-    } catch (e) {
-      if (e instanceof StatusError) return fail(reply, e.code, e.message);
-      throw e;
-    }
+    const refused = adminProofFailure(req.query as Record<string, string | undefined>, o);
+    if (refused) return fail(reply, refused.code, refused.info);
     return undefined;
   };
 

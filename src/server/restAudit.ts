@@ -7,7 +7,7 @@ import type { EngineCore } from '../engine/core';
 import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { JournalEntry, StatusTransition } from '../types';
-import { ADMIN_IDENTIFIER } from './usersig';
+import { adminProofFailure } from './adminProof';
 
 export interface AuditRestOptions {
   core: EngineCore;
@@ -50,17 +50,8 @@ export function registerAuditRest(app: FastifyInstance, o: AuditRestOptions): vo
 
   // The same proof as every admin call (rest.ts), checked from the URL before the body is read.
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
-    const q = req.query as Record<string, string | undefined>;
-    if (q.sdkappid === undefined || Number(q.sdkappid) !== o.sdkAppId) {
-      return fail(reply, WireCode.SDKAPPID_NOT_FOUND, `sdkappid ${q.sdkappid === undefined ? 'is missing from the URL' : `'${q.sdkappid}' is not this server's`} (this server is ${o.sdkAppId})`);
-    }
-    if (q.identifier !== ADMIN_IDENTIFIER) return fail(reply, WireCode.NOT_ADMIN, `identifier '${q.identifier ?? ''}' is not the app administrator ('${ADMIN_IDENTIFIER}')`);
-    try {
-      o.verifyUserSig(ADMIN_IDENTIFIER, q.usersig);
-    } catch (e) {
-      if (e instanceof StatusError) return fail(reply, e.code, e.message);
-      throw e;
-    }
+    const refused = adminProofFailure(req.query as Record<string, string | undefined>, o);
+    if (refused) return fail(reply, refused.code, refused.info);
     return undefined;
   };
 

@@ -1,19 +1,22 @@
 // Runs the real, unmodified Web SDK in Node against status-engine (shared/spec/TIM-WIRE.md): tim-js-sdk 2.x
-// and @tencentcloud/chat 3.x, the globals they need, one fresh SDK module per device, a minimal server that
+// and @tencentcloud/chat 3.x, one fresh SDK module per device (the shipped loader and device of
+// src/conformance/websdk, so that the tests prove the code the conformance runner uses), a minimal server that
 // routes /binfo and /info to the gateway over an in-process engine and records what each socket sent it, and
 // waits on events with a timeout (never fixed sleeps).
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { SimulatedClock } from 'xstate';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createEngine, StatusError, type Engine, type EngineOptions } from '../../src/index';
 import { coreOf } from '../../src/engine/engine';
 import type { EngineCore } from '../../src/engine/core';
 import { createTimGateway, type TimGateway, type TimGatewayOptions } from '../../src/server/timGateway';
+import { createSdk as createSdkDevice, findSdk, type LoadedSdk, type SdkDevice, type SdkEvent, type SdkKind } from '../../src/conformance/websdk/node';
 
 const require = createRequire(import.meta.url);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The two SDK packages under test, both pinned in package.json: the older tim-js-sdk and the current one. */
 export type SdkName = 'tim2' | 'chat3';
@@ -25,59 +28,19 @@ export const SDKS: Readonly<Record<SdkName, ReturnType<typeof sdkPackage>>> = Ob
   tim2: sdkPackage('tim-js-sdk'),
   chat3: sdkPackage('@tencentcloud/chat'),
 });
-export const SDK_PATH = SDKS.tim2.path;
-export const SDK_VERSION = SDKS.tim2.version;
 export const SDK_APP_ID = 1400000001;
 
-/**
- * The five globals of TIM-WIRE.md, plus `window.location` (3.x reads `location.href` when its login
- * succeeds; without it login() rejects with a TypeError), and a stub XMLHttpRequest so that nothing leaves 127.0.0.1.
- */
-export function installSdkGlobals(): void {
-  const g = globalThis as Record<string, unknown>;
-  if (g.__timGlobals) return;
-  g.__timGlobals = true;
-  g.window = globalThis;
-  g.location = new URL('http://127.0.0.1/status-engine-tests');
-  g.WebSocket = WebSocket;
-  Object.defineProperty(globalThis, 'navigator', {
-    value: { userAgent: `node/${process.version} status-engine-tests`, cookieEnabled: false, onLine: true },
-    configurable: true,
-    writable: true,
-  });
-  g.addEventListener = () => {};
-  g.removeEventListener = () => {};
-  delete g.Worker;
-  // The SDK may try to upload logs over HTTPS when its socket is down: this one accepts and sends nothing.
-  g.XMLHttpRequest = class {
-    readyState = 0;
-    status = 0;
-    responseText = '';
-    open(): void {}
-    setRequestHeader(): void {}
-    send(): void {}
-    abort(): void {}
-    addEventListener(): void {}
-    removeEventListener(): void {}
-  };
-}
-
-const sdkSource = new Map<SdkName, string>();
+const KIND: Record<SdkName, SdkKind> = { tim2: 'tim', chat3: 'chat' };
+const loaded = new Map<SdkName, LoadedSdk>();
 
 /**
- * A fresh copy of the SDK module. `TIM.create` keeps one instance per SDKAppID in module scope, so two
- * devices of one app in one process need two copies. Each copy also gets its own WebSocket class (both SDKs
- * use the free name `WebSocket`), which lets a test find and cut that device's sockets. The SDK's source
- * is run as it ships; only the module wrapper is ours, as a bundler's would be.
+ * The SDK as the shipped conformance runner finds and loads it (src/conformance/websdk/node.ts): a fresh
+ * module per device, each with its own WebSocket class. Read once per SDK.
  */
-export function loadTim(socketClass: typeof WebSocket = WebSocket, sdk: SdkName = 'tim2'): any {
-  installSdkGlobals();
-  let source = sdkSource.get(sdk);
-  if (source === undefined) sdkSource.set(sdk, (source = readFileSync(SDKS[sdk].path, 'utf8')));
-  const mod = { exports: {} as any };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function('module', 'exports', 'WebSocket', source)(mod, mod.exports, socketClass);
-  return mod.exports;
+export function loadSdk(sdk: SdkName = 'tim2'): LoadedSdk {
+  let l = loaded.get(sdk);
+  if (!l) loaded.set(sdk, (l = findSdk(KIND[sdk], ROOT)));
+  return l;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -175,250 +138,12 @@ export async function startTestServer(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// One SDK instance = one device.
+// One SDK instance = one device: the shipped one (src/conformance/websdk/node.ts), of the SDK named.
 
-export interface SdkEvent {
-  name: string;
-  data: any;
-}
-
-export interface SdkDevice {
-  TIM: any;
-  tim: any;
-  /** Every event the SDK emitted, in order. */
-  events: SdkEvent[];
-  /** Every entry of every onUserStatusUpdated, in order. */
-  heard: Array<{ userID: string; statusType: number; customStatus: string }>;
-  /** What it heard about one user, as [statusType, customStatus] pairs. */
-  about(userID: string): Array<[number, string]>;
-  clear(): void;
-  /** Resolves with the first event (already emitted or to come) that matches; rejects after `timeoutMs`. */
-  waitFor(name: string, pred?: (data: any) => boolean, timeoutMs?: number): Promise<SdkEvent>;
-  /** Waits until `check` holds (re-checked on every event), or rejects after `timeoutMs`. */
-  until(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
-  /** The client side of this device's sockets, open or not. */
-  sockets: WebSocket[];
-  /** The socket in use now (the last one opened). */
-  readonly socket: WebSocket | undefined;
-  /** Cut the current socket (as a network drop would). With `block`, new sockets fail until `unblock()`. */
-  cut(opts?: { block?: boolean }): void;
-  unblock(): void;
-  /** Frames this device sent, by servcmd, for tests of what the SDK does on its own. */
-  sent: string[];
-  /** Frames it received (uncompressed ones under 4 KiB), by servcmd. */
-  received: string[];
-  /** A lost network: nothing goes up or comes down, the socket stays open. */
-  frozen: boolean;
-  /** The page gives up on its socket (it looks closed to the SDK, which reconnects); the server still holds it open. */
-  abandon(): void;
-  /** A heartbeat of the tests' own on the current socket: resolves once all that the server sent before its reply has been handled by the SDK. */
-  ping(): Promise<void>;
-  destroy(): Promise<void>;
-}
-
-const EVENT_NAMES = [
-  'sdkStateReady',
-  'sdkStateNotReady',
-  'onUserStatusUpdated',
-  'kickedOut',
-  'netStateChange',
-  'error',
-] as const;
+export type { SdkDevice, SdkEvent };
 
 export function createSdk(url: string, opts: { sdkAppId?: number; sdk?: SdkName } = {}): SdkDevice {
-  const sockets: WebSocket[] = [];
-  const sent: string[] = [];
-  const received: string[] = [];
-  const state = { blocked: false, frozen: false, pingSeq: 2_000_000_000 };
-  const abandoned = new WeakSet<WebSocket>();
-  const pings = new Map<number, () => void>();
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const w of [...waiters]) w();
-  };
-  // Each device's own socket class: it records the sockets and what goes up and down them, can refuse to
-  // connect (a cut), can go mute both ways (a lost network), and carries the tests' own pings.
-  class DeviceSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      // A blocked device dials a port that nothing listens on: the SDK sees a failed connect and retries.
-      super(state.blocked ? address.replace(/^ws:\/\/[^/]+/, 'ws://127.0.0.1:9') : address, protocols);
-      sockets.push(this);
-      this.on('error', () => {});
-      this.on('open', wake);
-      this.on('close', wake);
-    }
-    override send(data: any, ...rest: any[]): void {
-      if (state.frozen || abandoned.has(this)) return;
-      try {
-        sent.push(JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8')).head.servcmd);
-      } catch {
-        // not ours to judge
-      }
-      wake();
-      (super.send as (...a: unknown[]) => void)(data, ...rest);
-    }
-    override close(...args: any[]): void {
-      if (abandoned.has(this)) return; // left behind, as a dead network leaves it: the server closes it in time
-      (super.close as (...a: unknown[]) => void)(...args);
-    }
-    override terminate(): void {
-      if (abandoned.has(this)) return;
-      super.terminate();
-    }
-    /** What a dead network looks like to the page: the socket is gone; the server still holds its end. */
-    abandon(): void {
-      abandoned.add(this);
-      super.emit('close', 1006, Buffer.alloc(0));
-    }
-    override emit(event: string | symbol, ...args: any[]): boolean {
-      if (abandoned.has(this)) return false;
-      if (event === 'message') {
-        if (state.frozen) return false;
-        // The SDK sets binaryType 'arraybuffer'.
-        const raw = args[0] as Buffer | ArrayBuffer | string;
-        const data = Buffer.isBuffer(raw) ? raw : typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw);
-        if (data.length < 4096 && data.subarray(0, 4).toString('latin1') !== 'COMP') {
-          try {
-            const head = JSON.parse(data.toString('utf8')).head as { servcmd: string; seq: number };
-            const done = pings.get(head.seq);
-            if (head.servcmd === 'heartbeat.alive' && done) {
-              pings.delete(head.seq);
-              done();
-              return true; // the tests' ping: not the SDK's business
-            }
-            received.push(head.servcmd);
-          } catch {
-            // the SDK's business
-          }
-        }
-        const r = super.emit(event, ...args);
-        wake();
-        return r;
-      }
-      return super.emit(event, ...args);
-    }
-    /** A heartbeat of the tests' own: resolves when its reply is back, i.e. after all that came before it. */
-    timPing(): Promise<void> {
-      const seq = ++state.pingSeq;
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pings.delete(seq);
-          reject(new Error('no reply to a ping within 5 s'));
-        }, 5000);
-        pings.set(seq, () => {
-          clearTimeout(timer);
-          setImmediate(resolve);
-        });
-        super.send(Buffer.from(JSON.stringify({ head: { ver: 'v4', platform: 7, servcmd: 'heartbeat.alive', seq }, body: {} })), { binary: true });
-      });
-    }
-  }
-  // The SDK logs its banner before setLogLevel can be called: keep it out of the test output.
-  const { TIM, tim } = quietly(() => {
-    const TIM = loadTim(DeviceSocket as unknown as typeof WebSocket, opts.sdk);
-    const tim = TIM.create({ SDKAppID: opts.sdkAppId ?? SDK_APP_ID, proxyServer: url });
-    tim.setLogLevel(4);
-    return { TIM, tim };
-  });
-  const events: SdkEvent[] = [];
-  const heard: SdkDevice['heard'] = [];
-  for (const name of EVENT_NAMES) {
-    tim.on(name, (e: SdkEvent) => {
-      events.push({ name, data: e.data });
-      if (name === 'onUserStatusUpdated') heard.push(...(e.data as SdkDevice['heard']));
-      wake();
-    });
-  }
-  const until = (check: () => boolean, what: string, timeoutMs = 5000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (check()) return resolve();
-      const tick = () => {
-        if (!check()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`));
-      }, timeoutMs);
-      // Checked on every event, frame and socket change of this device; and now and then, for conditions
-      // that other parties change (the server's sockets, the engine's state).
-      const poll = setInterval(tick, 25);
-      const cleanup = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        waiters.delete(tick);
-      };
-      waiters.add(tick);
-    });
-  const current = () => [...sockets].reverse().find((ws) => ws.readyState === WebSocket.OPEN) as DeviceSocket | undefined;
-  const device: SdkDevice = {
-    TIM,
-    tim,
-    events,
-    heard,
-    about: (id) => heard.filter((s) => s.userID === id).map((s) => [s.statusType, s.customStatus]),
-    clear: () => {
-      events.length = 0;
-      heard.length = 0;
-    },
-    async waitFor(name, pred = () => true, timeoutMs = 5000) {
-      let found: SdkEvent | undefined;
-      await until(() => (found = events.find((e) => e.name === name && pred(e.data))) !== undefined, `event ${name}`, timeoutMs);
-      return found!;
-    },
-    until,
-    sockets,
-    get socket() {
-      return current();
-    },
-    sent,
-    received,
-    cut(o = {}) {
-      if (o.block) state.blocked = true;
-      for (const ws of sockets) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
-    },
-    unblock() {
-      state.blocked = false;
-    },
-    get frozen() {
-      return state.frozen;
-    },
-    set frozen(v: boolean) {
-      state.frozen = v;
-    },
-    abandon() {
-      const ws = current();
-      state.frozen = false;
-      ws?.abandon();
-    },
-    async ping() {
-      const ws = current();
-      if (!ws) throw new Error('no open socket to ping on');
-      await ws.timPing();
-    },
-    async destroy() {
-      state.frozen = false;
-      state.blocked = false;
-      // destroy() logs out first; a device cut off would wait for its request timeout. Two seconds is plenty here.
-      await Promise.race([Promise.resolve(tim.destroy()).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-      for (const ws of sockets) {
-        abandoned.delete(ws);
-        ws.terminate();
-      }
-    },
-  };
-  return device;
-}
-
-function quietly<T>(fn: () => T): T {
-  const saved = { log: console.log, info: console.info, warn: console.warn };
-  console.log = console.info = console.warn = () => {};
-  try {
-    return fn();
-  } finally {
-    Object.assign(console, saved);
-  }
+  return createSdkDevice(loadSdk(opts.sdk), url, { sdkAppId: opts.sdkAppId ?? SDK_APP_ID });
 }
 
 /** Logs a device in and waits for SDK_READY. */
