@@ -6,7 +6,8 @@ import { defineConfig } from 'tsup';
 // the CLI's files.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', sqlite: 'src/store/sqlite.ts', conformance: 'src/conformance/index.ts' },
+    // `status-engine/inspect` is exported for import only (@statelyai/inspect has no CommonJS build); its .cjs is unused.
+    entry: { index: 'src/index.ts', sqlite: 'src/store/sqlite.ts', conformance: 'src/conformance/index.ts', inspect: 'src/inspect.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

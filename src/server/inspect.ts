@@ -4,6 +4,7 @@
 // sends them again when a viewer announces itself (`@statelyai.connected`), and queues nothing while down.
 import { createInspector } from '@statelyai/inspect';
 import type { Logger } from 'pino';
+import { systemClock } from '../clock';
 import WebSocket from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock';
@@ -11,8 +12,10 @@ import { ATTACH_BRIDGE, type InspectBridge } from '../engine/inspect';
 
 export interface InspectLinkOptions {
   url: string;
-  clock: Clock;
-  logger: Logger;
+  /** Default: the real clock (give the engine's, so that tests drive both). */
+  clock?: Clock;
+  /** Default: silent. Anything with pino's info/warn/debug(obj, msg) works. */
+  logger?: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** First wait before reconnecting; doubles up to maxReconnectMs. */
   reconnectMs?: number;
   maxReconnectMs?: number;
@@ -28,11 +31,14 @@ export interface InspectLink {
   close(): void;
 }
 
+const SILENT = { info() {}, warn() {}, debug() {} } as unknown as Pick<Logger, 'info' | 'warn' | 'debug'>;
+
 /** Messages from the relay over this are not read (a viewer's hello is a few bytes). */
 const MAX_INBOUND_BYTES = 64 * 1024;
 
 export function createInspectLink(o: InspectLinkOptions): InspectLink {
-  const log = o.logger;
+  const log = o.logger ?? SILENT;
+  const clock = o.clock ?? systemClock;
   const baseDelay = o.reconnectMs ?? 1000;
   const maxDelay = o.maxReconnectMs ?? 30_000;
   const announceEvery = o.announceEveryMs ?? 1000;
@@ -73,16 +79,16 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
   /** Current actors first (parents before children, as the bridge lists them), then live events. */
   const announce = () => {
     if (!open) return;
-    lastAnnounce = o.clock.now();
+    lastAnnounce = clock.now();
     counts.announcements++;
     for (const e of realActors.values()) converter.inspect.next?.(e);
     for (const e of bridge?.current() ?? []) converter.inspect.next?.(e);
   };
   const announceSoon = () => {
-    const wait = lastAnnounce + announceEvery - o.clock.now();
+    const wait = lastAnnounce + announceEvery - clock.now();
     if (wait <= 0) return announce();
     if (announceTimer !== null) return;
-    announceTimer = o.clock.setTimeout(() => {
+    announceTimer = clock.setTimeout(() => {
       announceTimer = null;
       announce();
     }, wait);
@@ -117,7 +123,7 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
         open = false;
       }
       if (!closed && retry === null) {
-        retry = o.clock.setTimeout(connect, delay);
+        retry = clock.setTimeout(connect, delay);
         delay = Math.min(maxDelay, delay * 2);
       }
     });
@@ -150,8 +156,8 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
     stats: () => ({ connected: open, waiting: retry !== null, ...counts }),
     close() {
       closed = true;
-      if (retry !== null) o.clock.clearTimeout(retry);
-      if (announceTimer !== null) o.clock.clearTimeout(announceTimer);
+      if (retry !== null) clock.clearTimeout(retry);
+      if (announceTimer !== null) clock.clearTimeout(announceTimer);
       open = false;
       ws?.close();
       ws = null;

@@ -68,3 +68,25 @@ describe('the inspection link', () => {
     await engine.close();
   });
 });
+
+describe('status-engine/inspect (the embedded engine)', () => {
+  it('an embedded engine serves a viewer that joins late the current actors, with no logger or clock given', async () => {
+    const up = await relay();
+    const { createInspectLink: publicLink } = await import('../../src/inspect');
+    const link = publicLink({ url: `ws://127.0.0.1:${up.port}` });
+    cleanup.push(() => link.close());
+    const engine = createEngine({ inspect: link.inspect, inspectUsers: ['alice'] });
+    await engine.registerUsers(['alice', 'bob']);
+    const alice = createClient({ engine });
+    await alice.login({ userID: 'alice' });
+    await until(() => link.stats().connected, 'the relay connection');
+    const before = up.got.length;
+    // A viewer opens the inspector now and says hello through the relay: the actors come again, as they are.
+    for (const s of up.sockets) s.send(JSON.stringify({ type: '@statelyai.connected' }));
+    await until(() => up.got.slice(before).some((e) => e.type === '@xstate.actor' && e.sessionId === 'userStatus:alice'), 'the current actors');
+    const late = up.got.slice(before).filter((e) => e.type === '@xstate.actor');
+    expect(late.find((e) => e.sessionId === 'userStatus:alice')?.snapshot?.value).toBe('online');
+    expect(up.got.some((e) => e.sessionId.includes('bob'))).toBe(false);
+    await engine.close();
+  });
+});
