@@ -6,6 +6,7 @@ import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Command, JournalEntry, StatusTransition } from '../records';
 import type { Store } from '../store/types';
 import type { AdminStatus, EngineState } from '../types';
+import type { UserDetail } from './port';
 import { notRegistered } from './calls';
 import { parseConfigChange } from './config';
 import type { Runners } from './runners';
@@ -88,6 +89,33 @@ export class Admin {
       }
       return s;
     });
+  }
+
+  /** What an operator's page shows of one user beyond queryStatus (the dashboard): read only. */
+  userDetail(raw: unknown): UserDetail {
+    const userID = check.userID(raw);
+    if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
+    const rec = this.store.getStatus(userID);
+    const subs = this.store.getSubscriptions(userID);
+    return {
+      statusState: rec?.value ?? this.runners.userInitial.value,
+      visibility: rec?.context.visibility ?? 'everyone',
+      subscriptionsState: subs?.value ?? null,
+      subscriptions: [...(subs?.context.list ?? [])],
+      subscribers: [...(this.store.subscribersOf(userID) ?? [])],
+      friends: [...(this.store.friendsOf(userID) ?? [])],
+    };
+  }
+
+  userCount(): number {
+    return this.store.userCount();
+  }
+
+  /** Users whose status is ONLINE now (a scan: for an operator's page, not a hot path). */
+  onlineUserIDs(): string[] {
+    const out: string[] = [];
+    for (const id of this.store.userIDs()) if (this.store.getStatus(id)?.context.statusType === TYPES.USER_STATUS_ONLINE) out.push(id);
+    return out;
   }
 
   explain(raw: unknown): StatusTransition[] {

@@ -23,7 +23,7 @@ import { FanOut } from './fanout';
 import { InspectBridge } from './inspect';
 import { InspectReports } from './inspectReports';
 import { Links } from './links';
-import type { DeviceHandle, EnginePort } from './port';
+import type { DeviceHandle, EnginePort, UserDetail } from './port';
 import { RateWindows } from './rate';
 import { RULES, type Rules } from './rules/index';
 import { Runners, type InternalMachines } from './runners';
@@ -293,6 +293,16 @@ export class EngineCore implements EnginePort {
   explain(raw: unknown): StatusTransition[] {
     this.assertOpen();
     return this.admin.explain(raw);
+  }
+  userDetail(raw: unknown): UserDetail {
+    this.assertOpen();
+    return this.admin.userDetail(raw);
+  }
+  userCount(): number {
+    return this.admin.userCount();
+  }
+  onlineUserIDs(): string[] {
+    return this.admin.onlineUserIDs();
   }
   journal(raw?: unknown): JournalEntry[] {
     this.assertOpen();

@@ -36,6 +36,16 @@ export interface ResumePoint {
   versions?: Record<string, number>;
 }
 
+/** What an operator's page shows of one user beyond queryStatus. */
+export interface UserDetail {
+  statusState: string;
+  visibility: 'everyone' | 'friends' | 'nobody';
+  subscriptionsState: string | null;
+  subscriptions: string[];
+  subscribers: string[];
+  friends: string[];
+}
+
 export interface EnginePort {
   /** The engine's clock: front-ends time their sockets on it, so tests drive everything with one clock. */
   readonly clock: Clock;
@@ -73,6 +83,10 @@ export interface EnginePort {
   settings(): AccessContext;
   queryStatus(userIDs: unknown, opts: unknown): AdminStatus[];
   explain(userID: unknown): StatusTransition[];
+  /** The dashboard's read of one user (70107 if unknown); state names are the machines' ids. */
+  userDetail(userID: unknown): UserDetail;
+  userCount(): number;
+  onlineUserIDs(): string[];
   journal(opts?: unknown): JournalEntry[];
   exportState(): EngineState;
   close(): void;

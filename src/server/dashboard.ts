@@ -114,7 +114,7 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
     });
   };
   const counts = () => ({
-    registeredUsers: core.store.userCount(),
+    registeredUsers: core.userCount(),
     onlineUsers: online?.size ?? 0,
     connections: o.connections(),
     seq: core.currentSeq,

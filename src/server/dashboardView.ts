@@ -76,9 +76,7 @@ const list = (s: Iterable<string> | undefined) => {
 export function describeUser(core: EngineCore, userID: string) {
   const [status] = core.queryStatus([userID], { detail: true });
   if (!status || status.error) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
-  // The engine has no per-user read port for these yet: the store is read, never written.
-  const rec = core.store.getStatus(userID);
-  const subs = core.store.getSubscriptions(userID);
+  const detail = core.userDetail(userID);
   const devices = (status.devices ?? []).map((d) => {
     const state = core.linkStateOf(d.deviceId);
     const link = state === null ? null : `deviceLink.${state}`;
@@ -91,15 +89,15 @@ export function describeUser(core: EngineCore, userID: string) {
       customStatus: status.customStatus,
       version: status.version,
       reason: status.reason,
-      visibility: rec?.context.visibility ?? 'everyone',
+      visibility: detail.visibility,
     },
     devices,
-    subscriptions: list(subs?.context.list),
-    subscribers: list(core.store.subscribersOf(userID)),
-    friends: list(core.store.friendsOf(userID)),
+    subscriptions: list(detail.subscriptions),
+    subscribers: list(detail.subscribers),
+    friends: list(detail.friends),
     machines: {
-      userStatus: rec?.value ?? 'userStatus.registered',
-      subscriptions: subs?.value ?? null,
+      userStatus: detail.statusState,
+      subscriptions: detail.subscriptionsState,
       deviceLink: Object.fromEntries(devices.map((d) => [d.deviceId, d.link ? d.link : d.connected ? 'deviceLink.live' : 'deviceLink.closed'])),
     },
   };
@@ -109,7 +107,7 @@ export function describeUser(core: EngineCore, userID: string) {
 export class OnlineCount {
   private readonly online = new Set<string>();
   constructor(core: EngineCore) {
-    for (const id of core.store.userIDs()) if (core.store.getStatus(id)?.context.statusType === TYPES.USER_STATUS_ONLINE) this.online.add(id);
+    for (const id of core.onlineUserIDs()) this.online.add(id);
   }
   seen(userID: string, statusType: number): void {
     if (statusType === TYPES.USER_STATUS_ONLINE) this.online.add(userID);

@@ -114,7 +114,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const metrics: ServerMetrics = new ServerMetrics(
     {
       connections: (): { client: number; sdk: number } => ({ client: hub.stats().connections, sdk: gateway?.connections ?? 0 }),
-      users: () => core.store.userCount(),
+      users: () => core.userCount(),
       webhook: () => webhook?.stats() ?? null,
     },
     { processMetrics: o.processMetrics },
@@ -202,13 +202,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   );
 
   app.get('/healthz', async () => {
-    const users = core.store.userCount();
+    const users = core.userCount();
     return {
       status: 'ok',
       uptimeMs: Date.now() - started,
       clock: manual ? 'simulated' : 'system',
       now: base.now(),
-      store: core.store.kind,
+      store: store.kind,
       seq: core.currentSeq,
       users,
       ...hub.stats(),
@@ -332,7 +332,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         webhook?.close();
         inspectLink?.close();
         core.close();
-        core.store.close();
+        store.close();
         metrics.close();
       })()),
   };
