@@ -77,6 +77,10 @@ describe('machines/spec.ts', () => {
       ['\ud83d\ud83d', 6], // two high surrogates: two U+FFFD
       ['\ud83d\ue000', 6], // a high surrogate before a code unit just above the low range
       ['\ud83d\udbff', 6], // ... and just below it
+      ['\u0800\udc00', 6], // a 3-byte code unit before a low surrogate is no pair
+      ['\ud7ff\udc00', 6], // ... nor the one just below the high range
+      ['\ue000\udc00', 6], // ... nor one just above it
+      ['\udc00\udc00', 6],
       ['\ude00', 3], // a lone low surrogate
       ['\ude00\ud83d', 6],
       ['a\ud83d\ude00b', 6],

@@ -1,0 +1,42 @@
+// Every file of machines/ loads and builds its machines, and each definition is whole: every compound state
+// names its initial child, every target resolves, every region of a parallel state is entered. The files are
+// imported inside the tests, so that a definition XState refuses at build time fails a test here (and not
+// only the loading of other test files, which mutation testing cannot count as a verdict).
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { initialTransition, StateMachine, type AnyStateMachine } from 'xstate';
+
+const DIR = new URL('../../machines/', import.meta.url);
+const files = readdirSync(DIR).filter((f) => f.endsWith('.ts') && f !== 'index.ts').sort();
+
+type Config = { initial?: string; type?: string; states?: Record<string, Config> };
+
+/** The initial leaves, walked from the config as written (not as XState fills it in). */
+function initialLeaves(config: Config, path: string): string[] {
+  const children = Object.keys(config.states ?? {});
+  if (children.length === 0) return [path];
+  if (config.type === 'parallel') return children.flatMap((c) => initialLeaves(config.states![c]!, `${path}.${c}`));
+  expect(children, `${path}: initial "${config.initial}" must name a child state`).toContain(config.initial);
+  return initialLeaves(config.states![config.initial!]!, `${path}.${config.initial}`);
+}
+
+describe('the machine definitions', () => {
+  for (const file of files) {
+    it(`machines/${file} loads, and each machine it exports names its initial states and starts`, async () => {
+      const mod = (await import(new URL(file, DIR).href)) as Record<string, unknown>;
+      const machines = Object.values(mod).filter((v): v is AnyStateMachine => v instanceof StateMachine);
+      expect(machines.length > 0 || file === 'spec.ts', `machines/${file} exports no machine`).toBe(true);
+      for (const machine of machines) {
+        // Every compound state names an initial child, all the way down.
+        expect(initialLeaves(machine.config as Config, machine.id).length).toBeGreaterThan(0);
+        // And the machine starts (its context builds from an input, its eventless transitions resolve).
+        const [snapshot] = initialTransition(machine, machine.id === 'deviceLink' ? { platform: 'web' } : undefined);
+        expect(snapshot.status).toBe('active');
+      }
+    });
+  }
+
+  it('finds the machines of today', () => {
+    expect(files).toEqual(expect.arrayContaining(['access.ts', 'deviceLink.ts', 'rateWindow.ts', 'spec.ts', 'subscriptions.ts', 'userStatus.ts']));
+  });
+});
