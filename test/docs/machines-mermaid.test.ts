@@ -52,7 +52,7 @@ describe.skipIf(!hasChromium)('docs/machines.md: every Mermaid diagram parses an
     page = await browser.newPage();
     await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
     await page.addScriptTag({ path: MERMAID_JS });
-    await page.evaluate(() => (window as unknown as { mermaid: { initialize(o: object): void } }).mermaid.initialize({ startOnLoad: false }));
+    await page.evaluate(() => (globalThis as unknown as { mermaid: { initialize(o: object): void } }).mermaid.initialize({ startOnLoad: false }));
   }, 60_000);
 
   afterAll(async () => {
@@ -63,7 +63,7 @@ describe.skipIf(!hasChromium)('docs/machines.md: every Mermaid diagram parses an
   const check = (source: string, id: string): Promise<Verdict> =>
     page.evaluate(
       async ({ source, id }) => {
-        const m = (window as unknown as {
+        const m = (globalThis as unknown as {
           mermaid: { parse(s: string): Promise<unknown>; render(id: string, s: string): Promise<{ svg: string }> };
         }).mermaid;
         try {
