@@ -1,6 +1,7 @@
 // Every file of machines/ loads and builds its machines (XState checks every target as it builds), every
-// compound state names its initial child, and each machine starts. The files are imported inside the tests, so that a definition XState refuses at build time fails a test here (and not
-// only the loading of other test files, which mutation testing cannot count as a verdict).
+// compound state names its initial child, and each machine starts. The files are imported inside the tests,
+// so that a definition XState refuses at build time fails a test here (and not only the loading of other
+// test files, which mutation testing cannot count as a verdict).
 /// <reference types="vite/client" />
 import { describe, expect, it } from 'vitest';
 import { initialTransition, StateMachine, type AnyStateMachine } from 'xstate';
