@@ -16,5 +16,9 @@ export default {
   incrementalFile: '.tmp/mutation/stryker-incremental.json',
   tempDirName: '.tmp/stryker-tmp',
   cleanTempDir: 'always',
+  // A mutant of a definition (static: built when the file loads) runs the whole suite; on two shared cores
+  // that can take longer than Stryker's default allowance, which would count it as a timeout (= killed).
+  timeoutMS: 30_000,
+  timeoutFactor: 2,
   thresholds: { high: 90, low: 80, break: null },
 };

@@ -52,6 +52,8 @@ export interface MutationSummary extends Counts {
   mutate: string[];
   files: Record<string, Counts>;
   survivors: Survivor[];
+  /** Counted as detected (Stryker's rule): each is listed, so that a reader can judge it. */
+  timeouts: Array<{ file: string; line: number; mutator: string; original: string; replacement: string }>;
 }
 
 /**
@@ -128,12 +130,17 @@ const clip = (s: string, n = 90) => (s.length > n ? `${s.slice(0, n - 1)}…` : 
 export function summarize(report: StrykerReport, mutate: string[]): MutationSummary {
   const files: Record<string, Counts> = {};
   const survivors: Survivor[] = [];
+  const timeouts: MutationSummary['timeouts'] = [];
   const all: Mutant[] = [];
   for (const [path, f] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
     const file = relative(root, resolve(root, path)).split('\\').join('/');
     files[file] = count(f.mutants);
     all.push(...f.mutants);
     for (const m of [...f.mutants].sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)) {
+      if (m.status === 'Timeout') {
+        const t = { file, line: m.location.start.line, mutator: m.mutatorName, original: originalOf(f.source, m), replacement: squeeze(m.replacement ?? '') };
+        timeouts.push(t);
+      }
       if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
       const original = originalOf(f.source, m);
       survivors.push({
@@ -147,7 +154,7 @@ export function summarize(report: StrykerReport, mutate: string[]): MutationSumm
       });
     }
   }
-  return { tool: 'StrykerJS 9 (@stryker-mutator/core, vitest runner, perTest coverage)', command: 'npm run mutation', mutate, ...count(all), files, survivors };
+  return { tool: 'StrykerJS 9 (@stryker-mutator/core, vitest runner, perTest coverage)', command: 'npm run mutation', mutate, ...count(all), files, survivors, timeouts };
 }
 
 export function markdown(s: MutationSummary): string {
@@ -182,6 +189,34 @@ export function markdown(s: MutationSummary): string {
       );
     }
   }
+  out.push(
+    '',
+    '## Mutants that timed out',
+    '',
+    'Stryker counts a mutant whose tests run past the allowance (`timeoutMS` + `timeoutFactor` x the tests\' own',
+    'time, stryker.config.mjs) as detected. Some make a loop that never ends (`i++` to `i--`); others fail a',
+    'property test whose shrinking outlasts the allowance. They are listed so that a reader can judge each.',
+    '',
+  );
+  if (s.timeouts.length === 0) out.push('None.');
+  else {
+    out.push('| where | mutator | code | becomes |', '|---|---|---|---|');
+    const cell = (x: string) => '`' + clip(x).replace(/\|/g, '\\|').replace(/`/g, "'") + '`';
+    for (const t of s.timeouts) out.push(`| ${t.file}:${t.line} | ${t.mutator} | ${cell(t.original)} | ${cell(t.replacement)} |`);
+  }
+  out.push(
+    '',
+    '## How to read this',
+    '',
+    '- A mutant of a machine definition (a literal in `createMachine({...})`, built when the file loads) runs',
+    '  the whole suite. One that XState refuses at build time (an empty `initial`, a target that does not',
+    '  resolve) breaks the import of every test file; Stryker\'s vitest runner sees no test result then and',
+    '  would call it survived, so test/machines/definitions.test.ts imports each machine file inside a test.',
+    '- The property tests run with one seed (`FC_SEED` in vitest.mutation.config.ts), so a verdict does not',
+    '  depend on the run.',
+    '- Equivalent mutants (the same behaviour whatever the change) are the only survivors kept; each has its',
+    '  reason in scripts/mutation-report.ts, and test/machines/mutation-config.test.ts fails on one without.',
+  );
   return out.join('\n') + '\n';
 }
 
