@@ -9,7 +9,7 @@ describe('access machine defaults', () => {
   it('LIM-2 GATE-3 GATE-4 starts as Ultimate with both switches off and the default limits', () => {
     const expected = { edition: 'ultimate', switches: { userStatus: false, friendStatusNotify: false }, limits: DEFAULT_LIMITS };
     expect(defaultAccessContext()).toEqual(expected);
-    const [s] = initialTransition(accessMachine, undefined);
+    const [s] = initialTransition(accessMachine, {});
     expect(s.context).toEqual(expected);
     // A fresh copy each time: changing one engine's settings cannot change the defaults of the next.
     expect(defaultAccessContext().limits).not.toBe(DEFAULT_LIMITS);
