@@ -39,12 +39,8 @@ export function addWithQuota(
   const cut = Math.max(0, merged.length - quota);
   const next = merged.slice(cut);
   const before = new Set(list);
-  const after = new Set(next);
-  return {
-    list: next,
-    added: next.filter((id) => !before.has(id)),
-    evicted: merged.slice(0, cut).filter((id) => !after.has(id)),
-  };
+  // merged holds each id once, so what is cut off the front is exactly what leaves.
+  return { list: next, added: next.filter((id) => !before.has(id)), evicted: merged.slice(0, cut) };
 }
 
 type AddEvent = Extract<SubscriptionsEvent, { type: 'SUB.ADD' }>;

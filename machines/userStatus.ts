@@ -75,6 +75,8 @@ export const initialUserStatusContext = (): UserStatusContext => ({
 });
 
 type DeviceEvent = Extract<UserStatusEvent, { deviceId: string }>;
+/** A key of TYPES: what the entry actions of the aggregate states name. */
+type StatusTypeName = keyof typeof TYPES;
 type LoginEvent = Extract<UserStatusEvent, { type: 'DEVICE.LOGIN' | 'DEVICE.RECONNECT' }>;
 
 const deviceOf = (context: UserStatusContext, event: UserStatusEvent): DeviceRecord | undefined =>
@@ -142,6 +144,8 @@ const machineSetup = setup({
     otherDeviceLoggedIn: ({ context, event }) => others(context, event).length > 0,
     otherNativeLoggedIn: ({ context, event }) =>
       others(context, event).some((d) => isNativePlatform(d.platform)),
+    /** DEV-3 while another device keeps the user ONLINE (a named guard, so the Stately editor shows it). */
+    nativeDeviceAndOtherConnected: and(['nativeDevice', 'otherDeviceConnected']),
     /** DEV-4: the platform of the logging-in device already holds `cap` devices. */
     platformFull: ({ context, event }) => {
       const e = event as LoginEvent;
@@ -192,9 +196,12 @@ const machineSetup = setup({
     markVisibilityVersion: assign({ visibilityVersion: ({ context }) => context.version }),
     /** CS-5: passive clearing. */
     clearCustomStatus: assign({ customStatus: '' }),
-    /** A visible change: take the entered state's statusType (if any), grow the version, record the reason. */
-    commit: assign(({ context, event }, params: { statusType?: StatusType; reason?: Reason } | undefined) => ({
-      statusType: params?.statusType ?? context.statusType,
+    /**
+     * A visible change: take the entered state's statusType (if any), grow the version, record the reason.
+     * The statusType param is the SDK's name of the status (a literal, so the Stately editor shows it).
+     */
+    commit: assign(({ context, event }, params: { statusType?: StatusTypeName; reason?: Reason } | undefined) => ({
+      statusType: params?.statusType === undefined ? context.statusType : TYPES[params.statusType],
       version: context.version + 1,
       reason: params?.reason ?? reasonOf(event),
     })),
@@ -213,22 +220,6 @@ const machineSetup = setup({
   },
 });
 
-/** Bring a device up: log it in, or reconnect it (DEV-1); DEV-4 kicks the oldest of a full platform. */
-const bringUp = {
-  onlineAlready: [
-    { guard: 'deviceUp' },
-    { guard: 'deviceParked', actions: 'connectDevice' },
-    { guard: 'platformFull', actions: ['announceKick', 'removeOldestOfPlatform', 'addDevice'] },
-    { actions: 'addDevice' },
-  ],
-  fromOffline: [
-    { guard: 'deviceParked', target: 'online', actions: 'connectDevice' },
-    { guard: 'platformFull', target: 'online', actions: ['announceKick', 'removeOldestOfPlatform', 'addDevice'] },
-    { target: 'online', actions: 'addDevice' },
-  ],
-  fromUnlogined: { target: 'online', actions: 'addDevice' },
-} as const;
-
 export const userStatusMachine = machineSetup.createMachine({
   id: 'userStatus',
   context: ({ input }) => ({ ...initialUserStatusContext(), ...input }),
@@ -240,17 +231,28 @@ export const userStatusMachine = machineSetup.createMachine({
     registered: {
       description: 'ST-6: registered and never logged in (UNLOGINED).',
       on: {
-        'DEVICE.LOGIN': bringUp.fromUnlogined,
-        'DEVICE.RECONNECT': bringUp.fromUnlogined,
+        'DEVICE.LOGIN': { target: 'online', actions: 'addDevice' },
+        'DEVICE.RECONNECT': { target: 'online', actions: 'addDevice' },
       },
     },
     online: {
       description: 'ST-4: at least one device is logged in and connected.',
-      entry: [{ type: 'commit', params: { statusType: TYPES.USER_STATUS_ONLINE } }, 'announce'],
+      entry: [{ type: 'commit', params: { statusType: 'USER_STATUS_ONLINE' } }, 'announce'],
       on: {
-        // ST-8: another device changes nothing visible.
-        'DEVICE.LOGIN': bringUp.onlineAlready,
-        'DEVICE.RECONNECT': bringUp.onlineAlready,
+        // ST-8: another device changes nothing visible. DEV-4: a full platform kicks its oldest device.
+        'DEVICE.LOGIN': [
+          { guard: 'deviceUp' },
+          { guard: 'deviceParked', actions: 'connectDevice' },
+          { guard: 'platformFull', actions: ['announceKick', 'removeOldestOfPlatform', 'addDevice'] },
+          { actions: 'addDevice' },
+        ],
+        // DEV-1: a reconnect is a login again (the test of the machine checks that the two lists agree).
+        'DEVICE.RECONNECT': [
+          { guard: 'deviceUp' },
+          { guard: 'deviceParked', actions: 'connectDevice' },
+          { guard: 'platformFull', actions: ['announceKick', 'removeOldestOfPlatform', 'addDevice'] },
+          { actions: 'addDevice' },
+        ],
         'DEVICE.FOREGROUND': { guard: 'deviceParked', actions: 'connectDevice' },
         'DEVICE.LOGOUT': [
           { guard: 'deviceUnknown' },
@@ -262,7 +264,7 @@ export const userStatusMachine = machineSetup.createMachine({
           { guard: 'deviceUnknown' },
           { guard: 'deviceParked' },
           // DEV-3: a native device stays logged in, disconnected.
-          { guard: and(['nativeDevice', 'otherDeviceConnected']), actions: 'parkDevice' },
+          { guard: 'nativeDeviceAndOtherConnected', actions: 'parkDevice' },
           { guard: 'nativeDevice', target: 'offline', actions: 'parkDevice' },
           // DEV-2: a web device is dropped at once.
           { guard: 'otherDeviceConnected', actions: 'removeDevice' },
@@ -279,10 +281,18 @@ export const userStatusMachine = machineSetup.createMachine({
     },
     offline: {
       description: 'ST-5: no device connected, a native device still logged in. CS-5: custom status cleared at once.',
-      entry: ['clearCustomStatus', { type: 'commit', params: { statusType: TYPES.USER_STATUS_OFFLINE } }, 'announce'],
+      entry: ['clearCustomStatus', { type: 'commit', params: { statusType: 'USER_STATUS_OFFLINE' } }, 'announce'],
       on: {
-        'DEVICE.LOGIN': bringUp.fromOffline,
-        'DEVICE.RECONNECT': bringUp.fromOffline,
+        'DEVICE.LOGIN': [
+          { guard: 'deviceParked', target: 'online', actions: 'connectDevice' },
+          { guard: 'platformFull', target: 'online', actions: ['announceKick', 'removeOldestOfPlatform', 'addDevice'] },
+          { target: 'online', actions: 'addDevice' },
+        ],
+        'DEVICE.RECONNECT': [
+          { guard: 'deviceParked', target: 'online', actions: 'connectDevice' },
+          { guard: 'platformFull', target: 'online', actions: ['announceKick', 'removeOldestOfPlatform', 'addDevice'] },
+          { target: 'online', actions: 'addDevice' },
+        ],
         'DEVICE.FOREGROUND': { guard: 'deviceParked', target: 'online', actions: 'connectDevice' },
         'DEVICE.LOGOUT': [
           { guard: 'deviceUnknown' },
@@ -293,7 +303,7 @@ export const userStatusMachine = machineSetup.createMachine({
     },
     unlogined: {
       description: 'ST-6: every device logged out or dropped. CS-5: the custom status is cleared after a delay.',
-      entry: [{ type: 'commit', params: { statusType: TYPES.USER_STATUS_UNLOGINED } }, 'announce'],
+      entry: [{ type: 'commit', params: { statusType: 'USER_STATUS_UNLOGINED' } }, 'announce'],
       initial: 'decide',
       states: {
         decide: {
@@ -310,8 +320,8 @@ export const userStatusMachine = machineSetup.createMachine({
         settled: {},
       },
       on: {
-        'DEVICE.LOGIN': bringUp.fromUnlogined,
-        'DEVICE.RECONNECT': bringUp.fromUnlogined,
+        'DEVICE.LOGIN': { target: 'online', actions: 'addDevice' },
+        'DEVICE.RECONNECT': { target: 'online', actions: 'addDevice' },
       },
     },
   },

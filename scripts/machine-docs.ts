@@ -52,7 +52,7 @@ function actionLabel(a: unknown): string | null {
 }
 
 const list = (xs: unknown): unknown[] => (xs === undefined ? [] : Array.isArray(xs) ? xs : [xs]);
-const name = (n: Node) => n.path.join('_') || 'root';
+const name = (n: Node) => n.path.join('_') || 'machineRoot'; // not 'root': Mermaid's own id of the diagram, which would hide this state's label
 const eventLabel = (t: Transition) => (t.delay !== undefined ? `after ${String(t.delay)}` : t.eventType);
 
 function edges(root: Node) {

@@ -15,6 +15,6 @@ describe('docs/machines.md', () => {
     for (const e of ['DEVICE.LOGIN', 'DEVICE.LOGOUT', 'DEVICE.DISCONNECT', 'DEVICE.BACKGROUND', 'DEVICE.FOREGROUND', 'DEVICE.RECONNECT', 'STATUS.SET', 'after customStatusClearAfterLogout']) {
       expect(doc).toContain(e);
     }
-    expect(doc).toContain('nativeDevice && otherDeviceConnected');
+    expect(doc).toContain('nativeDeviceAndOtherConnected');
   });
 });
