@@ -1,0 +1,92 @@
+// The Web SDK gateway's command table: each servcmd the SDK sends (shared/spec/TIM-WIRE.md) mapped onto one
+// engine port call and its answer put in the SDK's shapes; boot commands get their empty results (boot.ts).
+import type { DeviceHandle } from '../../engine/port';
+import { StatusError, notLoggedIn } from '../../errors';
+import { bootAnswer } from '../../protocol/tim/boot';
+import { CMD, SDK_CODE, errorBody, wireFailure, wireStatus, type WireFrame, type WireHead } from '../../protocol/tim/wire';
+import type { DeviceSocket, GatewayContext } from './device';
+import { login, logout } from './login';
+
+type Command = (gw: GatewayContext, conn: DeviceSocket, head: WireHead, body: Record<string, unknown>) => unknown;
+
+/** The device a status command acts for; the head's session key, when given, must be this socket's. */
+function session(conn: DeviceSocket, head: WireHead): DeviceHandle {
+  const key = conn.device;
+  const s = key?.data.session;
+  if (!key || !s) throw notLoggedIn();
+  if (head.a2 !== undefined && head.a2 !== key.a2) {
+    throw new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the request carries another session key than this connection logged in with');
+  }
+  return s;
+}
+
+const heartbeat: Command = (gw, conn) => {
+  const s = conn.device?.data.session;
+  if (s?.loggedIn) gw.core.linkEvent(s, { type: 'LINK.HEARTBEAT' });
+  return {};
+};
+
+// A Map, not an object: a servcmd is whatever the client sent ('constructor', '__proto__', ...).
+const COMMANDS = new Map<string, Command>([
+  [CMD.LOGIN, login],
+  [CMD.LOGOUT, (gw, conn) => logout(gw, conn)],
+  [
+    CMD.PUSH_ACK,
+    (_gw, conn, _head, body) => {
+      const state = conn.device?.data;
+      const seq = Number(body.SessionData);
+      if (state && Number.isSafeInteger(seq) && seq > state.ackedSeq && seq <= state.pushedSeq) state.ackedSeq = seq;
+      return {};
+    },
+  ],
+  [CMD.ALIVE, heartbeat],
+  [CMD.HELLO, heartbeat],
+  [
+    CMD.SET_CUSTOM_STATUS,
+    (gw, conn, head, body) => {
+      gw.core.setSelfStatus(session(conn, head), { customStatus: body.CustomStatus });
+      return {};
+    },
+  ],
+  [
+    CMD.GET_USER_STATUS,
+    (gw, conn, head, body) => {
+      const r = gw.core.getUserStatus(session(conn, head), { userIDList: body.To_Account });
+      return { UserStatusList: r.successUserList.map(wireStatus), ErrorList: r.failureUserList.map(wireFailure) };
+    },
+  ],
+  [
+    CMD.SUBSCRIBE,
+    (gw, conn, head, body) => {
+      const r = gw.core.subscribe(session(conn, head), { userIDList: body.To_Account });
+      return { ErrorList: r.failureUserList.map(wireFailure) };
+    },
+  ],
+  [
+    CMD.UNSUBSCRIBE,
+    (gw, conn, head, body) => {
+      const all = body.UnsubscribeAll === 1 || body.UnsubscribeAll === true;
+      const r = gw.core.unsubscribe(session(conn, head), all ? {} : { userIDList: body.To_Account });
+      return { ErrorList: r.failureUserList.map(wireFailure) };
+    },
+  ],
+]);
+
+/** The answer to one request frame; undefined: no reply. Throws what `failure` turns into an error body. */
+export function dispatch(gw: GatewayContext, conn: DeviceSocket, frame: WireFrame): unknown {
+  const { head, body } = frame;
+  const command = COMMANDS.get(head.servcmd);
+  if (command) return command(gw, conn, head, body);
+  // Boot commands get their empty results (the SDK then stops paging); anything else a clear error.
+  return bootAnswer(head.servcmd, body, { sdkAppId: gw.sdkAppId, purchaseBits: gw.purchaseBits });
+}
+
+/** A refusal in the SDK's terms; anything but a StatusError is a bug, logged. */
+export function failure(gw: GatewayContext, head: WireHead, e: unknown): unknown {
+  if (e instanceof StatusError) {
+    gw.log.debug({ servcmd: head.servcmd, code: e.code, message: e.message }, 'tim gateway: refused');
+    return errorBody(e.code, e.message);
+  }
+  gw.log.error({ err: e, servcmd: head.servcmd }, 'tim gateway: request failed');
+  return errorBody(SDK_CODE.INTERNAL, `internal error handling ${head.servcmd}`);
+}

@@ -1,0 +1,160 @@
+// One Web SDK socket: its uplink (request budget, frame bounds, the command table, replies before the pushes
+// they caused), its quiet and heard link reports (DEV-2), and its downlink through the shared socket link.
+import type { WebSocket } from 'ws';
+import type { StatusError } from '../../errors';
+import type { ClientEvent } from '../../events';
+import { WireError, decodeFrame, encodeFrame, errorBody, type WireFrame, type WireHead } from '../../protocol/tim/wire';
+import { isEchoableSeq, nestingOver, MAX_NESTING_DEPTH } from '../link/bounds';
+import type { SocketLink } from '../link/lifecycle';
+import { RequestBudget } from '../requestBudget';
+import { dispatch, failure } from './commands';
+import type { ConnInfo, DeviceSocket, GatewayContext, Key } from './device';
+import { deliver } from './downlink';
+import { release } from './login';
+
+export const WS_CLOSE_TOO_BIG = 1009;
+export const WS_CLOSE_REPLACED = 4001;
+export const WS_CLOSE_SHUTDOWN = 1001;
+export const WS_CLOSE_NO_LOGIN = 4003;
+export const WS_CLOSE_OVER_BUDGET = 1008;
+
+/** One SDK socket. It holds at most one device (one DeviceHandle) at a time. */
+export class Connection implements DeviceSocket {
+  device: Key | null = null;
+  readonly link: SocketLink;
+  private silent = false;
+  /** While a request is being handled, deliveries wait so that the reply goes first. */
+  private held: Array<{ servcmd: string; body: unknown }> | null = null;
+  private pushSeq = 0;
+  /** Whatever the client sends, the work it can cause is bounded. */
+  private readonly budget: RequestBudget;
+
+  constructor(
+    private readonly gw: GatewayContext,
+    readonly ws: WebSocket,
+    readonly info: ConnInfo,
+  ) {
+    this.budget = new RequestBudget(gw.requestBudget, () => gw.core.clock.now());
+    // The link's login deadline closes a socket that holds no device (never logged in, or logged out)
+    // whatever it sends; its quiet timer makes the device's link silent (DEV-2).
+    this.link = gw.links.open(ws, info.remote ?? '?', {
+      onFrame: (data, isBinary) => this.onMessage(data, isBinary),
+      onQuiet: () => this.onQuiet(),
+      isAuthenticated: () => this.device !== null,
+      onClose: () => this.onClose(),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Uplink.
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    const verdict = this.budget.take();
+    if (verdict.kind === 'close') {
+      if (this.link.closing) return; // closed already; frames in flight are dropped
+      this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, reason: verdict.reason }, 'tim gateway: client kept on over its request budget, closing');
+      this.link.close(WS_CLOSE_OVER_BUDGET, 'request budget exceeded');
+      return;
+    }
+    if (data.length > this.gw.maxFrameBytes) {
+      this.gw.log.warn({ bytes: data.length, limit: this.gw.maxFrameBytes, remote: this.info.remote }, 'tim gateway: frame too large, closing');
+      this.link.close(WS_CLOSE_TOO_BIG, `frame over ${this.gw.maxFrameBytes} bytes`);
+      return;
+    }
+    if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict);
+    let frame: WireFrame;
+    try {
+      frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+    } catch (e) {
+      // Nothing to answer: without a servcmd and seq the SDK could not match a reply.
+      this.gw.log.warn({ err: e instanceof WireError ? e.message : e, remote: this.info.remote }, 'tim gateway: bad frame dropped');
+      return;
+    }
+    // The reply echoes head.seq, and handlers read head and body: a frame nested past the limit, or whose
+    // seq is not a number or a short string, is dropped before anything reads it (nothing could answer it).
+    if (nestingOver(frame, MAX_NESTING_DEPTH) !== null || !(frame.head.seq === undefined || isEchoableSeq(frame.head.seq)) || frame.head.servcmd.length > 128) {
+      this.gw.log.warn({ remote: this.info.remote, limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH }, 'tim gateway: frame out of bounds dropped (nesting, head.seq or head.servcmd)');
+      return;
+    }
+    this.held = [];
+    this.heard();
+    let body: unknown;
+    try {
+      body = dispatch(this.gw, this, frame);
+    } catch (e) {
+      body = failure(this.gw, frame.head, e);
+    }
+    const held = this.held;
+    this.held = null;
+    if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
+    for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  /** Over the budget: answered unserved (the SDK rejects that call with 2996), logged once per episode. */
+  private refuse(data: Buffer, isBinary: boolean, verdict: { error: StatusError; first: boolean }): void {
+    if (verdict.first) this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, limits: this.gw.requestBudget }, 'tim gateway: client over its request budget, refusing');
+    let head: WireHead;
+    try {
+      const frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+      if (nestingOver(frame, MAX_NESTING_DEPTH) !== null) return; // dropped, as any over-deep frame is
+      head = frame.head;
+    } catch {
+      return; // nothing to answer, and no line per frame: the episode's line above says it
+    }
+    if (typeof head.servcmd !== 'string' || !isEchoableSeq(head.seq)) return;
+    this.send({ head: { servcmd: head.servcmd, seq: head.seq }, body: errorBody(verdict.error.code, verdict.error.message) });
+  }
+
+  /** Any uplink frame shows the link is alive (DEV-2). A device the engine dropped meanwhile comes back. */
+  private heard(): void {
+    const s = this.device?.data.session;
+    if (s?.userID && (this.silent || !s.loggedIn || !s.connected)) {
+      // Back from a silence, or the engine gave up on it (heartbeat timeout) while the SDK was only slow:
+      // restore it as its relogin would, with what it missed (EXT-2).
+      try {
+        this.gw.core.reconnect(s);
+      } catch (e) {
+        this.gw.log.warn({ err: e }, 'tim gateway: could not restore a quiet device');
+        return; // still silent: the next frame tries again
+      }
+    }
+    this.silent = false;
+  }
+
+  /** The socket went quiet: the device's link is silent. A throw (the store) is retried by the link while quiet. */
+  private onQuiet(): void {
+    const s = this.device?.data.session;
+    if (!s) return;
+    this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
+    this.silent = true;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Downlink.
+
+  deliver(event: ClientEvent, seq: number): void {
+    deliver(this.gw, this, event, seq);
+  }
+
+  push(servcmd: string, body: unknown): void {
+    if (this.held) {
+      this.held.push({ servcmd, body });
+      return;
+    }
+    this.send({ head: { servcmd, seq: ++this.pushSeq }, body });
+  }
+
+  /** Through the link: within the send budgets (a slow SDK is cut, then reconnects and resumes), never throwing. */
+  private send(frame: unknown): void {
+    this.link.send(() => encodeFrame(frame, { binary: this.info.binary, compress: this.info.compress }), this.info.binary);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Lifecycle (the rest is the link's).
+
+  private onClose(): void {
+    this.gw.forget(this);
+    if (this.gw.closed) return; // a shutdown is not a drop
+    release(this.gw, this);
+  }
+}

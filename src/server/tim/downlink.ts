@@ -1,0 +1,41 @@
+// What the engine sends a Web SDK device, in the SDK's terms: status pushes that the SDK acknowledges (the
+// EXT-2 resume point) and the multi-device kick (DEV-4). Events with no SDK counterpart are dropped.
+import { EVENT, type ClientEvent } from '../../events';
+import { CMD, EVENT_USER_STATUS, KICK_TYPE_MULTIPLE_DEVICE, wireStatus } from '../../protocol/tim/wire';
+import type { DeviceSocket, GatewayContext } from './device';
+
+export function deliver(gw: GatewayContext, conn: DeviceSocket, event: ClientEvent, seq: number): void {
+  switch (event.name) {
+    case EVENT.USER_STATUS_UPDATED: {
+      const state = conn.device?.data;
+      if (state) state.pushedSeq = Math.max(state.pushedSeq, seq);
+      conn.push(CMD.PUSH_MSG, {
+        EventArray: [{ Event: EVENT_USER_STATUS, UserStatusList: event.data.map(wireStatus) }],
+        // The SDK answers openim.ws_msg_push_ack with this SessionData: the resume point (EXT-2).
+        NeedAck: 1,
+        SessionData: String(seq),
+      });
+      return;
+    }
+    case EVENT.KICKED_OUT: {
+      // DEV-4: the SDK's own multi-device kick: it logs out and emits KICKED_OUT {type: 'multipleDevice'}.
+      conn.push(CMD.PUSH_FORCE_OFFLINE, {
+        EventArray: [{ Event: EVENT_USER_STATUS, C2cNotifyMsgArray: [{ KickoutMsgNotify: { KickType: KICK_TYPE_MULTIPLE_DEVICE, NewInstInfo: {} } }] }],
+      });
+      const key = conn.device;
+      if (key) {
+        gw.keys.revoke(key);
+        const s = key.data.session;
+        key.data.session = null;
+        key.data.conn = null;
+        conn.device = null;
+        // Not from inside the engine's delivery loop; guarded, as nothing may throw from a microtask.
+        if (s) queueMicrotask(() => gw.links.guard('closing a kicked session', () => gw.core.closeSession(s)));
+      }
+      return;
+    }
+    default:
+      // SUBSCRIPTION_ENDED (EXT-4) has no counterpart in the SDK.
+      gw.log.debug({ event: event.name }, 'tim gateway: event with no SDK counterpart dropped');
+  }
+}
