@@ -94,7 +94,7 @@ export class EngineCore implements EnginePort {
       dropLink: (u, d) => links.drop(u, d),
     });
     this.rates = new RateWindows(runners, settings, this.clock, tx, reports);
-    this.devices = new Devices(store, tx, runners, local, links, this.status, this.fanOut, rules, run, () => this.closed);
+    this.devices = new Devices(store, tx, runners, local, links, this.status, this.fanOut, rules, this.rates, run, () => this.closed);
     this.calls = new Calls(store, tx, settings, this.rates, this.status, run);
     this.admin = new Admin(store, settings, runners, this.status, timers, (by, c) => run(by, c));
 
@@ -141,6 +141,8 @@ export class EngineCore implements EnginePort {
         return this.toUser(command.userID, { type: 'VISIBILITY.SET', visibility: command.visibility });
       case 'device.login':
       case 'device.reconnect':
+        // EXT-6: a login uses its device's window (a reconnect is the device coming back, not a call).
+        if (command.type === 'device.login') this.rates.admit(command.deviceId, 'login', true);
         return this.toUser(command.userID, {
           type: command.type === 'device.login' ? 'DEVICE.LOGIN' : 'DEVICE.RECONNECT',
           deviceId: command.deviceId,
@@ -148,6 +150,7 @@ export class EngineCore implements EnginePort {
           cap: isNativePlatform(command.platform) ? limits.maxDevicesPerNativePlatform : limits.maxWebInstances,
         });
       case 'device.logout':
+        this.rates.admit(command.deviceId, 'logout', true);
         this.links.drop(command.userID, command.deviceId);
         return this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
       case 'device.disconnect':

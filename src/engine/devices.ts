@@ -9,6 +9,7 @@ import type { Store } from '../store/types';
 import type { LocalDevices } from './delivery';
 import type { FanOut } from './fanout';
 import type { Links } from './links';
+import type { RateWindows } from './rate';
 import type { Rules } from './rules/index';
 import type { Runners } from './runners';
 import { DeviceSession, type DeviceSink, type LoginResult } from './session';
@@ -34,6 +35,7 @@ export class Devices {
     private readonly status: StatusSteps,
     private readonly fanOut: FanOut,
     private readonly rules: Rules,
+    private readonly rates: RateWindows,
     private readonly run: (by: string, command: Command, then?: () => void) => void,
     private readonly isClosed: () => boolean,
   ) {}
@@ -90,6 +92,7 @@ export class Devices {
     if (s.loggedIn && s.userID === userID) return { repeatLogin: true, status: this.status.statusOf(userID, userID) };
     if (s.loggedIn) throw invalidParameter('userID', `this device is logged in as '${s.userID}': call logout() first`);
     this.requireUser(userID);
+    this.rates.admit(s.deviceId, 'login', false); // EXT-6: last, as in section 10's order; the command uses the quota
     const was = { userID: s.userID, link: s.link };
     const unclaim = this.claim(s, userID);
     if (s.userID && s.userID !== userID) this.local.detach(s);
@@ -111,6 +114,7 @@ export class Devices {
   }
 
   logout(s: DeviceSession, userID: string): void {
+    this.rates.admit(s.deviceId, 'logout', false);
     this.run(userID, { type: 'device.logout', userID, deviceId: s.deviceId });
     this.local.detach(s);
     if (this.local.sessions.get(s.deviceId) === s) this.local.sessions.delete(s.deviceId);

@@ -82,7 +82,8 @@ type Timer = { due: number; order: number } & (
   | { kind: 'flap'; user: string }
 );
 
-export type Api = 'get' | 'subscribe' | 'unsubscribe';
+/** The per-user windows (LIM-1), and the per-device ones of login and logout (EXT-6). */
+export type Api = 'get' | 'subscribe' | 'unsubscribe' | 'login' | 'logout';
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const isNative = (platform: string) => platform !== 'web';
@@ -493,6 +494,8 @@ export class Model {
       return { code: 6017 };
     }
     if (!this.registered(userID)) return { code: 70107 };
+    const refused = this.admit(`device ${device}`, 'login');
+    if (refused) return refused;
     this.disarm((t) => t.kind === 'heartbeat' && t.device === device);
     d.awaySince = null;
     d.heard = new Map();
@@ -505,6 +508,8 @@ export class Model {
   logout(device: number): Outcome {
     const d = this.devices[device]!;
     if (!d.loggedIn) return { code: 2024 };
+    const refused = this.admit(`device ${device}`, 'logout');
+    if (refused) return refused;
     const id = d.user!;
     const u = this.user(id);
     this.disarm((t) => t.kind === 'heartbeat' && t.device === device);
