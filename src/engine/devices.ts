@@ -10,6 +10,7 @@ import type { LocalDevices } from './delivery';
 import type { FanOut } from './fanout';
 import type { Links } from './links';
 import type { RateWindows } from './rate';
+import type { Shard } from './shard';
 import type { Rules } from './rules/index';
 import type { Runners } from './runners';
 import { DeviceSession, type DeviceSink, type LoginResult } from './session';
@@ -36,6 +37,7 @@ export class Devices {
     private readonly fanOut: FanOut,
     private readonly rules: Rules,
     private readonly rates: RateWindows,
+    private readonly shard: Shard,
     private readonly run: (by: string, command: Command, then?: () => void) => void,
     private readonly isClosed: () => boolean,
   ) {}
@@ -110,6 +112,10 @@ export class Devices {
       throw e;
     }
     s.lastSeq = Math.max(s.lastSeq, this.tx.heardUpTo());
+    if (this.shard.partial) {
+      s.heard = new Map();
+      this.shard.startHeard(s, userID, this.scopeOf(userID));
+    }
     return { repeatLogin: false, status: this.status.statusOf(userID, userID) };
   }
 
@@ -120,6 +126,7 @@ export class Devices {
     if (this.local.sessions.get(s.deviceId) === s) this.local.sessions.delete(s.deviceId);
     s.userID = null;
     s.lastSeq = 0;
+    s.heard = null;
   }
 
   /**
@@ -171,6 +178,7 @@ export class Devices {
   reconnect(s: DeviceSession, held?: Resumed): void {
     const userID = s.userID;
     if (!userID) throw notLoggedIn();
+    this.shard.require(userID);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`);
     this.claim(s, userID);
     if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
@@ -230,9 +238,9 @@ export class Devices {
   private resume(s: DeviceSession, since: number, liveFrom: number, versions?: Record<string, number>): void {
     const userID = s.userID;
     if (!userID || !s.receiving) return;
-    const subs = (this.store.getSubscriptions(userID) ?? this.runners.subsInitial).context.list;
+    if (this.shard.partial) return this.resumeByVersions(s, userID, versions);
     const gates = this.fanOut.gates();
-    const scope = this.rules.resumeScope(userID, subs, this.store.friendsOf(userID), gates.friendNotify);
+    const scope = this.scopeOf(userID);
     const candidates = [];
     for (const id of scope) {
       if (!this.store.getStatus(id)) continue;
@@ -246,11 +254,37 @@ export class Devices {
     this.tx.flush();
   }
 
+  /**
+   * EXT-2 with engines side by side: no sequence spans them, so the device's versions decide (those the
+   * client passed, else those it was seen to hear). The users of other engines are read at their owner.
+   */
+  private resumeByVersions(s: DeviceSession, userID: string, versions?: Record<string, number>): void {
+    s.heard ??= new Map(); // a device adopted after a restart: from here on, what it hears is kept
+    const candidates = [];
+    for (const id of this.scopeOf(userID)) {
+      if (!this.shard.hasUser(id)) continue;
+      if (id !== userID && !this.shard.mayHear(userID, id)) continue;
+      const held = versions?.[id] ?? s.heard?.get(id);
+      candidates.push({ status: this.shard.statusOf(id, userID), ...(held === undefined ? {} : { held }) });
+    }
+    const batch = this.rules.resumeByVersions(candidates);
+    if (batch.length === 0) return;
+    this.tx.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: batch }, s.deviceId, this.tx.seq);
+    this.tx.flush();
+  }
+
+  /** EXT-2: whom a device of `userID` is brought up to date on. */
+  private scopeOf(userID: string): Set<string> {
+    const subs = (this.store.getSubscriptions(userID) ?? this.runners.subsInitial).context.list;
+    return this.rules.resumeScope(userID, subs, this.store.friendsOf(userID), this.fanOut.gates().friendNotify);
+  }
+
   private deviceOf(userID: string, deviceId: string) {
     return (this.store.getStatus(userID) ?? this.runners.userInitial).context.devices.find((d) => d.id === deviceId);
   }
 
   private requireUser(userID: string): void {
+    this.shard.require(userID);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
   }
 }
