@@ -10,7 +10,6 @@ import { MemoryBroker } from '../broker/memory';
 import type { Broker } from '../broker/types';
 import { systemClock, type Clock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
-import type { ClientEvent } from '../events';
 import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } from '../records';
 import { MemoryStore } from '../store/memory';
 import type { Store } from '../store/types';
@@ -81,9 +80,7 @@ export class EngineCore implements EnginePort {
     if (!stored) store.transaction(() => store.putSettings(settings.current));
     const runners = (this.runners = new Runners({ ...m, ...internal }, () => settings.limits));
     const shard = (this.shard = new Shard(options.owns ?? (() => true), options.owns !== undefined, store, this.broker, tx, runners, settings, rules, local, (by, c) => this.run(by, c)));
-    const delivery = { one: (u: string, e: ClientEvent, seq: number, d?: string) => local.deliver(u, e, seq, d), many: (us: readonly string[], e: ClientEvent, seq: number) => local.deliverMany(us, e, seq) };
-    const detach = this.broker.attach(shard.partial ? { ...delivery, owns: shard.owns, peer: shard.peer } : delivery);
-    this.detach = typeof detach === 'function' ? detach : () => {};
+    this.detach = shard.attach();
     this.inspector = options.inspect ? new InspectBridge(options.inspect, settings.sessionId, options.inspectUsers) : null;
     const reports = new InspectReports(this.inspector, tx);
     const run = (by: string, command: Command, then?: () => void) => this.run(by, command, then);

@@ -2,7 +2,7 @@
 // other. The owner of a user keeps all that user's records, including who listens to it: an edge another
 // engine's user makes to one of ours (a subscription, a friend list entry) is mirrored here as a command,
 // so that the fan-out of our user's changes finds its whole audience in our own store (NTF-2 b/c).
-import type { Broker, PeerMessage } from '../broker/types';
+import type { Broker, LocalDelivery, PeerMessage } from '../broker/types';
 import { ErrorCode, StatusError } from '../errors';
 import type { Command, UserStatus } from '../records';
 import type { Store } from '../store/types';
@@ -34,6 +34,15 @@ export class Shard {
     private readonly run: (by: string, command: Command) => void,
   ) {
     this.partial = partial;
+  }
+
+  /** Attaches this engine's devices to the broker (with the users it owns, and its peer door); returns the detach. */
+  attach(): () => void {
+    const local = this.local;
+    const delivery: LocalDelivery = { one: (u, e, seq, d) => local.deliver(u, e, seq, d), many: (us, e, seq) => local.deliverMany(us, e, seq) };
+    if (this.partial) Object.assign(delivery, { owns: this.owns, peer: this.peer });
+    const detach = this.broker.attach(delivery);
+    return typeof detach === 'function' ? detach : () => {};
   }
 
   /** Set once the status steps exist (they are made after this part). */
