@@ -67,6 +67,7 @@ export class Admin {
     for (const f of command.reverse ?? []) change(f, [command.userID]);
     const added = command.type === 'friends.add';
     this.shard.mirror('friend', command.userID, added ? command.friendIDs : [], added ? [] : command.friendIDs);
+    if (added) this.shard.listens(command.userID, command.friendIDs);
   }
 
   configure(raw: unknown): void {

@@ -107,7 +107,7 @@ export class Calls {
     }
     this.run(userID, { type: 'subscriptions.add', userID, userIDs: ok }, () => {
       // EXT-2: the current status at once, to this device, when asked: as this viewer sees it (issue 17).
-      this.shard.subscribed(userID, ok);
+      this.shard.listens(userID, ok);
       if (params.pushCurrent && ok.length > 0) {
         this.tx.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: ok.map((id) => this.shard.statusOf(id, userID)) }, s.deviceId);
       }

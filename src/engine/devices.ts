@@ -188,6 +188,7 @@ export class Devices {
     const since = held?.lastSeq !== undefined ? held.lastSeq : s.receiving ? Math.max(s.lastSeq, this.tx.heardUpTo()) : s.lastSeq;
     // From here on it hears live: this comeback's own changes, and whatever still waits in the outbox.
     const liveFrom = this.tx.heardUpTo() + 1;
+    const away = held !== undefined || !s.receiving; // a device that hears right now has missed nothing
     this.reopenLink(s, userID);
     const device = this.deviceOf(userID, s.deviceId);
     if (!device || !device.connected) {
@@ -196,7 +197,7 @@ export class Devices {
       s.loggedIn = true;
       s.connected = true;
     }
-    this.resume(s, since, liveFrom, held?.versions);
+    if (!this.shard.partial || away) this.resume(s, since, liveFrom, held?.versions);
   }
 
   background(s: DeviceSession, userID: string): void {

@@ -104,8 +104,8 @@ export class Shard {
     heard(s.heard, known);
   }
 
-  /** The new targets of `viewer`'s subscription, for each of its devices that hears now. */
-  subscribed(viewer: string, ids: readonly string[]): void {
+  /** The users `viewer` starts to listen to (a subscription, a friend list entry), for each of its devices that hears now. */
+  listens(viewer: string, ids: readonly string[]): void {
     if (!this.partial || ids.length === 0) return;
     this.tx.afterCommit(() => {
       for (const s of this.local.of(viewer) ?? []) if (s.receiving) this.startHeard(s, viewer, ids);

@@ -121,4 +121,18 @@ describe('engines side by side, each owning part of the users', () => {
     ports[0]!.reconnect(session, { versions: { carol: carolNow - 1, erin: 99, bob: 99, alice: 99 } });
     expect(alice.heard.slice(2).map((s) => [s.userID, s.version])).toEqual([['carol', carolNow]]);
   });
+
+  it('EXT-2 resume by versions starts from what a device could hear when it began to listen: a friend made while it hears, unchanged since, is not resent', async () => {
+    const { engines, device } = await three();
+    const erin = await device('erin'); // engine c
+    const dave = await device('dave'); // engine b
+    await engines[1]!.addFriends('dave', ['erin']); // friendStatusNotify is on: dave now hears erin
+    dave.client.disconnect('network_lost');
+    await dave.client.reconnect();
+    expect(dave.heard).toEqual([]); // nothing moved while it was away
+    dave.client.disconnect('network_lost');
+    await erin.client.setSelfStatus({ customStatus: 'moved' });
+    await dave.client.reconnect();
+    expect(dave.about('erin').map(([, c]) => c)).toEqual(['moved']);
+  });
 });
