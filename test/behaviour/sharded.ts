@@ -45,7 +45,13 @@ export function routerPort(ports: EnginePort[], ownerOf: (userID: unknown) => En
     // A session belongs to no engine until it logs in: the owner of its user takes it then.
     openSession: (platform, sink, deviceId) => first.openSession(platform, sink, deviceId),
     closeSession: (s) => of(s).closeSession(s),
-    login: (s, userID) => ownerOf(userID).login(s, userID),
+    login: (s, userID) => {
+      // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
+      const to = ownerOf(userID);
+      const from = s.userID !== null ? ownerOf(s.userID) : null;
+      if (from !== null && from !== to && !s.loggedIn) from.closeSession(s);
+      return to.login(s, userID);
+    },
     logout: (s) => of(s).logout(s),
     adopt: (s, userID, held) => ownerOf(userID).adopt(s, userID, held),
     reconnect: (s, held) => of(s).reconnect(s, held),
