@@ -144,18 +144,19 @@ export class EngineCore implements EnginePort {
         return this.toUser(command.userID, { type: 'VISIBILITY.SET', visibility: command.visibility });
       case 'device.login':
       case 'device.reconnect':
-        // EXT-6: a login uses its device's window (a reconnect is the device coming back, not a call).
-        if (command.type === 'device.login') this.rates.admit(command.deviceId, 'login', true);
-        return this.toUser(command.userID, {
+        this.toUser(command.userID, {
           type: command.type === 'device.login' ? 'DEVICE.LOGIN' : 'DEVICE.RECONNECT',
           deviceId: command.deviceId,
           platform: command.platform,
           cap: isNativePlatform(command.platform) ? limits.maxDevicesPerNativePlatform : limits.maxWebInstances,
         });
+        // EXT-6: a login uses its device's window, after the step (an inspector sees the login first).
+        if (command.type === 'device.login') this.rates.admit(command.deviceId, 'login', true);
+        return;
       case 'device.logout':
-        this.rates.admit(command.deviceId, 'logout', true);
         this.links.drop(command.userID, command.deviceId);
-        return this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
+        this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
+        return this.rates.admit(command.deviceId, 'logout', true);
       case 'device.disconnect':
         // A closed link goes through the device's link machine (which stops any heartbeat wait); so does the
         // timeout of a device found connected at start (Links.timedOut).
