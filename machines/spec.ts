@@ -80,7 +80,10 @@ export const ADMIN_MAX_USERS_PER_CALL = 100_000;
 
 /** The APIs that LIM-1 rate limits, each with its own window per user. */
 export const RATE_LIMITED_APIS = ['getUserStatus', 'subscribeUserStatus', 'unsubscribeUserStatus'] as const;
-export type RateLimitedApi = (typeof RATE_LIMITED_APIS)[number];
+/** EXT-6: login and logout are rate limited too, with the same window (`rateLimit`), but per device: a user's
+ * devices come and go independently, and a device that has not logged in yet has no user to count against. */
+export const DEVICE_RATE_LIMITED_APIS = ['login', 'logout'] as const;
+export type RateLimitedApi = (typeof RATE_LIMITED_APIS)[number] | (typeof DEVICE_RATE_LIMITED_APIS)[number];
 
 /** CS-6: UTF-8 length of a string without allocating (lone surrogates count as U+FFFD, 3 bytes, as TextEncoder does). */
 export function utf8Length(s: string): number {

@@ -22,6 +22,8 @@ export const ErrorCode = Object.freeze({
   REQUEST_TIMEOUT: 2801,
   /** The engine was closed. */
   ENGINE_CLOSED: 2803,
+  /** The engine does not own this user (engines side by side, each owning part of the users): call its owner. */
+  NOT_OWNER: 75006,
   /** UserSig refused: expired. */
   USERSIG_EXPIRED: 70001,
   /** UserSig refused: missing, malformed or forged. */

@@ -98,7 +98,9 @@ export type Command =
   | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null }
   | { type: 'timer.fire'; key: string }
   /** EXT-7: a change held back from others while a link flapped is released when the grace runs out. */
-  | { type: 'flap.release'; userID: string };
+  | { type: 'flap.release'; userID: string }
+  /** Engines side by side: another engine's `userID` made (or dropped) an edge to our `target` (src/engine/shard.ts). */
+  | { type: 'edges.mirror'; edge: 'subscription' | 'friend'; userID: string; target: string; added: boolean };
 
 /** The compact record of one machine instance: the id of its active leaf state, and its context. */
 export interface RunnerSnapshot<C> {

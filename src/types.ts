@@ -25,6 +25,11 @@ export interface EngineOptions extends ConfigChange {
   /** How deliveries reach devices. Default: in process. */
   broker?: Broker;
   /**
+   * The users this engine owns (engines side by side on one broker, each owning part of the users): it keeps
+   * their records and holds their devices, and refuses commands for any other user (75006). Default: all.
+   */
+  owns?: (userID: string) => boolean;
+  /**
    * An XState inspector (as `createActor(..., { inspect })` takes): in Node `createWebSocketInspector({url}).inspect`
    * of `@statelyai/inspect`, in a browser `createBrowserInspector().inspect`. Given but undefined is an error.
    */

@@ -1,6 +1,6 @@
 // The cluster layer's error codes and the one helper that makes them. They use the engine's StatusError class
 // so a front-end answers them like any other rejection; once wired, the table moves into src/errors.ts.
-import { StatusError } from '../errors';
+import { ErrorCode, StatusError } from '../errors';
 
 export const ClusterErrorCode = Object.freeze({
   /** Redis cannot be reached (or refuses writes: loading, disk error): the call was not sent, nothing changed. */
@@ -15,7 +15,7 @@ export const ClusterErrorCode = Object.freeze({
   /** The shard's stream was lost (its epoch changed): state built on the old epoch is stale. */
   EPOCH_CHANGED: 75005,
   /** This node does not own the shard of the user (or no node does right now): retry on the owner. */
-  NOT_OWNER: 75006,
+  NOT_OWNER: ErrorCode.NOT_OWNER,
   /** A forwarded request got no reply in time (the owner died, or PUB/SUB dropped the message). */
   FORWARD_TIMEOUT: 75007,
 } as const);

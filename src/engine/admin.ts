@@ -11,6 +11,7 @@ import { notRegistered } from './calls';
 import { parseConfigChange } from './config';
 import type { Runners } from './runners';
 import type { Settings } from './settings';
+import type { Shard } from './shard';
 import type { StatusSteps } from './status';
 import type { DurableTimers } from './timers';
 import * as check from './validate';
@@ -24,11 +25,14 @@ export class Admin {
     private readonly runners: Runners,
     private readonly status: StatusSteps,
     private readonly timers: DurableTimers,
+    private readonly shard: Shard,
     private readonly run: (by: string, command: Command) => void,
   ) {}
 
   registerUsers(raw: unknown): void {
-    const fresh = adminList(raw, 'userIDs').filter((id) => !this.store.hasUser(id));
+    const ids = adminList(raw, 'userIDs');
+    for (const id of ids) this.shard.require(id, 'userIDs');
+    const fresh = ids.filter((id) => !this.store.hasUser(id));
     if (fresh.length === 0) return;
     this.run('admin', { type: 'users.register', userIDs: fresh });
   }
@@ -40,8 +44,12 @@ export class Admin {
   changeFriends(rawUser: unknown, rawFriends: unknown, add: boolean, both = false): void {
     const userID = check.userID(rawUser);
     const friendIDs = adminList(rawFriends, 'friendIDs');
+    // The list is the user's own: its owner changes it (and mirrors each entry at the friend's owner). The
+    // reverse edges of Add_Type_Both are the friends' own lists: across engines, ask each owner.
+    this.shard.require(userID);
+    if (both) for (const f of friendIDs) this.shard.require(f, 'friendIDs');
     for (const id of [userID, ...friendIDs]) {
-      if (!this.store.hasUser(id)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${id}' is not registered`, { param: id === userID ? 'userID' : 'friendIDs' });
+      if (!this.shard.hasUser(id)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${id}' is not registered`, { param: id === userID ? 'userID' : 'friendIDs' });
     }
     if (friendIDs.includes(userID)) throw invalidParameter('friendIDs', `a user cannot be its own friend ('${userID}')`);
     const differs = (owner: string, f: string) => (this.store.friendsOf(owner)?.has(f) === true) !== add;
@@ -58,6 +66,9 @@ export class Admin {
     const change = command.type === 'friends.add' ? this.store.addFriends.bind(this.store) : this.store.removeFriends.bind(this.store);
     if (command.friendIDs.length > 0) change(command.userID, command.friendIDs);
     for (const f of command.reverse ?? []) change(f, [command.userID]);
+    const added = command.type === 'friends.add';
+    this.shard.mirror('friend', command.userID, added ? command.friendIDs : [], added ? [] : command.friendIDs);
+    if (added) this.shard.listens(command.userID, command.friendIDs);
   }
 
   configure(raw: unknown): void {
@@ -74,7 +85,7 @@ export class Admin {
     if (o.detail !== undefined && typeof o.detail !== 'boolean') throw invalidParameter('detail', `expected a boolean, got ${typeof o.detail}`);
     return ids.map((id) => {
       if (!this.store.hasUser(id)) {
-        const f = notRegistered(id);
+        const f = this.shard.owns(id) ? notRegistered(id) : { code: ErrorCode.NOT_OWNER, message: `user '${id}' is owned by another engine: ask its owner` };
         return { userID: id, statusType: TYPES.USER_STATUS_UNKNOWN, customStatus: '', version: 0, reason: 'registered', error: { code: f.code, message: f.message } };
       }
       const s: AdminStatus = this.status.statusOf(id, null);
@@ -120,6 +131,7 @@ export class Admin {
 
   explain(raw: unknown): StatusTransition[] {
     const userID = check.userID(raw);
+    this.shard.require(userID);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
     return this.store.journalOf(userID).filter((e): e is StatusTransition => e.kind === 'transition' && e.machine === 'userStatus');
   }

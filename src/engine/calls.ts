@@ -5,11 +5,11 @@ import type { Visibility } from '../../machines/userStatus';
 import { ErrorCode, invalidParameter } from '../errors';
 import { EVENT } from '../events';
 import type { Command, Failure, UserStatus } from '../records';
-import type { Store } from '../store/types';
 import type { RateWindows } from './rate';
 import { connectionError, featureError, loginError, runChecks, type CallChecks } from './rules/checks';
 import type { DeviceSession } from './session';
 import type { Settings } from './settings';
+import type { Shard } from './shard';
 import type { StatusSteps } from './status';
 import type { Transaction } from './transaction';
 import * as check from './validate';
@@ -18,11 +18,12 @@ type Args = { s: DeviceSession; raw: unknown };
 
 export class Calls {
   constructor(
-    private readonly store: Store,
     private readonly tx: Transaction,
     private readonly settings: Settings,
     private readonly rates: RateWindows,
     private readonly status: StatusSteps,
+    /** Reads of other users go to their owner (engines side by side); this engine's own are local. */
+    private readonly shard: Shard,
     private readonly run: (by: string, command: Command, then?: () => void) => void,
   ) {}
 
@@ -74,8 +75,8 @@ export class Calls {
     const successUserList: UserStatus[] = [];
     const failureUserList: Failure[] = [];
     for (const id of params.ids) {
-      if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
-      else successUserList.push(this.status.statusOf(id, userID));
+      if (!this.shard.hasUser(id)) failureUserList.push(notRegistered(id));
+      else successUserList.push(this.shard.statusOf(id, userID));
     }
     return { successUserList, failureUserList };
   }
@@ -101,13 +102,14 @@ export class Calls {
     const ok: string[] = [];
     for (const id of params.ids) {
       if (id === userID) failureUserList.push({ userID: id, code: ErrorCode.INVALID_PARAMETER, message: 'subscribing to yourself is not supported' });
-      else if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
+      else if (!this.shard.hasUser(id)) failureUserList.push(notRegistered(id));
       else ok.push(id);
     }
     this.run(userID, { type: 'subscriptions.add', userID, userIDs: ok }, () => {
       // EXT-2: the current status at once, to this device, when asked: as this viewer sees it (issue 17).
+      this.shard.listens(userID, ok);
       if (params.pushCurrent && ok.length > 0) {
-        this.tx.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: ok.map((id) => this.status.statusOf(id, userID)) }, s.deviceId);
+        this.tx.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: ok.map((id) => this.shard.statusOf(id, userID)) }, s.deviceId);
       }
     });
     return { failureUserList };
@@ -131,7 +133,7 @@ export class Calls {
     const failureUserList: Failure[] = [];
     const ok: string[] | null = ids === null ? null : [];
     for (const id of ids ?? []) {
-      if (!this.store.hasUser(id)) failureUserList.push(notRegistered(id));
+      if (!this.shard.hasUser(id)) failureUserList.push(notRegistered(id));
       else ok?.push(id);
     }
     this.run(userID, { type: 'subscriptions.remove', userID, userIDs: ok });

@@ -29,6 +29,7 @@ import { RULES, type Rules } from './rules/index';
 import { Runners, type InternalMachines } from './runners';
 import { DeviceSession, type DeviceSink, type LoginResult } from './session';
 import { Settings } from './settings';
+import { Shard } from './shard';
 import { StatusSteps, type TransitionListener } from './status';
 import { SubscriptionSteps } from './subs';
 import { DurableTimers } from './timers';
@@ -55,6 +56,7 @@ export class EngineCore implements EnginePort {
   private readonly devices: Devices;
   private readonly calls: Calls;
   private readonly admin: Admin;
+  private readonly shard: Shard;
   private readonly listeners = new Set<TransitionListener>();
   private closed = false;
   private readonly detach: () => void;
@@ -67,8 +69,6 @@ export class EngineCore implements EnginePort {
     this.broker = options.broker ?? new MemoryBroker();
     const tx = (this.tx = new Transaction(store, this.broker, journalOn, () => this.clock.now()));
     const local = (this.local = new LocalDevices(tx));
-    const detach = this.broker.attach({ one: (u, e, seq, d) => local.deliver(u, e, seq, d), many: (us, e, seq) => local.deliverMany(us, e, seq) });
-    this.detach = typeof detach === 'function' ? detach : () => {};
 
     const initialChange = parseConfigChange(
       Object.fromEntries(Object.entries({ edition: options.edition, switches: options.switches, limits: options.limits }).filter(([, v]) => v !== undefined)),
@@ -79,12 +79,14 @@ export class EngineCore implements EnginePort {
     const settings = (this.settingsPart = new Settings(m.access ?? accessMachine, stored ?? mergeSettings(defaultAccessContext(), initialChange), options.inspect));
     if (!stored) store.transaction(() => store.putSettings(settings.current));
     const runners = (this.runners = new Runners({ ...m, ...internal }, () => settings.limits));
+    const shard = (this.shard = new Shard(options.owns ?? (() => true), options.owns !== undefined, store, this.broker, tx, runners, settings, rules, local, (by, c) => this.run(by, c)));
+    this.detach = shard.attach();
     this.inspector = options.inspect ? new InspectBridge(options.inspect, settings.sessionId, options.inspectUsers) : null;
     const reports = new InspectReports(this.inspector, tx);
     const run = (by: string, command: Command, then?: () => void) => this.run(by, command, then);
     const timers = (this.timers = new DurableTimers(store, this.clock, tx, (key) => run('system', { type: 'timer.fire', key })));
     this.fanOut = new FanOut(store, tx, settings, timers, runners, reports, rules);
-    this.subs = new SubscriptionSteps(store, tx, timers, runners, rules, reports, journalOn);
+    this.subs = new SubscriptionSteps(store, tx, timers, runners, rules, reports, journalOn, shard);
     const links = (this.links = new Links(store, tx, timers, runners, local, reports, (u, e) => this.status.step(u, e), (c) => run('system', c)));
     this.status = new StatusSteps({
       store, tx, timers, runners, rules, reports, local, journalOn,
@@ -93,10 +95,11 @@ export class EngineCore implements EnginePort {
       listeners: this.listeners,
       dropLink: (u, d) => links.drop(u, d),
     });
+    shard.bind(this.status);
     this.rates = new RateWindows(runners, settings, this.clock, tx, reports);
-    this.devices = new Devices(store, tx, runners, local, links, this.status, this.fanOut, rules, run, () => this.closed);
-    this.calls = new Calls(store, tx, settings, this.rates, this.status, run);
-    this.admin = new Admin(store, settings, runners, this.status, timers, (by, c) => run(by, c));
+    this.devices = new Devices(store, tx, runners, local, links, this.status, this.fanOut, rules, this.rates, shard, run, () => this.closed);
+    this.calls = new Calls(tx, settings, this.rates, this.status, shard, run);
+    this.admin = new Admin(store, settings, runners, this.status, timers, shard, (by, c) => run(by, c));
 
     // The options' settings are the journal's first command, so that replay from empty rebuilds them.
     if (!stored && Object.keys(initialChange).length > 0 && journalOn) {
@@ -141,15 +144,19 @@ export class EngineCore implements EnginePort {
         return this.toUser(command.userID, { type: 'VISIBILITY.SET', visibility: command.visibility });
       case 'device.login':
       case 'device.reconnect':
-        return this.toUser(command.userID, {
+        this.toUser(command.userID, {
           type: command.type === 'device.login' ? 'DEVICE.LOGIN' : 'DEVICE.RECONNECT',
           deviceId: command.deviceId,
           platform: command.platform,
           cap: isNativePlatform(command.platform) ? limits.maxDevicesPerNativePlatform : limits.maxWebInstances,
         });
+        // EXT-6: a login uses its device's window, after the step (an inspector sees the login first).
+        if (command.type === 'device.login') this.rates.admit(command.deviceId, 'login', true);
+        return;
       case 'device.logout':
         this.links.drop(command.userID, command.deviceId);
-        return this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
+        this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
+        return this.rates.admit(command.deviceId, 'logout', true);
       case 'device.disconnect':
         // A closed link goes through the device's link machine (which stops any heartbeat wait); so does the
         // timeout of a device found connected at start (Links.timedOut).
@@ -177,6 +184,8 @@ export class EngineCore implements EnginePort {
         return this.fire(command.key);
       case 'flap.release':
         return this.status.releaseFlap(command.userID);
+      case 'edges.mirror':
+        return this.shard.applyMirror(command);
     }
   }
 
@@ -320,7 +329,7 @@ export class EngineCore implements EnginePort {
     return durable ? durable.then(() => value) : Promise.resolve(value);
   }
   hasUser(userID: string): boolean {
-    return this.store.hasUser(userID);
+    return this.shard.hasUser(userID);
   }
 
   get limits(): Readonly<Limits> {

@@ -2,7 +2,8 @@
 // user (or device) here, and it reaches each of that user's receiving sessions (NTF-5). The user's status
 // machine decides whether a device is logged in and connected; `sync` keeps the sessions in step with it.
 import type { UserStatusContext } from '../../machines/userStatus';
-import type { ClientEvent } from '../events';
+import { EVENT, type ClientEvent } from '../events';
+import type { UserStatus } from '../records';
 import type { DeviceSession } from './session';
 import type { Transaction } from './transaction';
 
@@ -100,9 +101,15 @@ export class LocalDevices {
 
 function hand(s: DeviceSession, event: ClientEvent, seq: number): void {
   if (seq > s.lastSeq) s.lastSeq = seq;
+  if (s.heard !== null && event.name === EVENT.USER_STATUS_UPDATED) heard(s.heard, event.data);
   try {
     s.sink(event, seq);
   } catch {
     // A handler's exception is the app's problem; it must not stop the deliveries to everyone else.
   }
+}
+
+/** What a device heard of each user (engines side by side: resume by versions). Versions only grow. */
+export function heard(into: Map<string, number>, statuses: readonly UserStatus[]): void {
+  for (const st of statuses) if ((into.get(st.userID) ?? -1) < st.version) into.set(st.userID, st.version);
 }

@@ -9,6 +9,8 @@ import type { Store } from '../store/types';
 import type { LocalDevices } from './delivery';
 import type { FanOut } from './fanout';
 import type { Links } from './links';
+import type { RateWindows } from './rate';
+import type { Shard } from './shard';
 import type { Rules } from './rules/index';
 import type { Runners } from './runners';
 import { DeviceSession, type DeviceSink, type LoginResult } from './session';
@@ -34,6 +36,8 @@ export class Devices {
     private readonly status: StatusSteps,
     private readonly fanOut: FanOut,
     private readonly rules: Rules,
+    private readonly rates: RateWindows,
+    private readonly shard: Shard,
     private readonly run: (by: string, command: Command, then?: () => void) => void,
     private readonly isClosed: () => boolean,
   ) {}
@@ -90,6 +94,7 @@ export class Devices {
     if (s.loggedIn && s.userID === userID) return { repeatLogin: true, status: this.status.statusOf(userID, userID) };
     if (s.loggedIn) throw invalidParameter('userID', `this device is logged in as '${s.userID}': call logout() first`);
     this.requireUser(userID);
+    this.rates.admit(s.deviceId, 'login', false); // EXT-6: last, as in section 10's order; the command uses the quota
     const was = { userID: s.userID, link: s.link };
     const unclaim = this.claim(s, userID);
     if (s.userID && s.userID !== userID) this.local.detach(s);
@@ -107,15 +112,21 @@ export class Devices {
       throw e;
     }
     s.lastSeq = Math.max(s.lastSeq, this.tx.heardUpTo());
+    if (this.shard.partial) {
+      s.heard = new Map();
+      this.shard.startHeard(s, userID, this.scopeOf(userID));
+    }
     return { repeatLogin: false, status: this.status.statusOf(userID, userID) };
   }
 
   logout(s: DeviceSession, userID: string): void {
+    this.rates.admit(s.deviceId, 'logout', false);
     this.run(userID, { type: 'device.logout', userID, deviceId: s.deviceId });
     this.local.detach(s);
     if (this.local.sessions.get(s.deviceId) === s) this.local.sessions.delete(s.deviceId);
     s.userID = null;
     s.lastSeq = 0;
+    s.heard = null;
   }
 
   /**
@@ -167,6 +178,7 @@ export class Devices {
   reconnect(s: DeviceSession, held?: Resumed): void {
     const userID = s.userID;
     if (!userID) throw notLoggedIn();
+    this.shard.require(userID);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`);
     this.claim(s, userID);
     if (held?.lastSeq !== undefined) s.lastSeq = held.lastSeq;
@@ -176,6 +188,7 @@ export class Devices {
     const since = held?.lastSeq !== undefined ? held.lastSeq : s.receiving ? Math.max(s.lastSeq, this.tx.heardUpTo()) : s.lastSeq;
     // From here on it hears live: this comeback's own changes, and whatever still waits in the outbox.
     const liveFrom = this.tx.heardUpTo() + 1;
+    const away = held !== undefined || !s.receiving; // a device that hears right now has missed nothing
     this.reopenLink(s, userID);
     const device = this.deviceOf(userID, s.deviceId);
     if (!device || !device.connected) {
@@ -184,7 +197,7 @@ export class Devices {
       s.loggedIn = true;
       s.connected = true;
     }
-    this.resume(s, since, liveFrom, held?.versions);
+    if (!this.shard.partial || away) this.resume(s, since, liveFrom, held?.versions);
   }
 
   background(s: DeviceSession, userID: string): void {
@@ -226,9 +239,9 @@ export class Devices {
   private resume(s: DeviceSession, since: number, liveFrom: number, versions?: Record<string, number>): void {
     const userID = s.userID;
     if (!userID || !s.receiving) return;
-    const subs = (this.store.getSubscriptions(userID) ?? this.runners.subsInitial).context.list;
+    if (this.shard.partial) return this.resumeByVersions(s, userID, versions);
     const gates = this.fanOut.gates();
-    const scope = this.rules.resumeScope(userID, subs, this.store.friendsOf(userID), gates.friendNotify);
+    const scope = this.scopeOf(userID);
     const candidates = [];
     for (const id of scope) {
       if (!this.store.getStatus(id)) continue;
@@ -242,11 +255,37 @@ export class Devices {
     this.tx.flush();
   }
 
+  /**
+   * EXT-2 with engines side by side: no sequence spans them, so the device's versions decide (those the
+   * client passed, else those it was seen to hear). The users of other engines are read at their owner.
+   */
+  private resumeByVersions(s: DeviceSession, userID: string, versions?: Record<string, number>): void {
+    s.heard ??= new Map(); // a device adopted after a restart: from here on, what it hears is kept
+    const candidates = [];
+    for (const id of this.scopeOf(userID)) {
+      if (!this.shard.hasUser(id)) continue;
+      if (id !== userID && !this.shard.mayHear(userID, id)) continue;
+      const held = versions?.[id] ?? s.heard?.get(id);
+      candidates.push({ status: this.shard.statusOf(id, userID), ...(held === undefined ? {} : { held }) });
+    }
+    const batch = this.rules.resumeByVersions(candidates);
+    if (batch.length === 0) return;
+    this.tx.send(userID, { name: EVENT.USER_STATUS_UPDATED, data: batch }, s.deviceId, this.tx.seq);
+    this.tx.flush();
+  }
+
+  /** EXT-2: whom a device of `userID` is brought up to date on. */
+  private scopeOf(userID: string): Set<string> {
+    const subs = (this.store.getSubscriptions(userID) ?? this.runners.subsInitial).context.list;
+    return this.rules.resumeScope(userID, subs, this.store.friendsOf(userID), this.fanOut.gates().friendNotify);
+  }
+
   private deviceOf(userID: string, deviceId: string) {
     return (this.store.getStatus(userID) ?? this.runners.userInitial).context.devices.find((d) => d.id === deviceId);
   }
 
   private requireUser(userID: string): void {
+    this.shard.require(userID);
     if (!this.store.hasUser(userID)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
   }
 }

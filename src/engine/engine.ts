@@ -49,6 +49,7 @@ function checkOptions(options: unknown): EngineOptions {
   if (o.broker !== undefined && !hasMethods(o.broker, ['publish', 'attach', 'close'])) {
     throw invalidParameter('broker', 'expected a Broker with publish(), attach() and close()');
   }
+  if (o.owns !== undefined && typeof o.owns !== 'function') throw invalidParameter('owns', 'expected a function (userID) => boolean');
   checkInspectOptions(o);
   const machines = o.machines as unknown;
   if (machines !== undefined) {

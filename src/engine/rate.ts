@@ -1,4 +1,5 @@
-// LIM-1 / EXT-6: the rate window of each user and API, run by the `rateWindow` machine. Windows live in
+// LIM-1 / EXT-6: the rate window of each user and API (of each device, for login and logout), run by the
+// `rateWindow` machine. Windows live in
 // memory only (a restart forgets them, as a new window would) and are swept when nobody called lately.
 import type { RateLimitedApi } from '../../machines/spec';
 import type { RateWindowContext, RateWindowEvent } from '../../machines/rateWindow';
@@ -29,16 +30,19 @@ export class RateWindows {
     return this.rates.size;
   }
 
-  /** The window's verdict; `commit` stores it (only an accepted call uses quota), otherwise a refusal throws 2996. */
-  admit(userID: string, api: RateLimitedApi, commit: boolean): RunnerSnapshot<RateWindowContext> {
-    const key = api + RATE_KEY_SEP + userID;
+  /**
+   * The window's verdict; `commit` stores it (only an accepted call uses quota), otherwise a refusal throws
+   * 2996. `owner` is the caller's user, or its device for login and logout (DEVICE_RATE_LIMITED_APIS).
+   */
+  admit(owner: string, api: RateLimitedApi, commit: boolean): RunnerSnapshot<RateWindowContext> {
+    const key = api + RATE_KEY_SEP + owner;
     const before = this.rates.get(key) ?? this.runners.rateInitial;
     const { requests, windowMs } = this.settings.limits.rateLimit;
     const event: RateWindowEvent = { type: 'RATE.REQUEST', now: this.clock.now(), requests, windowMs };
     const step = this.runners.rate.transition(before, event);
     const refused = step.emitted.find((e) => e.type === 'rate.refused');
     if (refused && !commit) {
-      this.reports.now(this.runners.rate, `${api}:${userID}`, event, step.snapshot, { before });
+      this.reports.now(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
       throw new StatusError(
         ErrorCode.RATE_LIMITED,
         `rate limit: ${api} allows ${refused.requests} calls per ${refused.windowMs} ms; retry in ${refused.retryAfterMs} ms`,
@@ -50,7 +54,7 @@ export class RateWindows {
       const old = this.rates.get(key);
       this.rates.set(key, step.snapshot);
       this.tx.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
-      this.reports.transition(this.runners.rate, `${api}:${userID}`, event, step.snapshot, { before });
+      this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
     }
     return step.snapshot;
   }

@@ -19,6 +19,11 @@ export class DeviceSession {
   /** The seq up to which it has heard everything addressed to it, for resume (EXT-2). */
   lastSeq = 0;
   /**
+   * Engines side by side (no sequence spans them): the version of each user it last heard, for resume by
+   * versions (EXT-2). Null: not kept (an engine that owns every user resumes by its seq).
+   */
+  heard: Map<string, number> | null = null;
+  /**
    * Whether deliveries reach it: logged in, connected, and its link live. A field kept by the three setters
    * below, because the fan-out reads it for every recipient of every change.
    */

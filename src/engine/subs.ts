@@ -8,6 +8,7 @@ import type { Store } from '../store/types';
 import type { InspectReports } from './inspectReports';
 import type { Rules } from './rules/index';
 import type { Runners } from './runners';
+import type { Shard } from './shard';
 import { timerRequests } from './steps';
 import type { DurableTimers } from './timers';
 import type { Transaction } from './transaction';
@@ -21,6 +22,7 @@ export class SubscriptionSteps {
     private readonly rules: Rules,
     private readonly reports: InspectReports,
     private readonly journalOn: boolean,
+    private readonly shard: Shard,
   ) {}
 
   step(userID: string, event: SubscriptionsEvent): SubscriptionsRecord {
@@ -50,6 +52,8 @@ export class SubscriptionSteps {
       removed: removed.filter((id) => !evicted.has(id)),
     };
     store.putSubscriptions(userID, step.snapshot, delta);
+    // Each target's owner keeps who subscribes to it (NTF-2 b): an edge to another engine's user is mirrored there.
+    this.shard.mirror('subscription', userID, delta.added, delta.removed);
     if (this.journalOn && (step.snapshot.value !== before.value || delta.added.length || delta.removed.length)) {
       store.append({
         seq: ++tx.seq,

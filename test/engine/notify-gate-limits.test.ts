@@ -194,6 +194,46 @@ describe('limits (LIM)', () => {
     await carol.client.subscribeUserStatus({ userIDList: ['alice'] });
   });
 
+  it('EXT-6 login and logout are rate limited per device with the same window; a refusal carries retryAfterMs and changes nothing', async () => {
+    const w = await world({ limits: { rateLimit: { requests: 2, windowMs: 1000 } } });
+    const bob = w.device('bob');
+    const other = w.device('bob');
+    await bob.client.login({ userID: 'bob' }); // t=0: login 1 of 2
+    await bob.client.logout(); // logout 1 of 2: logout has its own window
+    w.clock.increment(300);
+    await bob.client.login({ userID: 'bob' }); // t=300: login 2 of 2
+    await bob.client.logout();
+    w.clock.increment(100);
+    const before = await w.engine.exportState();
+    const e = await failure(bob.client.login({ userID: 'bob' })); // t=400: the oldest login frees a place at t=1000
+    expect(e).toMatchObject({ code: ErrorCode.RATE_LIMITED, retryAfterMs: 600, requests: 2, windowMs: 1000, limitName: 'rateLimit' });
+    expect(await w.engine.exportState()).toEqual(before);
+    expect((await w.status('bob')).statusType).toBe(UNLOGINED);
+    // Another device of the same user has a window of its own.
+    await other.client.login({ userID: 'bob' });
+    await other.client.logout();
+    await other.client.login({ userID: 'bob' });
+    // A repeat login is answered from the device's own state: no command, no quota (its window is full).
+    expect((await other.client.login({ userID: 'bob' })).data.repeatLogin).toBe(true);
+    expect(e.message).toMatch(/login allows 2 calls per 1000 ms/);
+    expect((await w.engine.queryStatus(['bob'], { detail: true }))[0]!.devices).toHaveLength(1);
+    // Logouts trail their logins, so a logout is refused only when logins left the window first: a refused
+    // logout leaves the device logged in, until the window slides.
+    const third = w.device('bob');
+    await third.client.login({ userID: 'bob' }); // t=400
+    w.clock.increment(800);
+    await third.client.logout(); // t=1200
+    await third.client.login({ userID: 'bob' });
+    await third.client.logout(); // logouts at 1200, 1200
+    w.clock.increment(300);
+    await third.client.login({ userID: 'bob' }); // t=1500: the login at 400 has left its window
+    expect(await failure(third.client.logout())).toMatchObject({ code: ErrorCode.RATE_LIMITED, retryAfterMs: 700 });
+    expect((await w.engine.queryStatus(['bob'], { detail: true }))[0]!.devices).toHaveLength(2);
+    w.clock.increment(700);
+    await third.client.logout();
+    expect((await w.engine.queryStatus(['bob'], { detail: true }))[0]!.devices).toHaveLength(1);
+  });
+
   it('LIM-1 only accepted calls count: calls rejected for other reasons use no quota', async () => {
     const w = await world({ limits: { rateLimit: { requests: 2, windowMs: 5000 } } });
     const bob = await w.online('bob');

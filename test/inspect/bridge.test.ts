@@ -56,7 +56,9 @@ describe('the inspection bridge', () => {
     // The flap machine (EXT-7, grace off here) hears every change too; its steps are checked apart.
     const flap = lines.filter((l) => l.includes(' flap:alice'));
     expect(flap).toContain('event flap:alice STATUS.CHANGED from userStatus:alice');
-    const others = lines.filter((l) => !l.includes(' flap:alice'));
+    // So does the login's rate window (EXT-6, per device), which steps right after the login.
+    expect(lines).toContain(`event rateWindow:login:${link.split('/')[1]} RATE.REQUEST from -`);
+    const others = lines.filter((l) => !l.includes(' flap:alice') && !l.includes(' rateWindow:login:'));
     const after = others.slice(others.indexOf('snapshot userStatus:alice "online"') + 1);
     expect(after).toEqual([
       `event ${link} LINK.CLOSED from -`,

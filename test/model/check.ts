@@ -2,7 +2,6 @@
 // (NTF-6: per recipient and per user, the exact changes in order, none missing, none repeated), and the
 // omniscient view (every user's status, devices, subscriptions and friends), after every command.
 import { isDeepStrictEqual } from 'node:util';
-import { coreOf } from '../../src/engine/engine';
 import { EVENT, type ClientEvent } from '../../src/index';
 import { USERS } from './config';
 import type { Heard, Model, Outcome } from './model';
@@ -131,11 +130,10 @@ export async function checkWorld(model: Model, real: Real): Promise<void> {
  * pushCurrent, a resume or a query). Read with no side effect (no rate window, no journal).
  */
 function checkViews(model: Model, real: Real): void {
-  const core = coreOf(real.engine);
   for (const viewer of USERS) {
     for (const id of USERS) {
       if (id === viewer) continue;
-      const got = core.statusOf(id, viewer);
+      const got = real.statusOf(id, viewer);
       const want = model.viewFor(id, viewer);
       if (!isDeepStrictEqual(plain(got), want)) mismatch(`EXT-5 ${viewer}'s view of ${id}`, want, got);
       const last = model.lastShown.get(viewer)?.get(id);

@@ -82,7 +82,8 @@ type Timer = { due: number; order: number } & (
   | { kind: 'flap'; user: string }
 );
 
-export type Api = 'get' | 'subscribe' | 'unsubscribe';
+/** The per-user windows (LIM-1), and the per-device ones of login and logout (EXT-6). */
+export type Api = 'get' | 'subscribe' | 'unsubscribe' | 'login' | 'logout';
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const isNative = (platform: string) => platform !== 'web';
@@ -101,7 +102,19 @@ export class Model {
   /** Expected events per device for the command under way. */
   outbox: Heard[][];
 
-  constructor(platforms: readonly string[]) {
+  /**
+   * `loginWindow`: whose window a device's login or logout counts against (EXT-6: the device's). Engines side
+   * by side keep it at the engine of the user it logs in as, so there it is the device's per shard.
+   */
+  constructor(
+    platforms: readonly string[],
+    private readonly loginWindow: (device: number, userID: string) => string = (device) => `device ${device}`,
+    /**
+     * Engines side by side resume by versions alone (README, "Shard-ready"): a device that was away gets each
+     * user in view whose version moved past what it holds (heard, or what it could hear when it began to listen).
+     */
+    private readonly byVersions = false,
+  ) {
     for (const id of USERS) {
       this.users.set(id, {
         statusType: UNLOGINED,
@@ -360,7 +373,7 @@ export class Model {
       const x = this.user(id);
       const v = this.viewFor(id, d.user);
       const at = id === d.user ? x.changedAt : x.views[this.classOf(id, d.user)].tick;
-      if (at > since && d.heard.get(id) !== v.version) batch.push(v);
+      if (this.byVersions ? since !== Infinity && v.version > (d.heard.get(id) ?? 0) : at > since && d.heard.get(id) !== v.version) batch.push(v);
     }
     if (batch.length > 0) {
       reach('resume: batch');
@@ -493,12 +506,18 @@ export class Model {
       return { code: 6017 };
     }
     if (!this.registered(userID)) return { code: 70107 };
+    const refused = this.admit(this.loginWindow(device, userID), 'login');
+    if (refused) return refused;
     this.disarm((t) => t.kind === 'heartbeat' && t.device === device);
     d.awaySince = null;
     d.heard = new Map();
     this.bringUp(device, userID, 'login');
     d.cache = this.status(userID);
     d.heard.set(userID, d.cache.version);
+    if (this.byVersions) {
+      const u = this.user(userID);
+      this.holds(d, userID, [...u.subs, ...(this.switches.friendStatusNotify ? u.friends : [])]);
+    }
     return { ok: { repeatLogin: false, userID } };
   }
 
@@ -506,6 +525,8 @@ export class Model {
     const d = this.devices[device]!;
     if (!d.loggedIn) return { code: 2024 };
     const id = d.user!;
+    const refused = this.admit(this.loginWindow(device, id), 'logout');
+    if (refused) return refused;
     const u = this.user(id);
     this.disarm((t) => t.kind === 'heartbeat' && t.device === device);
     this.step(id, 'logout', () => {
@@ -639,6 +660,7 @@ export class Model {
     const evicted = u.subs.splice(0, Math.max(0, u.subs.length - this.limits.subscriptionQuota));
     if (evicted.length > 0) reach('eviction');
     if (evicted.length > 0) this.tellUser(self, { kind: 'ended', userIDList: evicted, reason: 'subscription_evicted' });
+    this.listens(self, incoming);
     // EXT-2: the current status at once, to this device, as this viewer sees it.
     if (pushCurrent && incoming.length > 0) {
       reach('pushCurrent');
@@ -684,6 +706,19 @@ export class Model {
     return { ok: s };
   }
 
+  /** Resume by versions: what a device holds of users it begins to listen to (its login, a subscription, a friend). */
+  private holds(d: DeviceM, viewer: string, ids: readonly string[]): void {
+    for (const id of ids) {
+      const v = this.viewFor(id, viewer).version;
+      if ((d.heard.get(id) ?? -1) < v) d.heard.set(id, v);
+    }
+  }
+
+  private listens(viewer: string, ids: readonly string[]): void {
+    if (!this.byVersions) return;
+    for (const d of this.devices) if (d.user === viewer && this.receiving(d)) this.holds(d, viewer, ids);
+  }
+
   // ---- admin calls ----
 
   changeFriends(userID: string, ids: readonly string[], add: boolean): Outcome {
@@ -694,6 +729,7 @@ export class Model {
       // A viewer moved between userID's classes may see the other class's view, older or newer: a friend
       // change is not told (EXT-5 tells visibility changes only), so its last-shown mark starts again.
       if (f.has(id) !== add) this.lastShown.get(id)?.delete(userID);
+      if (add && !f.has(id)) this.listens(userID, [id]);
       add ? f.add(id) : f.delete(id);
     }
     return { ok: undefined };

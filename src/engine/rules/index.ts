@@ -15,6 +15,7 @@ export const RULES = {
   mayHear: audience.mayHear,
   resumeScope: resume.resumeScope,
   resumeBatch: resume.resumeBatch,
+  resumeByVersions: resume.resumeByVersions,
   ownerEvent: coupling.ownerEvent,
   endingOf: coupling.endingOf,
 };

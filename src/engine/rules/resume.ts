@@ -32,3 +32,22 @@ export function resumeBatch(candidates: Iterable<ResumeCandidate>, since: number
   out.sort((a, b) => a.changedAt - b.changedAt);
   return out.map((c) => c.status);
 }
+
+export interface HeldVersion {
+  /** The user's status as this viewer sees it now (read at the user's owner). */
+  status: UserStatus;
+  /** The version of it the device holds: what the client passed, or what the engine saw it hear; none: nothing. */
+  held?: number;
+}
+
+/**
+ * The batch by versions alone, for engines side by side (no sequence spans them): each user in scope whose
+ * version moved past what the device holds, current, once; a user it holds nothing of only once it changed
+ * at all. In scope order (the user, its subscriptions as made, its friends): changes of different users on
+ * different engines have no common order, and each user comes once, so NTF-6 holds per user.
+ */
+export function resumeByVersions(candidates: Iterable<HeldVersion>): UserStatus[] {
+  const out: UserStatus[] = [];
+  for (const c of candidates) if (c.status.version > (c.held ?? 0)) out.push(c.status);
+  return out;
+}

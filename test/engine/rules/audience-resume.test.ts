@@ -5,7 +5,7 @@ import { ErrorCode, TYPES } from '../../../src/index';
 import { audience, mayHear } from '../../../src/engine/rules/audience';
 import { CHECK_ORDER, connectionError, featureError, loginError, runChecks } from '../../../src/engine/rules/checks';
 import { endingOf, ownerEvent } from '../../../src/engine/rules/coupling';
-import { resumeBatch, resumeScope } from '../../../src/engine/rules/resume';
+import { resumeBatch, resumeByVersions, resumeScope } from '../../../src/engine/rules/resume';
 
 const set = (...ids: string[]) => new Set(ids);
 const status = (userID: string, version: number) => ({ userID, statusType: TYPES.USER_STATUS_ONLINE, customStatus: '', version, reason: 'login' as const });
@@ -43,6 +43,18 @@ describe('EXT-2 resume', () => {
       20,
     );
     expect(batch.map((s) => s.userID)).toEqual(['a', 'b', 'behind']);
+  });
+  it('EXT-2 by versions alone (engines side by side): moved past what is held, or changed at all when nothing is; in scope order', () => {
+    const batch = resumeByVersions([
+      { status: status('me', 4), held: 4 },
+      { status: status('b', 3), held: 1 },
+      { status: status('same', 2), held: 2 },
+      { status: status('never-changed', 0) },
+      { status: status('unheard', 5) },
+      { status: status('ahead', 2), held: 3 },
+      { status: status('a', 1), held: 0 },
+    ]);
+    expect(batch.map((s) => s.userID)).toEqual(['b', 'unheard', 'a']);
   });
 });
 
