@@ -282,6 +282,7 @@ function fanoutProposals(r: BenchResults): string[] {
     'the compiled machine step, its durable timers, the store\'s undo log, the journal entries, the audience and',
     'the outbox, which the baseline does not.' + alloc,
     '',
+    ...deliveryShare(r),
     'What would close the gap next (src/engine/; not built): fewer objects per change (the runner\'s step and',
     'context copies, the recipients array built and then walked once, the journal entries built before the store',
     'turns them into columns: passing the store the step\'s inputs would save about the journal\'s allocation',
@@ -290,6 +291,27 @@ function fanoutProposals(r: BenchResults): string[] {
     '',
   );
   return out;
+}
+
+/** The delivery loop's time (the self share of the function the loop is inlined into) against the rest, per profile. */
+function deliveryShare(r: BenchResults): string[] {
+  const ps = r.fanoutProfiles;
+  if (!ps) return [];
+  const loop: Record<string, string> = { core: 'flush', client: 'publishMany', 'baseline-promise': 'change', baseline: 'change' };
+  const ms = (api: string) => {
+    const p = ps.find((x) => x.api === api);
+    const share = p?.self.filter((x) => x.fn === loop[api]).reduce((a, x) => a + x.share, 0);
+    return p && share !== undefined ? { loop: share * p.totalMs, rest: (1 - share) * p.totalMs } : undefined;
+  };
+  const pair = (eng: string, base: string) => {
+    const e = ms(eng);
+    const b = ms(base);
+    return e && b
+      ? `${eng}: the delivery loop (\`${loop[eng]}\`'s self time, with what V8 inlined into it) ${n0(e.loop)} ms against the ${base}'s ${n0(b.loop)} ms (×${f2(e.loop / b.loop)}); everything else ${n0(e.rest)} ms against ${n0(b.rest)} ms (×${f2(e.rest / b.rest)}).`
+      : '';
+  };
+  const lines = [pair('client', 'baseline-promise'), pair('core', 'baseline')].filter((x) => x !== '');
+  return lines.length > 0 ? ['In the profiles above (same world, same operations):', '', ...lines.map((l) => `- ${l}`), ''] : [];
 }
 
 function journalSection(r: BenchResults): string[] {

@@ -243,8 +243,8 @@ async function part1(scale: Scale, r: BenchResults): Promise<void> {
 
 /** The engine's steps whose inclusive time the profile reports (function names in src/). */
 const PROFILE_STEPS: Record<'core' | 'client', string[]> = {
-  core: ['setSelfStatus', 'login', 'logout', 'run', 'toUser', 'transition', 'fanOut', 'toOthers', 'isOnline', 'flush', 'deliverLocal', 'scheduleOps', 'toSubs', 'syncSessions', 'append'],
-  client: ['runClient', 'attempt', 'setSelfStatus', 'toUser', 'toOthers', 'flush', 'hear', 'emit', 'take'],
+  core: ['setSelfStatus', 'login', 'logout', 'run', 'step', 'transition', 'apply', 'toOthers', 'audience', 'journal', 'append', 'flush', 'deliverMany', 'sync'],
+  client: ['runClient', 'attempt', 'setSelfStatus', 'step', 'toOthers', 'flush', 'publishMany', 'hear', 'emit', 'take'],
 };
 
 type FanoutResult = FanoutRow & { baseSetupMs: number; engSetupMs: number };
