@@ -119,3 +119,48 @@ function add(index: Map<string, Set<string>>, key: string, value: string): void 
   if (!set) index.set(key, (set = new Set()));
   set.add(value);
 }
+
+/**
+ * The Promise-shaped baseline for the public API's figures: one object per device with the client's call
+ * shapes, one `async` method per call (so each call costs a Promise and an `await`, as any Promise API does),
+ * handlers registered with `on()` and called directly.
+ */
+export class BaselineClient {
+  private readonly device: BaselineDevice;
+  private readonly handlers = new Map<string, Set<(e: BaselineEvent) => void>>();
+
+  constructor(private readonly engine: BaselineEngine) {
+    this.device = new BaselineDevice((e) => {
+      const hs = this.handlers.get(e.name);
+      if (hs) for (const h of hs) h(e);
+    });
+  }
+
+  on(name: BaselineEvent['name'], handler: (e: BaselineEvent) => void): void {
+    let hs = this.handlers.get(name);
+    if (!hs) this.handlers.set(name, (hs = new Set()));
+    hs.add(handler);
+  }
+
+  async login(o: { userID: string }): Promise<{ data: { repeatLogin: boolean; userID: string } }> {
+    this.engine.login(this.device, o.userID);
+    return { data: { repeatLogin: false, userID: o.userID } };
+  }
+
+  async logout(): Promise<{ data: Record<string, never> }> {
+    this.engine.logout(this.device);
+    return { data: {} };
+  }
+
+  async setSelfStatus(o: { customStatus: string }): Promise<{ data: BaselineStatus }> {
+    const userID = this.device.userID;
+    this.engine.setSelfStatus(this.device, o.customStatus);
+    const rec = this.engine.recordOf(userID!)!;
+    return { data: { userID: userID!, statusType: rec.statusType, customStatus: rec.customStatus, version: rec.version, reason: '' } };
+  }
+
+  async subscribeUserStatus(o: { userIDList: string[] }): Promise<{ data: { failureUserIDList: [] } }> {
+    this.engine.subscribe(this.device.userID!, o.userIDList);
+    return { data: { failureUserIDList: [] } };
+  }
+}

@@ -17,7 +17,8 @@ const say = progress(p.tag);
 if (!hasGc()) say('warning: run with node --expose-gc (phases start without a forced GC)');
 const world = makeWorld(p.world);
 say(`world: ${p.world.users} users, ${p.world.active} online, ${p.world.ops} ops`);
-const base = new BaselineDriver();
+// The Promise API is measured against the Promise-shaped baseline, the core against the plain one.
+const base = new BaselineDriver(p.engine.api);
 const eng = new EngineDriver(p.engine);
 const t0 = performance.now();
 await base.setup(world);

@@ -13,6 +13,8 @@ interface ProfileParams {
   world: WorldSpec;
   /** null: the baseline. */
   engine: EngineDriverOptions | null;
+  /** Which baseline when `engine` is null (default the plain one). */
+  baselineApi?: 'core' | 'client';
   warmup: number;
   inclusive?: string[];
   top?: number;
@@ -22,7 +24,7 @@ interface ProfileParams {
 const p = args<ProfileParams>();
 const say = progress(p.tag);
 const world = makeWorld(p.world);
-const d = p.engine ? new EngineDriver(p.engine) : new BaselineDriver();
+const d = p.engine ? new EngineDriver(p.engine) : new BaselineDriver(p.baselineApi);
 await d.setup(world, say);
 await d.run(world, 0, p.warmup);
 gc();

@@ -1,7 +1,7 @@
 // The things a benchmark drives through a World: the baseline (bench/baseline.ts), status-engine through
 // its core session API (src/engine/core.ts), and status-engine through the public Promise API
 // (createClient). Each counts what its devices receive, so the runs can be checked against each other.
-import { BaselineDevice, BaselineEngine, type BaselineEvent } from '../baseline';
+import { BaselineClient, BaselineDevice, BaselineEngine, type BaselineEvent } from '../baseline';
 import { createClient } from '../../src/client/index';
 import type { Client } from '../../src/client/types';
 import type { DeviceSession, EngineCore } from '../../src/engine/core';
@@ -36,10 +36,16 @@ function idsOf(w: World, list: Int32Array, u: number, per: number): string[] {
 }
 
 export class BaselineDriver implements Driver {
-  readonly name: string = 'baseline';
+  readonly name: string;
   readonly tally: Tally = { count: 0, sum: 0 };
   readonly engine = new BaselineEngine();
   private devices: BaselineDevice[] = [];
+  private clients: BaselineClient[] = [];
+
+  /** 'core': the engine's methods, called synchronously; 'client': BaselineClient's async methods, awaited. */
+  constructor(readonly api: 'core' | 'client' = 'core') {
+    this.name = api === 'core' ? 'baseline' : 'baseline-promise';
+  }
 
   async setup(w: World): Promise<void> {
     const { active, subs, friends, devices } = w.spec;
@@ -50,6 +56,20 @@ export class BaselineDriver implements Driver {
     };
     for (let i = 0; i < w.ids.length; i += REGISTER_CHUNK) this.engine.register(w.ids.slice(i, i + REGISTER_CHUNK));
     for (let u = 0; u < active; u++) if (friends > 0) this.engine.addFriends(w.ids[u]!, idsOf(w, w.friendsOf, u, friends));
+    if (this.api === 'client') {
+      this.clients = Array.from({ length: active * devices }, () => {
+        const c = new BaselineClient(this.engine);
+        c.on('onUserStatusUpdated', sink);
+        return c;
+      });
+      for (let u = 0; u < active; u++) {
+        const c = this.clients[u * devices]!;
+        await c.login({ userID: w.ids[u]! });
+        if (subs > 0) await c.subscribeUserStatus({ userIDList: idsOf(w, w.subsOf, u, subs) });
+      }
+      for (let u = 0; u < active; u++) for (let k = 1; k < devices; k++) await this.clients[u * devices + k]!.login({ userID: w.ids[u]! });
+      return;
+    }
     this.devices = Array.from({ length: active * devices }, () => new BaselineDevice(sink));
     for (let u = 0; u < active; u++) {
       this.engine.login(this.devices[u * devices]!, w.ids[u]!);
@@ -58,7 +78,31 @@ export class BaselineDriver implements Driver {
     for (let u = 0; u < active; u++) for (let k = 1; k < devices; k++) this.engine.login(this.devices[u * devices + k]!, w.ids[u]!);
   }
 
-  run(w: World, from: number, to: number): void {
+  run(w: World, from: number, to: number): void | Promise<void> {
+    return this.api === 'core' ? this.runCore(w, from, to) : this.runClient(w, from, to);
+  }
+
+  private async runClient(w: World, from: number, to: number): Promise<void> {
+    const { kind, dev, status, ids } = w;
+    const per = w.spec.devices;
+    const cs = this.clients;
+    for (let i = from; i < to; i++) {
+      const c = cs[dev[i]!]!;
+      switch (kind[i]) {
+        case OP_SET:
+          await c.setSelfStatus({ customStatus: status[i]! });
+          break;
+        case OP_LOGIN:
+          await c.login({ userID: ids[Math.floor(dev[i]! / per)]! });
+          break;
+        case OP_LOGOUT:
+          await c.logout();
+          break;
+      }
+    }
+  }
+
+  private runCore(w: World, from: number, to: number): void {
     const { kind, dev, status, ids } = w;
     const per = w.spec.devices;
     const e = this.engine;

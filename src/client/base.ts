@@ -23,7 +23,11 @@ export abstract class ClientBase {
   /** An event for the app: statuses of its own user keep CL-3's copy current, a kick forgets it. */
   protected hear(event: ClientEvent): void {
     if (event.name === EVENT.USER_STATUS_UPDATED) {
-      for (const s of event.data) if (s.userID === this.self.userID) this.self.take(s);
+      const self = this.self.userID;
+      if (self !== null) {
+        const data = event.data;
+        for (let i = 0; i < data.length; i++) if ((data[i] as UserStatus).userID === self) this.self.take(data[i] as UserStatus);
+      }
     } else if (event.name === EVENT.KICKED_OUT) {
       this.self.forget();
     }

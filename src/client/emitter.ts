@@ -24,9 +24,9 @@ export class Emitter {
   emit(event: ClientEvent): void {
     const list = this.handlers.get(event.name);
     if (!list) return;
-    for (const h of list) {
+    for (let i = 0; i < list.length; i++) {
       try {
-        h(event);
+        (list[i] as ClientEventHandler)(event);
       } catch {
         // The app's handler failed; the other handlers still run.
       }

@@ -5,9 +5,14 @@ import type { UserStatus } from '../types';
 
 export class SelfStatus {
   private status: UserStatus | null = null;
+  /**
+   * The user's id, or null, kept apart from `status`: every event a client hears is checked against it (in a
+   * fan-out, once per recipient), and this saves reading through the status object each time.
+   */
+  private id: string | null = null;
 
   get userID(): string | null {
-    return this.status?.userID ?? null;
+    return this.id;
   }
 
   /** Takes a status of this user if it is not older than what is held (versions only grow, EXT-2). */
@@ -15,14 +20,17 @@ export class SelfStatus {
     if (this.status && s.userID !== this.status.userID) return;
     if (this.status && s.version < this.status.version) return;
     this.status = { ...s };
+    this.id = s.userID;
   }
 
   start(s: UserStatus): void {
     this.status = { ...s };
+    this.id = s.userID;
   }
 
   forget(): void {
     this.status = null;
+    this.id = null;
   }
 
   /** The answer to `getUserStatus({userIDList: [self]})`. */

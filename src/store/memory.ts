@@ -3,6 +3,7 @@
 // call these methods, whose undo log makes the memory side of `transaction` atomic for them too.
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
+import { DEFAULT_JOURNAL_ENTRIES, JournalRing } from './journalRing';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
 // The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine
@@ -21,8 +22,6 @@ const USER_ADDED = 3;
 const SETTINGS_PUT = 4;
 /** a: the previous seq, b: the previous logStart, c: whether the entry was pushed on the log. */
 const APPENDED = 5;
-/** a: the log array before a trim replaced it (the trim builds a new array, so the old one is intact). */
-const LOG_TRIMMED = 6;
 
 /** Adds `value` to the set at `key`; false if it was there already. */
 const addTo = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
@@ -41,7 +40,7 @@ const removeFrom = (index: Map<string, Set<string>>, key: string, value: string)
 };
 
 export interface MemoryStoreOptions {
-  /** Journal entries kept in memory (oldest dropped first). Default 1,000,000; 0 keeps none. */
+  /** Journal entries kept in memory (oldest dropped first, once a transaction ends). Default 100,000; 0 keeps none. */
   journalMaxEntries?: number;
 }
 
@@ -56,7 +55,7 @@ export class MemoryStore implements Store {
   protected readonly notices = new Map<string, Notice>();
   protected readonly pending = new Map<string, PendingTimer>();
   protected settings: AccessContext | undefined;
-  protected log: JournalEntry[] = [];
+  protected readonly log = new JournalRing();
   protected logStart = 0;
   protected seq = 0;
   protected readonly journalMax: number;
@@ -65,11 +64,9 @@ export class MemoryStore implements Store {
   /** How to revert the writes of the open transactions, oldest first: the entries below undoTop. */
   private undo: unknown[] = [];
   private undoTop = 0;
-  /** The log holds a journal array replaced by a trim (up to journalMaxEntries entries): drop it at the end. */
-  private holdsLog = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.journalMax = options.journalMaxEntries ?? 1_000_000;
+    this.journalMax = options.journalMaxEntries ?? DEFAULT_JOURNAL_ENTRIES;
   }
 
   hasUser(userID: string): boolean {
@@ -177,30 +174,20 @@ export class MemoryStore implements Store {
       return;
     }
     this.log.push(entry);
-    // Drop in chunks, so that trimming costs O(1) per append on average.
-    if (this.log.length > this.journalMax + Math.max(1, this.journalMax >> 3)) {
-      if (this.txDepth > 0) {
-        this.record(LOG_TRIMMED, this.log, undefined, undefined);
-        this.holdsLog = true;
-      }
-      const drop = this.log.length - this.journalMax;
-      this.log = this.log.slice(drop);
-      this.logStart = (this.log[0] as JournalEntry).seq;
-    }
+    // Inside a transaction the oldest entries are dropped when it ends (forget), so that a rollback only pops.
+    if (this.txDepth === 0) this.log.trim(this.journalMax);
   }
   lastSeq(): number {
     return this.seq;
   }
   firstSeq(): number {
-    return this.log.length > 0 ? (this.log[0] as JournalEntry).seq : this.logStart || this.seq + 1;
+    return this.log.firstSeq() ?? (this.logStart || this.seq + 1);
   }
   readJournal(fromSeq: number, limit: number): JournalEntry[] {
-    const first = this.log.length > 0 ? (this.log[0] as JournalEntry).seq : 0;
-    const start = Math.max(0, fromSeq - first);
-    return this.log.slice(start, start + limit);
+    return this.log.read(fromSeq, limit);
   }
   journalOf(userID: string): JournalEntry[] {
-    return this.log.filter((e) => e.kind === 'transition' && e.userID === userID);
+    return this.log.transitionsOf(userID);
   }
 
   /**
@@ -277,9 +264,6 @@ export class MemoryStore implements Store {
           this.seq = a as number;
           this.logStart = b as number;
           break;
-        case LOG_TRIMMED:
-          this.log = a as JournalEntry[];
-          break;
       }
     }
     this.undoTop = mark;
@@ -288,13 +272,12 @@ export class MemoryStore implements Store {
   /**
    * Ends the outermost transaction. Slots are not cleared (that cost as much as the logging itself): the
    * records they still hold are the previous values of a few keys, overwritten by the next transactions. A
-   * burst (registering 100,000 users in one call) or a trimmed journal array is let go at once instead.
+   * burst (registering 100,000 users in one call) is let go at once instead. The journal drops what the
+   * transaction appended past its bound.
    */
   private forget(): void {
-    if (this.undo.length > 4096 || this.holdsLog) {
-      this.undo = [];
-      this.holdsLog = false;
-    }
+    if (this.undo.length > 4096) this.undo = [];
     this.undoTop = 0;
+    this.log.trim(this.journalMax);
   }
 }

@@ -53,6 +53,11 @@ describe('bench harness', () => {
     expect(r.rounds).toHaveLength(2);
   });
 
+  it('NTF-2 the Promise-shaped baseline and the engine (Promise API, journal on) deliver the same notifications', async () => {
+    const r = await agree(makeWorld(spec({ devices: 2 })), new BaselineDriver('client'), new EngineDriver({ api: 'client', journal: true }));
+    expect(r.delivered).toBeGreaterThan(1000);
+  });
+
   it('NTF-2 the baseline and the engine (Promise API, journal off, 3 devices a user) deliver the same notifications', async () => {
     const r = await agree(makeWorld(spec({ devices: 3 })), new BaselineDriver(), new EngineDriver({ api: 'client', journal: false }));
     expect(r.delivered).toBeGreaterThan(1000);

@@ -2,7 +2,8 @@
 // rate windows with calls in them. And the regressions of the review: a lowered device cap, re-entrant
 // comebacks during a delivery, the journal's size per query.
 import { describe, expect, it } from 'vitest';
-import { createClient, EVENT } from '../../src/index';
+import { SimulatedClock } from 'xstate';
+import { createClient, ErrorCode, EVENT, replay } from '../../src/index';
 import { coreOf } from '../../src/engine/engine';
 import { world } from './harness';
 
@@ -159,5 +160,28 @@ describe('review regressions', () => {
     // The release is the flap machine's durable grace timer firing: one journaled command.
     const released = (await w.engine.journal()).filter((e) => e.kind === 'command' && e.command.type === 'timer.fire' && JSON.parse(e.command.key)[0] === 'flap');
     expect(released).toHaveLength(1);
+  });
+});
+
+describe('the in-memory journal keeps a window (EXT-3 retention)', () => {
+  it('EXT-3 journal() and explain() read the newest maxEntries entries; replay() refuses a journal past its window and says why', async () => {
+    const w = await world({ journal: { maxEntries: 6 } });
+    const a = await w.online('alice');
+    for (let i = 0; i < 5; i++) await a.client.setSelfStatus({ customStatus: `s${i}` });
+    const kept = await w.engine.journal();
+    expect(kept).toHaveLength(6);
+    // Seqs stay contiguous, newest last: the last entry is the last change's transition.
+    expect(kept.map((e) => e.seq)).toEqual(kept.map((_, i) => kept[0]!.seq + i));
+    expect(kept.at(-1)).toMatchObject({ kind: 'transition', userID: 'alice', after: { customStatus: 's4' } });
+    expect((await w.engine.explain('alice')).at(-1)).toMatchObject({ after: { customStatus: 's4' } });
+    await expect(replay(kept, { clock: new SimulatedClock() })).rejects.toMatchObject({ code: ErrorCode.INVALID_PARAMETER, param: 'entries' });
+  });
+
+  it('EXT-3 within its window the default journal replays to the same statuses', async () => {
+    const w = await world();
+    const a = await w.online('alice');
+    await a.client.setSelfStatus({ customStatus: 'here' });
+    const again = await replay(await w.engine.journal(), { clock: new SimulatedClock() });
+    expect(await again.queryStatus(['alice'])).toEqual(await w.engine.queryStatus(['alice']));
   });
 });

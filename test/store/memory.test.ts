@@ -134,22 +134,27 @@ describe('MemoryStore transactions', () => {
 });
 
 describe('MemoryStore journal rollback (EXT-3)', () => {
-  it('a failed transaction that trimmed the bounded journal gets the dropped entries back', () => {
-    // journalMaxEntries 4 trims once the log passes 5 entries, back to the newest 4.
+  it('a failed transaction past the journal bound keeps the entries it would have dropped', () => {
+    // journalMaxEntries 4: outside a transaction each append drops the oldest at once; inside one, the
+    // transaction's end does, so a rollback has only its own entries to take back.
     const store = new MemoryStore({ journalMaxEntries: 4 });
     for (let seq = 1; seq <= 5; seq++) store.append(commandEntry(seq, 'a'));
     const before = dump(store);
-    expect(before.firstSeq).toBe(1);
+    expect(before.firstSeq).toBe(2);
     failing(store, () => {
       store.append(commandEntry(6, 'a'));
-      expect(store.firstSeq()).toBe(3);
       store.append(commandEntry(7, 'a'));
+      expect(store.readJournal(0, 10).map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7]);
     });
     expect(dump(store)).toEqual(before);
-    // A trim that commits stays.
-    store.transaction(() => store.append(commandEntry(6, 'a')));
-    expect(store.firstSeq()).toBe(3);
-    expect(store.readJournal(3, 10).map((e) => e.seq)).toEqual([3, 4, 5, 6]);
+    // A transaction that commits drops the oldest down to the bound.
+    store.transaction(() => {
+      store.append(commandEntry(6, 'a'));
+      store.append(commandEntry(7, 'a'));
+    });
+    expect(store.firstSeq()).toBe(4);
+    expect(store.readJournal(3, 10).map((e) => e.seq)).toEqual([4, 5, 6, 7]);
+    expect(store.readJournal(6, 1).map((e) => e.seq)).toEqual([6]);
   });
 
   it('with no journal kept, a failed transaction puts lastSeq and firstSeq back', () => {

@@ -1,0 +1,69 @@
+// The in-memory journal's ring (src/store/journalRing.ts): what is read back equals what was appended, in
+// order, across growth, wrap-around, pops and trims, for every kind of entry.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../../src/records';
+import { JournalRing } from '../../src/store/journalRing';
+import { commandEntry, transitionEntry } from './contract';
+
+const subsEntry = (seq: number, userID: string): JournalEntry => ({
+  seq,
+  at: 1000 + seq,
+  kind: 'transition',
+  cause: seq - 1,
+  machine: 'subscriptions',
+  userID,
+  reason: 'subscribed',
+  from: 'subscriptions.kept',
+  to: 'subscriptions.kept',
+  added: ['x'],
+  removed: [],
+});
+const makers = [commandEntry, transitionEntry, subsEntry];
+
+describe('JournalRing (EXT-3 in memory)', () => {
+  it('EXT-3 reads back exactly the entries kept, whatever the pushes, pops and trims (a plain array as the model)', () => {
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('push' as const), n: fc.integer({ min: 1, max: 1500 }), user: fc.constantFrom('a', 'b') }),
+      fc.record({ k: fc.constant('pop' as const), n: fc.integer({ min: 1, max: 5 }) }),
+      fc.record({ k: fc.constant('trim' as const), n: fc.integer({ min: 0, max: 3000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 50 }), (ops, from, limit) => {
+        const ring = new JournalRing();
+        const model: JournalEntry[] = [];
+        let seq = 0;
+        for (const o of ops) {
+          if (o.k === 'push') {
+            for (let i = 0; i < o.n; i++) {
+              const e = makers[seq % 3]!(++seq, o.user);
+              ring.push(e);
+              model.push(e);
+            }
+          } else if (o.k === 'pop') {
+            for (let i = 0; i < o.n; i++) {
+              ring.pop();
+              if (model.pop()) seq--;
+            }
+          } else {
+            ring.trim(o.n);
+            if (model.length > o.n) model.splice(0, model.length - o.n);
+          }
+        }
+        expect(ring.size).toBe(model.length);
+        expect(ring.firstSeq()).toBe(model[0]?.seq);
+        expect(ring.read(0, Number.MAX_SAFE_INTEGER)).toEqual(model);
+        expect(ring.read(from, limit)).toEqual(model.filter((e) => e.seq >= from).slice(0, limit));
+        expect(ring.transitionsOf('a')).toEqual(model.filter((e) => e.kind === 'transition' && e.userID === 'a'));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('EXT-3 a status transition read back has the same fields in the same order (JSON equal)', () => {
+    const ring = new JournalRing();
+    const e = transitionEntry(7, 'u');
+    ring.push(e);
+    expect(JSON.stringify(ring.read(0, 1)[0])).toBe(JSON.stringify(e));
+  });
+});
