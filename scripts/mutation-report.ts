@@ -220,10 +220,34 @@ export function markdown(s: MutationSummary): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * A run over some files only (`--merge REPORT`: e.g. the rule modules after a change) laid over the last
+ * summary: its files replace theirs, the others keep their verdicts, and the totals are summed again. The code
+ * of the files kept must be what the earlier run mutated (say so in the commit).
+ */
+export function overlay(base: MutationSummary, next: MutationSummary): MutationSummary {
+  const replaced = (f: string) => f in next.files;
+  const files = Object.fromEntries(
+    Object.entries({ ...Object.fromEntries(Object.entries(base.files).filter(([f]) => !replaced(f))), ...next.files }).sort(([a], [b]) => a.localeCompare(b)),
+  );
+  const sum = (k: keyof Omit<Counts, 'score'>) => Object.values(files).reduce((n, c) => n + c[k], 0);
+  const totals = { killed: sum('killed'), survived: sum('survived'), timeout: sum('timeout'), noCoverage: sum('noCoverage'), ignored: sum('ignored'), errors: sum('errors'), total: sum('total') };
+  const keep = <T extends { file: string }>(xs: T[], ys: T[]) => [...xs.filter((x) => !replaced(x.file)), ...ys].sort((a, b) => a.file.localeCompare(b.file));
+  // Reasons may have been added since the earlier run: look them up again.
+  const survivors = keep(base.survivors, next.survivors).map((v) => ({
+    ...v,
+    why: REASONS.find((r) => r.file.test(v.file) && r.mutator === v.mutator && r.original.test(v.original))?.why ?? null,
+  }));
+  return { ...base, ...totals, score: score(totals), files, survivors, timeouts: keep(base.timeouts, next.timeouts) };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const from = resolve(root, process.argv[2] ?? '.tmp/mutation/mutation.json');
+  const args = process.argv.slice(2);
+  const merge = args[0] === '--merge';
+  const from = resolve(root, (merge ? args[1] : args[0]) ?? '.tmp/mutation/mutation.json');
   const config = (await import(resolve(root, 'stryker.config.mjs'))) as { default: { mutate: string[] } };
-  const s = summarize(JSON.parse(readFileSync(from, 'utf8')) as StrykerReport, config.default.mutate);
+  const run = summarize(JSON.parse(readFileSync(from, 'utf8')) as StrykerReport, config.default.mutate);
+  const s = merge ? overlay(JSON.parse(readFileSync(resolve(root, 'docs/mutation.json'), 'utf8')) as MutationSummary, run) : run;
   writeFileSync(resolve(root, 'docs/mutation.json'), JSON.stringify(s, null, 2) + '\n');
   writeFileSync(resolve(root, 'docs/mutation.md'), markdown(s));
   const open = s.survivors.filter((v) => v.why === null).length;
