@@ -374,6 +374,8 @@ async function part3(scale: Scale, r: BenchResults): Promise<void> {
                 [
                   'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on',
                   '--secret-key', secretKey, '--sdkappid', String(sdkAppId), '--log-level', 'warn',
+                  // The load generator is one client sending as fast as it can: lift the per-socket budget.
+                  '--request-rate', '1000000', '--request-burst', '1000000',
                 ],
                 { heapMb: 2048 },
               );
@@ -403,7 +405,7 @@ async function profileServer(r: BenchResults, clients: number, secretKey: string
   try {
     log(`part 3: profiling the engine server under load (${clients} clients)`);
     const srv = await server(
-      ['src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on', '--secret-key', secretKey, '--sdkappid', String(sdkAppId), '--log-level', 'warn'],
+      ['src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on', '--secret-key', secretKey, '--sdkappid', String(sdkAppId), '--log-level', 'warn', '--request-rate', '1000000', '--request-burst', '1000000'],
       { heapMb: 2048, flags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] },
     );
     try {

@@ -125,6 +125,8 @@ export const SERVE_SCHEMA = z
     'webhook-secret': text('a string'),
     'body-limit': integer(1024, 1024 * 1024 * 1024),
     'heartbeat-ms': integer(100, 3_600_000),
+    'request-rate': integer(1, 1_000_000),
+    'request-burst': integer(1, 1_000_000),
     'drain-ms': integer(0, 3_600_000),
     clock: oneOf(['system', 'simulated']),
     'log-level': oneOf(LOG_LEVELS),

@@ -12,6 +12,7 @@ import type { ConfigChange } from '../types';
 import { version } from '../../package.json';
 import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue } from './config';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
+import { DEFAULT_REQUEST_BUDGET } from './requestBudget';
 import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
 import { DATABASE_FILE, resolveSecretKey } from './secret';
 import type { RunningServer } from './server';
@@ -42,6 +43,8 @@ interface ServeFlags {
   webhook?: string;
   webhookSecret?: string;
   heartbeatMs: number;
+  requestRate?: number;
+  requestBurst?: number;
   bodyLimit: number;
   drainMs: number;
   clock: 'system' | 'simulated';
@@ -171,6 +174,9 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
       secretKey: secretKey!,
       logger: log,
       heartbeatMs: flags.heartbeatMs,
+      ...(flags.requestRate !== undefined || flags.requestBurst !== undefined
+        ? { requestBudget: { ...DEFAULT_REQUEST_BUDGET, ...(flags.requestRate !== undefined ? { ratePerSec: flags.requestRate } : {}), ...(flags.requestBurst !== undefined ? { burst: flags.requestBurst } : {}) } }
+        : {}),
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
       tls,
@@ -237,6 +243,8 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--allowed-origins <list>', 'browser origins allowed to call the REST API (CORS) and to open WebSockets, comma-separated, or * (default: any; non-browser clients send none and are not affected)', flagParser('allowed-origins'))
     .option('--body-limit <bytes>', 'the largest admin REST body accepted', flagParser('body-limit'), DEFAULTS.bodyLimit)
+    .option('--request-rate <n>', `requests per second each client socket may send on average (default ${DEFAULT_REQUEST_BUDGET.ratePerSec}); over it they are refused (2996), and a client that keeps on is cut`, flagParser('request-rate'))
+    .option('--request-burst <n>', `requests a client socket may send at once (default ${DEFAULT_REQUEST_BUDGET.burst})`, flagParser('request-burst'))
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
     .option('--drain-ms <ms>', 'on SIGTERM/SIGINT, report not ready (/readyz 503) and keep serving this long before closing', flagParser('drain-ms'), 0)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))

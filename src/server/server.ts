@@ -28,6 +28,7 @@ import { ServerMetrics } from './metrics';
 import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
+import type { RequestBudgetLimits } from './requestBudget';
 import { registerRest } from './rest';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
@@ -65,6 +66,8 @@ export interface ServerOptions {
   loginDeadlineMs?: number;
   maxBufferedBytes?: number;
   maxTotalBufferedBytes?: number;
+  /** Per-connection request budget of both socket front-ends (src/server/requestBudget.ts); default DEFAULT_REQUEST_BUDGET. */
+  requestBudget?: RequestBudgetLimits;
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
@@ -163,6 +166,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     sdkAppId: o.sdkAppId,
     verifyUserSig: metrics.counted('client', verify),
     heartbeatMs: o.heartbeatMs ?? DEFAULTS.heartbeatMs,
+    ...(o.requestBudget ? { requestBudget: o.requestBudget } : {}),
     maxFrameBytes: o.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
     retentionMs: o.retentionMs ?? DEFAULTS.retentionMs,
   });
@@ -245,6 +249,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ? createGateway({
         core: metrics.port(core, 'sdk'),
         sdkAppId: o.sdkAppId,
+        ...(o.requestBudget ? { requestBudget: o.requestBudget } : {}),
         budget,
         retry,
         maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,

@@ -196,3 +196,26 @@ describe('a looping client on the /ws hub', () => {
     expect(warns).toEqual(['client over its request budget: frames refused', 'client kept on over its request budget: socket cut']);
   });
 });
+
+describe('serve --request-rate / --request-burst', () => {
+  it('set the budget of the real server: a burst of 3 serves 3 pings at once and refuses the 4th with 2996; a bad value is refused at start', async () => {
+    const { startServerProcess } = await import('./proc');
+    const srv = await startServerProcess(['--store', 'memory', '--request-burst', '3', '--request-rate', '1']);
+    try {
+      const ws = new WebSocket(`${srv.url.replace(/^http/, 'ws')}/ws?v=1`);
+      const frames: any[] = [];
+      ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+      await new Promise((resolve) => ws.once('open', resolve));
+      for (let i = 0; i < 4; i++) ws.send(JSON.stringify({ id: i, op: 'ping' }));
+      const { until } = await import('./proc');
+      await until(() => frames.filter((f) => f.t === 'res').length === 4, 'four answers');
+      const res = frames.filter((f) => f.t === 'res');
+      expect(res.slice(0, 3).every((f) => f.ok === true)).toBe(true);
+      expect(res[3]).toMatchObject({ id: 3, ok: false, error: { code: ErrorCode.RATE_LIMITED } });
+      ws.close();
+    } finally {
+      await srv.stop();
+    }
+    await expect(startServerProcess(['--store', 'memory', '--request-rate', '0'], { timeoutMs: 8000 })).rejects.toThrow(/request-rate/);
+  });
+});
