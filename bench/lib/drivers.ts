@@ -35,6 +35,31 @@ function idsOf(w: World, list: Int32Array, u: number, per: number): string[] {
   return out;
 }
 
+/** The Promise-API loop both sides run (the engine's clients and the baseline's), the same code for fairness. */
+interface PromiseDevice {
+  setSelfStatus(o: { customStatus: string }): Promise<unknown>;
+  login(o: { userID: string }): Promise<unknown>;
+  logout(): Promise<unknown>;
+}
+async function runPromiseOps(cs: readonly PromiseDevice[], w: World, from: number, to: number): Promise<void> {
+  const { kind, dev, status, ids } = w;
+  const per = w.spec.devices;
+  for (let i = from; i < to; i++) {
+    const c = cs[dev[i]!]!;
+    switch (kind[i]) {
+      case OP_SET:
+        await c.setSelfStatus({ customStatus: status[i]! });
+        break;
+      case OP_LOGIN:
+        await c.login({ userID: ids[Math.floor(dev[i]! / per)]! });
+        break;
+      case OP_LOGOUT:
+        await c.logout();
+        break;
+    }
+  }
+}
+
 export class BaselineDriver implements Driver {
   readonly name: string;
   readonly tally: Tally = { count: 0, sum: 0 };
@@ -82,24 +107,8 @@ export class BaselineDriver implements Driver {
     return this.api === 'core' ? this.runCore(w, from, to) : this.runClient(w, from, to);
   }
 
-  private async runClient(w: World, from: number, to: number): Promise<void> {
-    const { kind, dev, status, ids } = w;
-    const per = w.spec.devices;
-    const cs = this.clients;
-    for (let i = from; i < to; i++) {
-      const c = cs[dev[i]!]!;
-      switch (kind[i]) {
-        case OP_SET:
-          await c.setSelfStatus({ customStatus: status[i]! });
-          break;
-        case OP_LOGIN:
-          await c.login({ userID: ids[Math.floor(dev[i]! / per)]! });
-          break;
-        case OP_LOGOUT:
-          await c.logout();
-          break;
-      }
-    }
+  private runClient(w: World, from: number, to: number): Promise<void> {
+    return runPromiseOps(this.clients, w, from, to);
   }
 
   private runCore(w: World, from: number, to: number): void {
@@ -219,24 +228,8 @@ export class EngineDriver implements Driver {
     }
   }
 
-  private async runClient(w: World, from: number, to: number): Promise<void> {
-    const { kind, dev, status, ids } = w;
-    const per = w.spec.devices;
-    const cs = this.clients;
-    for (let i = from; i < to; i++) {
-      const c = cs[dev[i]!]!;
-      switch (kind[i]) {
-        case OP_SET:
-          await c.setSelfStatus({ customStatus: status[i]! });
-          break;
-        case OP_LOGIN:
-          await c.login({ userID: ids[Math.floor(dev[i]! / per)]! });
-          break;
-        case OP_LOGOUT:
-          await c.logout();
-          break;
-      }
-    }
+  private runClient(w: World, from: number, to: number): Promise<void> {
+    return runPromiseOps(this.clients, w, from, to);
   }
 
   async close(): Promise<void> {
