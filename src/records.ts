@@ -91,11 +91,12 @@ export type Command =
   | { type: 'device.heard'; userID: string; deviceId: string }
   | { type: 'device.background'; userID: string; deviceId: string }
   | { type: 'device.foreground'; userID: string; deviceId: string }
-  | { type: 'status.set'; userID: string; customStatus: string }
+  /** `deviceId`: the device that made the call (for the inspector's sequence view; journals before it lack it). */
+  | { type: 'status.set'; userID: string; customStatus: string; deviceId?: string }
   /** A query of others: journaled for its rate window (LIM-1), so with its size, not its list. */
   | { type: 'status.query'; userID: string; count: number }
-  | { type: 'subscriptions.add'; userID: string; userIDs: string[] }
-  | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null }
+  | { type: 'subscriptions.add'; userID: string; userIDs: string[]; deviceId?: string }
+  | { type: 'subscriptions.remove'; userID: string; userIDs: string[] | null; deviceId?: string }
   | { type: 'timer.fire'; key: string }
   /** EXT-7: a change held back from others while a link flapped is released when the grace runs out. */
   | { type: 'flap.release'; userID: string }

@@ -53,7 +53,7 @@ export class Calls {
 
   setSelfStatus(s: DeviceSession, raw: unknown): UserStatus {
     const { userID, params: customStatus } = runChecks(this.setSelfStatusChecks, { s, raw });
-    this.run(userID, { type: 'status.set', userID, customStatus });
+    this.run(userID, { type: 'status.set', userID, customStatus, deviceId: s.deviceId });
     return this.status.statusOf(userID, userID);
   }
 
@@ -105,7 +105,7 @@ export class Calls {
       else if (!this.shard.hasUser(id)) failureUserList.push(notRegistered(id));
       else ok.push(id);
     }
-    this.run(userID, { type: 'subscriptions.add', userID, userIDs: ok }, () => {
+    this.run(userID, { type: 'subscriptions.add', userID, userIDs: ok, deviceId: s.deviceId }, () => {
       // EXT-2: the current status at once, to this device, when asked: as this viewer sees it (issue 17).
       this.shard.listens(userID, ok);
       if (params.pushCurrent && ok.length > 0) {
@@ -136,7 +136,7 @@ export class Calls {
       if (!this.shard.hasUser(id)) failureUserList.push(notRegistered(id));
       else ok?.push(id);
     }
-    this.run(userID, { type: 'subscriptions.remove', userID, userIDs: ok });
+    this.run(userID, { type: 'subscriptions.remove', userID, userIDs: ok, deviceId: s.deviceId });
     return { failureUserList };
   }
 

@@ -27,6 +27,8 @@ export interface StepInfo {
   before?: RunnerSnapshot<unknown>;
   /** The user the instance belongs to (needed for device links, whose instance is the device id). */
   userID?: string;
+  /** The device whose call caused the step (its link is the sender), when the event does not name it. */
+  via?: string;
 }
 
 const MAX_PATTERN = 1024;
@@ -193,7 +195,7 @@ export class InspectBridge {
     actor.snapshot = snapshot;
     const next = resolveSnapshot(runner, snapshot);
     const actorRef = actor as unknown as AnyActorRef;
-    const sourceRef = this.sourceOf(kind, userID, event, actor) as unknown as AnyActorRef | undefined;
+    const sourceRef = this.sourceOf(kind, userID, event, actor, info?.via) as unknown as AnyActorRef | undefined;
     this.send({ type: '@xstate.event', actorRef, event, sourceRef, rootId: this.rootId } as InspectionEvent);
     this.send({ type: '@xstate.snapshot', actorRef, event, snapshot: next, rootId: this.rootId } as InspectionEvent);
     if (kind === 'userStatus') this.settle(watched, userID, (snapshot.context as { devices?: Array<{ id: string }> }).devices ?? []);
@@ -244,10 +246,15 @@ export class InspectBridge {
    * link reports to its user, the user's status machine tells the subscription list of logins and logouts,
    * and a delayed event is the actor's own. Anything else came from outside (an admin call, a socket).
    */
-  private sourceOf(kind: string, userID: string, event: EventObject, self: StandIn): StandIn | undefined {
+  private sourceOf(kind: string, userID: string, event: EventObject, self: StandIn, via?: string): StandIn | undefined {
     if (event.type.startsWith('xstate.after')) return self;
     const w = this.users.get(userID);
     if (!w) return undefined;
+    // A device's call (STATUS.SET, SUB.*): the command names the device, the event does not.
+    if (via !== undefined && (kind === 'userStatus' || kind === 'subscriptions')) {
+      const link = w.actors.get(`deviceLink:${userID}/${via}`);
+      if (link) return link;
+    }
     if (kind === 'userStatus') {
       const deviceId = (event as { deviceId?: unknown }).deviceId;
       return typeof deviceId === 'string' ? w.actors.get(`deviceLink:${userID}/${deviceId}`) : undefined;

@@ -13,7 +13,11 @@ export class InspectReports {
 
   transition(runner: CompiledMachine<any, any, any>, instance: string, event: EventObject, snapshot: RunnerSnapshot<unknown>, info?: StepInfo): void {
     const bridge = this.bridge;
-    if (bridge) this.tx.afterCommit(() => bridge.transition(runner, instance, event, snapshot, info));
+    if (!bridge) return;
+    // The device whose call this step belongs to, when the command names one (not the event).
+    const c = this.tx.command as { userID?: string; deviceId?: string } | undefined;
+    const via = c?.deviceId !== undefined && c.userID === instance ? { ...info, via: c.deviceId } : info;
+    this.tx.afterCommit(() => bridge.transition(runner, instance, event, snapshot, via));
   }
 
   /** A step that is not part of a command's state (a refusal of the rate machine): reported at once. */

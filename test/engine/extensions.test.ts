@@ -95,7 +95,7 @@ describe('EXT-3 journal, explain and replay', () => {
     expect(tail).toEqual([
       { seq: expect.any(Number), at: 1000, kind: 'command', by: 'alice', command: { type: 'device.login', userID: 'alice', deviceId: expect.any(String), platform: 'web' } },
       expect.objectContaining({ kind: 'transition', machine: 'userStatus', userID: 'alice', reason: 'login', before: { statusType: UNLOGINED, customStatus: '' }, after: { statusType: ONLINE, customStatus: '' }, version: 1, at: 1000 }),
-      expect.objectContaining({ kind: 'command', by: 'alice', command: { type: 'status.set', userID: 'alice', customStatus: 'x' } }),
+      expect.objectContaining({ kind: 'command', by: 'alice', command: { type: 'status.set', userID: 'alice', customStatus: 'x', deviceId: expect.any(String) } }),
       expect.objectContaining({ kind: 'transition', reason: 'custom_status_set', version: 2, from: 'online', to: 'online' }),
     ]);
     expect(j.map((e) => e.seq)).toEqual(j.map((_, i) => i + 1));

@@ -44,6 +44,21 @@ describe('the inspection bridge', () => {
     expect(reg.actorRef.getSnapshot()).toMatchObject({ value: 'live', context: { platform: 'web' } });
   });
 
+  it("a device's calls (STATUS.SET, SUB.ADD, SUB.REMOVE) come from its link in the sequence view", async () => {
+    const w = watched();
+    await w.engine.registerUsers(['alice', 'bob']);
+    const c = createClient({ engine: w.engine });
+    await c.login({ userID: 'alice' });
+    await c.setSelfStatus({ customStatus: 'busy' });
+    await c.subscribeUserStatus({ userIDList: ['bob'] });
+    await c.unsubscribeUserStatus({ userIDList: ['bob'] });
+    const lines = w.lines();
+    const link = lines.find((l) => l.startsWith('actor deviceLink:alice/'))!.split(' ')[1]!;
+    expect(lines).toContain(`event userStatus:alice STATUS.SET from ${link}`);
+    expect(lines).toContain(`event subscriptions:alice SUB.ADD from ${link}`);
+    expect(lines).toContain(`event subscriptions:alice SUB.REMOVE from ${link}`);
+  });
+
   it('reports link losses, the link opening again and the reset at reconnect, and who sent what', async () => {
     const w = watched();
     await w.engine.registerUsers(['alice']);
