@@ -40,7 +40,18 @@ interface PromiseDevice {
   setSelfStatus(o: { customStatus: string }): Promise<unknown>;
   login(o: { userID: string }): Promise<unknown>;
   logout(): Promise<unknown>;
+  subscribeUserStatus(o: { userIDList: string[] }): Promise<unknown>;
 }
+/** The Promise-API set-up both sides run: each active user's first device logs in and subscribes, then the rest log in. */
+async function loginPromiseDevices(cs: readonly PromiseDevice[], w: World, active: number, devices: number, subs: number): Promise<void> {
+  for (let u = 0; u < active; u++) {
+    const c = cs[u * devices]!;
+    await c.login({ userID: w.ids[u]! });
+    if (subs > 0) await c.subscribeUserStatus({ userIDList: idsOf(w, w.subsOf, u, subs) });
+  }
+  for (let u = 0; u < active; u++) for (let k = 1; k < devices; k++) await cs[u * devices + k]!.login({ userID: w.ids[u]! });
+}
+
 async function runPromiseOps(cs: readonly PromiseDevice[], w: World, from: number, to: number): Promise<void> {
   const { kind, dev, status, ids } = w;
   const per = w.spec.devices;
@@ -87,12 +98,7 @@ export class BaselineDriver implements Driver {
         c.on('onUserStatusUpdated', sink);
         return c;
       });
-      for (let u = 0; u < active; u++) {
-        const c = this.clients[u * devices]!;
-        await c.login({ userID: w.ids[u]! });
-        if (subs > 0) await c.subscribeUserStatus({ userIDList: idsOf(w, w.subsOf, u, subs) });
-      }
-      for (let u = 0; u < active; u++) for (let k = 1; k < devices; k++) await this.clients[u * devices + k]!.login({ userID: w.ids[u]! });
+      await loginPromiseDevices(this.clients, w, active, devices, subs);
       return;
     }
     this.devices = Array.from({ length: active * devices }, () => new BaselineDevice(sink));
@@ -193,12 +199,7 @@ export class EngineDriver implements Driver {
         c.on('onUserStatusUpdated', handler);
         return c;
       });
-      for (let u = 0; u < active; u++) {
-        const c = this.clients[u * devices]!;
-        await c.login({ userID: w.ids[u]! });
-        if (subs > 0) await c.subscribeUserStatus({ userIDList: idsOf(w, w.subsOf, u, subs) });
-      }
-      for (let u = 0; u < active; u++) for (let k = 1; k < devices; k++) await this.clients[u * devices + k]!.login({ userID: w.ids[u]! });
+      await loginPromiseDevices(this.clients, w, active, devices, subs);
     }
     progress?.('logged in and subscribed');
   }
