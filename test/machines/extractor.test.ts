@@ -49,7 +49,8 @@ function fromMachineRef(x: unknown, where: string): Ref {
   }
   throw new Error(`${where}: an inline guard or action (${typeof x}) has no name the editor can show`);
 }
-function fromMachineTransitions(x: unknown, where: string): Transition[] {
+/** Transitions read the same way from both sides: each side names its guard key and reads its refs. */
+function transitions(x: unknown, where: string, ref: (r: any, where: string) => Ref, guardKey: 'guard' | 'cond'): Transition[] {
   return list(x as unknown[]).map((t, i) => {
     const w = `${where}[${i}]`;
     if (typeof t === 'string') return { target: [t], actions: [] };
@@ -57,13 +58,15 @@ function fromMachineTransitions(x: unknown, where: string): Transition[] {
     onlyKnown(o, TRANSITION_KEYS, w);
     const out: Transition = {
       target: list(o.target as string | string[]),
-      actions: list(o.actions).map((a, j) => fromMachineRef(a, `${w}.actions[${j}]`)),
+      actions: list(o.actions as unknown[]).map((a, j) => ref(a, `${w}.actions[${j}]`)),
     };
-    if (o.guard !== undefined) out.guard = fromMachineRef(o.guard, `${w}.guard`);
+    if (o[guardKey] !== undefined) out.guard = ref(o[guardKey], `${w}.guard`);
     if (o.description !== undefined) out.description = o.description as string;
     return out;
   });
 }
+const fromMachineTransitions = (x: unknown, where: string) => transitions(x, where, fromMachineRef, 'guard');
+const fromExtractedTransitions = (x: unknown, where: string) => transitions(x, where, fromExtractedRef, 'cond');
 function fromMachine(config: Record<string, unknown>, where: string): Node {
   const rest = { ...config };
   delete rest.context; // a function of the input: the editor shows no context
@@ -92,21 +95,6 @@ function fromExtractedRef(x: Extracted, where: string): Ref {
   const r = x.action ?? x;
   if (typeof r.type !== 'string') throw new Error(`${where}: the editor sees no name`);
   return withParams(r.type, r.params);
-}
-function fromExtractedTransitions(x: unknown, where: string): Transition[] {
-  return list(x as unknown[]).map((t, i) => {
-    const w = `${where}[${i}]`;
-    if (typeof t === 'string') return { target: [t], actions: [] };
-    const o = t as Record<string, unknown>;
-    onlyKnown(o, TRANSITION_KEYS, w);
-    const out: Transition = {
-      target: list(o.target as string | string[]),
-      actions: list(o.actions as Extracted[]).map((a, j) => fromExtractedRef(a, `${w}.actions[${j}]`)),
-    };
-    if (o.cond !== undefined) out.guard = fromExtractedRef(o.cond as Extracted, `${w}.guard`);
-    if (o.description !== undefined) out.description = o.description as string;
-    return out;
-  });
 }
 function fromExtracted(extracted: Record<string, unknown>, where: string): Node {
   const config = { ...extracted };
