@@ -99,3 +99,11 @@ export interface EnginePort {
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void;
   onSettingsChange(listener: (settings: AccessContext) => void): () => void;
 }
+
+/**
+ * What an operator's page reads beyond the port (the inspection side): the link of a device session this
+ * engine holds, whoever's handle it is. null: no session here holds that device.
+ */
+export interface EngineInspection {
+  linkStateOf(deviceId: string): LinkState | null;
+}

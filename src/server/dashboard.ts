@@ -7,13 +7,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock';
-import type { EngineCore } from '../engine/core';
+import type { EngineInspection, EnginePort } from '../engine/port';
 import { StatusError } from '../errors';
 import { ADMIN_IDENTIFIER } from './usersig';
 import { MACHINE_GRAPHS, OnlineCount, describeUser } from './dashboardView';
 
 export interface DashboardOptions {
-  core: EngineCore;
+  core: EnginePort & EngineInspection;
   clock: Clock;
   sdkAppId: number;
   verifyUserSig(userID: string, userSig: unknown): string;

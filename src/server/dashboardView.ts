@@ -4,7 +4,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { deviceLinkMachine, subscriptionsMachine, userStatusMachine } from '../../machines/index';
 import { TYPES, isNativePlatform } from '../../machines/spec';
-import type { EngineCore } from '../engine/core';
+import type { EngineInspection, EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 
 export interface MachineGraph {
@@ -73,7 +73,7 @@ const list = (s: Iterable<string> | undefined) => {
 };
 
 /** One user as the dashboard shows it. Unknown users are a 70107 like everywhere else. */
-export function describeUser(core: EngineCore, userID: string) {
+export function describeUser(core: EnginePort & EngineInspection, userID: string) {
   const [status] = core.queryStatus([userID], { detail: true });
   if (!status || status.error) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
   const detail = core.userDetail(userID);
@@ -106,7 +106,7 @@ export function describeUser(core: EngineCore, userID: string) {
 /** Users online now, kept from the transitions once counted (a scan, only while a dashboard is open). */
 export class OnlineCount {
   private readonly online = new Set<string>();
-  constructor(core: EngineCore) {
+  constructor(core: Pick<EnginePort, 'onlineUserIDs'>) {
     for (const id of core.onlineUserIDs()) this.online.add(id);
   }
   seen(userID: string, statusType: number): void {

@@ -3,14 +3,14 @@
 // journaled steps, oldest first); POST /v4/im_open_status/journal {FromSeq?, Limit?} pages the whole journal.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { EngineCore } from '../engine/core';
+import type { EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { JournalEntry, StatusTransition } from '../types';
 import { adminProofFailure } from './adminProof';
 
 export interface AuditRestOptions {
-  core: EngineCore;
+  core: EnginePort;
   sdkAppId: number;
   verifyUserSig(userID: string, userSig: unknown): string;
 }
