@@ -1,7 +1,7 @@
 // The pure rules of src/engine/rules/audience.ts (NTF-2 b/c, NTF-4), resume.ts (EXT-2), coupling.ts
 // (UNSUB-5, EXT-4) and checks.ts (SPEC section 10). EXT-7 is the flap machine (test/machines/flap.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, TYPES } from '../../../src/index';
+import { ErrorCode, StatusError, TYPES } from '../../../src/index';
 import { audience, mayHear } from '../../../src/engine/rules/audience';
 import { CHECK_ORDER, connectionError, featureError, loginError, runChecks } from '../../../src/engine/rules/checks';
 import { endingOf, ownerEvent } from '../../../src/engine/rules/coupling';
@@ -22,6 +22,21 @@ describe('NTF-2 NTF-4 the audience of a change', () => {
     expect(mayHear('a', l, { userStatus: false, friendNotify: true })).toBe(false);
     expect(mayHear('c', l, { userStatus: false, friendNotify: true })).toBe(true);
   });
+  it('NTF-2 NTF-4 a viewer may hear exactly when it is in the audience, under every gate, with or without listeners', () => {
+    const cases = [l, { subscribers: set('a'), followers: undefined }, { subscribers: undefined, followers: set('c') }, { subscribers: undefined, followers: undefined }];
+    for (const listeners of cases) {
+      for (const userStatus of [true, false]) {
+        for (const friendNotify of [true, false]) {
+          const g = { userStatus, friendNotify };
+          const heard = audience(listeners, g);
+          for (const v of ['a', 'b', 'c', 'z']) expect(mayHear(v, listeners, g), `${v} ${JSON.stringify(g)}`).toBe(heard.includes(v));
+        }
+      }
+    }
+    // Spelled out: a subscriber hears with the gate open, even with friend notification off.
+    expect(mayHear('a', l, { userStatus: true, friendNotify: false })).toBe(true);
+    expect(mayHear('c', l, { userStatus: true, friendNotify: false })).toBe(false);
+  });
 });
 
 describe('EXT-2 resume', () => {
@@ -33,16 +48,20 @@ describe('EXT-2 resume', () => {
     const batch = resumeBatch(
       [
         { changedAt: 5, status: status('old', 1) },
+        // Heard at `since` itself: the device has it.
+        { changedAt: 10, status: status('heard', 9) },
         { changedAt: 12, status: status('b', 3) },
         { changedAt: 11, status: status('a', 2) },
         { changedAt: 20, status: status('live', 4) },
         { changedAt: 13, status: status('held', 6), held: 6 },
         { changedAt: 14, status: status('behind', 7), held: 6 },
+        // A user's first change (version 1), to a client that holds nothing of it.
+        { changedAt: 15, status: status('first', 1) },
       ],
       10,
       20,
     );
-    expect(batch.map((s) => s.userID)).toEqual(['a', 'b', 'behind']);
+    expect(batch.map((s) => s.userID)).toEqual(['a', 'b', 'behind', 'first']);
   });
   it('EXT-2 by versions alone (engines side by side): moved past what is held, or changed at all when nothing is; in scope order', () => {
     const batch = resumeByVersions([
@@ -102,5 +121,23 @@ describe('SPEC section 10: the order of checks', () => {
     expect(loginError(false)?.code).toBe(ErrorCode.NOT_LOGGED_IN);
     expect(connectionError(true, false)?.code).toBe(ErrorCode.NOT_CONNECTED);
     expect(connectionError(true, true)).toBeNull();
+  });
+
+  it('GATE-2 GATE-3 2024 2800: what the user is told (code, no parameter: none was wrong, and the message)', () => {
+    const said = (e: StatusError | null) => e && { code: e.code, param: e.param, message: e.message };
+    expect(said(featureError('editionLacks', 'pro'))).toEqual({ code: 3122, param: undefined, message: 'the pro edition lacks user status: it needs Ultimate' });
+    expect(said(featureError('editionLacks', 'trial'))?.message).toBe('the trial edition lacks user status: it needs Ultimate');
+    expect(said(featureError('switchOff', 'ultimate'))).toEqual({
+      code: 72001,
+      param: undefined,
+      message: 'the console switch "user status query and status change notification" (userStatus) is off',
+    });
+    expect(said(loginError(false))).toEqual({ code: 2024, param: undefined, message: 'not logged in: call login() first' });
+    expect(loginError(true)).toBeNull();
+    const notConnected = { code: 2800, param: undefined, message: 'this device is not connected: call reconnect() or foreground() first' };
+    // Connected but the link gone quiet or closed, or not connected at all (background): the same 2800.
+    expect(said(connectionError(true, false))).toEqual(notConnected);
+    expect(said(connectionError(false, true))).toEqual(notConnected);
+    expect(said(connectionError(false, false))).toEqual(notConnected);
   });
 });
