@@ -40,6 +40,21 @@ describe('issue 10.6: the StrykerJS configuration', () => {
   });
 });
 
+describe('issue 10.6: the rules-only run (stryker.rules.config.mjs, laid over docs/mutation.json with --merge)', () => {
+  it('is the whole configuration with fewer files and its own report, so that the whole run is not disturbed', async () => {
+    const rules = ((await import(new URL('stryker.rules.config.mjs', root).href)) as { default: Record<string, unknown> }).default;
+    expect(rules.mutate).toEqual(expect.arrayContaining(['src/engine/rules/**/*.ts', 'machines/flap.ts', '!**/*.test.ts']));
+    const { mutate, jsonReporter, incrementalFile, tempDirName, ...same } = rules;
+    const whole = stryker as unknown as Record<string, unknown>;
+    expect(same).toEqual(Object.fromEntries(Object.entries(whole).filter(([k]) => k in same)));
+    expect(Object.keys(same).sort()).toEqual(Object.keys(whole).filter((k) => !['mutate', 'jsonReporter', 'incrementalFile', 'tempDirName'].includes(k)).sort());
+    expect(jsonReporter).not.toEqual(whole.jsonReporter);
+    expect(incrementalFile).not.toBe(whole.incrementalFile);
+    expect(tempDirName).not.toBe(whole.tempDirName);
+    expect(mutate).not.toEqual(whole.mutate);
+  });
+});
+
 describe('issue 10.6: docs/mutation.json', () => {
   const doc = JSON.parse(readFileSync(new URL('docs/mutation.json', root), 'utf8')) as MutationSummary;
 
