@@ -92,6 +92,18 @@ export class Links {
     if (waits.length > 0) this.timers.apply('deviceLink', userID, waits.map((delay) => ({ op: 'cancel' as const, delay, state: 'silent' })), deviceId);
   }
 
+  /**
+   * The links no session holds (a snapshot's engine memory, issue 9), in the map's order. The waits of
+   * devices found connected at start are this process's own (a replay does not make them) and stay out.
+   */
+  exportStray(): Array<[string, RunnerSnapshot<DeviceLinkContext>]> {
+    return [...this.stray].filter(([deviceId]) => !this.orphans.has(deviceId));
+  }
+  /** Puts back a snapshot's links (a replay from it), before any command. */
+  loadStray(links: Iterable<[string, RunnerSnapshot<DeviceLinkContext>]>): void {
+    for (const [deviceId, rec] of links) this.stray.set(deviceId, rec);
+  }
+
   /** Hands a link that waited without a session to the session that takes its device over. */
   takeStray(deviceId: string): RunnerSnapshot<DeviceLinkContext> | undefined {
     const stray = this.stray.get(deviceId);
