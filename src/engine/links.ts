@@ -93,11 +93,16 @@ export class Links {
   }
 
   /**
-   * The links no session holds (a snapshot's engine memory, issue 9), in the map's order. The waits of
-   * devices found connected at start are this process's own (a replay does not make them) and stay out.
+   * The links a replay holds without sessions (a snapshot's engine memory, issue 9): the silent ones, here
+   * or in a session (a replay has no sessions, and its heartbeat timer must find the link waiting). The waits
+   * of devices found connected at start are this process's own (a replay does not make them) and stay out.
    */
   exportStray(): Array<[string, RunnerSnapshot<DeviceLinkContext>]> {
-    return [...this.stray].filter(([deviceId]) => !this.orphans.has(deviceId));
+    const out = [...this.stray].filter(([deviceId]) => !this.orphans.has(deviceId));
+    for (const [deviceId, s] of this.local.sessions) {
+      if (s.link?.value === 'deviceLink.silent' && !this.stray.has(deviceId)) out.push([deviceId, s.link]);
+    }
+    return out;
   }
   /** Puts back a snapshot's links (a replay from it), before any command. */
   loadStray(links: Iterable<[string, RunnerSnapshot<DeviceLinkContext>]>): void {

@@ -68,7 +68,7 @@ export class MemoryStore implements Store {
 
   /** The snapshot the kept journal replays from (issue 9); undefined while it is whole from seq 1. */
   protected start: Snapshot | undefined;
-  private engineMemory: (() => EngineMemory) | null = null;
+  protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.journalMax = options.journalMaxEntries ?? DEFAULT_JOURNAL_ENTRIES;
@@ -211,7 +211,8 @@ export class MemoryStore implements Store {
     this.engineMemory = read;
   }
   private keepStartAhead(lastDropped: number): void {
-    if (lastDropped <= (this.start?.seq ?? 0)) return;
+    // A store no engine has opened (no settings) holds nothing a replay starts from.
+    if (lastDropped <= (this.start?.seq ?? 0) || this.settings === undefined) return;
     this.start = takeSnapshot(this, this.seq, this.log.last()?.at ?? 0, this.engineMemory?.());
   }
 

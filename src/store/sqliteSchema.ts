@@ -60,6 +60,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
     `),
   // Records and timers in format 2 (src/store/format.ts): by state value and delay name, not generated ids.
   (db) => toFormat2(db),
+  // Compaction (issue 9): the replay start of a bounded journal (src/store/retention.ts). One head row (its
+  // seq; its time, settings and the engine's memory as JSON) and its records, copied from the tables above in
+  // their rowid order: part 'user' | 'status' | 'subscriptions' | 'friend' | 'notice' | 'timer'.
+  (db) =>
+    db.exec(`
+      CREATE TABLE replay_start (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, head TEXT NOT NULL);
+      CREATE TABLE replay_start_rows (part TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);
+    `),
 ];
 
 /** Schema 1 -> 2: every record, timer and journaled timer key rewritten from the runner's ids to names. */
