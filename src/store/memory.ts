@@ -4,7 +4,7 @@
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
 import { DEFAULT_JOURNAL_ENTRIES, JournalRing } from './journalRing';
-import { recordsOf, takeSnapshot, type EngineMemory, type Snapshot } from './snapshot';
+import { emptyEngineMemory, recordsOf, snapshotOfCapture, type Capture, type EngineMemory, type Snapshot } from './snapshot';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
 // The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine
@@ -67,7 +67,7 @@ export class MemoryStore implements Store {
   private undoTop = 0;
 
   /** The snapshot the kept journal replays from (issue 9); undefined while it is whole from seq 1. */
-  protected start: Snapshot | undefined;
+  protected start: Snapshot | Capture | undefined;
   protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -202,6 +202,7 @@ export class MemoryStore implements Store {
   // stay for journal() and explain() until the window drops them. A snapshot every window's worth of entries.
 
   replayStart(): Snapshot | undefined {
+    if (this.start?.kind === 'capture') this.start = snapshotOfCapture(this.start);
     return this.start === undefined ? undefined : structuredClone(this.start);
   }
   replayStartSeq(): number | undefined {
@@ -213,7 +214,19 @@ export class MemoryStore implements Store {
   private keepStartAhead(lastDropped: number): void {
     // A store no engine has opened (no settings) holds nothing a replay starts from.
     if (lastDropped <= (this.start?.seq ?? 0) || this.settings === undefined) return;
-    this.start = takeSnapshot(this, this.seq, this.log.last()?.at ?? 0, this.engineMemory?.());
+    this.start = {
+      kind: 'capture',
+      seq: this.seq,
+      at: this.log.last()?.at ?? 0,
+      settings: this.settings,
+      users: [...this.users],
+      status: new Map(this.status),
+      subscriptions: new Map(this.subs),
+      friends: [...this.friends].map(([id, f]) => [id, [...f]]),
+      notices: new Map(this.notices),
+      timers: [...this.pending.values()],
+      engine: this.engineMemory?.() ?? emptyEngineMemory(),
+    };
   }
 
   restore(snapshot: Snapshot): void {

@@ -92,6 +92,42 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
   };
 }
 
+/**
+ * A snapshot as the in-memory store takes it, cheaply (a window's worth of entries apart): the records by
+ * reference, since the engine never changes a record it has put (it puts a new one; MemoryStore's undo log
+ * relies on the same), and the mutable indexes copied. `snapshotOfCapture` makes the snapshot when one is read.
+ */
+export interface Capture {
+  kind: 'capture';
+  seq: number;
+  at: number;
+  settings: AccessContext;
+  users: string[];
+  status: Map<string, StatusRecord>;
+  subscriptions: Map<string, SubscriptionsRecord>;
+  friends: Array<[string, string[]]>;
+  notices: Map<string, Notice>;
+  timers: PendingTimer[];
+  engine: EngineMemory;
+}
+
+export function snapshotOfCapture(c: Capture): Snapshot {
+  return {
+    kind: SNAPSHOT_KIND,
+    format: SNAPSHOT_FORMAT,
+    seq: c.seq,
+    at: c.at,
+    settings: structuredClone(c.settings),
+    users: [...c.users],
+    status: [...c.status].map(([id, r]) => [id, statusToStored(r)]),
+    subscriptions: [...c.subscriptions].map(([id, r]) => [id, { ...subsToStored(r) }]),
+    friends: c.friends.map(([id, f]) => [id, [...f]]),
+    notices: [...c.notices].map(([id, n]) => [id, structuredClone(n)]),
+    timers: c.timers.map((t) => ({ ...t })),
+    engine: structuredClone(c.engine),
+  };
+}
+
 /** Where a snapshot's content is not what this build reads: the path of the field and what was expected. */
 export class SnapshotError extends Error {
   constructor(
