@@ -32,18 +32,18 @@ async function fill(store: Store): Promise<void> {
   });
 }
 
-/** WRITES changes; returns the changes per second. */
-function writes(store: Store): number {
+/** `count` changes (WRITES by default); returns the changes per second. */
+function writes(store: Store, count = WRITES, from = 0): number {
   let seq = store.lastSeq();
   const start = performance.now();
-  for (let n = 0; n < WRITES; n++) {
+  for (let n = from; n < from + count; n++) {
     const id = ids[n % USERS] as string;
     store.transaction(() => {
       store.append(transitionEntry(++seq, id));
       store.putStatus(id, statusRecord(TYPES.USER_STATUS_ONLINE, `status ${n}`, seq, ['dev-1']));
     });
   }
-  return WRITES / ((performance.now() - start) / 1000);
+  return count / ((performance.now() - start) / 1000);
 }
 
 const size = (file: string) => [file, `${file}-wal`].reduce((s, f) => s + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
@@ -52,9 +52,10 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 const tmp = tempDir('status-engine-bench-');
 try {
-  console.log(`${fmt(USERS)} users, ${fmt(WRITES)} changes, retention maxEntries ${fmt(KEEP)} (default slack: a tenth)`);
+  const sqlite = process.env.BENCH_ONLY !== 'memory';
+  console.log(`${fmt(USERS)} users, ${fmt(WRITES)} changes, retention maxEntries ${fmt(KEEP)} (default slack: maxEntries)`);
   const rows: string[][] = [];
-  for (const retention of [false, true]) {
+  for (const retention of sqlite ? [false, true] : []) {
     const file = tmp.file(`${retention}.db`);
     const store = new SqliteStore(file, retention ? { journalRetention: { maxEntries: KEEP } } : {});
     await fill(store);
@@ -67,21 +68,32 @@ try {
       passMs += r.ms;
       return r;
     };
-    const rate = writes(store);
+    // In four parts, the file's size after each: without retention it grows with every change.
+    const sizes: string[] = [];
+    let ms = 0;
+    for (let part = 0; part < 4; part++) {
+      const t0 = performance.now();
+      writes(store, WRITES / 4, (part * WRITES) / 4);
+      ms += performance.now() - t0;
+      sizes.push(mb(fs.statSync(file).size));
+    }
     store.close();
-    rows.push([retention ? `journalRetention ${fmt(KEEP)}` : 'whole journal', `${fmt(rate)}/s`, mb(size(file)), String(passes), passes ? `${(passMs / passes).toFixed(0)} ms` : '-']);
+    const rate = WRITES / (ms / 1000);
+    rows.push([retention ? `journalRetention ${fmt(KEEP)}` : 'whole journal', `${fmt(rate)}/s`, `${(1e6 / rate).toFixed(0)} us`, sizes.join(' '), `+wal ${mb(size(file) - fs.statSync(file).size)}`, String(passes), passes ? `${(passMs / passes).toFixed(0)} ms` : '-']);
   }
-  console.log(['SqliteStore', 'changes', 'db + wal', 'passes', 'ms/pass'].map((h, i) => (i === 0 ? h.padEnd(28) : h.padStart(12))).join(''));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(28) : c.padStart(12))).join(''));
+  if (sqlite) console.log(['SqliteStore', 'changes', 'per change', 'db after each quarter', 'wal', 'passes', 'ms/pass'].map((h, i) => (i === 0 ? h.padEnd(28) : i === 3 ? h.padStart(36) : h.padStart(12))).join(''));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(28) : i === 3 ? c.padStart(36) : c.padStart(12))).join(''));
 
   // One pass on its own, the state as above (the copy of every table into the replay start dominates).
-  const file = tmp.file('one.db');
-  const store = new SqliteStore(file, { journalRetention: { maxEntries: KEEP, slackEntries: 1e9 } });
-  await fill(store);
-  writes(store);
-  const t = [0, 1, 2].map(() => store.compact().ms);
-  console.log(`one compaction pass, ${fmt(USERS)} users: ${t.map((x) => `${x.toFixed(0)} ms`).join(', ')}; db + wal ${mb(size(file))}`);
-  store.close();
+  if (sqlite) {
+    const file = tmp.file('one.db');
+    const store = new SqliteStore(file, { journalRetention: { maxEntries: KEEP, slackEntries: 1e9 } });
+    await fill(store);
+    writes(store);
+    const t = [0, 1, 2].map(() => store.compact().ms);
+    console.log(`one compaction pass, ${fmt(USERS)} users: ${t.map((x) => `${x.toFixed(0)} ms`).join(', ')}; db + wal ${mb(size(file))}`);
+    store.close();
+  }
 
   // In memory: the ring takes a snapshot once its window passes the replay start (every KEEP entries).
   const mem = new MemoryStore({ journalMaxEntries: KEEP });
@@ -96,10 +108,15 @@ try {
   takeSnapshot(mem, mem.lastSeq(), 0);
   const fullMs = performance.now() - full0;
   const memRate = writes(mem);
+  const bare = new MemoryStore({ journalMaxEntries: KEEP });
+  await fill(bare);
+  (bare as unknown as { log: { beforeDrop: null } }).log.beforeDrop = null; // the ring as before compaction
+  const bareRate = writes(bare);
   const none = new MemoryStore({ journalMaxEntries: 0 });
   await fill(none);
   const noneRate = writes(none);
-  console.log(`MemoryStore ring of ${fmt(KEEP)}: capturing its replay start ${snapMs.toFixed(0)} ms (read as a snapshot: ${readMs.toFixed(0)} ms; engine.snapshot(): ${fullMs.toFixed(0)} ms); changes ${fmt(memRate)}/s with the ring and its replay starts, ${fmt(noneRate)}/s with no journal`);
+  console.log(`MemoryStore ring of ${fmt(KEEP)}: capturing its replay start ${snapMs.toFixed(0)} ms (read as a snapshot: ${readMs.toFixed(0)} ms; engine.snapshot(): ${fullMs.toFixed(0)} ms)`);
+  console.log(`  changes: ${fmt(memRate)}/s with the ring and its replay starts, ${fmt(bareRate)}/s with the ring and none, ${fmt(noneRate)}/s with no journal`);
 } finally {
   tmp.remove();
 }

@@ -203,7 +203,8 @@ export class MemoryStore implements Store {
 
   replayStart(): Snapshot | undefined {
     if (this.start?.kind === 'capture') this.start = snapshotOfCapture(this.start);
-    return this.start === undefined ? undefined : structuredClone(this.start);
+    // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
+    return this.start === undefined ? undefined : (JSON.parse(JSON.stringify(this.start)) as Snapshot);
   }
   replayStartSeq(): number | undefined {
     return this.start?.seq;

@@ -15,9 +15,9 @@ export interface JournalRetention {
   /** Keep no entry older than this, counted back from the newest entry's time (the engine's clock). */
   maxAgeMs?: number;
   /**
-   * How far past its bound the journal may grow before a pass runs, in entries (default a tenth of maxEntries,
-   * at least 1,000); by age a pass runs once the oldest entry is a tenth of maxAgeMs past it. A pass copies the
-   * whole state, so this spaces them out.
+   * How far past its bound the journal may grow before a pass runs, in entries (default maxEntries, at least
+   * 1,000: the file holds between maxEntries and twice that); by age a pass runs once the oldest entry is a
+   * tenth of maxAgeMs past it. A pass copies the whole state, so this spaces them out.
    */
   slackEntries?: number;
 }
@@ -56,7 +56,7 @@ export function checkRetention(raw: unknown): Retention | undefined {
   return {
     maxEntries: maxEntries ?? Number.MAX_SAFE_INTEGER,
     maxAgeMs: maxAgeMs ?? Number.MAX_SAFE_INTEGER,
-    slackEntries: slack ?? Math.max(1000, Math.ceil((maxEntries ?? 0) / 10)),
+    slackEntries: slack ?? Math.max(1000, maxEntries ?? 0),
     slackMs: maxAgeMs === undefined ? 0 : Math.ceil(maxAgeMs / 10),
   };
 }

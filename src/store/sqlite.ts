@@ -6,9 +6,9 @@ import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
 import { RECORD_FORMAT, statusFromStored, statusToStored, subsFromStored, subsToStored } from './format';
 import { MemoryStore } from './memory';
-import { checkRetention, Compactor, ReplayStartTable, type CompactionReport, type JournalRetention, type Retention } from './retention';
+import { checkRetention, Compactor, ReplayStartTable, type CompactionReport, type JournalRetention } from './retention';
 import type { Snapshot } from './snapshot';
-import { checkOwnership, messageOf, migrate, SqliteStoreError, translate } from './sqliteSchema';
+import { checkOwnership, messageOf, migrate, prepare, SqliteStoreError, translate, type Statements } from './sqliteSchema';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
 export type { CompactionReport, JournalRetention } from './retention';
@@ -45,39 +45,6 @@ const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
 };
 
 
-type Statements = ReturnType<typeof prepare>;
-
-function prepare(db: Database.Database) {
-  return {
-    addUser: db.prepare<[string]>('INSERT OR IGNORE INTO users (id) VALUES (?)'),
-    putStatus: db.prepare<[string, string]>(
-      'INSERT INTO status (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
-    ),
-    putSubs: db.prepare<[string, string]>(
-      'INSERT INTO subscriptions (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
-    ),
-    deleteSubs: db.prepare<[string]>('DELETE FROM subscriptions WHERE user_id = ?'),
-    addFriend: db.prepare<[string, string]>('INSERT OR IGNORE INTO friends (user_id, friend_id) VALUES (?, ?)'),
-    removeFriend: db.prepare<[string, string]>('DELETE FROM friends WHERE user_id = ? AND friend_id = ?'),
-    putSettings: db.prepare<[string]>(
-      'INSERT INTO settings (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
-    ),
-    putNotice: db.prepare<[string, string]>(
-      'INSERT INTO notices (user_id, notice) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET notice = excluded.notice',
-    ),
-    deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE user_id = ?'),
-    putTimer: db.prepare<[string, string]>(
-      'INSERT INTO timers (key, timer) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET timer = excluded.timer',
-    ),
-    deleteTimer: db.prepare<[string]>('DELETE FROM timers WHERE key = ?'),
-    append: db.prepare<[number, number, string | null, string]>('INSERT INTO journal (seq, at, user_id, entry) VALUES (?, ?, ?, ?)'),
-    firstSeq: db.prepare<[], number | null>('SELECT MIN(seq) FROM journal').pluck(),
-    lastSeq: db.prepare<[], number | null>('SELECT MAX(seq) FROM journal').pluck(),
-    readJournal: db.prepare<[number, number], string>('SELECT entry FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?').pluck(),
-    journalOf: db.prepare<[string], string>('SELECT entry FROM journal WHERE user_id = ? ORDER BY seq').pluck(),
-  };
-}
-
 /**
  * A MemoryStore whose writes also land in SQLite. Reads never touch the file (except the journal, which
  * lives on disk only), so the engine runs as fast as on MemoryStore. Memory and file move together: a
@@ -91,13 +58,12 @@ export class SqliteStore extends MemoryStore implements Store {
   private readonly q: Statements;
   private readonly txn: (fn: () => unknown) => unknown;
   private closed = false;
-  private readonly retention: Retention | undefined;
   private rs!: ReplayStartTable;
   private compactor!: Compactor;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     super({ journalMaxEntries: 0 });
-    this.retention = checkRetention(options.journalRetention);
+    const retention = checkRetention(options.journalRetention);
     if (typeof file !== 'string' || file === '') {
       throw new SqliteStoreError('ERR_STORE_USAGE', String(file), 'SqliteStore needs a file path (a non-empty string)');
     }
@@ -131,7 +97,7 @@ export class SqliteStore extends MemoryStore implements Store {
       this.db = db;
       this.q = prepare(db);
       this.rs = new ReplayStartTable(db);
-      this.compactor = new Compactor(this.rs, this.retention);
+      this.compactor = new Compactor(this.rs, retention);
       this.txn = db.transaction((fn: () => unknown) => fn());
       this.load();
     } catch (e) {

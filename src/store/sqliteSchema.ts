@@ -1,5 +1,6 @@
 // The SQLite store's file: its errors, its identity (application_id), its schema versions and their
-// migrations (PRAGMA user_version). Kept apart from src/store/sqlite.ts, the store itself.
+// migrations (PRAGMA user_version), and the statements over its tables. Kept apart from src/store/sqlite.ts,
+// the store itself.
 import type Database from 'better-sqlite3';
 import { RECORD_FORMAT, statusFromV1, subsFromV1, timerKeyFromV1, timerNamesFromV1 } from './format';
 
@@ -150,4 +151,38 @@ export function translate(e: unknown, file: string): Error {
     return new SqliteStoreError('ERR_STORE_LOCKED', file, `the store ${file} is in use by another process (is another status-engine running on it?)`, cause);
   }
   return new SqliteStoreError('ERR_STORE_OPEN', file, `cannot open the store ${file}: ${messageOf(e)}`, cause);
+}
+
+/** The SQLite store's statements over the tables above (src/store/sqlite.ts). */
+export type Statements = ReturnType<typeof prepare>;
+
+export function prepare(db: Database.Database) {
+  return {
+    addUser: db.prepare<[string]>('INSERT OR IGNORE INTO users (id) VALUES (?)'),
+    putStatus: db.prepare<[string, string]>(
+      'INSERT INTO status (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
+    ),
+    putSubs: db.prepare<[string, string]>(
+      'INSERT INTO subscriptions (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
+    ),
+    deleteSubs: db.prepare<[string]>('DELETE FROM subscriptions WHERE user_id = ?'),
+    addFriend: db.prepare<[string, string]>('INSERT OR IGNORE INTO friends (user_id, friend_id) VALUES (?, ?)'),
+    removeFriend: db.prepare<[string, string]>('DELETE FROM friends WHERE user_id = ? AND friend_id = ?'),
+    putSettings: db.prepare<[string]>(
+      'INSERT INTO settings (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+    ),
+    putNotice: db.prepare<[string, string]>(
+      'INSERT INTO notices (user_id, notice) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET notice = excluded.notice',
+    ),
+    deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE user_id = ?'),
+    putTimer: db.prepare<[string, string]>(
+      'INSERT INTO timers (key, timer) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET timer = excluded.timer',
+    ),
+    deleteTimer: db.prepare<[string]>('DELETE FROM timers WHERE key = ?'),
+    append: db.prepare<[number, number, string | null, string]>('INSERT INTO journal (seq, at, user_id, entry) VALUES (?, ?, ?, ?)'),
+    firstSeq: db.prepare<[], number | null>('SELECT MIN(seq) FROM journal').pluck(),
+    lastSeq: db.prepare<[], number | null>('SELECT MAX(seq) FROM journal').pluck(),
+    readJournal: db.prepare<[number, number], string>('SELECT entry FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?').pluck(),
+    journalOf: db.prepare<[string], string>('SELECT entry FROM journal WHERE user_id = ? ORDER BY seq').pluck(),
+  };
 }
