@@ -116,8 +116,7 @@ export function coreOf(engine: unknown): EngineCore {
  * journal must start at seq 1; with one, right after the snapshot: a gap is refused (6017, naming the seqs).
  */
 export async function replay(entries: Iterable<JournalEntry>, options: ReplayOptions = {}): Promise<Engine> {
-  const { snapshot: rawSnapshot, ...rest } = (options ?? {}) as ReplayOptions;
-  const opts = checkOptions(rest);
+  const { snapshot: rawSnapshot, ...opts } = checkOptions(options) as ReplayOptions;
   if (entries === null || typeof entries !== 'object' || typeof (entries as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw invalidParameter('entries', 'expected the journal: an array (or iterable) of journal entries');
   }

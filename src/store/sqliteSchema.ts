@@ -153,10 +153,28 @@ export function translate(e: unknown, file: string): Error {
   return new SqliteStoreError('ERR_STORE_OPEN', file, `cannot open the store ${file}: ${messageOf(e)}`, cause);
 }
 
-/** The SQLite store's statements over the tables above (src/store/sqlite.ts). */
-export type Statements = ReturnType<typeof prepare>;
+type S<P extends unknown[] = [], R = unknown> = Database.Statement<P, R>;
+/** The SQLite store's statements over the tables above (src/store/sqlite.ts), named for declaration output. */
+export interface Statements {
+  addUser: S<[string]>;
+  putStatus: S<[string, string]>;
+  putSubs: S<[string, string]>;
+  deleteSubs: S<[string]>;
+  addFriend: S<[string, string]>;
+  removeFriend: S<[string, string]>;
+  putSettings: S<[string]>;
+  putNotice: S<[string, string]>;
+  deleteNotice: S<[string]>;
+  putTimer: S<[string, string]>;
+  deleteTimer: S<[string]>;
+  append: S<[number, number, string | null, string]>;
+  firstSeq: S<[], number | null>;
+  lastSeq: S<[], number | null>;
+  readJournal: S<[number, number], string>;
+  journalOf: S<[string], string>;
+}
 
-export function prepare(db: Database.Database) {
+export function prepare(db: Database.Database): Statements {
   return {
     addUser: db.prepare<[string]>('INSERT OR IGNORE INTO users (id) VALUES (?)'),
     putStatus: db.prepare<[string, string]>(
