@@ -9,11 +9,12 @@ import type { accessMachine } from '../machines/access';
 import type { rateWindowMachine } from '../machines/rateWindow';
 import type { deviceLinkMachine } from '../machines/deviceLink';
 import type { Store } from './store/types';
+import type { Snapshot } from './store/snapshot';
 import type { Broker } from './broker/types';
 import type { InspectUsers } from './engine/inspect';
 import type { Command, ConfigChange, Failure, JournalEntry, StatusTransition, UserStatus } from './records';
 
-export type { Command, ConfigChange, Failure, JournalEntry, StatusTransition, UserStatus };
+export type { Command, ConfigChange, Failure, JournalEntry, Snapshot, StatusTransition, UserStatus };
 
 export type { Clock, Edition, Limits, LimitsChange, Platform, Reason, StatusType, Switches, Visibility };
 
@@ -82,8 +83,32 @@ export interface Engine {
   settings(): Promise<{ edition: Edition; switches: Switches; limits: Limits }>;
   /** A plain copy of all durable state, for comparing engines (replay, restart). */
   exportState(): Promise<EngineState>;
+  /**
+   * Compaction (issue 9): the engine's whole replayable state now, as a versioned snapshot (more than
+   * exportState: the views others were shown, flap records, notices, rate windows, links, timers, the seq);
+   * `replay(entries, { snapshot })` goes on from it.
+   */
+  snapshot(): Promise<Snapshot>;
+  /** The snapshot the kept journal replays from (null: the journal is whole from seq 1): `replay(await journal(), { snapshot })`. */
+  replayStart(): Promise<Snapshot | null>;
+  /** Where the kept journal starts and ends, and the seq of its replay start (null: none, replay from seq 1). */
+  journalInfo(): Promise<JournalInfo>;
   close(): Promise<void>;
 }
+
+export interface JournalInfo {
+  /** The oldest entry kept (lastSeq + 1 when none is). */
+  firstSeq: number;
+  lastSeq: number;
+  /** The seq of the replay start; replay applies the entries after it. */
+  snapshotSeq: number | null;
+}
+
+/** `replay(entries, options)`: an engine's options (without the settings, which the journal holds), and where to start. */
+export type ReplayOptions = Omit<EngineOptions, 'edition' | 'switches' | 'limits'> & {
+  /** Start from this snapshot (`engine.replayStart()` or `engine.snapshot()`) and apply the entries after its seq. */
+  snapshot?: Snapshot | null;
+};
 
 export interface EngineState {
   settings: { edition: Edition; switches: Switches; limits: Limits };

@@ -12,10 +12,12 @@ import { systemClock, type Clock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } from '../records';
 import { MemoryStore } from '../store/memory';
+import type { Snapshot } from '../store/snapshot';
 import type { Store } from '../store/types';
-import type { AdminStatus, EngineOptions, EngineState } from '../types';
+import type { AdminStatus, EngineOptions, EngineState, JournalInfo } from '../types';
 import { Admin } from './admin';
 import { Calls } from './calls';
+import { Compaction } from './compaction';
 import { parseConfigChange } from './config';
 import { LocalDevices } from './delivery';
 import { Devices, type FrontEndLinkEvent, type Resumed } from './devices';
@@ -57,11 +59,13 @@ export class EngineCore implements EnginePort {
   private readonly calls: Calls;
   private readonly admin: Admin;
   private readonly shard: Shard;
+  readonly compaction: Compaction;
   private readonly listeners = new Set<TransitionListener>();
   private closed = false;
   private readonly detach: () => void;
 
-  constructor(options: EngineOptions = {}, rules: Rules = RULES, internal: InternalMachines = {}) {
+  /** `adoptStored: false`: a replay from a snapshot (its connected devices are not this process's to wait for). */
+  constructor(options: EngineOptions = {}, rules: Rules = RULES, internal: InternalMachines = {}, startup: { adoptStored?: boolean } = {}) {
     this.clock = options.clock ?? systemClock;
     const journalMax = typeof options.journal === 'object' ? options.journal.maxEntries : undefined;
     const store = (this.store = options.store ?? new MemoryStore({ journalMaxEntries: options.journal === false ? 0 : journalMax }));
@@ -116,7 +120,8 @@ export class EngineCore implements EnginePort {
     // Timers that were pending when a durable store was last closed resume where they were, and devices
     // that were connected then wait out their heartbeat timeout.
     timers.rearm();
-    links.adoptStored();
+    if (startup.adoptStored !== false) links.adoptStored();
+    this.compaction = new Compaction(store, tx, this.clock, this.rates, links);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -369,6 +374,11 @@ export class EngineCore implements EnginePort {
       orphans: this.links.orphans.size,
     };
   }
+
+  // Compaction (issue 9): src/engine/compaction.ts.
+  snapshot = (): Snapshot => (this.assertOpen(), this.compaction.snapshot());
+  replayStart = (): Snapshot | null => (this.assertOpen(), this.compaction.replayStart());
+  journalInfo = (): JournalInfo => (this.assertOpen(), this.compaction.journalInfo());
 
   /** Arms every pending durable timer on the clock (after a replay). */
   rearm(): void {

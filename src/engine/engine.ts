@@ -3,7 +3,9 @@
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
-import type { Engine, EngineOptions, JournalEntry } from '../types';
+import { MemoryStore } from '../store/memory';
+import { readSnapshot, SnapshotError, tailAfter, type Snapshot } from '../store/snapshot';
+import type { Engine, EngineOptions, JournalEntry, ReplayOptions } from '../types';
 import { EngineCore } from './core';
 import { checkInspectOptions } from './inspect';
 import type { EnginePort } from './port';
@@ -72,8 +74,8 @@ export function createEngine(options?: EngineOptions): Engine {
  * Not exported from the package: an engine with some of its rule modules swapped (src/engine/rules/index.ts),
  * for the broken variants of the property suite, as `options.machines` swaps a machine.
  */
-export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}): Engine {
-  const core = new EngineCore(checkOptions(options), { ...RULES, ...rules }, machines);
+export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}, startup: { adoptStored?: boolean } = {}): Engine {
+  const core = new EngineCore(checkOptions(options), { ...RULES, ...rules }, machines, startup);
   const acked = <T>(fn: () => T) => (core.acknowledgesLater ? attempt(fn).then((v) => core.acknowledge(v)) : attempt(fn));
   const engine: Engine = {
     registerUsers: (userIDs) => acked(() => core.registerUsers(userIDs)),
@@ -85,6 +87,9 @@ export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOpt
     journal: (opts) => attempt(() => core.journal(opts)),
     settings: () => attempt(() => core.settings()),
     exportState: () => attempt(() => core.exportState()),
+    snapshot: () => attempt(() => core.snapshot()),
+    replayStart: () => attempt(() => core.replayStart()),
+    journalInfo: () => attempt(() => core.journalInfo()),
     close: () => attempt(() => core.close()),
   };
   cores.set(engine, core);
@@ -104,34 +109,62 @@ export function coreOf(engine: unknown): EngineCore {
 }
 
 /**
- * EXT-3: a new engine rebuilt from a journal, starting empty. Each command is re-applied at the time it
- * was first applied; timers fire where the journal says they fired, and the ones still pending at the end
- * are armed on `options.clock`. The journal must start at its first entry.
+ * EXT-3: a new engine rebuilt from a journal, starting empty, or (compaction, issue 9) from `options.snapshot`
+ * with the entries after its seq (those at or before it are in it, so `journal()` with `replayStart()` fits
+ * as it is). Each command is re-applied at the time it was first applied; timers fire where the journal says
+ * they fired, and the ones still pending at the end are armed on `options.clock`. Without a snapshot the
+ * journal must start at seq 1; with one, right after the snapshot: a gap is refused (6017, naming the seqs).
  */
-export async function replay(entries: Iterable<JournalEntry>, options: Omit<EngineOptions, 'edition' | 'switches' | 'limits'> = {}): Promise<Engine> {
-  const opts = checkOptions(options);
+export async function replay(entries: Iterable<JournalEntry>, options: ReplayOptions = {}): Promise<Engine> {
+  const { snapshot: rawSnapshot, ...opts } = checkOptions(options) as ReplayOptions;
   if (entries === null || typeof entries !== 'object' || typeof (entries as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw invalidParameter('entries', 'expected the journal: an array (or iterable) of journal entries');
   }
-  const list = [...entries];
-  list.forEach((e, i) => {
+  const all = [...entries];
+  all.forEach((e, i) => {
     const entry = e as Partial<JournalEntry> | null;
     if (entry === null || typeof entry !== 'object' || typeof entry.seq !== 'number' || typeof entry.at !== 'number' || (entry.kind !== 'command' && entry.kind !== 'transition')) {
       throw invalidParameter(`entries[${i}]`, 'expected a journal entry {seq, at, kind, ...}');
     }
   });
-  if (list.length > 0 && list[0]!.seq !== 1) {
-    throw new StatusError(ErrorCode.INVALID_PARAMETER, `replay needs the journal from its first entry; this one starts at seq ${list[0]!.seq}`, { param: 'entries' });
+  let snapshot: Snapshot | undefined;
+  if (rawSnapshot !== undefined && rawSnapshot !== null) {
+    try {
+      snapshot = readSnapshot(rawSnapshot);
+    } catch (e) {
+      if (e instanceof SnapshotError) throw invalidParameter(`snapshot.${e.field}`, e.message);
+      throw e;
+    }
+  }
+  const list = snapshot ? tailAfter(snapshot, all) : all;
+  const first = snapshot ? snapshot.seq + 1 : 1;
+  if (list.length > 0 && list[0]!.seq !== first) {
+    const where = snapshot ? `the entries after the snapshot at seq ${snapshot.seq}: the next must be seq ${first}` : `the journal from its first entry (seq 1) or a snapshot (options.snapshot)`;
+    throw new StatusError(ErrorCode.INVALID_PARAMETER, `replay needs ${where}; these start at seq ${list[0]!.seq} (a gap of ${list[0]!.seq - first} entries)`, { param: 'entries' });
   }
   const base = opts.clock ?? systemClock;
-  let fixed: number | null = null;
+  let fixed: number | null = snapshot ? snapshot.at : null;
   const clock: Clock = {
     now: () => fixed ?? base.now(),
     setTimeout: (fn, ms) => base.setTimeout(fn, ms),
     clearTimeout: (id) => base.clearTimeout(id),
   };
-  const engine = createEngine({ ...opts, clock });
+  let store = opts.store;
+  if (snapshot) {
+    const journal = opts.journal;
+    store ??= new MemoryStore({ journalMaxEntries: journal === false ? 0 : typeof journal === 'object' ? journal.maxEntries : undefined });
+    if (!store.restore) throw invalidParameter('store', 'this store cannot start from a snapshot (it has no restore())');
+    if (store.userCount() > 0 || store.lastSeq() > 0) throw invalidParameter('store', `a replay starts from an empty store; this one holds ${store.userCount()} users up to seq ${store.lastSeq()}`);
+    try {
+      store.restore(snapshot);
+    } catch (e) {
+      if (e instanceof SnapshotError) throw invalidParameter(`snapshot.${e.field}`, e.message);
+      throw e;
+    }
+  }
+  const engine = createEngineWithRules({}, { ...opts, ...(store ? { store } : {}), clock }, {}, { adoptStored: !snapshot });
   const core = coreOf(engine);
+  if (snapshot) core.compaction.load(snapshot.engine);
   core.replay(list, (t) => (fixed = t));
   fixed = null;
   core.rearm();

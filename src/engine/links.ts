@@ -92,6 +92,23 @@ export class Links {
     if (waits.length > 0) this.timers.apply('deviceLink', userID, waits.map((delay) => ({ op: 'cancel' as const, delay, state: 'silent' })), deviceId);
   }
 
+  /**
+   * The links a replay holds without sessions (a snapshot's engine memory, issue 9): the silent ones, here
+   * or in a session (a replay has no sessions, and its heartbeat timer must find the link waiting). The waits
+   * of devices found connected at start are this process's own (a replay does not make them) and stay out.
+   */
+  exportStray(): Array<[string, RunnerSnapshot<DeviceLinkContext>]> {
+    const out = [...this.stray].filter(([deviceId]) => !this.orphans.has(deviceId));
+    for (const [deviceId, s] of this.local.sessions) {
+      if (s.link?.value === 'deviceLink.silent' && !this.stray.has(deviceId)) out.push([deviceId, s.link]);
+    }
+    return out;
+  }
+  /** Puts back a snapshot's links (a replay from it), before any command. */
+  loadStray(links: Iterable<[string, RunnerSnapshot<DeviceLinkContext>]>): void {
+    for (const [deviceId, rec] of links) this.stray.set(deviceId, rec);
+  }
+
   /** Hands a link that waited without a session to the session that takes its device over. */
   takeStray(deviceId: string): RunnerSnapshot<DeviceLinkContext> | undefined {
     const stray = this.stray.get(deviceId);

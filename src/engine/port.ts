@@ -6,7 +6,7 @@ import type { AccessContext } from '../../machines/access';
 import type { Limits, Platform } from '../../machines/spec';
 import type { Clock } from '../clock';
 import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } from '../records';
-import type { AdminStatus, EngineState } from '../types';
+import type { AdminStatus, EngineState, JournalInfo } from '../types';
 import type { LinkState, DeviceSink } from './session';
 
 export type { DeviceSink, LinkState };
@@ -88,6 +88,8 @@ export interface EnginePort {
   userCount(): number;
   onlineUserIDs(): string[];
   journal(opts?: unknown): JournalEntry[];
+  /** Where the kept journal starts and ends, and its replay start's seq (compaction, issue 9). */
+  journalInfo?(): JournalInfo;
   exportState(): EngineState;
   close(): void;
   /** Resolves with `value` once every command so far is durable: front-ends acknowledge calls through it. */

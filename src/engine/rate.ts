@@ -59,6 +59,15 @@ export class RateWindows {
     return step.snapshot;
   }
 
+  /** The windows as they stand (a snapshot's engine memory, issue 9), in the map's order. */
+  export(): Array<[string, RunnerSnapshot<RateWindowContext>]> {
+    return [...this.rates];
+  }
+  /** Puts back the windows of a snapshot (a replay from it), before any call. */
+  load(windows: Iterable<[string, RunnerSnapshot<RateWindowContext>]>): void {
+    for (const [key, rec] of windows) this.rates.set(key, rec);
+  }
+
   /**
    * Forgets windows with no call left in them (equivalent to a fresh window), so that the map holds only the
    * users who called lately. Runs at most once a window, and only on a big map: its cost spreads thin.

@@ -125,6 +125,8 @@ export const SERVE_SCHEMA = z
     'webhook-secret': text('a string'),
     'body-limit': integer(1024, 1024 * 1024 * 1024),
     'heartbeat-ms': integer(100, 3_600_000),
+    'journal-keep': integer(0, 1_000_000_000_000),
+    'journal-keep-ms': integer(1, 100 * 365 * 86_400_000),
     'request-rate': integer(1, 1_000_000),
     'request-burst': integer(1, 1_000_000),
     'drain-ms': integer(0, 3_600_000),

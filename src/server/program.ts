@@ -46,6 +46,8 @@ interface ServeFlags {
   requestRate?: number;
   requestBurst?: number;
   bodyLimit: number;
+  journalKeep?: number;
+  journalKeepMs?: number;
   drainMs: number;
   clock: 'system' | 'simulated';
   logLevel: (typeof LOG_LEVELS)[number];
@@ -59,14 +61,17 @@ interface ServeFlags {
 async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
   if (flags.store === 'memory') {
     log.warn('store: memory (nothing survives a restart)');
+    if (flags.journalKeep !== undefined || flags.journalKeepMs !== undefined) log.warn('--journal-keep/--journal-keep-ms apply to --data (sqlite): the memory store keeps its newest 100,000 entries');
     return undefined;
   }
   mkdirSync(flags.data, { recursive: true, mode: 0o700 });
   const file = path.resolve(flags.data, DATABASE_FILE);
   const [{ SqliteStore }, { checkStoreAtOpen }] = await Promise.all([import('../store/sqlite'), import('../store/integrity')]);
   checkStoreAtOpen(file, { init: flags.init, log });
-  const store = new SqliteStore(file);
-  log.info({ file }, 'store: sqlite');
+  // Compaction (issue 9): the journal on disk bounded; the replay start is kept with it.
+  const journalRetention = flags.journalKeep === undefined && flags.journalKeepMs === undefined ? undefined : { maxEntries: flags.journalKeep, maxAgeMs: flags.journalKeepMs };
+  const store = new SqliteStore(file, journalRetention ? { journalRetention: JSON.parse(JSON.stringify(journalRetention)) } : {});
+  log.info({ file, journalRetention }, 'store: sqlite');
   return store;
 }
 
@@ -246,6 +251,8 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--request-rate <n>', `requests per second each client socket may send on average (default ${DEFAULT_REQUEST_BUDGET.ratePerSec}); over it they are refused (2996), and a client that keeps on is cut`, flagParser('request-rate'))
     .option('--request-burst <n>', `requests a client socket may send at once (default ${DEFAULT_REQUEST_BUDGET.burst})`, flagParser('request-burst'))
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
+    .option('--journal-keep <n>', 'with --data: keep the newest n journal entries on disk (and a replay start); default all', flagParser('journal-keep'))
+    .option('--journal-keep-ms <ms>', 'with --data: keep no journal entry older than this (by the engine clock); default all', flagParser('journal-keep-ms'))
     .option('--drain-ms <ms>', 'on SIGTERM/SIGINT, report not ready (/readyz 503) and keep serving this long before closing', flagParser('drain-ms'), 0)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))

@@ -91,6 +91,8 @@ export function registerAuditRest(app: FastifyInstance, o: AuditRestOptions): vo
     const limit = b.Limit ?? JOURNAL_PAGE_MAX;
     const entries: JournalEntry[] = o.core.journal(b.FromSeq === undefined ? { limit } : { fromSeq: b.FromSeq, limit });
     const last = entries.at(-1);
-    return { Entries: entries, NextSeq: last ? last.seq + 1 : (b.FromSeq ?? o.core.currentSeq + 1) };
+    // Compaction (issue 9): where the kept journal starts, and the seq of the snapshot it replays from.
+    const info = o.core.journalInfo?.();
+    return { Entries: entries, NextSeq: last ? last.seq + 1 : (b.FromSeq ?? o.core.currentSeq + 1), ...(info ? { FirstSeq: info.firstSeq, SnapshotSeq: info.snapshotSeq } : {}) };
   });
 }

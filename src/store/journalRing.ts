@@ -40,6 +40,12 @@ export class JournalRing {
   private customBefore: unknown[] = [];
   private customAfter: unknown[] = [];
 
+  /**
+   * Heard before entries are dropped, with the seq of the newest one to go: the store keeps its replay start
+   * ahead of the window with it (compaction, issue 9), while the entries are still there.
+   */
+  beforeDrop: ((lastDroppedSeq: number) => void) | null = null;
+
   get size(): number {
     return this.count;
   }
@@ -84,8 +90,14 @@ export class JournalRing {
   trim(keep: number): void {
     const drop = this.count - keep;
     if (drop <= 0) return;
+    this.beforeDrop?.(this.seq[(this.head + drop - 1) & this.mask] as number);
     this.head = (this.head + drop) & this.mask;
     this.count = keep;
+  }
+
+  /** The newest entry kept (undefined: none). */
+  last(): JournalEntry | undefined {
+    return this.count > 0 ? this.entry((this.head + this.count - 1) & this.mask) : undefined;
   }
 
   /** The seq of the oldest entry kept (undefined: none). */

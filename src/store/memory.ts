@@ -4,6 +4,7 @@
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
 import { DEFAULT_JOURNAL_ENTRIES, JournalRing } from './journalRing';
+import { emptyEngineMemory, recordsOf, snapshotOfCapture, type Capture, type EngineMemory, type Snapshot } from './snapshot';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
 // The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine
@@ -65,8 +66,13 @@ export class MemoryStore implements Store {
   private undo: unknown[] = [];
   private undoTop = 0;
 
+  /** The snapshot the kept journal replays from (issue 9); undefined while it is whole from seq 1. */
+  protected start: Snapshot | Capture | undefined;
+  protected engineMemory: (() => EngineMemory) | null = null;
+
   constructor(options: MemoryStoreOptions = {}) {
     this.journalMax = options.journalMaxEntries ?? DEFAULT_JOURNAL_ENTRIES;
+    this.log.beforeDrop = (lastDropped) => this.keepStartAhead(lastDropped);
   }
 
   hasUser(userID: string): boolean {
@@ -189,6 +195,63 @@ export class MemoryStore implements Store {
   journalOf(userID: string): JournalEntry[] {
     return this.log.transitionsOf(userID);
   }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The replay start (compaction, issue 9): before the ring drops an entry the replay start does not cover,
+  // the state as it stands (between commands, at the last seq) becomes the new start; the entries before it
+  // stay for journal() and explain() until the window drops them. A snapshot every window's worth of entries.
+
+  replayStart(): Snapshot | undefined {
+    if (this.start?.kind === 'capture') this.start = snapshotOfCapture(this.start);
+    // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
+    return this.start === undefined ? undefined : (JSON.parse(JSON.stringify(this.start)) as Snapshot);
+  }
+  replayStartSeq(): number | undefined {
+    return this.start?.seq;
+  }
+  setEngineMemory(read: () => EngineMemory): void {
+    this.engineMemory = read;
+  }
+  private keepStartAhead(lastDropped: number): void {
+    // A store no engine has opened (no settings) holds nothing a replay starts from.
+    if (lastDropped <= (this.start?.seq ?? 0) || this.settings === undefined) return;
+    this.start = {
+      kind: 'capture',
+      seq: this.seq,
+      at: this.log.last()?.at ?? 0,
+      settings: this.settings,
+      users: [...this.users],
+      status: new Map(this.status),
+      subscriptions: new Map(this.subs),
+      friends: [...this.friends].map(([id, f]) => [id, [...f]]),
+      notices: new Map(this.notices),
+      timers: [...this.pending.values()],
+      engine: this.engineMemory?.() ?? emptyEngineMemory(),
+    };
+  }
+
+  restore(snapshot: Snapshot): void {
+    if (this.users.size > 0 || this.seq > 0 || this.status.size > 0 || this.pending.size > 0) {
+      throw new Error(`a snapshot is restored into an empty store only (this one holds ${this.users.size} users, seq ${this.seq})`);
+    }
+    const records = recordsOf(snapshot);
+    this.transaction(() => {
+      this.addUsers(snapshot.users);
+      for (const [id, rec] of records.status) this.putStatus(id, rec);
+      for (const [id, rec] of records.subscriptions) this.putSubscriptions(id, rec, { added: [...rec.context.list], removed: [] });
+      for (const [id, list] of snapshot.friends) this.addFriends(id, list);
+      for (const [id, n] of snapshot.notices) this.putNotice(id, structuredClone(n));
+      for (const t of snapshot.timers) this.putTimer({ ...t });
+      this.putSettings(structuredClone(snapshot.settings));
+      this.record(APPENDED, this.seq, this.logStart, false);
+      this.seq = snapshot.seq;
+      this.logStart = snapshot.seq + 1;
+      this.keepStart(snapshot);
+    });
+    this.start = structuredClone(snapshot);
+  }
+  /** A durable store writes the replay start inside restore's transaction. */
+  protected keepStart(_snapshot: Snapshot): void {}
 
   /**
    * Runs `fn`; if it throws, every write it made is reverted (newest first) and the error rethrown. A nested

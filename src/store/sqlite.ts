@@ -6,9 +6,12 @@ import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
 import { RECORD_FORMAT, statusFromStored, statusToStored, subsFromStored, subsToStored } from './format';
 import { MemoryStore } from './memory';
-import { checkOwnership, messageOf, migrate, SqliteStoreError, translate } from './sqliteSchema';
+import { checkRetention, Compactor, ReplayStartTable, type CompactionReport, type JournalRetention } from './retention';
+import type { Snapshot } from './snapshot';
+import { checkOwnership, messageOf, migrate, prepare, SqliteStoreError, translate, type Statements } from './sqliteSchema';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
+export type { CompactionReport, JournalRetention } from './retention';
 export { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStoreError, type SqliteStoreErrorCode } from './sqliteSchema';
 
 export interface SqliteStoreOptions {
@@ -23,8 +26,14 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long to wait for a lock held by another process before failing with ERR_STORE_LOCKED. Default 5000. */
   busyTimeoutMs?: number;
-  /** The SQLite journal is unbounded on disk: this MemoryStore option does not apply. */
+  /** The SQLite journal is bounded by `journalRetention` instead: this MemoryStore option does not apply. */
   journalMaxEntries?: never;
+  /**
+   * Compaction (issue 9): keep only this much of the journal on disk. After a write that takes the journal past
+   * its bound (plus its slack), one pass, in one transaction, copies the state into the replay start and
+   * deletes the entries before the bound. Default: none, the whole journal is kept. See src/store/retention.ts.
+   */
+  journalRetention?: JournalRetention;
 }
 
 const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
@@ -35,39 +44,6 @@ const addTo = (index: Map<string, Set<string>>, key: string, value: string) => {
   set.add(value);
 };
 
-
-type Statements = ReturnType<typeof prepare>;
-
-function prepare(db: Database.Database) {
-  return {
-    addUser: db.prepare<[string]>('INSERT OR IGNORE INTO users (id) VALUES (?)'),
-    putStatus: db.prepare<[string, string]>(
-      'INSERT INTO status (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
-    ),
-    putSubs: db.prepare<[string, string]>(
-      'INSERT INTO subscriptions (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
-    ),
-    deleteSubs: db.prepare<[string]>('DELETE FROM subscriptions WHERE user_id = ?'),
-    addFriend: db.prepare<[string, string]>('INSERT OR IGNORE INTO friends (user_id, friend_id) VALUES (?, ?)'),
-    removeFriend: db.prepare<[string, string]>('DELETE FROM friends WHERE user_id = ? AND friend_id = ?'),
-    putSettings: db.prepare<[string]>(
-      'INSERT INTO settings (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
-    ),
-    putNotice: db.prepare<[string, string]>(
-      'INSERT INTO notices (user_id, notice) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET notice = excluded.notice',
-    ),
-    deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE user_id = ?'),
-    putTimer: db.prepare<[string, string]>(
-      'INSERT INTO timers (key, timer) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET timer = excluded.timer',
-    ),
-    deleteTimer: db.prepare<[string]>('DELETE FROM timers WHERE key = ?'),
-    append: db.prepare<[number, number, string | null, string]>('INSERT INTO journal (seq, at, user_id, entry) VALUES (?, ?, ?, ?)'),
-    firstSeq: db.prepare<[], number | null>('SELECT MIN(seq) FROM journal').pluck(),
-    lastSeq: db.prepare<[], number | null>('SELECT MAX(seq) FROM journal').pluck(),
-    readJournal: db.prepare<[number, number], string>('SELECT entry FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?').pluck(),
-    journalOf: db.prepare<[string], string>('SELECT entry FROM journal WHERE user_id = ? ORDER BY seq').pluck(),
-  };
-}
 
 /**
  * A MemoryStore whose writes also land in SQLite. Reads never touch the file (except the journal, which
@@ -82,9 +58,12 @@ export class SqliteStore extends MemoryStore implements Store {
   private readonly q: Statements;
   private readonly txn: (fn: () => unknown) => unknown;
   private closed = false;
+  private rs!: ReplayStartTable;
+  private compactor!: Compactor;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     super({ journalMaxEntries: 0 });
+    const retention = checkRetention(options.journalRetention);
     if (typeof file !== 'string' || file === '') {
       throw new SqliteStoreError('ERR_STORE_USAGE', String(file), 'SqliteStore needs a file path (a non-empty string)');
     }
@@ -117,6 +96,8 @@ export class SqliteStore extends MemoryStore implements Store {
       migrate(db, file);
       this.db = db;
       this.q = prepare(db);
+      this.rs = new ReplayStartTable(db);
+      this.compactor = new Compactor(this.rs, retention);
       this.txn = db.transaction((fn: () => unknown) => fn());
       this.load();
     } catch (e) {
@@ -162,7 +143,10 @@ export class SqliteStore extends MemoryStore implements Store {
         if (format !== RECORD_FORMAT) throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: timer '${key}' has format ${String(format)}`);
         this.pending.set(key, timer);
       }
-      this.seq = this.q.lastSeq.get() ?? 0;
+      // A compacted journal may have no entry left after its replay start: the seq is the start's then.
+      const startSeq = this.rs.seq();
+      this.seq = Math.max(this.q.lastSeq.get() ?? 0, startSeq ?? 0);
+      this.compactor.fromFile(this.seq, startSeq);
     })();
   }
 
@@ -183,7 +167,53 @@ export class SqliteStore extends MemoryStore implements Store {
     this.live();
     // Outside in: MemoryStore's log around better-sqlite3's transaction (a savepoint when nested). On a throw
     // SQLite has rolled back by the time the log reverts memory to the same point.
-    return super.transaction(() => this.txn(fn) as T);
+    const result = super.transaction(() => this.txn(fn) as T);
+    // Between commands: the state (and the engine's memory) stands at the last seq, as a replay start must.
+    if (this.txDepth === 0 && this.compactor.due(this.seq)) {
+      try {
+        this.compact();
+      } catch {
+        // The command has landed; the pass is tried again later (lastCompaction holds the error).
+      }
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Compaction (issue 9): src/store/retention.ts.
+
+  /**
+   * One pass, between commands: the state as it stands becomes the replay start, and the entries before the
+   * retention's bound are deleted, in one transaction (a crash keeps the old start and every entry). Without
+   * `journalRetention` it keeps every entry and only writes the replay start.
+   */
+  compact(): CompactionReport {
+    this.live();
+    if (this.txDepth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `compact() runs between transactions (store ${this.file})`);
+    const settings = this.settings;
+    if (!settings) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `the store ${this.file} has no settings yet: open an engine on it first`);
+    return this.compactor.run(this.seq, settings, this.engineMemory?.() ?? { rates: [], links: [] }, (fn) => this.transaction(fn));
+  }
+  /** The last compaction pass: what it kept and dropped and how long it took, or the error that stopped it. */
+  get lastCompaction(): CompactionReport | { error: Error } | null {
+    return this.compactor.last;
+  }
+
+  override replayStart(): Snapshot | undefined {
+    this.live();
+    try {
+      return this.rs.read();
+    } catch (e) {
+      throw new SqliteStoreError('ERR_STORE_CORRUPT', this.file, `the store ${this.file} is corrupt: its replay start cannot be read: ${messageOf(e)}`, { cause: e });
+    }
+  }
+  override replayStartSeq(): number | undefined {
+    this.live();
+    return this.compactor.kept.startSeq;
+  }
+  /** Inside restore's transaction: the state just written is the replay start. */
+  protected override keepStart(snapshot: Snapshot): void {
+    this.compactor.restored(snapshot);
   }
 
   /** Every write runs in a transaction (its own if the caller has none), so that memory and file agree. */
@@ -341,6 +371,7 @@ export class SqliteStore extends MemoryStore implements Store {
         throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `journal seq ${entry.seq} must be an integer after the last seq ${this.seq} (store ${this.file})`);
       }
       this.q.append.run(entry.seq, entry.at, entry.kind === 'transition' ? entry.userID : null, JSON.stringify(entry));
+      this.compactor.appended(entry.at);
       // With journalMaxEntries 0, MemoryStore keeps only the seq (and logs its undo).
       super.append(entry);
     });

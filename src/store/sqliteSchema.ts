@@ -1,5 +1,6 @@
 // The SQLite store's file: its errors, its identity (application_id), its schema versions and their
-// migrations (PRAGMA user_version). Kept apart from src/store/sqlite.ts, the store itself.
+// migrations (PRAGMA user_version), and the statements over its tables. Kept apart from src/store/sqlite.ts,
+// the store itself.
 import type Database from 'better-sqlite3';
 import { RECORD_FORMAT, statusFromV1, subsFromV1, timerKeyFromV1, timerNamesFromV1 } from './format';
 
@@ -60,6 +61,14 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
     `),
   // Records and timers in format 2 (src/store/format.ts): by state value and delay name, not generated ids.
   (db) => toFormat2(db),
+  // Compaction (issue 9): the replay start of a bounded journal (src/store/retention.ts). One head row (its
+  // seq; its time, settings and the engine's memory as JSON) and its records, copied from the tables above in
+  // their rowid order: part 'user' | 'status' | 'subscriptions' | 'friend' | 'notice' | 'timer'.
+  (db) =>
+    db.exec(`
+      CREATE TABLE replay_start (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, head TEXT NOT NULL);
+      CREATE TABLE replay_start_rows (part TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);
+    `),
 ];
 
 /** Schema 1 -> 2: every record, timer and journaled timer key rewritten from the runner's ids to names. */
@@ -142,4 +151,56 @@ export function translate(e: unknown, file: string): Error {
     return new SqliteStoreError('ERR_STORE_LOCKED', file, `the store ${file} is in use by another process (is another status-engine running on it?)`, cause);
   }
   return new SqliteStoreError('ERR_STORE_OPEN', file, `cannot open the store ${file}: ${messageOf(e)}`, cause);
+}
+
+type S<P extends unknown[] = [], R = unknown> = Database.Statement<P, R>;
+/** The SQLite store's statements over the tables above (src/store/sqlite.ts), named for declaration output. */
+export interface Statements {
+  addUser: S<[string]>;
+  putStatus: S<[string, string]>;
+  putSubs: S<[string, string]>;
+  deleteSubs: S<[string]>;
+  addFriend: S<[string, string]>;
+  removeFriend: S<[string, string]>;
+  putSettings: S<[string]>;
+  putNotice: S<[string, string]>;
+  deleteNotice: S<[string]>;
+  putTimer: S<[string, string]>;
+  deleteTimer: S<[string]>;
+  append: S<[number, number, string | null, string]>;
+  firstSeq: S<[], number | null>;
+  lastSeq: S<[], number | null>;
+  readJournal: S<[number, number], string>;
+  journalOf: S<[string], string>;
+}
+
+export function prepare(db: Database.Database): Statements {
+  return {
+    addUser: db.prepare<[string]>('INSERT OR IGNORE INTO users (id) VALUES (?)'),
+    putStatus: db.prepare<[string, string]>(
+      'INSERT INTO status (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
+    ),
+    putSubs: db.prepare<[string, string]>(
+      'INSERT INTO subscriptions (user_id, record) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET record = excluded.record',
+    ),
+    deleteSubs: db.prepare<[string]>('DELETE FROM subscriptions WHERE user_id = ?'),
+    addFriend: db.prepare<[string, string]>('INSERT OR IGNORE INTO friends (user_id, friend_id) VALUES (?, ?)'),
+    removeFriend: db.prepare<[string, string]>('DELETE FROM friends WHERE user_id = ? AND friend_id = ?'),
+    putSettings: db.prepare<[string]>(
+      'INSERT INTO settings (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
+    ),
+    putNotice: db.prepare<[string, string]>(
+      'INSERT INTO notices (user_id, notice) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET notice = excluded.notice',
+    ),
+    deleteNotice: db.prepare<[string]>('DELETE FROM notices WHERE user_id = ?'),
+    putTimer: db.prepare<[string, string]>(
+      'INSERT INTO timers (key, timer) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET timer = excluded.timer',
+    ),
+    deleteTimer: db.prepare<[string]>('DELETE FROM timers WHERE key = ?'),
+    append: db.prepare<[number, number, string | null, string]>('INSERT INTO journal (seq, at, user_id, entry) VALUES (?, ?, ?, ?)'),
+    firstSeq: db.prepare<[], number | null>('SELECT MIN(seq) FROM journal').pluck(),
+    lastSeq: db.prepare<[], number | null>('SELECT MAX(seq) FROM journal').pluck(),
+    readJournal: db.prepare<[number, number], string>('SELECT entry FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?').pluck(),
+    journalOf: db.prepare<[string], string>('SELECT entry FROM journal WHERE user_id = ? ORDER BY seq').pluck(),
+  };
 }

@@ -4,6 +4,7 @@
 // whole command durable before the transaction returns (nothing acknowledged is lost).
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry, Notice, PendingTimer, StatusRecord, SubscriptionsRecord } from '../records';
+import type { EngineMemory, Snapshot } from './snapshot';
 
 export type { Notice, PendingTimer, StatusRecord, SubscriptionsRecord };
 
@@ -59,6 +60,18 @@ export interface Store {
   firstSeq(): number;
   readJournal(fromSeq: number, limit: number): JournalEntry[];
   journalOf(userID: string): JournalEntry[];
+
+  /**
+   * Compaction (issue 9): the snapshot a bounded journal replays from (its state at `seq`; the journal goes on
+   * after it), undefined while the journal is whole from seq 1. A store that drops entries keeps one first.
+   */
+  replayStart?(): Snapshot | undefined;
+  /** Its seq alone (cheap). */
+  replayStartSeq?(): number | undefined;
+  /** Starts an empty store at `snapshot` (its state, its seq, and it as the replay start), atomically. */
+  restore?(snapshot: Snapshot): void;
+  /** Where the store reads the engine's own memory when it takes a snapshot itself (set by the engine). */
+  setEngineMemory?(read: () => EngineMemory): void;
 
   /** Runs `fn` atomically: all of its writes land, or (if it throws) none. */
   transaction<T>(fn: () => T): T;

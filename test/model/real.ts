@@ -65,6 +65,9 @@ function shardedEngine(engines: Engine[], engineOf: (u: string) => Engine, port:
     queryStatus: (ids, opts) => attempt(() => port.queryStatus(ids, opts)),
     explain: (u) => (typeof u === 'string' ? engineOf(u) : first).explain(u),
     journal: (o) => first.journal(o),
+    snapshot: () => first.snapshot(),
+    replayStart: () => first.replayStart(),
+    journalInfo: () => first.journalInfo(),
     settings: () => first.settings(),
     exportState: async () => {
       const state = await first.exportState();

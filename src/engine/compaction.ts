@@ -1,0 +1,51 @@
+// Compaction (issue 9): the engine's side of a replay start. A snapshot is the store's state plus what the
+// engine holds besides it that a replay rebuilds (rate windows, links no session holds); a store that bounds
+// its journal takes one itself before it drops entries, reading the engine's memory here.
+import type { Clock } from '../clock';
+import { ErrorCode, StatusError } from '../errors';
+import { memoryFromStored, memoryToStored, takeSnapshot, type EngineMemory, type Snapshot } from '../store/snapshot';
+import type { Store } from '../store/types';
+import type { JournalInfo } from '../types';
+import type { Links } from './links';
+import type { RateWindows } from './rate';
+import type { Transaction } from './transaction';
+
+export class Compaction {
+  constructor(
+    private readonly store: Store,
+    private readonly tx: Transaction,
+    private readonly clock: Clock,
+    private readonly rates: RateWindows,
+    private readonly links: Links,
+  ) {
+    store.setEngineMemory?.(() => this.memory());
+  }
+
+  /** What the engine holds besides its store that a replay rebuilds, as stored records. */
+  memory(): EngineMemory {
+    return {
+      rates: this.rates.export().map(([k, r]) => [k, memoryToStored('rateWindow', r)]),
+      links: this.links.exportStray().map(([d, r]) => [d, memoryToStored('deviceLink', r)]),
+    };
+  }
+
+  /** Puts a snapshot's engine memory back (a replay from it, once the store was restored). */
+  load(m: EngineMemory): void {
+    this.rates.load(m.rates.map(([k, r]) => [k, memoryFromStored('rateWindow', r)]));
+    this.links.loadStray(m.links.map(([d, r]) => [d, memoryFromStored('deviceLink', r)]));
+  }
+
+  /** The whole replayable state now (between commands: inside one it would be half a command). */
+  snapshot(): Snapshot {
+    if (this.tx.open) throw new StatusError(ErrorCode.INVALID_PARAMETER, 'a snapshot is taken between commands, not inside one', { param: 'snapshot' });
+    return takeSnapshot(this.store, this.tx.seq, this.clock.now(), this.memory());
+  }
+
+  replayStart(): Snapshot | null {
+    return this.store.replayStart?.() ?? null;
+  }
+
+  journalInfo(): JournalInfo {
+    return { firstSeq: this.store.firstSeq(), lastSeq: this.store.lastSeq(), snapshotSeq: this.store.replayStartSeq?.() ?? null };
+  }
+}
