@@ -72,7 +72,8 @@ export function breakdown(file: string, fromUs: number, toUs: number, top = 12):
   const bySelf = new Map<string, { fn: string; where: string; t: number }>();
   for (const [id, dt] of self) {
     const cf = byId.get(id)!.callFrame;
-    const where = cf.url ? `${/(?:src|machines|bench|node_modules)\/.*$/.exec(cf.url.replace(/^file:\/\//, ''))?.[0] ?? cf.url}:${cf.lineNumber + 1}` : '(native)';
+    // Paths from the project's folders on, wherever the code ran from (bench/run.ts runs a copy).
+    const where = cf.url ? `${/(?:^|\/)((?:src|machines|bench|node_modules)\/.*)$/.exec(cf.url.replace(/^file:\/\//, ''))?.[1] ?? cf.url}:${cf.lineNumber + 1}` : '(native)';
     const key = `${cf.functionName} ${where}`;
     const e = bySelf.get(key) ?? { fn: cf.functionName || '(anonymous)', where, t: 0 };
     e.t += dt;

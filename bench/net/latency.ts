@@ -203,7 +203,7 @@ export async function runLatency(o: NetParams): Promise<{ runs: NetRun[]; profil
   return { runs, profiles };
 }
 
-async function profile(o: NetParams, target: Target, clients: number, rate: number, ms: number, agents: number): Promise<NetProfile> {
+export async function profile(o: NetParams, target: Target, clients: number, rate: number, ms: number, agents: number): Promise<NetProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'status-engine-netprof-'));
   try {
     const { s, stop } = await session(o, target, clients, agents, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);

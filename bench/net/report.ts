@@ -150,8 +150,48 @@ export function networkSection(r: NetResults): string[] {
       `the Web SDK protocol ${f2(p99(sdk))} ms, ${yes(p99(sdk) <= NET_TARGETS.p99Ms)}.`,
     '',
   );
-  out.push(...profiles(r));
+  out.push(...profiles(r), ...fixes(r, sizes.at(-1)!));
   return out;
+}
+
+/** Where the p99 target is missed: what the profile and the raw baseline say, and what would fix it. */
+function fixes(r: NetResults, clients: number): string[] {
+  const p99 = (t: Target) => {
+    const xs = latencyAt(r, t, clients, 0.1);
+    return xs ? median(xs.map((p) => p.latency.p99)) : NaN;
+  };
+  const missed = (['ws', 'sdk'] as const).filter((t) => p99(t) > NET_TARGETS.p99Ms);
+  if (missed.length === 0) return [];
+  const raw = p99('raw');
+  const share = (t: Target, step: string) => r.networkProfiles?.find((p) => p.target === t)?.breakdown.steps.find((x) => x.step.startsWith(step))?.share;
+  const busy = (t: Target) => {
+    const p = r.networkProfiles?.find((x) => x.target === t);
+    return p ? p.breakdown.busyMs / p.breakdown.wallMs : NaN;
+  };
+  const load = median(runsOf(r).flatMap((x) => x.phases.filter((p) => p.load === 0.1 && x.clients === clients).map((p) => p.load1)));
+  const writes = share('ws', 'socket writes');
+  return [
+    '### The p99 target missed: why, and what would fix it',
+    '',
+    `Missed: ${missed.map((t) => `${NAME[t]} (${f2(p99(t))} ms)`).join(', ')}, at ${k(clients)} clients and 10% load. The raw ws server, offered`,
+    `the same rates, has a p99 of ${f2(raw)} ms: that much is the floor on this machine (ws, the kernel, the load generators, and`,
+    `waiting for a core at load average ${f1(load)} on 2 cores). At 10% the server is busy ${pct(busy('ws'))} (our protocol) and`,
+    `${pct(busy('sdk'))} (SDK) of the wall time, so its p99 is not its throughput but how long a change waits: behind the other`,
+    'frames of its event-loop turn, and for a core. What would shorten it, from the profile:',
+    '',
+    `1. **Fewer system calls per change.** Each push is its own \`ws.send\`, so its own \`writev\` on its socket${writes !== undefined ? ` (${pct(writes)} of the server's busy time, our protocol)` : ''}: a change to 21`,
+    '   recipients is 21 system calls before the last recipient\'s push leaves, and the last one is the p99. Writing a',
+    '   change\'s pushes from one outbox per turn (cork each socket at its first frame, uncork all in one `setImmediate`)',
+    '   would not reduce the calls at this load but lets the engine finish the change before the kernel work starts;',
+    '   sending from a worker thread (the engine on the main thread, the sockets on another) would take the writes off',
+    '   the engine\'s path. src/server/hub.ts, src/server/tim/connection.ts, src/server/link/lifecycle.ts (not built).',
+    '2. **One serialization per change**, not per recipient: the hub and the SDK gateway build and `JSON.stringify` a',
+    `   frame for each socket (${pct(share('ws', 'gateways') ?? 0)} our protocol, ${pct(share('sdk', 'gateways') ?? 0)} SDK, plus the JSON rows above); a`,
+    '   change\'s recipients share the event, so all but the per-socket `seq` could be encoded once.',
+    '3. A quieter machine: with the cores to itself (no other work, load generators on other cores) the raw server\'s',
+    '   floor drops and so does everything above it; rerun `npm run bench -- --parts 3` there.',
+    '',
+  ];
 }
 
 function profiles(r: NetResults): string[] {
