@@ -52,9 +52,14 @@ export interface NetParams {
 
 const SECRET = `bench-${process.pid}-${Date.now()}`;
 const SDK_APP_ID = 1_400_000_000;
-/** Generous bounds for "sustained": every push within the grace, p99 under this (no growing queue). */
-const SUSTAINED_P99_MS = 200;
-const GENERATOR_LAG_MS = 50;
+/**
+ * "Sustained": every push in within the grace, and a median under this. An overload grows the queue through
+ * the step, so the median climbs with it; stalls of a shared machine (a process waiting for a core) reach the
+ * tail only, which the latency phases report. A load generator near a full core cannot offer its rate: that
+ * step is not the server's.
+ */
+const SUSTAINED_P50_MS = 50;
+const GENERATOR_FULL = 0.9;
 
 function serveArgs(): string[] {
   return [
@@ -87,8 +92,8 @@ class Session {
       r.errors > 0 ? `${r.errors} calls refused`
       : r.closed > 0 ? `${r.closed} sockets closed`
       : r.delivered < r.expected ? `${r.expected - r.delivered} of ${r.expected} pushes not in within ${graceMs} ms`
-      : r.lagP99Ms > GENERATOR_LAG_MS ? `load generator behind schedule (p99 ${r.lagP99Ms.toFixed(0)} ms)`
-      : r.latency.p99 > SUSTAINED_P99_MS ? `p99 ${r.latency.p99.toFixed(0)} ms (a growing queue)`
+      : agentsCpu.some((x) => x >= GENERATOR_FULL) ? `a load generator at ${pc(Math.max(...agentsCpu))} of a core`
+      : r.latency.p50 > SUSTAINED_P50_MS ? `median ${r.latency.p50.toFixed(0)} ms (a growing queue)`
       : '';
     return { ...r, ok: why === '', why, serverCpu: serverCpu!, agentsCpu, load1: loadavg()[0]! };
   }
@@ -149,7 +154,7 @@ const pc = (x: number) => `${(x * 100).toFixed(0)}%`;
 function limiter(st: Step): string {
   const agents = st.agentsCpu.reduce((a, b) => a + b, 0);
   const cpu = `server ${pc(st.serverCpu)} of a core, load generators ${st.agentsCpu.map(pc).join(' + ')}, load average ${st.load1.toFixed(1)}`;
-  if (st.lagP99Ms > GENERATOR_LAG_MS && st.delivered >= st.expected) return `the load generators (behind schedule; ${cpu})`;
+  if (st.agentsCpu.some((x) => x >= GENERATOR_FULL)) return `a load generator's core (${cpu})`;
   if (st.serverCpu >= 0.85) return `the server's core (${cpu})`;
   if (st.serverCpu + agents >= 1.7) return `the machine's 2 cores, shared by server and load generators (${cpu})`;
   return `queueing before any process used a full core: the cores are shared with other work (${cpu})`;
