@@ -83,14 +83,18 @@ const hists = new Map<number, Histogram>();
 const deliveredIn = new Map<number, number>();
 let errors = 0;
 let closed = 0;
+let loggedInAt = Infinity;
 
 function record(status: string, now: number): void {
   const u = status.indexOf('_');
   if (status.charCodeAt(0) !== 98 /* b */ || u < 0) return;
   const id = Number(status.slice(1, u));
+  const sent = Number(status.slice(u + 1));
+  // A status set before this process logged in (an earlier run's, pushed as the current state) is not ours.
+  if (sent < loggedInAt) return;
   let h = hists.get(id);
   if (!h) hists.set(id, (h = new Histogram()));
-  h.add(now - Number(status.slice(u + 1)));
+  h.add(now - sent);
   deliveredIn.set(id, (deliveredIn.get(id) ?? 0) + 1);
 }
 
@@ -276,6 +280,7 @@ async function setup(): Promise<SetupReply> {
   const t2 = hr();
   if (p.subs > 0) await inBatches(mine, 200, (_, k) => subscribe(socks[k]!));
   const t3 = hr();
+  loggedInAt = t0;
   say(`${socks.length} sockets open, logged in${p.subs > 0 ? `, subscribed to ${p.subs} each` : ''}`);
   return { t: 'setup', openMs: (t1 - t0) / 1000, loginMs: (t2 - t1) / 1000, subscribeMs: (t3 - t2) / 1000 };
 }
