@@ -181,6 +181,16 @@ export class Fleet {
     };
   }
 
+  /** Waits (up to `maxMs`) until the pushes of phase `id` have all arrived: an overloaded step's backlog drains. */
+  async drain(id: number, expected: number, maxMs: number): Promise<number> {
+    const until = Date.now() + maxMs;
+    for (;;) {
+      const got = (await this.ask<{ delivered: number }>({ t: 'count', id })).reduce((a, c) => a + c.delivered, 0);
+      if (got >= expected || Date.now() >= until) return got;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Sockets the server closed on the load generators so far. */
   async closed(): Promise<number> {
     return (await this.ask<StatsReply>({ t: 'stats', id: -1 })).reduce((a, s) => a + s.closed, 0);

@@ -79,6 +79,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Session {
   private id = 0;
+  get lastId(): number {
+    return this.id;
+  }
   constructor(
     readonly server: Server,
     readonly fleet: Fleet,
@@ -138,7 +141,8 @@ async function saturate(s: Session, from: number, ms: number, graceMs: number, m
     log(`  ${Math.round(rate)} changes/s: ${st.ok ? 'sustained' : `not sustained (${st.why})`}; p99 ${st.latency.p99.toFixed(2)} ms; server ${pc(st.serverCpu)} of a core, load generators ${st.agentsCpu.map(pc).join(' + ')}`);
     if (st.ok) lo = rate;
     else hi = rate;
-    if (!st.ok && st.delivered < st.expected) await sleep(2000); // let the backlog drain before the next step
+    // The next step starts on an empty queue: an overloaded step's backlog drains first (it can take many seconds).
+    if (!st.ok && st.delivered < st.expected) await s.fleet.drain(s.lastId, st.expected, 60_000);
     if (hi === Infinity) rate *= 2;
     else if (lo === 0) rate /= 2;
     else if (hi / lo <= 1.1) break;
@@ -162,8 +166,8 @@ function limiter(st: Step): string {
 
 function sizes(scale: Scale) {
   if (scale === 'smoke') return { clients: [40], repeats: 1, stepMs: 500, graceMs: 2000, maxSteps: 2, from: 50, phaseMs: 500, agents: 1 };
-  if (scale === 'quick') return { clients: [1000, 5000], repeats: 1, stepMs: 2000, graceMs: 1000, maxSteps: 9, from: 1000, phaseMs: 5000, agents: 2 };
-  return { clients: [1000, 5000], repeats: 2, stepMs: 3000, graceMs: 1000, maxSteps: 10, from: 1000, phaseMs: 10_000, agents: 2 };
+  if (scale === 'quick') return { clients: [1000, 5000], repeats: 1, stepMs: 2000, graceMs: 1000, maxSteps: 10, from: 250, phaseMs: 5000, agents: 2 };
+  return { clients: [1000, 5000], repeats: 2, stepMs: 3000, graceMs: 1000, maxSteps: 11, from: 250, phaseMs: 10_000, agents: 2 };
 }
 
 export async function runLatency(o: NetParams): Promise<{ runs: NetRun[]; profiles: NetProfile[] }> {
