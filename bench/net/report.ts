@@ -120,8 +120,8 @@ export function networkSection(r: NetResults): string[] {
     '',
     '### Latency at a fixed rate',
     '',
-    '| clients | server | load | changes/s | pushes timed | p50 | p99 | p99.9 | max | all arrived | server CPU | load generators CPU | generator lag p99 | load average |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| clients | server | load | changes/s | pushes timed | p50 | p99 | p99.9 | max | all arrived | server CPU | server CPU per change | load generators CPU | generator lag p99 | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const clients of sizes) {
     for (const load of [0.1, 0.5]) {
@@ -131,7 +131,7 @@ export function networkSection(r: NetResults): string[] {
           if (!p) continue;
           const l = p.latency;
           out.push(
-            `| ${k(clients)} | ${NAME[t]} | ${pct(load)} | ${n0(p.offered)} | ${n0(l.n)} | ${f2(l.p50)} ms | ${f2(l.p99)} ms | ${f2(l.p999)} ms | ${f1(l.maxMs)} ms | ${p.delivered === p.expected && p.errors === 0 ? 'yes' : `**${p.delivered}/${p.expected}**`} | ${pct(p.serverCpu)} | ${p.agentsCpu.map(pct).join(' + ')} | ${f1(p.lagP99Ms)} ms | ${f1(p.load1)} |`,
+            `| ${k(clients)} | ${NAME[t]} | ${pct(load)} | ${n0(p.offered)} | ${n0(l.n)} | ${f2(l.p50)} ms | ${f2(l.p99)} ms | ${f2(l.p999)} ms | ${f1(l.maxMs)} ms | ${p.delivered === p.expected && p.errors === 0 ? 'yes' : `**${p.delivered}/${p.expected}**`} | ${pct(p.serverCpu)} | ${n0((p.serverCpu * 1e6) / p.offered)} µs | ${p.agentsCpu.map(pct).join(' + ')} | ${f1(p.lagP99Ms)} ms | ${f1(p.load1)} |`,
           );
         }
       }
@@ -139,9 +139,26 @@ export function networkSection(r: NetResults): string[] {
   }
   out.push(
     '',
-    '"server CPU" and "load generators CPU" are shares of one core over the step (from /proc); "generator lag" is',
-    'how late the load generators sent against their schedule (waiting for a core, GC): it counts in the',
-    'latency, since a change is timed from its actual send.',
+    '"server CPU" and "load generators CPU" are shares of one core over the step (from /proc); "server CPU per',
+    'change" is the server\'s CPU time over the step divided by the changes (its 21 pushes, their replies and',
+    'acknowledgements, and the heartbeats meanwhile): unlike the rates, it hardly depends on what else runs, and',
+    'one core divided by it is the rate a server with a core to itself could sustain. "generator lag" is how late',
+    'the load generators sent against their schedule (waiting for a core, GC): it counts in the latency, since a',
+    'change is timed from its actual send.',
+    '',
+  );
+  const perChange = (t: Target, load: number) => {
+    const xs = runsOf(r).filter((x) => x.target === t && x.clients === sizes.at(-1)).flatMap((x) => x.phases.filter((p) => p.load === load));
+    return xs.length ? median(xs.map((p) => (p.serverCpu * 1e6) / p.offered)) : NaN;
+  };
+  const cores = runsOf(r).flatMap((x) => x.search.map((st) => st.serverCpu));
+  const starved = Math.max(...cores) < 0.85;
+  out.push(
+    starved
+      ? `No step had the server at a full core (at most ${pct(Math.max(...cores))}): every process here waited for a core more than it ran, so the ` +
+          'saturating rates above are those of this shared machine, not of the server.'
+      : 'The server reached a full core in the search: the saturating rates above are its own.',
+    `From its CPU per change at 50% load (${k(sizes.at(-1)!)} clients), a core of its own would carry about ${(['ws', 'sdk', 'raw'] as const).map((t) => `${n0(1e6 / perChange(t, 0.5))} changes/s (${NAME[t]})`).join(', ')}.`,
     '',
   );
   const ps = latencyAt(r, 'ws', sizes.at(-1)!, 0.1);
