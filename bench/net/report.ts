@@ -102,7 +102,7 @@ export function networkSection(r: NetResults): string[] {
   out.push(
     '### Saturating rate',
     '',
-    '| clients | server | saturating changes/s (median; runs) | pushes/s at it | what stopped the next rate | load average |',
+    '| clients | server | saturating changes/s (median; runs) | pushes/s at it | the next rate tried, and why it was not sustained (CPU: shares of a core) | load average |',
     '|---|---|---|---|---|---|',
   );
   const sizes = [...new Set(runs.map((x) => x.clients))].sort((a, b) => a - b);
@@ -112,7 +112,13 @@ export function networkSection(r: NetResults): string[] {
       if (xs.length === 0) continue;
       const best = xs.map((x) => x.search.find((s) => s.ok && s.offered === x.saturating));
       const pushes = best.map((b) => (b ? b.delivered / b.seconds : NaN));
-      const why = xs.map((x) => x.limitedBy).join('; ');
+      // The first rate above the saturating one that was not sustained: why, and who had the cores.
+      const why = xs
+        .map((x) => {
+          const st = x.search.filter((y) => !y.ok && y.offered > x.saturating).sort((a, b) => a.offered - b.offered)[0];
+          return st ? `${n0(st.offered)}/s: ${st.why} (server ${pct(st.serverCpu)}, generators ${st.agentsCpu.map(pct).join(' + ')})` : x.limitedBy;
+        })
+        .join('; ');
       out.push(`| ${k(clients)} | ${NAME[t]} | ${n0(median(xs.map((x) => x.saturating)))} (${xs.map((x) => n0(x.saturating)).join(', ')}) | ${n0(median(pushes))} | ${why} | ${xs.map((x) => f1(x.search.at(-1)?.load1 ?? NaN)).join(', ')} |`);
     }
   }
