@@ -225,8 +225,8 @@ function profiles(r: NetResults): string[] {
   const out = [
     '### Where the time goes at 10% load',
     '',
-    '`node --cpu-prof` on `status-engine serve`, cut to the 10% step of a run of its own (the rate of the median',
-    'saturating rate above). Each sample goes to the nearest frame, from the leaf up, that belongs to a known',
+    '`node --cpu-prof` on `status-engine serve` in a run of its own, offered 10% of the median saturating rate',
+    'above, the profile cut to that step. Each sample goes to the nearest frame, from the leaf up, that belongs to a known',
     'step; shares are of the server\'s busy time (idle excluded), and "busy" is that time against the wall time.',
     '',
   ];
