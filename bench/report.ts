@@ -2,6 +2,9 @@
 // date, the targets, and (where a target is missed) the profile and what would fix it.
 import type { ProfileLine } from './lib/cpuprofile';
 import { median, type Comparison } from './lib/measure';
+import type { ConnRun } from './net/connections';
+import type { NetProfile, NetRun } from './net/latency';
+import { connectionsSection, networkSection, networkTargetRows } from './net/report';
 
 export interface BenchResults {
   date: string;
@@ -38,13 +41,11 @@ export interface BenchResults {
     allocRatioOn: number;
     allocRatioOff: number;
   };
-  networkProfile?: { clients: number; totalMs: number; self: ProfileLine[]; inclusive: Array<{ fn: string; share: number }> };
-  network?: Array<{
-    target: 'engine' | 'raw';
-    clients: number;
-    run: number;
-    phases: Array<{ name: string; changesPerSec: number; deliveredPerSec: number; p50: number; p99: number; delivered: number; expected: number }>;
-  }>;
+  /** Part 3 (bench/net/latency.ts): saturating rates and latency over the network; the server's profile. */
+  network?: NetRun[];
+  networkProfiles?: NetProfile[];
+  /** Part 7 (bench/net/connections.ts): connections held. */
+  connections?: ConnRun[];
 }
 
 /** A part-1 or part-4 row: a comparison's medians, and what it was measured on. */
@@ -63,7 +64,6 @@ export const TARGETS = {
   /** The core against its Map/Set baseline (issue 12). */
   core: 0.8,
   memoryBytes: 2 ** 30,
-  network: 0.7,
 } as const;
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -126,11 +126,11 @@ export function renderReport(r: BenchResults): string {
   out.push(...summary(r));
   if (r.fanout) out.push(...fanoutSection(r));
   if (r.memory) out.push(...memorySection(r));
-  if (r.network) out.push(...networkSection(r));
-  else out.push(...networkMissing());
+  out.push(...networkSection(r));
   if (r.growth) out.push(...growthSection(r));
   if (r.durable) out.push(...durableSection(r));
   if (r.journal) out.push(...journalSection(r));
+  out.push(...connectionsSection(r));
   out.push(...reproduce());
   return out.join('\n') + '\n';
 }
@@ -156,11 +156,7 @@ function summary(r: BenchResults): string[] {
       rows.push(`| 2 | heap, 1M registered + 100k online × 20 subscriptions, journal ${x.journal ? 'on' : 'off'} | ≤ 1 GiB | ${mib(x.heapUsed)} | ${yes(x.heapUsed <= TARGETS.memoryBytes)} |`);
     }
   }
-  if (r.network) {
-    for (const [clients, g] of networkGroups(r)) {
-      rows.push(`| 3 | network, ${k(clients)} clients, notifications/s | ≥ ${TARGETS.network} of raw ws | ${f3(g.ratio)} | ${yes(g.ratio >= TARGETS.network)} |`);
-    }
-  }
+  rows.push(...networkTargetRows(r));
   if (rows.length === 0) return [];
   return ['## Targets', '', '| part | figure | target | measured | |', '|---|---|---|---|---|', ...rows, ''];
 }
@@ -394,109 +390,6 @@ function memorySection(r: BenchResults): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
-export function networkGroups(r: BenchResults): Map<number, { ratio: number }> {
-  const groups = new Map<number, { ratio: number }>();
-  for (const clients of new Set(r.network!.map((x) => x.clients))) {
-    const of = (t: 'engine' | 'raw') =>
-      r.network!.filter((x) => x.clients === clients && x.target === t).map((x) => x.phases.find((p) => p.name === 'load')!);
-    const eng = of('engine');
-    const raw = of('raw');
-    const runs = Math.min(eng.length, raw.length);
-    groups.set(clients, { ratio: median(Array.from({ length: runs }, (_, i) => eng[i]!.deliveredPerSec / raw[i]!.deliveredPerSec)) });
-  }
-  return groups;
-}
-
-function networkSection(r: BenchResults): string[] {
-  const out = [
-    '## 3. Over the network',
-    '',
-    '`status-engine serve --store memory --switch userStatus=on` on 127.0.0.1 (its own process), against',
-    '`bench/net/raw-server.ts`: a bare `ws` server that answers the same frames and, for each `setSelfStatus`,',
-    'writes one push frame of the same shape (serialized once) to the caller\'s and each subscriber\'s socket.',
-    'The load comes from a separate process (`bench/net/loadgen.ts`) speaking the client protocol',
-    '(docs/protocol.md) on one socket per client: each client logs in (with a UserSig), subscribes to 20 random',
-    'others, and pings within the heartbeat. Then calls to `setSelfStatus` from random clients, first one at a',
-    'time ("light"), then 32 at a time ("load"). Latency is from sending the call to the receipt of its push by',
-    'each subscriber (and by the caller\'s socket). Engine and raw runs alternate; medians over the runs.',
-    '',
-    '| clients | phase | engine changes/s | engine notifications/s | raw notifications/s | ratio | engine p50 / p99 | raw p50 / p99 | all delivered |',
-    '|---|---|---|---|---|---|---|---|---|',
-  ];
-  const sizes = [...new Set(r.network!.map((x) => x.clients))];
-  let missed = false;
-  for (const clients of sizes) {
-    for (const phase of ['light', 'load']) {
-      const of = (t: 'engine' | 'raw') =>
-        r.network!.filter((x) => x.clients === clients && x.target === t).map((x) => x.phases.find((p) => p.name === phase)!);
-      const e = of('engine');
-      const w = of('raw');
-      const runs = Math.min(e.length, w.length);
-      const ratio = median(Array.from({ length: runs }, (_, i) => e[i]!.deliveredPerSec / w[i]!.deliveredPerSec));
-      if (phase === 'load' && ratio < TARGETS.network) missed = true;
-      const med = (xs: typeof e, f: (p: (typeof e)[number]) => number) => median(xs.map(f));
-      const all = [...e, ...w].every((p) => p.delivered === p.expected);
-      out.push(
-        `| ${k(clients)} | ${phase} | ${n0(med(e, (p) => p.changesPerSec))} | ${n0(med(e, (p) => p.deliveredPerSec))} | ${n0(med(w, (p) => p.deliveredPerSec))} | ${f3(ratio)} | ${f2(med(e, (p) => p.p50))} / ${f2(med(e, (p) => p.p99))} ms | ${f2(med(w, (p) => p.p50))} / ${f2(med(w, (p) => p.p99))} ms | ${all ? 'yes' : '**no**'} |`,
-      );
-    }
-  }
-  out.push('', `Target: at least ${TARGETS.network} of raw notifications/s under load: ${yes(!missed)}.`, '');
-  if (r.networkProfile) {
-    const p = r.networkProfile;
-    out.push(
-      `### Where the server's time goes (target missed: \`node --cpu-prof\` on \`status-engine serve\`, ${k(p.clients)} clients, load phase)`,
-      '',
-      `Shares of the time the server's main thread was busy (${(p.totalMs / 1000).toFixed(1)} s, setup included).`,
-      '',
-      '| step (inclusive) | share |',
-      '|---|---|',
-      ...p.inclusive.map((i) => `| \`${i.fn}\` | ${pct(i.share)} |`),
-      '',
-      '| function (self) | where | share |',
-      '|---|---|---|',
-      ...p.self.slice(0, 12).map((x) => `| \`${x.fn}\` | ${x.where.replace(/:\d+$/, '')} | ${pct(x.share)} |`),
-      '',
-    );
-  }
-  if (missed) {
-    out.push(
-      'What would close the gap (src/server/hub.ts and the engine; not built yet):',
-      '',
-      '1. **Serialize a push once per change**, not once per recipient: the engine hands every recipient of a',
-      '   change the same event object, but `ClientHub.push` builds `{t: \'push\', seq, event}` and `sendRaw`',
-      '   runs `JSON.stringify` on it for each socket. Keeping the last `(event, seq) → string` in the hub (the',
-      '   raw server does the equivalent) removes all but one. Tried on a scratch copy: about +10% notifications/s',
-      '   at 1k clients, within this machine\'s noise.',
-      '2. **One write per socket per event-loop turn**: each push is its own `ws.send`, so its own `writev`',
-      '   system call (the largest self item above). Corking a socket at its first frame of a turn and',
-      '   uncorking it in `setImmediate` would merge the frames a busy socket receives in one turn.',
-      '3. The engine\'s own share (`deliverLocal`, `toOthers`, `toUser` above) is part 1\'s business.',
-      '',
-    );
-  }
-  out.push(
-    'Both servers and the load generator share the machine\'s cores, so under "load" the ratio is that of the',
-    'whole system (server plus clients): with 2 cores the load generator, which does the same work for both',
-    '(it finds each push\'s number without parsing the frame), can be what limits both, and the ratio then',
-    'flatters the engine. The "light" rows (one call at a time) are the server\'s own latency.',
-    '',
-  );
-  return out;
-}
-
-function networkMissing(): string[] {
-  return [
-    '## 3. Over the network',
-    '',
-    'Not measured in this run. `npm run bench -- --parts 3` runs it (bench/net/: the load generator, the raw',
-    '`ws` baseline server; the engine side is `status-engine serve` from src/cli.ts).',
-    '',
-  ];
-}
-
-// ---------------------------------------------------------------------------------------------------------
-
 /** Least squares: y = fixed + slope * x. */
 function line(ps: Array<{ x: number; y: number }>): { fixed: number; slope: number } {
   const n = ps.length;
@@ -609,7 +502,7 @@ function reproduce(): string[] {
     '',
     '```sh',
     'npm run bench                      # all parts, full sizes; writes docs/performance.md and bench/results/latest.json',
-    'npm run bench -- --parts 1        # 1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable, 6 journal bytes (comma-separated)',
+    'npm run bench -- --parts 1        # 1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable, 6 journal bytes, 7 connections (comma-separated)',
     'npm run bench -- --quick          # smaller sizes, fewer rounds',
     'npm run bench:smoke               # tiny sizes, checks the harness end to end (writes to a temp file)',
     '```',

@@ -3,8 +3,8 @@
 // bench/results/latest.json. Every figure is a ratio against a baseline measured in the same run.
 //
 //   npm run bench                       all parts, full sizes (about 20 minutes on 2 cores)
-//   npm run bench -- --parts 1,4        some parts (1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable,
-//                                       6 the journal's bytes per change)
+//   npm run bench -- --parts 1,4        some parts (1 fan-out, 2 memory, 3 network latency, 4 cost growth,
+//                                       5 durable, 6 the journal's bytes per change, 7 connections held)
 //   npm run bench -- --quick            smaller sizes, fewer repeats
 //   npm run bench:smoke                 tiny sizes: checks the harness end to end (writes to a temp file)
 //   npm run bench -- --render           writes the report again from bench/results/latest.json
@@ -16,7 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { summarize } from './lib/cpuprofile';
 import { RESULT_PREFIX, median } from './lib/measure';
 import type { WorldSpec } from './lib/world';
-import { TARGETS, networkGroups, renderReport, type BenchResults, type FanoutRow } from './report';
+import { runConnections } from './net/connections';
+import { runLatency } from './net/latency';
+import { TARGETS, renderReport, type BenchResults, type FanoutRow } from './report';
 
 type Scale = 'full' | 'quick' | 'smoke';
 
@@ -29,8 +31,10 @@ interface Options {
   render: boolean;
 }
 
+const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7];
+
 function parseOptions(argv: string[]): Options {
-  const o: Options = { parts: new Set([1, 2, 3, 4, 5, 6]), scale: 'full', out: 'docs/performance.md', json: 'bench/results/latest.json', render: false };
+  const o: Options = { parts: new Set(ALL_PARTS), scale: 'full', out: 'docs/performance.md', json: 'bench/results/latest.json', render: false };
   let outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -39,8 +43,8 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--parts') {
       const v = argv[++i] ?? '';
       const parts = v.split(',').map(Number);
-      if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 6)) {
-        throw new Error(`--parts expects a comma-separated list of 1..6, got '${v}'`);
+      if (parts.length === 0 || parts.some((n) => !ALL_PARTS.includes(n))) {
+        throw new Error(`--parts expects a comma-separated list of ${ALL_PARTS.join(',')}, got '${v}'`);
       }
       o.parts = new Set(parts);
     } else if (a === '--render') {
@@ -48,7 +52,7 @@ function parseOptions(argv: string[]): Options {
     } else if (a === '--out') {
       o.out = argv[++i] ?? '';
       outGiven = true;
-    } else throw new Error(`unknown option ${a} (known: --parts 1,2,3,4,5,6  --quick  --smoke  --out FILE  --render)`);
+    } else throw new Error(`unknown option ${a} (known: --parts ${ALL_PARTS.join(',')}  --quick  --smoke  --out FILE  --render)`);
   }
   // Results of a run written elsewhere go next to it, not over bench/results/latest.json.
   if (outGiven && o.out !== 'docs/performance.md') o.json = o.out.replace(/\.md$/, '') + '.json';
@@ -351,79 +355,13 @@ async function part5(scale: Scale, r: BenchResults): Promise<void> {
 }
 
 async function part3(scale: Scale, r: BenchResults): Promise<void> {
-  const sizes = scale === 'full' ? [1000, 5000] : scale === 'quick' ? [1000] : [50];
-  const repeats = scale === 'full' ? 3 : 1;
-  const secs = scale === 'smoke' ? 1 : 4;
-  const phases = [
-    { name: 'light', outstanding: 1, seconds: scale === 'smoke' ? 1 : 3 },
-    { name: 'load', outstanding: 32, seconds: secs },
-  ];
-  const secretKey = `bench-${process.pid}-${Date.now()}`;
-  const sdkAppId = 1_400_000_000;
-  const rows: NonNullable<BenchResults['network']> = (r.network = []);
-  delete r.networkProfile;
-  for (const clients of sizes) {
-    for (let rep = 0; rep < repeats; rep++) {
-      const order = rep % 2 === 0 ? (['raw', 'engine'] as const) : (['engine', 'raw'] as const);
-      for (const target of order) {
-        log(`part 3: ${clients} clients, ${target} server (run ${rep + 1}/${repeats})`);
-        const srv =
-          target === 'raw'
-            ? await server(['bench/net/raw-server.ts', '0'], { heapMb: 2048 })
-            : await server(
-                [
-                  'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on',
-                  '--secret-key', secretKey, '--sdkappid', String(sdkAppId), '--log-level', 'warn',
-                  // The load generator is one client sending as fast as it can: lift the per-socket budget.
-                  '--request-rate', '1000000', '--request-burst', '1000000',
-                ],
-                { heapMb: 2048 },
-              );
-        try {
-          const res = await worker<NetResult>(
-            'bench/net/loadgen.ts',
-            { tag: `net ${clients} ${target}`, target, url: srv.url, clients, subs: scale === 'smoke' ? 5 : 20, seed: SEED, secretKey, sdkAppId, heartbeatMs: 10_000, phases },
-            { heapMb: 2048 },
-          );
-          rows.push({ ...res, run: rep });
-        } finally {
-          await srv.stop();
-        }
-      }
-    }
-  }
-  if (scale === 'smoke') return;
-  const missed = [...networkGroups(r)].filter(([, g]) => g.ratio < TARGETS.network).map(([c]) => c);
-  if (missed.length > 0) await profileServer(r, missed[0]!, secretKey, sdkAppId, [phases[1]]);
+  const res = await runLatency({ code, scale, seed: SEED, log });
+  r.network = res.runs;
+  r.networkProfiles = res.profiles;
 }
 
-/** The engine server's steps whose inclusive time the profile reports. */
-const SERVER_STEPS = ['onFrame', 'handleFrame', 'setSelfStatus', 'toUser', 'toOthers', 'flush', 'deliverLocal', 'push', 'sendRaw', 'writev', '(garbage collector)'];
-
-async function profileServer(r: BenchResults, clients: number, secretKey: string, sdkAppId: number, phases: unknown[]): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'status-engine-prof-'));
-  try {
-    log(`part 3: profiling the engine server under load (${clients} clients)`);
-    const srv = await server(
-      ['src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on', '--secret-key', secretKey, '--sdkappid', String(sdkAppId), '--log-level', 'warn', '--request-rate', '1000000', '--request-burst', '1000000'],
-      { heapMb: 2048, flags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] },
-    );
-    try {
-      await worker('bench/net/loadgen.ts', { tag: `net ${clients} engine (profiled)`, target: 'engine', url: srv.url, clients, subs: 20, seed: SEED, secretKey, sdkAppId, heartbeatMs: 10_000, phases }, { heapMb: 2048 });
-    } finally {
-      await srv.stop();
-    }
-    const p = summarize(largestFile(dir), { top: 15, inclusive: SERVER_STEPS });
-    r.networkProfile = { clients, totalMs: p.totalMs, self: p.self, inclusive: p.inclusive };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface NetResult {
-  target: 'engine' | 'raw';
-  clients: number;
-  phases: Array<{ name: string; changesPerSec: number; deliveredPerSec: number; p50: number; p99: number; delivered: number; expected: number }>;
+async function part7(scale: Scale, r: BenchResults): Promise<void> {
+  r.connections = await runConnections({ code, scale, seed: SEED, log });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -451,10 +389,10 @@ function machine() {
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const results: BenchResults = { date: new Date().toISOString(), command, scale: opts.scale, machine: machine(), parts: {} };
 // A run of some parts keeps the other parts' figures from the last run (each part says when it was measured).
-if (opts.json && opts.parts.size < 6 && existsSync(opts.json)) {
+if (opts.json && opts.parts.size < ALL_PARTS.length && existsSync(opts.json)) {
   const before = JSON.parse(readFileSync(opts.json, 'utf8')) as BenchResults;
   if (before.scale === opts.scale) {
-    for (const key of ['fanout', 'fanoutProfiles', 'memory', 'growth', 'durable', 'network', 'networkProfile', 'journal'] as const) {
+    for (const key of ['fanout', 'fanoutProfiles', 'memory', 'growth', 'durable', 'network', 'networkProfiles', 'connections', 'journal'] as const) {
       (results as unknown as Record<string, unknown>)[key] = before[key];
     }
     results.parts = { ...(before.parts ?? {}) };
@@ -467,6 +405,7 @@ const parts: Array<[number, (s: Scale, r: BenchResults) => Promise<void>]> = [
   [5, part5],
   [6, part6],
   [3, part3],
+  [7, part7],
 ];
 let failed = false;
 results.failures = [];

@@ -1,0 +1,340 @@
+// One load-generator process of parts 3 and 7 (bench/net/fleet.ts starts several): holds a slice of the
+// clients' sockets to `status-engine serve` (or bench/net/raw-server.ts), speaking our protocol (/ws,
+// docs/protocol.md) or the Web SDK's wire frames (/binfo, shared/spec/TIM-WIRE.md) directly, logs them in,
+// keeps their heartbeats at the protocol's default, and on command offers status changes at a fixed
+// open-loop rate. Each change carries its send time (CLOCK_MONOTONIC, the same in every process) in its
+// custom status, so whichever process receives a push times it without a table.
+import WebSocket from 'ws';
+import { genUserSig } from '../../src/server/usersig';
+import { makeWorld } from '../lib/world';
+import { Histogram } from './histogram';
+
+export type Proto = 'ws' | 'sdk';
+
+export interface AgentParams {
+  proto: Proto;
+  url: string;
+  /** This process's clients: world users [from, to). */
+  from: number;
+  to: number;
+  /** All clients of the run (every process builds the same world from the seed). */
+  users: number;
+  subs: number;
+  seed: number;
+  secretKey: string;
+  sdkAppId: number;
+  /** Our protocol: ping every heartbeatMs / 2. The SDK's is fixed (alive after 10 s of silence, hello every HelloInterval). */
+  heartbeatMs: number;
+  /** Source addresses to spread the sockets over (127.0.0.x), so that ephemeral ports do not run out. */
+  localAddresses: string[];
+}
+
+/** Coordinator to agent. */
+export type AgentCommand =
+  | { t: 'setup' }
+  | { t: 'phase'; id: number; rate: number; ms: number }
+  | { t: 'count'; id: number }
+  | { t: 'stats'; id: number }
+  | { t: 'quit' };
+
+export interface SetupReply {
+  t: 'setup';
+  openMs: number;
+  loginMs: number;
+  subscribeMs: number;
+}
+export interface SentReply {
+  t: 'sent';
+  id: number;
+  sent: number;
+  expected: number;
+  /** How late the sends were against the schedule (the generator's own delay), ms. */
+  lagP99Ms: number;
+  lagMaxMs: number;
+}
+export interface StatsReply {
+  t: 'stats';
+  id: number;
+  delivered: number;
+  hist: ReturnType<Histogram['toJSON']>;
+  errors: number;
+  closed: number;
+}
+
+const p = JSON.parse(process.argv[2]!) as AgentParams;
+const w = makeWorld({ users: p.users, active: p.users, subs: p.subs, friends: 0, devices: 1, ops: 0, seed: p.seed, pSet: 1, pLogout: 0 });
+const sig = (id: string) => genUserSig({ sdkAppId: p.sdkAppId, secretKey: p.secretKey, identifier: id, expireSeconds: 86_400 });
+const say = (msg: string) => process.stderr.write(`  [agent ${p.from}-${p.to} ${p.proto}] ${msg}\n`);
+const send = (m: unknown) => process.send!(m);
+
+// Who hears of a user's change: itself and its subscribers.
+const audience = new Int32Array(p.users).fill(1);
+for (const t of w.subsOf) audience[t]!++;
+
+const hr = () => {
+  const [s, ns] = process.hrtime();
+  return s * 1e6 + ns / 1e3;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-phase tallies: a push's phase and send time are in its custom status, 'b<phase>_<µs>'.
+
+const hists = new Map<number, Histogram>();
+const deliveredIn = new Map<number, number>();
+let errors = 0;
+let closed = 0;
+let loggedInAt = Infinity;
+
+function record(status: string, now: number): void {
+  const u = status.indexOf('_');
+  if (status.charCodeAt(0) !== 98 /* b */ || u < 0) return;
+  const id = Number(status.slice(1, u));
+  const sent = Number(status.slice(u + 1));
+  // A status set before this process logged in (an earlier run's, pushed as the current state) is not ours.
+  if (sent < loggedInAt) return;
+  let h = hists.get(id);
+  if (!h) hists.set(id, (h = new Histogram()));
+  h.add(now - sent);
+  deliveredIn.set(id, (deliveredIn.get(id) ?? 0) + 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The two protocols: how to log in, subscribe, change, keep alive, and read a frame.
+
+interface Sock {
+  ws: WebSocket;
+  user: number;
+  next: number;
+  waiting: Map<number, (ok: boolean, f: Record<string, any>) => void>;
+  /** SDK: the session key from the login reply, and when the server last spoke and this socket last said hello. */
+  a2?: string;
+  tinyid?: string;
+  lastDown: number;
+  lastHello: number;
+}
+
+const wsUrl = p.url.replace(/^http/, 'ws');
+
+// What the SDK 2.27 puts in every head (TIM-WIRE.md), so that frames have the SDK's size and shape.
+const sdkHead = (s: Sock, servcmd: string, seq: number, extra: Record<string, unknown> = {}) => ({
+  ver: 'v4',
+  platform: 7,
+  websdkappid: 537048168,
+  websdkversion: '2.27.6',
+  sdkappid: p.sdkAppId,
+  contenttype: 'json',
+  reqtime: Math.floor(Date.now() / 1000),
+  sdkability: 2,
+  tjgID: '',
+  status_instid: 0,
+  servcmd,
+  seq,
+  ...(s.a2 ? { a2: s.a2, tinyid: s.tinyid } : {}),
+  ...extra,
+});
+
+const PUSH_WS = '{"t":"push"';
+const MARK_WS = '"customStatus":"';
+const MARK_SDK = '"CustomStatus":"';
+const PUSH_SDK = 'im_open_push.msg_push';
+const SESSION = '"SessionData":"';
+
+function onFrame(s: Sock, raw: Buffer | string, now: number): void {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  if (p.proto === 'ws') {
+    if (text.startsWith(PUSH_WS)) {
+      const at = text.indexOf(MARK_WS);
+      if (at >= 0) record(text.slice(at + MARK_WS.length, text.indexOf('"', at + MARK_WS.length)), now);
+      return;
+    }
+    const f = JSON.parse(text) as { t: string; id?: number; ok?: boolean };
+    if (f.t === 'res' && f.id !== undefined) reply(s, f.id, f.ok === true, f);
+    return;
+  }
+  s.lastDown = now;
+  if (text.includes(PUSH_SDK)) {
+    const at = text.indexOf(MARK_SDK);
+    if (at >= 0) record(Buffer.from(text.slice(at + MARK_SDK.length, text.indexOf('"', at + MARK_SDK.length)), 'base64').toString('utf8'), now);
+    // As the SDK does: a push with NeedAck is acknowledged with its SessionData (the EXT-2 resume point).
+    const sd = text.indexOf(SESSION);
+    if (sd >= 0) {
+      const data = text.slice(sd + SESSION.length, text.indexOf('"', sd + SESSION.length));
+      s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'openim.ws_msg_push_ack', s.next++), body: { SessionData: data } })));
+    }
+    return;
+  }
+  const f = JSON.parse(text) as { head: { seq: number }; body: { ErrorCode?: number } };
+  reply(s, f.head.seq, !f.body?.ErrorCode, f.body as Record<string, any>);
+}
+
+function reply(s: Sock, id: number, ok: boolean, f: Record<string, any>): void {
+  const r = s.waiting.get(id);
+  if (r) {
+    s.waiting.delete(id);
+    r(ok, f);
+  } else if (!ok) errors++;
+}
+
+/** A request whose answer is awaited (setup). */
+function call(s: Sock, what: string, frame: (id: number) => unknown): Promise<Record<string, any>> {
+  const id = s.next++;
+  return new Promise((resolve, reject) => {
+    s.waiting.set(id, (ok, f) => (ok ? resolve(f) : reject(new Error(`${what}: ${JSON.stringify(f).slice(0, 300)}`))));
+    s.ws.send(encode(frame(id)));
+  });
+}
+
+const encode = (f: unknown) => (p.proto === 'ws' ? JSON.stringify(f) : Buffer.from(JSON.stringify(f)));
+
+function open(user: number, k: number): Promise<Sock> {
+  const url =
+    p.proto === 'ws'
+      ? `${wsUrl}/ws?v=1&platform=web&deviceId=bench-device-${user}`
+      : `${wsUrl}/binfo?sdkappid=${p.sdkAppId}&instanceid=${user.toString(16).padStart(32, '0')}&random=${k}&platform=7&host=bench&version=-1&sdkversion=2.27.6&compress=gzip`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: p.localAddresses[k % p.localAddresses.length] });
+    const s: Sock = { ws, user, next: 1, waiting: new Map(), lastDown: 0, lastHello: 0 };
+    ws.once('error', reject);
+    ws.on('close', () => closed++);
+    const ready = () => {
+      ws.removeListener('error', reject);
+      ws.on('error', () => undefined);
+      ws.on('message', (raw: Buffer, isBinary: boolean) => onFrame(s, isBinary ? raw : raw.toString('utf8'), hr()));
+      s.lastDown = s.lastHello = hr();
+      resolve(s);
+    };
+    // Our server speaks first (hello); the SDK's waits for the login.
+    if (p.proto === 'ws') ws.once('message', ready);
+    else ws.once('open', ready);
+  });
+}
+
+function login(s: Sock): Promise<unknown> {
+  const id = w.ids[s.user]!;
+  if (p.proto === 'ws') return call(s, 'login', (n) => ({ id: n, op: 'login', params: { userID: id, userSig: sig(id) } }));
+  return call(s, 'wslogin', (n) => ({ head: sdkHead(s, 'im_open_status.wslogin', n, { identifier: id, usersig: sig(id) }), body: { State: 'Online', InstType: 0 } })).then((f) => {
+    s.a2 = String(f.A2Key);
+    s.tinyid = String(f.TinyId);
+  });
+}
+
+function subscribe(s: Sock): Promise<unknown> {
+  const list = Array.from(w.subsOf.subarray(s.user * p.subs, (s.user + 1) * p.subs), (t) => w.ids[t]!);
+  if (p.proto === 'ws') return call(s, 'subscribe', (n) => ({ id: n, op: 'subscribeUserStatus', params: { userIDList: list } }));
+  return call(s, 'subscribe', (n) => ({ head: sdkHead(s, 'im_open_status.ws_status_subscribe', n), body: { To_Account: list } })).then((f) => {
+    if (Array.isArray(f.ErrorList) && f.ErrorList.length > 0) throw new Error(`subscribe: ${JSON.stringify(f.ErrorList[0])}`);
+  });
+}
+
+/** One status change, not awaited (open loop): a refusal is counted when its reply comes. */
+function change(s: Sock, status: string): void {
+  const n = s.next++;
+  if (p.proto === 'ws') s.ws.send(JSON.stringify({ id: n, op: 'setSelfStatus', params: { customStatus: status } }));
+  else s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'im_open_status.ws_set_custom_status', n), body: { CustomStatus: status } })));
+}
+
+async function inBatches<T>(items: number[], size: number, fn: (x: number, k: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map((x, k) => fn(x, i + k)))));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Heartbeats, from the end of setup on: ours every heartbeatMs / 2 per socket, spread over 250 ms ticks;
+// the SDK's heartbeat.alive after 10 s without a downlink frame and its wshello every HelloInterval (30 s).
+
+let socks: Sock[] = [];
+let cursor = 0;
+const TICK = 250;
+const SDK_ALIVE_US = 10_000_000;
+const SDK_HELLO_US = 30_000_000;
+function heartbeats(): void {
+  if (socks.length === 0) return;
+  const period = p.proto === 'ws' ? (p.heartbeatMs / 2) * 0.8 : 1000;
+  const perTick = Math.ceil(socks.length / (period / TICK));
+  const now = hr();
+  for (let k = 0; k < perTick; k++, cursor = (cursor + 1) % socks.length) {
+    const s = socks[cursor]!;
+    if (s.ws.readyState !== WebSocket.OPEN) continue;
+    if (p.proto === 'ws') s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
+    else if (now - s.lastHello >= SDK_HELLO_US) {
+      s.lastHello = now;
+      s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'im_open_status.wshello', s.next++), body: {} })));
+    } else if (now - s.lastDown >= SDK_ALIVE_US) {
+      s.lastDown = now; // its answer comes within 3 s, or the SDK would reconnect
+      s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'heartbeat.alive', s.next++), body: {} })));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The commands.
+
+async function setup(): Promise<SetupReply> {
+  const mine = Array.from({ length: p.to - p.from }, (_, k) => p.from + k);
+  const t0 = hr();
+  socks = await inBatches(mine, 200, (u, k) => open(u, k));
+  const t1 = hr();
+  setInterval(heartbeats, TICK);
+  await inBatches(mine, 200, (_, k) => login(socks[k]!));
+  const t2 = hr();
+  if (p.subs > 0) await inBatches(mine, 200, (_, k) => subscribe(socks[k]!));
+  const t3 = hr();
+  loggedInAt = t0;
+  say(`${socks.length} sockets open, logged in${p.subs > 0 ? `, subscribed to ${p.subs} each` : ''}`);
+  return { t: 'setup', openMs: (t1 - t0) / 1000, loginMs: (t2 - t1) / 1000, subscribeMs: (t3 - t2) / 1000 };
+}
+
+/** Offers `rate` changes/s for `ms`, round-robin over this process's clients, each sent on schedule. */
+function phase(id: number, rate: number, ms: number): Promise<SentReply> {
+  return new Promise((resolve) => {
+    const lag = new Histogram();
+    const start = hr();
+    const end = start + ms * 1000;
+    const gapUs = 1e6 / rate;
+    let sent = 0;
+    let expected = 0;
+    let cur = (id * 7919) % socks.length;
+    const tick = () => {
+      const now = hr();
+      const due = Math.min(Math.floor((Math.min(now, end) - start) / gapUs) + 1, Math.floor((ms * 1000) / gapUs));
+      for (; sent < due; sent++) {
+        const s = socks[cur]!;
+        cur = (cur + 1) % socks.length;
+        const t = hr();
+        lag.add(t - (start + sent * gapUs));
+        expected += audience[s.user]!;
+        change(s, `b${id}_${Math.round(t)}`);
+      }
+      if (now >= end) {
+        clearInterval(timer);
+        const l = lag.summary();
+        resolve({ t: 'sent', id, sent, expected, lagP99Ms: l.p99, lagMaxMs: l.maxMs });
+      }
+    };
+    const timer = setInterval(tick, 1);
+    tick();
+  });
+}
+
+process.on('message', (m: AgentCommand) => {
+  void (async () => {
+    try {
+      if (m.t === 'setup') send(await setup());
+      else if (m.t === 'phase') send(await phase(m.id, m.rate, m.ms));
+      else if (m.t === 'count') send({ t: 'count', id: m.id, delivered: deliveredIn.get(m.id) ?? 0 });
+      else if (m.t === 'stats') {
+        const reply: StatsReply = { t: 'stats', id: m.id, delivered: deliveredIn.get(m.id) ?? 0, hist: (hists.get(m.id) ?? new Histogram()).toJSON(), errors, closed };
+        hists.delete(m.id);
+        send(reply);
+      } else if (m.t === 'quit') {
+        for (const s of socks) s.ws.terminate();
+        process.exit(0);
+      }
+    } catch (e) {
+      send({ t: 'error', message: e instanceof Error ? e.message : String(e) });
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
+send({ t: 'ready' });
