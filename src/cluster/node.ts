@@ -196,6 +196,14 @@ export class ClusterNode {
     }
   }
 
+  /** The shard's engine failed a write (its memory is ahead of the log): stop serving it now and take it
+   * again from the log at once (the same holder gets its lease back with the same token), or at a later
+   * round while Redis is away. */
+  reload(shard: number): void {
+    this.lose(shard, 'fenced');
+    if (!this.stopped) void this.tick();
+  }
+
   private lose(shard: number, why: 'released' | 'expired' | 'fenced'): void {
     const o = this.owned.get(shard);
     if (o === undefined) return;
