@@ -18,7 +18,7 @@ const str = (v: unknown, param: string): string => {
 
 export class ClusterAdminImpl implements ClusterAdmin {
   constructor(private readonly rt: ClusterRuntime) {
-    rt.serveAdmin = (name, args) => this.serve(name, args);
+    rt.serveAdmin = (name, args) => this.serve(name, args.map((a) => (a as { v?: unknown } | null)?.v));
   }
 
   /** Runs admin call `name` at the owner of `shard` (here, or forwarded there). */
@@ -26,7 +26,8 @@ export class ClusterAdminImpl implements ClusterAdmin {
     if (this.rt.engines.has(shard)) return this.serve(name, args);
     const to = this.rt.ownerOfShard(shard);
     if (to === null || to === this.rt.me) return Promise.reject(new ClusterError(ClusterErrorCode.NOT_OWNER, `shard ${shard} has no owner right now: retry`, { shard }));
-    return this.rt.forwarder.request(to, shard, { op: 'admin', name, args } satisfies Request);
+    // Each argument boxed, so that an `undefined` crosses JSON as undefined (not as null).
+    return this.rt.forwarder.request(to, shard, { op: 'admin', name, args: args.map((v) => ({ v })) } satisfies Request);
   }
   private atUser(userID: string, name: string, args: unknown[]): Promise<unknown> {
     return this.at(this.rt.shardOf(userID), name, args);
@@ -122,7 +123,7 @@ export class ClusterAdminImpl implements ClusterAdmin {
     }
     const missed = await Promise.all(
       [...by].map(([to, shards]) =>
-        to === this.rt.me ? this.serve('configure', [change, shards]) : this.rt.forwarder.request(to, shards[0]!, { op: 'admin', name: 'configure', args: [change, shards] } satisfies Request),
+        to === this.rt.me ? this.serve('configure', [change, shards]) : this.rt.forwarder.request(to, shards[0]!, { op: 'admin', name: 'configure', args: [{ v: change }, { v: shards }] } satisfies Request),
       ),
     );
     const left = [...nobody, ...missed.flat()] as number[];

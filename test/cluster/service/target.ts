@@ -35,7 +35,10 @@ export async function clusterTarget(name: string, n: number, make: BackendFactor
       await c.nodes[0]!.admin.configure(DEFAULT_SETTINGS);
     },
     close: async () => {
+      // The suite must have crossed nodes: changes pushed to another node, facts fetched from one.
+      const pushed = c.nodes.reduce((n, s) => n + s.runtime.counts.pushesDelivered, 0);
       await c.close();
+      if (pushed === 0) throw new Error('no change crossed nodes: the cluster target did not spread the users');
       await close?.();
     },
   };
