@@ -56,6 +56,7 @@ export class ClusterRuntime {
   readonly engineListeners = new Set<(e: ShardEngine) => void>();
   private readonly retries = new Set<unknown>();
   private stopped = false;
+  private admitting = 0;
   /** Served elsewhere (admin.ts): an admin call this node runs for a shard it owns. */
   serveAdmin: (name: string, args: unknown[]) => Promise<unknown> = async () => {
     throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'no admin here');
@@ -63,7 +64,7 @@ export class ClusterRuntime {
   /** Set by the port: brings a node's receiving devices up to date after a hole in pushes (resume by versions). */
   resync: (fromShard: number) => Promise<void> = async () => {};
   /** Counters for tests and health. */
-  readonly counts = { pushesSent: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
+  readonly counts = { pushesSent: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
 
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
@@ -187,8 +188,20 @@ export class ClusterRuntime {
   }
 
   private receive(p: Push): void {
-    const next = (this.chains.get(p.shard) ?? Promise.resolve()).then(() => this.admit(p)).catch(() => undefined);
+    this.counts.pushesReceived += 1;
+    this.admitting += 1;
+    const next = (this.chains.get(p.shard) ?? Promise.resolve())
+      .then(() => this.admit(p))
+      .catch(() => undefined)
+      .finally(() => (this.admitting -= 1));
     this.chains.set(p.shard, next);
+  }
+
+  /** Whether anything of this node is still moving: appends, forwarded calls, pushes being admitted. */
+  busy(): boolean {
+    if (this.admitting > 0 || this.forwarder.pending > 0) return true;
+    for (const e of this.engines.values()) if (e.store.inFlight > 0) return true;
+    return false;
   }
 
   private async admit(p: Push): Promise<void> {

@@ -39,10 +39,21 @@ export async function startCluster(
 ): Promise<Cluster> {
   const nodes: ClusterServiceInternals[] = [];
   const backends: ClusterBackend[] = [];
-  const busy = () => nodes.some((s) => [...s.runtime.engines.values()].some((e) => e.store.inFlight > 0));
+  // Busy: an append, a forwarded call or a push in flight somewhere (every node is in this process).
+  const busy = () => {
+    let sent = 0;
+    let received = 0;
+    for (const s of nodes) {
+      if (s.runtime.busy()) return true;
+      sent += s.runtime.counts.pushesSent;
+      received += s.runtime.counts.pushesReceived;
+    }
+    return sent !== received;
+  };
   const settle = async () => {
     let quiet = 0;
-    for (let i = 0; i < 500 && quiet < 3; i++) {
+    const until = Date.now() + 10_000;
+    while (quiet < 3 && Date.now() < until) {
       await turn();
       quiet = busy() ? 0 : quiet + 1;
     }
