@@ -112,8 +112,9 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.freeze();
     await this.ticking;
-    await this.perform(planLeave(this.id, this.live, this.grants()));
+    // Leave the member set first, so that the nodes woken by the handoff no longer count this one.
     await this.o.backend.membership.leave(this.id).catch(() => undefined);
+    await this.perform(planLeave(this.id, this.live, this.grants()));
     await this.unsubscribe?.().catch(() => undefined);
   }
 

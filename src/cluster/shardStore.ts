@@ -88,6 +88,7 @@ export class ShardStore extends MemoryStore {
         throw e;
       },
     );
+    p.catch(noop);
     // The writer resolves in order, so the chain's first rejection is the first failure.
     const tail = this.tail.then(() => p);
     tail.catch(noop);
