@@ -64,7 +64,7 @@ export class ClusterRuntime {
   /** Set by the port: brings a node's receiving devices up to date after a hole in pushes (resume by versions). */
   resync: (fromShard: number) => Promise<void> = async () => {};
   /** Counters for tests and health. */
-  readonly counts = { pushesSent: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
+  readonly counts = { pushesSent: 0, pushesLost: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
 
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
@@ -143,7 +143,7 @@ export class ClusterRuntime {
     const shard = this.shardOf(userID);
     const e = this.engines.get(shard);
     if (e !== undefined) return e;
-    if (this.node.shard(shard) !== undefined) {
+    if (this.node.shard(shard) !== undefined || this.ownerOfShard(shard) === this.me) {
       throw new ClusterError(ClusterErrorCode.STORE_UNAVAILABLE, `shard ${shard} is being rebuilt from Redis on this node: retry`, { shard });
     }
     const owner = this.ownerOfShard(shard);
@@ -184,7 +184,10 @@ export class ClusterRuntime {
     this.pushSeq.set(k, n);
     this.counts.pushesSent += 1;
     // A failed publish (Redis away) is a hole the receiver finds at the next push, and resyncs.
-    this.sender.send(to, from, chain, n, body).catch(() => undefined);
+    this.sender.send(to, from, chain, n, body).then(
+      (got) => void (got === 0 && (this.counts.pushesLost += 1)),
+      () => void (this.counts.pushesLost += 1),
+    );
   }
 
   private receive(p: Push): void {

@@ -5,7 +5,6 @@
 // taken every N commands or T ms so that the next owner replays a bounded tail.
 import { randomUUID } from 'node:crypto';
 import type { Broker, LocalDelivery, PeerMessage } from '../broker/types';
-import { MemoryBroker } from '../broker/memory';
 import type { Clock } from '../clock';
 import type { ClientEvent } from '../events';
 import { coreOf, createEngine } from '../engine/engine';
@@ -64,6 +63,17 @@ class ShardBroker implements Broker {
   async close(): Promise<void> {}
 }
 
+/** The broker of a replay: nothing is delivered, and nothing is asked of other shards (a replayed command's
+ * mirror was journaled by the target's owner when it first ran; its reads serve only live devices). */
+const replayBroker: Broker = {
+  kind: 'replay',
+  publish: () => {},
+  publishMany: () => {},
+  attach: () => () => {},
+  toOwner: () => undefined,
+  close: async () => {},
+};
+
 export interface ShardEngineOptions {
   owned: OwnedShard;
   shards: number;
@@ -104,7 +114,7 @@ export class ShardEngine {
       let fixed: number | null = null;
       const at: Clock = { now: () => fixed ?? clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) };
       const stored = store.getSettings() !== undefined;
-      const temp = coreOf(createEngine({ ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: new MemoryBroker(), owns, journal }));
+      const temp = coreOf(createEngine({ ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: replayBroker, owns, journal }));
       temp.replay(entries, (t) => (fixed = t));
       temp.close();
     }
