@@ -145,3 +145,31 @@ describe('failover (memory backend, 3 nodes)', () => {
     expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]!.customStatus).toBe('kept');
   });
 });
+
+describe('mirrors: the log is the outbox', () => {
+  it('a mirror that never reached its target before its sender died is sent again by the next owner', async () => {
+    const mem = memoryBackends(LEASE_MS);
+    c = await startCluster(3, mem.make, { autoTick: true, snapshot: { everyCommands: 1, retain: 100_000 } });
+    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
+    await c.nodes[0]!.admin.registerUsers(users);
+    const victim = c.nodes[1]!;
+    const a = users.find((u) => c.ownerNode(u) === victim)!;
+    const b = users.find((u) => c.ownerNode(u) === c.nodes[0])!;
+    const target = () => c.nodes[0]!.runtime.engines.get(c.nodes[0]!.shardOf(b))!.store.subscribersOf(b);
+    const ca = new ClusterClient(() => victim.port, 'web');
+    await ca.login({ userID: a });
+    // The victim's mirrors do not get through (nobody hears them), then it dies.
+    const bus = c.backends[1]!.bus;
+    const publish = bus.publish.bind(bus);
+    bus.publish = async (node, message) => (message.includes('"op":"mirror"') ? 0 : publish(node, message));
+    await ca.subscribeUserStatus({ userIDList: [b] });
+    await c.advance(2000, 500); // retried meanwhile, still refused
+    expect(target()?.has(a) ?? false).toBe(false);
+    expect(victim.runtime.counts.mirrorRetries).toBeGreaterThan(0);
+    victim.runtime.halt();
+    await c.advance(3 * LEASE_MS, 1000);
+    const owner = c.nodes.find((s) => s !== victim && s.runtime.engines.has(victim.shardOf(a)))!;
+    expect(owner).toBeDefined();
+    expect(target()?.has(a)).toBe(true);
+  });
+});
