@@ -108,3 +108,19 @@ describe('chaos: redis killed under load (3 nodes)', () => {
     expect(heard.at(-1)).toBe(`r${round - 1}`);
   }, 60_000);
 });
+
+describe('health (redis)', () => {
+  it('names the node, its shards, the live nodes and Redis state', async () => {
+    const srv = (server = await RedisServer.start());
+    const cluster = (c = await startCluster(2, (clock) => createRedisCluster({ url: srv.url, clock, leaseTtlMs: 600_000, heartbeatTtlMs: 600_000, commandTimeoutMs: 1000, prefix: 'h' })));
+    const h = cluster.nodes[0]!.health();
+    expect(h).toMatchObject({ node: 'n1', shardCount: 16, live: ['n1', 'n2'], redis: 'ready', lastError: null });
+    expect([...h.shards, ...cluster.nodes[1]!.health().shards].sort((a, b) => a - b)).toEqual([...Array(16).keys()]);
+    await srv.kill();
+    for (let i = 0; i < 100 && cluster.nodes[0]!.health().redis === 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.nodes[0]!.health().redis).toBe('down');
+    await srv.restart();
+    await (cluster.backends[0] as RedisClusterBackend).whenReady();
+    expect(cluster.nodes[0]!.health().redis).toBe('ready');
+  });
+});
