@@ -116,6 +116,12 @@ export class ClusterPortImpl implements ClusterPort {
     const s = own(h);
     const to = this.engineFor(userID);
     const from = this.bound.get(s);
+    if (from !== undefined && from !== to && s.loggedIn && s.userID === userID && this.rt.engines.get(from.shard) !== from) {
+      // Logged in on an engine that was dropped since (its shard rebuilt here): the device comes back into the current one.
+      to.core.adopt(s, userID, {});
+      this.bound.set(s, to);
+      return { repeatLogin: true, status: to.core.statusOf(userID as string, userID as string) };
+    }
     // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
     if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) from.core.closeSession(s);
     const r = to.core.login(s, userID);

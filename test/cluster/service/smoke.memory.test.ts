@@ -157,5 +157,12 @@ describe('cluster service (memory backend, 3 nodes)', () => {
     await c.ownerNode(a).runtime.node.tick();
     await c.settle();
     expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]!.customStatus).toBe('held');
+    // ca's session belonged to the dropped engine: refused until it comes back (its front-end closes it on
+    // onShardLost; here it logs in again, which adopts the device into the rebuilt engine).
+    expect(((await ca.setSelfStatus({ customStatus: 'x' }).catch((e: unknown) => e)) as { code: number }).code).toBe(75006);
+    expect((await ca.login({ userID: a })).data.repeatLogin).toBe(true);
+    await ca.setSelfStatus({ customStatus: 'again' });
+    await c.settle();
+    expect(heard).toEqual(['held', 'again']);
   });
 });
