@@ -63,7 +63,14 @@ export class ClusterPortImpl implements ClusterPort {
   }
   private engineFor(userID: unknown): ShardEngine {
     if (typeof userID !== 'string') throw invalidParameter('userID', 'expected a string');
-    return this.hook(this.rt.requireEngine(userID));
+    return this.touch(this.hook(this.rt.requireEngine(userID)));
+  }
+  /** The engines calls went to in this event-loop turn: acknowledge waits for them even if dropped since. */
+  private touched = new Set<ShardEngine>();
+  private touch(e: ShardEngine): ShardEngine {
+    if (this.touched.size === 0) setImmediate(() => this.touched.clear());
+    this.touched.add(e);
+    return e;
   }
   /** The engine of a logged-in session's user; a session of a dropped engine is stale (reconnect it). */
   private of(h: DeviceHandle): ShardEngine {
@@ -235,9 +242,11 @@ export class ClusterPortImpl implements ClusterPort {
     return { settings: first.settings, users: Object.assign({}, ...parts.map((p) => p.users)), timers: parts.flatMap((p) => p.timers) };
   }
   close(): void {}
-  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged). */
+  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged),
+   * including the engines this turn's calls went to that were dropped meanwhile. */
   acknowledge<T>(value: T): Promise<T> {
-    return Promise.all([...this.rt.engines.values()].map((e) => e.store.durable())).then(() => value);
+    const engines = new Set([...this.rt.engines.values(), ...this.touched]);
+    return Promise.all([...engines].map((e) => e.store.durable())).then(() => value);
   }
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {
     for (const e of this.rt.engines.values()) this.hook(e);
