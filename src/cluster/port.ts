@@ -94,10 +94,17 @@ export class ClusterPortImpl implements ClusterPort {
     await this.rt.fetch(viewer, [viewer, ...subs, ...(e.store.friendsOf(viewer) ?? [])]);
   }
 
-  /** After a hole in pushes from a shard: every receiving device here resumes by versions (EXT-2). */
-  private async resync(_shard: number): Promise<void> {
+  /** After a hole in pushes from a shard: every receiving device here that hears of a user of that shard
+   * (a subscription or a friend there) resumes by versions (EXT-2). */
+  private async resync(shard: number): Promise<void> {
+    const hearsOf = (e: ShardEngine, u: string) => {
+      const subs = e.store.getSubscriptions(u)?.context.list ?? [];
+      for (const x of subs) if (this.rt.shardOf(x) === shard) return true;
+      for (const x of e.store.friendsOf(u) ?? []) if (this.rt.shardOf(x) === shard) return true;
+      return false;
+    };
     for (const [s, e] of [...this.bound]) {
-      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
+      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e || !hearsOf(e, s.userID)) continue;
       try {
         await this.prepare('reconnect', s, undefined);
         if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
