@@ -347,6 +347,7 @@ export class ClusterRuntime {
     this.stopped = true;
     this.mirrors.stop();
     await this.node.stop();
+    this.forwarder.close();
     for (const s of [...this.engines.keys()]) this.drop(s);
   }
 }
