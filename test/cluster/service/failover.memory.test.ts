@@ -130,6 +130,21 @@ describe('failover (memory backend, 3 nodes)', () => {
     expect(failed.every((code) => code === 75003 || code === 75001 || code === 75006)).toBe(true);
   });
 
+  it('a pause shorter than the lease: nobody takes over, the node goes on, nothing lost', async () => {
+    const { victim, a } = await setup();
+    const shards = victim.health().shards;
+    const ca = new ClusterClient(() => victim.port, 'web');
+    await ca.login({ userID: a });
+    await ca.setSelfStatus({ customStatus: 'before' });
+    victim.runtime.node.freeze();
+    await c.advance(LEASE_MS / 2, 1000);
+    victim.runtime.node.thaw(); // its rounds resume on their own
+    await c.advance(3 * LEASE_MS, 1000);
+    expect(victim.health().shards).toEqual(shards);
+    await ca.setSelfStatus({ customStatus: 'after' });
+    expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]).toMatchObject({ customStatus: 'after', statusType: TYPES.USER_STATUS_ONLINE });
+  });
+
   it('a graceful stop hands every shard over at once (no lease wait), state intact', async () => {
     const { victim, a } = await setup();
     const ca = new ClusterClient(c.portOf, 'web');
