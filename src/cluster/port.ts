@@ -158,8 +158,9 @@ export class ClusterPortImpl implements ClusterPort {
     if (s.userID === null) throw notLoggedIn();
     const e = this.engineFor(s.userID);
     const b = this.bound.get(s);
-    if (b !== undefined && b !== e) {
-      // Its shard was rebuilt (here or after a takeover): the session takes the device's place in the new engine.
+    if (b !== e) {
+      // Its shard was rebuilt here, or the session comes from another node (its shard taken over): it takes
+      // the device's place in this engine and resumes by versions (EXT-2).
       e.core.adopt(s, s.userID, held ?? {});
       this.bound.set(s, e);
       return;

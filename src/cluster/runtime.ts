@@ -311,8 +311,11 @@ export class ClusterRuntime {
   }
 
   private message(raw: string): void {
-    if (this.halted) return;
     const m = parseMessage(raw);
+    if (this.halted) {
+      if (m?.t === 'push') this.counts.pushesReceived += 1; // reached it, and died with it
+      return;
+    }
     if (m?.t === 'push') this.receive(m);
     else this.forwarder.handle(raw);
   }

@@ -130,6 +130,34 @@ describe('failover (memory backend, 3 nodes)', () => {
     expect(failed.every((code) => code === 75003 || code === 75001 || code === 75006)).toBe(true);
   });
 
+  it('a client of the dead node reconnects to the new owner and resumes: what it missed once, then live, no timeout', async () => {
+    const { victim, a, b } = await setup();
+    let port = victim.port;
+    const ca = new ClusterClient(() => port, 'web');
+    const cb = new ClusterClient(c.portOf, 'web');
+    await ca.login({ userID: a });
+    await cb.login({ userID: b });
+    const heard: string[] = [];
+    ca.on('onUserStatusUpdated', (e) => heard.push(...e.data.filter((x) => x.userID === b).map((x) => x.customStatus)));
+    await ca.subscribeUserStatus({ userIDList: [b] });
+    await cb.setSelfStatus({ customStatus: 'b1' });
+    await c.settle();
+    expect(heard).toEqual(['b1']);
+    victim.runtime.halt(); // kill -9: its socket to ca is gone too
+    await cb.setSelfStatus({ customStatus: 'b2' }); // missed
+    await c.advance(3 * LEASE_MS, 1000);
+    const owner = c.nodes.find((n) => n !== victim && n.runtime.engines.has(victim.shardOf(a)))!;
+    port = owner.port; // the client tries the next URL
+    await ca.reconnect();
+    await c.settle();
+    expect(heard).toEqual(['b1', 'b2']);
+    await cb.setSelfStatus({ customStatus: 'b3' });
+    await c.settle();
+    expect(heard).toEqual(['b1', 'b2', 'b3']);
+    await c.advance(DEFAULT_LIMITS.webHeartbeatTimeoutMs + 1000, 5000);
+    expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]!.statusType).toBe(TYPES.USER_STATUS_ONLINE);
+  });
+
   it('a pause shorter than the lease: nobody takes over, the node goes on, nothing lost', async () => {
     const { victim, a } = await setup();
     const shards = victim.health().shards;
