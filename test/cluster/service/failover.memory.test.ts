@@ -158,6 +158,21 @@ describe('failover (memory backend, 3 nodes)', () => {
     expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]!.statusType).toBe(TYPES.USER_STATUS_ONLINE);
   });
 
+  it('a native device of a dead node goes offline after nativeHeartbeatTimeoutMs on the new owner, not before', async () => {
+    const { victim, users } = await setup();
+    const e = users.filter((u) => c.ownerNode(u) === victim)[1]!;
+    const ce = new ClusterClient(() => victim.port, 'android');
+    await ce.login({ userID: e });
+    victim.runtime.halt();
+    await c.advance(3 * LEASE_MS, 1000);
+    const status = async () => (await c.nodes[0]!.admin.queryStatus([e], undefined))[0]!.statusType;
+    expect(await status()).toBe(TYPES.USER_STATUS_ONLINE);
+    await c.advance(DEFAULT_LIMITS.nativeHeartbeatTimeoutMs - 5 * LEASE_MS, 2000); // steps well inside the lease
+    expect(await status()).toBe(TYPES.USER_STATUS_ONLINE);
+    await c.advance(5 * LEASE_MS, 1000);
+    expect(await status()).toBe(TYPES.USER_STATUS_OFFLINE);
+  });
+
   it('a pause shorter than the lease: nobody takes over, the node goes on, nothing lost', async () => {
     const { victim, a } = await setup();
     const shards = victim.health().shards;
