@@ -137,7 +137,7 @@ export class ClusterPortImpl implements ClusterPort {
       return { repeatLogin: true, status: to.core.statusOf(userID as string, userID as string) };
     }
     // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
-    if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) from.core.closeSession(s);
+    if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) this.touch(from).core.closeSession(s);
     const r = to.core.login(s, userID);
     this.bound.set(s, to);
     return r;
@@ -218,7 +218,7 @@ export class ClusterPortImpl implements ClusterPort {
     this.engineFor(userID).core.changeFriends(userID, friendIDs, add, both);
   }
   configure(change: unknown): void {
-    for (const e of this.rt.engines.values()) e.core.configure(change);
+    for (const e of this.rt.engines.values()) this.touch(e).core.configure(change);
   }
   settings(): AccessContext {
     return this.anyOrRefuse().core.settings();
@@ -250,10 +250,11 @@ export class ClusterPortImpl implements ClusterPort {
     return { settings: first.settings, users: Object.assign({}, ...parts.map((p) => p.users)), timers: parts.flatMap((p) => p.timers) };
   }
   close(): void {}
-  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged),
-   * including the engines this turn's calls went to that were dropped meanwhile. */
+  /** Once every command of the engines this turn's calls went to is durable (a failed shard fails it: not
+   * acknowledged), even if dropped meanwhile; a turn that named no engine (configure) waits for all of them.
+   * Only those: a slow or failing shard does not hold or fail a call on another one. */
   acknowledge<T>(value: T): Promise<T> {
-    const engines = new Set([...this.rt.engines.values(), ...this.touched]);
+    const engines = this.touched.size > 0 ? new Set(this.touched) : new Set(this.rt.engines.values());
     return Promise.all([...engines].map((e) => e.store.durable())).then(() => value);
   }
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {
