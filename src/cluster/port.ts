@@ -11,6 +11,7 @@ import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } fro
 import type { AdminStatus, EngineState } from '../types';
 import { ClusterError, ClusterErrorCode } from './errors';
 import type { ClusterRuntime } from './runtime';
+import { HandedOnce } from './once';
 import type { ShardEngine } from './shardEngine';
 import type { ClusterPort, PreparedCall } from './service';
 
@@ -25,6 +26,8 @@ export class ClusterPortImpl implements ClusterPort {
   private readonly transitionListeners = new Set<(entry: StatusTransition, command: Command | undefined) => void>();
   private readonly settingsListeners = new Set<(s: AccessContext) => void>();
   private readonly hooked = new WeakSet<ShardEngine>();
+  /** What each session was handed (see HandedOnce). */
+  private readonly once = new WeakMap<DeviceSession, HandedOnce>();
 
   constructor(private readonly rt: ClusterRuntime) {
     rt.resync = (shard) => this.resync(shard);
@@ -118,7 +121,18 @@ export class ClusterPortImpl implements ClusterPort {
     if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.length > 128)) {
       throw invalidParameter('deviceId', 'expected a string of 1 to 128 characters');
     }
-    return new DeviceSession(platform, sink, deviceId);
+    // Each version of a user once per device, whichever path (live, from another node, a resume) brought it.
+    const once = new HandedOnce();
+    const session: DeviceSession = new DeviceSession(
+      platform,
+      (event, seq) => {
+        const e = once.admit(session.userID, event);
+        if (e !== null) sink(e, seq);
+      },
+      deviceId,
+    );
+    this.once.set(session, once);
+    return session;
   }
   closeSession(h: DeviceHandle): void {
     const s = own(h);
@@ -140,6 +154,7 @@ export class ClusterPortImpl implements ClusterPort {
     if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) this.touch(from).core.closeSession(s);
     const r = to.core.login(s, userID);
     this.bound.set(s, to);
+    if (!r.repeatLogin) this.once.get(s)?.forget(); // a fresh login: the client starts from nothing
     return r;
   }
   logout(h: DeviceHandle): void {
@@ -186,7 +201,10 @@ export class ClusterPortImpl implements ClusterPort {
     return this.of(h).core.getUserStatus(h, options);
   }
   subscribe(h: DeviceHandle, options: unknown): { failureUserList: Failure[] } {
-    return this.of(h).core.subscribe(h, options);
+    const r = this.of(h).core.subscribe(h, options);
+    // Asked for the current status of these users: it is handed even if this device had that version.
+    if ((options as { pushCurrent?: unknown } | null)?.pushCurrent === true) this.once.get(own(h))?.forget(listOf(options));
+    return r;
   }
   unsubscribe(h: DeviceHandle, options: unknown): { failureUserList: Failure[] } {
     return this.of(h).core.unsubscribe(h, options);
