@@ -165,6 +165,7 @@ export class ClusterPortImpl implements ClusterPort {
   adopt(h: DeviceHandle, userID: unknown, held?: ResumePoint): void {
     const s = own(h);
     const e = this.engineFor(userID);
+    if (typeof userID === 'string') this.once.get(s)?.holds(userID, held?.versions);
     e.core.adopt(s, userID, held);
     this.bound.set(s, e);
   }
@@ -173,6 +174,7 @@ export class ClusterPortImpl implements ClusterPort {
     if (s.userID === null) throw notLoggedIn();
     const e = this.engineFor(s.userID);
     const b = this.bound.get(s);
+    this.once.get(s)?.holds(s.userID, held?.versions);
     if (b !== e) {
       // Its shard was rebuilt here, or the session comes from another node (its shard taken over): it takes
       // the device's place in this engine and resumes by versions (EXT-2).

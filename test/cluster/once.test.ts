@@ -17,6 +17,13 @@ describe('HandedOnce (NTF-6 each change once, per device)', () => {
     expect(versions(o.admit('v', ev(st('a', 3), st('b', 1), st('a', 4))))).toEqual(['b@1', 'a@4']);
   });
 
+  it('what a resuming client says it holds is not handed again (a new socket after a rebuild)', () => {
+    const o = new HandedOnce();
+    o.holds('v', { a: 3, b: 1 });
+    expect(versions(o.admit('v', ev(st('a', 3), st('b', 2))))).toEqual(['b@2']);
+    expect(versions(o.admit('w', ev(st('a', 3))))).toEqual(['a@3']);
+  });
+
   it('other events pass; another viewer on the same device starts afresh; forget hands the current again', () => {
     const o = new HandedOnce();
     const kicked = { name: EVENT.KICKED_OUT, data: { type: 'multipleDevice' } } as unknown as ClientEvent;

@@ -90,3 +90,48 @@ describe('each change once across a failover (memory backend, 3 nodes)', () => {
     }
   });
 });
+
+describe('each change once after a source shard is rebuilt (memory backend, 3 nodes)', () => {
+  it('a device back on a new socket with its versions is not handed them again by the resync of a new chain', async () => {
+    c = await startCluster(3, memoryBackends(3_600_000).make);
+    const users = Array.from({ length: 80 }, (_, i) => `u${i}`);
+    await c.nodes[0]!.admin.registerUsers(users);
+    const shardOf = (u: string) => c.nodes[0]!.shardOf(u);
+    // b and x on one shard of node X; s (the subscriber) on another node.
+    const b = users[0]!;
+    const x = users.find((u) => u !== b && shardOf(u) === shardOf(b))!;
+    const s = users.find((u) => c.ownerNode(u) !== c.ownerNode(b))!;
+    const [cb, cx] = [new ClusterClient(c.portOf, 'web'), new ClusterClient(c.portOf, 'web')];
+    await cb.login({ userID: b });
+    await cx.login({ userID: x });
+    const sub = recorded(c.portOf);
+    await sub.cl.login({ userID: s });
+    await sub.cl.subscribeUserStatus({ userIDList: [b, x] });
+    await cb.setSelfStatus({ customStatus: 'b1' });
+    await c.settle();
+    expect(sub.got.filter((g) => g.startsWith(`${b}@`))).toHaveLength(1);
+    // The subscriber's socket is replaced: a new session adopts the device with what the client holds.
+    const node = c.ownerNode(s);
+    const held = { lastSeq: 0, versions: Object.fromEntries(sub.last) };
+    node.port.closeSession(sub.cl.session);
+    const fresh = node.port.openSession('web', (e) => {
+      if (e.name === 'onUserStatusUpdated') for (const st of e.data as UserStatus[]) sub.got.push(`${st.userID}@${st.version}`);
+    }, sub.cl.deviceId);
+    await node.port.prepare('adopt', fresh, s);
+    await node.port.acknowledge(node.port.adopt(fresh, s, held));
+    await c.settle();
+    // b's shard is rebuilt in place (as after a write failure): its next push starts a new chain, the receiver resyncs.
+    const from = c.ownerNode(b);
+    const resyncs = node.runtime.counts.resyncs;
+    from.runtime.node.reload(shardOf(b));
+    await c.settle();
+    await cx.login({ userID: x }).catch(() => undefined); // its session went stale with the rebuild
+    const cx2 = new ClusterClient(c.portOf, 'web');
+    await cx2.login({ userID: x });
+    await cx2.setSelfStatus({ customStatus: 'x1' });
+    await c.settle();
+    expect(node.runtime.counts.resyncs).toBeGreaterThan(resyncs);
+    expect(twice(sub.got)).toEqual([]);
+    expect(sub.got.at(-1)).toMatch(new RegExp(`^${x}@`));
+  });
+});
