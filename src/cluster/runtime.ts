@@ -129,7 +129,6 @@ export class ClusterRuntime {
     this.counts.rebuilds += 1;
     for (const l of this.engineListeners) l(engine);
     if (engine.replayedMirrors.length > 0) void this.mirrors.resend(engine);
-    this.fresh.add(shard);
     this.hintOthers();
   }
 
@@ -140,20 +139,11 @@ export class ClusterRuntime {
     this.hinting = true;
     setImmediate(() => {
       this.hinting = false;
-      const shards = [...this.fresh];
-      this.fresh.clear();
-      const asks = this.node.view().live.filter((n) => n !== this.me).map((n) => this.forwarder.request(n, 0, { op: 'rebalance' } satisfies Request).catch(() => undefined));
-      // Until the others' rounds are done they may still push these shards' deliveries to the previous owner
-      // (lost with it): once they are, the devices that came here meanwhile resume by versions (nothing left behind).
-      void Promise.all(asks).then(() => {
-        if (!this.stopped) return this.resyncShards(shards);
-      });
+      for (const n of this.node.view().live) {
+        if (n !== this.me) this.forwarder.request(n, 0, { op: 'rebalance' } satisfies Request).catch(() => undefined);
+      }
     });
   }
-  /** Shards taken since the last hint. */
-  private readonly fresh = new Set<number>();
-  /** Set by the port: the receiving devices of these shards (here) resume by versions. */
-  resyncShards: (shards: readonly number[]) => Promise<void> = async () => {};
 
   private drop(shard: number): void {
     const e = this.engines.get(shard);
@@ -311,7 +301,7 @@ export class ClusterRuntime {
         return true;
       }
       case 'rebalance':
-        await this.node.tick(); // answered once this node's view of the owners is fresh (see hintOthers)
+        void this.node.tick();
         return true;
       case 'admin':
         return this.serveAdmin(r.name, r.args);
