@@ -31,6 +31,7 @@ export class ClusterPortImpl implements ClusterPort {
 
   constructor(private readonly rt: ClusterRuntime) {
     rt.resync = (shard) => this.resync(shard);
+    rt.resyncShards = (shards) => this.resyncDevicesOf(shards);
     rt.engineListeners.add((e) => this.hook(e));
   }
 
@@ -108,6 +109,21 @@ export class ClusterPortImpl implements ClusterPort {
     };
     for (const [s, e] of [...this.bound]) {
       if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e || !hearsOf(e, s.userID)) continue;
+      try {
+        await this.prepare('reconnect', s, undefined);
+        if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
+      } catch {
+        // The device's client resumes when it reconnects.
+      }
+    }
+  }
+
+  /** After this node took `shards`: their receiving devices here resume by versions (see hintOthers). */
+  private async resyncDevicesOf(shards: readonly number[]): Promise<void> {
+    if (shards.length === 0) return;
+    const set = new Set(shards);
+    for (const [s, e] of [...this.bound]) {
+      if (!set.has(e.shard) || !s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
       try {
         await this.prepare('reconnect', s, undefined);
         if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});

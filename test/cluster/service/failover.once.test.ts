@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceHandle } from '../../../src/engine/port';
 import type { UserStatus } from '../../../src/records';
 import { ClusterClient } from './client';
-import { memoryBackends, startCluster, type Cluster } from './harness';
+import { memoryBackends, startCluster, turn, type Cluster } from './harness';
 
 const LEASE_MS = 10_000;
 let c: Cluster;
@@ -133,5 +133,46 @@ describe('each change once after a source shard is rebuilt (memory backend, 3 no
     expect(node.runtime.counts.resyncs).toBeGreaterThan(resyncs);
     expect(twice(sub.got)).toEqual([]);
     expect(sub.got.at(-1)).toMatch(new RegExp(`^${x}@`));
+  });
+});
+
+describe('nothing left behind after a takeover (memory backend, 3 nodes, rounds by hand)', () => {
+  it('a change pushed to the dead previous owner before the sender saw the takeover reaches the device that came to the new owner', async () => {
+    const LEASE = 10_000;
+    c = await startCluster(3, memoryBackends(LEASE).make, { autoTick: false });
+    const users = Array.from({ length: 80 }, (_, i) => `u${i}`);
+    await c.nodes[0]!.admin.registerUsers(users);
+    const [x, victim, y] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const b = users.find((u) => c.ownerNode(u) === x)!;
+    const cb = new ClusterClient(c.portOf, 'web');
+    await cb.login({ userID: b });
+    await cb.setSelfStatus({ customStatus: 'b1' });
+    await c.settle();
+    victim.runtime.halt();
+    c.clock.increment(LEASE / 2);
+    await Promise.all([x.runtime.node.tick(), y.runtime.node.tick()]); // x and y renew; the victim does not
+    c.clock.increment(LEASE / 2 + 1);
+    // x's round waits (its view of the owners stays stale) while y takes the victim's shards.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const tick = x.runtime.node.tick.bind(x.runtime.node);
+    x.runtime.node.tick = () => gate.then(tick);
+    await y.runtime.node.tick();
+    for (let i = 0; i < 20; i++) await turn();
+    const s = users.find((u) => victim.runtime.node.shard(victim.shardOf(u)) !== undefined && y.runtime.engines.has(y.shardOf(u)));
+    expect(s).toBeDefined();
+    // s's device comes to y, follows b (b1), then b changes: x still sends s's deliveries to the dead victim.
+    const sub = recorded(() => y.port);
+    await sub.cl.login({ userID: s! });
+    await sub.cl.subscribeUserStatus({ userIDList: [b] });
+    await cb.setSelfStatus({ customStatus: 'b2' });
+    for (let i = 0; i < 20; i++) await turn();
+    open(); // x's round: its view is fresh from here on
+    await c.settle();
+    c.clock.increment(2 * y.runtime.node.tickMs); // two rounds after the takeover: y's new shards' devices resume
+    await c.settle();
+    const truth = (await x.admin.queryStatus([b], undefined))[0]!.version;
+    expect(sub.last.get(b)).toBe(truth);
+    expect(twice(sub.got)).toEqual([]);
   });
 });
