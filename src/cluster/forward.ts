@@ -36,6 +36,11 @@ export class Forwarder {
 
   constructor(private readonly o: ForwarderOptions) {}
 
+  /** Calls sent and not answered yet (tests wait for none). */
+  get pending(): number {
+    return this.byId.size;
+  }
+
   /** Sends a call to the node that owns `shard` and resolves with its reply, in call order per node. */
   request(to: string, shard: number, body: unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -56,6 +61,13 @@ export class Forwarder {
         (e) => this.settle(id, { ok: false, error: e }),
       );
     });
+  }
+
+  /** Fails every call still waiting (this node stops), so that no timer outlives it. */
+  close(): void {
+    for (const [id, { to }] of [...this.byId]) {
+      this.settle(id, { ok: false, error: new ClusterError(ClusterErrorCode.NOT_OWNER, `this node stopped before node ${to} answered`) });
+    }
   }
 
   /** Feed every raw message of this node's channel here. */

@@ -99,8 +99,10 @@ export class ClusterNode {
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
+  /** SIGCONT: ticking resumes (its timer fires late, as a stopped process's does). */
   thaw(): void {
     this.stopped = false;
+    if (this.o.autoTick !== false && this.ticking === undefined) this.schedule();
   }
 
   /** Resolves when the round in progress (if any) is over: for tests that drive the clock. */
@@ -112,8 +114,9 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.freeze();
     await this.ticking;
-    await this.perform(planLeave(this.id, this.live, this.grants()));
+    // Leave the member set first, so that the nodes woken by the handoff no longer count this one.
     await this.o.backend.membership.leave(this.id).catch(() => undefined);
+    await this.perform(planLeave(this.id, this.live, this.grants()));
     await this.unsubscribe?.().catch(() => undefined);
   }
 
@@ -188,12 +191,26 @@ export class ClusterNode {
       });
       const owned = { grant: r.grant, state, writer };
       this.owned.set(shard, owned);
-      this.o.onAcquired?.(owned);
+      try {
+        this.o.onAcquired?.(owned);
+      } catch (e) {
+        this.owned.delete(shard);
+        writer.close();
+        throw e;
+      }
     } catch (e) {
       // Could not rebuild: give the lease back so that we do not sit on a shard we cannot serve.
       await lease.release(r.grant).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The shard's engine failed a write (its memory is ahead of the log): stop serving it now and take it
+   * again from the log at once (the same holder gets its lease back with the same token), or at a later
+   * round while Redis is away. */
+  reload(shard: number): void {
+    this.lose(shard, 'fenced');
+    if (!this.stopped) void this.tick();
   }
 
   private lose(shard: number, why: 'released' | 'expired' | 'fenced'): void {
