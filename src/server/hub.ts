@@ -254,7 +254,7 @@ export class ClientHub {
           if (route.kind === 'relay') return this.startRelay(conn, cluster, route.node, userID, data, isBinary);
           if (route.kind === 'refuse') {
             this.replyError(conn, id, toWire(route.error));
-            if (route.close) conn.link.close(CloseCode.MOVED, route.error.message);
+            conn.link.close(CloseCode.MOVED, route.error.message);
             return;
           }
         }
