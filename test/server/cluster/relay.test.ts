@@ -143,7 +143,7 @@ describe('relaying a client to its user\'s owner node', () => {
     // Time passes on the nodes' clock while the client comes back (a call forwarded to the stopped node times out).
     await until(async () => {
       await cluster!.advance(250);
-      return (await a.health()).loggedIn >= 1 && client.connectionState === 'connected';
+      return (await a.health()).loggedIn >= 1 && (client as unknown as { connectionState: string }).connectionState === 'connected';
     }, 'the client resumed on A, now the owner', 10_000);
     // The state moved with the shard (its log), and the client goes on on the new owner.
     expect((await a.rest('openim/query_online_status', { To_Account: [bob], IsReturnCustomStatus: 1 })).QueryResult[0]).toMatchObject({ Status: 'Online', CustomStatus: 'before' });
