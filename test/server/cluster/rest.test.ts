@@ -1,6 +1,7 @@
 // REST admin (/v4/...) on a node that owns none of the users it names (issue 13 item 2): through the
 // ClusterAdmin, with the same validation and error codes as on one process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubClient } from '../wire';
 import { startTestCluster, type Node, type TestCluster } from './harness';
 
 let cluster: TestCluster;
@@ -44,5 +45,24 @@ describe('REST on a node that owns none of the users', () => {
     expect(await a.rest('im_open_status/config', { Edition: 'gold' })).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70402 });
     expect(await b.rest('im_open_status/config', {})).toMatchObject({ Switches: { FriendStatusNotify: 'off' } }); // unchanged
     expect(await b.rest('im_open_status/config', {})).toMatchObject({ ActionStatus: 'OK' });
+  });
+
+  it('explain asks the owner; journal pages one shard (Shard required)', async () => {
+    const [u1] = users as [string];
+    const c = await hubClient(a); // relayed to b, the owner: a status step to explain
+    expect((await c.login(u1)).ok).toBe(true);
+    c.ws.close();
+    const ex = await a.rest('im_open_status/explain', { UserID: u1 });
+    expect(ex).toMatchObject({ ActionStatus: 'OK', UserID: u1 });
+    expect(ex.Total).toBeGreaterThan(0);
+    expect(ex.Total).toBe(b.service.port.explain(u1).length);
+    expect(ex.Transitions[0]).toMatchObject({ Reason: 'login', To: expect.any(String) });
+    expect(await a.rest('im_open_status/explain', { UserID: 'nobody' })).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70107 });
+    expect(await a.rest('im_open_status/journal', {})).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70402, ErrorInfo: expect.stringMatching(/Shard/) });
+    expect(await a.rest('im_open_status/journal', { Shard: 8 })).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70402 });
+    const shard = b.service.shardOf(u1);
+    const j = await a.rest('im_open_status/journal', { Shard: shard, Limit: 1000 });
+    expect(j).toMatchObject({ ActionStatus: 'OK', Shard: shard });
+    expect(j.Entries.some((e: any) => e.userID === u1 || JSON.stringify(e).includes(u1))).toBe(true);
   });
 });
