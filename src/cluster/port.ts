@@ -3,7 +3,7 @@
 // calls for users of shards this node does not own are refused 75006 NOT_OWNER (the front-end relays such a
 // client to the owner node). `prepare` fetches the facts of other nodes' users a call will read.
 import type { AccessContext } from '../../machines/access';
-import type { Platform } from '../../machines/spec';
+import { DEFAULT_LIMITS, type Limits, type Platform } from '../../machines/spec';
 import type { DeviceHandle, DeviceSink, LinkReport, ResumePoint, UserDetail } from '../engine/port';
 import { DeviceSession } from '../engine/session';
 import { invalidParameter, notLoggedIn } from '../errors';
@@ -34,11 +34,10 @@ export class ClusterPortImpl implements ClusterPort {
   get clock() {
     return this.rt.o.clock;
   }
-  get limits() {
-    return this.any()?.core.limits ?? this.defaultLimits();
-  }
-  private defaultLimits(): never {
-    throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'this node owns no shard yet');
+  /** The app's limits (every shard has the same settings); before this node owns a shard, the configured ones. */
+  get limits(): Readonly<Limits> {
+    const own = this.rt.o.engine.limits ?? {};
+    return this.any()?.core.limits ?? { ...DEFAULT_LIMITS, ...own, rateLimit: { ...DEFAULT_LIMITS.rateLimit, ...(own.rateLimit ?? {}) } };
   }
   get currentSeq(): number {
     let n = 0;
