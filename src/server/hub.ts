@@ -18,6 +18,7 @@ import { PROTOCOL_VERSION, deviceIdSchema, platformSchema, type ServerFrame, typ
 import type { FrontCluster } from './cluster/front';
 import { CLOSE_MOVED } from './cluster/relay';
 import { enqueue, moved, shardLost } from './hub/async';
+import { CALL_DEADLINE_MS, withDeadline } from './cluster/deadline';
 import { DeviceRegistry, type Conn, type Device } from './hub/devices';
 import { readFrame, refusedFrameId, toWire } from './hub/frames';
 import { OP_TABLE, type OpContext } from './hub/ops';
@@ -53,6 +54,8 @@ export interface HubOptions {
   retry?: Retrier;
   /** Cluster mode: a client whose user another node owns is relayed there (src/server/cluster/). */
   cluster?: FrontCluster;
+  /** The asynchronous path: a prepare or an acknowledgement not settled in this long answers the call (75007/75002). */
+  callDeadlineMs?: number;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -114,7 +117,13 @@ export class ClientHub {
     const cport = o.core as Partial<ClusterPort>;
     const prepare = typeof cport.prepare === 'function' ? cport.prepare.bind(o.core) : undefined;
     this.asyncCalls = prepare !== undefined || o.core.acknowledgesLater || o.cluster !== undefined;
-    this.ops = { port: o.core, devices: this.devices, verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig), ...(prepare ? { prepare } : {}) };
+    this.ops = {
+      port: o.core,
+      devices: this.devices,
+      verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig),
+      ...(prepare ? { prepare } : {}),
+      deadline: (stage, p) => withDeadline(o.clock, o.callDeadlineMs ?? CALL_DEADLINE_MS, stage, p),
+    };
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();

@@ -82,6 +82,31 @@ describe('the asynchronous call path', () => {
     c.ws.close();
   });
 
+  it('hub: a prepare or an acknowledgement that never settles answers the call past the deadline (75007 / 75002), and the connection goes on', async () => {
+    const { fake, node } = await setup();
+    const c = await hubClient(node as never);
+    fake.open(true);
+    expect((await c.login('alice')).ok).toBe(true);
+    fake.open(false);
+    const r1 = c.call('getUserStatus', { userIDList: ['bob'] });
+    await fake.next(); // never let go
+    fake.clock.increment(10_000);
+    expect(await r1).toMatchObject({ ok: false, error: { code: 75007, message: expect.stringMatching(/not made: retry/) } });
+    const r2 = c.call('setSelfStatus', { customStatus: 'z' });
+    let g = await fake.next();
+    // 10 s of quiet made the link silent: this frame brings it back, prepared first.
+    if (g.what === 'prepare:reconnect') {
+      g.release();
+      g = await fake.next();
+    }
+    expect(g.what).toBe('ack'); // never let go
+    fake.clock.increment(10_000);
+    expect(await r2).toMatchObject({ ok: false, error: { code: 75002 } });
+    fake.open(true);
+    expect((await c.call('ping')).ok).toBe(true);
+    c.ws.close();
+  });
+
   it('gateway: replies in request order after prepare and acknowledgement; a cluster error is the SDK\'s error code', async () => {
     const { fake, node } = await setup();
     const sdk = await timClient(node as never, '/info');
