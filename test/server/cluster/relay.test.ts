@@ -182,4 +182,17 @@ describe('relaying a client to its user\'s owner node', () => {
     await client.destroy();
     aliceOnA.ws.close();
   });
+
+  it('when another node takes the shard over while the old owner still holds the relay (it stopped answering), the relayed socket is closed to reconnect', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const raw = await hubClient(a);
+    expect((await raw.login(bob!)).ok).toBe(true);
+    b.frozen = true; // b's membership and lease run out; its sockets stay open
+    for (let t = 0; t < 12_000 && !raw.isClosed(); t += 500) await cluster.advance(500);
+    expect(a.service.ownerOf(bob!)).toBe('a');
+    expect(await raw.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/owner of user .* changed: reconnect/) });
+  });
 });
