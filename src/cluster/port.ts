@@ -63,7 +63,14 @@ export class ClusterPortImpl implements ClusterPort {
   }
   private engineFor(userID: unknown): ShardEngine {
     if (typeof userID !== 'string') throw invalidParameter('userID', 'expected a string');
-    return this.hook(this.rt.requireEngine(userID));
+    return this.touch(this.hook(this.rt.requireEngine(userID)));
+  }
+  /** The engines calls went to in this event-loop turn: acknowledge waits for them even if dropped since. */
+  private touched = new Set<ShardEngine>();
+  private touch(e: ShardEngine): ShardEngine {
+    if (this.touched.size === 0) setImmediate(() => this.touched.clear());
+    this.touched.add(e);
+    return e;
   }
   /** The engine of a logged-in session's user; a session of a dropped engine is stale (reconnect it). */
   private of(h: DeviceHandle): ShardEngine {
@@ -87,10 +94,17 @@ export class ClusterPortImpl implements ClusterPort {
     await this.rt.fetch(viewer, [viewer, ...subs, ...(e.store.friendsOf(viewer) ?? [])]);
   }
 
-  /** After a hole in pushes from a shard: every receiving device here resumes by versions (EXT-2). */
-  private async resync(_shard: number): Promise<void> {
+  /** After a hole in pushes from a shard: every receiving device here that hears of a user of that shard
+   * (a subscription or a friend there) resumes by versions (EXT-2). */
+  private async resync(shard: number): Promise<void> {
+    const hearsOf = (e: ShardEngine, u: string) => {
+      const subs = e.store.getSubscriptions(u)?.context.list ?? [];
+      for (const x of subs) if (this.rt.shardOf(x) === shard) return true;
+      for (const x of e.store.friendsOf(u) ?? []) if (this.rt.shardOf(x) === shard) return true;
+      return false;
+    };
     for (const [s, e] of [...this.bound]) {
-      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
+      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e || !hearsOf(e, s.userID)) continue;
       try {
         await this.prepare('reconnect', s, undefined);
         if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
@@ -116,6 +130,12 @@ export class ClusterPortImpl implements ClusterPort {
     const s = own(h);
     const to = this.engineFor(userID);
     const from = this.bound.get(s);
+    if (from !== undefined && from !== to && s.loggedIn && s.userID === userID && this.rt.engines.get(from.shard) !== from) {
+      // Logged in on an engine that was dropped since (its shard rebuilt here): the device comes back into the current one.
+      to.core.adopt(s, userID, {});
+      this.bound.set(s, to);
+      return { repeatLogin: true, status: to.core.statusOf(userID as string, userID as string) };
+    }
     // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
     if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) from.core.closeSession(s);
     const r = to.core.login(s, userID);
@@ -138,8 +158,9 @@ export class ClusterPortImpl implements ClusterPort {
     if (s.userID === null) throw notLoggedIn();
     const e = this.engineFor(s.userID);
     const b = this.bound.get(s);
-    if (b !== undefined && b !== e) {
-      // Its shard was rebuilt (here or after a takeover): the session takes the device's place in the new engine.
+    if (b !== e) {
+      // Its shard was rebuilt here, or the session comes from another node (its shard taken over): it takes
+      // the device's place in this engine and resumes by versions (EXT-2).
       e.core.adopt(s, s.userID, held ?? {});
       this.bound.set(s, e);
       return;
@@ -229,9 +250,11 @@ export class ClusterPortImpl implements ClusterPort {
     return { settings: first.settings, users: Object.assign({}, ...parts.map((p) => p.users)), timers: parts.flatMap((p) => p.timers) };
   }
   close(): void {}
-  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged). */
+  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged),
+   * including the engines this turn's calls went to that were dropped meanwhile. */
   acknowledge<T>(value: T): Promise<T> {
-    return Promise.all([...this.rt.engines.values()].map((e) => e.store.durable())).then(() => value);
+    const engines = new Set([...this.rt.engines.values(), ...this.touched]);
+    return Promise.all([...engines].map((e) => e.store.durable())).then(() => value);
   }
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {
     for (const e of this.rt.engines.values()) this.hook(e);

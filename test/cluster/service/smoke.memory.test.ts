@@ -157,5 +157,25 @@ describe('cluster service (memory backend, 3 nodes)', () => {
     await c.ownerNode(a).runtime.node.tick();
     await c.settle();
     expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]!.customStatus).toBe('held');
+    // ca's session belonged to the dropped engine: refused until it comes back (its front-end closes it on
+    // onShardLost; here it logs in again, which adopts the device into the rebuilt engine).
+    expect(((await ca.setSelfStatus({ customStatus: 'x' }).catch((e: unknown) => e)) as { code: number }).code).toBe(75006);
+    expect((await ca.login({ userID: a })).data.repeatLogin).toBe(true);
+    await ca.setSelfStatus({ customStatus: 'again' });
+    await c.settle();
+    expect(heard).toEqual(['held', 'again']);
+  });
+
+  it('stop leaves nothing waiting: a forwarded call still unanswered fails at once (no timer outlives the node)', async () => {
+    c = await startCluster(2, memoryBackends(3_600_000).make);
+    const [n1, n2] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    n2.runtime.halt(); // answers nothing any more
+    const shard = n2.health().shards[0]!;
+    const asked = n1.runtime.forwarder.request('n2', shard, { op: 'rebalance' }).catch((e: { code: number }) => e.code);
+    for (let i = 0; i < 10; i++) await turn(); // (settle would wait for the answer)
+    expect(n1.runtime.forwarder.pending).toBe(1);
+    await n1.stop();
+    expect(await asked).toBe(75006);
+    expect(n1.runtime.forwarder.pending).toBe(0);
   });
 });
