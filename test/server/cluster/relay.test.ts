@@ -195,4 +195,17 @@ describe('relaying a client to its user\'s owner node', () => {
     expect(a.service.ownerOf(bob!)).toBe('a');
     expect(await raw.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/owner of user .* changed: reconnect/) });
   });
+
+  it('the same for a relayed Web SDK: its socket is closed to reconnect once another node owns its user', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const sdk = await timClient(a, '/info');
+    expect((await sdk.login(bob!)).body.A2Key).toBeTruthy();
+    b.frozen = true;
+    for (let t = 0; t < 40_000 && !sdk.isClosed(); t += 1000) await cluster.advance(1000);
+    expect(a.service.ownerOf(bob!)).toBe('a');
+    expect(await sdk.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/owner of user .* changed: reconnect/) });
+  });
 });
