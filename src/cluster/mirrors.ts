@@ -47,7 +47,7 @@ export class Mirrors {
       const local = rt.engineOf(m.target);
       if (local?.local?.peer !== undefined) {
         local.local.peer(m);
-        await local.store.durable();
+        await local.store.landed(); // not durable(): that waits for the target's own mirrors (a cycle)
       } else {
         const shard = rt.shardOf(m.target);
         const to = rt.ownerOfShard(shard);

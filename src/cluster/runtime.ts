@@ -297,7 +297,7 @@ export class ClusterRuntime {
       case 'mirror': {
         const e = this.requireEngine(r.m.target);
         e.local!.peer!(r.m);
-        await e.store.durable();
+        await e.store.landed(); // not durable(): that waits for this shard's own mirrors (a cycle across nodes)
         return true;
       }
       case 'rebalance':
