@@ -9,11 +9,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Clock } from '../clock';
+import type { ClusterPort } from '../cluster/service';
 import type { EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 import type { ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
 import { PROTOCOL_VERSION, deviceIdSchema, platformSchema, type ServerFrame, type WireError } from '../protocol/messages';
+import type { FrontCluster } from './cluster/front';
+import { CLOSE_MOVED } from './cluster/relay';
+import { enqueue, moved, shardLost } from './hub/async';
+import { CALL_DEADLINE_MS, withDeadline } from './cluster/deadline';
 import { DeviceRegistry, type Conn, type Device } from './hub/devices';
 import { readFrame, refusedFrameId, toWire } from './hub/frames';
 import { OP_TABLE, type OpContext } from './hub/ops';
@@ -47,6 +52,10 @@ export interface HubOptions {
   /** Shared with the gateway: the global budget of unsent bytes, and the retrier of work owed to the engine. */
   budget?: OutboundBudget;
   retry?: Retrier;
+  /** Cluster mode: a client whose user another node owns is relayed there (src/server/cluster/). */
+  cluster?: FrontCluster;
+  /** The asynchronous path: a prepare or an acknowledgement not settled in this long answers the call (75007/75002). */
+  callDeadlineMs?: number;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -60,20 +69,30 @@ export const CloseCode = Object.freeze({
   REPLACED: 4009,
   /** The client kept on sending over its request budget (WebSocket's "policy violation"). */
   OVER_BUDGET: 1008,
+  /** Cluster mode: the user's shard moved to another node (or its owner went away): reconnect and resume. */
+  MOVED: CLOSE_MOVED,
 } as const);
 
 export class ClientHub {
-  private readonly conns = new Set<Conn>();
-  private readonly core: EnginePort;
-  private readonly log: Logger;
+  /** @internal (src/server/hub/async.ts reads the members marked so) */
+  readonly conns = new Set<Conn>();
+  /** @internal */
+  readonly core: EnginePort;
+  /** @internal */
+  readonly log: Logger;
   private readonly links: LinkGroup;
-  private readonly devices: DeviceRegistry;
-  private readonly ops: OpContext;
-  private closing = false;
+  /** @internal */
+  readonly devices: DeviceRegistry;
+  /** @internal */
+  readonly ops: OpContext;
+  /** @internal */
+  closing = false;
   private timer: unknown = null;
   private readonly budgetLimits: RequestBudgetLimits;
+  /** A port whose calls need preparing or acknowledging later: frames of a connection run one at a time. */
+  private readonly asyncCalls: boolean;
 
-  constructor(private readonly o: HubOptions) {
+  constructor(/** @internal */ readonly o: HubOptions) {
     this.core = o.core;
     this.log = o.logger;
     this.budgetLimits = checkBudgetLimits(o.requestBudget ?? DEFAULT_REQUEST_BUDGET);
@@ -95,7 +114,16 @@ export class ClientHub {
       guard: (what, fn, extra) => this.links.guard(what, fn, extra),
       push: (d, event, seq) => this.push(d, event, seq),
     });
-    this.ops = { port: o.core, devices: this.devices, verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig) };
+    const cport = o.core as Partial<ClusterPort>;
+    const prepare = typeof cport.prepare === 'function' ? cport.prepare.bind(o.core) : undefined;
+    this.asyncCalls = prepare !== undefined || o.core.acknowledgesLater || o.cluster !== undefined;
+    this.ops = {
+      port: o.core,
+      devices: this.devices,
+      verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig),
+      ...(prepare ? { prepare } : {}),
+      deadline: (stage, p) => withDeadline(o.clock, o.callDeadlineMs ?? CALL_DEADLINE_MS, stage, p),
+    };
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
@@ -104,9 +132,11 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Sockets.
 
-  accept(ws: WebSocket, req: IncomingMessage): void {
+  /** `viaRelay`: another node of the cluster relays its client here (its relay token was checked). */
+  accept(ws: WebSocket, req: IncomingMessage, viaRelay = false): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const forwarded = viaRelay ? req.headers['x-status-engine-client'] : undefined;
+    const remote = typeof forwarded === 'string' ? `${forwarded.slice(0, 64)} (relayed)` : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const refuse = (error: WireError) => {
       this.sendRaw(ws, { t: 'res', id: null, ok: false, error, seq: 0 });
       ws.close(CloseCode.BAD_REQUEST, closeReason(error.message)); // the message may quote the URL: any length, any script
@@ -135,12 +165,12 @@ export class ClientHub {
       return;
     }
     const budget = new RequestBudget(this.budgetLimits, () => this.o.clock.now());
-    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget } as Omit<Conn, 'link'> as Conn;
+    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget, viaRelay } as Omit<Conn, 'link'> as Conn;
     conn.link = this.links.open(ws, remote, {
       onFrame: (data, isBinary) => this.onFrame(conn, data, isBinary),
       onQuiet: () => this.onQuiet(conn),
       // Proved a UserSig on this socket (its device may since have logged out: it may log in again).
-      isAuthenticated: () => conn.device !== null,
+      isAuthenticated: () => conn.device !== null || Boolean(conn.relay),
       onClose: (code) => this.onClose(conn, code),
     });
     this.conns.add(conn);
@@ -161,6 +191,7 @@ export class ClientHub {
     // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
     const verdict = conn.budget.take();
     if (verdict.kind !== 'serve') return this.overBudget(conn, data, verdict);
+    if (this.asyncCalls) return enqueue(this, conn, data, isBinary);
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
@@ -182,6 +213,14 @@ export class ClientHub {
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
     }
+  }
+
+  /** Relays opened so far (for /healthz and the metrics). */
+  relayed = 0;
+
+  /** Cluster mode: this node stopped owning `shard`: the sockets of its users close (MOVED), their devices are let go of. */
+  shardLost(shard: number): number {
+    return shardLost(this, shard);
   }
 
   /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
@@ -226,6 +265,7 @@ export class ClientHub {
 
   private onClose(conn: Conn, code: number): void {
     this.conns.delete(conn);
+    conn.relay?.close();
     const d = conn.device;
     if (!d || d.conn !== conn) return;
     this.devices.unbind(conn);
@@ -252,12 +292,19 @@ export class ClientHub {
       const s = conn.device?.session;
       // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
       if (s && conn.silenced && s.linkState === 'closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      // Cluster mode, in case a change of owner was missed: a relay to a node that is no longer the owner,
+      // or a device here whose user this node no longer owns, is sent to reconnect.
+      const cluster = this.o.cluster;
+      if (!cluster) continue;
+      if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
+      else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) moved(this, conn, `user '${s.userID}' is owned by another node now: reconnect`);
     }
     this.devices.sweep(this.o.retentionMs);
   }
 
   /** The server ends a socket; its device hears a closed link at once (not when TCP gets round to it). */
-  private cut(conn: Conn, code: number, reason: string): void {
+  /** @internal */
+  cut(conn: Conn, code: number, reason: string): void {
     this.conns.delete(conn);
     this.devices.detach(conn);
     conn.link.close(code, reason);
@@ -301,18 +348,21 @@ export class ClientHub {
    * written to this socket before this reply, so the client has caught up to there; otherwise to what the
    * engine last handed it.
    */
-  private caughtUp(conn: Conn): number {
+  /** @internal */
+  caughtUp(conn: Conn): number {
     const s = conn.device?.session;
     if (!s) return 0;
     return s.receiving ? Math.max(s.lastSeq, this.core.currentSeq) : s.lastSeq;
   }
 
-  private replyError(conn: Conn, id: number | null, error: WireError): void {
+  /** @internal */
+  replyError(conn: Conn, id: number | null, error: WireError): void {
     this.send(conn, { t: 'res', id, ok: false, error, seq: this.caughtUp(conn) });
   }
 
   /** Through the link: within the send budgets (a slow consumer is cut, then resumes), never throwing. */
-  private send(conn: Conn, frame: ServerFrame): void {
+  /** @internal */
+  send(conn: Conn, frame: ServerFrame): void {
     conn.link.send(() => JSON.stringify(frame), false);
   }
 
@@ -325,6 +375,13 @@ export class ClientHub {
 
   stats(): { connections: number; devices: number; loggedIn: number } {
     return { connections: this.conns.size, ...this.devices.stats() };
+  }
+
+  /** Sockets piped to another node now. */
+  relaying(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.relay) n++;
+    return n;
   }
 
   /** Stops the sweep and closes every socket without telling the engine (a shutdown is not a drop). */

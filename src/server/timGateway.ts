@@ -15,7 +15,12 @@ import { LinkGroup } from './link/lifecycle';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, checkBudgetLimits, type RequestBudgetLimits } from './requestBudget';
 import { Connection, WS_CLOSE_NO_LOGIN, WS_CLOSE_REPLACED, WS_CLOSE_SHUTDOWN } from './tim/connection';
-import type { DeviceSocket, DeviceState, GatewayContext, GatewayLogger } from './tim/device';
+import { closeKey, type DeviceSocket, type DeviceState, type GatewayContext, type GatewayLogger } from './tim/device';
+import type { ClusterPort, PreparedCall } from '../cluster/service';
+import type { DeviceHandle } from '../engine/port';
+import type { FrontCluster } from './cluster/front';
+import { CLOSE_MOVED } from './cluster/relay';
+import { CALL_DEADLINE_MS } from './cluster/deadline';
 
 export type { GatewayLogger } from './tim/device';
 
@@ -56,19 +61,22 @@ export interface TimGatewayOptions {
    * client that keeps on is closed (1008). Default DEFAULT_REQUEST_BUDGET.
    */
   requestBudget?: RequestBudgetLimits;
+  /** Cluster mode: an SDK whose user another node owns is relayed there (src/server/cluster/). */
+  cluster?: FrontCluster;
+  /** The asynchronous path: a prepare or an acknowledgement not settled in this long answers the call. Default 10 s. */
+  callDeadlineMs?: number;
 }
 
 export interface TimGateway {
-  handle(ws: WebSocket, req: IncomingMessage): void;
+  /** `viaRelay`: another node of the cluster relays its SDK here (its relay token was checked). */
+  handle(ws: WebSocket, req: IncomingMessage, viaRelay?: boolean): void;
   /** Open SDK sockets, for /healthz. */
   readonly connections: number;
-  close(): Promise<void>;
-}
-
-export interface TimGateway {
-  handle(ws: WebSocket, req: IncomingMessage): void;
-  /** Open SDK sockets, for /healthz. */
-  readonly connections: number;
+  /** Cluster mode: sockets piped to another node now, and relays opened so far. */
+  relaying(): number;
+  readonly relayed: number;
+  /** Cluster mode: this node stopped owning `shard`: its users' SDKs are closed (1012) to reconnect. */
+  shardLost(shard: number): number;
   close(): Promise<void>;
 }
 
@@ -91,16 +99,27 @@ class Gateway implements TimGateway, GatewayContext {
   readonly sdkAppId: number;
   readonly conns = new Set<DeviceSocket>();
   readonly links: LinkGroup;
+  readonly asyncCalls: boolean;
+  readonly prepare?: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>;
+  readonly cluster?: FrontCluster;
+  relayed = 0;
+  readonly callDeadlineMs: number;
 
   get connections(): number {
     return this.conns.size;
   }
-  private bits: string;
+  /** The edition's purchase bits; null until read (in cluster mode a node may own no shard yet at start). */
+  private bits: string | null = null;
   closed = false;
   private readonly stopListening: () => void;
 
   constructor(readonly opts: TimGatewayOptions) {
     this.core = opts.core;
+    this.callDeadlineMs = opts.callDeadlineMs ?? CALL_DEADLINE_MS;
+    const cport = opts.core as Partial<ClusterPort>;
+    if (typeof cport.prepare === 'function') this.prepare = cport.prepare.bind(opts.core);
+    if (opts.cluster) this.cluster = opts.cluster;
+    this.asyncCalls = this.prepare !== undefined || opts.core.acknowledgesLater || opts.cluster !== undefined;
     this.sdkAppId = opts.sdkAppId;
     this.log = opts.logger ?? silentLogger;
     this.helloIntervalSec = opts.helloIntervalSec ?? 30;
@@ -119,11 +138,11 @@ class Gateway implements TimGateway, GatewayContext {
     this.wallClock = opts.wallClock ?? Date.now;
     this.requestBudget = checkBudgetLimits(opts.requestBudget ?? DEFAULT_REQUEST_BUDGET);
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
-    this.bits = purchaseBits(this.core.settings().edition);
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
+    if (this.cluster) this.armOwnerCheck();
   }
 
-  handle(ws: WebSocket, req: IncomingMessage): void {
+  handle(ws: WebSocket, req: IncomingMessage, viaRelay = false): void {
     if (this.closed) {
       ws.close(WS_CLOSE_SHUTDOWN, 'server shutting down');
       return;
@@ -135,12 +154,73 @@ class Gateway implements TimGateway, GatewayContext {
       compress: binary && url.searchParams.get('compress') === 'gzip',
       urlPlatform: url.searchParams.get('platform'),
       urlAppId: url.searchParams.get('sdkappid'),
-      remote: req.socket?.remoteAddress,
+      remote: viaRelay && typeof req.headers['x-status-engine-client'] === 'string' ? `${req.headers['x-status-engine-client'].slice(0, 64)} (relayed)` : req.socket?.remoteAddress,
+      viaRelay,
+      path: `${url.pathname}${url.search}`,
     });
     this.conns.add(conn);
   }
 
+  relaying(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.relaying) n++;
+    return n;
+  }
+
+  private ownerTimer: unknown = null;
+
+  /** Cluster mode, in case a change of owner was missed (a paused owner): every HelloInterval, a socket whose
+   * relay no longer goes to the owner, or whose user this node no longer owns, is sent to reconnect. */
+  private armOwnerCheck(): void {
+    this.ownerTimer = this.core.clock.setTimeout(() => {
+      this.ownerTimer = null;
+      if (this.closed) return;
+      this.links.guard('owner check', () => {
+        const cluster = this.cluster!;
+        for (const c of [...this.conns]) {
+          const r = c.relayTarget;
+          if (r && cluster.ownerOf(r.userID) !== r.node) c.link.close(CLOSE_MOVED, `the owner of user '${r.userID}' changed: reconnect`);
+          else if (c.device && cluster.ownerOf(c.device.userID) !== cluster.nodeId) this.letGo(c, `user '${c.device.userID}' is owned by another node now: reconnect`);
+        }
+      });
+      this.armOwnerCheck();
+    }, this.helloIntervalSec * 1000);
+  }
+
+  /** The socket's device is let go of here without a word to the port (its state is another node's now). */
+  private letGo(c: DeviceSocket, reason: string): void {
+    const key = c.device;
+    if (key) {
+      c.device = null;
+      key.data.conn = null;
+      key.data.session = null;
+      this.links.retry.cancel(closeKey(key));
+    }
+    c.link.close(CLOSE_MOVED, reason);
+  }
+
+  shardLost(shard: number): number {
+    const cluster = this.cluster;
+    if (!cluster) return 0;
+    let n = 0;
+    for (const c of [...this.conns]) {
+      const key = c.device;
+      if (!key || cluster.shardOf(key.userID) !== shard) continue;
+      this.letGo(c, `user '${key.userID}' moved to another node (its shard ${shard} changed owner): reconnect`);
+      n++;
+    }
+    return n;
+  }
+
   get purchaseBits(): string {
+    if (this.bits === null) {
+      try {
+        this.bits = purchaseBits(this.core.settings().edition);
+      } catch {
+        // Cluster mode, a node that owns no shard right now: the SDK logs in at the owner, which sends its own.
+        return purchaseBits('trial');
+      }
+    }
     return this.bits;
   }
 
@@ -175,6 +255,7 @@ class Gateway implements TimGateway, GatewayContext {
     if (this.closed) return;
     this.closed = true;
     this.stopListening();
+    if (this.ownerTimer !== null) this.core.clock.clearTimeout(this.ownerTimer);
     await this.links.shutdown();
     this.keys.clear();
   }

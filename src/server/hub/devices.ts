@@ -6,6 +6,8 @@ import type { Clock } from '../../clock';
 import type { DeviceHandle, EnginePort } from '../../engine/port';
 import type { ClientEvent } from '../../events';
 import type { Platform } from '../../../machines/spec';
+import { ErrorCode, StatusError } from '../../errors';
+import type { Relay } from '../cluster/relay';
 import type { SocketLink } from '../link/lifecycle';
 import type { Retrier } from '../link/retry';
 import type { RequestBudget } from '../requestBudget';
@@ -38,6 +40,13 @@ export interface Conn {
   remote: string;
   /** Whatever it sends, the work it can cause is bounded. */
   budget: RequestBudget;
+  /** Cluster mode: frames waiting their turn (one frame of a connection at a time, in order). */
+  queue?: Array<{ data: Buffer; isBinary: boolean }>;
+  running?: boolean;
+  /** Cluster mode: the client is piped to its user's owner node. */
+  relay?: Relay | null;
+  /** Cluster mode: this socket is another node's relay of its client (never relayed again). */
+  viaRelay?: boolean;
 }
 
 export interface DeviceRegistryOptions {
@@ -92,7 +101,13 @@ export class DeviceRegistry {
     this.o.retry.run(closeKey(d), 'closing a device link', () => {
       if (d.conn) return;
       const s = d.session;
-      if (s.userID && s.linkState !== null && s.linkState !== 'closed') this.o.port.linkEvent(s, { type: 'LINK.CLOSED' });
+      try {
+        if (s.userID && s.linkState !== null && s.linkState !== 'closed') this.o.port.linkEvent(s, { type: 'LINK.CLOSED' });
+      } catch (e) {
+        // Cluster mode: the user's shard moved away meanwhile; its new owner times the device out (no ghost).
+        if (e instanceof StatusError && e.code === ErrorCode.NOT_OWNER) return this.abandon(d);
+        throw e;
+      }
       if (s.userID === null) this.forget(d);
     });
   }
@@ -138,6 +153,18 @@ export class DeviceRegistry {
         this.o.guard('forgetting a device', () => this.forget(d), { deviceId: d.session.deviceId });
       }
     }
+  }
+
+  /** The user's shard moved to another node: the device is let go of here without a word to the port
+   * (its state is the new owner's, which times it out unless its client comes back there). */
+  abandon(d: Device): void {
+    if (d.conn) this.unbind(d.conn);
+    this.o.retry.cancel(closeKey(d));
+    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+  }
+
+  all(): IterableIterator<Device> {
+    return this.devices.values();
   }
 
   stats(): { devices: number; loggedIn: number } {
