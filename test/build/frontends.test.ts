@@ -5,11 +5,6 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url);
 const FRONT_ENDS = ['src/server', 'src/client', 'src/protocol', 'src/cli.ts'];
-/**
- * Still typed on EngineCore when this check was written; another branch (cserve) moves it onto the port.
- * Allowed, not required: once it is moved the check holds for it too. Remove the entry then.
- */
-const PENDING = new Set(['src/server/server.ts']);
 
 function sources(path: string): string[] {
   const url = new URL(path, root);
@@ -34,7 +29,7 @@ describe('issue 10.3: front-ends use the engine port only', () => {
   });
 
   it('no front-end file imports or names the concrete EngineCore', () => {
-    expect(files.filter((f) => !PENDING.has(f) && CONCRETE.test(text(f)))).toEqual([]);
+    expect(files.filter((f) => CONCRETE.test(text(f)))).toEqual([]);
   });
 
   it('no front-end file compares a machine state id', () => {
