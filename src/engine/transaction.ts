@@ -23,8 +23,22 @@ export class Transaction {
   /** The command being applied, and the time it is applied at (read once). */
   command: Command | undefined;
   now = 0;
-  private undo: Array<() => void> | null = null;
+  /**
+   * How to revert the engine-memory changes of the open commands: the entries below undoTop, oldest first.
+   * Each command knows where its own start (a mark), so a nested command joins its outer one's log by leaving
+   * its entries there. One array, reused: a command allocates nothing for its undo log (slots are not cleared
+   * when a command ends, as in the store's log; a burst is let go).
+   */
+  private undo: Array<() => void> = [];
+  private undoTop = 0;
+  /** How many commands are open (nested ones count). */
+  private depth = 0;
   private after: Array<() => void> = [];
+  /** The running command's inputs, read by `body` (one bound function, not a closure per command). */
+  private nextBy = '';
+  private nextCommand: Command | undefined;
+  private nextApply: ((c: Command) => unknown) | undefined;
+  private nextThen: (() => void) | undefined;
   private outbox: Delivery[] = [];
   private flushing = false;
   private flushIndex = 0;
@@ -40,7 +54,7 @@ export class Transaction {
 
   /** Whether a command is running (so that undo and after-commit work is being collected). */
   get open(): boolean {
-    return this.undo !== null;
+    return this.depth > 0;
   }
 
   /**
@@ -53,34 +67,30 @@ export class Transaction {
     const cause0 = this.cause;
     const outbox0 = this.outbox.length;
     const after0 = this.after.length;
-    const outer = this.undo;
-    const undo: Array<() => void> = [];
-    this.undo = undo;
+    const mark = this.undoTop;
+    this.nextBy = by;
+    this.nextCommand = command;
+    this.nextApply = apply;
+    this.nextThen = then;
+    this.depth++;
     try {
-      this.store.transaction(() => {
-        const seq = ++this.seq;
-        this.cause = seq;
-        this.command = command;
-        this.now = this.clockNow();
-        if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
-        apply(command);
-        then?.();
-      });
+      this.store.transaction(this.body);
     } catch (e) {
       // The store rolled back; put the engine's memory back too (newest first), as if nothing was tried.
-      this.undo = outer;
-      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+      this.depth--;
+      const undo = this.undo;
+      for (let i = this.undoTop - 1; i >= mark; i--) (undo[i] as () => void)();
+      this.undoTop = mark;
       this.seq = seq0;
       this.cause = cause0;
       this.outbox.length = outbox0;
       this.after.length = after0;
       throw e;
     }
-    this.undo = outer;
-    if (outer) {
-      outer.push(...undo);
-      return;
-    }
+    // A nested command's undo entries stay in the log: they are its outer command's now.
+    if (--this.depth > 0) return;
+    this.undoTop = 0;
+    if (this.undo.length > 4096) this.undo = [];
     if (this.after.length > 0) {
       const after = this.after;
       this.after = [];
@@ -88,6 +98,22 @@ export class Transaction {
     }
     this.flush();
   }
+
+  /** The store transaction's body: the inputs `run` left, read first (a nested command overwrites them). */
+  private readonly body = (): void => {
+    const by = this.nextBy;
+    const command = this.nextCommand as Command;
+    const apply = this.nextApply as (c: Command) => unknown;
+    const then = this.nextThen;
+    this.nextCommand = this.nextApply = this.nextThen = undefined;
+    const seq = ++this.seq;
+    this.cause = seq;
+    this.command = command;
+    this.now = this.clockNow();
+    if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
+    apply(command);
+    then?.();
+  };
 
   /** EXT-3 replay: one journaled command at its own seq and time; nothing is delivered or told. */
   replayOne(seq: number, at: number, apply: () => void, entry: Parameters<Store['append']>[0]): void {
@@ -104,12 +130,12 @@ export class Transaction {
 
   /** Registers how to revert a change of engine memory if the running command fails. */
   onUndo(fn: () => void): void {
-    this.undo?.push(fn);
+    if (this.depth > 0) this.undo[this.undoTop++] = fn;
   }
 
   /** Runs `fn` once the running command has landed (at once outside a command); never for a rolled-back one. */
   afterCommit(fn: () => void): void {
-    if (this.undo) this.after.push(fn);
+    if (this.depth > 0) this.after.push(fn);
     else fn();
   }
 
