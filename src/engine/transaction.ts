@@ -6,13 +6,37 @@ import type { ClientEvent } from '../events';
 import type { Command } from '../records';
 import type { Store } from '../store/types';
 
-interface Delivery {
-  userID: string;
-  event: ClientEvent;
-  seq: number;
-  deviceId?: string;
-  /** One change's event for many users (NTF-2 b/c), in the order they were found. */
-  recipients?: string[];
+/**
+ * The outbox: deliveries waiting for their command to land, in columns (a delivery is a few slot stores,
+ * not an object), reused from command to command; `length` of them are queued.
+ */
+class Outbox {
+  length = 0;
+  readonly userID: string[] = [];
+  readonly event: ClientEvent[] = [];
+  readonly seq: number[] = [];
+  /** One device of the user, or undefined: all of them. */
+  readonly deviceId: Array<string | undefined> = [];
+  /** One change's event for many users (NTF-2 b/c), in the order they were found; undefined: to `userID`. */
+  readonly recipients: Array<string[] | undefined> = [];
+
+  push(userID: string, event: ClientEvent, seq: number, deviceId: string | undefined, recipients: string[] | undefined): void {
+    const i = this.length++;
+    this.userID[i] = userID;
+    this.event[i] = event;
+    this.seq[i] = seq;
+    this.deviceId[i] = deviceId;
+    this.recipients[i] = recipients;
+  }
+
+  /** Forgets the deliveries from `n` on (the references too, so that nothing sent is kept alive). */
+  cut(n: number): void {
+    for (let i = n; i < this.length; i++) {
+      this.event[i] = undefined as unknown as ClientEvent;
+      this.recipients[i] = undefined;
+    }
+    this.length = n;
+  }
 }
 
 export class Transaction {
@@ -39,7 +63,7 @@ export class Transaction {
   private nextCommand: Command | undefined;
   private nextApply: ((c: Command) => unknown) | undefined;
   private nextThen: (() => void) | undefined;
-  private outbox: Delivery[] = [];
+  private readonly outbox = new Outbox();
   private flushing = false;
   private flushIndex = 0;
 
@@ -83,7 +107,7 @@ export class Transaction {
       this.undoTop = mark;
       this.seq = seq0;
       this.cause = cause0;
-      this.outbox.length = outbox0;
+      this.outbox.cut(outbox0);
       this.after.length = after0;
       throw e;
     }
@@ -124,7 +148,7 @@ export class Transaction {
       if (this.journalOn) this.store.append(entry);
       apply();
     });
-    this.outbox = [];
+    this.outbox.cut(0);
     this.after = [];
   }
 
@@ -141,12 +165,12 @@ export class Transaction {
 
   /** Queues a delivery to one user (or one device of it), sent once the command has landed. */
   send(userID: string, event: ClientEvent, deviceId?: string, seq = this.cause): void {
-    this.outbox.push(deviceId === undefined ? { userID, event, seq } : { userID, event, seq, deviceId });
+    this.outbox.push(userID, event, seq, deviceId, undefined);
   }
 
   /** Queues one change's event for many users. */
   sendMany(userID: string, recipients: string[], event: ClientEvent): void {
-    if (recipients.length > 0) this.outbox.push({ userID, event, seq: this.cause, recipients });
+    if (recipients.length > 0) this.outbox.push(userID, event, this.cause, undefined, recipients);
   }
 
   /** Hands the outbox to the broker, in order; a delivery that triggers a call queues behind the rest. */
@@ -154,14 +178,15 @@ export class Transaction {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      for (let i = 0; i < this.outbox.length; i++) {
+      const o = this.outbox;
+      for (let i = 0; i < o.length; i++) {
         this.flushIndex = i;
-        const d = this.outbox[i] as Delivery;
-        if (d.recipients) this.broker.publishMany(d.recipients, d.event, d.seq);
-        else this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
+        const recipients = o.recipients[i];
+        if (recipients !== undefined) this.broker.publishMany(recipients, o.event[i] as ClientEvent, o.seq[i] as number);
+        else this.broker.publish(o.userID[i] as string, o.event[i] as ClientEvent, o.seq[i] as number, o.deviceId[i]);
       }
     } finally {
-      this.outbox = [];
+      this.outbox.cut(0);
       this.flushIndex = 0;
       this.flushing = false;
     }
@@ -172,7 +197,7 @@ export class Transaction {
    * back into the engine), what still waits in it has not been heard yet, whatever `seq` says.
    */
   heardUpTo(): number {
-    const next = this.flushing ? this.outbox[this.flushIndex] : undefined;
-    return next === undefined ? this.seq : Math.min(this.seq, next.seq - 1);
+    const next = this.flushing && this.flushIndex < this.outbox.length ? (this.outbox.seq[this.flushIndex] as number) : undefined;
+    return next === undefined ? this.seq : Math.min(this.seq, next - 1);
   }
 }
