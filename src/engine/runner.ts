@@ -73,6 +73,11 @@ function assignInto(w: Work, partial: Record<string, unknown>): void {
   for (const k in partial) c[k] = partial[k];
 }
 
+function addTimer(w: Work, op: TimerOp): void {
+  if (w.timers === null) w.timers = [op];
+  else w.timers.push(op);
+}
+
 /** The transition's own copy of the context, made on its first write. */
 function owned(w: Work): Record<string, unknown> {
   if (!w.owned) {
@@ -203,7 +208,10 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         case 'xstate.emit': {
           const ev = builtin.event;
           return (w) => {
-            (w.emitted ??= []).push(typeof ev === 'function' ? ev(w, p(w)) : ev);
+            const e = typeof ev === 'function' ? ev(w, p(w)) : ev;
+            // A one-element literal: an empty array's first push would reserve room for 17.
+            if (w.emitted === null) w.emitted = [e];
+            else w.emitted.push(e);
           };
         }
         case 'xstate.raise': {
@@ -216,13 +224,13 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
           return (w) => {
             const delayMs = resolveDelay(delay, w, p(w));
             if (delayMs === undefined) throw new Error(`${machine.id}: delay ${String(delay)} did not resolve to a number`);
-            (w.timers ??= []).push({ op: 'schedule', id, delayMs, event: ev as EventObject });
+            addTimer(w, { op: 'schedule', id, delayMs, event: ev as EventObject });
           };
         }
         case 'xstate.cancel': {
           const sendId = builtin.sendId;
           if (typeof sendId !== 'string') throw new Error(`${machine.id}: only static cancel ids are supported (${where})`);
-          return (w) => void (w.timers ??= []).push({ op: 'cancel', id: sendId });
+          return (w) => addTimer(w, { op: 'cancel', id: sendId });
         }
         default:
           throw new Error(`${machine.id}: unsupported action ${String(builtin.type ?? action)} (${where})`);
