@@ -66,9 +66,11 @@ export class RateWindows {
   private sweep(now: number): void {
     this.lastSweep = now;
     const windowMs = this.settings.limits.rateLimit.windowMs;
-    for (const [key, rec] of this.rates) {
+    // forEach, not for-of: no [key, value] pair per window (a Map may delete during either).
+    const rates = this.rates;
+    rates.forEach((rec, key) => {
       const last = rec.context.stamps[rec.context.stamps.length - 1];
-      if (last === undefined || last <= now - windowMs) this.rates.delete(key);
-    }
+      if (last === undefined || last <= now - windowMs) rates.delete(key);
+    });
   }
 }
