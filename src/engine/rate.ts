@@ -54,7 +54,7 @@ export class RateWindows {
       const old = this.rates.get(key);
       this.rates.set(key, step.snapshot);
       this.tx.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
-      this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
+      if (this.reports.on) this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
     }
     return step.snapshot;
   }

@@ -50,7 +50,7 @@ export class StatusSteps {
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
     if (before.views !== undefined) after.views = before.views;
     if (before.flap !== undefined) after.flap = before.flap;
-    this.p.reports.transition(runners.user, userID, event, after, { before });
+    if (this.p.reports.on) this.p.reports.transition(runners.user, userID, event, after, { before });
     this.p.timers.apply('userStatus', userID, timerRequests(runners.user, step.timers));
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
     let kicked = false;
