@@ -64,6 +64,9 @@ const drivers: Array<() => Driver> = [
   () => new BaselineDriver('core'),
   () => new EngineDriver({ api: 'core', journal: false }),
   () => new EngineDriver({ api: 'core', journal: true }),
+  // What users call: the Promise API (journal on, its default) against the Promise-shaped baseline.
+  () => new BaselineDriver('client'),
+  () => new EngineDriver({ api: 'client', journal: true }),
 ];
 /** One driver from nothing: its heap (what it holds after `fill` operations) and its allocation per change.
  * A function, so that nothing of the previous driver is still referenced when the next one starts. */
@@ -78,11 +81,16 @@ async function measure(make: () => Driver): Promise<void> {
   const a = await allocated(d, world, allocFrom);
   say(`${d.name}: ${a.perChange.toFixed(0)} B allocated per change (${a.clean}/${p.batches} batches without a GC), holds ${(retained / 2 ** 20).toFixed(1)} MiB after ${p.fill} ops`);
   rows.push({ name: d.name, allocPerChange: a.perChange, cleanBatches: a.clean, retainedBytes: retained });
-  if (d instanceof EngineDriver && d.options.journal) entriesKept = d.core.journal().length;
+  if (d instanceof EngineDriver && d.options.journal && d.options.api === 'core') entriesKept = d.core.journal().length;
   await d.close();
 }
 for (const make of drivers) await measure(make);
-const [base, off, on] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+const row = (name: string) => {
+  const r = rows.find((x) => x.name === name);
+  if (!r) throw new Error(`no row ${name}`);
+  return r;
+};
+const [base, off, on] = [row('baseline'), row('core-nojournal'), row('core')];
 const changes = changesIn(world, 0, p.fill);
 emitResult({
   tag: p.tag,
@@ -96,5 +104,6 @@ emitResult({
   bytesPerEntryKept: (on.retainedBytes - off.retainedBytes) / Math.max(1, entriesKept),
   allocRatioOn: on.allocPerChange / base.allocPerChange,
   allocRatioOff: off.allocPerChange / base.allocPerChange,
+  allocRatioClient: row('client').allocPerChange / row('baseline-promise').allocPerChange,
 });
 process.exit(0);

@@ -1,28 +1,38 @@
 // Event handlers of a client (`on`/`off`), shared by the in-process and the remote client. A throwing
 // handler does not stop the others.
-import type { ClientEvent } from '../events';
+import { EVENT, type ClientEvent } from '../events';
 import { invalidParameter } from '../errors';
 import type { ClientEventHandler } from './types';
 
 export class Emitter {
   /** Copy-on-write: on/off make a new array, so emit walks one without copying (a handler may call off). */
   private readonly handlers = new Map<string, readonly ClientEventHandler[]>();
+  /**
+   * The handlers of status updates, also kept here: a fan-out emits one to every recipient client, and a
+   * field read is cheaper than the map lookup.
+   */
+  private statusHandlers: readonly ClientEventHandler[] | undefined;
 
   on(event: unknown, handler: unknown): void {
     if (typeof event !== 'string' || event.length === 0) throw invalidParameter('event', 'expected an event name string');
     if (typeof handler !== 'function') throw invalidParameter('handler', 'expected a function');
     const list = this.handlers.get(event) ?? [];
-    if (!list.includes(handler as ClientEventHandler)) this.handlers.set(event, [...list, handler as ClientEventHandler]);
+    if (!list.includes(handler as ClientEventHandler)) this.set(event, [...list, handler as ClientEventHandler]);
   }
 
   off(event: unknown, handler: unknown): void {
     if (typeof event !== 'string') return;
     const list = this.handlers.get(event);
-    if (list) this.handlers.set(event, list.filter((h) => h !== handler));
+    if (list) this.set(event, list.filter((h) => h !== handler));
+  }
+
+  private set(event: string, list: readonly ClientEventHandler[]): void {
+    this.handlers.set(event, list);
+    if (event === EVENT.USER_STATUS_UPDATED) this.statusHandlers = list;
   }
 
   emit(event: ClientEvent): void {
-    const list = this.handlers.get(event.name);
+    const list = event.name === EVENT.USER_STATUS_UPDATED ? this.statusHandlers : this.handlers.get(event.name);
     if (!list) return;
     for (let i = 0; i < list.length; i++) {
       try {

@@ -1,12 +1,13 @@
 // Who hears of a user's change, and what each viewer is shown (NTF-2..6, EXT-5, EXT-7, issue 17). The
 // rules decide (src/engine/rules/ and the `flap` machine); this file gathers the sets they read, runs the
 // user's flap machine, and queues the deliveries.
-import type { FlapContext, FlapEvent } from '../../machines/flap';
+import type { FlapContext, FlapEmitted, FlapEvent } from '../../machines/flap';
 import type { UserStatusContext, UserStatusEmitted, Visibility } from '../../machines/userStatus';
 import { EVENT, type ClientEvent } from '../events';
 import type { RunnerSnapshot, UserStatus, Views } from '../records';
 import type { Store } from '../store/types';
 import type { InspectReports } from './inspectReports';
+import type { Listeners } from './rules/audience';
 import type { Rules } from './rules/index';
 import { plainViews, viewOf, type ViewerClass } from './rules/views';
 import type { Runners } from './runners';
@@ -34,7 +35,16 @@ type StatusLike = Omit<UserStatus, 'userID'>;
 /** The views, made explicit: a plain `Shown` is the status before the change (`prev`) at its seq. */
 const explicit = (shown: Shown, prev: StatusLike): Views => shown.views ?? plainViews(prev, shown.seq);
 
+/** What a flap step says (bits): others may hear now; the change itself passes (not a hold's news). */
+const TELL = 1;
+const PASS = 2;
+/** The flap machine did not handle the event. */
+const UNHANDLED = -1;
+
 export class FanOut {
+  /** The sets the audience rule reads, refilled for each change (the rule keeps nothing of it). */
+  private readonly heard: Listeners = { subscribers: undefined, followers: undefined };
+
   constructor(
     private readonly store: Store,
     private readonly tx: Transaction,
@@ -47,9 +57,10 @@ export class FanOut {
 
   /**
    * One change of `userID`'s status machine: its own devices hear it (NTF-2 a); the flap machine says
-   * whether others may now (EXT-7), and they hear it as their view allows.
+   * whether others may now (EXT-7), and they hear it as their view allows. `shown` is the caller's own
+   * (a fresh object per step): it is updated in place and returned.
    */
-  change(userID: string, ctx: UserStatusContext, em: Change, prev: UserStatusContext, shown: Shown): Shown {
+  change(userID: string, ctx: UserStatusContext, em: Change, prev: StatusLike & { visibility: Visibility }, shown: Shown): Shown {
     // One object goes to every recipient (and every app handler) of this change: events are read-only.
     const full: UserStatus = { userID, statusType: em.statusType, customStatus: em.customStatus, version: em.version, reason: em.reason };
     const event: StatusEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
@@ -63,15 +74,16 @@ export class FanOut {
       graceMs: this.settings.limits.flapGraceMs,
     };
     const step = this.flapStep(userID, flapEvent, shown);
-    if (step === null) return { views: explicit(shown, prev), seq: shown.seq, flap: shown.flap };
-    let next: Shown = { views: shown.views, seq: shown.seq, flap: step.flap };
-    if (step.tell) {
-      next = em.reason === 'visibility_changed' && step.pass ? this.visibility(userID, prev, ctx.visibility, full, next) : this.toOthers(userID, ctx.visibility, event, next, prev);
-    } else if (next.views === undefined) {
-      // Held back (EXT-7): others keep what they were shown, explicitly.
-      next.views = plainViews(prev, shown.seq);
+    if (step === UNHANDLED) {
+      shown.views = explicit(shown, prev);
+      return shown;
     }
-    return next;
+    if (step & TELL) {
+      return em.reason === 'visibility_changed' && step & PASS ? this.visibility(userID, prev, ctx.visibility, full, shown) : this.toOthers(userID, ctx.visibility, event, shown, prev);
+    }
+    // Held back (EXT-7): others keep what they were shown, explicitly.
+    if (shown.views === undefined) shown.views = plainViews(prev, shown.seq);
+    return shown;
   }
 
   /** EXT-7: the grace ran out (a durable timer, or an older journal's `flap.release`): others hear the final state if it is news. */
@@ -79,24 +91,28 @@ export class FanOut {
     if (shown.flap.value !== 'flap.holding') return shown;
     const event = this.runners.flap.afterEvent('flapGrace', 'holding') as unknown as FlapEvent;
     const step = this.flapStep(userID, event, shown);
-    if (step === null) return shown;
-    const next: Shown = { views: shown.views, seq: shown.seq, flap: step.flap };
-    return step.tell ? this.toOthers(userID, visibility, { name: EVENT.USER_STATUS_UPDATED, data: [status] }, next, status) : next;
+    if (step === UNHANDLED) return shown;
+    return step & TELL ? this.toOthers(userID, visibility, { name: EVENT.USER_STATUS_UPDATED, data: [status] }, shown, status) : shown;
   }
 
-  /** Runs the flap machine: whether others may hear now, the change itself (`pass`) or a hold's news. */
-  private flapStep(userID: string, event: FlapEvent, shown: Shown): { flap: RunnerSnapshot<FlapContext>; tell: boolean; pass: boolean } | null {
+  /**
+   * Runs the flap machine (its snapshot goes into `shown.flap`): whether others may hear now (TELL), the
+   * change itself (PASS) or a hold's news; UNHANDLED if the machine did not take the event.
+   */
+  private flapStep(userID: string, event: FlapEvent, shown: Shown): number {
     const step = this.runners.flap.transition(shown.flap, event);
-    if (!step.handled) return null;
+    if (!step.handled) return UNHANDLED;
     this.reports.transition(this.runners.flap, userID, event, step.snapshot);
     if (step.timers.length > 0) this.timers.apply('flap', userID, timerRequests(this.runners.flap, step.timers));
-    let tell = false;
-    let pass = false;
-    for (const e of step.emitted) {
-      if (e.type === 'flap.pass') tell = pass = true;
-      else if (e.type === 'flap.ended' && e.news) tell = true;
+    shown.flap = step.snapshot;
+    let bits = 0;
+    const emitted = step.emitted;
+    for (let i = 0; i < emitted.length; i++) {
+      const e = emitted[i] as FlapEmitted;
+      if (e.type === 'flap.pass') bits = TELL | PASS;
+      else if (e.type === 'flap.ended' && e.news) bits |= TELL;
     }
-    return { flap: step.snapshot, tell, pass };
+    return bits;
   }
 
   /** NTF-2 (b) and (c): each viewer who may hear and whose class sees the user is told, once. */
@@ -104,22 +120,27 @@ export class FanOut {
     const full = event.data[0] as UserStatus;
     const everyone = this.rules.sees(visibility, 'friends') && this.rules.sees(visibility, 'others');
     const { views, told } = this.rules.statusShown(everyone ? shown.views : explicit(shown, prev), visibility, full, this.tx.cause, this.rules.sees);
-    const next: Shown = { views, seq: views === undefined ? this.tx.cause : shown.seq, flap: shown.flap };
-    if (told.length === 0) return next;
-    const recipients = this.rules.audience(this.listeners(userID), this.gates());
+    if (views === undefined) shown.seq = this.tx.cause;
+    shown.views = views;
+    if (told.length === 0) return shown;
+    const heard = this.heard;
+    heard.subscribers = this.store.subscribersOf(userID);
+    heard.followers = this.store.followersOf(userID);
+    const recipients = this.rules.audience(heard, this.settings.gates);
+    heard.subscribers = heard.followers = undefined;
     if (told.length === 1) {
       const friends = this.store.friendsOf(userID);
       const only = told[0] as ViewerClass;
       this.tx.sendMany(userID, recipients.filter((v) => this.rules.classOf(friends?.has(v) === true) === only), event);
     } else this.tx.sendMany(userID, recipients, event);
-    return next;
+    return shown;
   }
 
   /** EXT-5: going hidden or shown is news only to the viewers whose view flips; each is told its new view. */
-  private visibility(userID: string, prev: UserStatusContext, to: Visibility, full: UserStatus, shown: Shown): Shown {
+  private visibility(userID: string, prev: StatusLike & { visibility: Visibility }, to: Visibility, full: UserStatus, shown: Shown): Shown {
     const { views: next, told } = this.rules.visibilityChanged(explicit(shown, prev), prev.visibility, to, full, this.tx.cause, this.rules.sees);
-    const result: Shown = { views: next, seq: shown.seq, flap: shown.flap };
-    if (told.length === 0) return result;
+    shown.views = next;
+    if (told.length === 0) return shown;
     const friends = this.store.friendsOf(userID);
     const events = new Map<ViewerClass, ClientEvent>();
     for (const viewer of this.rules.audience(this.listeners(userID), this.gates())) {
@@ -129,7 +150,7 @@ export class FanOut {
       if (!e) events.set(cls, (e = { name: EVENT.USER_STATUS_UPDATED, data: Object.freeze([Object.freeze(viewOf(userID, next, cls, full))]) as UserStatus[] }));
       this.tx.send(viewer, e);
     }
-    return result;
+    return shown;
   }
 
   private listeners(userID: string) {

@@ -11,6 +11,11 @@ export class InspectReports {
     private readonly tx: Transaction,
   ) {}
 
+  /** Whether anyone inspects: callers skip building a report's details when not. */
+  get on(): boolean {
+    return this.bridge !== null;
+  }
+
   transition(runner: CompiledMachine<any, any, any>, instance: string, event: EventObject, snapshot: RunnerSnapshot<unknown>, info?: StepInfo): void {
     const bridge = this.bridge;
     if (!bridge) return;

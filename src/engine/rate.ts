@@ -54,7 +54,7 @@ export class RateWindows {
       const old = this.rates.get(key);
       this.rates.set(key, step.snapshot);
       this.tx.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
-      this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
+      if (this.reports.on) this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
     }
     return step.snapshot;
   }
@@ -75,9 +75,11 @@ export class RateWindows {
   private sweep(now: number): void {
     this.lastSweep = now;
     const windowMs = this.settings.limits.rateLimit.windowMs;
-    for (const [key, rec] of this.rates) {
+    // forEach, not for-of: no [key, value] pair per window (a Map may delete during either).
+    const rates = this.rates;
+    rates.forEach((rec, key) => {
       const last = rec.context.stamps[rec.context.stamps.length - 1];
-      if (last === undefined || last <= now - windowMs) this.rates.delete(key);
-    }
+      if (last === undefined || last <= now - windowMs) rates.delete(key);
+    });
   }
 }

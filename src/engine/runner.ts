@@ -51,30 +51,41 @@ type AnyTransition = {
   reenter: boolean;
 };
 
-/** What guards and actions are called with, as XState calls them; one object per transition, kept current. */
+/** What guards and actions are called with, as XState calls them ({context, event}); kept current. */
 interface Args {
   context: any;
   event: EventObject;
 }
-interface Work {
-  args: Args;
-  /** Whether args.context is already this transition's own copy (assigns then write into it). */
+/** One object per transition: the guards' and actions' argument, and what the transition collects. */
+interface Work extends Args {
+  /** Whether context is already this transition's own copy (assigns then write into it). */
   owned: boolean;
-  emitted: unknown[];
-  timers: TimerOp[];
+  /** Made on the first emit or timer: most transitions have neither. */
+  emitted: unknown[] | null;
+  timers: TimerOp[] | null;
 }
 type Action = (w: Work) => void;
 type Guard = (a: Args) => boolean;
 
 /** An assign's first write copies the context; later ones in the same transition reuse that copy. */
 function assignInto(w: Work, partial: Record<string, unknown>): void {
+  const c = owned(w);
+  for (const k in partial) c[k] = partial[k];
+}
+
+function addTimer(w: Work, op: TimerOp): void {
+  if (w.timers === null) w.timers = [op];
+  else w.timers.push(op);
+}
+
+/** The transition's own copy of the context, made on its first write. */
+function owned(w: Work): Record<string, unknown> {
   if (!w.owned) {
-    // One spread of a same-shaped object takes V8's fast clone; the partial's few keys are then set by hand.
-    w.args.context = { ...w.args.context };
+    // One spread of a same-shaped object takes V8's fast clone; the assigned keys are then set by hand.
+    w.context = { ...w.context };
     w.owned = true;
   }
-  const c = w.args.context as Record<string, unknown>;
-  for (const k in partial) c[k] = partial[k];
+  return w.context as Record<string, unknown>;
 }
 
 interface CNode {
@@ -149,7 +160,7 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     };
     const resolveDelay = (delay: unknown, w: Work, params: unknown): number | undefined => {
       const d = typeof delay === 'string' ? impl.delays[delay] : delay;
-      const ms = typeof d === 'function' ? d(w.args, params) : d;
+      const ms = typeof d === 'function' ? d(w, params) : d;
       return typeof ms === 'number' ? ms : undefined;
     };
     const compileAction = (a: unknown, where: string): Action => {
@@ -161,7 +172,7 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         action = impl.actions[name];
         if (action === undefined) throw new Error(`${machine.id}: action '${name}' (${where}) is not implemented`);
       }
-      const p = (w: Work) => (typeof params === 'function' ? params(w.args) : params);
+      const p = (w: Work) => (typeof params === 'function' ? params(w) : params);
       const builtin = action as {
         type?: string;
         assignment?: unknown;
@@ -174,20 +185,33 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         case 'xstate.assign': {
           const assignment = builtin.assignment;
           if (typeof assignment === 'function') {
-            return (w) => assignInto(w, assignment(w.args, p(w)));
+            return (w) => assignInto(w, assignment(w, p(w)));
           }
           const entries = Object.entries(assignment as Record<string, unknown>);
+          if (entries.length === 1) {
+            // One key (most assigns): its value is computed from the context before the write, as XState
+            // does, so no partial object is needed.
+            const [key, v] = entries[0] as [string, unknown];
+            if (typeof v !== 'function') return (w) => void (owned(w)[key] = v);
+            return (w) => {
+              const value = v(w, p(w));
+              owned(w)[key] = value;
+            };
+          }
           return (w) => {
             const partial: Record<string, unknown> = {};
             const prm = p(w);
-            for (const [key, v] of entries) partial[key] = typeof v === 'function' ? v(w.args, prm) : v;
+            for (const [key, v] of entries) partial[key] = typeof v === 'function' ? v(w, prm) : v;
             assignInto(w, partial);
           };
         }
         case 'xstate.emit': {
           const ev = builtin.event;
           return (w) => {
-            w.emitted.push(typeof ev === 'function' ? ev(w.args, p(w)) : ev);
+            const e = typeof ev === 'function' ? ev(w, p(w)) : ev;
+            // A one-element literal: an empty array's first push would reserve room for 17.
+            if (w.emitted === null) w.emitted = [e];
+            else w.emitted.push(e);
           };
         }
         case 'xstate.raise': {
@@ -200,13 +224,13 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
           return (w) => {
             const delayMs = resolveDelay(delay, w, p(w));
             if (delayMs === undefined) throw new Error(`${machine.id}: delay ${String(delay)} did not resolve to a number`);
-            w.timers.push({ op: 'schedule', id, delayMs, event: ev as EventObject });
+            addTimer(w, { op: 'schedule', id, delayMs, event: ev as EventObject });
           };
         }
         case 'xstate.cancel': {
           const sendId = builtin.sendId;
           if (typeof sendId !== 'string') throw new Error(`${machine.id}: only static cancel ids are supported (${where})`);
-          return (w) => w.timers.push({ op: 'cancel', id: sendId });
+          return (w) => addTimer(w, { op: 'cancel', id: sendId });
         }
         default:
           throw new Error(`${machine.id}: unsupported action ${String(builtin.type ?? action)} (${where})`);
@@ -289,27 +313,26 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     const context =
       typeof cfg.context === 'function' ? cfg.context({ input, self: undefined, spawn: undefined }) : cfg.context;
     const init = { type: 'xstate.init', input } as EventObject;
-    const w: Work = { args: { context, event: init }, owned: false, emitted: [], timers: [] };
+    const w: Work = { context, event: init, owned: false, emitted: null, timers: null };
     let leaf = this.root;
     for (const a of this.root.entry) a(w);
     leaf = this.enterDefault(this.root, w);
     leaf = this.settle(leaf, w);
-    return { snapshot: { value: leaf.id, context: w.args.context }, emitted: w.emitted as Em[], timers: w.timers, handled: true };
+    return { snapshot: { value: leaf.id, context: w.context }, emitted: (w.emitted ?? NONE) as Em[], timers: w.timers ?? NONE, handled: true };
   }
 
   /** One event, run to completion (the event's microstep, then every eventless transition it enables). */
   transition(snapshot: RunnerSnapshot<C>, event: E | EventObject): RunnerStep<C, Em> {
     let leaf = this.nodes.get(snapshot.value);
     if (!leaf) throw new Error(`${this.machine.id}: unknown state '${snapshot.value}'`);
-    const args: Args = { context: snapshot.context, event };
-    const chosen = this.selectOn(leaf, args);
+    const w: Work = { context: snapshot.context, event, owned: false, emitted: null, timers: null };
+    const chosen = this.selectOn(leaf, w);
     if (!chosen) return { snapshot, emitted: NONE, timers: NONE, handled: false };
-    const w: Work = { args, owned: false, emitted: [], timers: [] };
     leaf = this.microstep(leaf, chosen, w);
     leaf = this.settle(leaf, w);
-    const context = w.args.context;
+    const context = w.context;
     const next = leaf.id === snapshot.value && context === snapshot.context ? snapshot : { value: leaf.id, context };
-    return { snapshot: next, emitted: w.emitted as Em[], timers: w.timers, handled: true };
+    return { snapshot: next, emitted: (w.emitted ?? NONE) as Em[], timers: w.timers ?? NONE, handled: true };
   }
 
   /** The XState state value of a snapshot, e.g. `{ unlogined: 'clearPending' }`. */
@@ -389,7 +412,7 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
 
   private settle(leaf: CNode, w: Work): CNode {
     for (let i = 0; i < MAX_MICROSTEPS; i++) {
-      const t = this.selectAlways(leaf, w.args);
+      const t = this.selectAlways(leaf, w);
       if (!t) return leaf;
       leaf = this.microstep(leaf, t, w);
     }

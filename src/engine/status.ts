@@ -18,6 +18,9 @@ import type { SubscriptionSteps } from './subs';
 import type { DurableTimers } from './timers';
 import type { Transaction } from './transaction';
 
+/** What a change's fan-out reads of the status before it. */
+type StatusBefore = Pick<UserStatusContext, 'statusType' | 'customStatus' | 'version' | 'reason' | 'visibility'>;
+
 export type TransitionListener = (entry: StatusTransition, command: Command | undefined) => void;
 
 export interface StatusParts {
@@ -47,7 +50,7 @@ export class StatusSteps {
     const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
     if (before.views !== undefined) after.views = before.views;
     if (before.flap !== undefined) after.flap = before.flap;
-    this.p.reports.transition(runners.user, userID, event, after, { before });
+    if (this.p.reports.on) this.p.reports.transition(runners.user, userID, event, after, { before });
     this.p.timers.apply('userStatus', userID, timerRequests(runners.user, step.timers));
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
     let kicked = false;
@@ -58,9 +61,11 @@ export class StatusSteps {
     if (lastChange) after.seq = tx.cause;
     store.putStatus(userID, after);
     if (this.p.journalOn || this.p.listeners.size > 0) this.journal(userID, event, before, after, lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)));
-    let prev = before.context;
+    let prev: StatusBefore = before.context;
     let shown = this.shownOf(before);
-    for (const em of step.emitted) {
+    const emitted = step.emitted;
+    for (let i = 0; i < emitted.length; i++) {
+      const em = emitted[i] as UserStatusEmitted;
       if (em.type === 'device.kicked') {
         for (const id of em.deviceIds) this.kick(userID, id);
         continue;
@@ -76,7 +81,8 @@ export class StatusSteps {
         }
       }
       shown = this.p.fanOut.change(userID, after.context, em, prev, shown);
-      prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
+      // A later change of the same step sees this one as its before (only the two fields move).
+      if (i < emitted.length - 1) prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
     this.keep(userID, after, shown);
     // Sessions follow their devices; a step that left the devices as they were (a custom status) has nothing to sync.

@@ -30,12 +30,14 @@ export class SubscriptionSteps {
     const before = store.getSubscriptions(userID) ?? runners.subsInitial;
     const step = runners.subs.transition(before, event);
     if (!step.handled) return before;
-    this.reports.transition(runners.subs, userID, event, step.snapshot, { before });
+    if (this.reports.on) this.reports.transition(runners.subs, userID, event, step.snapshot, { before });
     this.timers.apply('subscriptions', userID, timerRequests(runners.subs, step.timers));
     const added: string[] = [];
     const removed: string[] = [];
     let reason: Reason = 'subscribed';
-    for (const em of step.emitted) {
+    const emitted = step.emitted;
+    for (let i = 0; i < emitted.length; i++) {
+      const em = emitted[i] as (typeof emitted)[number];
       if (em.type === 'subscriptions.added') added.push(...em.userIDs);
       else {
         removed.push(...em.userIDs);
@@ -46,11 +48,12 @@ export class SubscriptionSteps {
         else if (ending) store.putNotice(userID, ending.keep);
       }
     }
-    const evicted = new Set(added.filter((id) => removed.includes(id)));
-    const delta = {
-      added: added.filter((id) => !evicted.has(id)),
-      removed: removed.filter((id) => !evicted.has(id)),
-    };
+    // An owner's login or logout (UNSUB-5) usually moves no target: then there is nothing to net out.
+    let delta = { added, removed };
+    if (added.length > 0 && removed.length > 0) {
+      const evicted = new Set(added.filter((id) => removed.includes(id)));
+      delta = { added: added.filter((id) => !evicted.has(id)), removed: removed.filter((id) => !evicted.has(id)) };
+    }
     store.putSubscriptions(userID, step.snapshot, delta);
     // Each target's owner keeps who subscribes to it (NTF-2 b): an edge to another engine's user is mirrored there.
     this.shard.mirror('subscription', userID, delta.added, delta.removed);

@@ -6,13 +6,37 @@ import type { ClientEvent } from '../events';
 import type { Command } from '../records';
 import type { Store } from '../store/types';
 
-interface Delivery {
-  userID: string;
-  event: ClientEvent;
-  seq: number;
-  deviceId?: string;
-  /** One change's event for many users (NTF-2 b/c), in the order they were found. */
-  recipients?: string[];
+/**
+ * The outbox: deliveries waiting for their command to land, in columns (a delivery is a few slot stores,
+ * not an object), reused from command to command; `length` of them are queued.
+ */
+class Outbox {
+  length = 0;
+  readonly userID: string[] = [];
+  readonly event: ClientEvent[] = [];
+  readonly seq: number[] = [];
+  /** One device of the user, or undefined: all of them. */
+  readonly deviceId: Array<string | undefined> = [];
+  /** One change's event for many users (NTF-2 b/c), in the order they were found; undefined: to `userID`. */
+  readonly recipients: Array<string[] | undefined> = [];
+
+  push(userID: string, event: ClientEvent, seq: number, deviceId: string | undefined, recipients: string[] | undefined): void {
+    const i = this.length++;
+    this.userID[i] = userID;
+    this.event[i] = event;
+    this.seq[i] = seq;
+    this.deviceId[i] = deviceId;
+    this.recipients[i] = recipients;
+  }
+
+  /** Forgets the deliveries from `n` on (the references too, so that nothing sent is kept alive). */
+  cut(n: number): void {
+    for (let i = n; i < this.length; i++) {
+      this.event[i] = undefined as unknown as ClientEvent;
+      this.recipients[i] = undefined;
+    }
+    this.length = n;
+  }
 }
 
 export class Transaction {
@@ -23,9 +47,23 @@ export class Transaction {
   /** The command being applied, and the time it is applied at (read once). */
   command: Command | undefined;
   now = 0;
-  private undo: Array<() => void> | null = null;
+  /**
+   * How to revert the engine-memory changes of the open commands: the entries below undoTop, oldest first.
+   * Each command knows where its own start (a mark), so a nested command joins its outer one's log by leaving
+   * its entries there. One array, reused: a command allocates nothing for its undo log (slots are not cleared
+   * when a command ends, as in the store's log; a burst is let go).
+   */
+  private undo: Array<() => void> = [];
+  private undoTop = 0;
+  /** How many commands are open (nested ones count). */
+  private depth = 0;
   private after: Array<() => void> = [];
-  private outbox: Delivery[] = [];
+  /** The running command's inputs, read by `body` (one bound function, not a closure per command). */
+  private nextBy = '';
+  private nextCommand: Command | undefined;
+  private nextApply: ((c: Command) => unknown) | undefined;
+  private nextThen: (() => void) | undefined;
+  private readonly outbox = new Outbox();
   private flushing = false;
   private flushIndex = 0;
 
@@ -40,7 +78,7 @@ export class Transaction {
 
   /** Whether a command is running (so that undo and after-commit work is being collected). */
   get open(): boolean {
-    return this.undo !== null;
+    return this.depth > 0;
   }
 
   /**
@@ -53,34 +91,30 @@ export class Transaction {
     const cause0 = this.cause;
     const outbox0 = this.outbox.length;
     const after0 = this.after.length;
-    const outer = this.undo;
-    const undo: Array<() => void> = [];
-    this.undo = undo;
+    const mark = this.undoTop;
+    this.nextBy = by;
+    this.nextCommand = command;
+    this.nextApply = apply;
+    this.nextThen = then;
+    this.depth++;
     try {
-      this.store.transaction(() => {
-        const seq = ++this.seq;
-        this.cause = seq;
-        this.command = command;
-        this.now = this.clockNow();
-        if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
-        apply(command);
-        then?.();
-      });
+      this.store.transaction(this.body);
     } catch (e) {
       // The store rolled back; put the engine's memory back too (newest first), as if nothing was tried.
-      this.undo = outer;
-      for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+      this.depth--;
+      const undo = this.undo;
+      for (let i = this.undoTop - 1; i >= mark; i--) (undo[i] as () => void)();
+      this.undoTop = mark;
       this.seq = seq0;
       this.cause = cause0;
-      this.outbox.length = outbox0;
+      this.outbox.cut(outbox0);
       this.after.length = after0;
       throw e;
     }
-    this.undo = outer;
-    if (outer) {
-      outer.push(...undo);
-      return;
-    }
+    // A nested command's undo entries stay in the log: they are its outer command's now.
+    if (--this.depth > 0) return;
+    this.undoTop = 0;
+    if (this.undo.length > 4096) this.undo = [];
     if (this.after.length > 0) {
       const after = this.after;
       this.after = [];
@@ -88,6 +122,22 @@ export class Transaction {
     }
     this.flush();
   }
+
+  /** The store transaction's body: the inputs `run` left, read first (a nested command overwrites them). */
+  private readonly body = (): void => {
+    const by = this.nextBy;
+    const command = this.nextCommand as Command;
+    const apply = this.nextApply as (c: Command) => unknown;
+    const then = this.nextThen;
+    this.nextCommand = this.nextApply = this.nextThen = undefined;
+    const seq = ++this.seq;
+    this.cause = seq;
+    this.command = command;
+    this.now = this.clockNow();
+    if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
+    apply(command);
+    then?.();
+  };
 
   /** EXT-3 replay: one journaled command at its own seq and time; nothing is delivered or told. */
   replayOne(seq: number, at: number, apply: () => void, entry: Parameters<Store['append']>[0]): void {
@@ -98,29 +148,29 @@ export class Transaction {
       if (this.journalOn) this.store.append(entry);
       apply();
     });
-    this.outbox = [];
+    this.outbox.cut(0);
     this.after = [];
   }
 
   /** Registers how to revert a change of engine memory if the running command fails. */
   onUndo(fn: () => void): void {
-    this.undo?.push(fn);
+    if (this.depth > 0) this.undo[this.undoTop++] = fn;
   }
 
   /** Runs `fn` once the running command has landed (at once outside a command); never for a rolled-back one. */
   afterCommit(fn: () => void): void {
-    if (this.undo) this.after.push(fn);
+    if (this.depth > 0) this.after.push(fn);
     else fn();
   }
 
   /** Queues a delivery to one user (or one device of it), sent once the command has landed. */
   send(userID: string, event: ClientEvent, deviceId?: string, seq = this.cause): void {
-    this.outbox.push(deviceId === undefined ? { userID, event, seq } : { userID, event, seq, deviceId });
+    this.outbox.push(userID, event, seq, deviceId, undefined);
   }
 
   /** Queues one change's event for many users. */
   sendMany(userID: string, recipients: string[], event: ClientEvent): void {
-    if (recipients.length > 0) this.outbox.push({ userID, event, seq: this.cause, recipients });
+    if (recipients.length > 0) this.outbox.push(userID, event, this.cause, undefined, recipients);
   }
 
   /** Hands the outbox to the broker, in order; a delivery that triggers a call queues behind the rest. */
@@ -128,14 +178,15 @@ export class Transaction {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      for (let i = 0; i < this.outbox.length; i++) {
+      const o = this.outbox;
+      for (let i = 0; i < o.length; i++) {
         this.flushIndex = i;
-        const d = this.outbox[i] as Delivery;
-        if (d.recipients) this.broker.publishMany(d.recipients, d.event, d.seq);
-        else this.broker.publish(d.userID, d.event, d.seq, d.deviceId);
+        const recipients = o.recipients[i];
+        if (recipients !== undefined) this.broker.publishMany(recipients, o.event[i] as ClientEvent, o.seq[i] as number);
+        else this.broker.publish(o.userID[i] as string, o.event[i] as ClientEvent, o.seq[i] as number, o.deviceId[i]);
       }
     } finally {
-      this.outbox = [];
+      this.outbox.cut(0);
       this.flushIndex = 0;
       this.flushing = false;
     }
@@ -146,7 +197,7 @@ export class Transaction {
    * back into the engine), what still waits in it has not been heard yet, whatever `seq` says.
    */
   heardUpTo(): number {
-    const next = this.flushing ? this.outbox[this.flushIndex] : undefined;
-    return next === undefined ? this.seq : Math.min(this.seq, next.seq - 1);
+    const next = this.flushing && this.flushIndex < this.outbox.length ? (this.outbox.seq[this.flushIndex] as number) : undefined;
+    return next === undefined ? this.seq : Math.min(this.seq, next - 1);
   }
 }

@@ -19,8 +19,12 @@ export interface Gates {
 export function audience(l: Listeners, g: Gates): string[] {
   const subscribers = g.userStatus ? l.subscribers : undefined;
   const followers = g.friendNotify ? l.followers : undefined;
-  const out = subscribers ? [...subscribers] : [];
-  if (followers) for (const f of followers) if (!subscribers?.has(f)) out.push(f);
+  // Sized once for the most it can hold (it is made for every change), then cut to what it holds.
+  const out = new Array<string>((subscribers?.size ?? 0) + (followers?.size ?? 0));
+  let n = 0;
+  if (subscribers) for (const s of subscribers) out[n++] = s;
+  if (followers) for (const f of followers) if (subscribers === undefined || !subscribers.has(f)) out[n++] = f;
+  out.length = n;
   return out;
 }
 

@@ -51,7 +51,7 @@ export function statusShown(
   const friends = see(visibility, 'friends');
   const others = see(visibility, 'others');
   // Told to both classes, the views are plain again (both see the status itself): undefined.
-  if (friends && others) return { views: undefined, told: CLASSES };
+  if (friends && others) return PLAIN;
   if (!friends && !others) return { views, told: NONE };
   if (views === undefined) throw new Error('statusShown: the views of a user not seen by everyone are kept, never plain');
   const v = shown(status, seq);
@@ -59,6 +59,8 @@ export function statusShown(
 }
 
 const NONE: readonly ViewerClass[] = [];
+/** The answer for a user seen by everyone (most users, every change): one shared, read-only object. */
+const PLAIN: { views: undefined; told: readonly ViewerClass[] } = Object.freeze({ views: undefined, told: CLASSES });
 const FRIENDS: readonly ViewerClass[] = ['friends'];
 const OTHERS: readonly ViewerClass[] = ['others'];
 
