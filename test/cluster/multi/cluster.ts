@@ -85,8 +85,10 @@ export class NodeProcess {
   spawn(): void {
     if (this.alive) throw new Error(`node ${this.id} is already running`);
     const args = ['--import', 'tsx', 'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', String(this.o.port)];
-    args.push('--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn', '--store', 'memory');
+    args.push('--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn');
+    // A cluster node's state lives in Redis (serve refuses an explicit --store with --redis).
     if (this.o.redis !== undefined) args.push('--redis', this.o.redis, '--node-id', this.o.id);
+    else args.push('--store', 'memory');
     if (this.o.redis !== undefined && this.o.shards !== undefined) args.push('--shards', String(this.o.shards));
     args.push(...(this.o.args ?? []));
     const p = spawn(process.execPath, args, { cwd: this.o.root ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -107,17 +109,18 @@ export class NodeProcess {
     if (p.pid !== undefined) this.o.onSpawn?.(p.pid);
   }
 
+  /** /healthz's body (also when it is 503: a cluster node whose Redis is away says so), or null: no answer. */
   async health(): Promise<Record<string, unknown> | null> {
     try {
       const res = await fetch(`${this.http}/healthz`, { signal: AbortSignal.timeout(2000) });
-      return res.ok ? ((await res.json()) as Record<string, unknown>) : null;
+      return (await res.json()) as Record<string, unknown>;
     } catch {
       return null;
     }
   }
 
-  /** Polls /healthz until it answers and `pred` holds (default: it answers). */
-  async ready(pred: (h: Record<string, unknown>) => boolean = () => true, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  /** Polls /healthz until it answers and `pred` holds (default: status ok). */
+  async ready(pred: (h: Record<string, unknown>) => boolean = (h) => h.status === 'ok', timeoutMs = 30_000): Promise<Record<string, unknown>> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       if (!this.alive) throw new Error(`node ${this.id} exited before it was ready:\n${this.err}`);
@@ -239,7 +242,7 @@ export class Cluster {
       const up = this.up;
       const healths = await Promise.all(up.map((x) => x.health()));
       if (this.redis === null) {
-        if (healths.every((h) => h !== null)) return new Map();
+        if (healths.every((h) => h?.status === 'ok')) return new Map();
       } else if (healths.every((h) => h !== null)) {
         const owners = new Map<number, string>();
         let ok = true;
