@@ -2,6 +2,8 @@
 // date, the targets, and (where a target is missed) the profile and what would fix it.
 import type { ProfileLine } from './lib/cpuprofile';
 import { median, type Comparison } from './lib/measure';
+import { clusterSection, clusterTargetRows } from './cluster/report';
+import type { ClusterBench } from './cluster/part';
 
 export interface BenchResults {
   date: string;
@@ -38,6 +40,8 @@ export interface BenchResults {
     allocRatioOn: number;
     allocRatioOff: number;
   };
+  /** Part 8 (bench/cluster/part.ts): several nodes on Redis. */
+  cluster?: ClusterBench;
   networkProfile?: { clients: number; totalMs: number; self: ProfileLine[]; inclusive: Array<{ fn: string; share: number }> };
   network?: Array<{
     target: 'engine' | 'raw';
@@ -131,6 +135,7 @@ export function renderReport(r: BenchResults): string {
   if (r.growth) out.push(...growthSection(r));
   if (r.durable) out.push(...durableSection(r));
   if (r.journal) out.push(...journalSection(r));
+  if (r.cluster) out.push(...clusterSection(r.cluster));
   out.push(...reproduce());
   return out.join('\n') + '\n';
 }
@@ -161,6 +166,7 @@ function summary(r: BenchResults): string[] {
       rows.push(`| 3 | network, ${k(clients)} clients, notifications/s | ≥ ${TARGETS.network} of raw ws | ${f3(g.ratio)} | ${yes(g.ratio >= TARGETS.network)} |`);
     }
   }
+  if (r.cluster) rows.push(...clusterTargetRows(r.cluster));
   if (rows.length === 0) return [];
   return ['## Targets', '', '| part | figure | target | measured | |', '|---|---|---|---|---|', ...rows, ''];
 }
@@ -609,7 +615,7 @@ function reproduce(): string[] {
     '',
     '```sh',
     'npm run bench                      # all parts, full sizes; writes docs/performance.md and bench/results/latest.json',
-    'npm run bench -- --parts 1        # 1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable, 6 journal bytes (comma-separated)',
+    'npm run bench -- --parts 1        # 1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable, 6 journal bytes, 8 cluster (comma-separated)',
     'npm run bench -- --quick          # smaller sizes, fewer rounds',
     'npm run bench:smoke               # tiny sizes, checks the harness end to end (writes to a temp file)',
     '```',

@@ -4,7 +4,7 @@
 //
 //   npm run bench                       all parts, full sizes (about 20 minutes on 2 cores)
 //   npm run bench -- --parts 1,4        some parts (1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable,
-//                                       6 the journal's bytes per change)
+//                                       6 the journal's bytes per change, 8 the Redis cluster: bench/cluster/part.ts)
 //   npm run bench -- --quick            smaller sizes, fewer repeats
 //   npm run bench:smoke                 tiny sizes: checks the harness end to end (writes to a temp file)
 //   npm run bench -- --render           writes the report again from bench/results/latest.json
@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { summarize } from './lib/cpuprofile';
 import { RESULT_PREFIX, median } from './lib/measure';
 import type { WorldSpec } from './lib/world';
+import { clusterPart } from './cluster/part';
 import { TARGETS, networkGroups, renderReport, type BenchResults, type FanoutRow } from './report';
 
 type Scale = 'full' | 'quick' | 'smoke';
@@ -30,7 +31,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { parts: new Set([1, 2, 3, 4, 5, 6]), scale: 'full', out: 'docs/performance.md', json: 'bench/results/latest.json', render: false };
+  const o: Options = { parts: new Set([1, 2, 3, 4, 5, 6, 8]), scale: 'full', out: 'docs/performance.md', json: 'bench/results/latest.json', render: false };
   let outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -39,8 +40,8 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--parts') {
       const v = argv[++i] ?? '';
       const parts = v.split(',').map(Number);
-      if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 6)) {
-        throw new Error(`--parts expects a comma-separated list of 1..6, got '${v}'`);
+      if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 8 || n === 7)) {
+        throw new Error(`--parts expects a comma-separated list of 1..6 and 8, got '${v}'`);
       }
       o.parts = new Set(parts);
     } else if (a === '--render') {
@@ -48,7 +49,7 @@ function parseOptions(argv: string[]): Options {
     } else if (a === '--out') {
       o.out = argv[++i] ?? '';
       outGiven = true;
-    } else throw new Error(`unknown option ${a} (known: --parts 1,2,3,4,5,6  --quick  --smoke  --out FILE  --render)`);
+    } else throw new Error(`unknown option ${a} (known: --parts 1,2,3,4,5,6,8  --quick  --smoke  --out FILE  --render)`);
   }
   // Results of a run written elsewhere go next to it, not over bench/results/latest.json.
   if (outGiven && o.out !== 'docs/performance.md') o.json = o.out.replace(/\.md$/, '') + '.json';
@@ -451,10 +452,10 @@ function machine() {
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const results: BenchResults = { date: new Date().toISOString(), command, scale: opts.scale, machine: machine(), parts: {} };
 // A run of some parts keeps the other parts' figures from the last run (each part says when it was measured).
-if (opts.json && opts.parts.size < 6 && existsSync(opts.json)) {
+if (opts.json && opts.parts.size < 7 && existsSync(opts.json)) {
   const before = JSON.parse(readFileSync(opts.json, 'utf8')) as BenchResults;
   if (before.scale === opts.scale) {
-    for (const key of ['fanout', 'fanoutProfiles', 'memory', 'growth', 'durable', 'network', 'networkProfile', 'journal'] as const) {
+    for (const key of ['fanout', 'fanoutProfiles', 'memory', 'growth', 'durable', 'network', 'networkProfile', 'journal', 'cluster'] as const) {
       (results as unknown as Record<string, unknown>)[key] = before[key];
     }
     results.parts = { ...(before.parts ?? {}) };
@@ -467,6 +468,14 @@ const parts: Array<[number, (s: Scale, r: BenchResults) => Promise<void>]> = [
   [5, part5],
   [6, part6],
   [3, part3],
+  // Part 8 (issue 13): real node processes and redis-server, from the code snapshot; figures in docs/performance.md "Cluster".
+  [
+    8,
+    async (s, r) => {
+      r.cluster = await clusterPart(s, { root: code, log });
+      if (r.cluster.errors.length > 0) throw new Error(r.cluster.errors.join('; '));
+    },
+  ],
 ];
 let failed = false;
 results.failures = [];

@@ -1,0 +1,252 @@
+// The cluster benchmark's load and latency client (a worker process started by bench/cluster/part.ts):
+// opens one WebSocket per user to the node given for it, logs each in, subscribes each to `subs` others,
+// then runs phases of setSelfStatus calls: closed loop (`outstanding` calls in flight, as fast as the cluster
+// answers: saturation) or open loop (`rateOf`: a fraction of the first phase's acknowledged rate, paced).
+// Every push is timed from the call that caused it to its receipt; pushes whose setter and receiver are
+// owned by different nodes are "cross-node". Redis' own counters (INFO commandstats, INFO cpu) are read
+// around each phase: Redis operations and Redis CPU per change. Speaks docs/protocol.md directly (light).
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { genUserSig } from '../../src/server/usersig';
+import { args, emitResult, progress } from '../lib/measure';
+import { below, rng } from '../lib/rng';
+
+export interface ClusterLoadParams {
+  tag: string;
+  /** Per user: the ws:// URL its socket opens, and the index of the node owning its shard. */
+  users: Array<{ userID: string; url: string; owner: number }>;
+  subs: number;
+  seed: number;
+  secretKey: string;
+  sdkAppId: number;
+  redis: string;
+  phases: Array<{ name: string; seconds: number; outstanding?: number; rateOf?: number }>;
+}
+
+export interface ClusterLoadPhase {
+  name: string;
+  seconds: number;
+  changes: number;
+  failed: number;
+  changesPerSec: number;
+  targetRate: number | null;
+  pushes: number;
+  expected: number;
+  p50: number;
+  p99: number;
+  crossPushes: number;
+  crossP50: number;
+  crossP99: number;
+  redisOpsPerChange: number;
+  redisCpuMsPerChange: number;
+}
+
+interface Sock {
+  ws: WebSocket;
+  next: number;
+  waiting: Map<number, (f: Frame) => void>;
+}
+interface Frame {
+  t: string;
+  id?: number;
+  ok?: boolean;
+  error?: { code: number; message: string };
+}
+
+const p = args<ClusterLoadParams>();
+const say = progress(p.tag);
+const n = p.users.length;
+const sig = (id: string) => genUserSig({ sdkAppId: p.sdkAppId, secretKey: p.secretKey, identifier: id, expireSeconds: 86_400 });
+
+// Subscriptions: each user follows `subs` others, drawn with a seeded generator.
+const r0 = rng(p.seed);
+const follows: number[][] = p.users.map((_, i) => {
+  const out = new Set<number>();
+  while (out.size < Math.min(p.subs, n - 1)) {
+    const t = below(r0, n);
+    if (t !== i) out.add(t);
+  }
+  return [...out];
+});
+const audience = new Int32Array(n).fill(1);
+for (const f of follows) for (const t of f) audience[t]!++;
+
+let sentAt = new Float64Array(1 << 16);
+let setter = new Int32Array(1 << 16);
+const lat: number[] = [];
+const cross: number[] = [];
+let pushes = 0;
+
+const MARK = '"customStatus":"b';
+function onFrame(s: Sock, i: number, raw: WebSocket.RawData): void {
+  const now = performance.now();
+  const text = String(raw);
+  if (text.startsWith('{"t":"push"')) {
+    const at = text.indexOf(MARK);
+    if (at < 0) return;
+    const k = parseInt(text.slice(at + MARK.length, text.indexOf('"', at + MARK.length)), 10);
+    const ms = now - sentAt[k]!;
+    lat.push(ms);
+    if (p.users[setter[k]!]!.owner !== p.users[i]!.owner) cross.push(ms);
+    pushes++;
+    return;
+  }
+  const f = JSON.parse(text) as Frame;
+  if (f.t === 'res' && f.id !== undefined) {
+    const w = s.waiting.get(f.id);
+    s.waiting.delete(f.id);
+    w?.(f);
+  }
+}
+
+function call(s: Sock, op: string, params?: unknown): Promise<Frame> {
+  const id = s.next++;
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      s.waiting.delete(id);
+      reject(new Error(`${op}: no answer in 10 s`));
+    }, 10_000);
+    s.waiting.set(id, (f) => {
+      clearTimeout(t);
+      if (f.ok) resolve(f);
+      else reject(new Error(`${op}: ${f.error?.code} ${f.error?.message}`));
+    });
+    s.ws.send(JSON.stringify({ id, op, params }));
+  });
+}
+
+function open(i: number): Promise<Sock> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${p.users[i]!.url}/ws?v=1&platform=web&deviceId=cl-${i}-${process.pid}`, { perMessageDeflate: false });
+    const s: Sock = { ws, next: 1, waiting: new Map() };
+    ws.once('error', reject);
+    ws.once('message', () => {
+      ws.on('message', (raw) => onFrame(s, i, raw));
+      resolve(s);
+    });
+  });
+}
+
+async function inBatches<T>(count: number, size: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < count; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, k) => fn(i + k)))));
+  return out;
+}
+
+const redis = new Redis(p.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
+await redis.connect();
+async function redisCounters(): Promise<{ ops: number; cpuMs: number }> {
+  const stats = await redis.info('commandstats');
+  let ops = 0;
+  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (m[1] !== 'info') ops += Number(m[2]);
+  const cpu = await redis.info('cpu');
+  const v = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? NaN);
+  return { ops, cpuMs: (v('used_cpu_sys') + v('used_cpu_user')) * 1000 };
+}
+
+const socks = await inBatches(n, 100, open);
+await inBatches(n, 100, (i) => call(socks[i]!, 'login', { userID: p.users[i]!.userID, userSig: sig(p.users[i]!.userID) }));
+await inBatches(n, 100, (i) => call(socks[i]!, 'subscribeUserStatus', { userIDList: follows[i]!.map((t) => p.users[t]!.userID) }));
+say(`${n} sockets logged in, ${p.subs} subscriptions each`);
+const pinger = setInterval(() => {
+  for (const s of socks) s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
+}, 2000);
+
+const q = (xs: number[], x: number) => {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(x * sorted.length))]!;
+};
+
+const r = rng(p.seed + 1);
+let k = 0;
+let saturation = NaN;
+const phases: ClusterLoadPhase[] = [];
+for (const ph of p.phases) {
+  lat.length = 0;
+  cross.length = 0;
+  const pushes0 = pushes;
+  let expected = 0;
+  let changes = 0;
+  let failed = 0;
+  const before = await redisCounters();
+  const start = performance.now();
+  const end = start + ph.seconds * 1000;
+  const one = async () => {
+    const u = below(r, n);
+    const id = k++;
+    if (id >= sentAt.length) {
+      const a = new Float64Array(sentAt.length * 2);
+      a.set(sentAt);
+      sentAt = a;
+      const b = new Int32Array(setter.length * 2);
+      b.set(setter);
+      setter = b;
+    }
+    setter[id] = u;
+    sentAt[id] = performance.now();
+    try {
+      await call(socks[u]!, 'setSelfStatus', { customStatus: `b${id}` });
+      changes++;
+      expected += audience[u]!;
+    } catch {
+      failed++;
+    }
+  };
+  const targetRate = ph.rateOf !== undefined ? ph.rateOf * saturation : null;
+  if (targetRate === null) {
+    const loop = async () => {
+      while (performance.now() < end) await one();
+    };
+    await Promise.all(Array.from({ length: ph.outstanding ?? 32 }, loop));
+  } else {
+    // Open loop: calls at a fixed pace, whatever the answers' timing (at most 1024 in flight).
+    const inFlight = new Set<Promise<void>>();
+    let sent = 0;
+    while (performance.now() < end) {
+      const due = Math.floor(((performance.now() - start) / 1000) * targetRate);
+      while (sent < due && inFlight.size < 1024) {
+        sent++;
+        const c = one().finally(() => inFlight.delete(c));
+        inFlight.add(c);
+      }
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    await Promise.all(inFlight);
+  }
+  const sendEnd = performance.now();
+  while (pushes - pushes0 < expected && performance.now() - sendEnd < 5000) await new Promise((res) => setTimeout(res, 20));
+  const after = await redisCounters();
+  const seconds = (sendEnd - start) / 1000;
+  const phase: ClusterLoadPhase = {
+    name: ph.name,
+    seconds,
+    changes,
+    failed,
+    changesPerSec: changes / seconds,
+    targetRate,
+    pushes: pushes - pushes0,
+    expected,
+    p50: q(lat, 0.5),
+    p99: q(lat, 0.99),
+    crossPushes: cross.length,
+    crossP50: q(cross, 0.5),
+    crossP99: q(cross, 0.99),
+    // INFO itself is left out; the reads of this worker are 4 INFO calls per phase.
+    redisOpsPerChange: (after.ops - before.ops) / Math.max(1, changes),
+    redisCpuMsPerChange: (after.cpuMs - before.cpuMs) / Math.max(1, changes),
+  };
+  if (ph.rateOf === undefined && !Number.isFinite(saturation)) saturation = phase.changesPerSec;
+  phases.push(phase);
+  say(
+    `${ph.name}: ${changes} changes (${failed} failed), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
+      `pushes ${phase.pushes}/${expected}, p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change`,
+  );
+}
+clearInterval(pinger);
+emitResult({ tag: p.tag, users: n, subs: p.subs, phases });
+for (const s of socks) s.ws.terminate();
+redis.disconnect();
+process.exit(0);
