@@ -233,13 +233,13 @@ export class Cluster {
     return x;
   }
 
-  /** Waits until every running node answers /healthz, sees the same live set (the running nodes), and the
-   * running nodes' shards cover every shard exactly once. Returns shard -> owner. */
-  async settled(timeoutMs = 60_000): Promise<Map<number, string>> {
+  /** Waits until every running node (or those of `among`: leave a frozen one out) answers /healthz, sees the
+   * same live set (those nodes), and their shards cover every shard exactly once. Returns shard -> owner. */
+  async settled(timeoutMs = 60_000, among?: NodeProcess[]): Promise<Map<number, string>> {
     const end = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
-      const up = this.up;
+      const up = among ?? this.up;
       const healths = await Promise.all(up.map((x) => x.health()));
       if (this.redis === null) {
         if (healths.every((h) => h?.status === 'ok')) return new Map();
