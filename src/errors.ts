@@ -24,6 +24,9 @@ export const ErrorCode = Object.freeze({
   ENGINE_CLOSED: 2803,
   /** The engine does not own this user (engines side by side, each owning part of the users): call its owner. */
   NOT_OWNER: 75006,
+  /** A cluster node: the call reads a user of another node's shard that the front-end did not fetch first
+   * (`ClusterPort.prepare`), or whose fetched facts ran out: prepare, then call again. */
+  NOT_PREPARED: 75008,
   /** UserSig refused: expired. */
   USERSIG_EXPIRED: 70001,
   /** UserSig refused: missing, malformed or forged. */

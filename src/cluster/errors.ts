@@ -18,6 +18,8 @@ export const ClusterErrorCode = Object.freeze({
   NOT_OWNER: ErrorCode.NOT_OWNER,
   /** A forwarded request got no reply in time (the owner died, or PUB/SUB dropped the message). */
   FORWARD_TIMEOUT: 75007,
+  /** A read of another node's user that was not fetched before the call (ClusterPort.prepare). */
+  NOT_PREPARED: ErrorCode.NOT_PREPARED,
 } as const);
 export type ClusterErrorCodeValue = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
 

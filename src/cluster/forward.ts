@@ -36,6 +36,11 @@ export class Forwarder {
 
   constructor(private readonly o: ForwarderOptions) {}
 
+  /** Calls sent and not answered yet (tests wait for none). */
+  get pending(): number {
+    return this.byId.size;
+  }
+
   /** Sends a call to the node that owns `shard` and resolves with its reply, in call order per node. */
   request(to: string, shard: number, body: unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {

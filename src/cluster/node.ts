@@ -112,8 +112,9 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.freeze();
     await this.ticking;
-    await this.perform(planLeave(this.id, this.live, this.grants()));
+    // Leave the member set first, so that the nodes woken by the handoff no longer count this one.
     await this.o.backend.membership.leave(this.id).catch(() => undefined);
+    await this.perform(planLeave(this.id, this.live, this.grants()));
     await this.unsubscribe?.().catch(() => undefined);
   }
 
@@ -194,6 +195,14 @@ export class ClusterNode {
       await lease.release(r.grant).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The shard's engine failed a write (its memory is ahead of the log): stop serving it now and take it
+   * again from the log at once (the same holder gets its lease back with the same token), or at a later
+   * round while Redis is away. */
+  reload(shard: number): void {
+    this.lose(shard, 'fenced');
+    if (!this.stopped) void this.tick();
   }
 
   private lose(shard: number, why: 'released' | 'expired' | 'fenced'): void {

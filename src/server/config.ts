@@ -83,6 +83,26 @@ const httpUrl = z.string().transform((v, ctx) => {
   return u.protocol === 'http:' || u.protocol === 'https:' ? v : fail(ctx, `must be http:// or https://, got '${u.protocol}'.`);
 });
 
+/** A URL whose scheme is one of `schemes` (e.g. redis://HOST:PORT, ws://HOST:PORT). */
+const urlOf = (schemes: readonly string[]) =>
+  z.string().transform((v, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return fail(ctx, `must be an absolute URL like ${schemes[0]}//127.0.0.1:PORT, got '${v}'.`);
+    }
+    if (!schemes.includes(u.protocol)) return fail(ctx, `must be ${schemes.map((s) => `${s}//`).join(' or ')}, got '${u.protocol}'.`);
+    if (!u.hostname) return fail(ctx, `must name a host, got '${v}'.`);
+    return v;
+  });
+
+/** A node's name in the cluster: in Redis keys and channels, so a short plain word ('#' separates its incarnation). */
+export const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const nodeId = z.string().transform((v, ctx) =>
+  NODE_ID.test(v) ? v : fail(ctx, `must be 1 to 64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit, got '${v.slice(0, 80)}'.`),
+);
+
 /** Browser origins allowed to call (CORS) and connect (WebSocket Origin): `*`, or a list of scheme://host[:port]. */
 const origins = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   const list = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -133,6 +153,11 @@ export const SERVE_SCHEMA = z
     'tls-cert': text('a file name'),
     'tls-key': text('a file name'),
     'allowed-origins': origins,
+    // Cluster mode (issue 13, docs/cluster.md): several nodes on one Redis.
+    redis: urlOf(['redis:', 'rediss:']),
+    'node-id': nodeId,
+    shards: integer(1, 4096),
+    advertise: urlOf(['ws:', 'wss:']),
   })
   .partial();
 
@@ -270,5 +295,11 @@ export function applyEnvironment(cmd: Command, env: NodeJS.ProcessEnv = process.
 export function checkWhole(cfg: ServeConfig): string | null {
   if (cfg['webhook-secret'] && !cfg.webhook) return '--webhook-secret needs --webhook';
   if (Boolean(cfg['tls-cert']) !== Boolean(cfg['tls-key'])) return '--tls-cert and --tls-key go together (both or neither)';
+  if (!cfg.redis) {
+    for (const k of ['node-id', 'shards', 'advertise'] as const) if (cfg[k] !== undefined) return `--${k} needs --redis (it is a cluster setting)`;
+  } else {
+    if (!cfg['node-id']) return '--redis needs --node-id NAME (each node of the cluster its own name)';
+    if (cfg.clock === 'simulated') return '--clock simulated cannot be used with --redis (the nodes\' leases run on real time)';
+  }
   return null;
 }

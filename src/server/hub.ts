@@ -9,14 +9,17 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Clock } from '../clock';
+import type { ClusterPort } from '../cluster/service';
 import type { EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 import type { ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
-import { PROTOCOL_VERSION, deviceIdSchema, platformSchema, type ServerFrame, type WireError } from '../protocol/messages';
+import { PROTOCOL_VERSION, WS_PATH, deviceIdSchema, platformSchema, type ServerFrame, type WireError } from '../protocol/messages';
+import { routeLogin, type FrontCluster } from './cluster/front';
+import { CLOSE_MOVED, Relay } from './cluster/relay';
 import { DeviceRegistry, type Conn, type Device } from './hub/devices';
 import { readFrame, refusedFrameId, toWire } from './hub/frames';
-import { OP_TABLE, type OpContext } from './hub/ops';
+import { OP_TABLE, provedUser, runOpAsync, type OpContext } from './hub/ops';
 import type { OutboundBudget } from './link/budget';
 import { closeReason } from './link/bounds';
 import { LinkGroup } from './link/lifecycle';
@@ -47,6 +50,8 @@ export interface HubOptions {
   /** Shared with the gateway: the global budget of unsent bytes, and the retrier of work owed to the engine. */
   budget?: OutboundBudget;
   retry?: Retrier;
+  /** Cluster mode: a client whose user another node owns is relayed there (src/server/cluster/). */
+  cluster?: FrontCluster;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -60,6 +65,8 @@ export const CloseCode = Object.freeze({
   REPLACED: 4009,
   /** The client kept on sending over its request budget (WebSocket's "policy violation"). */
   OVER_BUDGET: 1008,
+  /** Cluster mode: the user's shard moved to another node (or its owner went away): reconnect and resume. */
+  MOVED: CLOSE_MOVED,
 } as const);
 
 export class ClientHub {
@@ -72,6 +79,8 @@ export class ClientHub {
   private closing = false;
   private timer: unknown = null;
   private readonly budgetLimits: RequestBudgetLimits;
+  /** A port whose calls need preparing or acknowledging later: frames of a connection run one at a time. */
+  private readonly asyncCalls: boolean;
 
   constructor(private readonly o: HubOptions) {
     this.core = o.core;
@@ -95,7 +104,10 @@ export class ClientHub {
       guard: (what, fn, extra) => this.links.guard(what, fn, extra),
       push: (d, event, seq) => this.push(d, event, seq),
     });
-    this.ops = { port: o.core, devices: this.devices, verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig) };
+    const cport = o.core as Partial<ClusterPort>;
+    const prepare = typeof cport.prepare === 'function' ? cport.prepare.bind(o.core) : undefined;
+    this.asyncCalls = prepare !== undefined || o.core.acknowledgesLater || o.cluster !== undefined;
+    this.ops = { port: o.core, devices: this.devices, verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig), ...(prepare ? { prepare } : {}) };
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
@@ -104,9 +116,11 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Sockets.
 
-  accept(ws: WebSocket, req: IncomingMessage): void {
+  /** `viaRelay`: another node of the cluster relays its client here (its relay token was checked). */
+  accept(ws: WebSocket, req: IncomingMessage, viaRelay = false): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const forwarded = viaRelay ? req.headers['x-status-engine-client'] : undefined;
+    const remote = typeof forwarded === 'string' ? `${forwarded.slice(0, 64)} (relayed)` : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const refuse = (error: WireError) => {
       this.sendRaw(ws, { t: 'res', id: null, ok: false, error, seq: 0 });
       ws.close(CloseCode.BAD_REQUEST, closeReason(error.message)); // the message may quote the URL: any length, any script
@@ -135,12 +149,12 @@ export class ClientHub {
       return;
     }
     const budget = new RequestBudget(this.budgetLimits, () => this.o.clock.now());
-    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget } as Omit<Conn, 'link'> as Conn;
+    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget, viaRelay } as Omit<Conn, 'link'> as Conn;
     conn.link = this.links.open(ws, remote, {
       onFrame: (data, isBinary) => this.onFrame(conn, data, isBinary),
       onQuiet: () => this.onQuiet(conn),
       // Proved a UserSig on this socket (its device may since have logged out: it may log in again).
-      isAuthenticated: () => conn.device !== null,
+      isAuthenticated: () => conn.device !== null || Boolean(conn.relay),
       onClose: (code) => this.onClose(conn, code),
     });
     this.conns.add(conn);
@@ -161,6 +175,7 @@ export class ClientHub {
     // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
     const verdict = conn.budget.take();
     if (verdict.kind !== 'serve') return this.overBudget(conn, data, verdict);
+    if (this.asyncCalls) return this.enqueue(conn, data, isBinary);
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
@@ -182,6 +197,126 @@ export class ClientHub {
     } catch (err) {
       this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The asynchronous call path (cluster mode): one frame of a connection at a time, in arrival order, each
+  // answered once prepared, called and acknowledged; pushes go out as the engine hands them over.
+
+  private enqueue(conn: Conn, data: Buffer, isBinary: boolean): void {
+    (conn.queue ??= []).push({ data, isBinary });
+    if (!conn.running) void this.drain(conn);
+  }
+
+  private async drain(conn: Conn): Promise<void> {
+    conn.running = true;
+    try {
+      const q = conn.queue!;
+      while (q.length > 0 && this.conns.has(conn) && !this.closing) {
+        const f = q.shift()!;
+        try {
+          await this.handleAsync(conn, f.data, f.isBinary);
+        } catch (err) {
+          this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
+        }
+      }
+      if (!this.conns.has(conn)) q.length = 0;
+    } finally {
+      conn.running = false;
+    }
+  }
+
+  private async handleAsync(conn: Conn, data: Buffer, isBinary: boolean): Promise<void> {
+    if (conn.relay) return conn.relay.send(data, isBinary);
+    if (conn.silenced && conn.device) {
+      const s = conn.device.session;
+      if (s.linkState === 'closed') return this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      try {
+        if (s.linkState === 'silent' && s.userID) {
+          await this.ops.prepare?.('reconnect', s, undefined);
+          this.core.reconnect(s);
+        }
+        conn.silenced = false;
+      } catch (err) {
+        this.log.warn({ err, deviceId: conn.deviceId }, 'could not bring a silent link back');
+      }
+    }
+    const frame = readFrame(data, isBinary, this.o.maxFrameBytes);
+    if (!frame.ok) return this.replyError(conn, frame.id, frame.error);
+    const { id, op, params } = frame;
+    let result: unknown;
+    try {
+      const cluster = this.o.cluster;
+      if (cluster && !conn.device?.session.loggedIn) {
+        const userID = provedUser(this.ops, op, params);
+        if (userID !== null) {
+          const route = routeLogin(cluster, userID, conn.viaRelay === true);
+          if (route.kind === 'relay') return this.startRelay(conn, cluster, route.node, userID, data, isBinary);
+          if (route.kind === 'refuse') {
+            this.replyError(conn, id, toWire(route.error));
+            if (route.close) conn.link.close(CloseCode.MOVED, route.error.message);
+            return;
+          }
+        }
+      }
+      result = await runOpAsync(this.ops, conn, op, params);
+    } catch (e) {
+      if (e instanceof StatusError) this.replyError(conn, id, toWire(e));
+      else {
+        this.log.error({ err: e, op, deviceId: conn.deviceId }, 'op failed');
+        this.replyError(conn, id, { code: WireCode.INTERNAL, message: 'internal error (logged on the server)' });
+      }
+      return;
+    }
+    this.send(conn, { t: 'res', id, ok: true, data: result ?? {}, seq: this.caughtUp(conn) });
+    if (op === 'disconnect' || op === 'bye') conn.ws.close(1000, op === 'bye' ? 'bye' : 'link closed');
+  }
+
+  /** The user's owner is another node: from this frame on, the socket is piped there (the owner answers it). */
+  private startRelay(conn: Conn, cluster: FrontCluster, node: string, userID: string, data: Buffer, isBinary: boolean): void {
+    if (conn.device) this.devices.detach(conn);
+    const path = `${WS_PATH}?v=${PROTOCOL_VERSION}&platform=${encodeURIComponent(conn.platform)}&deviceId=${encodeURIComponent(conn.deviceId)}`;
+    conn.relay = new Relay(cluster.relays, {
+      node,
+      path,
+      userID,
+      client: conn.link,
+      remote: conn.remote,
+      skipFirst: 1, // the owner's hello: the client had this node's
+      onEnd: (code, reason) => conn.link.close(code, reason),
+    });
+    this.relayed++;
+    this.log.debug({ deviceId: conn.deviceId, userID, node }, 'client relayed to its owner node');
+    conn.relay.send(data, isBinary);
+  }
+
+  /** Relays opened so far (for /healthz and the metrics). */
+  relayed = 0;
+
+  /** Cluster mode: this node stopped owning `shard`: the sockets of its users close (MOVED), their devices are let go of. */
+  shardLost(shard: number): number {
+    const cluster = this.o.cluster;
+    if (!cluster) return 0;
+    let n = 0;
+    for (const conn of [...this.conns]) {
+      const u = conn.device?.session.userID;
+      if (u && cluster.shardOf(u) === shard) {
+        this.moved(conn, `user '${u}' moved to another node (its shard ${shard} changed owner): reconnect`);
+        n++;
+      }
+    }
+    for (const d of [...this.devices.all()]) {
+      const u = d.session.userID;
+      if (!d.conn && u && cluster.shardOf(u) === shard) this.devices.abandon(d);
+    }
+    return n;
+  }
+
+  private moved(conn: Conn, reason: string): void {
+    this.conns.delete(conn);
+    if (conn.device) this.devices.abandon(conn.device);
+    conn.relay?.close();
+    conn.link.close(CloseCode.MOVED, reason);
   }
 
   /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
@@ -226,6 +361,7 @@ export class ClientHub {
 
   private onClose(conn: Conn, code: number): void {
     this.conns.delete(conn);
+    conn.relay?.close();
     const d = conn.device;
     if (!d || d.conn !== conn) return;
     this.devices.unbind(conn);
@@ -252,6 +388,12 @@ export class ClientHub {
       const s = conn.device?.session;
       // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
       if (s && conn.silenced && s.linkState === 'closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      // Cluster mode, in case a change of owner was missed: a relay to a node that is no longer the owner,
+      // or a device here whose user this node no longer owns, is sent to reconnect.
+      const cluster = this.o.cluster;
+      if (!cluster) continue;
+      if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) this.moved(conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
+      else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) this.moved(conn, `user '${s.userID}' is owned by another node now: reconnect`);
     }
     this.devices.sweep(this.o.retentionMs);
   }
@@ -325,6 +467,13 @@ export class ClientHub {
 
   stats(): { connections: number; devices: number; loggedIn: number } {
     return { connections: this.conns.size, ...this.devices.stats() };
+  }
+
+  /** Sockets piped to another node now. */
+  relaying(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.relay) n++;
+    return n;
   }
 
   /** Stops the sweep and closes every socket without telling the engine (a shutdown is not a drop). */

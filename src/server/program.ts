@@ -54,6 +54,10 @@ interface ServeFlags {
   allowedOrigins?: string[];
   config?: string;
   init?: boolean;
+  redis?: string;
+  nodeId?: string;
+  shards?: number;
+  advertise?: string;
 }
 
 async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
@@ -249,6 +253,10 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--drain-ms <ms>', 'on SIGTERM/SIGINT, report not ready (/readyz 503) and keep serving this long before closing', flagParser('drain-ms'), 0)
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))
+    .option('--redis <url>', 'cluster mode: several nodes share this Redis (redis://HOST:PORT); users\' shards are spread over the live nodes, state lives in Redis (not --data/--store); needs --node-id and the same --sdkappid and secret key on every node (docs/cluster.md)', flagParser('redis'))
+    .option('--node-id <name>', 'cluster mode: this node\'s name, unique in the cluster (1-64 of A-Z a-z 0-9 _ . -)', flagParser('node-id'))
+    .option('--shards <n>', 'cluster mode: the number of shards users hash to (default 64); the same on every node for the life of the data', flagParser('shards'))
+    .option('--advertise <url>', 'cluster mode: the ws:// address other nodes reach this node at, to relay clients whose users it owns (default ws://HOST:PORT as it listens)', flagParser('advertise'))
     .option('--init', 'start with an empty store when the database file is a 0-byte file (otherwise refused as corrupt)')
     .addOption(inspectCliOptions()[0]!)
     .addOption(inspectCliOptions()[1]!)
@@ -264,8 +272,21 @@ export function buildProgram(io: ProgramIO = {}): Command {
           program.error(`error: ${(e as Error).message}`);
         }
       }
-      const whole = checkWhole({ webhook: flags.webhook, 'webhook-secret': flags.webhookSecret, 'tls-cert': flags.tlsCert, 'tls-key': flags.tlsKey });
+      const whole = checkWhole({
+        webhook: flags.webhook,
+        'webhook-secret': flags.webhookSecret,
+        'tls-cert': flags.tlsCert,
+        'tls-key': flags.tlsKey,
+        redis: flags.redis,
+        'node-id': flags.nodeId,
+        shards: flags.shards,
+        advertise: flags.advertise,
+        clock: flags.clock,
+      });
       if (whole) program.error(`error: ${whole}`);
+      // State lives in Redis in cluster mode: a store named on purpose would be silently unused.
+      const storeSource = serveCmd.getOptionValueSource('store');
+      if (flags.redis && storeSource !== undefined && storeSource !== 'default') program.error("error: --store has no effect with --redis (the cluster's state lives in Redis); leave it out");
       await serve(flags, program);
     });
 

@@ -15,7 +15,11 @@ import { LinkGroup } from './link/lifecycle';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, checkBudgetLimits, type RequestBudgetLimits } from './requestBudget';
 import { Connection, WS_CLOSE_NO_LOGIN, WS_CLOSE_REPLACED, WS_CLOSE_SHUTDOWN } from './tim/connection';
-import type { DeviceSocket, DeviceState, GatewayContext, GatewayLogger } from './tim/device';
+import { closeKey, type DeviceSocket, type DeviceState, type GatewayContext, type GatewayLogger } from './tim/device';
+import type { ClusterPort, PreparedCall } from '../cluster/service';
+import type { DeviceHandle } from '../engine/port';
+import type { FrontCluster } from './cluster/front';
+import { CLOSE_MOVED } from './cluster/relay';
 
 export type { GatewayLogger } from './tim/device';
 
@@ -56,19 +60,20 @@ export interface TimGatewayOptions {
    * client that keeps on is closed (1008). Default DEFAULT_REQUEST_BUDGET.
    */
   requestBudget?: RequestBudgetLimits;
+  /** Cluster mode: an SDK whose user another node owns is relayed there (src/server/cluster/). */
+  cluster?: FrontCluster;
 }
 
 export interface TimGateway {
-  handle(ws: WebSocket, req: IncomingMessage): void;
+  /** `viaRelay`: another node of the cluster relays its SDK here (its relay token was checked). */
+  handle(ws: WebSocket, req: IncomingMessage, viaRelay?: boolean): void;
   /** Open SDK sockets, for /healthz. */
   readonly connections: number;
-  close(): Promise<void>;
-}
-
-export interface TimGateway {
-  handle(ws: WebSocket, req: IncomingMessage): void;
-  /** Open SDK sockets, for /healthz. */
-  readonly connections: number;
+  /** Cluster mode: sockets piped to another node now, and relays opened so far. */
+  relaying(): number;
+  readonly relayed: number;
+  /** Cluster mode: this node stopped owning `shard`: its users' SDKs are closed (1012) to reconnect. */
+  shardLost(shard: number): number;
   close(): Promise<void>;
 }
 
@@ -91,6 +96,10 @@ class Gateway implements TimGateway, GatewayContext {
   readonly sdkAppId: number;
   readonly conns = new Set<DeviceSocket>();
   readonly links: LinkGroup;
+  readonly asyncCalls: boolean;
+  readonly prepare?: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>;
+  readonly cluster?: FrontCluster;
+  relayed = 0;
 
   get connections(): number {
     return this.conns.size;
@@ -101,6 +110,10 @@ class Gateway implements TimGateway, GatewayContext {
 
   constructor(readonly opts: TimGatewayOptions) {
     this.core = opts.core;
+    const cport = opts.core as Partial<ClusterPort>;
+    if (typeof cport.prepare === 'function') this.prepare = cport.prepare.bind(opts.core);
+    if (opts.cluster) this.cluster = opts.cluster;
+    this.asyncCalls = this.prepare !== undefined || opts.core.acknowledgesLater || opts.cluster !== undefined;
     this.sdkAppId = opts.sdkAppId;
     this.log = opts.logger ?? silentLogger;
     this.helloIntervalSec = opts.helloIntervalSec ?? 30;
@@ -123,7 +136,7 @@ class Gateway implements TimGateway, GatewayContext {
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
   }
 
-  handle(ws: WebSocket, req: IncomingMessage): void {
+  handle(ws: WebSocket, req: IncomingMessage, viaRelay = false): void {
     if (this.closed) {
       ws.close(WS_CLOSE_SHUTDOWN, 'server shutting down');
       return;
@@ -135,9 +148,35 @@ class Gateway implements TimGateway, GatewayContext {
       compress: binary && url.searchParams.get('compress') === 'gzip',
       urlPlatform: url.searchParams.get('platform'),
       urlAppId: url.searchParams.get('sdkappid'),
-      remote: req.socket?.remoteAddress,
+      remote: viaRelay && typeof req.headers['x-status-engine-client'] === 'string' ? `${req.headers['x-status-engine-client'].slice(0, 64)} (relayed)` : req.socket?.remoteAddress,
+      viaRelay,
+      path: `${url.pathname}${url.search}`,
     });
     this.conns.add(conn);
+  }
+
+  relaying(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.relaying) n++;
+    return n;
+  }
+
+  shardLost(shard: number): number {
+    const cluster = this.cluster;
+    if (!cluster) return 0;
+    let n = 0;
+    for (const c of [...this.conns]) {
+      const key = c.device;
+      if (!key || cluster.shardOf(key.userID) !== shard) continue;
+      // Let go of here without a word to the port: the device's state is the new owner's now.
+      c.device = null;
+      key.data.conn = null;
+      key.data.session = null;
+      this.links.retry.cancel(closeKey(key));
+      c.link.close(CLOSE_MOVED, `user '${key.userID}' moved to another node (its shard ${shard} changed owner): reconnect`);
+      n++;
+    }
+    return n;
   }
 
   get purchaseBits(): string {

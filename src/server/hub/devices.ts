@@ -6,6 +6,7 @@ import type { Clock } from '../../clock';
 import type { DeviceHandle, EnginePort } from '../../engine/port';
 import type { ClientEvent } from '../../events';
 import type { Platform } from '../../../machines/spec';
+import type { Relay } from '../cluster/relay';
 import type { SocketLink } from '../link/lifecycle';
 import type { Retrier } from '../link/retry';
 import type { RequestBudget } from '../requestBudget';
@@ -38,6 +39,13 @@ export interface Conn {
   remote: string;
   /** Whatever it sends, the work it can cause is bounded. */
   budget: RequestBudget;
+  /** Cluster mode: frames waiting their turn (one frame of a connection at a time, in order). */
+  queue?: Array<{ data: Buffer; isBinary: boolean }>;
+  running?: boolean;
+  /** Cluster mode: the client is piped to its user's owner node. */
+  relay?: Relay | null;
+  /** Cluster mode: this socket is another node's relay of its client (never relayed again). */
+  viaRelay?: boolean;
 }
 
 export interface DeviceRegistryOptions {
@@ -138,6 +146,18 @@ export class DeviceRegistry {
         this.o.guard('forgetting a device', () => this.forget(d), { deviceId: d.session.deviceId });
       }
     }
+  }
+
+  /** The user's shard moved to another node: the device is let go of here without a word to the port
+   * (its state is the new owner's, which times it out unless its client comes back there). */
+  abandon(d: Device): void {
+    if (d.conn) this.unbind(d.conn);
+    this.o.retry.cancel(closeKey(d));
+    if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+  }
+
+  all(): IterableIterator<Device> {
+    return this.devices.values();
   }
 
   stats(): { devices: number; loggedIn: number } {

@@ -1,17 +1,20 @@
 // The hub's op table: each client op (docs/protocol.md) mapped onto one or two engine port calls. Every op
 // acts for the device's own user only; a socket reaches a device only by proving that user's UserSig
 // (login, auth, resume). Rules (gates, limits, validation) are the engine's; this maps shapes.
-import type { DeviceHandle, EnginePort } from '../../engine/port';
+import type { PreparedCall } from '../../cluster/service';
+import type { DeviceHandle, EnginePort, ResumePoint } from '../../engine/port';
 import * as check from '../../engine/validate';
 import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../../errors';
 import { resumeSchema, type Op } from '../../protocol/messages';
-import { engineDeviceId, type Conn, type DeviceRegistry } from './devices';
+import { engineDeviceId, type Conn, type Device, type DeviceRegistry } from './devices';
 
 export interface OpContext {
   port: EnginePort;
   devices: DeviceRegistry;
   /** Verifies a UserSig for `userID`; returns the userID or throws StatusError. */
   verifyUserSig(userID: string, userSig: unknown): string;
+  /** A ClusterPort's prepare (src/cluster/service.ts); absent: every call is synchronous. */
+  prepare?: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>;
 }
 
 type OpHandler = (cx: OpContext, conn: Conn, params: unknown) => unknown;
@@ -28,19 +31,28 @@ function sessionOf(conn: Conn): DeviceHandle {
   return conn.device.session;
 }
 
-function login(cx: OpContext, conn: Conn, params: unknown): unknown {
-  const { userID } = credentials(cx, params);
+/** The device a login binds (made if new); refused when it is logged in as someone else. */
+function loginDevice(cx: OpContext, conn: Conn, userID: string): { d: Device; created: boolean } {
   const id = engineDeviceId(userID, conn.deviceId);
   const device = cx.devices.get(id);
   if (device && device.session.loggedIn && device.session.userID !== userID) {
     throw invalidParameter('userID', `this device is logged in as '${device.session.userID}': call logout() first`);
   }
-  const created = !device;
   const d = device ?? cx.devices.create(id, conn.platform);
   cx.devices.bind(conn, d);
+  return { d, created: !device };
+}
+
+function loginCall(cx: OpContext, d: Device, userID: string): unknown {
+  const r = cx.port.login(d.session, userID);
+  return { repeatLogin: r.repeatLogin, userID, status: r.status };
+}
+
+function login(cx: OpContext, conn: Conn, params: unknown): unknown {
+  const { userID } = credentials(cx, params);
+  const { d, created } = loginDevice(cx, conn, userID);
   try {
-    const r = cx.port.login(d.session, userID);
-    return { repeatLogin: r.repeatLogin, userID, status: r.status };
+    return loginCall(cx, d, userID);
   } catch (e) {
     if (created) cx.devices.forget(d);
     throw e;
@@ -55,9 +67,8 @@ function auth(cx: OpContext, conn: Conn, params: unknown): unknown {
   return { loggedIn: d.session.loggedIn, connected: d.session.connected };
 }
 
-/** EXT-2: the device comes back on this socket and hears what it missed. */
-function resume(cx: OpContext, conn: Conn, params: unknown): unknown {
-  const { userID } = credentials(cx, params);
+/** EXT-2: the device a resume binds (made if this process does not know it), and what the client holds. */
+function resumeDevice(cx: OpContext, conn: Conn, userID: string, params: unknown): { d: Device; created: boolean; since: ResumePoint | undefined } {
   const held = resumeSchema.safeParse(params);
   if (!held.success) {
     const issue = held.error.issues[0];
@@ -78,17 +89,69 @@ function resume(cx: OpContext, conn: Conn, params: unknown): unknown {
   const sameLiveSocket = d.conn === conn && d.session.receiving;
   cx.devices.bind(conn, d);
   const since = sameLiveSocket ? undefined : { lastSeq: held.data.lastSeq ?? 0, versions: held.data.versions ?? {} };
+  return { d, created, since };
+}
+
+function resumeCall(cx: OpContext, d: Device, created: boolean, userID: string, since: ResumePoint | undefined): unknown {
+  // A device this process does not know (e.g. after a restart) is adopted: the session takes its
+  // place (a dropped web device logs in again, DEV-1), then resumes.
+  if (created) cx.port.adopt(d.session, userID, since);
+  else cx.port.reconnect(d.session, since);
+  return { userID, status: cx.port.statusOf(userID, userID) };
+}
+
+function resume(cx: OpContext, conn: Conn, params: unknown): unknown {
+  const { userID } = credentials(cx, params);
+  const { d, created, since } = resumeDevice(cx, conn, userID, params);
   try {
-    // A device this process does not know (e.g. after a restart) is adopted: the session takes its
-    // place (a dropped web device logs in again, DEV-1), then resumes.
-    if (created) cx.port.adopt(d.session, userID, since);
-    else cx.port.reconnect(d.session, since);
+    return resumeCall(cx, d, created, userID, since);
   } catch (e) {
     if (created) cx.devices.forget(d);
     throw e;
   }
-  return { userID, status: cx.port.statusOf(userID, userID) };
 }
+
+/** The user a login, auth or resume frame proves (6017 / the UserSig's code otherwise); null for other ops. */
+export function provedUser(cx: OpContext, op: Op, params: unknown): string | null {
+  return op === 'login' || op === 'auth' || op === 'resume' ? credentials(cx, params).userID : null;
+}
+
+/**
+ * The asynchronous call path (a ClusterPort, or a store that acknowledges later): `prepare` fetches the
+ * facts of other nodes' users a call reads, before its synchronous call; the answer waits for the
+ * acknowledgement (the call's command durable). The hub runs one frame of a connection at a time.
+ */
+export async function runOpAsync(cx: OpContext, conn: Conn, op: Op, params: unknown): Promise<unknown> {
+  const prepare = cx.prepare;
+  let value: unknown;
+  if (prepare && op === 'login') {
+    const { userID } = credentials(cx, params);
+    const { d, created } = loginDevice(cx, conn, userID);
+    try {
+      await prepare('login', d.session, userID);
+      value = loginCall(cx, d, userID);
+    } catch (e) {
+      if (created && !d.session.loggedIn) cx.devices.forget(d);
+      throw e;
+    }
+  } else if (prepare && op === 'resume') {
+    const { userID } = credentials(cx, params);
+    const { d, created, since } = resumeDevice(cx, conn, userID, params);
+    try {
+      await (created ? prepare('adopt', d.session, userID) : prepare('reconnect', d.session, since));
+      value = resumeCall(cx, d, created, userID, since);
+    } catch (e) {
+      if (created && !d.session.loggedIn) cx.devices.forget(d);
+      throw e;
+    }
+  } else if (prepare && (op === 'getUserStatus' || op === 'subscribeUserStatus' || op === 'unsubscribeUserStatus')) {
+    await prepare(PREPARED[op], sessionOf(conn), params);
+    value = OP_TABLE[op](cx, conn, params);
+  } else value = OP_TABLE[op](cx, conn, params);
+  return cx.port.acknowledgesLater ? cx.port.acknowledge(value) : value;
+}
+
+const PREPARED = { getUserStatus: 'getUserStatus', subscribeUserStatus: 'subscribe', unsubscribeUserStatus: 'unsubscribe' } as const;
 
 export const OP_TABLE: { readonly [K in Op]: OpHandler } = {
   ping: () => ({}),

@@ -1,11 +1,12 @@
 // The Web SDK gateway's command table: each servcmd the SDK sends (shared/spec/TIM-WIRE.md) mapped onto one
 // engine port call and its answer put in the SDK's shapes; boot commands get their empty results (boot.ts).
+import type { PreparedCall } from '../../cluster/service';
 import type { DeviceHandle } from '../../engine/port';
 import { StatusError, notLoggedIn } from '../../errors';
 import { bootAnswer } from '../../protocol/tim/boot';
 import { CMD, SDK_CODE, errorBody, wireFailure, wireStatus, type WireFrame, type WireHead } from '../../protocol/tim/wire';
 import type { DeviceSocket, GatewayContext } from './device';
-import { login, logout } from './login';
+import { login, loginSteps, logout, runStepsAsync } from './login';
 
 type Command = (gw: GatewayContext, conn: DeviceSocket, head: WireHead, body: Record<string, unknown>) => unknown;
 
@@ -25,6 +26,19 @@ const heartbeat: Command = (gw, conn) => {
   if (s?.loggedIn) gw.core.linkEvent(s, { type: 'LINK.HEARTBEAT' });
   return {};
 };
+
+/** The port's options of a status read or subscription command (the same for its prepare). */
+function statusArg(servcmd: string, body: Record<string, unknown>): unknown {
+  if (servcmd === CMD.UNSUBSCRIBE && (body.UnsubscribeAll === 1 || body.UnsubscribeAll === true)) return {};
+  return { userIDList: body.To_Account };
+}
+
+/** The commands whose port call reads users of other nodes (cluster mode), with their PreparedCall. */
+const PREPARED = new Map<string, PreparedCall>([
+  [CMD.GET_USER_STATUS, 'getUserStatus'],
+  [CMD.SUBSCRIBE, 'subscribe'],
+  [CMD.UNSUBSCRIBE, 'unsubscribe'],
+]);
 
 // A Map, not an object: a servcmd is whatever the client sent ('constructor', '__proto__', ...).
 const COMMANDS = new Map<string, Command>([
@@ -51,22 +65,21 @@ const COMMANDS = new Map<string, Command>([
   [
     CMD.GET_USER_STATUS,
     (gw, conn, head, body) => {
-      const r = gw.core.getUserStatus(session(conn, head), { userIDList: body.To_Account });
+      const r = gw.core.getUserStatus(session(conn, head), statusArg(CMD.GET_USER_STATUS, body));
       return { UserStatusList: r.successUserList.map(wireStatus), ErrorList: r.failureUserList.map(wireFailure) };
     },
   ],
   [
     CMD.SUBSCRIBE,
     (gw, conn, head, body) => {
-      const r = gw.core.subscribe(session(conn, head), { userIDList: body.To_Account });
+      const r = gw.core.subscribe(session(conn, head), statusArg(CMD.SUBSCRIBE, body));
       return { ErrorList: r.failureUserList.map(wireFailure) };
     },
   ],
   [
     CMD.UNSUBSCRIBE,
     (gw, conn, head, body) => {
-      const all = body.UnsubscribeAll === 1 || body.UnsubscribeAll === true;
-      const r = gw.core.unsubscribe(session(conn, head), all ? {} : { userIDList: body.To_Account });
+      const r = gw.core.unsubscribe(session(conn, head), statusArg(CMD.UNSUBSCRIBE, body));
       return { ErrorList: r.failureUserList.map(wireFailure) };
     },
   ],
@@ -79,6 +92,23 @@ export function dispatch(gw: GatewayContext, conn: DeviceSocket, frame: WireFram
   if (command) return command(gw, conn, head, body);
   // Boot commands get their empty results (the SDK then stops paging); anything else a clear error.
   return bootAnswer(head.servcmd, body, { sdkAppId: gw.sdkAppId, purchaseBits: gw.purchaseBits });
+}
+
+/**
+ * The asynchronous path (cluster mode): the call prepared first when it reads users of other nodes, and
+ * its answer only once acknowledged (its command durable). The connection runs one frame at a time.
+ */
+export async function dispatchAsync(gw: GatewayContext, conn: DeviceSocket, frame: WireFrame): Promise<unknown> {
+  const { head, body } = frame;
+  const prepare = gw.prepare;
+  let value: unknown;
+  if (prepare && head.servcmd === CMD.LOGIN) value = await runStepsAsync(loginSteps(gw, conn, head, body), prepare);
+  else {
+    const call = prepare ? PREPARED.get(head.servcmd) : undefined;
+    if (call) await prepare!(call, session(conn, head), statusArg(head.servcmd, body));
+    value = dispatch(gw, conn, frame);
+  }
+  return gw.core.acknowledgesLater ? gw.core.acknowledge(value) : value;
 }
 
 /** A refusal in the SDK's terms; anything but a StatusError is a bug, logged. */

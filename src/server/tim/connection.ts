@@ -7,10 +7,13 @@ import { WireError, decodeFrame, encodeFrame, errorBody, type WireFrame, type Wi
 import { isEchoableSeq, nestingOver, MAX_NESTING_DEPTH } from '../link/bounds';
 import type { SocketLink } from '../link/lifecycle';
 import { RequestBudget } from '../requestBudget';
-import { dispatch, failure } from './commands';
+import { CMD } from '../../protocol/tim/wire';
+import { routeLogin, type FrontCluster } from '../cluster/front';
+import { CLOSE_MOVED, Relay } from '../cluster/relay';
+import { dispatch, dispatchAsync, failure } from './commands';
 import type { ConnInfo, DeviceSocket, GatewayContext, Key } from './device';
 import { deliver } from './downlink';
-import { release } from './login';
+import { loginUser, release } from './login';
 
 export const WS_CLOSE_TOO_BIG = 1009;
 export const WS_CLOSE_REPLACED = 4001;
@@ -40,7 +43,7 @@ export class Connection implements DeviceSocket {
     this.link = gw.links.open(ws, info.remote ?? '?', {
       onFrame: (data, isBinary) => this.onMessage(data, isBinary),
       onQuiet: () => this.onQuiet(),
-      isAuthenticated: () => this.device !== null,
+      isAuthenticated: () => this.device !== null || this.relay !== null,
       onClose: () => this.onClose(),
     });
   }
@@ -76,6 +79,7 @@ export class Connection implements DeviceSocket {
       this.gw.log.warn({ remote: this.info.remote, limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH }, 'tim gateway: frame out of bounds dropped (nesting, head.seq or head.servcmd)');
       return;
     }
+    if (this.gw.asyncCalls) return this.enqueue(frame, data, isBinary);
     this.held = [];
     this.heard();
     let body: unknown;
@@ -88,6 +92,101 @@ export class Connection implements DeviceSocket {
     this.held = null;
     if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The asynchronous path (cluster mode): one frame at a time, in order; pushes wait behind the reply of
+  // the frame being handled, as on the synchronous path. A login for a user another node owns turns the
+  // socket into a relay to that node.
+
+  private readonly queue: Array<{ frame: WireFrame; data: Buffer; isBinary: boolean }> = [];
+  private running = false;
+  private relay: Relay | null = null;
+
+  get relaying(): boolean {
+    return this.relay !== null;
+  }
+
+  private enqueue(frame: WireFrame, data: Buffer, isBinary: boolean): void {
+    this.queue.push({ frame, data, isBinary });
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.link.closing && !this.gw.closed) {
+        const f = this.queue.shift()!;
+        try {
+          await this.handleAsync(f.frame, f.data, f.isBinary);
+        } catch (err) {
+          this.gw.log.error({ err }, 'tim gateway: request failed');
+        }
+      }
+      if (this.link.closing) this.queue.length = 0;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handleAsync(frame: WireFrame, data: Buffer, isBinary: boolean): Promise<void> {
+    if (this.relay) return this.relay.send(data, isBinary);
+    const cluster = this.gw.cluster;
+    this.held = [];
+    let body: unknown;
+    try {
+      await this.heardAsync();
+      if (cluster && frame.head.servcmd === CMD.LOGIN && !this.device) {
+        const userID = loginUser(this.gw, this, frame.head);
+        const route = routeLogin(cluster, userID, this.info.viaRelay === true);
+        if (route.kind === 'relay') {
+          this.held = null;
+          return this.startRelay(cluster, route.node, userID, data, isBinary);
+        }
+        if (route.kind === 'refuse') {
+          this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body: failure(this.gw, frame.head, route.error) });
+          if (route.close) this.link.close(CLOSE_MOVED, route.error.message);
+          return;
+        }
+      }
+      body = await dispatchAsync(this.gw, this, frame);
+    } catch (e) {
+      body = failure(this.gw, frame.head, e);
+    } finally {
+      const held = this.held ?? [];
+      this.held = null;
+      if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
+      for (const p of held) this.push(p.servcmd, p.body);
+    }
+  }
+
+  private startRelay(cluster: FrontCluster, node: string, userID: string, data: Buffer, isBinary: boolean): void {
+    this.relay = new Relay(cluster.relays, {
+      node,
+      path: this.info.path ?? (this.info.binary ? '/binfo' : '/info'),
+      userID,
+      client: this.link,
+      remote: this.info.remote ?? '?',
+      skipFirst: 0,
+      onEnd: (code, reason) => this.link.close(code, reason),
+    });
+    this.gw.relayed++;
+    this.gw.log.debug({ userID, node }, 'tim gateway: SDK relayed to its owner node');
+    this.relay.send(data, isBinary);
+  }
+
+  /** heard(), with the comeback prepared first (cluster mode). */
+  private async heardAsync(): Promise<void> {
+    const s = this.device?.data.session;
+    if (this.gw.prepare && s?.userID && (this.silent || !s.loggedIn || !s.connected)) {
+      try {
+        await this.gw.prepare('reconnect', s, undefined);
+      } catch (e) {
+        this.gw.log.warn({ err: e }, 'tim gateway: could not restore a quiet device');
+        return;
+      }
+    }
+    this.heard();
   }
 
   /** Over the budget: answered unserved (the SDK rejects that call with 2996), logged once per episode. */
@@ -153,6 +252,7 @@ export class Connection implements DeviceSocket {
   // Lifecycle (the rest is the link's).
 
   private onClose(): void {
+    this.relay?.close();
     this.gw.forget(this);
     if (this.gw.closed) return; // a shutdown is not a drop
     release(this.gw, this);

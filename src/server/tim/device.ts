@@ -1,6 +1,8 @@
 // What the Web SDK gateway's pieces share: a device as a session key holds it, the socket view the login and
 // delivery code work with, and the gateway context they act through (src/server/timGateway.ts supplies it).
+import type { PreparedCall } from '../../cluster/service';
 import type { DeviceHandle, EnginePort } from '../../engine/port';
+import type { FrontCluster } from '../cluster/front';
 import type { ClientEvent } from '../../events';
 import type { SessionKey, SessionKeys } from '../../protocol/tim/sessionKeys';
 import type { SocketLink, LinkGroup } from '../link/lifecycle';
@@ -46,6 +48,10 @@ export interface ConnInfo {
   urlPlatform: string | null;
   urlAppId: string | null;
   remote: string | undefined;
+  /** Cluster mode: another node's relay of its SDK (never relayed again). */
+  viaRelay?: boolean;
+  /** The path and query the socket was opened with (a relay opens the same at the owner). */
+  path?: string;
 }
 
 /** One SDK socket as login and delivery see it: it holds at most one device at a time. */
@@ -53,6 +59,8 @@ export interface DeviceSocket {
   device: Key | null;
   readonly link: SocketLink;
   readonly info: ConnInfo;
+  /** Cluster mode: piped to its user's owner node. */
+  readonly relaying?: boolean;
   /** What the engine sends this device, in the SDK's terms. */
   deliver(event: ClientEvent, seq: number): void;
   /** A server push; while a request is being handled it waits so that the reply goes first. */
@@ -76,4 +84,11 @@ export interface GatewayContext {
   /** Returns the verified userID, or throws StatusError with the code the SDK's login() rejects with. */
   verifyUserSig(userID: string | undefined, userSig: string | undefined): string;
   forget(conn: DeviceSocket): void;
+  /** A port whose calls need preparing or acknowledging later: frames of a socket run one at a time. */
+  readonly asyncCalls: boolean;
+  /** A ClusterPort's prepare (src/cluster/service.ts); absent: every call is synchronous. */
+  readonly prepare?: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>;
+  /** Cluster mode: a client whose user another node owns is relayed there; relays opened so far. */
+  readonly cluster?: FrontCluster;
+  relayed: number;
 }

@@ -1,6 +1,8 @@
 // The Web SDK's login, relogin (by session key, EXT-2 resume), logout and letting go of a device, mapped onto
 // the engine port. Which user a socket holds is the session key's; whether a login is allowed is the engine's.
 import type { Platform } from '../../../machines/spec';
+import type { PreparedCall } from '../../cluster/service';
+import type { DeviceHandle } from '../../engine/port';
 import { ErrorCode, StatusError } from '../../errors';
 import { SDK_CODE, platformOf, toBase64, type WireHead } from '../../protocol/tim/wire';
 import { closeKey, newState, resumePoint, type DeviceSocket, type GatewayContext, type Key } from './device';
@@ -23,14 +25,63 @@ function platform(gw: GatewayContext, conn: DeviceSocket, body: Record<string, u
   return p.platform;
 }
 
-export function login(gw: GatewayContext, conn: DeviceSocket, head: WireHead, body: Record<string, unknown>): unknown {
+/**
+ * A port call that must be prepared first (cluster mode: facts of users on other nodes, src/cluster/service.ts).
+ * Login and relogin are written as steps that yield these: run synchronously when the port needs no
+ * preparing (`runSteps`), or awaiting each one (`runStepsAsync`), with one body of code for both.
+ */
+export interface Prep {
+  call: PreparedCall;
+  session: DeviceHandle;
+  arg: unknown;
+}
+export type Steps<T> = Generator<Prep, T, void>;
+
+export function runSteps<T>(g: Steps<T>): T {
+  let r = g.next();
+  while (!r.done) r = g.next();
+  return r.value;
+}
+
+/** A failed prepare is thrown into the steps, so that they undo what they began (a session opened). */
+export async function runStepsAsync<T>(g: Steps<T>, prepare: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>): Promise<T> {
+  let r = g.next();
+  while (!r.done) {
+    try {
+      await prepare(r.value.call, r.value.session, r.value.arg);
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next();
+  }
+  return r.value;
+}
+
+/** The user a LOGIN frame proves: its UserSig's, or its session key's (issued by any node: the key is shared). */
+export function loginUser(gw: GatewayContext, conn: DeviceSocket, head: WireHead): string {
   checkAppId(gw, conn, head);
-  if (head.identifier === undefined && head.usersig === undefined && head.a2 !== undefined) return relogin(gw, conn, head);
+  if (head.identifier === undefined && head.usersig === undefined && head.a2 !== undefined) {
+    const found = gw.keys.find(head.a2, head.tinyid);
+    if (!found) throw new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the session key (A2Key/TinyId) is unknown or expired: log in again with a UserSig');
+    return 'key' in found ? found.key.userID : found.claims.userID;
+  }
+  return gw.verifyUserSig(str(head.identifier), str(head.usersig));
+}
+
+export function login(gw: GatewayContext, conn: DeviceSocket, head: WireHead, body: Record<string, unknown>): unknown {
+  return runSteps(loginSteps(gw, conn, head, body));
+}
+
+export function* loginSteps(gw: GatewayContext, conn: DeviceSocket, head: WireHead, body: Record<string, unknown>): Steps<unknown> {
+  checkAppId(gw, conn, head);
+  if (head.identifier === undefined && head.usersig === undefined && head.a2 !== undefined) return yield* relogin(gw, conn, head);
   const core = gw.core;
   const userID = gw.verifyUserSig(str(head.identifier), str(head.usersig));
   const current = conn.device;
   if (current?.data.session) {
     // The same socket logs in again: the engine says whether that is a repeat (fine) or another user (6017).
+    yield { call: 'login', session: current.data.session, arg: userID };
     const r = core.login(current.data.session, userID);
     return loginReply(gw, current, r.status.customStatus);
   }
@@ -39,6 +90,7 @@ export function login(gw: GatewayContext, conn: DeviceSocket, head: WireHead, bo
   const session = core.openSession(p, (event, seq) => state.conn?.deliver(event, seq));
   let status;
   try {
+    yield { call: 'login', session, arg: userID };
     status = core.login(session, userID).status;
   } catch (e) {
     core.closeSession(session);
@@ -52,7 +104,7 @@ export function login(gw: GatewayContext, conn: DeviceSocket, head: WireHead, bo
 }
 
 /** The SDK's reconnect: only the session key. Map it back to the user and device, and resume (EXT-2). */
-function relogin(gw: GatewayContext, conn: DeviceSocket, head: WireHead): unknown {
+function* relogin(gw: GatewayContext, conn: DeviceSocket, head: WireHead): Steps<unknown> {
   const core = gw.core;
   const found = gw.keys.find(head.a2, head.tinyid);
   const expired = () =>
@@ -80,11 +132,14 @@ function relogin(gw: GatewayContext, conn: DeviceSocket, head: WireHead): unknow
   gw.links.retry.cancel(closeKey(key));
   if (state.session) {
     // Still attached (the old socket had not closed): what it wrote there may never have arrived.
-    core.reconnect(state.session, { lastSeq: resumePoint(state, state.session.lastSeq) });
+    const point = { lastSeq: resumePoint(state, state.session.lastSeq) };
+    yield { call: 'reconnect', session: state.session, arg: point };
+    core.reconnect(state.session, point);
   } else {
     const s = core.openSession(key.platform, (event, seq) => state.conn?.deliver(event, seq), key.deviceId);
     state.session = s;
     try {
+      yield { call: 'adopt', session: s, arg: key.userID };
       // The device comes back: restored and resumed, or logged in again if it had been dropped (DEV-1).
       core.adopt(s, key.userID, { lastSeq: state.lastSeq });
     } catch (e) {

@@ -1,0 +1,258 @@
+// ClusterPort: one EnginePort over the shard engines of this node (the router of engines side by side, for
+// a node that owns only some shards). A session belongs to the engine of its user's shard once it logs in;
+// calls for users of shards this node does not own are refused 75006 NOT_OWNER (the front-end relays such a
+// client to the owner node). `prepare` fetches the facts of other nodes' users a call will read.
+import type { AccessContext } from '../../machines/access';
+import type { Platform } from '../../machines/spec';
+import type { DeviceHandle, DeviceSink, LinkReport, ResumePoint, UserDetail } from '../engine/port';
+import { DeviceSession } from '../engine/session';
+import { invalidParameter, notLoggedIn } from '../errors';
+import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } from '../records';
+import type { AdminStatus, EngineState } from '../types';
+import { ClusterError, ClusterErrorCode } from './errors';
+import type { ClusterRuntime } from './runtime';
+import type { ShardEngine } from './shardEngine';
+import type { ClusterPort, PreparedCall } from './service';
+
+const listOf = (arg: unknown): string[] => {
+  const l = arg !== null && typeof arg === 'object' ? (arg as { userIDList?: unknown }).userIDList : undefined;
+  return Array.isArray(l) ? l.filter((u): u is string => typeof u === 'string') : [];
+};
+
+export class ClusterPortImpl implements ClusterPort {
+  /** The engine each logged-in session was logged in on (a rebuilt shard's sessions are stale). */
+  private readonly bound = new Map<DeviceSession, ShardEngine>();
+  private readonly transitionListeners = new Set<(entry: StatusTransition, command: Command | undefined) => void>();
+  private readonly settingsListeners = new Set<(s: AccessContext) => void>();
+  private readonly hooked = new WeakSet<ShardEngine>();
+
+  constructor(private readonly rt: ClusterRuntime) {
+    rt.resync = (shard) => this.resync(shard);
+    rt.engineListeners.add((e) => this.hook(e));
+  }
+
+  get clock() {
+    return this.rt.o.clock;
+  }
+  get limits() {
+    return this.any()?.core.limits ?? this.defaultLimits();
+  }
+  private defaultLimits(): never {
+    throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'this node owns no shard yet');
+  }
+  get currentSeq(): number {
+    let n = 0;
+    for (const e of this.rt.engines.values()) n = Math.max(n, e.core.currentSeq);
+    return n;
+  }
+  readonly acknowledgesLater = true;
+
+  private any(): ShardEngine | undefined {
+    for (const e of this.rt.engines.values()) return this.hook(e);
+    return undefined;
+  }
+  /** Listeners registered on the port reach every engine, including those built later. */
+  private hook(e: ShardEngine): ShardEngine {
+    if (this.hooked.has(e)) return e;
+    this.hooked.add(e);
+    e.core.onTransition((t, c) => this.transitionListeners.forEach((l) => l(t, c)));
+    e.core.onSettingsChange((s) => {
+      // One change reaches every shard: tell the listeners once, from the lowest shard this node has.
+      if (this.any() === e) this.settingsListeners.forEach((l) => l(s));
+    });
+    return e;
+  }
+  private engineFor(userID: unknown): ShardEngine {
+    if (typeof userID !== 'string') throw invalidParameter('userID', 'expected a string');
+    return this.hook(this.rt.requireEngine(userID));
+  }
+  /** The engine of a logged-in session's user; a session of a dropped engine is stale (reconnect it). */
+  private of(h: DeviceHandle): ShardEngine {
+    const s = own(h);
+    if (s.userID === null) throw notLoggedIn();
+    const e = this.engineFor(s.userID);
+    const b = this.bound.get(s);
+    if (b !== undefined && b !== e) throw new ClusterError(ClusterErrorCode.NOT_OWNER, `the shard of '${s.userID}' was taken over since this device logged in: reconnect`);
+    return e;
+  }
+
+  async prepare(call: PreparedCall, h: DeviceHandle, arg: unknown): Promise<void> {
+    const s = own(h);
+    const viewer = call === 'login' || call === 'adopt' ? arg : s.userID;
+    if (typeof viewer !== 'string') return; // the call itself answers the bad argument
+    if (call === 'getUserStatus' || call === 'subscribe' || call === 'unsubscribe') return this.rt.fetch(viewer, listOf(arg));
+    const e = this.rt.engineOf(viewer);
+    if (e === undefined) return; // the call is refused NOT_OWNER
+    // Login and resume read the user's scope: its subscriptions and friends.
+    const subs = e.store.getSubscriptions(viewer)?.context.list ?? [];
+    await this.rt.fetch(viewer, [viewer, ...subs, ...(e.store.friendsOf(viewer) ?? [])]);
+  }
+
+  /** After a hole in pushes from a shard: every receiving device here resumes by versions (EXT-2). */
+  private async resync(_shard: number): Promise<void> {
+    for (const [s, e] of [...this.bound]) {
+      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
+      try {
+        await this.prepare('reconnect', s, undefined);
+        if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
+      } catch {
+        // The device's client resumes when it reconnects.
+      }
+    }
+  }
+
+  openSession(platform: Platform, sink: DeviceSink, deviceId?: string): DeviceHandle {
+    if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.length > 128)) {
+      throw invalidParameter('deviceId', 'expected a string of 1 to 128 characters');
+    }
+    return new DeviceSession(platform, sink, deviceId);
+  }
+  closeSession(h: DeviceHandle): void {
+    const s = own(h);
+    const b = this.bound.get(s);
+    this.bound.delete(s);
+    if (b !== undefined && this.rt.engines.get(b.shard) === b) b.core.closeSession(s);
+  }
+  login(h: DeviceHandle, userID: unknown): { repeatLogin: boolean; status: UserStatus } {
+    const s = own(h);
+    const to = this.engineFor(userID);
+    const from = this.bound.get(s);
+    // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
+    if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) from.core.closeSession(s);
+    const r = to.core.login(s, userID);
+    this.bound.set(s, to);
+    return r;
+  }
+  logout(h: DeviceHandle): void {
+    const s = own(h);
+    this.of(s).core.logout(s);
+    this.bound.delete(s);
+  }
+  adopt(h: DeviceHandle, userID: unknown, held?: ResumePoint): void {
+    const s = own(h);
+    const e = this.engineFor(userID);
+    e.core.adopt(s, userID, held);
+    this.bound.set(s, e);
+  }
+  reconnect(h: DeviceHandle, held?: ResumePoint): void {
+    const s = own(h);
+    if (s.userID === null) throw notLoggedIn();
+    const e = this.engineFor(s.userID);
+    const b = this.bound.get(s);
+    if (b !== undefined && b !== e) {
+      // Its shard was rebuilt (here or after a takeover): the session takes the device's place in the new engine.
+      e.core.adopt(s, s.userID, held ?? {});
+      this.bound.set(s, e);
+      return;
+    }
+    e.core.reconnect(s, held);
+    this.bound.set(s, e);
+  }
+  linkEvent(h: DeviceHandle, event: LinkReport): void {
+    const s = own(h);
+    const b = this.bound.get(s);
+    if (b !== undefined && this.rt.engines.get(b.shard) === b) b.core.linkEvent(s, event);
+  }
+  background(h: DeviceHandle): void {
+    this.of(h).core.background(h);
+  }
+  foreground(h: DeviceHandle): void {
+    this.of(h).core.foreground(h);
+  }
+  setSelfStatus(h: DeviceHandle, options: unknown): UserStatus {
+    return this.of(h).core.setSelfStatus(h, options);
+  }
+  getUserStatus(h: DeviceHandle, options: unknown): { successUserList: UserStatus[]; failureUserList: Failure[] } {
+    return this.of(h).core.getUserStatus(h, options);
+  }
+  subscribe(h: DeviceHandle, options: unknown): { failureUserList: Failure[] } {
+    return this.of(h).core.subscribe(h, options);
+  }
+  unsubscribe(h: DeviceHandle, options: unknown): { failureUserList: Failure[] } {
+    return this.of(h).core.unsubscribe(h, options);
+  }
+  setVisibility(h: DeviceHandle, visibility: unknown): UserStatus {
+    return this.of(h).core.setVisibility(h, visibility);
+  }
+  statusOf(userID: string, viewer: string | null): UserStatus {
+    const e = this.rt.engineOf(userID);
+    if (e !== undefined) return e.core.statusOf(userID, viewer);
+    if (viewer === null) return this.engineFor(userID).core.statusOf(userID, null);
+    return this.rt.cache.answer({ type: 'statusOf', userID, viewer }) as UserStatus;
+  }
+
+  // Admin, on this node's shards only (ClusterAdmin reaches the whole cluster).
+  registerUsers(userIDs: unknown): void {
+    if (!Array.isArray(userIDs)) return void this.anyOrRefuse().core.registerUsers(userIDs);
+    const parts = new Map<ShardEngine, unknown[]>();
+    for (const u of userIDs) {
+      const e = typeof u === 'string' ? this.engineFor(u) : this.anyOrRefuse();
+      parts.set(e, [...(parts.get(e) ?? []), u]);
+    }
+    for (const [e, part] of parts) e.core.registerUsers(part);
+  }
+  hasUser(userID: string): boolean {
+    return this.engineFor(userID).core.hasUser(userID);
+  }
+  changeFriends(userID: unknown, friendIDs: unknown, add: boolean, both?: boolean): void {
+    this.engineFor(userID).core.changeFriends(userID, friendIDs, add, both);
+  }
+  configure(change: unknown): void {
+    for (const e of this.rt.engines.values()) e.core.configure(change);
+  }
+  settings(): AccessContext {
+    return this.anyOrRefuse().core.settings();
+  }
+  queryStatus(userIDs: unknown, opts: unknown): AdminStatus[] {
+    if (!Array.isArray(userIDs)) return this.anyOrRefuse().core.queryStatus(userIDs, opts);
+    return userIDs.map((u) => this.engineFor(u).core.queryStatus([u], opts)[0]!);
+  }
+  explain(userID: unknown): StatusTransition[] {
+    return this.engineFor(userID).core.explain(userID);
+  }
+  userDetail(userID: unknown): UserDetail {
+    return this.engineFor(userID).core.userDetail(userID);
+  }
+  userCount(): number {
+    let n = 0;
+    for (const e of this.rt.engines.values()) n += e.core.userCount();
+    return n;
+  }
+  onlineUserIDs(): string[] {
+    return [...this.rt.engines.values()].flatMap((e) => e.core.onlineUserIDs());
+  }
+  journal(opts?: unknown): JournalEntry[] {
+    return this.anyOrRefuse().core.journal(opts);
+  }
+  exportState(): EngineState {
+    const parts = [...this.rt.engines.values()].map((e) => e.core.exportState());
+    const first = parts[0] ?? this.anyOrRefuse().core.exportState();
+    return { settings: first.settings, users: Object.assign({}, ...parts.map((p) => p.users)), timers: parts.flatMap((p) => p.timers) };
+  }
+  close(): void {}
+  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged). */
+  acknowledge<T>(value: T): Promise<T> {
+    return Promise.all([...this.rt.engines.values()].map((e) => e.store.durable())).then(() => value);
+  }
+  onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {
+    for (const e of this.rt.engines.values()) this.hook(e);
+    this.transitionListeners.add(listener);
+    return () => this.transitionListeners.delete(listener);
+  }
+  onSettingsChange(listener: (settings: AccessContext) => void): () => void {
+    for (const e of this.rt.engines.values()) this.hook(e);
+    this.settingsListeners.add(listener);
+    return () => this.settingsListeners.delete(listener);
+  }
+
+  private anyOrRefuse(): ShardEngine {
+    const e = this.any();
+    if (e === undefined) throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'this node owns no shard right now');
+    return e;
+  }
+}
+
+function own(h: DeviceHandle): DeviceSession {
+  if (!(h instanceof DeviceSession)) throw invalidParameter('session', 'expected a device session made by openSession()');
+  return h;
+}

@@ -1,0 +1,361 @@
+// One cluster node's moving parts: its ClusterNode (leases), an engine per owned shard, and the routes
+// between shard engines: deliveries (local, or pushed to the node holding the recipient's devices, in
+// order per node and shard, a hole making the receiver resync its devices), peer reads (a local engine, or
+// the facts fetched before the call), mirrors (after the source's commit is durable, to the target's owner,
+// retried until acknowledged) and forwarded calls (facts, mirrors, admin calls, rebalance hints).
+import type { PeerMessage } from '../broker/types';
+import type { Clock } from '../clock';
+import type { ClientEvent } from '../events';
+import { ClusterError, ClusterErrorCode } from './errors';
+import { Forwarder } from './forward';
+import { admitPush, advance, type PushCursor } from './gaps';
+import { parseMessage, type NodeMessage } from './messages';
+import { ClusterNode, type OwnedShard } from './node';
+import { PushSender } from './pushes';
+import { ReadCache, factsOf, type Fact } from './reads';
+import { ShardEngine, type ShardEngineConfig, type SnapshotPolicy } from './shardEngine';
+import { shardOf } from './shardMap';
+import type { ClusterBackend } from './types';
+
+export interface RuntimeOptions {
+  backend: ClusterBackend;
+  nodeId: string;
+  shards: number;
+  clock: Clock;
+  engine: ShardEngineConfig;
+  snapshot?: SnapshotPolicy;
+  journalMaxEntries?: number;
+  forwardTimeoutMs: number;
+  readTtlMs: number;
+  mirrorRetryMs: number;
+  autoTick: boolean;
+  tickMs?: number;
+  incarnation?: string;
+}
+
+type PushBody = { u: string; e: ClientEvent; s: number; d?: string } | { us: string[]; e: ClientEvent; s: number };
+type Push = Extract<NodeMessage, { t: 'push' }>;
+/** What nodes ask each other through the Forwarder (besides the admin calls: see admin.ts). */
+export type Request =
+  | { op: 'facts'; viewer: string; users: string[] }
+  | { op: 'mirror'; m: Extract<PeerMessage, { type: 'mirror' }> }
+  | { op: 'rebalance' }
+  | { op: 'admin'; name: string; args: unknown[] };
+
+export class ClusterRuntime {
+  readonly node: ClusterNode;
+  readonly engines = new Map<number, ShardEngine>();
+  readonly forwarder: Forwarder;
+  readonly cache: ReadCache;
+  private readonly sender: PushSender;
+  private readonly pushSeq = new Map<string, number>();
+  private readonly cursors = new Map<number, PushCursor>();
+  private readonly chains = new Map<number, Promise<void>>();
+  private readonly lostListeners = new Set<(shard: number) => void>();
+  /** Told of each shard engine built here (the port hooks its listeners on it). */
+  readonly engineListeners = new Set<(e: ShardEngine) => void>();
+  private readonly retries = new Set<unknown>();
+  private stopped = false;
+  private admitting = 0;
+  /** Served elsewhere (admin.ts): an admin call this node runs for a shard it owns. */
+  serveAdmin: (name: string, args: unknown[]) => Promise<unknown> = async () => {
+    throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'no admin here');
+  };
+  /** Set by the port: brings a node's receiving devices up to date after a hole in pushes (resume by versions). */
+  resync: (fromShard: number) => Promise<void> = async () => {};
+  /** Counters for tests and health. */
+  readonly counts = { pushesSent: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
+
+  constructor(readonly o: RuntimeOptions) {
+    this.cache = new ReadCache(o.clock, o.readTtlMs);
+    this.sender = new PushSender(o.backend.bus);
+    this.forwarder = new Forwarder({ me: o.nodeId, bus: o.backend.bus, clock: o.clock, timeoutMs: o.forwardTimeoutMs, serve: (_s, body) => this.serve(body as Request) });
+    this.node = new ClusterNode({
+      id: o.nodeId,
+      backend: o.backend,
+      clock: o.clock,
+      shards: o.shards,
+      autoTick: o.autoTick,
+      ...(o.tickMs === undefined ? {} : { tickMs: o.tickMs }),
+      ...(o.incarnation === undefined ? {} : { incarnation: o.incarnation }),
+      onAcquired: (owned) => this.acquired(owned),
+      onLost: (shard) => this.drop(shard),
+      onMessage: (raw) => this.message(raw),
+    });
+  }
+
+  get me(): string {
+    return this.o.nodeId;
+  }
+  shardOf(userID: string): number {
+    return shardOf(userID, this.o.shards);
+  }
+  /** The node to send a shard's traffic to now (null: nobody owns it as far as we know). */
+  ownerOfShard(shard: number): string | null {
+    return this.node.ownerOf(shard) ?? null;
+  }
+
+  onShardLost(l: (shard: number) => void): () => void {
+    this.lostListeners.add(l);
+    return () => this.lostListeners.delete(l);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Shard engines.
+
+  private acquired(owned: OwnedShard): void {
+    const shard = owned.grant.shard;
+    this.drop(shard);
+    const engine = new ShardEngine({
+      owned,
+      shards: this.o.shards,
+      clock: this.o.clock,
+      log: this.o.backend.log,
+      engine: this.o.engine,
+      ...(this.o.snapshot === undefined ? {} : { snapshot: this.o.snapshot }),
+      ...(this.o.journalMaxEntries === undefined ? {} : { journalMaxEntries: this.o.journalMaxEntries }),
+      routes: { one: (f, u, e, s, d) => this.one(f, u, e, s, d), many: (f, us, e, s) => this.many(f, us, e, s), peer: (f, u, m) => this.peer(f, u, m) },
+      onFailure: () => {
+        // Memory is ahead of the log: this instance must not serve another call. Rebuild from Redis.
+        this.counts.failures += 1;
+        if (this.engines.get(shard) === engine) this.node.reload(shard);
+      },
+    });
+    this.engines.set(shard, engine);
+    this.counts.rebuilds += 1;
+    for (const l of this.engineListeners) l(engine);
+  }
+
+  private drop(shard: number): void {
+    const e = this.engines.get(shard);
+    if (e === undefined) return;
+    this.engines.delete(shard);
+    e.close();
+    for (const l of this.lostListeners) l(shard);
+  }
+
+  engineOf(userID: string): ShardEngine | undefined {
+    return this.engines.get(this.shardOf(userID));
+  }
+
+  /** The engine serving `userID`'s shard here, or the error a call for it gets. */
+  requireEngine(userID: string): ShardEngine {
+    const shard = this.shardOf(userID);
+    const e = this.engines.get(shard);
+    if (e !== undefined) return e;
+    if (this.node.shard(shard) !== undefined) {
+      throw new ClusterError(ClusterErrorCode.STORE_UNAVAILABLE, `shard ${shard} is being rebuilt from Redis on this node: retry`, { shard });
+    }
+    const owner = this.ownerOfShard(shard);
+    throw new ClusterError(ClusterErrorCode.NOT_OWNER, `user '${userID}' is in shard ${shard}, owned by ${owner === null ? 'no node right now' : `node ${owner}`}: call it there`, { shard });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Deliveries (already durable: ShardBroker held them).
+
+  private one(from: number, userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
+    const shard = this.shardOf(userID);
+    const local = this.engines.get(shard);
+    if (local !== undefined) return local.local?.one(userID, event, seq, deviceId);
+    const to = this.ownerOfShard(shard);
+    if (to !== null && to !== this.me) this.push(to, from, deviceId === undefined ? { u: userID, e: event, s: seq } : { u: userID, e: event, s: seq, d: deviceId });
+  }
+
+  private many(from: number, userIDs: readonly string[], event: ClientEvent, seq: number): void {
+    const remote = new Map<string, string[]>();
+    const local = new Map<ShardEngine, string[]>();
+    for (const u of userIDs) {
+      const shard = this.shardOf(u);
+      const e = this.engines.get(shard);
+      if (e !== undefined) push(local, e, u);
+      else {
+        const to = this.ownerOfShard(shard);
+        if (to !== null && to !== this.me) push(remote, to, u);
+      }
+    }
+    for (const [e, us] of local) e.local?.many(us, event, seq);
+    for (const [to, us] of remote) this.push(to, from, { us, e: event, s: seq });
+  }
+
+  private push(to: string, from: number, body: PushBody): void {
+    const chain = this.engines.get(from)?.chain ?? 'gone';
+    const k = `${to}\u0000${from}\u0000${chain}`;
+    const n = (this.pushSeq.get(k) ?? 0) + 1;
+    this.pushSeq.set(k, n);
+    this.counts.pushesSent += 1;
+    // A failed publish (Redis away) is a hole the receiver finds at the next push, and resyncs.
+    this.sender.send(to, from, chain, n, body).catch(() => undefined);
+  }
+
+  private receive(p: Push): void {
+    this.counts.pushesReceived += 1;
+    this.admitting += 1;
+    const next = (this.chains.get(p.shard) ?? Promise.resolve())
+      .then(() => this.admit(p))
+      .catch(() => undefined)
+      .finally(() => (this.admitting -= 1));
+    this.chains.set(p.shard, next);
+  }
+
+  /** Whether anything of this node is still moving: appends, forwarded calls, pushes being admitted. */
+  busy(): boolean {
+    if (this.admitting > 0 || this.forwarder.pending > 0) return true;
+    for (const e of this.engines.values()) if (e.store.inFlight > 0) return true;
+    return false;
+  }
+
+  private async admit(p: Push): Promise<void> {
+    const cursor = this.cursors.get(p.shard);
+    const v = admitPush(cursor, p);
+    if (v.kind === 'duplicate') {
+      this.counts.duplicates += 1;
+      return;
+    }
+    this.cursors.set(p.shard, advance(cursor, p, v)!);
+    if (v.kind === 'gap' || v.kind === 'epoch') {
+      // Something between the last push we took and this one is lost (or a new owner's chain began after
+      // the old owner died): the devices get the current state of what moved (which includes this push).
+      this.counts.resyncs += 1;
+      await this.resync(p.shard);
+      return;
+    }
+    this.deliver(p.body as PushBody);
+  }
+
+  private deliver(b: PushBody): void {
+    this.counts.pushesDelivered += 1;
+    if ('u' in b) {
+      this.engineOf(b.u)?.local?.one(b.u, b.e, b.s, b.d);
+      return;
+    }
+    const by = new Map<ShardEngine, string[]>();
+    for (const u of b.us) {
+      const e = this.engineOf(u);
+      if (e !== undefined) push(by, e, u);
+    }
+    for (const [e, us] of by) e.local?.many(us, b.e, b.s);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Peer messages from a shard engine about another shard's user.
+
+  private peer(from: number, userID: string, m: PeerMessage): unknown {
+    if (m.type === 'mirror') return this.mirror(from, m);
+    const local = this.engineOf(userID);
+    if (local?.local?.peer !== undefined) return local.local.peer(m);
+    return this.cache.answer(m);
+  }
+
+  /** After the source's command is durable; the source's later acknowledgements wait for the first attempt. */
+  private mirror(from: number, m: Extract<PeerMessage, { type: 'mirror' }>): void {
+    const src = this.engines.get(from);
+    if (src === undefined) return;
+    const first = new Promise<void>((resolve) => src.store.afterDurable(() => void this.sendMirror(m, 0).finally(resolve)));
+    src.store.track(first);
+  }
+
+  private async sendMirror(m: Extract<PeerMessage, { type: 'mirror' }>, attempt: number): Promise<void> {
+    if (this.stopped) return;
+    this.counts.mirrorsSent += 1;
+    try {
+      const local = this.engineOf(m.target);
+      if (local?.local?.peer !== undefined) {
+        local.local.peer(m);
+        await local.store.durable();
+        return;
+      }
+      const shard = this.shardOf(m.target);
+      const to = this.ownerOfShard(shard);
+      if (to === null || to === this.me) throw new ClusterError(ClusterErrorCode.NOT_OWNER, `shard ${shard} has no owner right now`, { shard });
+      await this.forwarder.request(to, shard, { op: 'mirror', m } satisfies Request);
+    } catch {
+      // Retried until its owner acknowledges it: applying a mirror twice changes nothing.
+      this.counts.mirrorRetries += 1;
+      const h = this.o.clock.setTimeout(() => {
+        this.retries.delete(h);
+        void this.sendMirror(m, attempt + 1);
+      }, Math.min(this.o.mirrorRetryMs * 2 ** Math.min(attempt, 4), 30_000));
+      this.retries.add(h);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Facts of other nodes' users, fetched before a call.
+
+  /** Fetches what `viewer`'s call will read of `users` on other nodes' shards into the cache. */
+  async fetch(viewer: string, users: Iterable<string>): Promise<void> {
+    const by = new Map<string, string[]>();
+    for (const u of new Set(users)) {
+      if (typeof u !== 'string') continue;
+      const shard = this.shardOf(u);
+      if (this.engines.has(shard)) continue;
+      const to = this.ownerOfShard(shard);
+      if (to === null || to === this.me) throw new ClusterError(ClusterErrorCode.NOT_OWNER, `user '${u}' is in shard ${shard}, which no node owns right now: retry`, { shard });
+      push(by, to, u);
+    }
+    await Promise.all(
+      [...by].map(async ([to, us]) => {
+        const facts = (await this.forwarder.request(to, this.shardOf(us[0]!), { op: 'facts', viewer, users: us } satisfies Request)) as Fact[];
+        this.cache.put(viewer, facts);
+      }),
+    );
+  }
+
+  private async serve(r: Request): Promise<unknown> {
+    switch (r?.op) {
+      case 'facts':
+        return factsOf(r.viewer, r.users, (u) => this.engineOf(u)?.local?.peer);
+      case 'mirror': {
+        const e = this.requireEngine(r.m.target);
+        e.local!.peer!(r.m);
+        await e.store.durable();
+        return true;
+      }
+      case 'rebalance':
+        void this.node.tick();
+        return true;
+      case 'admin':
+        return this.serveAdmin(r.name, r.args);
+      default:
+        throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'unknown request');
+    }
+  }
+
+  private message(raw: string): void {
+    const m = parseMessage(raw);
+    if (m?.t === 'push') this.receive(m);
+    else this.forwarder.handle(raw);
+  }
+
+  async start(): Promise<void> {
+    await this.node.start();
+    // Ask the others to run a round now, so that they hand this node its share at once.
+    const others = this.node.view().live.filter((n) => n !== this.me);
+    await Promise.all(others.map((n) => this.forwarder.request(n, 0, { op: 'rebalance' } satisfies Request).catch(() => undefined)));
+    for (let i = 0; i < 5 && !this.ownsShare(); i++) {
+      await new Promise((r) => setImmediate(r));
+      await this.node.tick();
+    }
+  }
+
+  /** Whether every shard this node should own (by the live set it saw) is served by an engine here. */
+  ownsShare(): boolean {
+    const live = this.node.view().live;
+    for (let s = 0; s < this.o.shards; s++) if (this.node.ownerOf(s) === this.me && live.includes(this.me) && !this.engines.has(s)) return false;
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const h of this.retries) this.o.clock.clearTimeout(h);
+    this.retries.clear();
+    await this.node.stop();
+    for (const s of [...this.engines.keys()]) this.drop(s);
+  }
+}
+
+function push<K>(m: Map<K, string[]>, k: K, u: string): void {
+  const list = m.get(k);
+  if (list === undefined) m.set(k, [u]);
+  else list.push(u);
+}

@@ -1,0 +1,153 @@
+// One owned shard's engine on a cluster node: rebuilt from the shard's snapshot + log (the restart path of a
+// durable store: records loaded, the log's tail replayed, then pending timers re-armed and the devices that
+// were connected left to wait out their heartbeat timeout: no ghosts), writing every command through the
+// shard's fenced group-commit writer, its deliveries held until their command is durable, and snapshots
+// taken every N commands or T ms so that the next owner replays a bounded tail.
+import { randomUUID } from 'node:crypto';
+import type { Broker, LocalDelivery, PeerMessage } from '../broker/types';
+import { MemoryBroker } from '../broker/memory';
+import type { Clock } from '../clock';
+import type { ClientEvent } from '../events';
+import { coreOf, createEngine } from '../engine/engine';
+import type { EngineCore } from '../engine/core';
+import type { JournalEntry } from '../records';
+import type { EngineOptions } from '../types';
+import type { OwnedShard } from './node';
+import { shardOf } from './shardMap';
+import { ShardStore, type StoreDump } from './shardStore';
+import type { ShardLog } from './types';
+
+/** The engine options every shard engine of a node gets (not clock, store, broker, owns: the node's). */
+export type ShardEngineConfig = Omit<EngineOptions, 'clock' | 'store' | 'broker' | 'owns' | 'journal'>;
+
+export interface SnapshotPolicy {
+  /** A snapshot once this many commands landed since the last one. Default 1000. */
+  everyCommands?: number;
+  /** ... or once this much time went by with at least one command. Default 60 s. */
+  everyMs?: number;
+  /** Commands kept in the log before the snapshot, for resuming readers. Default 1000. */
+  retain?: number;
+}
+
+/** How a shard engine's deliveries and peer reads leave it (the node routes them). */
+export interface ShardRoutes {
+  one(from: number, userID: string, event: ClientEvent, seq: number, deviceId?: string): void;
+  many(from: number, userIDs: readonly string[], event: ClientEvent, seq: number): void;
+  peer(from: number, userID: string, message: PeerMessage): unknown;
+}
+
+/** A shard engine's broker: everything it publishes waits for its command to be durable, then is routed. */
+class ShardBroker implements Broker {
+  readonly kind = 'cluster';
+  local: LocalDelivery | undefined;
+  constructor(
+    private readonly shard: number,
+    private readonly store: ShardStore,
+    private readonly routes: ShardRoutes,
+  ) {}
+  publish(userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
+    this.store.afterDurable(() => this.routes.one(this.shard, userID, event, seq, deviceId));
+  }
+  publishMany(userIDs: readonly string[], event: ClientEvent, seq: number): void {
+    const ids = [...userIDs];
+    this.store.afterDurable(() => this.routes.many(this.shard, ids, event, seq));
+  }
+  toOwner(userID: string, message: PeerMessage): unknown {
+    return this.routes.peer(this.shard, userID, message);
+  }
+  attach(local: LocalDelivery): () => void {
+    this.local = local;
+    return () => {
+      if (this.local === local) this.local = undefined;
+    };
+  }
+  async close(): Promise<void> {}
+}
+
+export interface ShardEngineOptions {
+  owned: OwnedShard;
+  shards: number;
+  clock: Clock;
+  log: ShardLog;
+  engine: ShardEngineConfig;
+  routes: ShardRoutes;
+  snapshot?: SnapshotPolicy;
+  /** Journal entries kept in memory per shard engine (admin journal reads). Default 1000. */
+  journalMaxEntries?: number;
+  /** The shard's writes failed (fenced, Redis down, in doubt): drop this engine and rebuild from Redis. */
+  onFailure: (e: unknown) => void;
+}
+
+export class ShardEngine {
+  readonly shard: number;
+  readonly core: EngineCore;
+  readonly store: ShardStore;
+  /** Names this engine instance in its pushes: a rebuilt shard starts a new chain (receivers resync). */
+  readonly chain = randomUUID();
+  private readonly broker: ShardBroker;
+  private sinceSnapshot = 0;
+  private lastSnapshotAt: number;
+  private snapshotting = false;
+  private closed = false;
+
+  constructor(private readonly o: ShardEngineOptions) {
+    const { owned, shards, clock } = o;
+    const shard = (this.shard = owned.grant.shard);
+    const owns = (u: string) => shardOf(u, shards) === shard;
+    const journal = { maxEntries: o.journalMaxEntries ?? 1000 };
+    const dump = owned.state.snapshot === null ? null : (JSON.parse(owned.state.snapshot.data) as StoreDump);
+    const store = (this.store = ShardStore.load(dump, { journalMaxEntries: journal.maxEntries }));
+    const entries = owned.state.entries.map((e) => JSON.parse(e.command) as JournalEntry);
+    if (entries.length > 0) {
+      // Replay on a throwaway engine (each command at its own time, nothing delivered), so that the real one
+      // then starts as after a restart of a durable store: timers re-armed, connected devices waiting.
+      let fixed: number | null = null;
+      const at: Clock = { now: () => fixed ?? clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) };
+      const stored = store.getSettings() !== undefined;
+      const temp = coreOf(createEngine({ ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: new MemoryBroker(), owns, journal }));
+      temp.replay(entries, (t) => (fixed = t));
+      temp.close();
+    }
+    this.broker = new ShardBroker(shard, store, o.routes);
+    store.capture(owned.writer);
+    store.onFailure = (e) => o.onFailure(e);
+    store.onDurable = (offset) => this.durableAt(offset);
+    this.lastSnapshotAt = clock.now();
+    this.core = coreOf(createEngine({ ...o.engine, clock, store, broker: this.broker, owns, journal }));
+  }
+
+  /** How the engine reaches its own devices and answers peers (set by the engine when it attached). */
+  get local(): LocalDelivery | undefined {
+    return this.broker.local;
+  }
+
+  private durableAt(offset: number): void {
+    this.sinceSnapshot += 1;
+    const p = this.o.snapshot ?? {};
+    if (this.closed || this.snapshotting || this.store.inFlight > 0) return;
+    const due = this.sinceSnapshot >= (p.everyCommands ?? 1000) || this.o.clock.now() - this.lastSnapshotAt >= (p.everyMs ?? 60_000);
+    if (due) this.snapshot(offset);
+  }
+
+  /** Between transactions and with nothing in flight, memory is exactly the log up to `offset`. */
+  private snapshot(offset: number): void {
+    const { owned } = this.o;
+    const data = JSON.stringify(this.store.dump());
+    this.snapshotting = true;
+    this.sinceSnapshot = 0;
+    this.lastSnapshotAt = this.o.clock.now();
+    this.snapshots += 1;
+    this.o.log
+      .snapshot(this.shard, { token: owned.grant.token, epoch: owned.state.epoch }, offset, data, this.o.snapshot?.retain ?? 1000)
+      .catch(() => undefined) // not fatal: the next one covers it, the log still has everything
+      .finally(() => (this.snapshotting = false));
+  }
+  /** Snapshots taken by this instance (tests). */
+  snapshots = 0;
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.core.close();
+  }
+}
