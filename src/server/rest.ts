@@ -13,8 +13,18 @@ import type { AdminStatus, ConfigChange } from '../types';
 import { adminProofFailure } from './adminProof';
 import { frameBoundsError } from './link/bounds';
 
+/**
+ * The admin calls REST makes: the engine port's (synchronous, one process) or a cluster's ClusterAdmin
+ * (asynchronous: split by shard, sent to the owners), whichever node the call reached.
+ */
+export type RestAdmin = {
+  [K in 'registerUsers' | 'hasUser' | 'changeFriends' | 'configure' | 'settings' | 'queryStatus']: (
+    ...args: Parameters<EnginePort[K]>
+  ) => ReturnType<EnginePort[K]> | Promise<ReturnType<EnginePort[K]>>;
+};
+
 export interface RestOptions {
-  core: EnginePort;
+  core: RestAdmin;
   sdkAppId: number;
   /** Verifies the administrator's UserSig (throws StatusError 70001/70003/70013/70014). */
   verifyUserSig(userID: string, userSig: unknown): string;
@@ -114,21 +124,21 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
     return reply.code(http).send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
   };
 
-  const handlers: Record<Command, (b: any) => Result> = {
-    'im_open_login_svc/account_import': (b: { UserID?: string; Identifier?: string }) => {
-      core.registerUsers([(b.UserID ?? b.Identifier) as string]);
+  const handlers: Record<Command, (b: any) => Result | Promise<Result>> = {
+    'im_open_login_svc/account_import': async (b: { UserID?: string; Identifier?: string }) => {
+      await core.registerUsers([(b.UserID ?? b.Identifier) as string]);
       return {};
     },
-    'im_open_login_svc/multiaccount_import': (b: { Accounts: string[] }) => {
-      core.registerUsers(b.Accounts);
+    'im_open_login_svc/multiaccount_import': async (b: { Accounts: string[] }) => {
+      await core.registerUsers(b.Accounts);
       return { FailAccounts: [] };
     },
     'sns/friend_add': (b: { From_Account: string; AddFriendItem: Array<{ To_Account: string }>; AddType?: string }) =>
       changeFriends(b.From_Account, b.AddFriendItem.map((i) => i.To_Account), true, b.AddType === 'Add_Type_Both'),
     'sns/friend_delete': (b: { From_Account: string; To_Account: string[]; DeleteType?: string }) =>
       changeFriends(b.From_Account, b.To_Account, false, b.DeleteType === 'Delete_Type_Both'),
-    'openim/query_online_status': (b: { To_Account: string[]; IsNeedDetail?: 0 | 1; IsReturnCustomStatus?: 0 | 1 }) => {
-      const rows = core.queryStatus(b.To_Account, { detail: b.IsNeedDetail === 1 });
+    'openim/query_online_status': async (b: { To_Account: string[]; IsNeedDetail?: 0 | 1; IsReturnCustomStatus?: 0 | 1 }) => {
+      const rows = await core.queryStatus(b.To_Account, { detail: b.IsNeedDetail === 1 });
       const QueryResult: Result[] = [];
       const ErrorList: Result[] = [];
       for (const r of rows) {
@@ -137,7 +147,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       }
       return { QueryResult, ErrorList };
     },
-    'im_open_status/config': (b: { Edition?: string; Switches?: { UserStatus?: z.infer<typeof onOff>; FriendStatusNotify?: z.infer<typeof onOff> }; Limits?: Record<string, unknown> }) => {
+    'im_open_status/config': async (b: { Edition?: string; Switches?: { UserStatus?: z.infer<typeof onOff>; FriendStatusNotify?: z.infer<typeof onOff> }; Limits?: Record<string, unknown> }) => {
       const change: ConfigChange = {};
       if (b.Edition !== undefined) change.edition = b.Edition.toLowerCase() as ConfigChange['edition'];
       if (b.Switches) {
@@ -147,8 +157,8 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       }
       if (b.Limits) change.limits = b.Limits as ConfigChange['limits'];
       // An empty body only reads the settings (GATE-1: a change names what it changes, so {} changes nothing).
-      if (Object.keys(change).length > 0) core.configure(change);
-      const s = core.settings();
+      if (Object.keys(change).length > 0) await core.configure(change);
+      const s = await core.settings();
       return {
         Edition: s.edition,
         Switches: { UserStatus: s.switches.userStatus ? 'on' : 'off', FriendStatusNotify: s.switches.friendStatusNotify ? 'on' : 'off' },
@@ -160,12 +170,15 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
   };
 
   /** Per entry, as Tencent's friend APIs answer: an unknown friend fails alone; an unknown owner fails the call. */
-  function changeFriends(from: string, ids: string[], add: boolean, both: boolean): Result {
-    if (!core.hasUser(from)) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${from}' is not registered`, { param: 'From_Account' });
+  async function changeFriends(from: string, ids: string[], add: boolean, both: boolean): Promise<Result> {
+    if (!(await core.hasUser(from))) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${from}' is not registered`, { param: 'From_Account' });
     const ResultItem: Result[] = [];
     const ok: string[] = [];
-    for (const id of [...new Set(ids)]) {
-      if (!core.hasUser(id)) ResultItem.push({ To_Account: id, ResultCode: ErrorCode.USER_NOT_FOUND, ResultInfo: `user '${id}' is not registered` });
+    const unique = [...new Set(ids)];
+    // Asked together: on a cluster each is a question to the user's owner node.
+    const known = await Promise.all(unique.map((id) => core.hasUser(id)));
+    for (const [i, id] of unique.entries()) {
+      if (!known[i]) ResultItem.push({ To_Account: id, ResultCode: ErrorCode.USER_NOT_FOUND, ResultInfo: `user '${id}' is not registered` });
       else if (id === from) ResultItem.push({ To_Account: id, ResultCode: WireCode.INVALID_BODY, ResultInfo: 'a user cannot be its own friend' });
       else {
         ok.push(id);
@@ -173,7 +186,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       }
     }
     if (ok.length > 0) {
-      core.changeFriends(from, ok, add, both);
+      await core.changeFriends(from, ok, add, both);
     }
     return { ResultItem, Fail_Account: ResultItem.filter((r) => r.ResultCode !== 0).map((r) => r.To_Account) };
   }
@@ -214,7 +227,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
     }
     try {
-      const result = handlers[name as Command](parsed.data as Body);
+      const result = await handlers[name as Command](parsed.data as Body);
       audit(req, 'OK', 0);
       return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...result });
     } catch (e) {

@@ -12,8 +12,10 @@ import { mergeSettings } from '../../machines/access';
 import { MemoryBroker } from '../broker/memory';
 import { MemoryStore } from '../store/memory';
 import { systemClock, type Clock } from '../clock';
-import type { EngineCore } from '../engine/core';
+import type { AddressBook } from '../cluster/addresses';
+import type { ClusterService } from '../cluster/service';
 import { coreOf, createEngine } from '../engine/engine';
+import type { EnginePort } from '../engine/port';
 import type { StatusError } from '../errors';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
@@ -30,8 +32,10 @@ import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
 import type { RequestBudgetLimits } from './requestBudget';
 import { registerRest } from './rest';
+import { RELAY_HEADER, checkRelayToken } from './cluster/relayAuth';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
+import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
 
 export { DEFAULTS };
@@ -77,14 +81,24 @@ export interface ServerOptions {
   allowedOrigins?: readonly string[];
   /** Also export prom-client's process metrics (CPU, memory, GC); the CLI turns them on. */
   processMetrics?: boolean;
+  /**
+   * Cluster mode (`serve --redis`, issue 13): the node's service (not started yet: the server starts it once
+   * it listens, and stops it on close, handing its shards over), the node address registry, and the
+   * address the other nodes reach this one at (default ws://HOST:PORT as it listens). `store` and
+   * `settings` are not used: the cluster's state and settings live in Redis.
+   */
+  cluster?: { service: ClusterService; addresses: AddressBook; advertise?: string };
 }
 
 export interface RunningServer {
   url: string;
   host: string;
   port: number;
-  core: EngineCore;
+  /** The port the front-ends call: the engine's, or in cluster mode the node's ClusterPort. */
+  core: EnginePort;
   clock: Clock;
+  /** Cluster mode: the node's service. */
+  cluster?: ClusterService;
   /** What /readyz says. */
   readonly readiness: Readiness;
   /** /readyz says 503 from now on; everything is still served (a load balancer moves traffic away first). */
@@ -122,16 +136,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
     { processMetrics: o.processMetrics },
   );
+  const cluster = o.cluster?.service;
   const had = o.store?.getSettings() !== undefined;
-  const inspectLink = o.inspect ? createInspectLink({ url: o.inspect.url, clock, logger: log.child({ part: 'inspect' }) }) : null;
+  const inspectLink = o.inspect && !cluster ? createInspectLink({ url: o.inspect.url, clock, logger: log.child({ part: 'inspect' }) }) : null;
   const inspecting = inspectLink ? { inspect: inspectLink.inspect, inspectUsers: o.inspect?.users } : {};
-  const store = metrics.store(o.store ?? new MemoryStore());
-  const core = coreOf(createEngine({ clock, store, broker: metrics.broker(new MemoryBroker()), ...(had ? {} : o.settings), ...inspecting }));
+  const store = cluster ? null : metrics.store(o.store ?? new MemoryStore());
+  // One process: the engine itself (its inspection seams feed the dashboard). Cluster mode: the node's port.
+  const engine = store ? coreOf(createEngine({ clock, store, broker: metrics.broker(new MemoryBroker()), ...(had ? {} : o.settings), ...inspecting })) : null;
+  const core: EnginePort = cluster ? cluster.port : engine!;
   core.onTransition(metrics.onTransition);
-  if (had && o.settings && Object.keys(o.settings).length > 0) {
-    const now = core.settings();
-    if (JSON.stringify(mergeSettings(now, o.settings)) !== JSON.stringify(now)) core.configure(o.settings);
+  if (engine && had && o.settings && Object.keys(o.settings).length > 0) {
+    const now = engine.settings();
+    if (JSON.stringify(mergeSettings(now, o.settings)) !== JSON.stringify(now)) engine.configure(o.settings);
   }
+  const parts: ClusterParts | null = o.cluster ? { ...o.cluster, secretKey: o.secretKey, log: log.child({ part: 'cluster' }), metrics, maxPayloadBytes: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes } : null;
+  const front = parts ? clusterFront(parts) : undefined;
 
   const verify = (expected: string | undefined, userSig: unknown): string =>
     verifyUserSig(userSig, expected, { sdkAppId: o.sdkAppId, secretKey: o.secretKey, nowMs: base.now() });
@@ -169,6 +188,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(o.requestBudget ? { requestBudget: o.requestBudget } : {}),
     maxFrameBytes: o.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
     retentionMs: o.retentionMs ?? DEFAULTS.retentionMs,
+    ...(front ? { cluster: front } : {}),
   });
 
   const httpDeadlines = { headersTimeout: o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs, connectionsCheckingInterval: o.timeoutCheckMs ?? 1000 };
@@ -205,14 +225,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     reply.code(404).send({ ActionStatus: 'FAIL', ErrorCode: WireCode.UNKNOWN_COMMAND, ErrorInfo: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', async (_req, reply) => {
     const users = core.userCount();
+    const node = cluster ? clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 }) : null;
+    if (node && node.status !== 'ok') reply.code(503);
     return {
       status: 'ok',
+      mode: cluster ? 'cluster' : 'single',
+      ...node,
       uptimeMs: Date.now() - started,
       clock: manual ? 'simulated' : 'system',
       now: base.now(),
-      store: store.kind,
+      store: store?.kind ?? 'redis',
       seq: core.currentSeq,
       users,
       ...hub.stats(),
@@ -226,7 +250,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerOps(app, { readiness: () => readiness, metrics, allowedOrigins: o.allowedOrigins });
   const audit = log.child({ part: 'audit' });
   registerRest(app, {
-    core,
+    core: cluster ? cluster.admin : core,
     sdkAppId: o.sdkAppId,
     verifyUserSig: (userID, userSig) => verify(userID, userSig),
     onCall: (call) => {
@@ -256,13 +280,24 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         ...(o.loginDeadlineMs !== undefined ? { loginDeadlineMs: o.loginDeadlineMs } : {}),
         logger: log.child({ part: 'tim' }),
         verifyUserSig: metrics.counted('sdk', verify),
-        // Derived from the app key, so that SDKs relogin with their session keys after a restart.
+        // Derived from the app key, so that SDKs relogin with their session keys after a restart (and, in
+        // cluster mode, on any node: every node has the same key).
         sessionKeySecret: createHmac('sha256', o.secretKey).update('status-engine tim session keys').digest(),
+        ...(front ? { cluster: front } : {}),
       })
     : null;
 
-  registerAuditRest(app, { core, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
-  registerDashboard(app, { core, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
+  if (front) relayCounter(metrics, () => ({ client: hub.relayed, sdk: gateway?.relayed ?? 0 }));
+  if (engine) {
+    // One process only: the dashboard and the audit reads look into the engine (not split by shard yet).
+    registerAuditRest(app, { core: engine, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
+    registerDashboard(app, { core: engine, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
+  }
+  // Cluster mode: when this node stops owning a shard, its users' sockets close to reconnect (to the new owner).
+  const unlistenLost = cluster?.onShardLost((shard) => {
+    const n = hub.shardLost(shard) + (gateway?.shardLost(shard) ?? 0);
+    if (n > 0) log.info({ shard, sockets: n }, 'shard lost: its sockets were closed to reconnect');
+  });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
@@ -277,12 +312,24 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
+    // Another node's relay of its client: admitted only with a valid token (src/server/cluster/relayAuth.ts).
+    const relay = req.headers[RELAY_HEADER];
+    let viaRelay = false;
+    if (relay !== undefined) {
+      const verdict = parts ? checkRelayToken(o.secretKey, relay, Date.now()) : { ok: false as const, reason: 'not a cluster node' };
+      if (!verdict.ok) {
+        metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 401);
+        log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason }, 'relay refused');
+        return refuseUpgrade(socket, '401 Unauthorized');
+      }
+      viaRelay = true;
+    }
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         heard(ws);
         metrics.connectionOpened('client');
         try {
-          hub.accept(ws, req);
+          hub.accept(ws, req, viaRelay);
         } catch (err) {
           log.error({ err }, 'the hub refused a connection');
           ws.terminate();
@@ -293,7 +340,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         heard(ws);
         metrics.connectionOpened('sdk');
         try {
-          gateway.handle(ws, req);
+          gateway.handle(ws, req, viaRelay);
         } catch (err) {
           log.error({ err }, 'gateway refused a connection');
           ws.terminate();
@@ -309,6 +356,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : (o.port ?? DEFAULTS.port);
   const host = o.host ?? DEFAULTS.host;
   const url = `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Cluster mode: say where this node is, then join (take its share of the shards); ready once it has.
+  const advertised = o.cluster?.advertise ?? `${o.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (o.cluster) {
+    try {
+      await o.cluster.addresses.register(o.cluster.service.nodeId, advertised);
+      await o.cluster.service.start();
+    } catch (err) {
+      await app.close().catch(() => {});
+      metrics.close();
+      throw err;
+    }
+  }
   readiness = 'ready';
 
   let closed: Promise<void> | null = null;
@@ -318,6 +377,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     port,
     core,
     clock,
+    ...(cluster ? { cluster } : {}),
     get readiness() {
       return readiness;
     },
@@ -327,6 +387,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     close: () =>
       (closed ??= (async () => {
         readiness = 'draining';
+        // Cluster mode first: the shards go to the other nodes at once (graceful handoff, SIGTERM), while
+        // the sockets are still open; then they close (and their clients reconnect to the new owners).
+        if (cluster) {
+          await cluster.stop().catch((err: unknown) => log.warn({ err }, 'cluster stop failed'));
+          unlistenLost?.();
+          await o.cluster!.addresses.remove(cluster.nodeId).catch(() => {});
+        }
         closing = true;
         // New connections are refused from here; the sockets close without the engine hearing a drop, so
         // every device resumes where it was on the next start.
@@ -336,8 +403,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         await app.close();
         webhook?.close();
         inspectLink?.close();
-        core.close();
-        store.close();
+        if (engine) engine.close();
+        store?.close();
+        await o.cluster?.addresses.close();
         metrics.close();
       })()),
   };
