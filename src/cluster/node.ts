@@ -189,7 +189,13 @@ export class ClusterNode {
       });
       const owned = { grant: r.grant, state, writer };
       this.owned.set(shard, owned);
-      this.o.onAcquired?.(owned);
+      try {
+        this.o.onAcquired?.(owned);
+      } catch (e) {
+        this.owned.delete(shard);
+        writer.close();
+        throw e;
+      }
     } catch (e) {
       // Could not rebuild: give the lease back so that we do not sit on a shard we cannot serve.
       await lease.release(r.grant).catch(() => undefined);

@@ -13,11 +13,12 @@ export class PushSender {
   constructor(private readonly bus: Bus) {}
 
   /** Publishes a change of `shard` at `offset` to `node`. A failure (Redis down) is the receiver's gap. */
-  async send(node: string, shard: number, epoch: string, offset: number, body: unknown): Promise<void> {
+  /** Resolves with the number of subscribers that got it (0: the node is not listening). */
+  async send(node: string, shard: number, epoch: string, offset: number, body: unknown): Promise<number> {
     const key = `${node}\u0000${shard}\u0000${epoch}`;
     const prev = this.last.get(key) ?? 0;
     this.last.set(key, offset);
-    await this.bus.publish(node, encode({ t: 'push', shard, epoch, prev, offset, body }));
+    return this.bus.publish(node, encode({ t: 'push', shard, epoch, prev, offset, body }));
   }
 }
 

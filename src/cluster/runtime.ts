@@ -56,6 +56,7 @@ export class ClusterRuntime {
   readonly engineListeners = new Set<(e: ShardEngine) => void>();
   private readonly retries = new Set<unknown>();
   private stopped = false;
+  private halted = false;
   private admitting = 0;
   /** Served elsewhere (admin.ts): an admin call this node runs for a shard it owns. */
   serveAdmin: (name: string, args: unknown[]) => Promise<unknown> = async () => {
@@ -64,7 +65,7 @@ export class ClusterRuntime {
   /** Set by the port: brings a node's receiving devices up to date after a hole in pushes (resume by versions). */
   resync: (fromShard: number) => Promise<void> = async () => {};
   /** Counters for tests and health. */
-  readonly counts = { pushesSent: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
+  readonly counts = { pushesSent: 0, pushesLost: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, rebuilds: 0, failures: 0 };
 
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
@@ -124,6 +125,7 @@ export class ClusterRuntime {
     this.engines.set(shard, engine);
     this.counts.rebuilds += 1;
     for (const l of this.engineListeners) l(engine);
+    if (engine.replayedMirrors.length > 0) void this.resendMirrors(engine);
   }
 
   private drop(shard: number): void {
@@ -143,7 +145,7 @@ export class ClusterRuntime {
     const shard = this.shardOf(userID);
     const e = this.engines.get(shard);
     if (e !== undefined) return e;
-    if (this.node.shard(shard) !== undefined) {
+    if (this.node.shard(shard) !== undefined || this.ownerOfShard(shard) === this.me) {
       throw new ClusterError(ClusterErrorCode.STORE_UNAVAILABLE, `shard ${shard} is being rebuilt from Redis on this node: retry`, { shard });
     }
     const owner = this.ownerOfShard(shard);
@@ -184,7 +186,10 @@ export class ClusterRuntime {
     this.pushSeq.set(k, n);
     this.counts.pushesSent += 1;
     // A failed publish (Redis away) is a hole the receiver finds at the next push, and resyncs.
-    this.sender.send(to, from, chain, n, body).catch(() => undefined);
+    this.sender.send(to, from, chain, n, body).then(
+      (got) => void (got === 0 && (this.counts.pushesLost += 1)),
+      () => void (this.counts.pushesLost += 1),
+    );
   }
 
   private receive(p: Push): void {
@@ -250,30 +255,43 @@ export class ClusterRuntime {
   private mirror(from: number, m: Extract<PeerMessage, { type: 'mirror' }>): void {
     const src = this.engines.get(from);
     if (src === undefined) return;
-    const first = new Promise<void>((resolve) => src.store.afterDurable(() => void this.sendMirror(m, 0).finally(resolve)));
+    src.mirrorsPending += 1;
+    const first = new Promise<void>((resolve) => src.store.afterDurable(() => void this.sendMirror(src, m, 0).finally(resolve)));
     src.store.track(first);
   }
 
-  private async sendMirror(m: Extract<PeerMessage, { type: 'mirror' }>, attempt: number): Promise<void> {
-    if (this.stopped) return;
+  /** The outbox of a rebuilt shard: the mirrors of its log's tail, sent again in order. */
+  private async resendMirrors(src: ShardEngine): Promise<void> {
+    for (const m of src.replayedMirrors) {
+      src.mirrorsPending += 1;
+      await this.sendMirror(src, m, 0);
+    }
+    src.replayedMirrors.length = 0;
+  }
+
+  private async sendMirror(src: ShardEngine, m: Extract<PeerMessage, { type: 'mirror' }>, attempt: number): Promise<void> {
+    // A source engine that was dropped stops: its successor sends its log's mirrors again.
+    if (this.stopped || this.engines.get(src.shard) !== src) return;
     this.counts.mirrorsSent += 1;
     try {
       const local = this.engineOf(m.target);
       if (local?.local?.peer !== undefined) {
         local.local.peer(m);
         await local.store.durable();
+        src.mirrorsPending -= 1;
         return;
       }
       const shard = this.shardOf(m.target);
       const to = this.ownerOfShard(shard);
       if (to === null || to === this.me) throw new ClusterError(ClusterErrorCode.NOT_OWNER, `shard ${shard} has no owner right now`, { shard });
       await this.forwarder.request(to, shard, { op: 'mirror', m } satisfies Request);
+      src.mirrorsPending -= 1;
     } catch {
       // Retried until its owner acknowledges it: applying a mirror twice changes nothing.
       this.counts.mirrorRetries += 1;
       const h = this.o.clock.setTimeout(() => {
         this.retries.delete(h);
-        void this.sendMirror(m, attempt + 1);
+        void this.sendMirror(src, m, attempt + 1);
       }, Math.min(this.o.mirrorRetryMs * 2 ** Math.min(attempt, 4), 30_000));
       this.retries.add(h);
     }
@@ -322,6 +340,7 @@ export class ClusterRuntime {
   }
 
   private message(raw: string): void {
+    if (this.halted) return;
     const m = parseMessage(raw);
     if (m?.t === 'push') this.receive(m);
     else this.forwarder.handle(raw);
@@ -343,6 +362,15 @@ export class ClusterRuntime {
     const live = this.node.view().live;
     for (let s = 0; s < this.o.shards; s++) if (this.node.ownerOf(s) === this.me && live.includes(this.me) && !this.engines.has(s)) return false;
     return true;
+  }
+
+  /** What kill -9 does to the node, for tests in one process: nothing of it runs any more (no rounds, no
+   * retries, no answers), and nothing is handed over: its leases run out. */
+  halt(): void {
+    this.halted = this.stopped = true;
+    this.node.freeze();
+    for (const h of this.retries) this.o.clock.clearTimeout(h);
+    this.retries.clear();
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,6 @@
 // taken every N commands or T ms so that the next owner replays a bounded tail.
 import { randomUUID } from 'node:crypto';
 import type { Broker, LocalDelivery, PeerMessage } from '../broker/types';
-import { MemoryBroker } from '../broker/memory';
 import type { Clock } from '../clock';
 import type { ClientEvent } from '../events';
 import { coreOf, createEngine } from '../engine/engine';
@@ -64,6 +63,19 @@ class ShardBroker implements Broker {
   async close(): Promise<void> {}
 }
 
+type Mirror = Extract<PeerMessage, { type: 'mirror' }>;
+
+/** The broker of a replay: nothing is delivered, and nothing is asked of other shards (its reads serve only
+ * live devices). The mirrors the replayed commands make are kept: the log's tail is the shard's outbox. */
+const replayBroker = (mirrors: Mirror[]): Broker => ({
+  kind: 'replay',
+  publish: () => {},
+  publishMany: () => {},
+  attach: () => () => {},
+  toOwner: (_u, m) => void (m.type === 'mirror' && mirrors.push(m)),
+  close: async () => {},
+});
+
 export interface ShardEngineOptions {
   owned: OwnedShard;
   shards: number;
@@ -85,6 +97,15 @@ export class ShardEngine {
   /** Names this engine instance in its pushes: a rebuilt shard starts a new chain (receivers resync). */
   readonly chain = randomUUID();
   private readonly broker: ShardBroker;
+  /**
+   * The mirrors of the commands replayed from the log's tail, in log order. A mirror leaves only after its
+   * command is durable and may not have reached the target's owner when the previous owner died; no snapshot
+   * is taken while one is unacknowledged, so every such mirror is in the tail, and the new owner sends them
+   * all again (applying a mirror twice changes nothing).
+   */
+  readonly replayedMirrors: Mirror[] = [];
+  /** Mirrors sent and not acknowledged yet (no snapshot meanwhile: see replayedMirrors). */
+  mirrorsPending = 0;
   private sinceSnapshot = 0;
   private lastSnapshotAt: number;
   private snapshotting = false;
@@ -104,7 +125,7 @@ export class ShardEngine {
       let fixed: number | null = null;
       const at: Clock = { now: () => fixed ?? clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) };
       const stored = store.getSettings() !== undefined;
-      const temp = coreOf(createEngine({ ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: new MemoryBroker(), owns, journal }));
+      const temp = coreOf(createEngine({ ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: replayBroker(this.replayedMirrors), owns, journal }));
       temp.replay(entries, (t) => (fixed = t));
       temp.close();
     }
@@ -124,7 +145,7 @@ export class ShardEngine {
   private durableAt(offset: number): void {
     this.sinceSnapshot += 1;
     const p = this.o.snapshot ?? {};
-    if (this.closed || this.snapshotting || this.store.inFlight > 0) return;
+    if (this.closed || this.snapshotting || this.store.inFlight > 0 || this.mirrorsPending > 0) return;
     const due = this.sinceSnapshot >= (p.everyCommands ?? 1000) || this.o.clock.now() - this.lastSnapshotAt >= (p.everyMs ?? 60_000);
     if (due) this.snapshot(offset);
   }

@@ -158,6 +158,7 @@ export const SERVE_SCHEMA = z
     'node-id': nodeId,
     shards: integer(1, 4096),
     advertise: urlOf(['ws:', 'wss:']),
+    'lease-ms': integer(200, 600_000),
   })
   .partial();
 
@@ -296,7 +297,7 @@ export function checkWhole(cfg: ServeConfig): string | null {
   if (cfg['webhook-secret'] && !cfg.webhook) return '--webhook-secret needs --webhook';
   if (Boolean(cfg['tls-cert']) !== Boolean(cfg['tls-key'])) return '--tls-cert and --tls-key go together (both or neither)';
   if (!cfg.redis) {
-    for (const k of ['node-id', 'shards', 'advertise'] as const) if (cfg[k] !== undefined) return `--${k} needs --redis (it is a cluster setting)`;
+    for (const k of ['node-id', 'shards', 'advertise', 'lease-ms'] as const) if (cfg[k] !== undefined) return `--${k} needs --redis (it is a cluster setting)`;
   } else {
     if (!cfg['node-id']) return '--redis needs --node-id NAME (each node of the cluster its own name)';
     if (cfg.clock === 'simulated') return '--clock simulated cannot be used with --redis (the nodes\' leases run on real time)';

@@ -2,7 +2,7 @@
 // usersig` mints a UserSig with the same key. Flags (and their STATUS_ENGINE_<FLAG> variables and --config
 // file keys, src/server/config.ts) are checked here, so a bad one is a clear message and exit code 1 before
 // anything starts. src/cli.ts runs it; tests build it in-process with their own output.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
@@ -14,13 +14,15 @@ import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagPars
 import { DEFAULTS, LOG_LEVELS } from './defaults';
 import { DEFAULT_REQUEST_BUDGET } from './requestBudget';
 import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
-import { DATABASE_FILE, resolveSecretKey } from './secret';
+import { DATABASE_FILE, SECRET_FILE, resolveSecretKey } from './secret';
 import type { RunningServer } from './server';
 import { genUserSig } from './usersig';
 import { registerConformance } from '../conformance/cli';
 
 const DEFAULT_DATA = './data';
 const DEFAULT_EXPIRE = 180 * 86400;
+/** Cluster mode: lease and membership time; takeover of a dead node's shards takes about twice this plus a tick. */
+export const DEFAULT_LEASE_MS = 2000;
 
 const integer = (name: string, min: number, max: number) => (value: string): number => {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'.`);
@@ -58,6 +60,7 @@ interface ServeFlags {
   nodeId?: string;
   shards?: number;
   advertise?: string;
+  leaseMs?: number;
 }
 
 async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
@@ -98,7 +101,11 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   const log = createLogger(flags.logLevel);
   let secretKey: string;
   try {
-    const k = resolveSecretKey({ secretKey: flags.secretKey, data: flags.data, store: flags.store, newSecretKey: flags.newSecretKey }, 'serve');
+    // A cluster node never makes a key: it would differ from the other nodes' (their UserSigs and relays).
+    if (flags.redis && !flags.secretKey && !existsSync(path.resolve(flags.data, SECRET_FILE))) {
+      throw new Error(`--redis needs the cluster's secret key: give the same --secret-key (or STATUS_ENGINE_SECRET_KEY) to every node, or put it in ${path.resolve(flags.data, SECRET_FILE)}`);
+    }
+    const k = resolveSecretKey({ secretKey: flags.secretKey, data: flags.data, store: flags.store, newSecretKey: flags.newSecretKey }, flags.redis ? 'mint' : 'serve');
     secretKey = k.key;
     if (k.source === 'ephemeral') {
       log.warn('secret key: none given and none in the data directory; with --store memory a key is made for this process only (UserSigs die with it; give --secret-key or STATUS_ENGINE_SECRET_KEY to keep them)');
@@ -166,9 +173,11 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   // What no front-end caught: logged, and served past where safe, else a clean exit (docs/server.md).
   (await import('./lastResort')).installLastResort({ log, shutdown: async () => void (await server?.close()) });
 
-  const store = await openStore(flags, log);
+  const store = flags.redis ? undefined : await openStore(flags, log);
+  const cluster = flags.redis ? await joinCluster(flags, settings, log) : undefined;
   try {
     server = await startServer({
+      ...(cluster ? { cluster } : {}),
       host: flags.host,
       port: flags.port,
       store,
@@ -190,11 +199,36 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
     });
   } catch (err) {
     store?.close();
+    await cluster?.addresses.close();
     throw err;
   }
   process.stdout.write(`listening on ${server.url}\n`);
-  log.info({ url: server.url, sdkAppId: flags.sdkappid, settings: server.core.settings() }, 'serving');
+  log.info({ url: server.url, sdkAppId: flags.sdkappid, ...(server.cluster ? { node: server.cluster.health() } : { settings: server.core.settings() }) }, 'serving');
   if (pending) stop(`${pending} during start`);
+}
+
+/** Cluster mode: the Redis backend, this node's ClusterService (started by the server once it listens) and the address registry. */
+async function joinCluster(flags: ServeFlags, settings: ConfigChange, log: Logger) {
+  const [{ createRedisCluster }, { createClusterService }, { RedisAddressBook }, { systemClock }] = await Promise.all([
+    import('../cluster/redis/backend'),
+    import('../cluster/createService'),
+    import('../cluster/addresses'),
+    import('../clock'),
+  ]);
+  const leaseMs = flags.leaseMs ?? DEFAULT_LEASE_MS;
+  const backend = await createRedisCluster({ url: flags.redis!, clock: systemClock, leaseTtlMs: leaseMs, heartbeatTtlMs: leaseMs });
+  const status = () => backend.connection.redis.status;
+  const service = createClusterService({
+    backend,
+    nodeId: flags.nodeId!,
+    clock: systemClock,
+    ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
+    engine: { ...settings },
+    redisState: () => (backend.ready() ? 'ready' : status() === 'connecting' || status() === 'reconnecting' || status() === 'connect' ? 'connecting' : 'down'),
+  });
+  const addresses = await RedisAddressBook.connect(flags.redis!);
+  log.info({ redis: flags.redis, nodeId: flags.nodeId, shards: flags.shards ?? 64, leaseMs }, 'cluster mode');
+  return { service, addresses, close: () => backend.close(), ...(flags.advertise ? { advertise: flags.advertise } : {}) };
 }
 
 export interface ProgramIO {
@@ -257,6 +291,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--node-id <name>', 'cluster mode: this node\'s name, unique in the cluster (1-64 of A-Z a-z 0-9 _ . -)', flagParser('node-id'))
     .option('--shards <n>', 'cluster mode: the number of shards users hash to (default 64); the same on every node for the life of the data', flagParser('shards'))
     .option('--advertise <url>', 'cluster mode: the ws:// address other nodes reach this node at, to relay clients whose users it owns (default ws://HOST:PORT as it listens)', flagParser('advertise'))
+    .option('--lease-ms <ms>', `cluster mode: how long a shard's lease and a node's membership last without renewal (default ${DEFAULT_LEASE_MS}); a dead node's shards move after about twice this`, flagParser('lease-ms'))
     .option('--init', 'start with an empty store when the database file is a 0-byte file (otherwise refused as corrupt)')
     .addOption(inspectCliOptions()[0]!)
     .addOption(inspectCliOptions()[1]!)
@@ -281,6 +316,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
         'node-id': flags.nodeId,
         shards: flags.shards,
         advertise: flags.advertise,
+        'lease-ms': flags.leaseMs,
         clock: flags.clock,
       });
       if (whole) program.error(`error: ${whole}`);

@@ -87,7 +87,7 @@ export interface ServerOptions {
    * address the other nodes reach this one at (default ws://HOST:PORT as it listens). `store` and
    * `settings` are not used: the cluster's state and settings live in Redis.
    */
-  cluster?: { service: ClusterService; addresses: AddressBook; advertise?: string };
+  cluster?: { service: ClusterService; addresses: AddressBook; advertise?: string; close?: () => Promise<void> };
 }
 
 export interface RunningServer {
@@ -122,9 +122,11 @@ async function loadGateway(log: Logger): Promise<typeof import('./timGateway').c
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.logger;
   const started = Date.now();
-  const manual = o.clock === 'simulated' ? new ManualClock(Date.now()) : null;
+  const manual = o.clock === 'simulated' && !o.cluster ? new ManualClock(Date.now()) : null;
+  // `base` tells the time of day (UserSig lifetimes, /healthz); `clock` runs the sockets' timers: the
+  // engine's, which in cluster mode is the node's (tests drive the node and its sockets on one clock).
   const base: Clock = manual ?? systemClock;
-  const clock = base;
+  const clock: Clock = manual ?? o.cluster?.service.port.clock ?? systemClock;
 
   let readiness: Readiness = 'starting';
   // Counters fed through the engine's seams (broker, store, transition listener): see metrics.ts.
@@ -406,6 +408,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (engine) engine.close();
         store?.close();
         await o.cluster?.addresses.close();
+        await o.cluster?.close?.().catch((err: unknown) => log.warn({ err }, 'closing the cluster backend failed'));
         metrics.close();
       })()),
   };

@@ -104,7 +104,8 @@ class Gateway implements TimGateway, GatewayContext {
   get connections(): number {
     return this.conns.size;
   }
-  private bits: string;
+  /** The edition's purchase bits; null until read (in cluster mode a node may own no shard yet at start). */
+  private bits: string | null = null;
   closed = false;
   private readonly stopListening: () => void;
 
@@ -132,7 +133,6 @@ class Gateway implements TimGateway, GatewayContext {
     this.wallClock = opts.wallClock ?? Date.now;
     this.requestBudget = checkBudgetLimits(opts.requestBudget ?? DEFAULT_REQUEST_BUDGET);
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
-    this.bits = purchaseBits(this.core.settings().edition);
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
   }
 
@@ -180,6 +180,14 @@ class Gateway implements TimGateway, GatewayContext {
   }
 
   get purchaseBits(): string {
+    if (this.bits === null) {
+      try {
+        this.bits = purchaseBits(this.core.settings().edition);
+      } catch {
+        // Cluster mode, a node that owns no shard right now: the SDK logs in at the owner, which sends its own.
+        return purchaseBits('trial');
+      }
+    }
     return this.bits;
   }
 

@@ -1,0 +1,152 @@
+// Issue 13 item 2 at the front-ends: any node serves any client. A client on node A whose user node B owns
+// is relayed to B (B runs its normal hub or gateway over the relay); it logs in, sets its status, subscribes
+// to a user of node A and hears that user's changes in order. A relay without a valid token is refused.
+// When the owner goes, the client's socket is closed with a reason, and the client resumes by reconnecting.
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient } from '../../../src/client/index';
+import { EVENT } from '../../../src/events';
+import { RELAY_HEADER, relayToken } from '../../../src/server/cluster/relayAuth';
+import { SECRET, sig, until } from '../proc';
+import { hubClient, timClient } from '../wire';
+import { startTestCluster, type TestCluster } from './harness';
+
+let cluster: TestCluster | null = null;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = null;
+});
+
+const upgrade = (url: string, headers: Record<string, string>) =>
+  new Promise<number>((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', () => undefined);
+  });
+
+describe('relaying a client to its user\'s owner node', () => {
+  it('our protocol: a client on A whose user B owns logs in, sets its status, subscribes to a user of A and hears its changes in order', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    const [alice] = cluster.usersOf(a, 1);
+    expect(bob && alice).toBeTruthy();
+    await a.service.admin.registerUsers([alice, bob]);
+
+    const bobOnA = createClient({ url: a.ws });
+    const heard: string[] = [];
+    bobOnA.on(EVENT.USER_STATUS_UPDATED, (e: any) => {
+      for (const s of e.data) if (s.userID === alice) heard.push(s.customStatus);
+    });
+    await bobOnA.login({ userID: bob!, userSig: sig(bob!) });
+    await bobOnA.setSelfStatus({ customStatus: 'here' });
+    await bobOnA.subscribeUserStatus({ userIDList: [alice!] });
+
+    // The device lives on B (the owner), the socket on A (a relay).
+    expect((await a.health()).relayed.client).toBe(1);
+    expect((await b.health()).loggedIn).toBe(1);
+    expect((await a.health()).loggedIn).toBe(0);
+
+    const aliceOnA = await hubClient(a);
+    expect((await aliceOnA.login(alice!)).ok).toBe(true);
+    for (const s of ['one', 'two', 'three']) expect((await aliceOnA.call('setSelfStatus', { customStatus: s })).ok).toBe(true);
+    await until(() => heard.includes('three'), 'the third change on the relayed client');
+    expect(heard.filter((s) => ['one', 'two', 'three'].includes(s))).toEqual(['one', 'two', 'three']);
+
+    // B sees bob's status as A does (one truth, owned by B).
+    const q = await a.rest('openim/query_online_status', { To_Account: [bob], IsReturnCustomStatus: 1 });
+    expect(q.QueryResult[0]).toMatchObject({ To_Account: bob, Status: 'Online', CustomStatus: 'here' });
+    await bobOnA.destroy();
+    aliceOnA.ws.close();
+  });
+
+  it('the Web SDK protocol: an SDK on A whose user B owns logs in and sets its status through the relay', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const sdk = await timClient(a, '/info');
+    const r = await sdk.login(bob!);
+    expect(r.body.ErrorCode ?? 0).toBe(0);
+    expect(r.body.A2Key).toBeTruthy();
+    const set = await sdk.request('im_open_status.ws_set_custom_status', { CustomStatus: 'sdk-here' });
+    expect(set.body.ErrorCode ?? 0).toBe(0);
+    expect(b.server.cluster && (await b.health()).sdkConnections).toBe(1);
+    expect((await a.health()).relayed.sdk).toBe(1);
+    const q = await b.rest('openim/query_online_status', { To_Account: [bob], IsReturnCustomStatus: 1 });
+    expect(q.QueryResult[0]).toMatchObject({ Status: 'Online', CustomStatus: 'sdk-here' });
+    sdk.ws.close();
+  });
+
+  it('a relay must carry a token signed with the cluster\'s secret key: otherwise the upgrade is refused (401)', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const b = cluster.nodes[1]!;
+    const url = `${b.ws}/ws?v=1`;
+    expect(await upgrade(url, { [RELAY_HEADER]: 'nonsense' })).toBe(401);
+    expect(await upgrade(url, { [RELAY_HEADER]: relayToken('another-secret-key-0123456789', 'a', Date.now()) })).toBe(401);
+    expect(await upgrade(url, { [RELAY_HEADER]: relayToken(SECRET, 'a', Date.now() - 10 * 60_000) })).toBe(401);
+    expect(await upgrade(`${b.ws}/binfo`, { [RELAY_HEADER]: 'v1.a.1.x' })).toBe(401);
+    expect(await upgrade(url, { [RELAY_HEADER]: relayToken(SECRET, 'a', Date.now()) })).toBe(101);
+    expect(b.lines.some((l) => l.msg === 'relay refused')).toBe(true);
+  });
+
+  it('a relayed login on a node that no longer owns the user is not relayed again: refused 75006 and closed to reconnect', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const ws = new WebSocket(`${a.ws}/ws?v=1`, { headers: { [RELAY_HEADER]: relayToken(SECRET, 'b', Date.now()) } });
+    const frames: any[] = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: String(reason) })));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ id: 1, op: 'login', params: { userID: bob, userSig: sig(bob!) } }));
+    const c = await closed;
+    expect(c.code).toBe(1012);
+    expect(c.reason).toMatch(/no longer owns/);
+    expect(frames.find((f) => f.id === 1)).toMatchObject({ ok: false, error: { code: 75006 } });
+  });
+
+  it('when the owner hands the shard over, the relayed socket is closed with a reason and the client resumes on reconnect', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    const [alice] = cluster.usersOf(a, 1);
+    await a.service.admin.registerUsers([alice, bob]);
+
+    // A raw socket sees the close and its reason.
+    const raw = await hubClient(a);
+    expect((await raw.login(bob!)).ok).toBe(true);
+    // Our client resumes by itself.
+    const client = createClient({ url: [a.ws] });
+    const heard: string[] = [];
+    client.on(EVENT.USER_STATUS_UPDATED, (e: any) => {
+      for (const s of e.data) if (s.userID === alice) heard.push(s.customStatus);
+    });
+    const carol = bob!;
+    await client.login({ userID: carol, userSig: sig(carol) });
+    await client.subscribeUserStatus({ userIDList: [alice!] });
+
+    await b.close(); // SIGTERM's path: hand every shard over at once, then close
+    await cluster.rounds();
+    const c = await raw.closed;
+    expect([1001, 1012]).toContain(c.code);
+    expect(c.reason.length).toBeGreaterThan(0);
+    expect(a.service.ownerOf(bob!)).toBe('a');
+
+    await until(async () => (await a.health()).loggedIn >= 1, 'the client resumed on A, now the owner');
+    const aliceOnA = await hubClient(a);
+    expect((await aliceOnA.login(alice!)).ok).toBe(true);
+    expect((await aliceOnA.call('setSelfStatus', { customStatus: 'after' })).ok).toBe(true);
+    await until(() => heard.includes('after'), 'a change heard after the resume (the subscription survived the move)');
+    await client.destroy();
+    aliceOnA.ws.close();
+  });
+});
