@@ -55,8 +55,8 @@ export interface Sample {
 
 const SHARDS = 16;
 /** Short timings so that a kill costs seconds, not the defaults' tens of seconds (see cluster-contract.md). */
-export const TIMING_ARGS = ['--heartbeat-ms', '2000', '--limit', 'webHeartbeatTimeoutMs=4000'];
-const WEB_TIMEOUT_MS = 4000;
+export const TIMING_ARGS = ['--heartbeat-ms', '2000', '--limit', 'webHeartbeatTimeoutMs=5000'];
+const WEB_TIMEOUT_MS = 5000;
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -126,6 +126,7 @@ async function scaling(ctx: Ctx): Promise<void> {
       for (let i = 1; i <= nodes; i++) groups.push(cpuCgroup(`${tag}-n${i}`, cap));
       cgroupKind = `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
       cluster = await Cluster.start({ nodes, shards: SHARDS, args: ctx.out.nodeArgs, root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
+      await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
       await cluster.register(placed.map((u) => u.userID));
       const cpu0 = groups.map((g) => g.usageUs());
@@ -164,6 +165,7 @@ async function latency(ctx: Ctx): Promise<void> {
   ctx.log('cluster: cross-node set-to-notify latency, 3 nodes, clients spread over the nodes');
   const cluster = await Cluster.start({ nodes: 3, shards: SHARDS, args: ctx.out.nodeArgs, root: ctx.root });
   try {
+    await cluster.enableUserStatus();
     const placed = await placedUsers(cluster, 'lt', users);
     await cluster.register(placed.map((u) => u.userID));
     const phases = await runLoad(ctx.root, {
@@ -245,6 +247,7 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
   try {
     const ids = Array.from({ length: devices }, (_, i) => `ch${i}`);
     const doomedIds = Array.from({ length: 4 }, (_, i) => `ghost${i}`);
+    await cluster.enableUserStatus();
     await cluster.register([...ids, ...doomedIds]);
     const ds = await fleet.login(ids, (i) => i % 3);
     for (const [i, d] of ds.entries()) await fleet.follow(d, [ids[(i + 1) % devices]!, ids[(i + 7) % devices]!, doomedIds[i % doomedIds.length]!]);

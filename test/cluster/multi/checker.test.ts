@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory, summarize, type ChaosHistory, type Observed } from './checker';
 
 const ON = 1;
-const OFF = 0;
+const OFF = 3; // USER_STATUS_UNLOGINED
 const st = (userID: string, version: number, customStatus: string, statusType = ON, reason = 'custom_status_set'): Observed => ({ userID, version, customStatus, statusType, reason });
 
 /** alice sets a1, a2, a3 (versions 2..4 after her login at 1); bob follows her on device b1 and hears all. */
@@ -124,6 +124,13 @@ describe('chaos checker', () => {
     const r = checkHistory(h);
     expect(r.ghosts).toEqual(['alice']);
     expect(summarize(r)).toMatch(/^lost 0, duplicates 0, regressions 0, stale views 0, ghosts 1\n/);
+  });
+
+  it('a gone native user that is OFFLINE (logged in, not connected) is no ghost', () => {
+    const h = clean();
+    h.truth[2] = st('carol', 7, 'c', 2, 'link_closed');
+    h.follows[0]!.about.pop();
+    expect(checkHistory(h).ghosts).toEqual([]);
   });
 
   it('a gone user missing from the truth counts as a ghost (unknown is not offline)', () => {

@@ -44,12 +44,13 @@ export interface ChaosReport {
   regressions: Array<{ deviceId: string; userID: string; after: number; got: number }>;
   /** A live device's last view of a user it follows differs from the truth. */
   staleViews: Array<{ deviceId: string; userID: string; view: Observed | null; truth: Observed | null }>;
-  /** A gone user still online. */
+  /** A gone user still online (or unknown to the truth). */
   ghosts: string[];
   ok: boolean;
 }
 
-export const OFFLINE = 0;
+/** USER_STATUS_ONLINE (machines/spec.ts TYPES): a gone user must be anything but this (UNLOGINED for a dropped web device). */
+export const ONLINE = 1;
 const CUSTOM_SET = 'custom_status_set';
 
 const value = (s: Observed) => `${s.statusType}|${s.customStatus}`;
@@ -131,7 +132,7 @@ export function checkHistory(h: ChaosHistory): ChaosReport {
 
   for (const u of h.gone) {
     const t = truth.get(u);
-    if (t === undefined || t.statusType !== OFFLINE) report.ghosts.push(u);
+    if (t === undefined || t.statusType === ONLINE) report.ghosts.push(u);
   }
 
   report.ok = report.lost.length + report.duplicates.length + report.regressions.length + report.staleViews.length + report.ghosts.length === 0;

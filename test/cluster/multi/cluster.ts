@@ -289,6 +289,12 @@ export class Cluster {
     }
   }
 
+  /** Edition Ultimate with the userStatus switch on, through REST (a cluster's settings live in Redis, not in flags). */
+  async enableUserStatus(): Promise<void> {
+    const r = await this.rest('im_open_status/config', { Edition: 'Ultimate', Switches: { UserStatus: 'on' } });
+    if (r.ActionStatus !== 'OK') throw new Error(`config: ${JSON.stringify(r)}`);
+  }
+
   /** The truth: REST query_online_status of each user (custom status and version), 100 at a time. */
   async queryStatus(userIDs: string[], node?: NodeProcess): Promise<Array<{ userID: string; statusType: number; customStatus: string; version: number }>> {
     const out: Array<{ userID: string; statusType: number; customStatus: string; version: number }> = [];

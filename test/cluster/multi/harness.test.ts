@@ -17,7 +17,8 @@ describe('multi-process harness (single node, no Redis)', () => {
   });
 
   it('records a clean history, survives kill -9 and restart, and freezes on SIGSTOP', async () => {
-    cluster = await Cluster.start({ single: true, args: ['--switch', 'userStatus=on'] });
+    cluster = await Cluster.start({ single: true });
+    await cluster.enableUserStatus();
     const node = cluster.nodes[0]!;
     const users = ['h_a', 'h_b', 'h_c', 'h_d'];
     await cluster.register(users);
@@ -40,6 +41,7 @@ describe('multi-process harness (single node, no Redis)', () => {
     await node.kill9();
     expect(await node.health()).toBeNull();
     await node.start(); // same port, empty memory store: the clients log back in by themselves
+    await cluster.enableUserStatus();
     await cluster.register(users);
     await fleet.settle();
     expect(await fleet.set(ds[0]!)).toBe(true);
