@@ -147,7 +147,9 @@ async function redisCounters(): Promise<{ ops: number; cpuMs: number }> {
 
 const socks = await inBatches(n, 100, open);
 await inBatches(n, 100, (i) => call(socks[i]!, 'login', { userID: p.users[i]!.userID, userSig: sig(p.users[i]!.userID) }));
-await inBatches(n, 100, (i) => call(socks[i]!, 'subscribeUserStatus', { userIDList: follows[i]!.map((t) => p.users[t]!.userID) }));
+// One socket at a time: two users subscribing to each other at the same moment hang in the cluster (reported in
+// /work/notes/cluster-contract.md, 13:12 UTC); the set-up is not what is measured.
+await inBatches(n, 1, (i) => call(socks[i]!, 'subscribeUserStatus', { userIDList: follows[i]!.map((t) => p.users[t]!.userID) }));
 say(`${n} sockets logged in, ${p.subs} subscriptions each`);
 const pinger = setInterval(() => {
   for (const s of socks) s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));

@@ -70,6 +70,7 @@ async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Pro
       const truth = await cluster.queryStatus([...ids, ...doomed, ...extra]);
       const report = checkHistory(fleet.history(truth));
       expect(summarize(report)).toBe(CLEAN);
+      expect(fleet.kicked).toEqual([]); // every client resumed: none refused
       expect(fleet.acks.length).toBeGreaterThan(0);
     },
   };

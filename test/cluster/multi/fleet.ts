@@ -26,6 +26,8 @@ export class Fleet {
   readonly acks: Ack[] = [];
   readonly failures: Array<{ userID: string; customStatus: string; code: number; message: string }> = [];
   readonly heard: Heard[] = [];
+  /** Devices the server would not let back in (KICKED_OUT: resumeRefused, multipleDevice, ...): a resume that failed. */
+  readonly kicked: Array<{ userID: string; type: string; code: number; message: string }> = [];
   private n = 0;
 
   /** `urls(i)`: the URL list of device i. */
@@ -42,6 +44,7 @@ export class Fleet {
       client.on(EVENT.USER_STATUS_UPDATED, (e) => {
         for (const s of e.data) this.heard.push({ deviceId: client.deviceId, status: observed(s) });
       });
+      client.on(EVENT.KICKED_OUT, (e) => void this.kicked.push({ userID, ...e.data }));
       return d;
     });
     for (let i = 0; i < made.length; i += 50) {
@@ -96,11 +99,20 @@ export class Fleet {
           await d.client.getUserStatus({ userIDList: [d.userID === this.devices[0]!.userID ? this.devices[1]!.userID : this.devices[0]!.userID] });
           break;
         } catch (e) {
+          const kicked = this.kicked.filter((k) => k.userID === d.userID);
+          if (kicked.length > 0) throw new Error(`device of ${d.userID} was refused its resume: ${JSON.stringify(kicked)}`);
           if (Date.now() > end) throw new Error(`device of ${d.userID} not back in ${timeoutMs} ms: ${(e as Error).message}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
     }
+  }
+
+  /** Logs a kicked device in again and follows the same users (what an app does after kickedOut); its first view is a read. */
+  async relogin(d: FleetDevice): Promise<void> {
+    await d.client.login({ userID: d.userID, userSig: sig(d.userID) });
+    const follows = d.follows.splice(0);
+    if (follows.length > 0) await this.follow(d, follows);
   }
 
   /** Marks `d` gone for good and destroys its client (it says nothing: its node is dead). */
