@@ -38,7 +38,7 @@ export interface ClusterServiceOptions {
   tickMs?: number;
   /** Names this process in the leases (default a fresh UUID). */
   incarnation?: string;
-  /** Redis' state for /healthz (the Redis backend's ready()); default 'ready'. */
+  /** Redis' state for /healthz; default: the backend's own `ready()` when it has one (Redis), else 'ready'. */
   redisState?: () => ClusterHealth['redis'];
 }
 
@@ -67,6 +67,9 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.incarnation === undefined ? {} : { incarnation: options.incarnation }),
   });
+  const own = (options.backend as { ready?: unknown }).ready;
+  const redisState =
+    options.redisState ?? (typeof own === 'function' ? () => ((own as () => boolean).call(options.backend) ? 'ready' : 'down') : () => 'ready' as const);
   const port = new ClusterPortImpl(rt);
   const admin = new ClusterAdminImpl(rt);
   return {
@@ -79,7 +82,7 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     onShardLost: (l) => rt.onShardLost(l),
     health: () => {
       const v = rt.node.view();
-      return { node: options.nodeId, shards: [...rt.engines.keys()].sort((a, b) => a - b), shardCount: shards, live: v.live, redis: options.redisState?.() ?? 'ready', lastError: rt.node.lastError ?? null };
+      return { node: options.nodeId, shards: [...rt.engines.keys()].sort((a, b) => a - b), shardCount: shards, live: v.live, redis: redisState(), lastError: rt.node.lastError ?? null };
     },
     start: () => rt.start(),
     stop: () => rt.stop(),

@@ -3,7 +3,7 @@
 // calls for users of shards this node does not own are refused 75006 NOT_OWNER (the front-end relays such a
 // client to the owner node). `prepare` fetches the facts of other nodes' users a call will read.
 import type { AccessContext } from '../../machines/access';
-import type { Platform } from '../../machines/spec';
+import { DEFAULT_LIMITS, type Limits, type Platform } from '../../machines/spec';
 import type { DeviceHandle, DeviceSink, LinkReport, ResumePoint, UserDetail } from '../engine/port';
 import { DeviceSession } from '../engine/session';
 import { invalidParameter, notLoggedIn } from '../errors';
@@ -34,11 +34,10 @@ export class ClusterPortImpl implements ClusterPort {
   get clock() {
     return this.rt.o.clock;
   }
-  get limits() {
-    return this.any()?.core.limits ?? this.defaultLimits();
-  }
-  private defaultLimits(): never {
-    throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'this node owns no shard yet');
+  /** The app's limits (every shard has the same settings); before this node owns a shard, the configured ones. */
+  get limits(): Readonly<Limits> {
+    const own = this.rt.o.engine.limits ?? {};
+    return this.any()?.core.limits ?? { ...DEFAULT_LIMITS, ...own, rateLimit: { ...DEFAULT_LIMITS.rateLimit, ...(own.rateLimit ?? {}) } };
   }
   get currentSeq(): number {
     let n = 0;
@@ -64,7 +63,14 @@ export class ClusterPortImpl implements ClusterPort {
   }
   private engineFor(userID: unknown): ShardEngine {
     if (typeof userID !== 'string') throw invalidParameter('userID', 'expected a string');
-    return this.hook(this.rt.requireEngine(userID));
+    return this.touch(this.hook(this.rt.requireEngine(userID)));
+  }
+  /** The engines calls went to in this event-loop turn: acknowledge waits for them even if dropped since. */
+  private touched = new Set<ShardEngine>();
+  private touch(e: ShardEngine): ShardEngine {
+    if (this.touched.size === 0) setImmediate(() => this.touched.clear());
+    this.touched.add(e);
+    return e;
   }
   /** The engine of a logged-in session's user; a session of a dropped engine is stale (reconnect it). */
   private of(h: DeviceHandle): ShardEngine {
@@ -117,6 +123,12 @@ export class ClusterPortImpl implements ClusterPort {
     const s = own(h);
     const to = this.engineFor(userID);
     const from = this.bound.get(s);
+    if (from !== undefined && from !== to && s.loggedIn && s.userID === userID && this.rt.engines.get(from.shard) !== from) {
+      // Logged in on an engine that was dropped since (its shard rebuilt here): the device comes back into the current one.
+      to.core.adopt(s, userID, {});
+      this.bound.set(s, to);
+      return { repeatLogin: true, status: to.core.statusOf(userID as string, userID as string) };
+    }
     // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
     if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) from.core.closeSession(s);
     const r = to.core.login(s, userID);
@@ -230,9 +242,11 @@ export class ClusterPortImpl implements ClusterPort {
     return { settings: first.settings, users: Object.assign({}, ...parts.map((p) => p.users)), timers: parts.flatMap((p) => p.timers) };
   }
   close(): void {}
-  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged). */
+  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged),
+   * including the engines this turn's calls went to that were dropped meanwhile. */
   acknowledge<T>(value: T): Promise<T> {
-    return Promise.all([...this.rt.engines.values()].map((e) => e.store.durable())).then(() => value);
+    const engines = new Set([...this.rt.engines.values(), ...this.touched]);
+    return Promise.all([...engines].map((e) => e.store.durable())).then(() => value);
   }
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {
     for (const e of this.rt.engines.values()) this.hook(e);

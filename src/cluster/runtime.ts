@@ -57,6 +57,7 @@ export class ClusterRuntime {
   private readonly retries = new Set<unknown>();
   private stopped = false;
   private halted = false;
+  private hinting = false;
   private admitting = 0;
   /** Served elsewhere (admin.ts): an admin call this node runs for a shard it owns. */
   serveAdmin: (name: string, args: unknown[]) => Promise<unknown> = async () => {
@@ -126,6 +127,20 @@ export class ClusterRuntime {
     this.counts.rebuilds += 1;
     for (const l of this.engineListeners) l(engine);
     if (engine.replayedMirrors.length > 0) void this.resendMirrors(engine);
+    this.hintOthers();
+  }
+
+  /** Took shards: the other nodes run a round now, so that their view of who owns what (where they send
+   * deliveries) is fresh at once rather than at their next tick. Once per turn. */
+  private hintOthers(): void {
+    if (this.hinting || this.stopped) return;
+    this.hinting = true;
+    setImmediate(() => {
+      this.hinting = false;
+      for (const n of this.node.view().live) {
+        if (n !== this.me) this.forwarder.request(n, 0, { op: 'rebalance' } satisfies Request).catch(() => undefined);
+      }
+    });
   }
 
   private drop(shard: number): void {

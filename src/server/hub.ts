@@ -14,12 +14,14 @@ import type { EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
 import type { ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
-import { PROTOCOL_VERSION, WS_PATH, deviceIdSchema, platformSchema, type ServerFrame, type WireError } from '../protocol/messages';
-import { routeLogin, type FrontCluster } from './cluster/front';
-import { CLOSE_MOVED, Relay } from './cluster/relay';
+import { PROTOCOL_VERSION, deviceIdSchema, platformSchema, type ServerFrame, type WireError } from '../protocol/messages';
+import type { FrontCluster } from './cluster/front';
+import { CLOSE_MOVED } from './cluster/relay';
+import { enqueue, moved, shardLost } from './hub/async';
+import { CALL_DEADLINE_MS, withDeadline } from './cluster/deadline';
 import { DeviceRegistry, type Conn, type Device } from './hub/devices';
 import { readFrame, refusedFrameId, toWire } from './hub/frames';
-import { OP_TABLE, provedUser, runOpAsync, type OpContext } from './hub/ops';
+import { OP_TABLE, type OpContext } from './hub/ops';
 import type { OutboundBudget } from './link/budget';
 import { closeReason } from './link/bounds';
 import { LinkGroup } from './link/lifecycle';
@@ -52,6 +54,8 @@ export interface HubOptions {
   retry?: Retrier;
   /** Cluster mode: a client whose user another node owns is relayed there (src/server/cluster/). */
   cluster?: FrontCluster;
+  /** The asynchronous path: a prepare or an acknowledgement not settled in this long answers the call (75007/75002). */
+  callDeadlineMs?: number;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -70,19 +74,25 @@ export const CloseCode = Object.freeze({
 } as const);
 
 export class ClientHub {
-  private readonly conns = new Set<Conn>();
-  private readonly core: EnginePort;
-  private readonly log: Logger;
+  /** @internal (src/server/hub/async.ts reads the members marked so) */
+  readonly conns = new Set<Conn>();
+  /** @internal */
+  readonly core: EnginePort;
+  /** @internal */
+  readonly log: Logger;
   private readonly links: LinkGroup;
-  private readonly devices: DeviceRegistry;
-  private readonly ops: OpContext;
-  private closing = false;
+  /** @internal */
+  readonly devices: DeviceRegistry;
+  /** @internal */
+  readonly ops: OpContext;
+  /** @internal */
+  closing = false;
   private timer: unknown = null;
   private readonly budgetLimits: RequestBudgetLimits;
   /** A port whose calls need preparing or acknowledging later: frames of a connection run one at a time. */
   private readonly asyncCalls: boolean;
 
-  constructor(private readonly o: HubOptions) {
+  constructor(/** @internal */ readonly o: HubOptions) {
     this.core = o.core;
     this.log = o.logger;
     this.budgetLimits = checkBudgetLimits(o.requestBudget ?? DEFAULT_REQUEST_BUDGET);
@@ -107,7 +117,13 @@ export class ClientHub {
     const cport = o.core as Partial<ClusterPort>;
     const prepare = typeof cport.prepare === 'function' ? cport.prepare.bind(o.core) : undefined;
     this.asyncCalls = prepare !== undefined || o.core.acknowledgesLater || o.cluster !== undefined;
-    this.ops = { port: o.core, devices: this.devices, verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig), ...(prepare ? { prepare } : {}) };
+    this.ops = {
+      port: o.core,
+      devices: this.devices,
+      verifyUserSig: (userID, userSig) => o.verifyUserSig(userID, userSig),
+      ...(prepare ? { prepare } : {}),
+      deadline: (stage, p) => withDeadline(o.clock, o.callDeadlineMs ?? CALL_DEADLINE_MS, stage, p),
+    };
     // Devices the store still lists as connected after a restart wait in the engine (adoptStoredDevices)
     // for their clients to resume, for their heartbeat timeout.
     this.armCheck();
@@ -175,7 +191,7 @@ export class ClientHub {
     // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
     const verdict = conn.budget.take();
     if (verdict.kind !== 'serve') return this.overBudget(conn, data, verdict);
-    if (this.asyncCalls) return this.enqueue(conn, data, isBinary);
+    if (this.asyncCalls) return enqueue(this, conn, data, isBinary);
     try {
       // Any frame is a heartbeat. A link the hub had made silent comes back, with what it missed (EXT-2).
       if (conn.silenced && conn.device) {
@@ -199,124 +215,12 @@ export class ClientHub {
     }
   }
 
-  // -------------------------------------------------------------------------------------------------------
-  // The asynchronous call path (cluster mode): one frame of a connection at a time, in arrival order, each
-  // answered once prepared, called and acknowledged; pushes go out as the engine hands them over.
-
-  private enqueue(conn: Conn, data: Buffer, isBinary: boolean): void {
-    (conn.queue ??= []).push({ data, isBinary });
-    if (!conn.running) void this.drain(conn);
-  }
-
-  private async drain(conn: Conn): Promise<void> {
-    conn.running = true;
-    try {
-      const q = conn.queue!;
-      while (q.length > 0 && this.conns.has(conn) && !this.closing) {
-        const f = q.shift()!;
-        try {
-          await this.handleAsync(conn, f.data, f.isBinary);
-        } catch (err) {
-          this.log.error({ err, deviceId: conn.deviceId }, 'frame handling failed');
-        }
-      }
-      if (!this.conns.has(conn)) q.length = 0;
-    } finally {
-      conn.running = false;
-    }
-  }
-
-  private async handleAsync(conn: Conn, data: Buffer, isBinary: boolean): Promise<void> {
-    if (conn.relay) return conn.relay.send(data, isBinary);
-    if (conn.silenced && conn.device) {
-      const s = conn.device.session;
-      if (s.linkState === 'closed') return this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
-      try {
-        if (s.linkState === 'silent' && s.userID) {
-          await this.ops.prepare?.('reconnect', s, undefined);
-          this.core.reconnect(s);
-        }
-        conn.silenced = false;
-      } catch (err) {
-        this.log.warn({ err, deviceId: conn.deviceId }, 'could not bring a silent link back');
-      }
-    }
-    const frame = readFrame(data, isBinary, this.o.maxFrameBytes);
-    if (!frame.ok) return this.replyError(conn, frame.id, frame.error);
-    const { id, op, params } = frame;
-    let result: unknown;
-    try {
-      const cluster = this.o.cluster;
-      if (cluster && !conn.device?.session.loggedIn) {
-        const userID = provedUser(this.ops, op, params);
-        if (userID !== null) {
-          const route = routeLogin(cluster, userID, conn.viaRelay === true);
-          if (route.kind === 'relay') return this.startRelay(conn, cluster, route.node, userID, data, isBinary);
-          if (route.kind === 'refuse') {
-            this.replyError(conn, id, toWire(route.error));
-            if (route.close) conn.link.close(CloseCode.MOVED, route.error.message);
-            return;
-          }
-        }
-      }
-      result = await runOpAsync(this.ops, conn, op, params);
-    } catch (e) {
-      if (e instanceof StatusError) this.replyError(conn, id, toWire(e));
-      else {
-        this.log.error({ err: e, op, deviceId: conn.deviceId }, 'op failed');
-        this.replyError(conn, id, { code: WireCode.INTERNAL, message: 'internal error (logged on the server)' });
-      }
-      return;
-    }
-    this.send(conn, { t: 'res', id, ok: true, data: result ?? {}, seq: this.caughtUp(conn) });
-    if (op === 'disconnect' || op === 'bye') conn.ws.close(1000, op === 'bye' ? 'bye' : 'link closed');
-  }
-
-  /** The user's owner is another node: from this frame on, the socket is piped there (the owner answers it). */
-  private startRelay(conn: Conn, cluster: FrontCluster, node: string, userID: string, data: Buffer, isBinary: boolean): void {
-    if (conn.device) this.devices.detach(conn);
-    const path = `${WS_PATH}?v=${PROTOCOL_VERSION}&platform=${encodeURIComponent(conn.platform)}&deviceId=${encodeURIComponent(conn.deviceId)}`;
-    conn.relay = new Relay(cluster.relays, {
-      node,
-      path,
-      userID,
-      client: conn.link,
-      remote: conn.remote,
-      skipFirst: 1, // the owner's hello: the client had this node's
-      onEnd: (code, reason) => conn.link.close(code, reason),
-    });
-    this.relayed++;
-    this.log.debug({ deviceId: conn.deviceId, userID, node }, 'client relayed to its owner node');
-    conn.relay.send(data, isBinary);
-  }
-
   /** Relays opened so far (for /healthz and the metrics). */
   relayed = 0;
 
   /** Cluster mode: this node stopped owning `shard`: the sockets of its users close (MOVED), their devices are let go of. */
   shardLost(shard: number): number {
-    const cluster = this.o.cluster;
-    if (!cluster) return 0;
-    let n = 0;
-    for (const conn of [...this.conns]) {
-      const u = conn.device?.session.userID;
-      if (u && cluster.shardOf(u) === shard) {
-        this.moved(conn, `user '${u}' moved to another node (its shard ${shard} changed owner): reconnect`);
-        n++;
-      }
-    }
-    for (const d of [...this.devices.all()]) {
-      const u = d.session.userID;
-      if (!d.conn && u && cluster.shardOf(u) === shard) this.devices.abandon(d);
-    }
-    return n;
-  }
-
-  private moved(conn: Conn, reason: string): void {
-    this.conns.delete(conn);
-    if (conn.device) this.devices.abandon(conn.device);
-    conn.relay?.close();
-    conn.link.close(CloseCode.MOVED, reason);
+    return shardLost(this, shard);
   }
 
   /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
@@ -392,14 +296,15 @@ export class ClientHub {
       // or a device here whose user this node no longer owns, is sent to reconnect.
       const cluster = this.o.cluster;
       if (!cluster) continue;
-      if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) this.moved(conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
-      else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) this.moved(conn, `user '${s.userID}' is owned by another node now: reconnect`);
+      if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
+      else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) moved(this, conn, `user '${s.userID}' is owned by another node now: reconnect`);
     }
     this.devices.sweep(this.o.retentionMs);
   }
 
   /** The server ends a socket; its device hears a closed link at once (not when TCP gets round to it). */
-  private cut(conn: Conn, code: number, reason: string): void {
+  /** @internal */
+  cut(conn: Conn, code: number, reason: string): void {
     this.conns.delete(conn);
     this.devices.detach(conn);
     conn.link.close(code, reason);
@@ -443,18 +348,21 @@ export class ClientHub {
    * written to this socket before this reply, so the client has caught up to there; otherwise to what the
    * engine last handed it.
    */
-  private caughtUp(conn: Conn): number {
+  /** @internal */
+  caughtUp(conn: Conn): number {
     const s = conn.device?.session;
     if (!s) return 0;
     return s.receiving ? Math.max(s.lastSeq, this.core.currentSeq) : s.lastSeq;
   }
 
-  private replyError(conn: Conn, id: number | null, error: WireError): void {
+  /** @internal */
+  replyError(conn: Conn, id: number | null, error: WireError): void {
     this.send(conn, { t: 'res', id, ok: false, error, seq: this.caughtUp(conn) });
   }
 
   /** Through the link: within the send budgets (a slow consumer is cut, then resumes), never throwing. */
-  private send(conn: Conn, frame: ServerFrame): void {
+  /** @internal */
+  send(conn: Conn, frame: ServerFrame): void {
     conn.link.send(() => JSON.stringify(frame), false);
   }
 

@@ -298,6 +298,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .hook('preAction', configHook(program, false))
     .action(async (flags: ServeFlags & { inspect?: string; inspectUsers?: string }) => {
       if (flags.inspectUsers !== undefined && flags.inspect === undefined) program.error('error: --inspect-users needs --inspect ws://HOST:PORT');
+      if (flags.redis && flags.inspect !== undefined) program.error('error: --inspect is not available with --redis yet (it looks into one engine; a node has one per shard)');
       // Secrets are checked here, not by commander, whose refusal would print the value.
       for (const [key, value] of [['secret-key', flags.secretKey], ['webhook-secret', flags.webhookSecret]] as const) {
         if (value === undefined) continue;

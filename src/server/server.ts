@@ -33,6 +33,7 @@ import { Retrier } from './link/retry';
 import type { RequestBudgetLimits } from './requestBudget';
 import { registerRest } from './rest';
 import { RELAY_HEADER, checkRelayToken } from './cluster/relayAuth';
+import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
@@ -295,6 +296,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registerAuditRest(app, { core: engine, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
     registerDashboard(app, { core: engine, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
   }
+  if (cluster) registerClusterAuditRest(app, { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s) });
   // Cluster mode: when this node stops owning a shard, its users' sockets close to reconnect (to the new owner).
   const unlistenLost = cluster?.onShardLost((shard) => {
     const n = hub.shardLost(shard) + (gateway?.shardLost(shard) ?? 0);

@@ -20,6 +20,7 @@ import type { ClusterPort, PreparedCall } from '../cluster/service';
 import type { DeviceHandle } from '../engine/port';
 import type { FrontCluster } from './cluster/front';
 import { CLOSE_MOVED } from './cluster/relay';
+import { CALL_DEADLINE_MS } from './cluster/deadline';
 
 export type { GatewayLogger } from './tim/device';
 
@@ -62,6 +63,8 @@ export interface TimGatewayOptions {
   requestBudget?: RequestBudgetLimits;
   /** Cluster mode: an SDK whose user another node owns is relayed there (src/server/cluster/). */
   cluster?: FrontCluster;
+  /** The asynchronous path: a prepare or an acknowledgement not settled in this long answers the call. Default 10 s. */
+  callDeadlineMs?: number;
 }
 
 export interface TimGateway {
@@ -100,6 +103,7 @@ class Gateway implements TimGateway, GatewayContext {
   readonly prepare?: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>;
   readonly cluster?: FrontCluster;
   relayed = 0;
+  readonly callDeadlineMs: number;
 
   get connections(): number {
     return this.conns.size;
@@ -111,6 +115,7 @@ class Gateway implements TimGateway, GatewayContext {
 
   constructor(readonly opts: TimGatewayOptions) {
     this.core = opts.core;
+    this.callDeadlineMs = opts.callDeadlineMs ?? CALL_DEADLINE_MS;
     const cport = opts.core as Partial<ClusterPort>;
     if (typeof cport.prepare === 'function') this.prepare = cport.prepare.bind(opts.core);
     if (opts.cluster) this.cluster = opts.cluster;

@@ -10,7 +10,8 @@ export interface FrontCluster {
   readonly relays: RelayContext;
 }
 
-export type Route = { kind: 'local' } | { kind: 'relay'; node: string } | { kind: 'refuse'; error: StatusError; close: boolean };
+/** `refuse`: answered with the error, then the socket is closed (1012) so that the client reconnects and asks again. */
+export type Route = { kind: 'local' } | { kind: 'relay'; node: string } | { kind: 'refuse'; error: StatusError };
 
 /** How long a client waits before trying again while a shard has no owner (a takeover in progress). */
 export const NO_OWNER_RETRY_MS = 1000;
@@ -18,7 +19,8 @@ export const NO_OWNER_RETRY_MS = 1000;
 /**
  * Where a login of `userID` on this node is served: here (this node owns the user's shard), relayed to
  * the owner, or refused (nobody owns it right now; or it came relayed and this node is no longer the
- * owner: no second hop, the client reconnects and the first node asks again).
+ * owner: no second hop). A refused client is closed after the answer: it reconnects with its backoff
+ * (our client, the Web SDK) and the node it reaches asks again, by then with an owner.
  */
 export function routeLogin(c: Pick<FrontCluster, 'nodeId' | 'ownerOf'>, userID: string, viaRelay: boolean): Route {
   const owner = c.ownerOf(userID);
@@ -26,12 +28,11 @@ export function routeLogin(c: Pick<FrontCluster, 'nodeId' | 'ownerOf'>, userID: 
   if (owner === null) {
     return {
       kind: 'refuse',
-      close: false,
       error: new StatusError(ErrorCode.NOT_OWNER, `no node owns the shard of user '${userID}' right now (a takeover in progress): retry in a moment`, { retryAfterMs: NO_OWNER_RETRY_MS }),
     };
   }
   if (viaRelay) {
-    return { kind: 'refuse', close: true, error: new StatusError(ErrorCode.NOT_OWNER, `this node no longer owns the shard of user '${userID}' (node ${owner} does): reconnect`) };
+    return { kind: 'refuse', error: new StatusError(ErrorCode.NOT_OWNER, `this node no longer owns the shard of user '${userID}' (node ${owner} does): reconnect`) };
   }
   return { kind: 'relay', node: owner };
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../../clock';
 import type { DeviceHandle, EnginePort } from '../../engine/port';
 import type { ClientEvent } from '../../events';
 import type { Platform } from '../../../machines/spec';
+import { ErrorCode, StatusError } from '../../errors';
 import type { Relay } from '../cluster/relay';
 import type { SocketLink } from '../link/lifecycle';
 import type { Retrier } from '../link/retry';
@@ -100,7 +101,13 @@ export class DeviceRegistry {
     this.o.retry.run(closeKey(d), 'closing a device link', () => {
       if (d.conn) return;
       const s = d.session;
-      if (s.userID && s.linkState !== null && s.linkState !== 'closed') this.o.port.linkEvent(s, { type: 'LINK.CLOSED' });
+      try {
+        if (s.userID && s.linkState !== null && s.linkState !== 'closed') this.o.port.linkEvent(s, { type: 'LINK.CLOSED' });
+      } catch (e) {
+        // Cluster mode: the user's shard moved away meanwhile; its new owner times the device out (no ghost).
+        if (e instanceof StatusError && e.code === ErrorCode.NOT_OWNER) return this.abandon(d);
+        throw e;
+      }
       if (s.userID === null) this.forget(d);
     });
   }

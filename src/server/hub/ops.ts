@@ -2,6 +2,7 @@
 // acts for the device's own user only; a socket reaches a device only by proving that user's UserSig
 // (login, auth, resume). Rules (gates, limits, validation) are the engine's; this maps shapes.
 import type { PreparedCall } from '../../cluster/service';
+import type { Stage } from '../cluster/deadline';
 import type { DeviceHandle, EnginePort, ResumePoint } from '../../engine/port';
 import * as check from '../../engine/validate';
 import { ErrorCode, StatusError, invalidParameter, notLoggedIn } from '../../errors';
@@ -15,6 +16,8 @@ export interface OpContext {
   verifyUserSig(userID: string, userSig: unknown): string;
   /** A ClusterPort's prepare (src/cluster/service.ts); absent: every call is synchronous. */
   prepare?: (call: PreparedCall, session: DeviceHandle, arg: unknown) => Promise<void>;
+  /** Bounds a prepare or an acknowledgement (src/server/cluster/deadline.ts); absent: unbounded. */
+  deadline?: <T>(stage: Stage, p: Promise<T>) => Promise<T>;
 }
 
 type OpHandler = (cx: OpContext, conn: Conn, params: unknown) => unknown;
@@ -122,7 +125,8 @@ export function provedUser(cx: OpContext, op: Op, params: unknown): string | nul
  * acknowledgement (the call's command durable). The hub runs one frame of a connection at a time.
  */
 export async function runOpAsync(cx: OpContext, conn: Conn, op: Op, params: unknown): Promise<unknown> {
-  const prepare = cx.prepare;
+  const bound = cx.deadline ?? (<T>(_stage: Stage, p: Promise<T>) => p);
+  const prepare = cx.prepare && ((call: PreparedCall, s: DeviceHandle, arg: unknown) => bound('prepare', cx.prepare!(call, s, arg)));
   let value: unknown;
   if (prepare && op === 'login') {
     const { userID } = credentials(cx, params);
@@ -148,7 +152,7 @@ export async function runOpAsync(cx: OpContext, conn: Conn, op: Op, params: unkn
     await prepare(PREPARED[op], sessionOf(conn), params);
     value = OP_TABLE[op](cx, conn, params);
   } else value = OP_TABLE[op](cx, conn, params);
-  return cx.port.acknowledgesLater ? cx.port.acknowledge(value) : value;
+  return cx.port.acknowledgesLater ? bound('acknowledge', cx.port.acknowledge(value)) : value;
 }
 
 const PREPARED = { getUserStatus: 'getUserStatus', subscribeUserStatus: 'subscribe', unsubscribeUserStatus: 'unsubscribe' } as const;

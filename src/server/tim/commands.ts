@@ -1,6 +1,7 @@
 // The Web SDK gateway's command table: each servcmd the SDK sends (shared/spec/TIM-WIRE.md) mapped onto one
 // engine port call and its answer put in the SDK's shapes; boot commands get their empty results (boot.ts).
 import type { PreparedCall } from '../../cluster/service';
+import { withDeadline, type Stage } from '../cluster/deadline';
 import type { DeviceHandle } from '../../engine/port';
 import { StatusError, notLoggedIn } from '../../errors';
 import { bootAnswer } from '../../protocol/tim/boot';
@@ -100,7 +101,8 @@ export function dispatch(gw: GatewayContext, conn: DeviceSocket, frame: WireFram
  */
 export async function dispatchAsync(gw: GatewayContext, conn: DeviceSocket, frame: WireFrame): Promise<unknown> {
   const { head, body } = frame;
-  const prepare = gw.prepare;
+  const bound = <T>(stage: Stage, p: Promise<T>) => withDeadline(gw.core.clock, gw.callDeadlineMs, stage, p);
+  const prepare = gw.prepare && ((call: PreparedCall, s: DeviceHandle, arg: unknown) => bound('prepare', gw.prepare!(call, s, arg)));
   let value: unknown;
   if (prepare && head.servcmd === CMD.LOGIN) value = await runStepsAsync(loginSteps(gw, conn, head, body), prepare);
   else {
@@ -108,7 +110,7 @@ export async function dispatchAsync(gw: GatewayContext, conn: DeviceSocket, fram
     if (call) await prepare!(call, session(conn, head), statusArg(head.servcmd, body));
     value = dispatch(gw, conn, frame);
   }
-  return gw.core.acknowledgesLater ? gw.core.acknowledge(value) : value;
+  return gw.core.acknowledgesLater ? bound('acknowledge', gw.core.acknowledge(value)) : value;
 }
 
 /** A refusal in the SDK's terms; anything but a StatusError is a bug, logged. */

@@ -145,7 +145,7 @@ export class Connection implements DeviceSocket {
         }
         if (route.kind === 'refuse') {
           this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body: failure(this.gw, frame.head, route.error) });
-          if (route.close) this.link.close(CLOSE_MOVED, route.error.message);
+          this.link.close(CLOSE_MOVED, route.error.message);
           return;
         }
       }

@@ -91,4 +91,6 @@ export interface GatewayContext {
   /** Cluster mode: a client whose user another node owns is relayed there; relays opened so far. */
   readonly cluster?: FrontCluster;
   relayed: number;
+  /** A prepare or an acknowledgement not settled in this long answers the call (75007/75002). */
+  readonly callDeadlineMs: number;
 }

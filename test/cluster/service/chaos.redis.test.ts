@@ -108,3 +108,54 @@ describe('chaos: redis killed under load (3 nodes)', () => {
     expect(heard.at(-1)).toBe(`r${round - 1}`);
   }, 60_000);
 });
+
+describe('health (redis)', () => {
+  it('names the node, its shards, the live nodes and Redis state', async () => {
+    const srv = (server = await RedisServer.start());
+    const cluster = (c = await startCluster(2, (clock) => createRedisCluster({ url: srv.url, clock, leaseTtlMs: 600_000, heartbeatTtlMs: 600_000, commandTimeoutMs: 1000, prefix: 'h' })));
+    const h = cluster.nodes[0]!.health();
+    expect(h).toMatchObject({ node: 'n1', shardCount: 16, live: ['n1', 'n2'], redis: 'ready', lastError: null });
+    expect([...h.shards, ...cluster.nodes[1]!.health().shards].sort((a, b) => a - b)).toEqual([...Array(16).keys()]);
+    await srv.kill();
+    for (let i = 0; i < 100 && cluster.nodes[0]!.health().redis === 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.nodes[0]!.health().redis).toBe('down');
+    await srv.restart();
+    await (cluster.backends[0] as RedisClusterBackend).whenReady();
+    expect(cluster.nodes[0]!.health().redis).toBe('ready');
+  });
+});
+
+describe('failover (redis)', () => {
+  it('a frozen node: another takes its shards after the lease, rebuilt from snapshot + stream; the thawed one is fenced', async () => {
+    const srv = (server = await RedisServer.start());
+    const LEASE = 10_000;
+    const cluster = (c = await startCluster(3, (clock) => createRedisCluster({ url: srv.url, clock, leaseTtlMs: LEASE, heartbeatTtlMs: LEASE, commandTimeoutMs: 1000, prefix: 'f' }), {
+      autoTick: true,
+      snapshot: { everyCommands: 3, retain: 100_000 },
+    }));
+    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
+    await cluster.nodes[0]!.admin.registerUsers(users);
+    const victim = cluster.nodes[1]!;
+    const a = users.find((u) => cluster.ownerNode(u) === victim)!;
+    const shard = victim.shardOf(a);
+    const ca = new ClusterClient(() => victim.port, 'web');
+    await ca.login({ userID: a });
+    for (let i = 0; i < 8; i++) await ca.setSelfStatus({ customStatus: `s${i}` });
+    await cluster.settle();
+    victim.runtime.node.freeze();
+    for (let i = 0; i < 30 && !cluster.nodes.some((n) => n !== victim && n.runtime.engines.has(shard)); i++) {
+      await cluster.advance(1000);
+      await Promise.all(cluster.nodes.map((n) => n.runtime.node.settled()));
+    }
+    const owner = cluster.nodes.find((n) => n !== victim && n.runtime.engines.has(shard))!;
+    expect(owner).toBeDefined();
+    const state = await cluster.backends[0]!.log.load(shard);
+    expect(state!.snapshot).not.toBeNull(); // rebuilt from a snapshot and the stream after it
+    expect((await owner.admin.queryStatus([a], undefined))[0]).toMatchObject({ customStatus: 's7', statusType: 1 });
+    victim.runtime.node.thaw();
+    const err = (await ca.setSelfStatus({ customStatus: 'stale' }).catch((e: unknown) => e)) as StatusError;
+    expect(err.code).toBe(75003);
+    const log = await cluster.backends[0]!.log.readAfter(shard, 0, 100_000);
+    expect(log!.entries.some((e) => e.command.includes('"stale"'))).toBe(false);
+  }, 30_000);
+});

@@ -26,6 +26,8 @@ export interface TestCluster {
   add(id: string): Promise<Node>;
   /** Membership rounds on every live node, until ownership is settled. */
   rounds(n?: number): Promise<void>;
+  /** Moves the nodes' clock on by `ms`, then a membership round. */
+  advance(ms: number): Promise<void>;
   /** Users (u0, u1, ...) whose shard `node` owns. */
   usersOf(node: Node, count: number): string[];
   close(): Promise<void>;
@@ -88,6 +90,10 @@ export async function startTestCluster(ids: string[], shards = 8): Promise<TestC
     nodes,
     add,
     rounds,
+    async advance(ms) {
+      clock.increment(ms);
+      await rounds(1);
+    },
     usersOf(node, count) {
       const out: string[] = [];
       for (let i = 0; out.length < count && i < 10_000; i++) if (node.service.ownerOf(`u${i}`) === node.id) out.push(`u${i}`);
