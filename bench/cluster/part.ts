@@ -305,7 +305,7 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     const report = checkHistory(fleet.history(truth));
     const failureCodes: Record<string, number> = {};
     for (const f of fleet.failures) failureCodes[f.code] = (failureCodes[f.code] ?? 0) + 1;
-    ctx.out.chaos = { kicked: kicked.length, kickedSample: kicked.slice(0, 5), kills, sigstops: 1, devices: devices + doomedIds.length, acks: fleet.acks.length, failures: fleet.failures.length, failureCodes, report: { ...report, lost: report.lost.slice(0, 20), duplicates: report.duplicates.slice(0, 20), regressions: report.regressions.slice(0, 20), staleViews: report.staleViews.slice(0, 20) }, summary: summarize(report).split('\n')[0]! };
+    ctx.out.chaos = { kicked: kicked.length, kickedSample: kicked.slice(0, 5), kills, sigstops: 1, devices: devices + doomedIds.length, acks: fleet.acks.length, failures: fleet.failures.length, failureCodes, report: { ...report, lost: report.lost.slice(0, 20), reused: report.reused.slice(0, 20), duplicates: report.duplicates.slice(0, 20), regressions: report.regressions.slice(0, 20), staleViews: report.staleViews.slice(0, 20) }, summary: summarize(report).split('\n')[0]! };
     ctx.log(`  chaos: ${fleet.acks.length} acknowledged, ${fleet.failures.length} failed calls, ${kicked.length} resumes refused ${JSON.stringify(kicked.slice(0, 3))}; ${summarize(report).split('\n')[0]}`);
   } finally {
     stop = true;

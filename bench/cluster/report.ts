@@ -84,9 +84,9 @@ export function clusterSection(c: ClusterBench): string[] {
       `(codes: ${Object.entries(r.failureCodes).map(([k, v]) => `${k} × ${v}`).join(', ') || 'none'}); ${r.kicked} resumes refused (kickedOut${r.kickedSample[0] ? `, e.g. ${r.kickedSample[0].type} ${r.kickedSample[0].code}` : ''}: those devices were logged in again before the check).`,
       'The checker (test/cluster/multi/checker.ts):',
       '',
-      '| acknowledged writes lost | duplicates applied or delivered | version regressions | views ≠ truth | ghosts |',
-      '|---|---|---|---|---|',
-      `| ${r.report.lost.length} | ${r.report.duplicates.length} | ${r.report.regressions.length} | ${r.report.staleViews.length} | ${r.report.ghosts.length} |`,
+      '| acknowledged writes lost | versions reused (heard ≠ acknowledged) | duplicates applied or delivered | version regressions | views ≠ truth | ghosts |',
+      '|---|---|---|---|---|---|',
+      `| ${r.report.lost.length} | ${r.report.reused?.length ?? 'n/a'} | ${r.report.duplicates.length} | ${r.report.regressions.length} | ${r.report.staleViews.length} | ${r.report.ghosts.length} |`,
       '',
     );
   }

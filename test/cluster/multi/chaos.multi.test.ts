@@ -13,7 +13,7 @@ import { Fleet, type FleetDevice } from './fleet';
 /** The web heartbeat timeout the nodes run with (short, so that a ghost would show within the test). */
 const WEB_TIMEOUT_MS = 5000;
 export const CHAOS_ARGS = ['--heartbeat-ms', '2000', '--limit', `webHeartbeatTimeoutMs=${WEB_TIMEOUT_MS}`];
-const CLEAN = 'lost 0, duplicates 0, regressions 0, stale views 0, ghosts 0';
+const CLEAN = 'lost 0, reused versions 0, duplicates 0, regressions 0, stale views 0, ghosts 0';
 
 async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;

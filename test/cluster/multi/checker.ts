@@ -38,6 +38,9 @@ export interface ChaosHistory {
 export interface ChaosReport {
   /** Acknowledged writes the system forgot: the truth is behind them, or their version now means another status. */
   lost: Array<{ ack: Ack; why: string }>;
+  /** A version of a user heard as another status than the one acknowledged at it: one of the two was forgotten (a
+   * delivered status lost by a new owner, or an ack's version handed out again); which one, the record cannot say. */
+  reused: Array<{ ack: Ack; heard: Observed }>;
   /** One call's write applied at two versions, or one device handed the same version of a user twice. */
   duplicates: Array<{ kind: 'applied' | 'delivered'; userID: string; customStatus: string; versions: number[]; deviceId?: string }>;
   /** A device heard an older version of a user after a newer one. */
@@ -58,7 +61,7 @@ const key = (userID: string, version: number) => `${userID}\u0000${version}`;
 
 export function checkHistory(h: ChaosHistory): ChaosReport {
   const truth = new Map(h.truth.map((t) => [t.userID, t]));
-  const report: ChaosReport = { lost: [], duplicates: [], regressions: [], staleViews: [], ghosts: [], ok: true };
+  const report: ChaosReport = { lost: [], reused: [], duplicates: [], regressions: [], staleViews: [], ghosts: [], ok: true };
 
   // Lost: every version of a user names one status for ever. An ack the truth is behind, or whose version
   // the truth or a later ack gives another status, was forgotten (a new owner handed its version out again).
@@ -81,7 +84,7 @@ export function checkHistory(h: ChaosHistory): ChaosReport {
       const later = lastAckAt.get(key(a.userID, a.version))!;
       const heard = heardAt.get(key(a.userID, a.version));
       if (value(later) !== value(a)) report.lost.push({ ack: a, why: `version ${a.version} was acknowledged again as '${later.customStatus}'` });
-      else if (heard !== undefined && value(heard) !== value(a)) report.lost.push({ ack: a, why: `version ${a.version} was heard as '${heard.customStatus}'` });
+      else if (heard !== undefined && value(heard) !== value(a)) report.reused.push({ ack: a, heard });
     }
   }
 
@@ -135,15 +138,15 @@ export function checkHistory(h: ChaosHistory): ChaosReport {
     if (t === undefined || t.statusType === ONLINE) report.ghosts.push(u);
   }
 
-  report.ok = report.lost.length + report.duplicates.length + report.regressions.length + report.staleViews.length + report.ghosts.length === 0;
+  report.ok = report.lost.length + report.reused.length + report.duplicates.length + report.regressions.length + report.staleViews.length + report.ghosts.length === 0;
   return report;
 }
 
 /** One line per count, for a test's failure message and the bench's log. */
 export function summarize(r: ChaosReport): string {
   return (
-    `lost ${r.lost.length}, duplicates ${r.duplicates.length}, regressions ${r.regressions.length}, ` +
+    `lost ${r.lost.length}, reused versions ${r.reused.length}, duplicates ${r.duplicates.length}, regressions ${r.regressions.length}, ` +
     `stale views ${r.staleViews.length}, ghosts ${r.ghosts.length}` +
-    (r.ok ? '' : `\n${JSON.stringify({ lost: r.lost.slice(0, 5), duplicates: r.duplicates.slice(0, 5), regressions: r.regressions.slice(0, 5), staleViews: r.staleViews.slice(0, 5), ghosts: r.ghosts.slice(0, 5) })}`)
+    (r.ok ? '' : `\n${JSON.stringify({ lost: r.lost.slice(0, 5), reused: r.reused.slice(0, 5), duplicates: r.duplicates.slice(0, 5), regressions: r.regressions.slice(0, 5), staleViews: r.staleViews.slice(0, 5), ghosts: r.ghosts.slice(0, 5) })}`)
   );
 }

@@ -29,7 +29,7 @@ describe('multi-process harness (single node, no Redis)', () => {
     await fleet.settle();
     const truth = await cluster.queryStatus(users);
     const report = checkHistory(fleet.history(truth));
-    expect(summarize(report)).toBe('lost 0, duplicates 0, regressions 0, stale views 0, ghosts 0');
+    expect(summarize(report)).toBe('lost 0, reused versions 0, duplicates 0, regressions 0, stale views 0, ghosts 0');
     expect(fleet.acks).toHaveLength(12);
 
     // A planted fault is seen through the same path: one device's record of a push altered.
