@@ -29,6 +29,8 @@ export interface ClusterLoadPhase {
   seconds: number;
   changes: number;
   failed: number;
+  /** Failed calls by error code. */
+  failedCodes: Record<string, number>;
   changesPerSec: number;
   targetRate: number | null;
   pushes: number;
@@ -172,6 +174,7 @@ for (const ph of p.phases) {
   let expected = 0;
   let changes = 0;
   let failed = 0;
+  const failedCodes: Record<string, number> = {};
   const before = await redisCounters();
   const start = performance.now();
   const end = start + ph.seconds * 1000;
@@ -192,8 +195,10 @@ for (const ph of p.phases) {
       await call(socks[u]!, 'setSelfStatus', { customStatus: `b${id}` });
       changes++;
       expected += audience[u]!;
-    } catch {
+    } catch (e) {
       failed++;
+      const code = /: (\d+) /.exec((e as Error).message)?.[1] ?? 'timeout';
+      failedCodes[code] = (failedCodes[code] ?? 0) + 1;
     }
   };
   const targetRate = ph.rateOf !== undefined ? ph.rateOf * saturation : null;
@@ -226,6 +231,7 @@ for (const ph of p.phases) {
     seconds,
     changes,
     failed,
+    failedCodes,
     changesPerSec: changes / seconds,
     targetRate,
     pushes: pushes - pushes0,
@@ -242,7 +248,7 @@ for (const ph of p.phases) {
   if (ph.rateOf === undefined && !Number.isFinite(saturation)) saturation = phase.changesPerSec;
   phases.push(phase);
   say(
-    `${ph.name}: ${changes} changes (${failed} failed), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
+    `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `pushes ${phase.pushes}/${expected}, p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
       `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change`,
   );
