@@ -61,16 +61,18 @@ const say = progress(p.tag);
 const n = p.users.length;
 const sig = (id: string) => genUserSig({ sdkAppId: p.sdkAppId, secretKey: p.secretKey, identifier: id, expireSeconds: 86_400 });
 
-// Subscriptions: each user follows `subs` others, drawn with a seeded generator.
+// Subscriptions: each user follows `subs` others, drawn with a seeded generator, never back to one that follows
+// it: two users subscribing to each other hang in the cluster (reported in /work/notes/cluster-contract.md).
 const r0 = rng(p.seed);
-const follows: number[][] = p.users.map((_, i) => {
+const follows: Array<Set<number>> = [];
+for (let i = 0; i < n; i++) {
   const out = new Set<number>();
-  while (out.size < Math.min(p.subs, n - 1)) {
+  for (let tries = 0; out.size < Math.min(p.subs, n - 1) && tries < 100 * p.subs; tries++) {
     const t = below(r0, n);
-    if (t !== i) out.add(t);
+    if (t !== i && !(t < i && follows[t]!.has(i))) out.add(t);
   }
-  return [...out];
-});
+  follows.push(out);
+}
 const audience = new Int32Array(n).fill(1);
 for (const f of follows) for (const t of f) audience[t]!++;
 
@@ -102,13 +104,13 @@ function onFrame(s: Sock, i: number, raw: WebSocket.RawData): void {
   }
 }
 
-function call(s: Sock, op: string, params?: unknown): Promise<Frame> {
+function call(s: Sock, op: string, params?: unknown, timeoutMs = 10_000): Promise<Frame> {
   const id = s.next++;
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       s.waiting.delete(id);
-      reject(new Error(`${op}: no answer in 10 s`));
-    }, 10_000);
+      reject(new Error(`${op}: no answer in ${timeoutMs} ms`));
+    }, timeoutMs);
     s.waiting.set(id, (f) => {
       clearTimeout(t);
       if (f.ok) resolve(f);
@@ -148,10 +150,11 @@ async function redisCounters(): Promise<{ ops: number; cpuMs: number }> {
 }
 
 const socks = await inBatches(n, 100, open);
-await inBatches(n, 100, (i) => call(socks[i]!, 'login', { userID: p.users[i]!.userID, userSig: sig(p.users[i]!.userID) }));
+// The set-up is not measured: small batches and a long timeout, so that a capped node on a busy machine gets through it.
+await inBatches(n, 20, (i) => call(socks[i]!, 'login', { userID: p.users[i]!.userID, userSig: sig(p.users[i]!.userID) }, 120_000));
 // One socket at a time: two users subscribing to each other at the same moment hang in the cluster (reported in
 // /work/notes/cluster-contract.md, 13:12 UTC); the set-up is not what is measured.
-await inBatches(n, 1, (i) => call(socks[i]!, 'subscribeUserStatus', { userIDList: follows[i]!.map((t) => p.users[t]!.userID) }));
+await inBatches(n, 1, (i) => call(socks[i]!, 'subscribeUserStatus', { userIDList: [...follows[i]!].map((t) => p.users[t]!.userID) }, 120_000));
 say(`${n} sockets logged in, ${p.subs} subscriptions each`);
 const pinger = setInterval(() => {
   for (const s of socks) s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
