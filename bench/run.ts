@@ -472,7 +472,7 @@ const parts: Array<[number, (s: Scale, r: BenchResults) => Promise<void>]> = [
   [
     8,
     async (s, r) => {
-      r.cluster = await clusterPart(s, { root: code, log });
+      r.cluster = await clusterPart(s, { root: code, log, previous: r.cluster });
       if (r.cluster.errors.length > 0) throw new Error(r.cluster.errors.join('; '));
     },
   ],

@@ -35,7 +35,8 @@ export function clusterSection(c: ClusterBench): string[] {
     out.push(
       '### Throughput with 1, 2 and 3 nodes under equal CPU caps',
       '',
-      `Each node process in its own cgroup capped to ${s.capFraction} of a core (${s.cgroup}); Redis and the load generator are not capped.`,
+      `Each node process in its own cgroup capped to ${s.capFraction} of a core (${s.cgroup}); Redis and the load generator are not capped;`,
+      'the nodes ran with `--lease-ms 10000` here (a node held to 0.2 core at saturation can miss a 2 s renewal: this step is about throughput).',
       `${s.users} users online, one socket each opened straight to the node owning the user's shard, ${s.subs} subscriptions each (most to users of other nodes),`,
       'setSelfStatus calls 256 at a time for the whole phase (closed loop: the saturation of the capped nodes).',
       '',

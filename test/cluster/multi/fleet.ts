@@ -19,6 +19,19 @@ export interface FleetDevice {
   gone: boolean;
 }
 
+/** A set-up call, again while the cluster says to retry (a shard being rebuilt or changing owner, a socket closed under it). */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (attempt >= 50 || ![75001, 75006, 75007, 2800, 2801].includes(code ?? 0)) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 const observed = (s: UserStatus): Observed => ({ userID: s.userID, statusType: s.statusType, customStatus: s.customStatus, version: s.version, reason: s.reason });
 
 export class Fleet {
@@ -48,7 +61,7 @@ export class Fleet {
       return d;
     });
     for (let i = 0; i < made.length; i += 50) {
-      await Promise.all(made.slice(i, i + 50).map((d) => d.client.login({ userID: d.userID, userSig: sig(d.userID) })));
+      await Promise.all(made.slice(i, i + 50).map((d) => retrying(() => d.client.login({ userID: d.userID, userSig: sig(d.userID) }))));
     }
     this.devices.push(...made);
     return made;
@@ -56,8 +69,8 @@ export class Fleet {
 
   /** Subscribes `d` to `targets` and records its first view of them (a read). */
   async follow(d: FleetDevice, targets: string[]): Promise<void> {
-    await d.client.subscribeUserStatus({ userIDList: targets });
-    const r = await d.client.getUserStatus({ userIDList: targets });
+    await retrying(() => d.client.subscribeUserStatus({ userIDList: targets }));
+    const r = await retrying(() => d.client.getUserStatus({ userIDList: targets }));
     for (const s of r.data.successUserList) this.heard.push({ deviceId: d.client.deviceId, kind: 'read', status: observed(s) });
     d.follows.push(...targets);
   }
@@ -110,7 +123,7 @@ export class Fleet {
 
   /** Logs a kicked device in again and follows the same users (what an app does after kickedOut); its first view is a read. */
   async relogin(d: FleetDevice): Promise<void> {
-    await d.client.login({ userID: d.userID, userSig: sig(d.userID) });
+    await retrying(() => d.client.login({ userID: d.userID, userSig: sig(d.userID) }));
     const follows = d.follows.splice(0);
     if (follows.length > 0) await this.follow(d, follows);
   }
