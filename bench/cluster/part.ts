@@ -15,7 +15,7 @@ import { EVENT } from '../../src/events';
 import { shardOf } from '../../src/cluster/shardMap';
 import { checkHistory, summarize, type ChaosReport } from '../../test/cluster/multi/checker';
 import { Cluster, type NodeProcess } from '../../test/cluster/multi/cluster';
-import { Fleet } from '../../test/cluster/multi/fleet';
+import { Fleet, retrying } from '../../test/cluster/multi/fleet';
 import { SDK_APP_ID, SECRET, sig } from '../../test/server/proc';
 import { cpuCgroup, type CpuCgroup } from './cgroup';
 import type { ClusterLoadParams, ClusterLoadPhase } from './load';
@@ -205,7 +205,7 @@ async function probe(userID: string, urls: string[]): Promise<{ client: Client; 
   client.on(EVENT.NET_STATE_CHANGE, (e) => {
     if (e.data.state !== 'connected') drops++;
   });
-  await client.login({ userID, userSig: sig(userID) });
+  await retrying(() => client.login({ userID, userSig: sig(userID) }));
   let n = 0;
   const set = async () => {
     try {
@@ -225,7 +225,9 @@ async function timeOneTakeover(cluster: Cluster, victim: NodeProcess, how: 'kill
   const others = cluster.nodes.filter((x) => x !== victim);
   const p = await probe(userID, others.map((x) => x.ws));
   try {
-    if (!(await p.set())) throw new Error(`the probe of ${userID} could not set its status before the ${how}`);
+    let ready = false;
+    for (let i = 0; i < 50 && !ready; i++) if (!(ready = await p.set())) await new Promise((r) => setTimeout(r, 200));
+    if (!ready) throw new Error(`the probe of ${userID} could not set its status before the ${how}`);
     const drops0 = p.drops();
     const t0 = performance.now();
     const gone = how === 'kill' ? victim.kill9() : victim.term();

@@ -20,7 +20,7 @@ export interface FleetDevice {
 }
 
 /** A set-up call, again while the cluster says to retry (a shard being rebuilt or changing owner, a socket closed under it). */
-async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
