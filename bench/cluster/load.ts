@@ -73,8 +73,6 @@ for (let i = 0; i < n; i++) {
   }
   follows.push(out);
 }
-const audience = new Int32Array(n).fill(1);
-for (const f of follows) for (const t of f) audience[t]!++;
 
 let sentAt = new Float64Array(1 << 16);
 let setter = new Int32Array(1 << 16);
@@ -136,7 +134,7 @@ function open(i: number): Promise<Sock> {
 async function setup(s: Sock, op: string, params: unknown): Promise<Frame> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await call(s, op, params, 120_000);
+      return await call(s, op, params, 20_000);
     } catch (e) {
       if (attempt >= 50 || !/: 7500[167] /.test((e as Error).message)) throw e;
       await new Promise((r) => setTimeout(r, 200));
@@ -166,10 +164,31 @@ const socks = await inBatches(n, 100, open);
 await inBatches(n, 20, (i) => setup(socks[i]!, 'login', { userID: p.users[i]!.userID, userSig: sig(p.users[i]!.userID) }));
 // One socket at a time: two users subscribing to each other at the same moment hang in the cluster (reported in
 // /work/notes/cluster-contract.md, 13:12 UTC); the set-up is not what is measured.
-await inBatches(n, 1, (i) => setup(socks[i]!, 'subscribeUserStatus', { userIDList: [...follows[i]!].map((t) => p.users[t]!.userID) }));
-say(`${n} sockets logged in, ${p.subs} subscriptions each`);
+// A subscription with no answer in 20 s (some hang in the cluster: reported) leaves its socket out of the run:
+// the socket is closed, it neither sets nor counts as a receiver.
+const alive = new Array<boolean>(n).fill(true);
+let hung = 0;
+await inBatches(n, 1, async (i) => {
+  try {
+    await setup(socks[i]!, 'subscribeUserStatus', { userIDList: [...follows[i]!].map((t) => p.users[t]!.userID) });
+  } catch (e) {
+    if (!/no answer/.test((e as Error).message)) throw e;
+    alive[i] = false;
+    hung++;
+    socks[i]!.ws.terminate();
+  }
+});
+const setters = alive.flatMap((a, i) => (a ? [i] : []));
+if (setters.length < n / 2) throw new Error(`${hung} of ${n} subscriptions never answered: too few sockets left to measure`);
+const audience = new Int32Array(n);
+for (const [i, f] of follows.entries()) {
+  if (!alive[i]) continue;
+  audience[i]!++;
+  for (const t of f) audience[t]!++;
+}
+say(`${n} sockets logged in, ${p.subs} subscriptions each; ${hung} subscriptions never answered (those sockets left out)`);
 const pinger = setInterval(() => {
-  for (const s of socks) s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
+  for (const [i, s] of socks.entries()) if (alive[i]) s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
 }, 2000);
 
 const q = (xs: number[], x: number) => {
@@ -194,7 +213,7 @@ for (const ph of p.phases) {
   const start = performance.now();
   const end = start + ph.seconds * 1000;
   const one = async () => {
-    const u = below(r, n);
+    const u = setters[below(r, setters.length)]!;
     const id = k++;
     if (id >= sentAt.length) {
       const a = new Float64Array(sentAt.length * 2);
@@ -269,7 +288,7 @@ for (const ph of p.phases) {
   );
 }
 clearInterval(pinger);
-emitResult({ tag: p.tag, users: n, subs: p.subs, phases });
+emitResult({ tag: p.tag, users: n, subs: p.subs, hung, phases });
 for (const s of socks) s.ws.terminate();
 redis.disconnect();
 process.exit(0);

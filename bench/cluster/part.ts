@@ -34,10 +34,10 @@ export interface ClusterBench {
     cgroup: string;
     users: number;
     subs: number;
-    rows: Array<{ nodes: number; changesPerSec: number; failed: number; throttledPeriods: number; nodeCpuMsPerChange: number }>;
+    rows: Array<{ nodes: number; hungSubscriptions: number; changesPerSec: number; failed: number; throttledPeriods: number; nodeCpuMsPerChange: number }>;
     ratio3to1: number;
   };
-  latency?: { nodes: number; capped: boolean; saturation: number; phases: ClusterLoadPhase[] };
+  latency?: { nodes: number; hungSubscriptions: number; capped: boolean; saturation: number; phases: ClusterLoadPhase[] };
   redis?: { opsPerChange: number; cpuUsPerChange: number; at: string };
   failover?: Sample;
   handoff?: Sample & { failedCalls: number };
@@ -71,7 +71,7 @@ function quantile(xs: number[], q: number): number {
 const sample = (xs: number[]): Sample => ({ n: xs.length, samplesMs: xs.map((x) => Math.round(x)), p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs) });
 
 /** Runs bench/cluster/load.ts in its own process (from `root`) and returns its phases. */
-function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPhase[]> {
+function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPhase[] & { hung?: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--max-old-space-size=2048', '--import', 'tsx', 'bench/cluster/load.ts', JSON.stringify(params)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -83,8 +83,11 @@ function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPh
     });
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-      if (code === 0 && line) resolve((JSON.parse(line.slice(RESULT_PREFIX.length)) as { phases: ClusterLoadPhase[] }).phases);
-      else reject(new Error(`bench/cluster/load.ts exited with ${code}:\n${err}`));
+      if (code === 0 && line) {
+        const res = JSON.parse(line.slice(RESULT_PREFIX.length)) as { phases: ClusterLoadPhase[]; hung: number };
+        resolve(Object.assign(res.phases, { hung: res.hung }));
+      } else
+        reject(new Error(`bench/cluster/load.ts exited with ${code}:\n${err}`));
     });
   });
 }
@@ -139,7 +142,7 @@ async function scaling(ctx: Ctx): Promise<void> {
       await cluster.register(placed.map((u) => u.userID));
       const cpu0 = groups.map((g) => g.usageUs());
       const thr0 = groups.map((g) => g.throttledPeriods());
-      const [ph] = await runLoad(ctx.root, {
+      const phs = await runLoad(ctx.root, {
         tag: `cluster x${nodes}`,
         // Straight to the owner: the scaling figure is the nodes' work, not a relay hop (the latency rows go through any node).
         users: placed.map((u) => ({ ...u, url: cluster!.nodes[u.owner]!.ws })),
@@ -151,9 +154,11 @@ async function scaling(ctx: Ctx): Promise<void> {
         // Enough in flight that the capped nodes, not the round trip, set the pace.
         phases: [{ name: 'saturation', seconds, outstanding: 256 }],
       });
+      const ph = phs[0];
       const cpuMs = groups.reduce((s, g, i) => s + (g.usageUs() - cpu0[i]!), 0) / 1000;
       rows.push({
         nodes,
+        hungSubscriptions: phs.hung ?? 0,
         changesPerSec: ph!.changesPerSec,
         failed: ph!.failed,
         throttledPeriods: groups.reduce((s, g, i) => s + (g.throttledPeriods() - thr0[i]!), 0),
@@ -192,7 +197,7 @@ async function latency(ctx: Ctx): Promise<void> {
         { name: '50% of saturation', seconds, rateOf: 0.5 },
       ],
     });
-    ctx.out.latency = { nodes: 3, capped: false, saturation: phases[0]!.changesPerSec, phases };
+    ctx.out.latency = { nodes: 3, hungSubscriptions: phases.hung ?? 0, capped: false, saturation: phases[0]!.changesPerSec, phases };
   } finally {
     await cluster.stop();
   }

@@ -40,11 +40,11 @@ export function clusterSection(c: ClusterBench): string[] {
       `${s.users} users online, one socket each opened straight to the node owning the user's shard, ${s.subs} subscriptions each (most to users of other nodes),`,
       'setSelfStatus calls 256 at a time for the whole phase (closed loop: the saturation of the capped nodes).',
       '',
-      '| nodes | acknowledged changes/s | × 1 node | failed calls | periods throttled | node CPU per change |',
-      '|---|---|---|---|---|---|',
+      '| nodes | acknowledged changes/s | × 1 node | failed calls | periods throttled | node CPU per change | subscriptions that never answered (sockets left out) |',
+      '|---|---|---|---|---|---|---|',
     );
     const base = s.rows[0]?.changesPerSec ?? NaN;
-    for (const r of s.rows) out.push(`| ${r.nodes} | ${n0(r.changesPerSec)} | ${f2(r.changesPerSec / base)} | ${r.failed} | ${r.throttledPeriods} | ${ms(r.nodeCpuMsPerChange)} |`);
+    for (const r of s.rows) out.push(`| ${r.nodes} | ${n0(r.changesPerSec)} | ${f2(r.changesPerSec / base)} | ${r.failed} | ${r.throttledPeriods} | ${ms(r.nodeCpuMsPerChange)} | ${r.hungSubscriptions ?? 0} of ${s.users} |`);
     out.push('');
   }
   if (c.redis) out.push(`Redis per change (${c.redis.at}, from INFO commandstats and INFO cpu): ${f2(c.redis.opsPerChange)} commands, ${n0(c.redis.cpuUsPerChange)} µs of Redis CPU.`, '');
@@ -54,7 +54,7 @@ export function clusterSection(c: ClusterBench): string[] {
       '',
       `${c.latency.nodes} nodes, not capped; user i's socket on node i mod 3 whatever node owns it (as behind a load balancer: most sockets are relayed to`,
       `their owner); 10 subscriptions each. Saturation (256 calls in flight) was ${n0(c.latency.saturation)} changes/s; the other phases send at a fixed pace.`,
-      '"cross-node": pushes whose setter and receiver are owned by different nodes.',
+      `"cross-node": pushes whose setter and receiver are owned by different nodes. ${c.latency.hungSubscriptions ?? 0} of the subscriptions never answered (those sockets were left out).`,
       '',
       '| phase | changes/s | pushes heard / expected | p50 | p99 | cross-node p50 | cross-node p99 | Redis commands per change |',
       '|---|---|---|---|---|---|---|---|',
