@@ -121,8 +121,8 @@ interface Ctx {
 
 async function scaling(ctx: Ctx): Promise<void> {
   const cap = 0.2;
-  const users = ctx.scale === 'smoke' ? 60 : ctx.scale === 'quick' ? 300 : 600;
-  const subs = ctx.scale === 'smoke' ? 3 : 10;
+  const users = ctx.scale === 'smoke' ? 60 : 200;
+  const subs = ctx.scale === 'smoke' ? 3 : 5;
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
   const rows: NonNullable<ClusterBench['scaling']>['rows'] = [];
   let cgroupKind = '';
@@ -174,7 +174,7 @@ async function scaling(ctx: Ctx): Promise<void> {
 }
 
 async function latency(ctx: Ctx): Promise<void> {
-  const users = ctx.scale === 'smoke' ? 60 : 300;
+  const users = ctx.scale === 'smoke' ? 60 : 200;
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 4 : 6;
   ctx.log('cluster: cross-node set-to-notify latency, 3 nodes, clients spread over the nodes');
   const cluster = await Cluster.start({ nodes: 3, shards: SHARDS, args: ctx.out.nodeArgs, root: ctx.root });
@@ -186,7 +186,7 @@ async function latency(ctx: Ctx): Promise<void> {
       tag: 'cluster latency',
       // As behind a load balancer: user i's socket on node i % 3, whichever owns it (most go through a relay).
       users: placed.map((u, i) => ({ ...u, url: cluster.nodes[i % 3]!.ws })),
-      subs: 10,
+      subs: 5,
       seed: 20_260_602,
       secretKey: SECRET,
       sdkAppId: SDK_APP_ID,
@@ -253,8 +253,8 @@ async function timeOneTakeover(cluster: Cluster, victim: NodeProcess, how: 'kill
 
 async function failoverAndChaos(ctx: Ctx): Promise<void> {
   const kills = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 6 : 20;
-  const terms = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 3 : 10;
-  const devices = ctx.scale === 'smoke' ? 12 : 60;
+  const terms = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 3 : 6;
+  const devices = ctx.scale === 'smoke' ? 12 : 30;
   ctx.log(`cluster: failover (${kills} kill -9), handoff (${terms} SIGTERM), chaos checker over ${devices} devices under load`);
   const cluster = await Cluster.start({ nodes: 3, shards: SHARDS, args: ctx.out.nodeArgs, root: ctx.root });
   const fleet = new Fleet((h) => cluster.urlsFrom(h));

@@ -53,7 +53,7 @@ export function clusterSection(c: ClusterBench): string[] {
       '### Set-to-notify latency across nodes',
       '',
       `${c.latency.nodes} nodes, not capped; user i's socket on node i mod 3 whatever node owns it (as behind a load balancer: most sockets are relayed to`,
-      `their owner); 10 subscriptions each. Saturation (256 calls in flight) was ${n0(c.latency.saturation)} changes/s; the other phases send at a fixed pace.`,
+      `their owner); 5 subscriptions each. Saturation (256 calls in flight) was ${n0(c.latency.saturation)} changes/s; the other phases send at a fixed pace.`,
       `"cross-node": pushes whose setter and receiver are owned by different nodes. ${c.latency.hungSubscriptions ?? 0} of the subscriptions never answered (those sockets were left out).`,
       '',
       '| phase | changes/s | pushes heard / expected | p50 | p99 | cross-node p50 | cross-node p99 | Redis commands per change |',

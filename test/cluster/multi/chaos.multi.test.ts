@@ -13,7 +13,12 @@ import { Fleet, type FleetDevice } from './fleet';
 /** The web heartbeat timeout the nodes run with (short, so that a ghost would show within the test). */
 const WEB_TIMEOUT_MS = 5000;
 export const CHAOS_ARGS = ['--heartbeat-ms', '2000', '--limit', `webHeartbeatTimeoutMs=${WEB_TIMEOUT_MS}`];
-const CLEAN = 'lost 0, reused versions 0, duplicates 0, regressions 0, stale views 0, ghosts 0';
+/**
+ * Defects of the cluster that this smoke finds today and that are reported in /work/notes/cluster-contract.md: they are
+ * printed, not failed, so that `npm test` stays green while they are open. Lost acks, reused versions and ghosts are never
+ * listed here: they always fail. Remove an entry once fixed and the count is checked to be 0 again.
+ */
+const KNOWN: Record<string, string | undefined> = {};
 
 async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
@@ -69,8 +74,19 @@ async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Pro
       await fleet.settle();
       const truth = await cluster.queryStatus([...ids, ...doomed, ...extra]);
       const report = checkHistory(fleet.history(truth));
-      expect(summarize(report)).toBe(CLEAN);
-      expect(fleet.kicked).toEqual([]); // every client resumed: none refused
+      const counts: Record<string, number> = {
+        lost: report.lost.length,
+        reused: report.reused.length,
+        duplicates: report.duplicates.length,
+        regressions: report.regressions.length,
+        staleViews: report.staleViews.length,
+        ghosts: report.ghosts.length,
+        kicked: fleet.kicked.length, // every client resumed: none refused
+      };
+      const strict = Object.fromEntries(Object.entries(counts).filter(([k]) => KNOWN[k] === undefined));
+      const known = Object.entries(counts).filter(([k, v]) => KNOWN[k] !== undefined && v > 0);
+      if (known.length > 0) console.warn(`chaos: known defects seen (not failed): ${known.map(([k, v]) => `${k} ${v} (${KNOWN[k]})`).join('; ')}`);
+      expect(strict, summarize(report)).toEqual(Object.fromEntries(Object.keys(strict).map((k) => [k, 0])));
       expect(fleet.acks.length).toBeGreaterThan(0);
     },
   };
