@@ -63,6 +63,13 @@ export class Forwarder {
     });
   }
 
+  /** Fails every call still waiting (this node stops), so that no timer outlives it. */
+  close(): void {
+    for (const [id, { to }] of [...this.byId]) {
+      this.settle(id, { ok: false, error: new ClusterError(ClusterErrorCode.NOT_OWNER, `this node stopped before node ${to} answered`) });
+    }
+  }
+
   /** Feed every raw message of this node's channel here. */
   handle(raw: string): void {
     const m = parseMessage(raw);

@@ -99,8 +99,10 @@ export class ClusterNode {
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
+  /** SIGCONT: ticking resumes (its timer fires late, as a stopped process's does). */
   thaw(): void {
     this.stopped = false;
+    if (this.o.autoTick !== false && this.ticking === undefined) this.schedule();
   }
 
   /** Resolves when the round in progress (if any) is over: for tests that drive the clock. */

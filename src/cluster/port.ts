@@ -11,6 +11,7 @@ import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } fro
 import type { AdminStatus, EngineState } from '../types';
 import { ClusterError, ClusterErrorCode } from './errors';
 import type { ClusterRuntime } from './runtime';
+import { HandedOnce } from './once';
 import type { ShardEngine } from './shardEngine';
 import type { ClusterPort, PreparedCall } from './service';
 
@@ -25,6 +26,8 @@ export class ClusterPortImpl implements ClusterPort {
   private readonly transitionListeners = new Set<(entry: StatusTransition, command: Command | undefined) => void>();
   private readonly settingsListeners = new Set<(s: AccessContext) => void>();
   private readonly hooked = new WeakSet<ShardEngine>();
+  /** What each session was handed (see HandedOnce). */
+  private readonly once = new WeakMap<DeviceSession, HandedOnce>();
 
   constructor(private readonly rt: ClusterRuntime) {
     rt.resync = (shard) => this.resync(shard);
@@ -94,10 +97,17 @@ export class ClusterPortImpl implements ClusterPort {
     await this.rt.fetch(viewer, [viewer, ...subs, ...(e.store.friendsOf(viewer) ?? [])]);
   }
 
-  /** After a hole in pushes from a shard: every receiving device here resumes by versions (EXT-2). */
-  private async resync(_shard: number): Promise<void> {
+  /** After a hole in pushes from a shard: every receiving device here that hears of a user of that shard
+   * (a subscription or a friend there) resumes by versions (EXT-2). */
+  private async resync(shard: number): Promise<void> {
+    const hearsOf = (e: ShardEngine, u: string) => {
+      const subs = e.store.getSubscriptions(u)?.context.list ?? [];
+      for (const x of subs) if (this.rt.shardOf(x) === shard) return true;
+      for (const x of e.store.friendsOf(u) ?? []) if (this.rt.shardOf(x) === shard) return true;
+      return false;
+    };
     for (const [s, e] of [...this.bound]) {
-      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
+      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e || !hearsOf(e, s.userID)) continue;
       try {
         await this.prepare('reconnect', s, undefined);
         if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
@@ -111,7 +121,18 @@ export class ClusterPortImpl implements ClusterPort {
     if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.length > 128)) {
       throw invalidParameter('deviceId', 'expected a string of 1 to 128 characters');
     }
-    return new DeviceSession(platform, sink, deviceId);
+    // Each version of a user once per device, whichever path (live, from another node, a resume) brought it.
+    const once = new HandedOnce();
+    const session: DeviceSession = new DeviceSession(
+      platform,
+      (event, seq) => {
+        const e = once.admit(session.userID, event);
+        if (e !== null) sink(e, seq);
+      },
+      deviceId,
+    );
+    this.once.set(session, once);
+    return session;
   }
   closeSession(h: DeviceHandle): void {
     const s = own(h);
@@ -130,9 +151,10 @@ export class ClusterPortImpl implements ClusterPort {
       return { repeatLogin: true, status: to.core.statusOf(userID as string, userID as string) };
     }
     // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
-    if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) from.core.closeSession(s);
+    if (from !== undefined && from !== to && !s.loggedIn && this.rt.engines.get(from.shard) === from) this.touch(from).core.closeSession(s);
     const r = to.core.login(s, userID);
     this.bound.set(s, to);
+    if (!r.repeatLogin) this.once.get(s)?.forget(); // a fresh login: the client starts from nothing
     return r;
   }
   logout(h: DeviceHandle): void {
@@ -151,8 +173,9 @@ export class ClusterPortImpl implements ClusterPort {
     if (s.userID === null) throw notLoggedIn();
     const e = this.engineFor(s.userID);
     const b = this.bound.get(s);
-    if (b !== undefined && b !== e) {
-      // Its shard was rebuilt (here or after a takeover): the session takes the device's place in the new engine.
+    if (b !== e) {
+      // Its shard was rebuilt here, or the session comes from another node (its shard taken over): it takes
+      // the device's place in this engine and resumes by versions (EXT-2).
       e.core.adopt(s, s.userID, held ?? {});
       this.bound.set(s, e);
       return;
@@ -178,7 +201,10 @@ export class ClusterPortImpl implements ClusterPort {
     return this.of(h).core.getUserStatus(h, options);
   }
   subscribe(h: DeviceHandle, options: unknown): { failureUserList: Failure[] } {
-    return this.of(h).core.subscribe(h, options);
+    const r = this.of(h).core.subscribe(h, options);
+    // Asked for the current status of these users: it is handed even if this device had that version.
+    if ((options as { pushCurrent?: unknown } | null)?.pushCurrent === true) this.once.get(own(h))?.forget(listOf(options));
+    return r;
   }
   unsubscribe(h: DeviceHandle, options: unknown): { failureUserList: Failure[] } {
     return this.of(h).core.unsubscribe(h, options);
@@ -210,7 +236,7 @@ export class ClusterPortImpl implements ClusterPort {
     this.engineFor(userID).core.changeFriends(userID, friendIDs, add, both);
   }
   configure(change: unknown): void {
-    for (const e of this.rt.engines.values()) e.core.configure(change);
+    for (const e of this.rt.engines.values()) this.touch(e).core.configure(change);
   }
   settings(): AccessContext {
     return this.anyOrRefuse().core.settings();
@@ -242,10 +268,11 @@ export class ClusterPortImpl implements ClusterPort {
     return { settings: first.settings, users: Object.assign({}, ...parts.map((p) => p.users)), timers: parts.flatMap((p) => p.timers) };
   }
   close(): void {}
-  /** Once every command of this node's engines so far is durable (a failed shard fails it: not acknowledged),
-   * including the engines this turn's calls went to that were dropped meanwhile. */
+  /** Once every command of the engines this turn's calls went to is durable (a failed shard fails it: not
+   * acknowledged), even if dropped meanwhile; a turn that named no engine (configure) waits for all of them.
+   * Only those: a slow or failing shard does not hold or fail a call on another one. */
   acknowledge<T>(value: T): Promise<T> {
-    const engines = new Set([...this.rt.engines.values(), ...this.touched]);
+    const engines = this.touched.size > 0 ? new Set(this.touched) : new Set(this.rt.engines.values());
     return Promise.all([...engines].map((e) => e.store.durable())).then(() => value);
   }
   onTransition(listener: (entry: StatusTransition, command: Command | undefined) => void): () => void {

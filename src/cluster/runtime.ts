@@ -11,6 +11,7 @@ import { Forwarder } from './forward';
 import { admitPush, advance, type PushCursor } from './gaps';
 import { parseMessage, type NodeMessage } from './messages';
 import { ClusterNode, type OwnedShard } from './node';
+import { Mirrors } from './mirrors';
 import { PushSender } from './pushes';
 import { ReadCache, factsOf, type Fact } from './reads';
 import { ShardEngine, type ShardEngineConfig, type SnapshotPolicy } from './shardEngine';
@@ -54,7 +55,7 @@ export class ClusterRuntime {
   private readonly lostListeners = new Set<(shard: number) => void>();
   /** Told of each shard engine built here (the port hooks its listeners on it). */
   readonly engineListeners = new Set<(e: ShardEngine) => void>();
-  private readonly retries = new Set<unknown>();
+  private readonly mirrors: Mirrors;
   private stopped = false;
   private halted = false;
   private hinting = false;
@@ -70,6 +71,7 @@ export class ClusterRuntime {
 
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
+    this.mirrors = new Mirrors(this, o.clock, o.mirrorRetryMs);
     this.sender = new PushSender(o.backend.bus);
     this.forwarder = new Forwarder({ me: o.nodeId, bus: o.backend.bus, clock: o.clock, timeoutMs: o.forwardTimeoutMs, serve: (_s, body) => this.serve(body as Request) });
     this.node = new ClusterNode({
@@ -126,7 +128,7 @@ export class ClusterRuntime {
     this.engines.set(shard, engine);
     this.counts.rebuilds += 1;
     for (const l of this.engineListeners) l(engine);
-    if (engine.replayedMirrors.length > 0) void this.resendMirrors(engine);
+    if (engine.replayedMirrors.length > 0) void this.mirrors.resend(engine);
     this.hintOthers();
   }
 
@@ -260,56 +262,10 @@ export class ClusterRuntime {
   // Peer messages from a shard engine about another shard's user.
 
   private peer(from: number, userID: string, m: PeerMessage): unknown {
-    if (m.type === 'mirror') return this.mirror(from, m);
+    if (m.type === 'mirror') return this.mirrors.send(from, m);
     const local = this.engineOf(userID);
     if (local?.local?.peer !== undefined) return local.local.peer(m);
     return this.cache.answer(m);
-  }
-
-  /** After the source's command is durable; the source's later acknowledgements wait for the first attempt. */
-  private mirror(from: number, m: Extract<PeerMessage, { type: 'mirror' }>): void {
-    const src = this.engines.get(from);
-    if (src === undefined) return;
-    src.mirrorsPending += 1;
-    const first = new Promise<void>((resolve) => src.store.afterDurable(() => void this.sendMirror(src, m, 0).finally(resolve)));
-    src.store.track(first);
-  }
-
-  /** The outbox of a rebuilt shard: the mirrors of its log's tail, sent again in order. */
-  private async resendMirrors(src: ShardEngine): Promise<void> {
-    for (const m of src.replayedMirrors) {
-      src.mirrorsPending += 1;
-      await this.sendMirror(src, m, 0);
-    }
-    src.replayedMirrors.length = 0;
-  }
-
-  private async sendMirror(src: ShardEngine, m: Extract<PeerMessage, { type: 'mirror' }>, attempt: number): Promise<void> {
-    // A source engine that was dropped stops: its successor sends its log's mirrors again.
-    if (this.stopped || this.engines.get(src.shard) !== src) return;
-    this.counts.mirrorsSent += 1;
-    try {
-      const local = this.engineOf(m.target);
-      if (local?.local?.peer !== undefined) {
-        local.local.peer(m);
-        await local.store.durable();
-        src.mirrorsPending -= 1;
-        return;
-      }
-      const shard = this.shardOf(m.target);
-      const to = this.ownerOfShard(shard);
-      if (to === null || to === this.me) throw new ClusterError(ClusterErrorCode.NOT_OWNER, `shard ${shard} has no owner right now`, { shard });
-      await this.forwarder.request(to, shard, { op: 'mirror', m } satisfies Request);
-      src.mirrorsPending -= 1;
-    } catch {
-      // Retried until its owner acknowledges it: applying a mirror twice changes nothing.
-      this.counts.mirrorRetries += 1;
-      const h = this.o.clock.setTimeout(() => {
-        this.retries.delete(h);
-        void this.sendMirror(src, m, attempt + 1);
-      }, Math.min(this.o.mirrorRetryMs * 2 ** Math.min(attempt, 4), 30_000));
-      this.retries.add(h);
-    }
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -341,7 +297,7 @@ export class ClusterRuntime {
       case 'mirror': {
         const e = this.requireEngine(r.m.target);
         e.local!.peer!(r.m);
-        await e.store.durable();
+        await e.store.landed(); // not durable(): that waits for this shard's own mirrors (a cycle across nodes)
         return true;
       }
       case 'rebalance':
@@ -355,8 +311,11 @@ export class ClusterRuntime {
   }
 
   private message(raw: string): void {
-    if (this.halted) return;
     const m = parseMessage(raw);
+    if (this.halted) {
+      if (m?.t === 'push') this.counts.pushesReceived += 1; // reached it, and died with it
+      return;
+    }
     if (m?.t === 'push') this.receive(m);
     else this.forwarder.handle(raw);
   }
@@ -384,15 +343,14 @@ export class ClusterRuntime {
   halt(): void {
     this.halted = this.stopped = true;
     this.node.freeze();
-    for (const h of this.retries) this.o.clock.clearTimeout(h);
-    this.retries.clear();
+    this.mirrors.stop();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const h of this.retries) this.o.clock.clearTimeout(h);
-    this.retries.clear();
+    this.mirrors.stop();
     await this.node.stop();
+    this.forwarder.close();
     for (const s of [...this.engines.keys()]) this.drop(s);
   }
 }

@@ -33,6 +33,8 @@ export class ShardStore extends MemoryStore {
   /** The commands journaled by the open transaction (outermost and nested), in order. */
   private captured: string[] = [];
   private tail: Promise<void> = Promise.resolve();
+  /** The appends alone (no tracked mirrors): what a mirror applied here waits for. */
+  private appended: Promise<void> = Promise.resolve();
   /** The first append failure: every later durable() rejects with it. */
   failure: unknown = undefined;
   /** Commands sent and not yet durable. */
@@ -93,6 +95,17 @@ export class ShardStore extends MemoryStore {
     const tail = this.tail.then(() => p);
     tail.catch(noop);
     this.tail = tail;
+    const appended = this.appended.then(() => p);
+    appended.catch(noop);
+    this.appended = appended;
+  }
+
+  /** Resolves once every command journaled so far is in the log, without waiting for the mirrors this shard
+   * sent (durable() does): a mirror applied here waits only for this, so that mirrors crossing between two
+   * shards (A follows B while B follows A) never wait for each other. Rejects with the first failure. */
+  landed(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return this.appended;
   }
 
   /** Resolves once every command journaled so far is durable; rejects with the first failure. */

@@ -139,6 +139,7 @@ class Gateway implements TimGateway, GatewayContext {
     this.requestBudget = checkBudgetLimits(opts.requestBudget ?? DEFAULT_REQUEST_BUDGET);
     this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
+    if (this.cluster) this.armOwnerCheck();
   }
 
   handle(ws: WebSocket, req: IncomingMessage, viaRelay = false): void {
@@ -166,6 +167,38 @@ class Gateway implements TimGateway, GatewayContext {
     return n;
   }
 
+  private ownerTimer: unknown = null;
+
+  /** Cluster mode, in case a change of owner was missed (a paused owner): every HelloInterval, a socket whose
+   * relay no longer goes to the owner, or whose user this node no longer owns, is sent to reconnect. */
+  private armOwnerCheck(): void {
+    this.ownerTimer = this.core.clock.setTimeout(() => {
+      this.ownerTimer = null;
+      if (this.closed) return;
+      this.links.guard('owner check', () => {
+        const cluster = this.cluster!;
+        for (const c of [...this.conns]) {
+          const r = c.relayTarget;
+          if (r && cluster.ownerOf(r.userID) !== r.node) c.link.close(CLOSE_MOVED, `the owner of user '${r.userID}' changed: reconnect`);
+          else if (c.device && cluster.ownerOf(c.device.userID) !== cluster.nodeId) this.letGo(c, `user '${c.device.userID}' is owned by another node now: reconnect`);
+        }
+      });
+      this.armOwnerCheck();
+    }, this.helloIntervalSec * 1000);
+  }
+
+  /** The socket's device is let go of here without a word to the port (its state is another node's now). */
+  private letGo(c: DeviceSocket, reason: string): void {
+    const key = c.device;
+    if (key) {
+      c.device = null;
+      key.data.conn = null;
+      key.data.session = null;
+      this.links.retry.cancel(closeKey(key));
+    }
+    c.link.close(CLOSE_MOVED, reason);
+  }
+
   shardLost(shard: number): number {
     const cluster = this.cluster;
     if (!cluster) return 0;
@@ -173,12 +206,7 @@ class Gateway implements TimGateway, GatewayContext {
     for (const c of [...this.conns]) {
       const key = c.device;
       if (!key || cluster.shardOf(key.userID) !== shard) continue;
-      // Let go of here without a word to the port: the device's state is the new owner's now.
-      c.device = null;
-      key.data.conn = null;
-      key.data.session = null;
-      this.links.retry.cancel(closeKey(key));
-      c.link.close(CLOSE_MOVED, `user '${key.userID}' moved to another node (its shard ${shard} changed owner): reconnect`);
+      this.letGo(c, `user '${key.userID}' moved to another node (its shard ${shard} changed owner): reconnect`);
       n++;
     }
     return n;
@@ -227,6 +255,7 @@ class Gateway implements TimGateway, GatewayContext {
     if (this.closed) return;
     this.closed = true;
     this.stopListening();
+    if (this.ownerTimer !== null) this.core.clock.clearTimeout(this.ownerTimer);
     await this.links.shutdown();
     this.keys.clear();
   }

@@ -107,6 +107,11 @@ export class Connection implements DeviceSocket {
     return this.relay !== null;
   }
 
+  /** Where the relay goes, for the gateway's owner check (null: not relaying). */
+  get relayTarget(): { node: string; userID: string } | null {
+    return this.relay ? { node: this.relay.node, userID: this.relay.userID } : null;
+  }
+
   private enqueue(frame: WireFrame, data: Buffer, isBinary: boolean): void {
     this.queue.push({ frame, data, isBinary });
     if (!this.running) void this.drain();

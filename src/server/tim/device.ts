@@ -59,8 +59,9 @@ export interface DeviceSocket {
   device: Key | null;
   readonly link: SocketLink;
   readonly info: ConnInfo;
-  /** Cluster mode: piped to its user's owner node. */
+  /** Cluster mode: piped to its user's owner node, and where. */
   readonly relaying?: boolean;
+  readonly relayTarget?: { node: string; userID: string } | null;
   /** What the engine sends this device, in the SDK's terms. */
   deliver(event: ClientEvent, seq: number): void;
   /** A server push; while a request is being handled it waits so that the reply goes first. */

@@ -130,6 +130,64 @@ describe('failover (memory backend, 3 nodes)', () => {
     expect(failed.every((code) => code === 75003 || code === 75001 || code === 75006)).toBe(true);
   });
 
+  it('a client of the dead node reconnects to the new owner and resumes: what it missed once, then live, no timeout', async () => {
+    const { victim, a, b } = await setup();
+    let port = victim.port;
+    const ca = new ClusterClient(() => port, 'web');
+    const cb = new ClusterClient(c.portOf, 'web');
+    await ca.login({ userID: a });
+    await cb.login({ userID: b });
+    const heard: string[] = [];
+    ca.on('onUserStatusUpdated', (e) => heard.push(...e.data.filter((x) => x.userID === b).map((x) => x.customStatus)));
+    await ca.subscribeUserStatus({ userIDList: [b] });
+    await cb.setSelfStatus({ customStatus: 'b1' });
+    await c.settle();
+    expect(heard).toEqual(['b1']);
+    victim.runtime.halt(); // kill -9: its socket to ca is gone too
+    await cb.setSelfStatus({ customStatus: 'b2' }); // missed
+    await c.advance(3 * LEASE_MS, 1000);
+    const owner = c.nodes.find((n) => n !== victim && n.runtime.engines.has(victim.shardOf(a)))!;
+    port = owner.port; // the client tries the next URL
+    await ca.reconnect();
+    await c.settle();
+    expect(heard).toEqual(['b1', 'b2']);
+    await cb.setSelfStatus({ customStatus: 'b3' });
+    await c.settle();
+    expect(heard).toEqual(['b1', 'b2', 'b3']);
+    await c.advance(DEFAULT_LIMITS.webHeartbeatTimeoutMs + 1000, 5000);
+    expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]!.statusType).toBe(TYPES.USER_STATUS_ONLINE);
+  });
+
+  it('a native device of a dead node goes offline after nativeHeartbeatTimeoutMs on the new owner, not before', async () => {
+    const { victim, users } = await setup();
+    const e = users.filter((u) => c.ownerNode(u) === victim)[1]!;
+    const ce = new ClusterClient(() => victim.port, 'android');
+    await ce.login({ userID: e });
+    victim.runtime.halt();
+    await c.advance(3 * LEASE_MS, 1000);
+    const status = async () => (await c.nodes[0]!.admin.queryStatus([e], undefined))[0]!.statusType;
+    expect(await status()).toBe(TYPES.USER_STATUS_ONLINE);
+    await c.advance(DEFAULT_LIMITS.nativeHeartbeatTimeoutMs - 5 * LEASE_MS, 2000); // steps well inside the lease
+    expect(await status()).toBe(TYPES.USER_STATUS_ONLINE);
+    await c.advance(5 * LEASE_MS, 1000);
+    expect(await status()).toBe(TYPES.USER_STATUS_OFFLINE);
+  });
+
+  it('a pause shorter than the lease: nobody takes over, the node goes on, nothing lost', async () => {
+    const { victim, a } = await setup();
+    const shards = victim.health().shards;
+    const ca = new ClusterClient(() => victim.port, 'web');
+    await ca.login({ userID: a });
+    await ca.setSelfStatus({ customStatus: 'before' });
+    victim.runtime.node.freeze();
+    await c.advance(LEASE_MS / 2, 1000);
+    victim.runtime.node.thaw(); // its rounds resume on their own
+    await c.advance(3 * LEASE_MS, 1000);
+    expect(victim.health().shards).toEqual(shards);
+    await ca.setSelfStatus({ customStatus: 'after' });
+    expect((await c.nodes[0]!.admin.queryStatus([a], undefined))[0]).toMatchObject({ customStatus: 'after', statusType: TYPES.USER_STATUS_ONLINE });
+  });
+
   it('a graceful stop hands every shard over at once (no lease wait), state intact', async () => {
     const { victim, a } = await setup();
     const ca = new ClusterClient(c.portOf, 'web');

@@ -165,4 +165,17 @@ describe('cluster service (memory backend, 3 nodes)', () => {
     await c.settle();
     expect(heard).toEqual(['held', 'again']);
   });
+
+  it('stop leaves nothing waiting: a forwarded call still unanswered fails at once (no timer outlives the node)', async () => {
+    c = await startCluster(2, memoryBackends(3_600_000).make);
+    const [n1, n2] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    n2.runtime.halt(); // answers nothing any more
+    const shard = n2.health().shards[0]!;
+    const asked = n1.runtime.forwarder.request('n2', shard, { op: 'rebalance' }).catch((e: { code: number }) => e.code);
+    for (let i = 0; i < 10; i++) await turn(); // (settle would wait for the answer)
+    expect(n1.runtime.forwarder.pending).toBe(1);
+    await n1.stop();
+    expect(await asked).toBe(75006);
+    expect(n1.runtime.forwarder.pending).toBe(0);
+  });
 });

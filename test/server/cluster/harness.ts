@@ -17,6 +17,8 @@ export interface Node extends TestServer {
   id: string;
   service: ClusterServiceInternals;
   closed: boolean;
+  /** A frozen node takes no part in membership rounds (a paused process, as far as the cluster can tell). */
+  frozen: boolean;
 }
 
 export interface TestCluster {
@@ -65,14 +67,14 @@ export async function startTestCluster(ids: string[], shards = 8): Promise<TestC
   const nodes: Node[] = [];
   const rounds = async (n = 5) => {
     for (let i = 0; i < n; i++) {
-      await Promise.all(nodes.filter((x) => !x.closed).map((x) => x.service.runtime.node.tick()));
+      await Promise.all(nodes.filter((x) => !x.closed && !x.frozen).map((x) => x.service.runtime.node.tick()));
       for (let j = 0; j < 5; j++) await turn();
     }
   };
   const add = async (id: string) => {
     const backend = createMemoryCluster(store, { clock, leaseTtlMs: LEASE_MS, heartbeatTtlMs: LEASE_MS });
     const service = createClusterService({ backend, nodeId: id, clock, shards, autoTick: false, engine: { switches: { userStatus: true, friendStatusNotify: true } } });
-    const node = Object.assign(await serveNode(service, addresses), { id, service, closed: false });
+    const node = Object.assign(await serveNode(service, addresses), { id, service, closed: false, frozen: false });
     const close = node.close;
     node.close = async () => {
       node.closed = true;

@@ -85,6 +85,33 @@ describe('relaying a client to its user\'s owner node', () => {
     sdk.ws.close();
   });
 
+  it('the Web SDK (/binfo, gzip): a relogin by session key on a new socket of A reaches the owner and resumes the same device', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const first = await timClient(a);
+    const keys = (await first.login(bob!)).body;
+    expect(keys.A2Key).toBeTruthy();
+    first.ws.close();
+    await first.closed;
+    const again = await timClient(a);
+    const r = await again.request('im_open_status.wslogin', { State: 'Online', InstType: 0 }, { a2: keys.A2Key, tinyid: keys.TinyId });
+    expect(r.body.ErrorCode ?? 0).toBe(0);
+    expect(r.body.DeviceId).toBe(keys.DeviceId); // the same device, resumed at its owner
+    expect((await again.request('im_open_status.ws_set_custom_status', { CustomStatus: 'back' }, { a2: keys.A2Key, tinyid: keys.TinyId })).body).toEqual({});
+    expect((await a.health()).relayed.sdk).toBe(2);
+    const q = await a.rest('openim/query_online_status', { To_Account: [bob], IsReturnCustomStatus: 1, IsNeedDetail: 1 });
+    expect(q.QueryResult[0]).toMatchObject({ Status: 'Online', CustomStatus: 'back' });
+    expect(q.QueryResult[0].Detail).toHaveLength(1);
+    // A forged session key is refused on A itself (no relay for it).
+    const forged = await timClient(a);
+    expect((await forged.request('im_open_status.wslogin', { State: 'Online' }, { a2: 'made-up', tinyid: keys.TinyId })).body.ErrorCode).toBe(70001);
+    expect((await a.health()).relayed.sdk).toBe(2);
+    again.ws.close();
+    forged.ws.close();
+  });
+
   it('a relay must carry a token signed with the cluster\'s secret key: otherwise the upgrade is refused (401)', async () => {
     cluster = await startTestCluster(['a', 'b']);
     const b = cluster.nodes[1]!;
@@ -154,5 +181,31 @@ describe('relaying a client to its user\'s owner node', () => {
     await until(() => heard.includes('after'), 'a change heard after the resume (the subscription moved with the shard)');
     await client.destroy();
     aliceOnA.ws.close();
+  });
+
+  it('when another node takes the shard over while the old owner still holds the relay (it stopped answering), the relayed socket is closed to reconnect', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const raw = await hubClient(a);
+    expect((await raw.login(bob!)).ok).toBe(true);
+    b.frozen = true; // b's membership and lease run out; its sockets stay open
+    for (let t = 0; t < 12_000 && !raw.isClosed(); t += 500) await cluster.advance(500);
+    expect(a.service.ownerOf(bob!)).toBe('a');
+    expect(await raw.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/owner of user .* changed: reconnect/) });
+  });
+
+  it('the same for a relayed Web SDK: its socket is closed to reconnect once another node owns its user', async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    const [a, b] = cluster.nodes as [any, any];
+    const [bob] = cluster.usersOf(b, 1);
+    await a.service.admin.registerUsers([bob]);
+    const sdk = await timClient(a, '/info');
+    expect((await sdk.login(bob!)).body.A2Key).toBeTruthy();
+    b.frozen = true;
+    for (let t = 0; t < 40_000 && !sdk.isClosed(); t += 1000) await cluster.advance(1000);
+    expect(a.service.ownerOf(bob!)).toBe('a');
+    expect(await sdk.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/owner of user .* changed: reconnect/) });
   });
 });

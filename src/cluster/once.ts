@@ -1,0 +1,34 @@
+// NTF-6 "each change once" per device on a cluster node: what a device is handed of each user, by version.
+// Several paths reach one device (live pushes held until durable, pushes from other nodes, the resume by
+// versions after a takeover, a hole or a comeback, which also sends the comeback's own change), and they
+// race; this keeps only the statuses newer than what the device was already handed.
+import { EVENT, type ClientEvent } from '../events';
+import type { UserStatus } from '../records';
+
+export class HandedOnce {
+  /** `viewer \0 user` -> the newest version handed (the viewer is part of the key: a view depends on it). */
+  private readonly handed = new Map<string, number>();
+
+  /** Forget what was handed of `users` (all: every user), so that their current status is handed again: a
+   * fresh login, a subscription asking for the current status (pushCurrent). */
+  forget(users?: readonly string[]): void {
+    if (users === undefined) return this.handed.clear();
+    const set = new Set(users);
+    for (const k of [...this.handed.keys()]) if (set.has(k.slice(k.indexOf('\u0000') + 1))) this.handed.delete(k);
+  }
+
+  /** The event to hand the device (statuses it already has, or newer ones, left out), or null: nothing new. */
+  admit(viewer: string | null, event: ClientEvent): ClientEvent | null {
+    if (event.name !== EVENT.USER_STATUS_UPDATED || !Array.isArray(event.data)) return event;
+    const fresh: UserStatus[] = [];
+    for (const s of event.data) {
+      const k = `${viewer ?? ''}\u0000${s.userID}`;
+      const had = this.handed.get(k);
+      if (had !== undefined && s.version <= had) continue;
+      this.handed.set(k, s.version);
+      fresh.push(s);
+    }
+    if (fresh.length === 0) return null;
+    return fresh.length === event.data.length ? event : { ...event, data: fresh };
+  }
+}

@@ -1,0 +1,31 @@
+// HandedOnce (src/cluster/once.ts): each version of a user is handed to a device once, never an older one after it.
+import { describe, expect, it } from 'vitest';
+import { HandedOnce } from '../../src/cluster/once';
+import { EVENT, type ClientEvent } from '../../src/events';
+import type { UserStatus } from '../../src/records';
+
+const st = (userID: string, version: number) => ({ userID, version, statusType: 1, customStatus: '' }) as unknown as UserStatus;
+const ev = (...data: UserStatus[]): ClientEvent => ({ name: EVENT.USER_STATUS_UPDATED, data });
+const versions = (e: ClientEvent | null) => (e === null ? null : (e.data as UserStatus[]).map((s) => `${s.userID}@${s.version}`));
+
+describe('HandedOnce (NTF-6 each change once, per device)', () => {
+  it('drops a version already handed and an older one, keeps the newer ones of the same event', () => {
+    const o = new HandedOnce();
+    expect(versions(o.admit('v', ev(st('a', 3))))).toEqual(['a@3']);
+    expect(o.admit('v', ev(st('a', 3)))).toBeNull();
+    expect(o.admit('v', ev(st('a', 2)))).toBeNull();
+    expect(versions(o.admit('v', ev(st('a', 3), st('b', 1), st('a', 4))))).toEqual(['b@1', 'a@4']);
+  });
+
+  it('other events pass; another viewer on the same device starts afresh; forget hands the current again', () => {
+    const o = new HandedOnce();
+    const kicked = { name: EVENT.KICKED_OUT, data: { type: 'multipleDevice' } } as unknown as ClientEvent;
+    expect(o.admit('v', kicked)).toBe(kicked);
+    o.admit('v', ev(st('a', 3), st('b', 2)));
+    expect(versions(o.admit('w', ev(st('a', 3))))).toEqual(['a@3']);
+    o.forget(['a']);
+    expect(versions(o.admit('v', ev(st('a', 3), st('b', 2))))).toEqual(['a@3']);
+    o.forget();
+    expect(versions(o.admit('v', ev(st('b', 2))))).toEqual(['b@2']);
+  });
+});
