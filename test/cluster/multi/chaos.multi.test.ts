@@ -14,11 +14,13 @@ import { Fleet, type FleetDevice } from './fleet';
 const WEB_TIMEOUT_MS = 5000;
 export const CHAOS_ARGS = ['--heartbeat-ms', '2000', '--limit', `webHeartbeatTimeoutMs=${WEB_TIMEOUT_MS}`];
 /**
- * Defects of the cluster that this smoke finds today and that are reported in /work/notes/cluster-contract.md: they are
- * printed, not failed, so that `npm test` stays green while they are open. Lost acks, reused versions and ghosts are never
- * listed here: they always fail. Remove an entry once fixed and the count is checked to be 0 again.
+ * A defect of the cluster that this smoke finds today, reported in /work/notes/cluster-contract.md: printed, not failed,
+ * so that `npm test` stays green while it is open. Lost acks, reused versions and ghosts always fail, listed or not.
+ * Remove the entry once fixed and the count is checked to be 0 again.
  */
-const KNOWN: Record<string, string | undefined> = {};
+const KNOWN_AFTER_REDIS_RESTART: Record<string, string> = {
+  duplicates: 'a few versions delivered twice to a device after Redis is killed and restarted (cluster-contract.md, 14:08 UTC)',
+};
 
 async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
@@ -41,7 +43,7 @@ interface World {
   /** Acks so far of the devices homed at node `i`. */
   acksOf(home: number): number;
   /** Settles the fleet and checks the history against the truth. */
-  check(extra?: string[]): Promise<void>;
+  check(known?: Record<string, string>): Promise<void>;
 }
 
 async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Promise<World> {
@@ -70,9 +72,9 @@ async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Pro
       };
     },
     acksOf: (home) => fleet.acks.filter((a) => homeOf.get(a.userID) === home).length,
-    async check(extra = []) {
+    async check(KNOWN = {}) {
       await fleet.settle();
-      const truth = await cluster.queryStatus([...ids, ...doomed, ...extra]);
+      const truth = await cluster.queryStatus([...ids, ...doomed]);
       const report = checkHistory(fleet.history(truth));
       const counts: Record<string, number> = {
         lost: report.lost.length,
@@ -83,7 +85,7 @@ async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Pro
         ghosts: report.ghosts.length,
         kicked: fleet.kicked.length, // every client resumed: none refused
       };
-      const strict = Object.fromEntries(Object.entries(counts).filter(([k]) => KNOWN[k] === undefined));
+      const strict = Object.fromEntries(Object.entries(counts).filter(([k]) => KNOWN[k] === undefined || ['lost', 'reused', 'ghosts'].includes(k)));
       const known = Object.entries(counts).filter(([k, v]) => KNOWN[k] !== undefined && v > 0);
       if (known.length > 0) console.warn(`chaos: known defects seen (not failed): ${known.map(([k, v]) => `${k} ${v} (${KNOWN[k]})`).join('; ')}`);
       expect(strict, summarize(report)).toEqual(Object.fromEntries(Object.keys(strict).map((k) => [k, 0])));
@@ -186,7 +188,7 @@ describe('chaos (3 node processes, redis-server)', () => {
     const n = w.fleet.acks.length;
     await until(() => w.fleet.acks.length >= n + 40, 'acks after Redis came back');
     await stop();
-    await w.check();
+    await w.check(KNOWN_AFTER_REDIS_RESTART);
   }, 150_000);
 });
 
