@@ -40,9 +40,14 @@ describe('multi-process harness (single node, no Redis)', () => {
 
     await node.kill9();
     expect(await node.health()).toBeNull();
-    await node.start(); // same port, empty memory store: the clients log back in by themselves
+    await node.start(); // same port, empty memory store: the clients come back by themselves
     await cluster.enableUserStatus();
     await cluster.register(users);
+    // A client that came back before its user was registered again was refused (70107), as it should be: it logs in again.
+    for (const k of fleet.kicked.splice(0)) {
+      expect(k.code).toBe(70107);
+      await fleet.relogin(ds.find((d) => d.userID === k.userID)!);
+    }
     await fleet.settle();
     expect(await fleet.set(ds[0]!)).toBe(true);
 
