@@ -124,7 +124,8 @@ async function scaling(ctx: Ctx): Promise<void> {
   const users = ctx.scale === 'smoke' ? 60 : 200;
   // No subscriptions here: across nodes some subscriptions never answer today (cluster-contract.md, 13:12 and
   // 13:35 UTC), which stalls the set-up; each change then goes to its own device only (durable single-writer work).
-  const subs = 0;
+  // STATUS_ENGINE_BENCH_CLUSTER_SUBS=5 measures with subscriptions.
+  const subs = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_SUBS ?? 0);
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
   const rows: NonNullable<ClusterBench['scaling']>['rows'] = [];
   let cgroupKind = '';
