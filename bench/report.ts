@@ -5,6 +5,8 @@ import { median, type Comparison } from './lib/measure';
 import type { ConnRun } from './net/connections';
 import type { NetProfile, NetRun } from './net/latency';
 import { connectionsSection, networkSection, networkTargetRows } from './net/report';
+import { clusterSection, clusterTargetRows } from './cluster/report';
+import type { ClusterBench } from './cluster/part';
 
 export interface BenchResults {
   date: string;
@@ -48,6 +50,8 @@ export interface BenchResults {
   networkProfiles?: NetProfile[];
   /** Part 7 (bench/net/connections.ts): connections held. */
   connections?: ConnRun[];
+  /** Part 8 (bench/cluster/part.ts): several nodes on Redis. */
+  cluster?: ClusterBench;
 }
 
 /** A part-1 or part-4 row: a comparison's medians, and what it was measured on. */
@@ -133,6 +137,7 @@ export function renderReport(r: BenchResults): string {
   if (r.durable) out.push(...durableSection(r));
   if (r.journal) out.push(...journalSection(r));
   out.push(...connectionsSection(r));
+  if (r.cluster) out.push(...clusterSection(r.cluster));
   out.push(...reproduce());
   return out.join('\n') + '\n';
 }
@@ -159,6 +164,7 @@ function summary(r: BenchResults): string[] {
     }
   }
   rows.push(...networkTargetRows(r));
+  if (r.cluster) rows.push(...clusterTargetRows(r.cluster));
   if (rows.length === 0) return [];
   return ['## Targets', '', '| part | figure | target | measured | |', '|---|---|---|---|---|', ...rows, ''];
 }
@@ -530,7 +536,7 @@ function reproduce(): string[] {
     '',
     '```sh',
     'npm run bench                      # all parts, full sizes; writes docs/performance.md and bench/results/latest.json',
-    'npm run bench -- --parts 1        # 1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable, 6 journal bytes, 7 connections (comma-separated)',
+    'npm run bench -- --parts 1        # 1 fan-out, 2 memory, 3 network, 4 cost growth, 5 durable, 6 journal bytes, 7 connections, 8 cluster (comma-separated)',
     'npm run bench -- --quick          # smaller sizes, fewer rounds',
     'npm run bench:smoke               # tiny sizes, checks the harness end to end (writes to a temp file)',
     '```',

@@ -4,7 +4,8 @@
 //
 //   npm run bench                       all parts, full sizes (about 20 minutes on 2 cores)
 //   npm run bench -- --parts 1,4        some parts (1 fan-out, 2 memory, 3 network latency, 4 cost growth,
-//                                       5 durable, 6 the journal's bytes per change, 7 connections held)
+//                                       5 durable, 6 the journal's bytes per change, 7 connections held,
+//                                       8 the Redis cluster: bench/cluster/part.ts)
 //   npm run bench -- --quick            smaller sizes, fewer repeats
 //   npm run bench:smoke                 tiny sizes: checks the harness end to end (writes to a temp file)
 //   npm run bench -- --render           writes the report again from bench/results/latest.json
@@ -16,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { summarize } from './lib/cpuprofile';
 import { RESULT_PREFIX, median } from './lib/measure';
 import type { WorldSpec } from './lib/world';
+import { clusterPart } from './cluster/part';
 import { runConnections } from './net/connections';
 import { runLatency } from './net/latency';
 import { TARGETS, renderReport, type BenchResults, type FanoutRow } from './report';
@@ -31,7 +33,7 @@ interface Options {
   render: boolean;
 }
 
-const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7];
+const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { parts: new Set(ALL_PARTS), scale: 'full', out: 'docs/performance.md', json: 'bench/results/latest.json', render: false };
@@ -392,7 +394,7 @@ const results: BenchResults = { date: new Date().toISOString(), command, scale: 
 if (opts.json && opts.parts.size < ALL_PARTS.length && existsSync(opts.json)) {
   const before = JSON.parse(readFileSync(opts.json, 'utf8')) as BenchResults;
   if (before.scale === opts.scale) {
-    for (const key of ['fanout', 'fanoutProfiles', 'memory', 'growth', 'durable', 'network', 'networkProfiles', 'connections', 'journal'] as const) {
+    for (const key of ['fanout', 'fanoutProfiles', 'memory', 'growth', 'durable', 'network', 'networkProfiles', 'connections', 'journal', 'cluster'] as const) {
       (results as unknown as Record<string, unknown>)[key] = before[key];
     }
     results.parts = { ...(before.parts ?? {}) };
@@ -406,6 +408,13 @@ const parts: Array<[number, (s: Scale, r: BenchResults) => Promise<void>]> = [
   [6, part6],
   [3, part3],
   [7, part7],
+  [
+    8,
+    async (s, r) => {
+      r.cluster = await clusterPart(s, { root: code, log, previous: r.cluster });
+      if (r.cluster.errors.length > 0) throw new Error(r.cluster.errors.join('; '));
+    },
+  ],
 ];
 let failed = false;
 results.failures = [];
