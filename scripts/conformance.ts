@@ -103,7 +103,9 @@ export function mutationLine(m: MutationSummary): string {
     .sort(([a], [b]) => cmp(a, b))
     .map(([k, v]) => `${k} ${v}`);
   const score = Number.isInteger(m.score) ? String(m.score) : m.score.toFixed(2);
-  return `- Mutation score (StrykerJS, \`npm run mutation\`, docs/mutation.json): ${score}%${counts.length ? ` (${counts.join(', ')})` : ''}`;
+  // The run(s) the figure comes from, as the report says (a merged report names both commands).
+  const how = typeof m.command === 'string' && m.command !== '' ? m.command : 'npm run mutation';
+  return `- Mutation score (StrykerJS, \`${how}\`, docs/mutation.json): ${score}%${counts.length ? ` (${counts.join(', ')})` : ''}`;
 }
 
 export function renderMarkdown(

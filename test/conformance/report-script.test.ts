@@ -55,5 +55,8 @@ describe('docs/conformance.md (scripts/conformance.ts)', () => {
     expect(withScore).toContain('- Mutation score (StrykerJS, `npm run mutation`, docs/mutation.json): 91.25% (killed 365, survived 35, timeout 0)');
     expect(buildConformanceDoc({ testResults: files }, { specMarkdown: spec, specShown: 'docs/spec.md' }).markdown).not.toContain('Mutation score');
     expect(mutationLine({ score: 90 })).toBe('- Mutation score (StrykerJS, `npm run mutation`, docs/mutation.json): 90%');
+    expect(mutationLine({ score: 90, command: 'npm run mutation + npx stryker run stryker.rules.config.mjs' })).toBe(
+      '- Mutation score (StrykerJS, `npm run mutation + npx stryker run stryker.rules.config.mjs`, docs/mutation.json): 90%',
+    );
   });
 });
