@@ -23,6 +23,23 @@ let ca: string;
 let proc: ChildProcess;
 let url: string;
 let stderr = '';
+/** Resolves once `ready()` holds for what the server wrote to stderr so far (checked at each write; 10 s at most). */
+function untilStderr(ready: () => boolean): Promise<void> {
+  return new Promise((ok, fail) => {
+    if (ready()) return ok();
+    const check = () => {
+      if (!ready()) return;
+      clearTimeout(t);
+      proc.stderr!.off('data', check);
+      ok();
+    };
+    const t = setTimeout(() => {
+      proc.stderr!.off('data', check);
+      fail(new Error(`stderr never had what was waited for:\n${stderr}`));
+    }, 10_000);
+    proc.stderr!.on('data', check);
+  });
+}
 let exited: Promise<number | null>;
 
 /** GET or POST over HTTPS, trusting only the test's own certificate. */
@@ -106,10 +123,14 @@ describe('serve from a config file, the environment and flags', () => {
     q.set('sdkappid', String(FILE_APP));
     expect(JSON.parse((await https(`/v4/im_open_status/config?${q}`, { method: 'POST', body: '{}' })).body)).toMatchObject({ ErrorCode: 70020 });
     // --log-level info (the flag) over STATUS_ENGINE_LOG_LEVEL=error: info lines, among them one audit line per call.
-    const audit = stderr
-      .split('\n')
-      .filter((l) => l.includes('"part":"audit"'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The audit line is written after the reply leaves: wait for the second call's line to reach our pipe.
+    const auditLines = () =>
+      stderr
+        .split('\n')
+        .filter((l) => l.includes('"part":"audit"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    await untilStderr(() => auditLines().length >= 2);
+    const audit = auditLines();
     expect(audit).toContainEqual(expect.objectContaining({ who: 'administrator', what: 'im_open_status/config', result: 'OK', code: 0, ip: '127.0.0.1' }));
     expect(audit).toContainEqual(expect.objectContaining({ what: 'im_open_status/config', result: 'FAIL', code: 70020 }));
   });
