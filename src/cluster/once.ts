@@ -9,13 +9,15 @@ export class HandedOnce {
   /** `viewer \0 user` -> the newest version handed (the viewer is part of the key: a view depends on it). */
   private readonly handed = new Map<string, number>();
 
-  /** What a resuming client says it holds (its versions): handing those again would be a duplicate too. */
+  /**
+   * What a resuming client says it holds (its versions) is what it was handed: handing those again would be
+   * a duplicate, and what it does not hold (handed to a socket that died) must be handed again.
+   */
   holds(viewer: string, versions: Readonly<Record<string, number>> | undefined): void {
     if (versions === undefined) return;
-    for (const [u, v] of Object.entries(versions)) {
-      const k = `${viewer}\u0000${u}`;
-      if (typeof v === 'number' && v > (this.handed.get(k) ?? -1)) this.handed.set(k, v);
-    }
+    const prefix = `${viewer}\u0000`;
+    for (const k of [...this.handed.keys()]) if (k.startsWith(prefix)) this.handed.delete(k);
+    for (const [u, v] of Object.entries(versions)) if (typeof v === 'number') this.handed.set(prefix + u, v);
   }
 
   /** Forget what was handed of `users` (all: every user), so that their current status is handed again: a

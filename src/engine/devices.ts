@@ -113,8 +113,7 @@ export class Devices {
     }
     s.lastSeq = Math.max(s.lastSeq, this.tx.heardUpTo());
     if (this.shard.partial) {
-      s.heard = new Map();
-      this.shard.startHeard(s, userID, this.scopeOf(userID));
+      this.shard.startHeard(s, userID, this.scopeOf(userID), true);
     }
     return { repeatLogin: false, status: this.status.statusOf(userID, userID) };
   }
@@ -265,7 +264,9 @@ export class Devices {
     for (const id of this.scopeOf(userID)) {
       if (!this.shard.hasUser(id)) continue;
       if (id !== userID && !this.shard.mayHear(userID, id)) continue;
-      const held = versions?.[id] ?? s.heard?.get(id);
+      // A client on a new socket says what it holds: what it does not name never reached it (pushes handed
+      // to a socket that died count for nothing), so it holds what it started from, if anything.
+      const held = versions !== undefined ? (versions[id] ?? this.shard.startedFrom(s, id)) : s.heard?.get(id);
       candidates.push({ status: this.shard.statusOf(id, userID), ...(held === undefined ? {} : { held }) });
     }
     const batch = this.rules.resumeByVersions(candidates);

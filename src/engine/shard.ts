@@ -16,6 +16,14 @@ import type { Transaction } from './transaction';
 
 type Mirror = Extract<Command, { type: 'edges.mirror' }>;
 
+/**
+ * Per device, the version of each user it started from (at login its scope, at a subscription the new
+ * targets), apart from what it was handed since: a push handed to a socket that died never arrived, so when
+ * a client on a new socket says what it holds, a user it names not falls back to this, not to `heard`.
+ * Kept by session (a session may move to another engine of this process).
+ */
+const started = new WeakMap<DeviceSession, Map<string, number>>();
+
 export class Shard {
   /** Whether this engine owns part of the users only (the `owns` option); false: it owns every user. */
   readonly partial: boolean;
@@ -96,12 +104,24 @@ export class Shard {
    * Resume by versions: a device starts from what it would have heard up to now of the users it is given (at
    * login its scope, at a subscription the new targets), so a later resume sends only what moved since.
    */
-  startHeard(s: DeviceSession, viewer: string, ids: Iterable<string>): void {
+  startHeard(s: DeviceSession, viewer: string, ids: Iterable<string>, fresh = false): void {
     if (!this.partial) return;
+    if (fresh) {
+      s.heard = new Map();
+      started.delete(s);
+    }
     s.heard ??= new Map();
     const known: UserStatus[] = [];
     for (const id of ids) if (this.hasUser(id)) known.push(this.statusOf(id, viewer));
     heard(s.heard, known);
+    let from = started.get(s);
+    if (from === undefined) started.set(s, (from = new Map()));
+    heard(from, known);
+  }
+
+  /** The version of `userID` the device started from (see `started`); none: it was given nothing of it. */
+  startedFrom(s: DeviceSession, userID: string): number | undefined {
+    return started.get(s)?.get(userID);
   }
 
   /** The users `viewer` starts to listen to (a subscription, a friend list entry), for each of its devices that hears now. */
