@@ -24,6 +24,19 @@ describe('HandedOnce (NTF-6 each change once, per device)', () => {
     expect(versions(o.admit('w', ev(st('a', 3))))).toEqual(['a@3']);
   });
 
+  it('a resuming client\'s versions replace what was handed to its dead socket (EXT-2 after a network loss)', () => {
+    const o = new HandedOnce();
+    // Handed to a socket that died: a@5 and c@2 never arrived; the client says it holds a@4 and nothing of c.
+    o.admit('v', ev(st('a', 5), st('c', 2)));
+    o.holds('v', { a: 4 });
+    expect(versions(o.admit('v', ev(st('a', 5), st('c', 2))))).toEqual(['a@5', 'c@2']);
+    // Another viewer's record is not touched; no versions passed: the record stays.
+    o.admit('w', ev(st('a', 5)));
+    o.holds('v', undefined);
+    expect(o.admit('v', ev(st('a', 5)))).toBeNull();
+    expect(o.admit('w', ev(st('a', 5)))).toBeNull();
+  });
+
   it('other events pass; another viewer on the same device starts afresh; forget hands the current again', () => {
     const o = new HandedOnce();
     const kicked = { name: EVENT.KICKED_OUT, data: { type: 'multipleDevice' } } as unknown as ClientEvent;
