@@ -47,6 +47,8 @@ export class ClusterNode {
   private timer: unknown;
   private unsubscribe: (() => Promise<void>) | undefined;
   private stopped = false;
+  /** stop() began: no round may run again (one would heartbeat this node back into the member set). */
+  private leaving = false;
   /** Last tick's failure (Redis down), for /healthz. */
   lastError: string | undefined;
 
@@ -78,6 +80,10 @@ export class ClusterNode {
 
   /** One round: heartbeat, read who is alive, then take/renew/hand over leases. Never throws. */
   tick(): Promise<void> {
+    // A peer's rebalance hint can reach a stopping node mid-handoff (it answers calls until it is gone):
+    // a round then would heartbeat it back into the member set and re-acquire the shards it just released,
+    // which then wait out their lease as after a crash.
+    if (this.leaving) return this.ticking ?? Promise.resolve();
     if (this.ticking) {
       // A wake-up (a shard handed to us) during a round must not be lost: run one more round after it.
       this.again = true;
@@ -112,11 +118,19 @@ export class ClusterNode {
 
   /** Graceful stop (SIGTERM): every shard handed over at once, then leave the member set. */
   async stop(): Promise<void> {
+    this.leaving = true;
     this.freeze();
-    await this.ticking;
+    await this.settled();
     // Leave the member set first, so that the nodes woken by the handoff no longer count this one.
     await this.o.backend.membership.leave(this.id).catch(() => undefined);
-    await this.perform(planLeave(this.id, this.live, this.grants()));
+    const plan = planLeave(this.id, this.live, this.grants());
+    // Every shard at once (each is a lease release and a message: round trips, not work).
+    await Promise.all(plan.map((a) => this.perform([a])));
+    // The nodes not told of a shard still count this one as alive, and route its users here, until their
+    // next round: wake them too, so that they look again now (a round of theirs reads the member set).
+    const told = new Set(plan.map((a) => (a.type === 'release' ? a.to : undefined)));
+    const wake = encode({ t: 'released', shard: plan[0]?.type === 'release' ? plan[0].grant.shard : 0, from: this.id });
+    await Promise.all(this.live.filter((n) => n !== this.id && !told.has(n)).map((n) => this.o.backend.bus.publish(n, wake).catch(() => undefined)));
     await this.unsubscribe?.().catch(() => undefined);
   }
 
