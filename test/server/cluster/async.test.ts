@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryAddressBook } from '../../../src/cluster/addresses';
 import { ClusterError, ClusterErrorCode } from '../../../src/cluster/errors';
+import { ErrorCode, StatusError } from '../../../src/errors';
 import { hubClient, timClient } from '../wire';
 import { fakeCluster } from './fake';
 import { serveNode } from './harness';
@@ -153,6 +154,26 @@ describe('cluster parts of the server', () => {
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).toMatch(/status_engine_cluster_shards_owned 2/);
     expect(metrics).toMatch(/status_engine_cluster_redis_ready 1/);
+  });
+
+  it('hub: a 2024 for a device that was logged in (its session lost with its shard) sends the socket to reconnect, not a 2024 to act on', async () => {
+    const { fake, node } = await setup();
+    const c = await hubClient(node as never);
+    fake.open(true);
+    expect((await c.login('alice')).ok).toBe(true);
+    fake.open(false);
+    const r = c.call('setSelfStatus', { customStatus: 'y' });
+    (await fake.next()).fail(new StatusError(ErrorCode.NOT_LOGGED_IN, 'not logged in: call login() first'));
+    expect(await c.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/session of user 'alice' was lost/) });
+    await expect(Promise.race([r, turns(50).then(() => 'no answer')])).resolves.toBe('no answer');
+    // A device that logged out gets its 2024 as an answer, on a socket that stays open.
+    const d = await hubClient(node as never);
+    fake.open(true);
+    expect((await d.login('bob')).ok).toBe(true);
+    expect((await d.call('logout')).ok).toBe(true);
+    expect(await d.call('setSelfStatus', { customStatus: 'z' })).toMatchObject({ ok: false, error: { code: 2024 } });
+    expect(d.isClosed()).toBe(false);
+    d.ws.close();
   });
 
   it('a lost shard closes its users\' sockets (1012, with the reason) on both protocols; other users stay', async () => {
