@@ -45,40 +45,54 @@ export function transitionRow(e: StatusTransition): Record<string, unknown> {
   };
 }
 
-export function registerAuditRest(app: FastifyInstance, o: AuditRestOptions): void {
-  const fail = (reply: FastifyReply, code: number, info: string) => reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+/** The admin proof an audit route checks from the URL (adminProof.ts), before the body is read. */
+export type AuditProof = Pick<AuditRestOptions, 'sdkAppId' | 'verifyUserSig'>;
 
-  // The same proof as every admin call (rest.ts), checked from the URL before the body is read.
+/**
+ * One audit route, `POST /v4/im_open_status/<name>`: the same proof as every admin call, then the body as a
+ * JSON object through `schema` (the first issue named), then `run`'s fields in the Tencent REST style; a
+ * StatusError is the answer's code. Shared by one process's routes and a cluster node's (cluster/restAudit.ts).
+ */
+export function auditRoute<S extends z.ZodType>(
+  app: FastifyInstance,
+  o: AuditProof,
+  name: string,
+  schema: S,
+  run: (b: z.infer<S>) => Record<string, unknown> | Promise<Record<string, unknown>>,
+): void {
+  const fail = (reply: FastifyReply, code: number, info: string) => reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
     const refused = adminProofFailure(req.query as Record<string, string | undefined>, o);
     if (refused) return fail(reply, refused.code, refused.info);
     return undefined;
   };
+  app.post(`/v4/im_open_status/${name}`, { onRequest: gate }, async (req, reply) => {
+    const text = typeof req.body === 'string' ? req.body : '';
+    let body: unknown;
+    try {
+      body = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.map(String).join('.') || 'body';
+      const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+      return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
+    }
+    try {
+      return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...(await run(parsed.data)) });
+    } catch (e) {
+      if (e instanceof StatusError) return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
+      throw e;
+    }
+  });
+}
 
-  const route = <K extends keyof typeof schemas>(name: K, run: (b: z.infer<(typeof schemas)[K]>) => Record<string, unknown>) =>
-    app.post(`/v4/im_open_status/${name}`, { onRequest: gate }, async (req, reply) => {
-      const text = typeof req.body === 'string' ? req.body : '';
-      let body: unknown;
-      try {
-        body = text.trim() === '' ? {} : JSON.parse(text);
-      } catch {
-        return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
-      const parsed = schemas[name].safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.map(String).join('.') || 'body';
-        const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
-        return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
-      }
-      try {
-        return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...run(parsed.data as z.infer<(typeof schemas)[K]>) });
-      } catch (e) {
-        if (e instanceof StatusError) return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
-        throw e;
-      }
-    });
+export function registerAuditRest(app: FastifyInstance, o: AuditRestOptions): void {
+  const route = <K extends keyof typeof schemas>(name: K, run: (b: z.infer<(typeof schemas)[K]>) => Record<string, unknown>) => auditRoute(app, o, name, schemas[name], run as (b: unknown) => Record<string, unknown>);
 
   route('explain', (b) => {
     const all = o.core.explain(b.UserID);

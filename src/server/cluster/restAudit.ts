@@ -2,13 +2,10 @@
 // asks the user's owner through the ClusterAdmin; `im_open_status/journal {Shard, FromSeq?, Limit?}` pages
 // one shard's journal (each shard has its own sequence, so a cluster has no one journal). Same proof,
 // same limits and error codes as on one process.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ClusterAdmin } from '../../cluster/service';
-import { ErrorCode, StatusError } from '../../errors';
-import { WireCode } from '../../protocol/codes';
-import { adminProofFailure } from '../adminProof';
-import { JOURNAL_PAGE_MAX, transitionRow } from '../restAudit';
+import { auditRoute, JOURNAL_PAGE_MAX, transitionRow } from '../restAudit';
 
 export interface ClusterAuditOptions {
   admin: ClusterAdmin;
@@ -28,36 +25,7 @@ export function registerClusterAuditRest(app: FastifyInstance, o: ClusterAuditOp
       })
       .strict(),
   } as const;
-  const fail = (reply: FastifyReply, code: number, info: string) => reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
-  const gate = async (req: FastifyRequest, reply: FastifyReply) => {
-    const refused = adminProofFailure(req.query as Record<string, string | undefined>, o);
-    if (refused) return fail(reply, refused.code, refused.info);
-    return undefined;
-  };
-  const route = <K extends keyof typeof schemas>(name: K, run: (b: z.infer<(typeof schemas)[K]>) => Promise<Record<string, unknown>>) =>
-    app.post(`/v4/im_open_status/${name}`, { onRequest: gate }, async (req, reply) => {
-      const text = typeof req.body === 'string' ? req.body : '';
-      let body: unknown;
-      try {
-        body = text.trim() === '' ? {} : JSON.parse(text);
-      } catch {
-        return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
-      const parsed = schemas[name].safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.map(String).join('.') || 'body';
-        const what = issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
-        return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
-      }
-      try {
-        return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...(await run(parsed.data as z.infer<(typeof schemas)[K]>)) });
-      } catch (e) {
-        if (e instanceof StatusError) return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
-        throw e;
-      }
-    });
+  const route = <K extends keyof typeof schemas>(name: K, run: (b: z.infer<(typeof schemas)[K]>) => Promise<Record<string, unknown>>) => auditRoute(app, o, name, schemas[name], run as (b: unknown) => Promise<Record<string, unknown>>);
 
   route('explain', async (b) => {
     const all = await o.admin.explain(b.UserID);
