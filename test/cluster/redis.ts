@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 
-function freePort(): Promise<number> {
+/** A port nobody listens on right now, on 127.0.0.1 (the multi-process harness uses it too). */
+export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);

@@ -4,20 +4,8 @@
 // with SIGKILL, frozen (SIGSTOP/SIGCONT), stopped (SIGTERM) and started again; every process started here
 // is killed at the end of the test (`stop()`), and at exit whatever a failed test left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { ROOT, SDK_APP_ID, SECRET, sig } from '../../server/proc';
-import { RedisServer } from '../redis';
-
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
+import { freePort, RedisServer } from '../redis';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
