@@ -272,6 +272,7 @@ export class ClusterRuntime {
 
   private deliver(b: PushBody): void {
     this.counts.pushesDelivered += 1;
+    this.cache.saw('u' in b ? [b.u] : b.us, b.e);
     if ('u' in b) {
       this.engineOf(b.u)?.local?.one(b.u, b.e, b.s, b.d);
       return;

@@ -81,4 +81,58 @@ describe('a resume prepared while the session still receives (memory backend, 3 
     await c.settle();
     expect(heard.map((h) => h.split('=')[1])).toEqual(['before', 'during', 'after']);
   });
+
+  it('EXT-2: a change made between the resume\'s fetched facts and its call is not left behind', async () => {
+    c = await startCluster(3, memoryBackends(3_600_000).make);
+    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
+    await c.nodes[0]!.admin.registerUsers(users);
+    const alice = users[0]!;
+    const node = c.ownerNode(alice);
+    const bob = users.find((u) => c.ownerNode(u) !== node)!;
+    const cb = new ClusterClient(c.portOf, 'web');
+    await cb.login({ userID: bob });
+    const heard: string[] = [];
+    const versions: Record<string, number> = {};
+    const sa = node.port.openSession('web', (e) => {
+      if (e.name !== 'onUserStatusUpdated') return;
+      for (const s of e.data as UserStatus[]) {
+        if (s.userID === alice) continue;
+        heard.push(s.customStatus);
+        versions[s.userID] = s.version;
+      }
+    });
+    await node.port.prepare('login', sa, alice);
+    await node.port.acknowledge(node.port.login(sa, alice));
+    const sub = { userIDList: [bob] };
+    await node.port.prepare('subscribe', sa, sub);
+    await node.port.acknowledge(node.port.subscribe(sa, sub));
+    await cb.setSelfStatus({ customStatus: 'before' });
+    await c.settle();
+    // The link goes silent (nothing is handed to it), a change is missed meanwhile.
+    node.port.linkEvent(sa, { type: 'LINK.SILENT' });
+    await c.settle();
+    await cb.setSelfStatus({ customStatus: 'away' });
+    await c.settle();
+    // The resume's facts are fetched; before its call runs, bob changes again (the push reaches this node while
+    // the link is still silent: not handed to it).
+    const held: ResumePoint = { lastSeq: 0, versions: { ...versions } };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const fetch = node.runtime.fetch.bind(node.runtime);
+    node.runtime.fetch = async (viewer, us) => {
+      await fetch(viewer, us);
+      await gate;
+    };
+    const prepared = node.port.prepare('reconnect', sa, held);
+    await c.settle();
+    await cb.setSelfStatus({ customStatus: 'between' });
+    await c.settle();
+    release();
+    await prepared;
+    node.runtime.fetch = fetch;
+    await node.port.acknowledge(node.port.reconnect(sa, held));
+    await c.settle();
+    // The resume brings the current status (not the one its facts had), once.
+    expect(heard).toEqual(['before', 'between']);
+  });
 });
