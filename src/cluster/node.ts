@@ -191,6 +191,8 @@ export class ClusterNode {
           // Stop writing first, then free the lease, then wake the next owner.
           this.lose(a.grant.shard, 'released');
           await lease.release(a.grant);
+          // The others drop a claim of ours on it (see announce()), before the next owner's claim arrives.
+          this.tell(encode({ t: 'gave', shard: a.grant.shard, from: this.id }), a.to);
           if (a.to !== undefined) await bus.publish(a.to, encode({ t: 'released', shard: a.grant.shard, from: this.id }));
         } else await this.take(a.shard);
       } catch (e) {
@@ -253,18 +255,27 @@ export class ClusterNode {
    * with the shard already routes the shard's deliveries here: what changes after its answer reaches the device.
    */
   private announce(shard: number): void {
-    const m = encode({ t: 'took', shard, from: this.id });
-    for (const n of this.live) if (n !== this.id) this.o.backend.bus.publish(n, m).catch(() => undefined);
+    this.tell(encode({ t: 'took', shard, from: this.id }));
+  }
+
+  /** Publishes `m` to every other live node (but `except`), without waiting (the publishes leave in order). */
+  private tell(m: string, except?: string): void {
+    for (const n of this.live) if (n !== this.id && n !== except) this.o.backend.bus.publish(n, m).catch(() => undefined);
   }
 
   private onBus(raw: string): void {
     const m = parseMessage(raw);
     if (m?.t === 'released') {
+      if (this.claims.get(m.shard)?.node === m.from) this.claims.delete(m.shard);
       if (!this.stopped) void this.tick();
       return;
     }
     if (m?.t === 'took') {
       if (m.from !== this.id) this.claims.set(m.shard, { node: m.from, at: this.rounds });
+      return;
+    }
+    if (m?.t === 'gave') {
+      if (this.claims.get(m.shard)?.node === m.from) this.claims.delete(m.shard);
       return;
     }
     this.o.onMessage?.(raw);
