@@ -68,7 +68,7 @@ describe('claims on shards between rounds (memory backend)', () => {
     const moving = [...Array(SHARDS).keys()].filter((s) => ownerOf(s, ['a', 'c']) !== ownerOf(s, ['a', 'b', 'c']));
     expect(moving.length).toBeGreaterThan(0);
     const b = await start('b');
-    const givers = new Set(moving.map((s) => ownerOf(s, ['a', 'c'])));
+    const givers = new Set(moving.map((s) => ownerOf(s, ['a', 'c'])!));
     for (const g of givers) await byId.get(g)!.tick();
     for (let i = 0; i < 10; i++) await turn();
     await b.settled();
