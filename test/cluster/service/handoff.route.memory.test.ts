@@ -31,7 +31,7 @@ function holdRounds(n: Cluster['nodes'][number]): () => void {
 }
 
 describe('deliveries after a change of owner go to the new owner (memory backend, 3 nodes)', () => {
-  it('after a takeover (the old owner dead): the sender, its round held, routes to the node that took the shard', async () => {
+  it('NTF-6: after a takeover (the old owner dead): the sender, its round held, routes to the node that took the shard', async () => {
     c = await startCluster(3, memoryBackends(LEASE).make, { autoTick: false });
     const users = Array.from({ length: 80 }, (_, i) => `u${i}`);
     await c.nodes[0]!.admin.registerUsers(users);
@@ -60,7 +60,7 @@ describe('deliveries after a change of owner go to the new owner (memory backend
     await c.settle();
   });
 
-  it('after a graceful handoff (a node joins): the sender, its round held, routes to the node that took the shard', async () => {
+  it('NTF-6: after a graceful handoff (a node joins): the sender, its round held, routes to the node that took the shard', async () => {
     c = await startCluster(2, memoryBackends(3_600_000).make, { autoTick: false });
     const users = Array.from({ length: 80 }, (_, i) => `u${i}`);
     await c.nodes[0]!.admin.registerUsers(users);

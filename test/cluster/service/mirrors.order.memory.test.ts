@@ -41,7 +41,7 @@ async function setup() {
 }
 
 describe('mirrors of one edge in the source order (memory backend, 3 nodes)', () => {
-  it('a subscription retried after its unsubscription landed does not come back at the target', async () => {
+  it('UNSUB-1: a subscription retried after its unsubscription landed does not come back at the target', async () => {
     const { a, b, ca, cb, heard, refuseNext, subscribersOfB } = await setup();
     refuseNext(1);
     await ca.subscribeUserStatus({ userIDList: [b] });
@@ -60,7 +60,7 @@ describe('mirrors of one edge in the source order (memory backend, 3 nodes)', ()
     expect(subscribersOfB()).toEqual([a]);
   });
 
-  it('an unsubscription retried after a new subscription landed does not remove it', async () => {
+  it('SUB-1: an unsubscription retried after a new subscription landed does not remove it', async () => {
     const { a, b, ca, cb, heard, refuseNext, subscribersOfB } = await setup();
     await ca.subscribeUserStatus({ userIDList: [b] });
     await c.settle();
@@ -77,7 +77,7 @@ describe('mirrors of one edge in the source order (memory backend, 3 nodes)', ()
     expect(heard).toEqual(['heard']);
   });
 
-  it('a node frozen past its lease sends none of its retried mirrors when it wakes (the new owner\'s are newer)', async () => {
+  it('UNSUB-1: a node frozen past its lease sends none of its retried mirrors when it wakes (the new owner\'s are newer)', async () => {
     const LEASE_MS = 10_000;
     c = await startCluster(3, memoryBackends(LEASE_MS).make, { autoTick: true, mirrorRetryMs: 500 });
     const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
