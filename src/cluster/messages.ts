@@ -4,6 +4,10 @@
 export type NodeMessage =
   /** A node gave a shard up for `to`: acquire it now instead of at the next tick. */
   | { t: 'released'; shard: number; from: string }
+  /** `from` took `shard` (sent to every other live node as it starts serving it): route the shard's traffic there. */
+  | { t: 'took'; shard: number; from: string }
+  /** `from` gave `shard` up (sent to every other live node): a claim of `from` on it is over. */
+  | { t: 'gave'; shard: number; from: string }
   /** A forwarded call for the owner of `shard`; `seq` orders the sender's requests to this node. */
   | { t: 'req'; from: string; id: string; seq: number; shard: number; body: unknown }
   /** The owner's answer to `id`. */
@@ -27,6 +31,9 @@ export function parseMessage(raw: string): NodeMessage | undefined {
   switch (o.t) {
     case 'released':
       return isInt(o.shard) && isStr(o.from) ? { t: 'released', shard: o.shard, from: o.from } : undefined;
+    case 'took':
+    case 'gave':
+      return isInt(o.shard) && isStr(o.from) ? { t: o.t, shard: o.shard, from: o.from } : undefined;
     case 'req':
       return isStr(o.from) && isStr(o.id) && isInt(o.seq) && isInt(o.shard) ? { t: 'req', from: o.from, id: o.id, seq: o.seq, shard: o.shard, body: o.body } : undefined;
     case 'res':

@@ -51,6 +51,14 @@ export class ClusterNode {
   private leaving = false;
   /** Last tick's failure (Redis down), for /healthz. */
   lastError: string | undefined;
+  /** Rounds begun so far (a claim is dropped by the first round begun after it arrived). */
+  private rounds = 0;
+  /**
+   * Shards other nodes said they took since this node's last round: where their traffic goes until a round
+   * reads the member set again. Without it, a sender whose round has not run yet keeps routing a moved
+   * shard's deliveries to its previous owner, which drops them (its devices left with the shard).
+   */
+  private readonly claims = new Map<number, { node: string; at: number }>();
 
   constructor(private readonly o: ClusterNodeOptions) {
     this.id = o.id;
@@ -70,7 +78,7 @@ export class ClusterNode {
   }
   /** Where a user's shard should be served from, as this node sees the cluster. */
   ownerOf(shard: number): string | undefined {
-    return this.owned.has(shard) ? this.id : ownerOf(shard, this.live);
+    return this.owned.has(shard) ? this.id : (this.claims.get(shard)?.node ?? ownerOf(shard, this.live));
   }
 
   async start(): Promise<void> {
@@ -148,10 +156,13 @@ export class ClusterNode {
 
   private async round(): Promise<void> {
     const { membership } = this.o.backend;
+    const begun = ++this.rounds;
     try {
       await membership.heartbeat(this.id);
       this.live = await membership.live();
       this.lastError = undefined;
+      // The member set read now covers what was claimed before this round began.
+      for (const [s, c] of this.claims) if (c.at < begun) this.claims.delete(s);
     } catch (e) {
       this.lastError = e instanceof Error ? e.message : String(e);
       // Without Redis we cannot renew: plan with what we know, so leases that ran out are dropped.
@@ -180,6 +191,8 @@ export class ClusterNode {
           // Stop writing first, then free the lease, then wake the next owner.
           this.lose(a.grant.shard, 'released');
           await lease.release(a.grant);
+          // The others drop a claim of ours on it (see announce()), before the next owner's claim arrives.
+          this.tell(encode({ t: 'gave', shard: a.grant.shard, from: this.id }), a.to);
           if (a.to !== undefined) await bus.publish(a.to, encode({ t: 'released', shard: a.grant.shard, from: this.id }));
         } else await this.take(a.shard);
       } catch (e) {
@@ -212,6 +225,7 @@ export class ClusterNode {
         writer.close();
         throw e;
       }
+      this.announce(shard);
     } catch (e) {
       // Could not rebuild: give the lease back so that we do not sit on a shard we cannot serve.
       await lease.release(r.grant).catch(() => undefined);
@@ -235,10 +249,33 @@ export class ClusterNode {
     this.o.onLost?.(shard, why);
   }
 
+  /**
+   * Tells every other live node, now, that this node serves `shard`. Published before anything else this node
+   * sends them from here on (one connection: in order), so a node asked for facts by a device that came here
+   * with the shard already routes the shard's deliveries here: what changes after its answer reaches the device.
+   */
+  private announce(shard: number): void {
+    this.tell(encode({ t: 'took', shard, from: this.id }));
+  }
+
+  /** Publishes `m` to every other live node (but `except`), without waiting (the publishes leave in order). */
+  private tell(m: string, except?: string): void {
+    for (const n of this.live) if (n !== this.id && n !== except) this.o.backend.bus.publish(n, m).catch(() => undefined);
+  }
+
   private onBus(raw: string): void {
     const m = parseMessage(raw);
     if (m?.t === 'released') {
+      if (this.claims.get(m.shard)?.node === m.from) this.claims.delete(m.shard);
       if (!this.stopped) void this.tick();
+      return;
+    }
+    if (m?.t === 'took') {
+      if (m.from !== this.id) this.claims.set(m.shard, { node: m.from, at: this.rounds });
+      return;
+    }
+    if (m?.t === 'gave') {
+      if (this.claims.get(m.shard)?.node === m.from) this.claims.delete(m.shard);
       return;
     }
     this.o.onMessage?.(raw);

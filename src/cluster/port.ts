@@ -90,6 +90,8 @@ export class ClusterPortImpl implements ClusterPort {
     const s = own(h);
     const viewer = call === 'login' || call === 'adopt' ? arg : s.userID;
     if (typeof viewer !== 'string') return; // the call itself answers the bad argument
+    // A resume with the client's record (hub/ops.ts, a new socket): the device is bound to that socket already.
+    if (call === 'reconnect' && isResumePoint(arg) && arg.versions !== undefined) this.once.get(s)?.resuming();
     if (call === 'getUserStatus' || call === 'subscribe' || call === 'unsubscribe') return this.rt.fetch(viewer, listOf(arg));
     const e = this.rt.engineOf(viewer);
     if (e === undefined) return; // the call is refused NOT_OWNER
@@ -310,6 +312,8 @@ export class ClusterPortImpl implements ClusterPort {
     return e;
   }
 }
+
+const isResumePoint = (v: unknown): v is ResumePoint => v !== null && typeof v === 'object';
 
 function own(h: DeviceHandle): DeviceSession {
   if (!(h instanceof DeviceSession)) throw invalidParameter('session', 'expected a device session made by openSession()');

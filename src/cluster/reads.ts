@@ -3,6 +3,7 @@
 // (ClusterPort.prepare) of exactly those facts from their owners, kept a short while on the injected clock.
 // A read that finds nothing fails the call with 75008 NOT_PREPARED instead of blocking or guessing.
 import type { Clock } from '../clock';
+import { EVENT, type ClientEvent } from '../events';
 import type { PeerMessage } from '../broker/types';
 import type { UserStatus } from '../records';
 import { ClusterError, ClusterErrorCode } from './errors';
@@ -31,6 +32,21 @@ export class ReadCache {
       this.byViewer.set(key(viewer, f.u), { fact: f, until });
     }
     if (this.byViewer.size > 100_000) this.sweep();
+  }
+
+  /**
+   * A change of users pushed to `viewers` on this node: what was fetched of them for those viewers is behind it.
+   * A call prepared before the push and run after it (a resume: its session was not receiving, so the push was
+   * not handed to it) must read the newer status, or it hands the older one and the change is left behind.
+   */
+  saw(viewers: readonly string[], event: ClientEvent): void {
+    if (this.byViewer.size === 0 || event.name !== EVENT.USER_STATUS_UPDATED || !Array.isArray(event.data)) return;
+    for (const s of event.data as UserStatus[]) {
+      for (const v of viewers) {
+        const e = this.byViewer.get(key(v, s.userID));
+        if (e?.fact.status !== undefined && e.fact.status.version < s.version) e.fact = { ...e.fact, status: s };
+      }
+    }
   }
 
   /** The answer to a peer read, from what was fetched; throws NOT_PREPARED when nothing (still) is. */

@@ -37,6 +37,19 @@ describe('HandedOnce (NTF-6 each change once, per device)', () => {
     expect(o.admit('w', ev(st('a', 5)))).toBeNull();
   });
 
+  it('what was handed since a resume began (out on the new socket) stays handed through its holds()', () => {
+    const o = new HandedOnce();
+    o.admit('v', ev(st('a', 5), st('c', 2))); // to the dead socket
+    o.resuming();
+    o.admit('v', ev(st('a', 6))); // on the new socket, after the client took its versions
+    o.holds('v', { a: 4 });
+    expect(versions(o.admit('v', ev(st('a', 6), st('c', 2))))).toEqual(['c@2']);
+    // The mark ends with that holds(): a later resume without a new mark replaces the record again.
+    o.admit('v', ev(st('a', 7)));
+    o.holds('v', { a: 6 });
+    expect(versions(o.admit('v', ev(st('a', 7))))).toEqual(['a@7']);
+  });
+
   it('other events pass; another viewer on the same device starts afresh; forget hands the current again', () => {
     const o = new HandedOnce();
     const kicked = { name: EVENT.KICKED_OUT, data: { type: 'multipleDevice' } } as unknown as ClientEvent;
