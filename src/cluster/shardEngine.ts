@@ -14,7 +14,7 @@ import type { JournalEntry } from '../records';
 import type { EngineOptions } from '../types';
 import type { OwnedShard } from './node';
 import { shardOf } from './shardMap';
-import { emptyEngineMemory } from '../store/snapshot';
+import { emptyEngineMemory, takeSnapshot, type Snapshot } from '../store/snapshot';
 import { readShardSnapshot, ShardStore } from './shardStore';
 import type { ShardLog } from './types';
 
@@ -122,8 +122,7 @@ export class ShardEngine {
     const journal = { maxEntries: o.journalMaxEntries ?? 1000 };
     // The snapshot (issue 9's form; an old node's store dump is read too), then the log after it.
     const snapshot = owned.state.snapshot === null ? null : readShardSnapshot(shard, owned.state.snapshot.data);
-    const store = (this.store = new ShardStore({ journalMaxEntries: journal.maxEntries }));
-    if (snapshot !== null) store.restore(snapshot);
+    const store = (this.store = ShardStore.load(snapshot, { journalMaxEntries: journal.maxEntries }));
     let memory = snapshot?.engine ?? emptyEngineMemory();
     const entries = owned.state.entries.map((e) => JSON.parse(e.command) as JournalEntry);
     if (entries.length > 0) {
@@ -164,7 +163,7 @@ export class ShardEngine {
   /** Between transactions and with nothing in flight, memory is exactly the log up to `offset`. */
   private snapshot(offset: number): void {
     const { owned } = this.o;
-    const data = JSON.stringify(this.core.snapshot());
+    const data = JSON.stringify(this.snapshotNow());
     this.snapshotting = true;
     this.sinceSnapshot = 0;
     this.lastSnapshotAt = this.o.clock.now();
@@ -173,6 +172,14 @@ export class ShardEngine {
       .snapshot(this.shard, { token: owned.grant.token, epoch: owned.state.epoch }, offset, data, this.o.snapshot?.retain ?? 1000)
       .catch(() => undefined) // not fatal: the next one covers it, the log still has everything
       .finally(() => (this.snapshotting = false));
+  }
+  /**
+   * The shard's Snapshot now (between transactions): what `core.snapshot()` gives, without the copies the
+   * engine's public snapshot makes, since it is serialized at once (with journal entries on, the store's
+   * last seq is the engine's).
+   */
+  snapshotNow(): Snapshot {
+    return takeSnapshot(this.store, this.store.lastSeq(), this.o.clock.now(), this.core.compaction.memory(), { copy: false });
   }
   /** Snapshots taken by this instance (tests). */
   snapshots = 0;

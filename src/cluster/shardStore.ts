@@ -7,7 +7,7 @@ import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
 import { statusToStored, subsToStored } from '../store/format';
 import { MemoryStore } from '../store/memory';
-import { emptyEngineMemory, readSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_KIND, SnapshotError, type Snapshot } from '../store/snapshot';
+import { emptyEngineMemory, readSnapshot, recordsOf, SNAPSHOT_FORMAT, SNAPSHOT_KIND, SnapshotError, type Snapshot } from '../store/snapshot';
 import type { Notice, PendingTimer, StatusRecord, SubscriptionsRecord } from '../store/types';
 
 /**
@@ -200,5 +200,25 @@ export class ShardStore extends MemoryStore {
     const tail = this.tail.then(() => p.then(noop, noop));
     tail.catch(noop);
     this.tail = tail;
+  }
+
+  /**
+   * A store holding a snapshot's records, its indexes rebuilt: MemoryStore.restore without its transaction,
+   * undo log and kept copy of the snapshot (a shard's replay start is in the shard log, not in memory).
+   */
+  static load(snapshot: Snapshot | null, options: { journalMaxEntries?: number } = {}): ShardStore {
+    const s = new ShardStore(options);
+    if (snapshot === null) return s;
+    const records = recordsOf(snapshot);
+    s.seq = snapshot.seq;
+    s.logStart = snapshot.seq + 1;
+    for (const u of snapshot.users) s.users.add(u);
+    for (const [u, r] of records.status) s.status.set(u, r);
+    for (const [u, r] of records.subscriptions) s.putSubscriptions(u, r, { added: r.context.list, removed: [] });
+    for (const [u, fs] of snapshot.friends) s.addFriends(u, fs);
+    for (const [u, n] of snapshot.notices) s.notices.set(u, n);
+    for (const t of snapshot.timers) s.pending.set(t.key, t);
+    s.settings = snapshot.settings;
+    return s;
   }
 }

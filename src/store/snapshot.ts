@@ -44,8 +44,13 @@ export interface Snapshot {
 
 export const emptyEngineMemory = (): EngineMemory => ({ rates: [], links: [] });
 
-/** The snapshot of `store` as it stands (between commands) at `seq`, with the engine's own memory. */
-export function takeSnapshot(store: Store, seq: number, at: number, engine: EngineMemory = emptyEngineMemory()): Snapshot {
+/**
+ * The snapshot of `store` as it stands (between commands) at `seq`, with the engine's own memory. `copy:
+ * false` (a caller that serializes it at once, a cluster shard): the settings, notices, timers and `engine`
+ * are the live objects, not copies, so the result must not be kept or changed.
+ */
+export function takeSnapshot(store: Store, seq: number, at: number, engine: EngineMemory = emptyEngineMemory(), options: { copy?: boolean } = {}): Snapshot {
+  const copy = options.copy !== false;
   const users: string[] = [];
   const status: Snapshot['status'] = [];
   const subscriptions: Snapshot['subscriptions'] = [];
@@ -64,7 +69,7 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
     const f = store.friendsOf(id);
     if (f && f.size > 0) friends.push([id, [...f]]);
     const n = store.getNotice(id);
-    if (n) notices.push([id, structuredClone(n)]);
+    if (n) notices.push([id, copy ? structuredClone(n) : n]);
   };
   for (const id of store.userIDs()) {
     users.push(id);
@@ -81,14 +86,14 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
     format: SNAPSHOT_FORMAT,
     seq,
     at,
-    settings: structuredClone(settings),
+    settings: copy ? structuredClone(settings) : settings,
     users,
     status,
     subscriptions,
     friends,
     notices,
-    timers: [...store.timers()].map((t) => ({ ...t })),
-    engine: structuredClone(engine),
+    timers: copy ? [...store.timers()].map((t) => ({ ...t })) : [...store.timers()],
+    engine: copy ? structuredClone(engine) : engine,
   };
 }
 
