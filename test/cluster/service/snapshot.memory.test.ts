@@ -61,7 +61,7 @@ describe('LIM-1 across a takeover: the rate window moves with the shard', () => 
     ['in the snapshot', 1],
     ['in the log after it', 1000],
   ] as const) {
-    it(`LIM-1 a user who used ${requests - 5} of its ${requests} queries is refused the ${requests + 1}th on the new owner (window ${name})`, async () => {
+    it(`LIM-1 a user who used ${requests - 5} of its ${requests} queries is refused call number ${requests + 1} on the new owner (window ${name})`, async () => {
       const mem = memoryBackends(LEASE_MS);
       const cluster = (c = await startCluster(3, mem.make, { autoTick: true, snapshot: { everyCommands, retain: 100 } }));
       const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
@@ -279,6 +279,10 @@ describe('old shard snapshots (the store dump of 7ab8287) and unreadable ones', 
       expect(served.size).toBe(15);
       const errors = cluster.nodes.map((n) => n.health().lastError).filter((e): e is string => typeof e === 'string');
       expect(errors.some((e) => e.includes(`shard ${bad}`) && e.includes(`snapshot.${field}`))).toBe(true);
+      // Its users' calls are refused with a retry code, not answered from an empty shard.
+      const user = Array.from({ length: 200 }, (_, i) => `u${i}`).find((u) => cluster.nodes[0]!.shardOf(u) === bad)!;
+      const refused = await code(new ClusterClient(cluster.portOf, 'web').login({ userID: user }));
+      expect([75001, 75006]).toContain(refused);
       expect(mem.store.shard(bad).meta!.head).toBe(head);
       expect(mem.store.shard(bad).snap!.data).toBe(data);
     });
