@@ -1,19 +1,21 @@
 // One owned shard's engine on a cluster node: rebuilt from the shard's snapshot + log (the restart path of a
-// durable store: records loaded, the log's tail replayed, then pending timers re-armed and the devices that
-// were connected left to wait out their heartbeat timeout: no ghosts), writing every command through the
+// durable store: records and the engine's memory loaded, the log's tail replayed, then pending timers
+// re-armed and the devices that were connected left to wait out their heartbeat timeout: no ghosts; the
+// old owner's rate windows and silent links carry over), writing every command through the
 // shard's fenced group-commit writer, its deliveries held until their command is durable, and snapshots
 // taken every N commands or T ms so that the next owner replays a bounded tail.
 import { randomUUID } from 'node:crypto';
 import type { Broker, LocalDelivery, PeerMessage } from '../broker/types';
 import type { Clock } from '../clock';
 import type { ClientEvent } from '../events';
-import { coreOf, createEngine } from '../engine/engine';
+import { coreOf, createEngineWithRules } from '../engine/engine';
 import type { EngineCore } from '../engine/core';
 import type { JournalEntry } from '../records';
 import type { EngineOptions } from '../types';
 import type { OwnedShard } from './node';
 import { shardOf } from './shardMap';
-import { ShardStore, type StoreDump } from './shardStore';
+import { emptyEngineMemory, takeSnapshot, type Snapshot } from '../store/snapshot';
+import { readShardSnapshot, ShardStore } from './shardStore';
 import type { ShardLog } from './types';
 
 /** The engine options every shard engine of a node gets (not clock, store, broker, owns: the node's). */
@@ -104,6 +106,8 @@ export class ShardEngine {
    * all again (applying a mirror twice changes nothing).
    */
   readonly replayedMirrors: Mirror[] = [];
+  /** What this instance was rebuilt from (tests, the bench): a snapshot's kind or none, and the tail's length. */
+  readonly rebuiltFrom: { snapshot: string | null; tail: number };
   /** Mirrors sent and not acknowledged yet (no snapshot meanwhile: see replayedMirrors). */
   mirrorsPending = 0;
   private sinceSnapshot = 0;
@@ -116,25 +120,31 @@ export class ShardEngine {
     const shard = (this.shard = owned.grant.shard);
     const owns = (u: string) => shardOf(u, shards) === shard;
     const journal = { maxEntries: o.journalMaxEntries ?? 1000 };
-    const dump = owned.state.snapshot === null ? null : (JSON.parse(owned.state.snapshot.data) as StoreDump);
-    const store = (this.store = ShardStore.load(dump, { journalMaxEntries: journal.maxEntries }));
+    // The snapshot (issue 9's form; an old node's store dump is read too), then the log after it.
+    const snapshot = owned.state.snapshot === null ? null : readShardSnapshot(shard, owned.state.snapshot.data);
+    const store = (this.store = ShardStore.load(snapshot, { journalMaxEntries: journal.maxEntries }));
+    let memory = snapshot?.engine ?? emptyEngineMemory();
     const entries = owned.state.entries.map((e) => JSON.parse(e.command) as JournalEntry);
     if (entries.length > 0) {
       // Replay on a throwaway engine (each command at its own time, nothing delivered), so that the real one
-      // then starts as after a restart of a durable store: timers re-armed, connected devices waiting.
+      // then starts as after a restart of a durable store: timers re-armed, connected devices waiting. The
+      // engine's memory (rate windows, silent links) goes from the snapshot through the replay to the real one.
       let fixed: number | null = null;
       const at: Clock = { now: () => fixed ?? clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) };
       const stored = store.getSettings() !== undefined;
-      const temp = coreOf(createEngine({ ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: replayBroker(this.replayedMirrors), owns, journal }));
+      const options = { ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: replayBroker(this.replayedMirrors), owns, journal };
+      const temp = coreOf(createEngineWithRules({}, options, {}, { adoptStored: false, memory }));
       temp.replay(entries, (t) => (fixed = t));
+      memory = temp.compaction.memory();
       temp.close();
     }
+    this.rebuiltFrom = { snapshot: snapshot === null ? null : snapshot.kind, tail: entries.length };
     this.broker = new ShardBroker(shard, store, o.routes);
     store.capture(owned.writer);
     store.onFailure = (e) => o.onFailure(e);
     store.onDurable = (offset) => this.durableAt(offset);
     this.lastSnapshotAt = clock.now();
-    this.core = coreOf(createEngine({ ...o.engine, clock, store, broker: this.broker, owns, journal }));
+    this.core = coreOf(createEngineWithRules({}, { ...o.engine, clock, store, broker: this.broker, owns, journal }, {}, { memory }));
   }
 
   /** How the engine reaches its own devices and answers peers (set by the engine when it attached). */
@@ -153,7 +163,7 @@ export class ShardEngine {
   /** Between transactions and with nothing in flight, memory is exactly the log up to `offset`. */
   private snapshot(offset: number): void {
     const { owned } = this.o;
-    const data = JSON.stringify(this.store.dump());
+    const data = JSON.stringify(this.snapshotNow());
     this.snapshotting = true;
     this.sinceSnapshot = 0;
     this.lastSnapshotAt = this.o.clock.now();
@@ -162,6 +172,14 @@ export class ShardEngine {
       .snapshot(this.shard, { token: owned.grant.token, epoch: owned.state.epoch }, offset, data, this.o.snapshot?.retain ?? 1000)
       .catch(() => undefined) // not fatal: the next one covers it, the log still has everything
       .finally(() => (this.snapshotting = false));
+  }
+  /**
+   * The shard's Snapshot now (between transactions): what `core.snapshot()` gives, without the copies the
+   * engine's public snapshot makes, since it is serialized at once (with journal entries on, the store's
+   * last seq is the engine's).
+   */
+  snapshotNow(): Snapshot {
+    return takeSnapshot(this.store, this.store.lastSeq(), this.o.clock.now(), this.core.compaction.memory(), { copy: false });
   }
   /** Snapshots taken by this instance (tests). */
   snapshots = 0;

@@ -2,13 +2,20 @@
 // durable log), and every command a transaction journals is appended to the shard's Redis log through its
 // group-commit writer. `durable()` resolves once everything so far landed; a failed append is final for this
 // engine instance (its memory is ahead of the log): the node drops it and rebuilds the shard from Redis.
+// A shard's snapshot is src/store/snapshot.ts's Snapshot; the store dump older nodes wrote is still read.
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
+import { statusToStored, subsToStored } from '../store/format';
 import { MemoryStore } from '../store/memory';
+import { emptyEngineMemory, readSnapshot, recordsOf, SNAPSHOT_FORMAT, SNAPSHOT_KIND, SnapshotError, type Snapshot } from '../store/snapshot';
 import type { Notice, PendingTimer, StatusRecord, SubscriptionsRecord } from '../store/types';
 
-/** What a snapshot holds: the store's records and its seq (indexes are rebuilt from the records). */
-export interface StoreDump {
+/**
+ * The shard snapshot nodes of 7ab8287 and before wrote (the store's records in memory form, and its seq).
+ * Frozen as released: read, never written. It lacks the engine's memory (rate windows, silent links), which
+ * those nodes lost at every takeover anyway.
+ */
+export interface StoreDumpV1 {
   v: 1;
   seq: number;
   users: string[];
@@ -18,6 +25,75 @@ export interface StoreDump {
   notices: Array<[string, Notice]>;
   timers: PendingTimer[];
   settings: AccessContext | null;
+}
+
+/** A shard snapshot this build cannot read: which shard, which field, why (the node serves the shard no more). */
+export class ShardSnapshotError extends Error {
+  constructor(
+    readonly shard: number,
+    readonly field: string,
+    why: string,
+  ) {
+    super(`shard ${shard}: its snapshot cannot be read (snapshot.${field}: ${why}); the shard is not served until it is (see docs/cluster.md, "Shard snapshots")`);
+    this.name = 'ShardSnapshotError';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The old form as a Snapshot of format 1 (engine memory empty: the old form never held it). */
+function fromDumpV1(d: Record<string, unknown>): Record<string, unknown> {
+  const list = (field: string) => {
+    if (!Array.isArray(d[field])) throw new SnapshotError(field, 'expected an array');
+    return d[field] as unknown[];
+  };
+  const stored = (field: string, to: (r: never) => Record<string, unknown>) =>
+    list(field).map((p, i) => {
+      try {
+        const [id, r] = p as [string, never];
+        return [id, to(r)];
+      } catch (e) {
+        throw new SnapshotError(`${field}[${i}]`, (e as Error).message);
+      }
+    });
+  if (!isObject(d.settings)) throw new SnapshotError('settings', 'the old form holds no settings (no engine had opened the shard)');
+  return {
+    kind: SNAPSHOT_KIND,
+    format: SNAPSHOT_FORMAT,
+    seq: d.seq,
+    at: 0, // not in the old form; a shard rebuild reads the time of each entry after it, never this
+    settings: d.settings,
+    users: d.users,
+    status: stored('status', statusToStored),
+    subscriptions: stored('subs', (r) => ({ ...subsToStored(r) })),
+    friends: d.friends,
+    notices: d.notices,
+    timers: d.timers,
+    engine: emptyEngineMemory(),
+  };
+}
+
+/**
+ * A shard snapshot's data as stored in the shard log: a Snapshot (checked and migrated by readSnapshot), or
+ * the old store dump (`{v: 1}`) brought to one. Anything else is refused with a ShardSnapshotError.
+ */
+export function readShardSnapshot(shard: number, data: string): Snapshot {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch (e) {
+    throw new ShardSnapshotError(shard, 'data', `not JSON (${(e as Error).message})`);
+  }
+  try {
+    if (isObject(raw) && raw.kind === undefined && 'v' in raw) {
+      if (raw.v !== 1) throw new SnapshotError('v', `an old-form dump of version ${JSON.stringify(raw.v)}; this build reads version 1 and snapshots of kind '${SNAPSHOT_KIND}'`);
+      return readSnapshot(fromDumpV1(raw));
+    }
+    return readSnapshot(raw);
+  } catch (e) {
+    if (e instanceof SnapshotError) throw new ShardSnapshotError(shard, e.field, e.message.slice(e.field.length + 2));
+    throw e;
+  }
 }
 
 /** Where the commands go: the shard's ShardWriter (append resolves with the offset once durable). */
@@ -126,35 +202,23 @@ export class ShardStore extends MemoryStore {
     this.tail = tail;
   }
 
-  /** The records, as a snapshot stores them (call only between transactions). */
-  dump(): StoreDump {
-    return {
-      v: 1,
-      seq: this.seq,
-      users: [...this.users],
-      status: [...this.status],
-      subs: [...this.subs],
-      friends: [...this.friends].map(([u, set]) => [u, [...set]]),
-      notices: [...this.notices],
-      timers: [...this.pending.values()],
-      settings: this.settings ?? null,
-    };
-  }
-
-  /** A store holding a snapshot's records, its indexes rebuilt. */
-  static load(d: StoreDump | null, options: { journalMaxEntries?: number } = {}): ShardStore {
+  /**
+   * A store holding a snapshot's records, its indexes rebuilt: MemoryStore.restore without its transaction,
+   * undo log and kept copy of the snapshot (a shard's replay start is in the shard log, not in memory).
+   */
+  static load(snapshot: Snapshot | null, options: { journalMaxEntries?: number } = {}): ShardStore {
     const s = new ShardStore(options);
-    if (d === null) return s;
-    if (d.v !== 1) throw new Error(`unknown snapshot version ${String(d.v)}`);
-    s.seq = d.seq;
-    s.logStart = d.seq + 1;
-    for (const u of d.users) s.users.add(u);
-    for (const [u, r] of d.status) s.status.set(u, r);
-    for (const [u, r] of d.subs) s.putSubscriptions(u, r, { added: r.context.list, removed: [] });
-    for (const [u, fs] of d.friends) s.addFriends(u, fs);
-    for (const [u, n] of d.notices) s.notices.set(u, n);
-    for (const t of d.timers) s.pending.set(t.key, t);
-    if (d.settings !== null) s.settings = d.settings;
+    if (snapshot === null) return s;
+    const records = recordsOf(snapshot);
+    s.seq = snapshot.seq;
+    s.logStart = snapshot.seq + 1;
+    for (const u of snapshot.users) s.users.add(u);
+    for (const [u, r] of records.status) s.status.set(u, r);
+    for (const [u, r] of records.subscriptions) s.putSubscriptions(u, r, { added: r.context.list, removed: [] });
+    for (const [u, fs] of snapshot.friends) s.addFriends(u, fs);
+    for (const [u, n] of snapshot.notices) s.notices.set(u, n);
+    for (const t of snapshot.timers) s.pending.set(t.key, t);
+    s.settings = snapshot.settings;
     return s;
   }
 }

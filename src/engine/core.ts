@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../clock';
 import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { Command, Failure, JournalEntry, StatusTransition, UserStatus } from '../records';
 import { MemoryStore } from '../store/memory';
-import type { Snapshot } from '../store/snapshot';
+import type { EngineMemory, Snapshot } from '../store/snapshot';
 import type { Store } from '../store/types';
 import type { AdminStatus, EngineOptions, EngineState, JournalInfo } from '../types';
 import { Admin } from './admin';
@@ -39,6 +39,12 @@ import { Transaction } from './transaction';
 
 export { DeviceSession, type DeviceSink, type LoginResult } from './session';
 
+/** How an engine starts besides its options (internal: replay and cluster shards). */
+export interface EngineStartup {
+  adoptStored?: boolean;
+  memory?: EngineMemory;
+}
+
 export class EngineCore implements EnginePort {
   readonly clock: Clock;
   readonly store: Store;
@@ -64,8 +70,9 @@ export class EngineCore implements EnginePort {
   private closed = false;
   private readonly detach: () => void;
 
-  /** `adoptStored: false`: a replay from a snapshot (its connected devices are not this process's to wait for). */
-  constructor(options: EngineOptions = {}, rules: Rules = RULES, internal: InternalMachines = {}, startup: { adoptStored?: boolean } = {}) {
+  /** `adoptStored: false`: a replay from a snapshot (its connected devices are not this process's to wait for).
+   * `memory`: the engine memory (rate windows, silent links) to start with, before stored devices are adopted. */
+  constructor(options: EngineOptions = {}, rules: Rules = RULES, internal: InternalMachines = {}, startup: EngineStartup = {}) {
     this.clock = options.clock ?? systemClock;
     const journalMax = typeof options.journal === 'object' ? options.journal.maxEntries : undefined;
     const store = (this.store = options.store ?? new MemoryStore({ journalMaxEntries: options.journal === false ? 0 : journalMax }));
@@ -117,11 +124,13 @@ export class EngineCore implements EnginePort {
       const rec = store.getStatus(userID);
       if (rec && rec.seq > tx.seq) tx.seq = rec.seq;
     }
+    this.compaction = new Compaction(store, tx, this.clock, this.rates, links);
+    // A cluster shard rebuilt from its snapshot + log: the old owner's rate windows and silent links.
+    if (startup.memory) this.compaction.load(startup.memory);
     // Timers that were pending when a durable store was last closed resume where they were, and devices
     // that were connected then wait out their heartbeat timeout.
     timers.rearm();
     if (startup.adoptStored !== false) links.adoptStored();
-    this.compaction = new Compaction(store, tx, this.clock, this.rates, links);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import { MemoryStore } from '../store/memory';
 import { readSnapshot, SnapshotError, tailAfter, type Snapshot } from '../store/snapshot';
 import type { Engine, EngineOptions, JournalEntry, ReplayOptions } from '../types';
-import { EngineCore } from './core';
+import { EngineCore, type EngineStartup } from './core';
 import { checkInspectOptions } from './inspect';
 import type { EnginePort } from './port';
 import { RULES, type Rules } from './rules/index';
@@ -74,7 +74,7 @@ export function createEngine(options?: EngineOptions): Engine {
  * Not exported from the package: an engine with some of its rule modules swapped (src/engine/rules/index.ts),
  * for the broken variants of the property suite, as `options.machines` swaps a machine.
  */
-export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}, startup: { adoptStored?: boolean } = {}): Engine {
+export function createEngineWithRules(rules: Partial<Rules>, options?: EngineOptions, machines: InternalMachines = {}, startup: EngineStartup = {}): Engine {
   const core = new EngineCore(checkOptions(options), { ...RULES, ...rules }, machines, startup);
   const acked = <T>(fn: () => T) => (core.acknowledgesLater ? attempt(fn).then((v) => core.acknowledge(v)) : attempt(fn));
   const engine: Engine = {

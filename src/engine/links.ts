@@ -126,7 +126,9 @@ export class Links {
     for (const userID of [...this.store.userIDs()]) {
       const rec = this.store.getStatus(userID);
       if (!rec) continue;
-      for (const d of rec.context.devices) if (d.connected) this.waitForOrphan(userID, d.id, this.runners.link.initial({ platform: d.platform }).snapshot);
+      // A device whose silent link came with the engine's memory (a cluster shard's snapshot) already waits
+      // out its heartbeat timeout on its durable timer, where its old owner left it.
+      for (const d of rec.context.devices) if (d.connected && !this.stray.has(d.id)) this.waitForOrphan(userID, d.id, this.runners.link.initial({ platform: d.platform }).snapshot);
     }
   }
 

@@ -3,7 +3,8 @@
 // (format.ts names states by value, timers by delay), plain JSON, read back through migrations. Pure.
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry, Notice, PendingTimer, StatusRecord, SubscriptionsRecord } from '../records';
-import { fromStored, RECORD_FORMAT, statusFromStored, statusToStored, subsFromStored, subsToStored, toStored } from './format';
+import type { StateValue } from 'xstate';
+import { fromStored, pathOfStateValue, RECORD_FORMAT, stateValueOf, statusFromStored, statusToStored, subsFromStored, subsToStored, toStored } from './format';
 import type { Store } from './types';
 
 /** The version of every snapshot written today; `readSnapshot` migrates older ones and refuses newer. */
@@ -44,8 +45,13 @@ export interface Snapshot {
 
 export const emptyEngineMemory = (): EngineMemory => ({ rates: [], links: [] });
 
-/** The snapshot of `store` as it stands (between commands) at `seq`, with the engine's own memory. */
-export function takeSnapshot(store: Store, seq: number, at: number, engine: EngineMemory = emptyEngineMemory()): Snapshot {
+/**
+ * The snapshot of `store` as it stands (between commands) at `seq`, with the engine's own memory. `copy:
+ * false` (a caller that serializes it at once, a cluster shard): the settings, notices, timers and `engine`
+ * are the live objects, not copies, so the result must not be kept or changed.
+ */
+export function takeSnapshot(store: Store, seq: number, at: number, engine: EngineMemory = emptyEngineMemory(), options: { copy?: boolean } = {}): Snapshot {
+  const copy = options.copy !== false;
   const users: string[] = [];
   const status: Snapshot['status'] = [];
   const subscriptions: Snapshot['subscriptions'] = [];
@@ -64,7 +70,7 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
     const f = store.friendsOf(id);
     if (f && f.size > 0) friends.push([id, [...f]]);
     const n = store.getNotice(id);
-    if (n) notices.push([id, structuredClone(n)]);
+    if (n) notices.push([id, copy ? structuredClone(n) : n]);
   };
   for (const id of store.userIDs()) {
     users.push(id);
@@ -81,14 +87,14 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
     format: SNAPSHOT_FORMAT,
     seq,
     at,
-    settings: structuredClone(settings),
+    settings: copy ? structuredClone(settings) : settings,
     users,
     status,
     subscriptions,
     friends,
     notices,
-    timers: [...store.timers()].map((t) => ({ ...t })),
-    engine: structuredClone(engine),
+    timers: copy ? [...store.timers()].map((t) => ({ ...t })) : [...store.timers()],
+    engine: copy ? structuredClone(engine) : engine,
   };
 }
 
@@ -214,9 +220,22 @@ export function recordsOf(s: Snapshot): SnapshotRecords {
   };
 }
 
-/** A machine record of the engine's memory (a rate window, a link) as stored, and back. */
-export const memoryToStored = (machineId: string, rec: { value: string; context: unknown }): StoredRecord => ({ ...toStored(machineId, rec) });
-export const memoryFromStored = <R extends { value: string }>(machineId: string, o: StoredRecord): R => fromStored<R>(machineId, o);
+/**
+ * A machine record of the engine's memory (a rate window, a link: `{value, context}`) as stored, and back:
+ * toStored / fromStored written out for these two fields, since a shard holds one rate window per user and
+ * API and converts them at every snapshot and takeover. Anything unexpected goes through the general ones
+ * (which throw the same errors).
+ */
+export const memoryToStored = (machineId: string, rec: { value: string; context: unknown }): StoredRecord => {
+  if (!rec.value.startsWith(machineId) || rec.value.charCodeAt(machineId.length) !== 46 /* . */) return { ...toStored(machineId, rec) };
+  const path = rec.value.slice(machineId.length + 1);
+  return { value: path.includes('.') ? stateValueOf(path) : path, context: rec.context, format: RECORD_FORMAT };
+};
+export const memoryFromStored = <R extends { value: string }>(machineId: string, o: StoredRecord): R => {
+  if (o.format !== RECORD_FORMAT || Object.keys(o).length !== 3) return fromStored<R>(machineId, o);
+  const v = o.value;
+  return { context: o.context, value: `${machineId}.${typeof v === 'string' ? v : pathOfStateValue(v as StateValue)}` } as unknown as R;
+};
 
 /** The entries of `entries` a replay from `snapshot` applies: those after its seq (the ones at or before it are in it). */
 export function tailAfter(snapshot: Snapshot, entries: readonly JournalEntry[]): JournalEntry[] {
