@@ -10,6 +10,7 @@ import { RequestBudget } from '../requestBudget';
 import { CMD } from '../../protocol/tim/wire';
 import { routeLogin, type FrontCluster } from '../cluster/front';
 import { CLOSE_MOVED, Relay } from '../cluster/relay';
+import { lostSessionReason } from '../cluster/sessionLost';
 import { dispatch, dispatchAsync, failure } from './commands';
 import type { ConnInfo, DeviceSocket, GatewayContext, Key } from './device';
 import { deliver } from './downlink';
@@ -156,6 +157,10 @@ export class Connection implements DeviceSocket {
       }
       body = await dispatchAsync(this.gw, this, frame);
     } catch (e) {
+      // Sent to reconnect while the call waited (its shard moved or was rebuilt): the close says so, no answer.
+      if (this.link.closing) return;
+      const lost = lostSessionReason(e, this.device?.data.session?.userID);
+      if (lost !== null) return this.gw.letGo(this, lost);
       body = failure(this.gw, frame.head, e);
     } finally {
       const held = this.held ?? [];

@@ -85,6 +85,8 @@ export interface GatewayContext {
   /** Returns the verified userID, or throws StatusError with the code the SDK's login() rejects with. */
   verifyUserSig(userID: string | undefined, userSig: string | undefined): string;
   forget(conn: DeviceSocket): void;
+  /** Cluster mode: the socket's device is let go of here (no word to the port) and the socket sent to reconnect (1012). */
+  letGo(conn: DeviceSocket, reason: string): void;
   /** A port whose calls need preparing or acknowledging later: frames of a socket run one at a time. */
   readonly asyncCalls: boolean;
   /** A ClusterPort's prepare (src/cluster/service.ts); absent: every call is synchronous. */
