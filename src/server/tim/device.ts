@@ -25,11 +25,13 @@ export interface DeviceState {
   /** The seq of the last status push written to the device's socket, and the last one the SDK acknowledged. */
   pushedSeq: number;
   ackedSeq: number;
+  /** When its sockets were cut for keeping on over their request budget (src/server/tim/overBudget.ts). */
+  cuts: number[];
 }
 
 export type Key = SessionKey<DeviceState>;
 
-export const newState = (conn: DeviceSocket | null): DeviceState => ({ session: null, conn, lastSeq: 0, pushedSeq: 0, ackedSeq: 0 });
+export const newState = (conn: DeviceSocket | null): DeviceState => ({ session: null, conn, lastSeq: 0, pushedSeq: 0, ackedSeq: 0, cuts: [] });
 
 /**
  * EXT-2 over a socket: what was written is not what arrived. The SDK acknowledges each status push (NeedAck),
