@@ -10,6 +10,9 @@ import { PROTOCOL_VERSION, type Op, type ServerFrame } from '../protocol/message
 import { fromWire, isFrame, lost } from './frames';
 import { CONNECTING, OPEN, openSocket, type Socket } from './socket';
 
+/** How long a new socket waits for the close event of one the server is closing, before ending it here. */
+const CLOSING_WAIT_MS = 1000;
+
 /** What the client's connection is doing (centrifuge-style explicit states). */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'destroyed';
 
@@ -48,6 +51,8 @@ export class Connection {
   private letGo = 0;
   /** This socket has proved the UserSig (login, auth or resume). */
   authed = false;
+  /** Each socket's close event, as a promise (see closed()). */
+  private readonly gone = new WeakMap<Socket, Promise<void>>();
 
   constructor(
     private readonly urls: readonly URL[],
@@ -90,14 +95,51 @@ export class Connection {
   connect(): Promise<void> {
     if (this.isOpen) return Promise.resolve();
     if (this.connecting) return this.connecting;
-    this.connecting = this.tryEach().finally(() => {
+    const letGo = this.letGo;
+    const gone = this.closingNow();
+    const after = () => {
+      // Let go of on purpose (disconnect, destroy) while it waited: no socket goes up.
+      if (this.letGo !== letGo || this.current === 'destroyed') throw lost('let go while the previous socket closed');
+      return this.tryEach(letGo);
+    };
+    this.connecting = (gone ? this.closed(gone).then(after) : this.tryEach(letGo)).finally(() => {
       this.connecting = null;
     });
     return this.connecting;
   }
 
-  private async tryEach(): Promise<void> {
-    const letGo = this.letGo;
+  /** The close event of the current socket if the server is closing it (its close frame is in, the event not yet). */
+  private closingNow(): { ws: Socket; gone: Promise<void> } | null {
+    const ws = this.ws;
+    const gone = ws && ws.readyState !== OPEN && ws.readyState !== CONNECTING ? this.gone.get(ws) : undefined;
+    return ws && gone ? { ws, gone } : null;
+  }
+
+  /**
+   * The current socket is on its way out without this side asking (the server's close frame is in, its close
+   * event not yet): that event comes first, so that the session hears the drop and its code before a new socket
+   * goes up (else it would only prove its UserSig there, not resume: a dropped device's calls answered 2024).
+   * Bounded: a closing handshake that does not finish is ended here.
+   */
+  private async closed({ ws, gone }: { ws: Socket; gone: Promise<void> }): Promise<void> {
+    if (await this.within(gone, CLOSING_WAIT_MS)) return;
+    ws.terminate();
+    if (await this.within(gone, CLOSING_WAIT_MS)) return;
+    // A platform socket, whose terminate() is only another close(): taken as dropped here, its late event ignored.
+    this.onClose(ws, 1006, 'the closing handshake did not finish', () => undefined);
+  }
+
+  private within(p: Promise<void>, ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(false), ms);
+      void p.then(() => {
+        this.clock.clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private async tryEach(letGo: number): Promise<void> {
     for (let tried = 1; ; tried++) {
       try {
         return await this.open();
@@ -120,6 +162,8 @@ export class Connection {
       u.searchParams.set('deviceId', this.device.deviceId);
       u.searchParams.set('platform', this.device.platform);
       let hello = false;
+      let gone!: () => void;
+      const closed = new Promise<void>((r) => (gone = r));
       const ws: Socket = openSocket(u, this.timeoutMs, this.clock, {
         message: (data) => {
           // Replies still come in on a socket being closed on purpose; a lost network delivers nothing.
@@ -137,6 +181,7 @@ export class Connection {
         close: (code, reason) => {
           if (!hello) reject(lost(`closed before hello (${code} ${reason})`));
           this.onClose(ws, code, reason, failed);
+          gone();
         },
         error: (message) => {
           if (!hello) {
@@ -146,6 +191,7 @@ export class Connection {
         },
       });
       this.ws = ws;
+      this.gone.set(ws, closed);
       this.authed = false;
     });
   }

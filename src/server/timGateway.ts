@@ -187,8 +187,8 @@ class Gateway implements TimGateway, GatewayContext {
     }, this.helloIntervalSec * 1000);
   }
 
-  /** The socket's device is let go of here without a word to the port (its state is another node's now). */
-  private letGo(c: DeviceSocket, reason: string): void {
+  /** The socket's device is let go of here without a word to the port (its state is another node's now, or lost). */
+  letGo(c: DeviceSocket, reason: string): void {
     const key = c.device;
     if (key) {
       c.device = null;

@@ -35,9 +35,16 @@ export const SDK_CODE = Object.freeze({
 
 /** KickoutMsgNotify.KickType: 1 another account, 2 another device of the platform (DEV-4), 3 REST kick. */
 export const KICK_TYPE_MULTIPLE_DEVICE = 2;
+/** The server kicked the device out (the SDK emits KICKED_OUT {type: 'REST_API_Kick'} and stops). */
+export const KICK_TYPE_REST_API = 3;
 
 /** The push `Event` number for status changes. The SDK routes on the `UserStatusList` key, not on this. */
 export const EVENT_USER_STATUS = 7;
+
+/** The body of a PUSH_FORCE_OFFLINE push: the SDK is kicked out, by `kickType`. */
+export const kickOutBody = (kickType: number): unknown => ({
+  EventArray: [{ Event: EVENT_USER_STATUS, C2cNotifyMsgArray: [{ KickoutMsgNotify: { KickType: kickType, NewInstInfo: {} } }] }],
+});
 
 /** The edition as the SDK's purchase bits: feature bit 7 (rightmost character is bit 0) is user status. */
 export const USER_STATUS_FEATURE_BIT = 7;

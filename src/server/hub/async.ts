@@ -2,11 +2,12 @@
 // time, in arrival order, each answered once prepared, called and acknowledged (pushes go out as the engine
 // hands them over); a login of a user another node owns turns the socket into a relay to that node; a shard
 // this node lost sends its users' sockets to reconnect. The synchronous path stays in hub.ts, unchanged.
-import { ErrorCode, StatusError } from '../../errors';
+import { StatusError } from '../../errors';
 import { WireCode } from '../../protocol/codes';
 import { PROTOCOL_VERSION, WS_PATH } from '../../protocol/messages';
 import { routeLogin, type FrontCluster } from '../cluster/front';
 import { CLOSE_MOVED, Relay } from '../cluster/relay';
+import { lostSessionReason } from '../cluster/sessionLost';
 import type { ClientHub } from '../hub';
 import type { Conn } from './devices';
 import { readFrame, toWire } from './frames';
@@ -77,11 +78,8 @@ async function handle(hub: ClientHub, conn: Conn, data: Buffer, isBinary: boolea
     // Sent to reconnect while the call waited (its shard moved or was rebuilt): the close says so, the call was
     // not answered (the client's pending call fails as a lost connection and it resumes elsewhere).
     if (!hub.conns.has(conn)) return;
-    if (e instanceof StatusError && e.code === ErrorCode.NOT_LOGGED_IN && conn.device?.session.userID) {
-      // A device that was logged in and neither logged out nor kicked out (those clear its user) has lost its
-      // session with its shard's engine: not a 2024 for the client to act on, but a reconnect and a resume.
-      return moved(hub, conn, `the session of user '${conn.device.session.userID}' was lost with its shard: reconnect`);
-    }
+    const lost = lostSessionReason(e, conn.device?.session.userID);
+    if (lost !== null) return moved(hub, conn, lost);
     if (e instanceof StatusError) hub.replyError(conn, id, toWire(e));
     else {
       hub.log.error({ err: e, op, deviceId: conn.deviceId }, 'op failed');

@@ -10,10 +10,12 @@ import { RequestBudget } from '../requestBudget';
 import { CMD } from '../../protocol/tim/wire';
 import { routeLogin, type FrontCluster } from '../cluster/front';
 import { CLOSE_MOVED, Relay } from '../cluster/relay';
+import { lostSessionReason } from '../cluster/sessionLost';
 import { dispatch, dispatchAsync, failure } from './commands';
 import type { ConnInfo, DeviceSocket, GatewayContext, Key } from './device';
 import { deliver } from './downlink';
-import { loginUser, release } from './login';
+import { loginUser, logout, release } from './login';
+import { kickForLooping, nextCuts } from './overBudget';
 
 export const WS_CLOSE_TOO_BIG = 1009;
 export const WS_CLOSE_REPLACED = 4001;
@@ -55,9 +57,7 @@ export class Connection implements DeviceSocket {
     const verdict = this.budget.take();
     if (verdict.kind === 'close') {
       if (this.link.closing) return; // closed already; frames in flight are dropped
-      this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, reason: verdict.reason }, 'tim gateway: client kept on over its request budget, closing');
-      this.link.close(WS_CLOSE_OVER_BUDGET, 'request budget exceeded');
-      return;
+      return this.cutOverBudget(verdict.reason);
     }
     if (data.length > this.gw.maxFrameBytes) {
       this.gw.log.warn({ bytes: data.length, limit: this.gw.maxFrameBytes, remote: this.info.remote }, 'tim gateway: frame too large, closing');
@@ -156,6 +156,10 @@ export class Connection implements DeviceSocket {
       }
       body = await dispatchAsync(this.gw, this, frame);
     } catch (e) {
+      // Sent to reconnect while the call waited (its shard moved or was rebuilt): the close says so, no answer.
+      if (this.link.closing) return;
+      const lost = lostSessionReason(e, this.device?.data.session?.userID);
+      if (lost !== null) return this.gw.letGo(this, lost);
       body = failure(this.gw, frame.head, e);
     } finally {
       const held = this.held ?? [];
@@ -192,6 +196,29 @@ export class Connection implements DeviceSocket {
       }
     }
     this.heard();
+  }
+
+  /** Kept on over the budget: cut (1008); the device's third cut in the window kicks it out (overBudget.ts). */
+  private cutOverBudget(why: string): void {
+    const key = this.device;
+    const counted = key ? nextCuts(key.data.cuts, this.gw.core.clock.now()) : null;
+    if (!key || !counted?.kick) {
+      if (key && counted) key.data.cuts = counted.cuts;
+      this.gw.log.warn({ remote: this.info.remote, userID: key?.userID, reason: why }, 'tim gateway: client kept on over its request budget, closing');
+      this.link.close(WS_CLOSE_OVER_BUDGET, 'request budget exceeded');
+      return;
+    }
+    const kick = kickForLooping();
+    this.gw.log.warn({ remote: this.info.remote, userID: key.userID, deviceId: key.deviceId, cuts: counted.cuts.length }, 'tim gateway: client kept on over its request budget connection after connection, kicking it out');
+    this.send({ head: { servcmd: CMD.PUSH_FORCE_OFFLINE, seq: ++this.pushSeq }, body: kick.push });
+    try {
+      logout(this.gw, this); // logged out in the engine, its session key revoked
+    } catch (e) {
+      // The store refused the logout: the key goes anyway, and the close drops the device's link (DEV-2/3).
+      this.gw.log.warn({ err: e, userID: key.userID }, 'tim gateway: could not log a kicked device out; its link closes');
+      this.gw.keys.revoke(key);
+    }
+    this.link.close(WS_CLOSE_OVER_BUDGET, kick.reason);
   }
 
   /** Over the budget: answered unserved (the SDK rejects that call with 2996), logged once per episode. */

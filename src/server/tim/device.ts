@@ -25,11 +25,13 @@ export interface DeviceState {
   /** The seq of the last status push written to the device's socket, and the last one the SDK acknowledged. */
   pushedSeq: number;
   ackedSeq: number;
+  /** When its sockets were cut for keeping on over their request budget (src/server/tim/overBudget.ts). */
+  cuts: number[];
 }
 
 export type Key = SessionKey<DeviceState>;
 
-export const newState = (conn: DeviceSocket | null): DeviceState => ({ session: null, conn, lastSeq: 0, pushedSeq: 0, ackedSeq: 0 });
+export const newState = (conn: DeviceSocket | null): DeviceState => ({ session: null, conn, lastSeq: 0, pushedSeq: 0, ackedSeq: 0, cuts: [] });
 
 /**
  * EXT-2 over a socket: what was written is not what arrived. The SDK acknowledges each status push (NeedAck),
@@ -85,6 +87,8 @@ export interface GatewayContext {
   /** Returns the verified userID, or throws StatusError with the code the SDK's login() rejects with. */
   verifyUserSig(userID: string | undefined, userSig: string | undefined): string;
   forget(conn: DeviceSocket): void;
+  /** Cluster mode: the socket's device is let go of here (no word to the port) and the socket sent to reconnect (1012). */
+  letGo(conn: DeviceSocket, reason: string): void;
   /** A port whose calls need preparing or acknowledging later: frames of a socket run one at a time. */
   readonly asyncCalls: boolean;
   /** A ClusterPort's prepare (src/cluster/service.ts); absent: every call is synchronous. */

@@ -1,7 +1,7 @@
 // What the engine sends a Web SDK device, in the SDK's terms: status pushes that the SDK acknowledges (the
 // EXT-2 resume point) and the multi-device kick (DEV-4). Events with no SDK counterpart are dropped.
 import { EVENT, type ClientEvent } from '../../events';
-import { CMD, EVENT_USER_STATUS, KICK_TYPE_MULTIPLE_DEVICE, wireStatus } from '../../protocol/tim/wire';
+import { CMD, EVENT_USER_STATUS, KICK_TYPE_MULTIPLE_DEVICE, kickOutBody, wireStatus } from '../../protocol/tim/wire';
 import type { DeviceSocket, GatewayContext } from './device';
 
 export function deliver(gw: GatewayContext, conn: DeviceSocket, event: ClientEvent, seq: number): void {
@@ -19,9 +19,7 @@ export function deliver(gw: GatewayContext, conn: DeviceSocket, event: ClientEve
     }
     case EVENT.KICKED_OUT: {
       // DEV-4: the SDK's own multi-device kick: it logs out and emits KICKED_OUT {type: 'multipleDevice'}.
-      conn.push(CMD.PUSH_FORCE_OFFLINE, {
-        EventArray: [{ Event: EVENT_USER_STATUS, C2cNotifyMsgArray: [{ KickoutMsgNotify: { KickType: KICK_TYPE_MULTIPLE_DEVICE, NewInstInfo: {} } }] }],
-      });
+      conn.push(CMD.PUSH_FORCE_OFFLINE, kickOutBody(KICK_TYPE_MULTIPLE_DEVICE));
       const key = conn.device;
       if (key) {
         gw.keys.revoke(key);

@@ -176,6 +176,30 @@ describe('cluster parts of the server', () => {
     d.ws.close();
   });
 
+  it('gateway: a 2024 for an SDK that was logged in (its session lost with its shard) sends the socket to reconnect, not a 2024 to act on', async () => {
+    const { fake, node } = await setup();
+    const sdk = await timClient(node as never, '/info');
+    fake.open(true);
+    expect((await sdk.login('alice')).body.A2Key).toBeTruthy();
+    fake.open(false);
+    let answered = false;
+    sdk.ws.on('message', (d) => {
+      if (JSON.parse(String(d)).head?.servcmd === 'im_open_status.ws_set_custom_status') answered = true;
+    });
+    sdk.ws.send(JSON.stringify({ head: { ver: 'v4', platform: 7, servcmd: 'im_open_status.ws_set_custom_status', seq: 7001 }, body: { CustomStatus: 'y' } }));
+    (await fake.next()).fail(new StatusError(ErrorCode.NOT_LOGGED_IN, 'not logged in: call login() first'));
+    expect(await Promise.race([sdk.closed, turns(200).then(() => 'still open')])).toMatchObject({ code: 1012, reason: expect.stringMatching(/session of user 'alice' was lost/) });
+    expect(answered).toBe(false);
+    // An SDK that logged out gets its 2024 as an answer, on a socket that stays open.
+    const bob = await timClient(node as never, '/info');
+    fake.open(true);
+    expect((await bob.login('bob')).body.A2Key).toBeTruthy();
+    await bob.request('im_open_status.wslogout');
+    expect((await bob.request('im_open_status.ws_set_custom_status', { CustomStatus: 'z' })).body).toMatchObject({ ErrorCode: 2024 });
+    expect(bob.isClosed()).toBe(false);
+    bob.ws.close();
+  });
+
   it('a lost shard closes its users\' sockets (1012, with the reason) on both protocols; other users stay', async () => {
     const { fake, node } = await setup();
     fake.open(true);
@@ -183,10 +207,18 @@ describe('cluster parts of the server', () => {
     expect((await carol.login('s1carol')).ok).toBe(true);
     const alice = await hubClient(node as never);
     expect((await alice.login('alice')).ok).toBe(true);
+    const sdkCarol = await timClient(node as never, '/info');
+    expect((await sdkCarol.login('s1carol')).body.A2Key).toBeTruthy();
+    const sdkBob = await timClient(node as never, '/info');
+    expect((await sdkBob.login('bob')).body.A2Key).toBeTruthy();
     fake.loseShard(1);
     expect(await carol.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/moved to another node/) });
+    expect(await sdkCarol.closed).toMatchObject({ code: 1012, reason: expect.stringMatching(/moved to another node/) });
     expect((await alice.call('ping')).ok).toBe(true);
+    expect((await sdkBob.request('im_open_status.ws_get_user_status', { To_Account: ['alice'] })).body).toMatchObject({ UserStatusList: [{ To_Account: 'alice' }] });
     expect(alice.isClosed()).toBe(false);
+    expect(sdkBob.isClosed()).toBe(false);
     alice.ws.close();
+    sdkBob.ws.close();
   });
 });
