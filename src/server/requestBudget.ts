@@ -98,3 +98,66 @@ export class RequestBudget {
     return r.verdict;
   }
 }
+
+// -----------------------------------------------------------------------------------------------------------
+// Sockets not logged in yet, per address: a socket costs a file descriptor and ~20 KiB from its upgrade until
+// its login deadline (30-60 s), before any UserSig is checked, so without a cap one address could hold every
+// descriptor of the process and lock everyone else out. Counted at the upgrade (server.ts); a socket leaves
+// the count once it has proved a UserSig or closed. Relays from other nodes are not counted (their node did).
+
+export interface PendingLimits {
+  /** Open sockets from one address that have not logged in; one more is refused at the upgrade. 0: no cap. */
+  perAddress: number;
+  /** Addresses never counted: loopback by default (benchmarks, tests, a balancer on the same host). */
+  exempt: readonly string[];
+}
+
+export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.1', '::1', '::ffff:127.0.0.1']) });
+
+export class PendingLogins {
+  /** Per address, a probe per open socket not yet seen logged in ("has it proved a UserSig now?"). */
+  private readonly by = new Map<string, Set<() => boolean>>();
+
+  constructor(readonly limits: PendingLimits = DEFAULT_PENDING_LIMITS) {}
+
+  private counted(address: string | undefined): address is string {
+    return address !== undefined && this.limits.perAddress > 0 && !this.limits.exempt.includes(address);
+  }
+
+  /** Null when one more socket from `address` may open; else why not. Sockets seen logged in leave the count here. */
+  check(address: string | undefined): StatusError | null {
+    if (!this.counted(address)) return null;
+    const open = this.by.get(address);
+    if (!open) return null;
+    for (const probe of open) if (probe()) open.delete(probe);
+    if (open.size === 0) this.by.delete(address);
+    const max = this.limits.perAddress;
+    if (open.size < max) return null;
+    return new StatusError(
+      ErrorCode.RATE_LIMITED,
+      `too many sockets from ${address} that have not logged in: at most ${max} (pendingLogins.perAddress); log in on those, or close them`,
+      { param: 'address', limit: max, limitName: 'pendingLogins.perAddress' },
+    );
+  }
+
+  /** Counts an opened socket until `release` (its close) or until `probe` says it logged in. */
+  track(address: string | undefined, probe: () => boolean): () => void {
+    if (!this.counted(address)) return () => {};
+    let open = this.by.get(address);
+    if (!open) this.by.set(address, (open = new Set()));
+    open.add(probe);
+    return () => {
+      const set = this.by.get(address);
+      if (!set) return;
+      set.delete(probe);
+      if (set.size === 0) this.by.delete(address);
+    };
+  }
+
+  /** Sockets counted now (all addresses), for tests and /healthz. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.by.values()) n += s.size;
+    return n;
+  }
+}

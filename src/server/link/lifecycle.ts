@@ -48,6 +48,17 @@ const OPEN = 1;
 const CLOSED = 3;
 /** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
 let nextLinkId = 1;
+/** Each front-end socket's link, so that the upgrade's per-address count (server.ts) can ask whether it logged in. */
+const linkOf = new WeakMap<WebSocket, SocketLink>();
+
+/** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
+export function socketAuthenticated(ws: WebSocket): boolean {
+  const link = linkOf.get(ws);
+  if (!link || link.closing) return false;
+  let yes = false;
+  link.group.guard('login check', () => (yes = link.hooks.isAuthenticated()));
+  return yes;
+}
 
 /** The sockets of one front-end, with the settings they share. */
 export class LinkGroup {
@@ -103,12 +114,13 @@ export class SocketLink implements Buffered {
   private closedDone = false;
 
   constructor(
-    private readonly group: LinkGroup,
+    /** @internal */ readonly group: LinkGroup,
     readonly id: number,
     readonly ws: WebSocket,
     readonly remote: string,
-    private readonly hooks: LinkHooks,
+    /** @internal */ readonly hooks: LinkHooks,
   ) {
+    linkOf.set(ws, this);
     const { clock } = group.o;
     this.lastHeard = clock.now();
     this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
