@@ -6,7 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEFAULT_PENDING_LIMITS, PendingLogins } from '../../../src/server/requestBudget';
-import { SDK_APP_ID, until } from '../proc';
+import { CommanderError } from 'commander';
+import { buildProgram } from '../../../src/server/program';
+import { SDK_APP_ID, startServerProcess, until } from '../proc';
 import { hubClient, startInProcess, timClient, type TestServer } from '../wire';
 
 let s: TestServer | null = null;
@@ -77,6 +79,30 @@ describe('sockets not logged in, per address', () => {
       p.track('127.0.0.1', () => false);
     }
     expect(p.size).toBe(0);
+  });
+});
+
+describe('serve --pending-per-address / --pending-loopback', () => {
+  it('set the cap of the real server (loopback counted with --pending-loopback); a bad value is refused at start naming the flag', async () => {
+    const proc = await startServerProcess(['--pending-per-address', '1', '--pending-loopback', '--store', 'memory']);
+    try {
+      const ws = proc.url.replace('http', 'ws');
+      const first = await upgrade(`${ws}/ws?v=1`);
+      expect(first.status).toBe(101);
+      const second = await upgrade(`${ws}/ws?v=1`);
+      expect(second).toMatchObject({ status: 429, body: { ErrorCode: 2996, limit: 1, limitName: 'pendingLogins.perAddress' } });
+      first.ws!.terminate();
+    } finally {
+      await proc.stop();
+    }
+    let err = '';
+    const program = buildProgram({ out: () => {}, err: (t) => (err += t), exitOverride: true });
+    const code = await program.parseAsync(['serve', '--pending-per-address', '-3'], { from: 'user' }).then(
+      () => 0,
+      (e: unknown) => (e instanceof CommanderError ? e.exitCode : -1),
+    );
+    expect(code).toBe(1);
+    expect(err).toMatch(/--pending-per-address must be between 0 and 1000000/);
   });
 });
 
