@@ -33,7 +33,7 @@ import { Retrier } from './link/retry';
 import { PendingLogins, type PendingLimits, type RequestBudgetLimits } from './requestBudget';
 import { socketAuthenticated } from './link/lifecycle';
 import { registerRest } from './rest';
-import { RELAY_HEADER, checkRelayToken } from './cluster/relayAuth';
+import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
@@ -312,6 +312,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   };
   const pending = new PendingLogins(o.pendingLogins);
+  const relayGate = new RelayGate(o.secretKey, parts ? parts.service.nodeId : null);
   // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
   // every one gets a listener before anything else can happen to it, refused ones included. Then it is
   // counted against its address until it logs in or closes (relays are counted at their first node).
@@ -328,10 +329,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const relay = req.headers[RELAY_HEADER];
     let viaRelay = false;
     if (relay !== undefined) {
-      const verdict = parts ? checkRelayToken(o.secretKey, relay, Date.now()) : { ok: false as const, reason: 'not a cluster node' };
+      const verdict = relayGate.check(relay, Date.now());
       if (!verdict.ok) {
         metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 401);
-        log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason }, 'relay refused');
+        // One line per interval, with the count: refusals are as cheap to send as any upgrade.
+        if (verdict.log) log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason, refused: verdict.log.refused }, 'relay refused');
         return refuseUpgrade(socket, '401 Unauthorized');
       }
       viaRelay = true;

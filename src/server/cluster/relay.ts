@@ -23,8 +23,8 @@ export interface RelayContext {
   lookup(nodeId: string): Promise<string | null>;
   /** Drops a cached address that failed to connect. */
   forget?(nodeId: string): void;
-  /** A fresh relay token of this node. */
-  token(): string;
+  /** A fresh relay token of this node, for node `to` (good once: src/server/cluster/relayAuth.ts). */
+  token(to: string): string;
   log: RelayLogger;
   /** The upstream's largest frame (the owner's own limit is the same). */
   maxPayloadBytes: number;
@@ -93,7 +93,7 @@ export class Relay {
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
-        headers: { [RELAY_HEADER]: this.cx.token(), 'x-status-engine-client': this.o.remote },
+        headers: { [RELAY_HEADER]: this.cx.token(this.o.node), 'x-status-engine-client': this.o.remote },
         maxPayload: this.cx.maxPayloadBytes,
         perMessageDeflate: false,
         handshakeTimeout: this.cx.connectTimeoutMs,
