@@ -43,7 +43,9 @@ export class Connection implements DeviceSocket {
     this.link = gw.links.open(ws, info.remote ?? '?', {
       onFrame: (data, isBinary) => this.onMessage(data, isBinary),
       onQuiet: () => this.onQuiet(),
-      isAuthenticated: () => this.device !== null || this.relay !== null,
+      // A socket quiet since its device timed out is a peer that vanished (half-open TCP): not logged in any
+      // more, so the deadline closes it. One only quiet has spoken within the device's timeout (wshello: 30 s).
+      isAuthenticated: () => this.relay !== null || (this.device !== null && !(this.silent && !this.device.data.session?.connected)),
       onClose: () => this.onClose(),
     });
   }
