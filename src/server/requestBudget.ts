@@ -106,13 +106,26 @@ export class RequestBudget {
 // the count once it has proved a UserSig or closed. Relays from other nodes are not counted (their node did).
 
 export interface PendingLimits {
-  /** Open sockets from one address that have not logged in; one more is refused at the upgrade. 0: no cap. */
+  /** Open sockets from one address (IPv6: one /64) that have not logged in; one more is refused at the upgrade. 0: no cap. */
   perAddress: number;
   /** Addresses never counted: loopback by default (benchmarks, tests, a balancer on the same host). */
   exempt: readonly string[];
 }
 
 export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.1', '::1', '::ffff:127.0.0.1']) });
+
+/**
+ * The key one address is counted under: an IPv4 address itself, an IPv6 address by its /64 (one host or
+ * one network's customer gets a whole /64, so counting single IPv6 addresses would be no cap at all).
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || address.startsWith('::ffff:')) return address;
+  const [head, tail] = address.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => (g || '0').toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 export class PendingLogins {
   /** Per address, a probe per open socket not yet seen logged in ("has it proved a UserSig now?"). */
@@ -127,15 +140,16 @@ export class PendingLogins {
   /** Null when one more socket from `address` may open; else why not. Sockets seen logged in leave the count here. */
   check(address: string | undefined): StatusError | null {
     if (!this.counted(address)) return null;
-    const open = this.by.get(address);
+    const key = addressKey(address);
+    const open = this.by.get(key);
     if (!open) return null;
     for (const probe of open) if (probe()) open.delete(probe);
-    if (open.size === 0) this.by.delete(address);
+    if (open.size === 0) this.by.delete(key);
     const max = this.limits.perAddress;
     if (open.size < max) return null;
     return new StatusError(
       ErrorCode.RATE_LIMITED,
-      `too many sockets from ${address} that have not logged in: at most ${max} (pendingLogins.perAddress); log in on those, or close them`,
+      `too many sockets from ${key === address ? address : `${address} (${key})`} that have not logged in: at most ${max} (pendingLogins.perAddress); log in on those, or close them`,
       { param: 'address', limit: max, limitName: 'pendingLogins.perAddress' },
     );
   }
@@ -143,14 +157,15 @@ export class PendingLogins {
   /** Counts an opened socket until `release` (its close) or until `probe` says it logged in. */
   track(address: string | undefined, probe: () => boolean): () => void {
     if (!this.counted(address)) return () => {};
-    let open = this.by.get(address);
-    if (!open) this.by.set(address, (open = new Set()));
+    const key = addressKey(address);
+    let open = this.by.get(key);
+    if (!open) this.by.set(key, (open = new Set()));
     open.add(probe);
     return () => {
-      const set = this.by.get(address);
+      const set = this.by.get(key);
       if (!set) return;
       set.delete(probe);
-      if (set.size === 0) this.by.delete(address);
+      if (set.size === 0) this.by.delete(key);
     };
   }
 

@@ -5,7 +5,7 @@
 // leave the count; the server and everyone else go on.
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DEFAULT_PENDING_LIMITS, PendingLogins } from '../../../src/server/requestBudget';
+import { DEFAULT_PENDING_LIMITS, PendingLogins, addressKey } from '../../../src/server/requestBudget';
 import { CommanderError } from 'commander';
 import { buildProgram } from '../../../src/server/program';
 import { SDK_APP_ID, startServerProcess, until } from '../proc';
@@ -119,6 +119,18 @@ describe('PendingLogins (pure)', () => {
     expect(p.check('10.0.0.1')).toBeNull();
     releaseA(); // its close, after it had left the count: nothing more
     expect(p.size).toBe(2);
+    // IPv6: counted per /64 (a host gets a whole /64: single addresses would be no cap).
+    const v6 = new PendingLogins({ perAddress: 2, exempt: [] });
+    v6.track('2001:db8:1:2::1', () => false);
+    v6.track('2001:db8:1:2:aaaa:bbbb:cccc:dddd', () => false);
+    expect(v6.check('2001:0db8:0001:0002::ffff')).toMatchObject({ limit: 2 });
+    expect(v6.check('2001:db8:1:3::1')).toBeNull();
+    expect(v6.check('::ffff:10.0.0.1')).toBeNull();
+    expect(addressKey('2001:DB8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('fe80::')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('1:2:3:4:5:6:7:8')).toBe('1:2:3:4::/64');
+    expect(addressKey('::ffff:10.0.0.1')).toBe('::ffff:10.0.0.1');
     const off = new PendingLogins({ perAddress: 0, exempt: [] });
     for (let i = 0; i < 10; i++) off.track('10.0.0.1', () => false);
     expect(off.check('10.0.0.1')).toBeNull();
