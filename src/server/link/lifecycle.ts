@@ -48,17 +48,6 @@ const OPEN = 1;
 const CLOSED = 3;
 /** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
 let nextLinkId = 1;
-/** Each front-end socket's link, so that the upgrade's per-address count (server.ts) can ask whether it logged in. */
-const linkOf = new WeakMap<WebSocket, SocketLink>();
-
-/** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
-export function socketAuthenticated(ws: WebSocket): boolean {
-  const link = linkOf.get(ws);
-  if (!link || link.closing) return false;
-  let yes = false;
-  link.group.guard('login check', () => (yes = link.hooks.isAuthenticated()));
-  return yes;
-}
 
 /** The sockets of one front-end, with the settings they share. */
 export class LinkGroup {
@@ -76,6 +65,7 @@ export class LinkGroup {
 
   open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
     const link = new SocketLink(this, nextLinkId++, ws, remote, hooks);
+    linkOf.set(ws, link);
     this.links.add(link);
     return link;
   }
@@ -114,13 +104,12 @@ export class SocketLink implements Buffered {
   private closedDone = false;
 
   constructor(
-    /** @internal */ readonly group: LinkGroup,
+    private readonly group: LinkGroup,
     readonly id: number,
     readonly ws: WebSocket,
     readonly remote: string,
-    /** @internal */ readonly hooks: LinkHooks,
+    private readonly hooks: LinkHooks,
   ) {
-    linkOf.set(ws, this);
     const { clock } = group.o;
     this.lastHeard = clock.now();
     this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
@@ -280,4 +269,20 @@ export class SocketLink implements Buffered {
     this.group.links.delete(this);
     this.group.guard('socket close', () => this.hooks.onClose(code), { remote: this.remote });
   }
+
+  /** Whether the front-end holds a logged-in device (or a relay) on this socket now. */
+  loggedIn(): boolean {
+    if (this.closing) return false;
+    let yes = false;
+    this.group.guard('login check', () => (yes = this.hooks.isAuthenticated()), { remote: this.remote });
+    return yes;
+  }
+}
+
+/** Each front-end socket's link, so that the upgrade's per-address count (server.ts) can ask whether it logged in. */
+const linkOf = new WeakMap<WebSocket, SocketLink>();
+
+/** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
+export function socketAuthenticated(ws: WebSocket): boolean {
+  return linkOf.get(ws)?.loggedIn() ?? false;
 }
