@@ -149,6 +149,8 @@ export const SERVE_SCHEMA = z
     'journal-keep-ms': integer(1, 100 * 365 * 86_400_000),
     'request-rate': integer(1, 1_000_000),
     'request-burst': integer(1, 1_000_000),
+    'pending-per-address': integer(0, 1_000_000),
+    'pending-loopback': onOff,
     'drain-ms': integer(0, 3_600_000),
     clock: oneOf(['system', 'simulated']),
     'log-level': oneOf(LOG_LEVELS),

@@ -8,6 +8,9 @@ import { buildOpenApi } from './openapi';
 
 export type Readiness = 'starting' | 'ready' | 'draining';
 
+/** How long one rendering of /metrics is served again (Prometheus scrapes every 15-60 s). */
+export const METRICS_REUSE_MS = 1000;
+
 /**
  * Browser origins allowed: undefined = no rule (any origin may connect; HTTP answers carry no CORS headers);
  * a list (or '*') = only those. A request without an Origin header is not a browser's and is never refused.
@@ -28,7 +31,18 @@ export function registerOps(app: FastifyInstance, o: OpsOptions): void {
     const state = o.readiness();
     return reply.code(state === 'ready' ? 200 : 503).send({ status: state });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(o.metrics.registry.contentType).send(await o.metrics.text()));
+  // One rendering serves every scrape for METRICS_REUSE_MS of real time: it lists the process's open files and
+  // handles (milliseconds with thousands of sockets), and anyone may ask. Real time: a simulated clock stands still.
+  let last: { at: number; text: Promise<string> } | null = null;
+  app.get('/metrics', async (_req, reply) => {
+    const now = Date.now();
+    if (!last || now - last.at >= METRICS_REUSE_MS || now < last.at) {
+      const text = o.metrics.text();
+      const mine = (last = { at: now, text });
+      text.catch(() => last === mine && (last = null));
+    }
+    return reply.type(o.metrics.registry.contentType).send(await last.text);
+  });
   const openapi = JSON.stringify(buildOpenApi(), null, 2);
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openapi));
 

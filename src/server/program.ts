@@ -12,7 +12,7 @@ import type { ConfigChange } from '../types';
 import { version } from '../../package.json';
 import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue } from './config';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
-import { DEFAULT_REQUEST_BUDGET } from './requestBudget';
+import { DEFAULT_PENDING_LIMITS, DEFAULT_REQUEST_BUDGET } from './requestBudget';
 import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
 import { DATABASE_FILE, SECRET_FILE, resolveSecretKey } from './secret';
 import type { RunningServer } from './server';
@@ -47,6 +47,8 @@ interface ServeFlags {
   heartbeatMs: number;
   requestRate?: number;
   requestBurst?: number;
+  pendingPerAddress?: number;
+  pendingLoopback?: boolean;
   bodyLimit: number;
   journalKeep?: number;
   journalKeepMs?: number;
@@ -195,6 +197,9 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
       ...(flags.requestRate !== undefined || flags.requestBurst !== undefined
         ? { requestBudget: { ...DEFAULT_REQUEST_BUDGET, ...(flags.requestRate !== undefined ? { ratePerSec: flags.requestRate } : {}), ...(flags.requestBurst !== undefined ? { burst: flags.requestBurst } : {}) } }
         : {}),
+      ...(flags.pendingPerAddress !== undefined || flags.pendingLoopback
+        ? { pendingLogins: { perAddress: flags.pendingPerAddress ?? DEFAULT_PENDING_LIMITS.perAddress, exempt: flags.pendingLoopback ? [] : DEFAULT_PENDING_LIMITS.exempt } }
+        : {}),
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
       tls,
@@ -288,6 +293,8 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--body-limit <bytes>', 'the largest admin REST body accepted', flagParser('body-limit'), DEFAULTS.bodyLimit)
     .option('--request-rate <n>', `requests per second each client socket may send on average (default ${DEFAULT_REQUEST_BUDGET.ratePerSec}); over it they are refused (2996), and a client that keeps on is cut`, flagParser('request-rate'))
     .option('--request-burst <n>', `requests a client socket may send at once (default ${DEFAULT_REQUEST_BUDGET.burst})`, flagParser('request-burst'))
+    .option('--pending-per-address <n>', `sockets one address may hold open before they log in (default ${DEFAULT_PENDING_LIMITS.perAddress}; 0: no cap); one more is refused at the upgrade (HTTP 429). Behind a proxy, that is the proxy's address`, flagParser('pending-per-address'))
+    .option('--pending-loopback', 'count loopback addresses too (they are exempt by default: benchmarks, a balancer on the same host)')
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
     .option('--journal-keep <n>', 'with --data: keep the newest n journal entries on disk (and a replay start); default all', flagParser('journal-keep'))
     .option('--journal-keep-ms <ms>', 'with --data: keep no journal entry older than this (by the engine clock); default all', flagParser('journal-keep-ms'))

@@ -98,3 +98,81 @@ export class RequestBudget {
     return r.verdict;
   }
 }
+
+// -----------------------------------------------------------------------------------------------------------
+// Sockets not logged in yet, per address: a socket costs a file descriptor and ~20 KiB from its upgrade until
+// its login deadline (30-60 s), before any UserSig is checked, so without a cap one address could hold every
+// descriptor of the process and lock everyone else out. Counted at the upgrade (server.ts); a socket leaves
+// the count once it has proved a UserSig or closed. Relays from other nodes are not counted (their node did).
+
+export interface PendingLimits {
+  /** Open sockets from one address (IPv6: one /64) that have not logged in; one more is refused at the upgrade. 0: no cap. */
+  perAddress: number;
+  /** Addresses never counted: loopback by default (benchmarks, tests, a balancer on the same host). */
+  exempt: readonly string[];
+}
+
+export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.1', '::1', '::ffff:127.0.0.1']) });
+
+/**
+ * The key one address is counted under: an IPv4 address itself, an IPv6 address by its /64 (one host or
+ * one network's customer gets a whole /64, so counting single IPv6 addresses would be no cap at all).
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || address.startsWith('::ffff:')) return address;
+  const [head, tail] = address.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => (g || '0').toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+export class PendingLogins {
+  /** Per address, a probe per open socket not yet seen logged in ("has it proved a UserSig now?"). */
+  private readonly by = new Map<string, Set<() => boolean>>();
+
+  constructor(readonly limits: PendingLimits = DEFAULT_PENDING_LIMITS) {}
+
+  private counted(address: string | undefined): address is string {
+    return address !== undefined && this.limits.perAddress > 0 && !this.limits.exempt.includes(address);
+  }
+
+  /** Null when one more socket from `address` may open; else why not. Sockets seen logged in leave the count here. */
+  check(address: string | undefined): StatusError | null {
+    if (!this.counted(address)) return null;
+    const key = addressKey(address);
+    const open = this.by.get(key);
+    if (!open) return null;
+    for (const probe of open) if (probe()) open.delete(probe);
+    if (open.size === 0) this.by.delete(key);
+    const max = this.limits.perAddress;
+    if (open.size < max) return null;
+    return new StatusError(
+      ErrorCode.RATE_LIMITED,
+      `too many sockets from ${key === address ? address : `${address} (${key})`} that have not logged in: at most ${max} (pendingLogins.perAddress); log in on those, or close them`,
+      { param: 'address', limit: max, limitName: 'pendingLogins.perAddress' },
+    );
+  }
+
+  /** Counts an opened socket until `release` (its close) or until `probe` says it logged in. */
+  track(address: string | undefined, probe: () => boolean): () => void {
+    if (!this.counted(address)) return () => {};
+    const key = addressKey(address);
+    let open = this.by.get(key);
+    if (!open) this.by.set(key, (open = new Set()));
+    open.add(probe);
+    return () => {
+      const set = this.by.get(key);
+      if (!set) return;
+      set.delete(probe);
+      if (set.size === 0) this.by.delete(key);
+    };
+  }
+
+  /** Sockets counted now (all addresses), for tests and /healthz. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.by.values()) n += s.size;
+    return n;
+  }
+}

@@ -30,9 +30,10 @@ import { ServerMetrics } from './metrics';
 import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
-import type { RequestBudgetLimits } from './requestBudget';
+import { PendingLogins, type PendingLimits, type RequestBudgetLimits } from './requestBudget';
+import { socketAuthenticated } from './link/lifecycle';
 import { registerRest } from './rest';
-import { RELAY_HEADER, checkRelayToken } from './cluster/relayAuth';
+import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
@@ -73,6 +74,8 @@ export interface ServerOptions {
   maxTotalBufferedBytes?: number;
   /** Per-connection request budget of both socket front-ends (src/server/requestBudget.ts); default DEFAULT_REQUEST_BUDGET. */
   requestBudget?: RequestBudgetLimits;
+  /** Sockets from one address not logged in yet (src/server/requestBudget.ts); default DEFAULT_PENDING_LIMITS. */
+  pendingLogins?: PendingLimits;
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
@@ -305,12 +308,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
-  const refuseUpgrade = (socket: Duplex, status: string) => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const refuseUpgrade = (socket: Duplex, status: string, body = '') => {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   };
+  const pending = new PendingLogins(o.pendingLogins);
+  const relayGate = new RelayGate(o.secretKey, parts ? parts.service.nodeId : null);
   // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
-  // every one gets a listener before anything else can happen to it, refused ones included.
-  const heard = (ws: WebSocket) => ws.on('error', (err) => log.debug({ err }, 'socket error'));
+  // every one gets a listener before anything else can happen to it, refused ones included. Then it is
+  // counted against its address until it logs in or closes (relays are counted at their first node).
+  const heard = (ws: WebSocket, req: IncomingMessage, viaRelay: boolean) => {
+    ws.on('error', (err) => log.debug({ err }, 'socket error'));
+    if (!viaRelay) ws.once('close', pending.track(req.socket.remoteAddress, () => socketAuthenticated(ws)));
+  };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
     const pathname = (req.url ?? '/').split('?')[0];
@@ -320,17 +329,25 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const relay = req.headers[RELAY_HEADER];
     let viaRelay = false;
     if (relay !== undefined) {
-      const verdict = parts ? checkRelayToken(o.secretKey, relay, Date.now()) : { ok: false as const, reason: 'not a cluster node' };
+      const verdict = relayGate.check(relay, Date.now());
       if (!verdict.ok) {
         metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 401);
-        log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason }, 'relay refused');
+        // One line per interval, with the count: refusals are as cheap to send as any upgrade.
+        if (verdict.log) log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason, refused: verdict.log.refused }, 'relay refused');
         return refuseUpgrade(socket, '401 Unauthorized');
       }
       viaRelay = true;
     }
+    const tooMany = viaRelay ? null : pending.check(req.socket.remoteAddress);
+    if (tooMany) {
+      metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 429);
+      log.debug({ remote: req.socket.remoteAddress, limit: tooMany.limit }, 'upgrade refused: too many sockets not logged in from one address');
+      const body = { ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName };
+      return refuseUpgrade(socket, '429 Too Many Requests', JSON.stringify(body));
+    }
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
-        heard(ws);
+        heard(ws, req, viaRelay);
         metrics.connectionOpened('client');
         try {
           hub.accept(ws, req, viaRelay);
@@ -341,7 +358,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
-        heard(ws);
+        heard(ws, req, viaRelay);
         metrics.connectionOpened('sdk');
         try {
           gateway.handle(ws, req, viaRelay);

@@ -137,7 +137,8 @@ class Gateway implements TimGateway, GatewayContext {
     });
     this.wallClock = opts.wallClock ?? Date.now;
     this.requestBudget = checkBudgetLimits(opts.requestBudget ?? DEFAULT_REQUEST_BUDGET);
-    this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret);
+    // A key whose device a socket holds (or whose close is still owed) stays in memory; idle ones are capped.
+    this.keys = new SessionKeys(() => this.core.clock.now(), opts.sessionKeyTtlMs ?? DEFAULT_SESSION_KEY_TTL_MS, opts.sessionKeySecret, (d) => d.conn !== null || d.session !== null);
     this.stopListening = this.core.onSettingsChange((s) => this.onSettings(s));
     if (this.cluster) this.armOwnerCheck();
   }

@@ -32,11 +32,26 @@ export type FoundKey<T> =
 /** 12 hours: a relogin after a network drop comes within minutes; after this the app logs in with a UserSig again. */
 export const DEFAULT_SESSION_KEY_TTL_MS = 12 * 60 * 60 * 1000;
 
+/**
+ * Keys of one user that no socket holds, kept in memory: an SDK logs in with its UserSig on every page load
+ * (and one looping after a refusal, many times a second), and each login is a key for 12 h. Past this the
+ * oldest go from memory; a key that went is still genuine (its signature), and its relogin is answered as
+ * one issued before a restart: good while the engine still holds that device. Only its resume point is lost.
+ */
+export const MAX_IDLE_KEYS_PER_USER = 32;
+/**
+ * Revocations remembered (logout, kick), the oldest forgotten first. A forgotten one is still refused while
+ * its device is gone from the engine (after a logout or a kick it is), as a key from before a restart is.
+ */
+export const MAX_REVOKED_KEYS = 50_000;
+
 const VERSION = 1;
 const b64url = (b: Buffer): string => b.toString('base64url');
 
 export class SessionKeys<T> {
   private readonly live = new Map<string, SessionKey<T>>();
+  /** Each user's live keys, oldest first (for the cap on the idle ones). */
+  private readonly byUser = new Map<string, Set<string>>();
   /** Keys revoked in this process, until they would have expired anyway. */
   private readonly revoked = new Map<string, number>();
   private readonly secret: Buffer;
@@ -51,6 +66,8 @@ export class SessionKeys<T> {
     private readonly now: () => number,
     private readonly ttlMs: number = DEFAULT_SESSION_KEY_TTL_MS,
     secret?: string | Buffer,
+    /** Whether a socket holds the key's device now (such a key is never dropped from memory). */
+    private readonly inUse: (data: T) => boolean = () => false,
   ) {
     this.secret = createHmac('sha256', secret ?? randomBytes(32)).update('status-engine tim session key v1').digest();
   }
@@ -74,15 +91,40 @@ export class SessionKeys<T> {
     );
     const a2 = `${payload}.${this.mac(payload)}`;
     const key: SessionKey<T> = { ...claims, a2, data };
-    this.live.set(a2, key);
+    this.add(key);
     return key;
   }
 
   /** Registers a key found by `find` as `claims` (issued before a restart) with its new live state. */
   adopt(found: { claims: KeyClaims; a2: string }, data: T): SessionKey<T> {
     const key: SessionKey<T> = { ...found.claims, a2: found.a2, data };
-    this.live.set(found.a2, key);
+    this.add(key);
     return key;
+  }
+
+  private add(key: SessionKey<T>): void {
+    this.live.set(key.a2, key);
+    let mine = this.byUser.get(key.userID);
+    if (!mine) this.byUser.set(key.userID, (mine = new Set()));
+    mine.add(key.a2);
+    if (mine.size <= MAX_IDLE_KEYS_PER_USER) return;
+    let idle = 0;
+    for (const a2 of mine) if (!this.inUse(this.live.get(a2)!.data)) idle++;
+    for (const a2 of mine) {
+      if (idle <= MAX_IDLE_KEYS_PER_USER) break;
+      if (a2 === key.a2 || this.inUse(this.live.get(a2)!.data)) continue;
+      this.drop(a2);
+      idle--;
+    }
+  }
+
+  private drop(a2: string): void {
+    const key = this.live.get(a2);
+    if (!key) return;
+    this.live.delete(a2);
+    const mine = this.byUser.get(key.userID);
+    mine?.delete(a2);
+    if (mine?.size === 0) this.byUser.delete(key.userID);
   }
 
   /** The key with this A2Key and TinyId, if it is genuine, unexpired, unrevoked and the TinyId matches. */
@@ -92,7 +134,7 @@ export class SessionKeys<T> {
     const key = this.live.get(a2);
     if (key) {
       if (key.expiresAt <= now) {
-        this.live.delete(a2);
+        this.drop(a2);
         return undefined;
       }
       return sameString(String(tinyId), key.tinyId) ? { key } : undefined;
@@ -104,20 +146,27 @@ export class SessionKeys<T> {
   }
 
   revoke(key: SessionKey<T>): void {
-    if (this.live.get(key.a2) === key) this.live.delete(key.a2);
+    if (this.live.get(key.a2) === key) this.drop(key.a2);
     this.revoked.set(key.a2, key.expiresAt);
+    if (this.revoked.size > MAX_REVOKED_KEYS) this.revoked.delete(this.revoked.keys().next().value!);
+  }
+
+  /** Revocations remembered now. */
+  get revokedCount(): number {
+    return this.revoked.size;
   }
 
   /** Drops expired keys and revocations. */
   sweep(): void {
     const now = this.now();
     this.lastSweep = now;
-    for (const [a2, key] of this.live) if (key.expiresAt <= now) this.live.delete(a2);
+    for (const [a2, key] of this.live) if (key.expiresAt <= now) this.drop(a2);
     for (const [a2, exp] of this.revoked) if (exp <= now) this.revoked.delete(a2);
   }
 
   clear(): void {
     this.live.clear();
+    this.byUser.clear();
     this.revoked.clear();
   }
 

@@ -23,8 +23,8 @@ export interface RelayContext {
   lookup(nodeId: string): Promise<string | null>;
   /** Drops a cached address that failed to connect. */
   forget?(nodeId: string): void;
-  /** A fresh relay token of this node. */
-  token(): string;
+  /** A fresh relay token of this node, for node `to` (good once: src/server/cluster/relayAuth.ts). */
+  token(to: string): string;
   log: RelayLogger;
   /** The upstream's largest frame (the owner's own limit is the same). */
   maxPayloadBytes: number;
@@ -32,7 +32,7 @@ export interface RelayContext {
   maxBufferedBytes: number;
   /** Frames held while the upstream opens; more is a client that does not wait for its login's answer. */
   maxPendingFrames: number;
-  /** How long the upstream's opening may take (real time: a socket handshake). */
+  /** How long the upstream's opening may take, the owner's address lookup included (real time: a socket handshake). */
   connectTimeoutMs: number;
   /** Counted per relayed frame and per opened relay. */
   onFrame?(direction: 'up' | 'down'): void;
@@ -65,6 +65,8 @@ export class Relay {
   private pending: Array<{ data: Buffer; binary: boolean }> = [];
   private ended = false;
   private skip: number;
+  /** Real time, like the handshake it bounds: a lookup (Redis) or an owner that never answers ends the relay. */
+  private opening: ReturnType<typeof setTimeout> | null;
 
   constructor(
     private readonly cx: RelayContext,
@@ -73,6 +75,8 @@ export class Relay {
     this.node = o.node;
     this.userID = o.userID;
     this.skip = o.skipFirst;
+    this.opening = setTimeout(() => this.end(CLOSE_MOVED, `the relay to node ${o.node} did not open within connectTimeoutMs = ${cx.connectTimeoutMs} ms: reconnect`), cx.connectTimeoutMs);
+    this.opening.unref?.();
     void this.open();
   }
 
@@ -89,7 +93,7 @@ export class Relay {
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
-        headers: { [RELAY_HEADER]: this.cx.token(), 'x-status-engine-client': this.o.remote },
+        headers: { [RELAY_HEADER]: this.cx.token(this.o.node), 'x-status-engine-client': this.o.remote },
         maxPayload: this.cx.maxPayloadBytes,
         perMessageDeflate: false,
         handshakeTimeout: this.cx.connectTimeoutMs,
@@ -104,6 +108,7 @@ export class Relay {
     });
     ws.on('open', () => {
       if (this.ended) return ws.close(1000, 'client gone');
+      this.stopOpening();
       const held = this.pending;
       this.pending = [];
       for (const f of held) this.up(f.data, f.binary);
@@ -153,11 +158,17 @@ export class Relay {
   close(): void {
     if (this.ended) return;
     this.ended = true;
+    this.stopOpening();
     this.pending = [];
     const ws = this.ws;
     if (!ws) return;
     if (ws.readyState === OPEN) ws.close(1000, 'client closed');
     else ws.terminate();
+  }
+
+  private stopOpening(): void {
+    if (this.opening !== null) clearTimeout(this.opening);
+    this.opening = null;
   }
 
   private end(code: number, reason: string): void {

@@ -58,7 +58,7 @@ export function clusterFront(p: ClusterParts): FrontCluster {
     relays: {
       lookup: (node) => p.addresses.lookup(node),
       ...(forget ? { forget: (node: string) => forget.call(p.addresses, node) } : {}),
-      token: () => relayToken(p.secretKey, service.nodeId, Date.now()),
+      token: (to) => relayToken(p.secretKey, service.nodeId, to, Date.now()),
       log: p.log,
       maxPayloadBytes: p.maxPayloadBytes,
       maxBufferedBytes: p.maxBufferedBytes,

@@ -65,6 +65,7 @@ export class LinkGroup {
 
   open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
     const link = new SocketLink(this, nextLinkId++, ws, remote, hooks);
+    linkOf.set(ws, link);
     this.links.add(link);
     return link;
   }
@@ -268,4 +269,20 @@ export class SocketLink implements Buffered {
     this.group.links.delete(this);
     this.group.guard('socket close', () => this.hooks.onClose(code), { remote: this.remote });
   }
+
+  /** Whether the front-end holds a logged-in device (or a relay) on this socket now. */
+  loggedIn(): boolean {
+    if (this.closing) return false;
+    let yes = false;
+    this.group.guard('login check', () => (yes = this.hooks.isAuthenticated()), { remote: this.remote });
+    return yes;
+  }
+}
+
+/** Each front-end socket's link, so that the upgrade's per-address count (server.ts) can ask whether it logged in. */
+const linkOf = new WeakMap<WebSocket, SocketLink>();
+
+/** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
+export function socketAuthenticated(ws: WebSocket): boolean {
+  return linkOf.get(ws)?.loggedIn() ?? false;
 }

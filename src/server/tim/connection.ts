@@ -45,7 +45,9 @@ export class Connection implements DeviceSocket {
     this.link = gw.links.open(ws, info.remote ?? '?', {
       onFrame: (data, isBinary) => this.onMessage(data, isBinary),
       onQuiet: () => this.onQuiet(),
-      isAuthenticated: () => this.device !== null || this.relay !== null,
+      // A socket quiet since its device timed out is a peer that vanished (half-open TCP): not logged in any
+      // more, so the deadline closes it. One only quiet has spoken within the device's timeout (wshello: 30 s).
+      isAuthenticated: () => this.relay !== null || (this.device !== null && !(this.silent && !this.device.data.session?.connected)),
       onClose: () => this.onClose(),
     });
   }
@@ -70,13 +72,13 @@ export class Connection implements DeviceSocket {
       frame = decodeFrame(isBinary ? data : data.toString('utf8'));
     } catch (e) {
       // Nothing to answer: without a servcmd and seq the SDK could not match a reply.
-      this.gw.log.warn({ err: e instanceof WireError ? e.message : e, remote: this.info.remote }, 'tim gateway: bad frame dropped');
+      this.dropped('bad frame dropped', { err: e instanceof WireError ? e.message : e });
       return;
     }
     // The reply echoes head.seq, and handlers read head and body: a frame nested past the limit, or whose
     // seq is not a number or a short string, is dropped before anything reads it (nothing could answer it).
     if (nestingOver(frame, MAX_NESTING_DEPTH) !== null || !(frame.head.seq === undefined || isEchoableSeq(frame.head.seq)) || frame.head.servcmd.length > 128) {
-      this.gw.log.warn({ remote: this.info.remote, limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH }, 'tim gateway: frame out of bounds dropped (nesting, head.seq or head.servcmd)');
+      this.dropped('frame out of bounds dropped (nesting, head.seq or head.servcmd)', { limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH });
       return;
     }
     if (this.gw.asyncCalls) return this.enqueue(frame, data, isBinary);
@@ -92,6 +94,16 @@ export class Connection implements DeviceSocket {
     this.held = null;
     if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  /** Frames dropped unanswered so far: the first is a warning, the rest debug lines (any socket can send them). */
+  private droppedFrames = 0;
+
+  private dropped(what: string, detail: Record<string, unknown>): void {
+    const first = ++this.droppedFrames === 1;
+    const line = { ...detail, remote: this.info.remote, dropped: this.droppedFrames };
+    if (first) this.gw.log.warn(line, `tim gateway: ${what} (more on this socket are logged at debug)`);
+    else this.gw.log.debug(line, `tim gateway: ${what}`);
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -117,10 +117,10 @@ describe('relaying a client to its user\'s owner node', () => {
     const b = cluster.nodes[1]!;
     const url = `${b.ws}/ws?v=1`;
     expect(await upgrade(url, { [RELAY_HEADER]: 'nonsense' })).toBe(401);
-    expect(await upgrade(url, { [RELAY_HEADER]: relayToken('another-secret-key-0123456789', 'a', Date.now()) })).toBe(401);
-    expect(await upgrade(url, { [RELAY_HEADER]: relayToken(SECRET, 'a', Date.now() - 10 * 60_000) })).toBe(401);
+    expect(await upgrade(url, { [RELAY_HEADER]: relayToken('another-secret-key-0123456789', 'a', 'b', Date.now()) })).toBe(401);
+    expect(await upgrade(url, { [RELAY_HEADER]: relayToken(SECRET, 'a', 'b', Date.now() - 10 * 60_000) })).toBe(401);
     expect(await upgrade(`${b.ws}/binfo`, { [RELAY_HEADER]: 'v1.a.1.x' })).toBe(401);
-    expect(await upgrade(url, { [RELAY_HEADER]: relayToken(SECRET, 'a', Date.now()) })).toBe(101);
+    expect(await upgrade(url, { [RELAY_HEADER]: relayToken(SECRET, 'a', 'b', Date.now()) })).toBe(101);
     expect(b.lines.some((l) => l.msg === 'relay refused')).toBe(true);
   });
 
@@ -129,7 +129,7 @@ describe('relaying a client to its user\'s owner node', () => {
     const [a, b] = cluster.nodes as [any, any];
     const [bob] = cluster.usersOf(b, 1);
     await a.service.admin.registerUsers([bob]);
-    const ws = new WebSocket(`${a.ws}/ws?v=1`, { headers: { [RELAY_HEADER]: relayToken(SECRET, 'b', Date.now()) } });
+    const ws = new WebSocket(`${a.ws}/ws?v=1`, { headers: { [RELAY_HEADER]: relayToken(SECRET, 'b', 'a', Date.now()) } });
     const frames: any[] = [];
     ws.on('message', (d) => frames.push(JSON.parse(String(d))));
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: String(reason) })));
