@@ -59,6 +59,8 @@ export interface StatsReply {
   hist: ReturnType<Histogram['toJSON']>;
   errors: number;
   closed: number;
+  /** Heartbeat frames sent so far (each one reply from the server), for bench/net/probe.ts's per-change figures. */
+  beats: number;
 }
 
 const p = JSON.parse(process.argv[2]!) as AgentParams;
@@ -83,6 +85,7 @@ const hists = new Map<number, Histogram>();
 const deliveredIn = new Map<number, number>();
 let errors = 0;
 let closed = 0;
+let beats = 0;
 let loggedInAt = Infinity;
 
 function record(status: string, now: number): void {
@@ -256,11 +259,15 @@ function heartbeats(): void {
   for (let k = 0; k < perTick; k++, cursor = (cursor + 1) % socks.length) {
     const s = socks[cursor]!;
     if (s.ws.readyState !== WebSocket.OPEN) continue;
-    if (p.proto === 'ws') s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
-    else if (now - s.lastHello >= SDK_HELLO_US) {
+    if (p.proto === 'ws') {
+      beats++;
+      s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
+    } else if (now - s.lastHello >= SDK_HELLO_US) {
+      beats++;
       s.lastHello = now;
       s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'im_open_status.wshello', s.next++), body: {} })));
     } else if (now - s.lastDown >= SDK_ALIVE_US) {
+      beats++;
       s.lastDown = now; // its answer comes within 3 s, or the SDK would reconnect
       s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'heartbeat.alive', s.next++), body: {} })));
     }
@@ -324,7 +331,7 @@ process.on('message', (m: AgentCommand) => {
       else if (m.t === 'phase') send(await phase(m.id, m.rate, m.ms));
       else if (m.t === 'count') send({ t: 'count', id: m.id, delivered: deliveredIn.get(m.id) ?? 0 });
       else if (m.t === 'stats') {
-        const reply: StatsReply = { t: 'stats', id: m.id, delivered: deliveredIn.get(m.id) ?? 0, hist: (hists.get(m.id) ?? new Histogram()).toJSON(), errors, closed };
+        const reply: StatsReply = { t: 'stats', id: m.id, delivered: deliveredIn.get(m.id) ?? 0, hist: (hists.get(m.id) ?? new Histogram()).toJSON(), errors, closed, beats };
         hists.delete(m.id);
         send(reply);
       } else if (m.t === 'quit') {

@@ -191,6 +191,11 @@ export class Fleet {
     }
   }
 
+  /** Heartbeat frames the load generators have sent so far. */
+  async beats(): Promise<number> {
+    return (await this.ask<StatsReply>({ t: 'stats', id: -1 })).reduce((a, s) => a + s.beats, 0);
+  }
+
   /** Sockets the server closed on the load generators so far. */
   async closed(): Promise<number> {
     return (await this.ask<StatsReply>({ t: 'stats', id: -1 })).reduce((a, s) => a + s.closed, 0);

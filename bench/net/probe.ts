@@ -4,6 +4,7 @@
 // does not blur: the server's CPU time and write system calls (/proc/PID/io syscw) per change, net of the
 // idle heartbeat traffic measured beside it; and the latency, with the load average.
 //   node --import tsx bench/net/probe.ts --base /tmp/old-tree [--target ws|sdk] [--clients 5000] [--rate 50] [--ms 8000] [--rounds 3]
+//     [--heartbeat 10000] [--profile 1: a CPU profile of this tree's server instead]
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -19,6 +20,8 @@ const rate = Number(args.get('rate') ?? 50);
 const ms = Number(args.get('ms') ?? 8000);
 const rounds = Number(args.get('rounds') ?? 3);
 const subs = Number(args.get('subs') ?? 20);
+// Part 3's heartbeat (10 s: a ping every 4 s a socket). Longer, the idle traffic blurs the per-change figures less.
+const heartbeatMs = Number(args.get('heartbeat') ?? 10_000);
 const SECRET = 'probe-secret-of-the-bench';
 const SDK_APP_ID = 1_400_000_000;
 
@@ -36,40 +39,43 @@ async function rig(tree: string, k: number): Promise<Rig> {
   const server = await startServer(tree, [
     'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on',
     '--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn',
-    '--request-rate', '1000000', '--request-burst', '1000000', '--limit', 'rateLimit.requests=1000000',
+    '--request-rate', '1000000', '--request-burst', '1000000', '--limit', 'rateLimit.requests=1000000', '--heartbeat-ms', String(heartbeatMs),
   ]);
   await importUsers(server.url, { users: clients, secretKey: SECRET, sdkAppId: SDK_APP_ID });
   // The load generators are this tree's for both servers: only the server differs.
-  const fleet = await Fleet.start(here, 2, { proto: target, url: server.url, users: clients, subs, seed: 7 + k, secretKey: SECRET, sdkAppId: SDK_APP_ID, heartbeatMs: 10_000 });
+  const fleet = await Fleet.start(here, 2, { proto: target, url: server.url, users: clients, subs, seed: 7 + k, secretKey: SECRET, sdkAppId: SDK_APP_ID, heartbeatMs });
   await fleet.setup();
   return { tree, server, fleet, id: 0 };
 }
 
-/** CPU ms and write calls of the server over `t` ms of heartbeats only. */
-async function idle(r: Rig, t: number): Promise<{ cpu: number; w: number }> {
-  const c0 = cpuMs(r.server.pid);
-  const w0 = syscw(r.server.pid);
-  await sleep(t);
-  return { cpu: (cpuMs(r.server.pid) - c0) / t, w: (syscw(r.server.pid) - w0) / t };
+/** The server's CPU ms and write calls, and the heartbeats the load generators sent, so far. */
+async function read(r: Rig): Promise<{ cpu: number; w: number; beats: number }> {
+  return { cpu: cpuMs(r.server.pid), w: syscw(r.server.pid), beats: await r.fleet.beats() };
 }
 
+/**
+ * One turn: 3 s of heartbeats only (the CPU one heartbeat costs), then the phase. Each heartbeat frame is
+ * answered by one write: the phase's writes less its heartbeats are the changes' (pushes, replies and, in
+ * the SDK protocol, the replies to the pushes' acknowledgements); its CPU less its heartbeats' likewise.
+ */
 async function turn(r: Rig) {
-  const base = await idle(r, 3000);
-  const c0 = cpuMs(r.server.pid);
-  const w0 = syscw(r.server.pid);
-  const t0 = performance.now();
+  const i0 = await read(r);
+  await sleep(3000);
+  const i1 = await read(r);
+  const cpuPerBeat = i1.beats > i0.beats ? (i1.cpu - i0.cpu) / (i1.beats - i0.beats) : 0;
   const load = loadavg()[0]!;
   const ph = await r.fleet.phase(++r.id, rate, ms, 3000);
-  const dt = performance.now() - t0;
-  const cpu = cpuMs(r.server.pid) - c0 - base.cpu * dt;
-  const w = syscw(r.server.pid) - w0 - base.w * dt;
+  const p1 = await read(r);
+  const beats = p1.beats - i1.beats;
+  const cpu = p1.cpu - i1.cpu - cpuPerBeat * beats;
+  const w = p1.w - i1.w - beats;
   return {
     changes: ph.changes,
     pushes: ph.delivered,
     expected: ph.expected,
     cpuPerChangeMs: cpu / ph.changes,
     writesPerChange: w / ph.changes,
-    idleWritesPerS: base.w * 1000,
+    beats,
     p50: ph.latency.p50,
     p99: ph.latency.p99,
     p999: ph.latency.p999,
@@ -95,7 +101,7 @@ try {
     for (const r of i % 2 === 0 ? rigs : [...rigs].reverse()) {
       const x = await turn(r);
       rows.push({ tree: r.tree, ...x });
-      console.log(`${r.tree.padEnd(22)} ${target} ${clients} @${rate}/s: cpu/change ${x.cpuPerChangeMs.toFixed(3)} ms, writes/change ${x.writesPerChange.toFixed(1)} (idle ${x.idleWritesPerS.toFixed(0)}/s), pushes ${x.pushes}/${x.expected}, p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} p99.9 ${x.p999.toFixed(2)} ms, load ${x.load.toFixed(1)}`);
+      console.log(`${r.tree.padEnd(22)} ${target} ${clients} @${rate}/s: cpu/change ${x.cpuPerChangeMs.toFixed(3)} ms, writes/change ${x.writesPerChange.toFixed(1)} (less ${x.beats} heartbeats), pushes ${x.pushes}/${x.expected}, p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} p99.9 ${x.p999.toFixed(2)} ms, load ${x.load.toFixed(1)}`);
     }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
