@@ -14,7 +14,7 @@ function socket() {
   return { conn, pushes };
 }
 
-const event = (custom: string): ClientEvent => ({ name: EVENT.USER_STATUS_UPDATED, data: [{ userID: 'alice', statusType: 1, customStatus: custom }] });
+const event = (custom: string): ClientEvent => ({ name: EVENT.USER_STATUS_UPDATED, data: [{ userID: 'alice', statusType: 1, customStatus: custom, version: 1, reason: 'custom_status_set' }] });
 const gw = {} as GatewayContext;
 
 describe('status pushes', () => {
@@ -41,7 +41,7 @@ describe('status pushes', () => {
 
   it('the assembled frame is the bytes the object form encodes to: text, binary, and gzipped', () => {
     for (const custom of ['short', 'x'.repeat(2000)]) {
-      const body = { EventArray: [{ Event: 1, UserStatusList: [wireStatus({ userID: 'bob', statusType: 1, customStatus: custom })] }], NeedAck: 1, SessionData: '12' };
+      const body = { EventArray: [{ Event: 1, UserStatusList: [wireStatus({ userID: 'bob', statusType: 1, customStatus: custom, version: 2, reason: 'custom_status_set' })] }], NeedAck: 1, SessionData: '12' };
       const text = `{"head":{"servcmd":${JSON.stringify(CMD.PUSH_MSG)},"seq":3},"body":${JSON.stringify(body)}}`;
       for (const opts of [{ binary: false, compress: false }, { binary: true, compress: false }, { binary: true, compress: true }]) {
         const mine = encodeFrameText(text, opts);
