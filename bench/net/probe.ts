@@ -5,10 +5,9 @@
 // idle heartbeat traffic measured beside it; and the latency, with the load average.
 //   node --import tsx bench/net/probe.ts --base /tmp/old-tree [--target ws|sdk] [--clients 5000] [--rate 50] [--ms 8000] [--rounds 3]
 //     [--heartbeat 10000] [--profile 1: a CPU profile of this tree's server instead]
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { cpuMs, Fleet, importUsers, startServer, type Server } from './fleet';
+import { cpuMs, Fleet, importUsers, startServer, writeCalls, type Server } from './fleet';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
@@ -25,7 +24,6 @@ const heartbeatMs = Number(args.get('heartbeat') ?? 10_000);
 const SECRET = 'probe-secret-of-the-bench';
 const SDK_APP_ID = 1_400_000_000;
 
-const syscw = (pid: number) => Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 interface Rig {
@@ -50,7 +48,7 @@ async function rig(tree: string, k: number): Promise<Rig> {
 
 /** The server's CPU ms and write calls, and the heartbeats the load generators sent, so far. */
 async function read(r: Rig): Promise<{ cpu: number; w: number; beats: number }> {
-  return { cpu: cpuMs(r.server.pid), w: syscw(r.server.pid), beats: await r.fleet.beats() };
+  return { cpu: cpuMs(r.server.pid), w: writeCalls(r.server.pid), beats: await r.fleet.beats() };
 }
 
 /**

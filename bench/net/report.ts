@@ -126,8 +126,8 @@ export function networkSection(r: NetResults): string[] {
     '',
     '### Latency at a fixed rate',
     '',
-    '| clients | server | load | changes/s | pushes timed | p50 | p99 | p99.9 | max | all arrived | server CPU | server CPU per change | load generators CPU | generator lag p99 | load average |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| clients | server | load | changes/s | pushes timed | p50 | p99 | p99.9 | max | all arrived | server CPU | server CPU per change | server writes per change | load generators CPU | generator lag p99 | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const clients of sizes) {
     for (const load of [0.1, 0.5]) {
@@ -137,7 +137,7 @@ export function networkSection(r: NetResults): string[] {
           if (!p) continue;
           const l = p.latency;
           out.push(
-            `| ${k(clients)} | ${NAME[t]} | ${pct(load)} | ${n0(p.offered)} | ${n0(l.n)} | ${f2(l.p50)} ms | ${f2(l.p99)} ms | ${f2(l.p999)} ms | ${f1(l.maxMs)} ms | ${p.delivered === p.expected && p.errors === 0 ? 'yes' : `**${p.delivered}/${p.expected}**`} | ${pct(p.serverCpu)} | ${n0((p.serverCpu * 1e6) / p.offered)} µs | ${p.agentsCpu.map(pct).join(' + ')} | ${f1(p.lagP99Ms)} ms | ${f1(p.load1)} |`,
+            `| ${k(clients)} | ${NAME[t]} | ${pct(load)} | ${n0(p.offered)} | ${n0(l.n)} | ${f2(l.p50)} ms | ${f2(l.p99)} ms | ${f2(l.p999)} ms | ${f1(l.maxMs)} ms | ${p.delivered === p.expected && p.errors === 0 ? 'yes' : `**${p.delivered}/${p.expected}**`} | ${pct(p.serverCpu)} | ${n0((p.serverCpu * 1e6) / p.offered)} µs | ${p.writesPerChange === undefined ? 'n/a' : f1(p.writesPerChange)} | ${p.agentsCpu.map(pct).join(' + ')} | ${f1(p.lagP99Ms)} ms | ${f1(p.load1)} |`,
           );
         }
       }
@@ -148,7 +148,10 @@ export function networkSection(r: NetResults): string[] {
     '"server CPU" and "load generators CPU" are shares of one core over the step (from /proc); "server CPU per',
     'change" is the server\'s CPU time over the step divided by the changes (its 21 pushes, their replies and',
     'acknowledgements, and the heartbeats meanwhile): unlike the rates, it hardly depends on what else runs, and',
-    'one core divided by it is the rate a server with a core to itself could sustain. "generator lag" is how late',
+    'one core divided by it is the rate a server with a core to itself could sustain. "server writes per change" is',
+    'the server\'s write system calls over the step (/proc/PID/io `syscw`) less one per heartbeat the load generators',
+    'sent meanwhile (each is answered by one write), per change: its pushes, its reply and, in the SDK protocol, the',
+    'replies to the pushes\' acknowledgements; a socket\'s frames of one event-loop turn share a write. "generator lag" is how late',
     'the load generators sent against their schedule (waiting for a core, GC): it counts in the latency, since a',
     'change is timed from its actual send.',
     '',
