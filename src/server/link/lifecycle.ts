@@ -113,7 +113,14 @@ export class LinkGroup {
 
   private readonly flush = (): void => {
     const list = this.corked;
-    for (let i = 0; i < list.length; i++) list[i]!.uncork();
+    for (let i = 0; i < list.length; i++) {
+      // One socket's failure must not leave the others corked.
+      try {
+        list[i]!.uncork();
+      } catch (err) {
+        this.o.log.error({ err }, "writing a turn's frames failed");
+      }
+    }
     list.length = 0;
   };
 
