@@ -207,19 +207,28 @@ function fixes(r: NetResults, clients: number): string[] {
     `${pct(busy('sdk'))} (SDK) of the wall time, so its p99 is not its throughput but how long a change waits: behind the other`,
     'frames of its event-loop turn, and for a core. What would shorten it, from the profile:',
     '',
-    `1. **Fewer system calls per change.** Each push is its own \`ws.send\`, so its own \`writev\` on its socket${writes !== undefined ? ` (${pct(writes)} of the server's busy time, our protocol)` : ''}: a change to 21`,
-    '   recipients is 21 system calls before the last recipient\'s push leaves, and the last one is the p99. Writing a',
-    '   change\'s pushes from one outbox per turn (cork each socket at its first frame, uncork all in one `setImmediate`)',
-    '   would not reduce the calls at this load but lets the engine finish the change before the kernel work starts;',
-    '   sending from a worker thread (the engine on the main thread, the sockets on another) would take the writes off',
-    '   the engine\'s path. src/server/hub.ts, src/server/tim/connection.ts, src/server/link/lifecycle.ts (not built).',
-    '2. **One serialization per change**, not per recipient: the hub and the SDK gateway build and `JSON.stringify` a',
-    `   frame for each socket (${pct(share('ws', 'gateways') ?? 0)} our protocol, ${pct(share('sdk', 'gateways') ?? 0)} SDK, plus the JSON rows above); a`,
-    '   change\'s recipients share the event, so all but the per-socket `seq` could be encoded once.',
+    `1. **System calls per change.** Each recipient's push is a \`writev\` on its own socket${writes !== undefined ? ` (${pct(writes)} of the server's busy time, our protocol)` : ''}, and the kernel's`,
+    '   loopback work (the receiver\'s side too) is charged to that call. Built (src/server/link/lifecycle.ts): a',
+    '   socket\'s frames of one event-loop turn leave in one write (the socket corked at its first frame of the turn,',
+    '   uncorked in a microtask at the turn\'s end, at most 16 KiB held): the reply and the sender\'s own push share',
+    `   one, so a change costs ${writesPerChange(r, 'ws', clients)} writes (our protocol) and ${writesPerChange(r, 'sdk', clients)} (SDK, where every push's`,
+    '   acknowledgement is answered too) instead of one more each. Fewer is not possible at this load: a change\'s',
+    '   recipients are on different sockets, and at 10% two changes rarely reach one socket in the same turn. What',
+    '   would take the calls off the engine\'s path is sending from a worker thread (not built).',
+    '2. **One serialization per change** (built): our protocol\'s push is one Buffer shared by its recipients (ws',
+    '   writes it as it is), the Web SDK\'s body is encoded once and each socket\'s head put around it. What the',
+    `   gateways still spend (${pct(share('ws', 'gateways') ?? 0)} our protocol, ${pct(share('sdk', 'gateways') ?? 0)} SDK) is per frame read: the SDK\'s acknowledgements`,
+    '   and heartbeats (parse, bounds, dispatch, a reply each).',
     '3. A quieter machine: with the cores to itself (no other work, load generators on other cores) the raw server\'s',
     '   floor drops and so does everything above it; rerun `npm run bench -- --parts 3` there.',
     '',
   ];
+}
+
+/** The median write system calls per change at 10% load (a step's writes less its heartbeats), or 'n/a'. */
+function writesPerChange(r: NetResults, t: Target, clients: number): string {
+  const xs = (latencyAt(r, t, clients, 0.1) ?? []).map((p) => p.writesPerChange).filter((x): x is number => typeof x === 'number');
+  return xs.length ? f1(median(xs)) : 'n/a';
 }
 
 function profiles(r: NetResults): string[] {
