@@ -59,6 +59,8 @@ export interface StatsReply {
   hist: ReturnType<Histogram['toJSON']>;
   errors: number;
   closed: number;
+  /** Heartbeat frames sent so far (each one reply from the server), for bench/net/probe.ts's per-change figures. */
+  beats: number;
 }
 
 const p = JSON.parse(process.argv[2]!) as AgentParams;
@@ -83,6 +85,7 @@ const hists = new Map<number, Histogram>();
 const deliveredIn = new Map<number, number>();
 let errors = 0;
 let closed = 0;
+let beats = 0;
 let loggedInAt = Infinity;
 
 function record(status: string, now: number): void {
@@ -200,7 +203,12 @@ function open(user: number, k: number): Promise<Sock> {
       ws.removeListener('error', reject);
       ws.on('error', () => undefined);
       ws.on('message', (raw: Buffer, isBinary: boolean) => onFrame(s, isBinary ? raw : raw.toString('utf8'), hr()));
-      s.lastDown = s.lastHello = hr();
+      // Independent clients' timers are not in step: each SDK's hello and alive clocks start at a phase of
+      // their own (spread by user), as if it had connected at its own time.
+      const t = hr();
+      const phase = ((user * 2654435761) % 4096) / 4096;
+      s.lastHello = t - phase * SDK_HELLO_US;
+      s.lastDown = t - phase * SDK_ALIVE_US;
       resolve(s);
     };
     // Our server speaks first (hello); the SDK's waits for the login.
@@ -240,27 +248,38 @@ async function inBatches<T>(items: number[], size: number, fn: (x: number, k: nu
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Heartbeats, from the end of setup on: ours every heartbeatMs / 2 per socket, spread over 250 ms ticks;
+// Heartbeats, from the end of setup on: ours every heartbeatMs / 2 per socket, spread over 10 ms ticks (a few
+// sockets a tick, as independent clients' would come, not hundreds at once every 250 ms);
 // the SDK's heartbeat.alive after 10 s without a downlink frame and its wshello every HelloInterval (30 s).
 
 let socks: Sock[] = [];
 let cursor = 0;
-const TICK = 250;
+const TICK = 10;
 const SDK_ALIVE_US = 10_000_000;
 const SDK_HELLO_US = 30_000_000;
+let lastTick = 0;
+let owed = 0;
 function heartbeats(): void {
   if (socks.length === 0) return;
   const period = p.proto === 'ws' ? (p.heartbeatMs / 2) * 0.8 : 1000;
-  const perTick = Math.ceil(socks.length / (period / TICK));
   const now = hr();
-  for (let k = 0; k < perTick; k++, cursor = (cursor + 1) % socks.length) {
+  // The sockets due since the last tick (a tick that comes late, the process waiting for a core, owes more).
+  owed = Math.min(socks.length, owed + (socks.length * (now - (lastTick || now - TICK * 1000))) / (period * 1000));
+  lastTick = now;
+  const due = Math.floor(owed);
+  owed -= due;
+  for (let k = 0; k < due; k++, cursor = (cursor + 1) % socks.length) {
     const s = socks[cursor]!;
     if (s.ws.readyState !== WebSocket.OPEN) continue;
-    if (p.proto === 'ws') s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
-    else if (now - s.lastHello >= SDK_HELLO_US) {
+    if (p.proto === 'ws') {
+      beats++;
+      s.ws.send(JSON.stringify({ id: s.next++, op: 'ping' }));
+    } else if (now - s.lastHello >= SDK_HELLO_US) {
+      beats++;
       s.lastHello = now;
       s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'im_open_status.wshello', s.next++), body: {} })));
     } else if (now - s.lastDown >= SDK_ALIVE_US) {
+      beats++;
       s.lastDown = now; // its answer comes within 3 s, or the SDK would reconnect
       s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'heartbeat.alive', s.next++), body: {} })));
     }
@@ -324,7 +343,7 @@ process.on('message', (m: AgentCommand) => {
       else if (m.t === 'phase') send(await phase(m.id, m.rate, m.ms));
       else if (m.t === 'count') send({ t: 'count', id: m.id, delivered: deliveredIn.get(m.id) ?? 0 });
       else if (m.t === 'stats') {
-        const reply: StatsReply = { t: 'stats', id: m.id, delivered: deliveredIn.get(m.id) ?? 0, hist: (hists.get(m.id) ?? new Histogram()).toJSON(), errors, closed };
+        const reply: StatsReply = { t: 'stats', id: m.id, delivered: deliveredIn.get(m.id) ?? 0, hist: (hists.get(m.id) ?? new Histogram()).toJSON(), errors, closed, beats };
         hists.delete(m.id);
         send(reply);
       } else if (m.t === 'quit') {

@@ -16,6 +16,11 @@ export function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
 
+/** A process's write system calls so far (write, writev: /proc/PID/io syscw). */
+export function writeCalls(pid: number): number {
+  return Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+}
+
 /** A process's resident set, bytes. */
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -189,6 +194,11 @@ export class Fleet {
       if (got >= expected || Date.now() >= until) return got;
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** Heartbeat frames the load generators have sent so far. */
+  async beats(): Promise<number> {
+    return (await this.ask<StatsReply>({ t: 'stats', id: -1 })).reduce((a, s) => a + s.beats, 0);
   }
 
   /** Sockets the server closed on the load generators so far. */

@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Proto } from './agent';
 import { breakdown, type Breakdown } from './breakdown';
-import { CpuWindow, Fleet, importUsers, startServer, type PhaseResult, type Server } from './fleet';
+import { CpuWindow, Fleet, importUsers, startServer, writeCalls, type PhaseResult, type Server } from './fleet';
 
 export type Target = 'ws' | 'sdk' | 'raw';
 type Scale = 'full' | 'quick' | 'smoke';
@@ -17,6 +17,8 @@ export interface Step extends PhaseResult {
   ok: boolean;
   why: string;
   serverCpu: number;
+  /** The server's write system calls over the step (/proc/PID/io syscw), less one per heartbeat answered, per change. */
+  writesPerChange?: number;
   agentsCpu: number[];
   load1: number;
 }
@@ -89,8 +91,11 @@ class Session {
 
   async step(rate: number, ms: number, graceMs: number): Promise<Step> {
     const cpu = new CpuWindow([this.server.pid, ...this.fleet.pids]);
+    const w0 = writeCalls(this.server.pid);
+    const b0 = await this.fleet.beats();
     const r = await this.fleet.phase(++this.id, rate, ms, graceMs);
     const [serverCpu, ...agentsCpu] = cpu.shares();
+    const writesPerChange = (writeCalls(this.server.pid) - w0 - ((await this.fleet.beats()) - b0)) / Math.max(1, r.changes);
     const why =
       r.errors > 0 ? `${r.errors} calls refused`
       : r.closed > 0 ? `${r.closed} sockets closed`
@@ -98,7 +103,7 @@ class Session {
       : agentsCpu.some((x) => x >= GENERATOR_FULL) ? `a load generator at ${pc(Math.max(...agentsCpu))} of a core`
       : r.latency.p50 > SUSTAINED_P50_MS ? `median ${r.latency.p50.toFixed(0)} ms (a growing queue)`
       : '';
-    return { ...r, ok: why === '', why, serverCpu: serverCpu!, agentsCpu, load1: loadavg()[0]! };
+    return { ...r, ok: why === '', why, serverCpu: serverCpu!, writesPerChange, agentsCpu, load1: loadavg()[0]! };
   }
 }
 

@@ -126,8 +126,8 @@ export function networkSection(r: NetResults): string[] {
     '',
     '### Latency at a fixed rate',
     '',
-    '| clients | server | load | changes/s | pushes timed | p50 | p99 | p99.9 | max | all arrived | server CPU | server CPU per change | load generators CPU | generator lag p99 | load average |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| clients | server | load | changes/s | pushes timed | p50 | p99 | p99.9 | max | all arrived | server CPU | server CPU per change | server writes per change | load generators CPU | generator lag p99 | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const clients of sizes) {
     for (const load of [0.1, 0.5]) {
@@ -137,7 +137,7 @@ export function networkSection(r: NetResults): string[] {
           if (!p) continue;
           const l = p.latency;
           out.push(
-            `| ${k(clients)} | ${NAME[t]} | ${pct(load)} | ${n0(p.offered)} | ${n0(l.n)} | ${f2(l.p50)} ms | ${f2(l.p99)} ms | ${f2(l.p999)} ms | ${f1(l.maxMs)} ms | ${p.delivered === p.expected && p.errors === 0 ? 'yes' : `**${p.delivered}/${p.expected}**`} | ${pct(p.serverCpu)} | ${n0((p.serverCpu * 1e6) / p.offered)} µs | ${p.agentsCpu.map(pct).join(' + ')} | ${f1(p.lagP99Ms)} ms | ${f1(p.load1)} |`,
+            `| ${k(clients)} | ${NAME[t]} | ${pct(load)} | ${n0(p.offered)} | ${n0(l.n)} | ${f2(l.p50)} ms | ${f2(l.p99)} ms | ${f2(l.p999)} ms | ${f1(l.maxMs)} ms | ${p.delivered === p.expected && p.errors === 0 ? 'yes' : `**${p.delivered}/${p.expected}**`} | ${pct(p.serverCpu)} | ${n0((p.serverCpu * 1e6) / p.offered)} µs | ${p.writesPerChange === undefined ? 'n/a' : f1(p.writesPerChange)} | ${p.agentsCpu.map(pct).join(' + ')} | ${f1(p.lagP99Ms)} ms | ${f1(p.load1)} |`,
           );
         }
       }
@@ -148,7 +148,10 @@ export function networkSection(r: NetResults): string[] {
     '"server CPU" and "load generators CPU" are shares of one core over the step (from /proc); "server CPU per',
     'change" is the server\'s CPU time over the step divided by the changes (its 21 pushes, their replies and',
     'acknowledgements, and the heartbeats meanwhile): unlike the rates, it hardly depends on what else runs, and',
-    'one core divided by it is the rate a server with a core to itself could sustain. "generator lag" is how late',
+    'one core divided by it is the rate a server with a core to itself could sustain. "server writes per change" is',
+    'the server\'s write system calls over the step (/proc/PID/io `syscw`) less one per heartbeat the load generators',
+    'sent meanwhile (each is answered by one write), per change: its pushes, its reply and, in the SDK protocol, the',
+    'replies to the pushes\' acknowledgements; a socket\'s frames of one event-loop turn share a write. "generator lag" is how late',
     'the load generators sent against their schedule (waiting for a core, GC): it counts in the latency, since a',
     'change is timed from its actual send.',
     '',
@@ -204,19 +207,29 @@ function fixes(r: NetResults, clients: number): string[] {
     `${pct(busy('sdk'))} (SDK) of the wall time, so its p99 is not its throughput but how long a change waits: behind the other`,
     'frames of its event-loop turn, and for a core. What would shorten it, from the profile:',
     '',
-    `1. **Fewer system calls per change.** Each push is its own \`ws.send\`, so its own \`writev\` on its socket${writes !== undefined ? ` (${pct(writes)} of the server's busy time, our protocol)` : ''}: a change to 21`,
-    '   recipients is 21 system calls before the last recipient\'s push leaves, and the last one is the p99. Writing a',
-    '   change\'s pushes from one outbox per turn (cork each socket at its first frame, uncork all in one `setImmediate`)',
-    '   would not reduce the calls at this load but lets the engine finish the change before the kernel work starts;',
-    '   sending from a worker thread (the engine on the main thread, the sockets on another) would take the writes off',
-    '   the engine\'s path. src/server/hub.ts, src/server/tim/connection.ts, src/server/link/lifecycle.ts (not built).',
-    '2. **One serialization per change**, not per recipient: the hub and the SDK gateway build and `JSON.stringify` a',
-    `   frame for each socket (${pct(share('ws', 'gateways') ?? 0)} our protocol, ${pct(share('sdk', 'gateways') ?? 0)} SDK, plus the JSON rows above); a`,
-    '   change\'s recipients share the event, so all but the per-socket `seq` could be encoded once.',
+    `1. **System calls per change.** Each recipient's push is a \`writev\` on its own socket${writes !== undefined ? ` (${pct(writes)} of the server's busy time, our protocol)` : ''}, and the kernel's`,
+    '   loopback work (the receiver\'s side too) is charged to that call. Built (src/server/link/lifecycle.ts): a',
+    '   socket\'s frames of one event-loop turn leave in one write (the socket corked at its first frame of the turn,',
+    '   uncorked in a microtask at the turn\'s end, at most 16 KiB held): the reply and the sender\'s own push share',
+    `   one, so a change costs ${writesPerChange(r, 'ws', clients)} writes (our protocol) and ${writesPerChange(r, 'sdk', clients)} (SDK, where every push's`,
+    '   acknowledgement is answered too) instead of one more each. Fewer is not possible at this load: a change\'s',
+    '   recipients are on different sockets, and at 10% two changes rarely reach one socket in the same turn. What',
+    '   would take the calls off the engine\'s path is sending from a worker thread (not built).',
+    '2. **One serialization per change** (built): our protocol\'s push is one Buffer shared by its recipients (ws',
+    '   writes it as it is), the Web SDK\'s body is encoded once and each socket\'s head put around it. What the',
+    `   gateways and links show (${pct(share('ws', 'gateways') ?? 0)} our protocol, ${pct(share('sdk', 'gateways') ?? 0)} SDK) now includes the stream work of the turn\'s`,
+    '   writes (the link\'s flush calls it; before, it was counted under ws\'s frame writing) and each frame read: the',
+    '   SDK\'s acknowledgements and heartbeats (parse, bounds, dispatch, a reply each).',
     '3. A quieter machine: with the cores to itself (no other work, load generators on other cores) the raw server\'s',
     '   floor drops and so does everything above it; rerun `npm run bench -- --parts 3` there.',
     '',
   ];
+}
+
+/** The median write system calls per change at 10% load (a step's writes less its heartbeats), or 'n/a'. */
+function writesPerChange(r: NetResults, t: Target, clients: number): string {
+  const xs = (latencyAt(r, t, clients, 0.1) ?? []).map((p) => p.writesPerChange).filter((x): x is number => typeof x === 'number');
+  return xs.length ? f1(median(xs)) : 'n/a';
 }
 
 function profiles(r: NetResults): string[] {

@@ -328,18 +328,21 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Output.
 
-  /** The last push encoded: the engine hands one event object to every recipient of a change, so the JSON is made once. */
-  private lastPush: { event: ClientEvent | null; seq: number; text: string } = { event: null, seq: -1, text: '' };
+  /**
+   * The last push encoded: the engine hands one event object to every recipient of a change, so its frame
+   * is made once, as bytes (ws writes a Buffer as it is; a string it would encode again for each socket).
+   */
+  private lastPush: { event: ClientEvent | null; seq: number; bytes: Buffer } = { event: null, seq: -1, bytes: Buffer.alloc(0) };
 
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
     if (!conn || this.closing) return;
     conn.link.send(() => {
       const last = this.lastPush;
-      if (last.event === event && last.seq === seq) return last.text;
-      const text = JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame);
-      this.lastPush = { event, seq, text };
-      return text;
+      if (last.event === event && last.seq === seq) return last.bytes;
+      const bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
+      this.lastPush = { event, seq, bytes };
+      return bytes;
     }, false);
   }
 

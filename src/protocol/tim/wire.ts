@@ -128,7 +128,11 @@ export const COMPRESS_MIN_BYTES = 1024;
 
 /** A downlink frame: binary JSON on `/binfo` (gzipped behind `COMP` when asked and worth it), text on `/info`. */
 export function encodeFrame(frame: unknown, opts: { binary: boolean; compress: boolean }): Buffer | string {
-  const text = JSON.stringify(frame);
+  return encodeFrameText(JSON.stringify(frame), opts);
+}
+
+/** A downlink frame from its JSON text (a push assembled from a body encoded once for all its recipients). */
+export function encodeFrameText(text: string, opts: { binary: boolean; compress: boolean }): Buffer | string {
   if (!opts.binary) return text;
   const raw = Buffer.from(text, 'utf8');
   if (!opts.compress || raw.length < COMPRESS_MIN_BYTES) return raw;

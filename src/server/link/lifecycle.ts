@@ -46,6 +46,23 @@ export interface LinkHooks {
 
 const OPEN = 1;
 const CLOSED = 3;
+
+/** The TCP socket under a ws WebSocket (ws keeps it as `_socket`), when it can be corked. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+/**
+ * A socket holds at most this much of a turn's frames before writing them (a turn's push frames are a few
+ * hundred bytes; one large frame is written at once). The cap on a reader's backlog is measured without
+ * them, so a fast reader sent much in one turn is not taken for a slow one.
+ */
+export const HOLD_MAX_BYTES = 16 * 1024;
+
+function tcpOf(ws: WebSocket): Corkable | null {
+  const s = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
+  return s && typeof s.cork === 'function' && typeof s.uncork === 'function' ? (s as Corkable) : null;
+}
 /** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
 let nextLinkId = 1;
 
@@ -56,6 +73,8 @@ export class LinkGroup {
   readonly retry: Retrier;
   readonly maxBufferedBytes: number;
   closing = false;
+  /** Links whose socket is corked for this turn's frames, uncorked together when the turn's work is done. */
+  private readonly corked: SocketLink[] = [];
 
   constructor(readonly o: LinkGroupOptions) {
     this.budget = o.budget ?? new OutboundBudget();
@@ -83,6 +102,29 @@ export class LinkGroup {
     await Promise.all([...this.links].map((l) => l.shutdown(graceMs)));
   }
 
+  /**
+   * A link corked its socket in this turn: at the turn's end (a microtask, after the frame or timer that
+   * caused the sends, never a delay) every corked socket is uncorked, so that each writes its turn's frames,
+   * in order, in one system call rather than one per frame.
+   */
+  hold(link: SocketLink): void {
+    if (this.corked.length === 0) queueMicrotask(this.flush);
+    this.corked.push(link);
+  }
+
+  private readonly flush = (): void => {
+    const list = this.corked;
+    for (let i = 0; i < list.length; i++) {
+      // One socket's failure must not leave the others corked.
+      try {
+        list[i]!.uncork();
+      } catch (err) {
+        this.o.log.error({ err }, "writing a turn's frames failed");
+      }
+    }
+    list.length = 0;
+  };
+
   /** Runs a front-end callback; what it throws is logged, never left to reach the socket or the timer. */
   guard(what: string, fn: () => void, extra?: Record<string, unknown>): void {
     try {
@@ -102,6 +144,9 @@ export class SocketLink implements Buffered {
   private deadlineTimer: unknown = undefined;
   private readonly closedP: Promise<void>;
   private closedDone = false;
+  /** The TCP socket, while corked for this turn's frames (LinkGroup.hold), and its backlog when corked. */
+  private corkedOn: Corkable | null = null;
+  private heldFrom = 0;
 
   constructor(
     private readonly group: LinkGroup,
@@ -198,7 +243,9 @@ export class SocketLink implements Buffered {
   send(build: () => string | Buffer, binary: boolean): boolean {
     if (this.closing || this.ws.readyState !== OPEN) return false;
     const max = this.group.maxBufferedBytes;
-    if (this.ws.bufferedAmount > max) {
+    // The reader's backlog: what was unsent when this turn began (the frames this turn holds are not its).
+    const backlog = this.corkedOn ? this.heldFrom : this.ws.bufferedAmount;
+    if (backlog > max) {
       this.cut(`too slow: over the limit maxBufferedBytes = ${max} unsent`);
       return false;
     }
@@ -209,9 +256,33 @@ export class SocketLink implements Buffered {
       this.group.o.log.error({ err, remote: this.remote }, 'a reply could not be encoded: dropped');
       return false;
     }
+    if (this.corkedOn === null) {
+      const tcp = tcpOf(this.ws);
+      if (tcp) {
+        tcp.cork();
+        this.corkedOn = tcp;
+        this.heldFrom = backlog;
+        this.group.hold(this);
+      }
+    }
+    // Corked, the frame waits in the socket's own queue (bufferedAmount counts it, and so does the global
+    // budget). A turn holds at most HOLD_MAX_BYTES a socket: past it, what it holds is written now.
     this.ws.send(data, { binary });
+    if (this.corkedOn && this.ws.bufferedAmount - this.heldFrom >= HOLD_MAX_BYTES) this.uncork();
     this.group.budget.note(this, this.ws.bufferedAmount);
     return true;
+  }
+
+  /**
+   * The turn is over: the socket writes what it holds (a socket cut or terminated meanwhile drops it), and
+   * the global budget learns what is left unsent.
+   */
+  uncork(): void {
+    const tcp = this.corkedOn;
+    if (tcp === null) return;
+    this.corkedOn = null;
+    tcp.uncork();
+    if (!this.closing) this.group.budget.note(this, this.ws.bufferedAmount);
   }
 
   // -------------------------------------------------------------------------------------------------------

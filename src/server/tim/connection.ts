@@ -3,7 +3,7 @@
 import type { WebSocket } from 'ws';
 import type { StatusError } from '../../errors';
 import type { ClientEvent } from '../../events';
-import { WireError, decodeFrame, encodeFrame, errorBody, type WireFrame, type WireHead } from '../../protocol/tim/wire';
+import { WireError, decodeFrame, encodeFrame, encodeFrameText, errorBody, type WireFrame, type WireHead } from '../../protocol/tim/wire';
 import { isEchoableSeq, nestingOver, MAX_NESTING_DEPTH } from '../link/bounds';
 import type { SocketLink } from '../link/lifecycle';
 import { RequestBudget } from '../requestBudget';
@@ -13,7 +13,7 @@ import { CLOSE_MOVED, Relay } from '../cluster/relay';
 import { lostSessionReason } from '../cluster/sessionLost';
 import { dispatch, dispatchAsync, failure } from './commands';
 import type { ConnInfo, DeviceSocket, GatewayContext, Key } from './device';
-import { deliver } from './downlink';
+import { EncodedBody, deliver } from './downlink';
 import { loginUser, logout, release } from './login';
 import { kickForLooping, nextCuts } from './overBudget';
 
@@ -284,12 +284,14 @@ export class Connection implements DeviceSocket {
       this.held.push({ servcmd, body });
       return;
     }
-    this.send({ head: { servcmd, seq: ++this.pushSeq }, body });
+    const seq = ++this.pushSeq;
+    if (body instanceof EncodedBody) this.link.send(() => encodeFrameText(`{"head":{"servcmd":${JSON.stringify(servcmd)},"seq":${seq}},"body":${body.json}}`, this.info), this.info.binary);
+    else this.send({ head: { servcmd, seq }, body });
   }
 
   /** Through the link: within the send budgets (a slow SDK is cut, then reconnects and resumes), never throwing. */
   private send(frame: unknown): void {
-    this.link.send(() => encodeFrame(frame, { binary: this.info.binary, compress: this.info.compress }), this.info.binary);
+    this.link.send(() => encodeFrame(frame, this.info), this.info.binary);
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -4,17 +4,34 @@ import { EVENT, type ClientEvent } from '../../events';
 import { CMD, EVENT_USER_STATUS, KICK_TYPE_MULTIPLE_DEVICE, kickOutBody, wireStatus } from '../../protocol/tim/wire';
 import type { DeviceSocket, GatewayContext } from './device';
 
+/** A push body already in JSON: the same bytes for every recipient of a change (only the head differs). */
+export class EncodedBody {
+  constructor(readonly json: string) {}
+}
+
+/** The last status push's body: the engine hands one event object to every recipient of a change. */
+let last: { event: ClientEvent | null; seq: number; body: EncodedBody } = { event: null, seq: -1, body: new EncodedBody('{}') };
+
+function statusBody(event: ClientEvent & { name: typeof EVENT.USER_STATUS_UPDATED }, seq: number): EncodedBody {
+  if (last.event === event && last.seq === seq) return last.body;
+  const body = new EncodedBody(
+    JSON.stringify({
+      EventArray: [{ Event: EVENT_USER_STATUS, UserStatusList: event.data.map(wireStatus) }],
+      // The SDK answers openim.ws_msg_push_ack with this SessionData: the resume point (EXT-2).
+      NeedAck: 1,
+      SessionData: String(seq),
+    }),
+  );
+  last = { event, seq, body };
+  return body;
+}
+
 export function deliver(gw: GatewayContext, conn: DeviceSocket, event: ClientEvent, seq: number): void {
   switch (event.name) {
     case EVENT.USER_STATUS_UPDATED: {
       const state = conn.device?.data;
       if (state) state.pushedSeq = Math.max(state.pushedSeq, seq);
-      conn.push(CMD.PUSH_MSG, {
-        EventArray: [{ Event: EVENT_USER_STATUS, UserStatusList: event.data.map(wireStatus) }],
-        // The SDK answers openim.ws_msg_push_ack with this SessionData: the resume point (EXT-2).
-        NeedAck: 1,
-        SessionData: String(seq),
-      });
+      conn.push(CMD.PUSH_MSG, statusBody(event, seq));
       return;
     }
     case EVENT.KICKED_OUT: {
