@@ -44,6 +44,12 @@ export interface TimGatewayOptions {
   wallClock?: () => number;
   /** Uplink frames larger than this close the socket (1009). Default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * The same bound for a socket that has not logged in (1009). Default 64 KiB: the SDK's frames before its
+   * login (the login, a relogin, queued calls) are small, and a socket that proved nothing should not make the
+   * server parse megabytes of JSON.
+   */
+  maxPreLoginFrameBytes?: number;
   /** A socket that has not logged in this long after it opened is closed (4003). Default 2 x HelloInterval. */
   loginDeadlineMs?: number;
   /** A socket that falls this far behind (unsent bytes) is cut; the SDK reconnects and resumes (EXT-2). Default 1 MiB. */
@@ -94,6 +100,7 @@ class Gateway implements TimGateway, GatewayContext {
   readonly helloIntervalSec: number;
   readonly silentAfterMs: number;
   readonly maxFrameBytes: number;
+  readonly maxPreLoginFrameBytes: number;
   readonly wallClock: () => number;
   readonly requestBudget: RequestBudgetLimits;
   readonly sdkAppId: number;
@@ -125,6 +132,7 @@ class Gateway implements TimGateway, GatewayContext {
     this.helloIntervalSec = opts.helloIntervalSec ?? 30;
     this.silentAfterMs = opts.silentAfterMs ?? this.helloIntervalSec * 1500;
     this.maxFrameBytes = opts.maxFrameBytes ?? 1 << 20;
+    this.maxPreLoginFrameBytes = Math.min(this.maxFrameBytes, opts.maxPreLoginFrameBytes ?? 64 * 1024);
     this.links = new LinkGroup({
       clock: this.core.clock,
       log: this.log,

@@ -420,6 +420,25 @@ describe('bad frames: logged, answered or dropped, never a crash', () => {
     c.raw(Buffer.alloc(1001, 0x20));
     expect((await c.closed).code).toBe(1009);
   });
+
+  it('before login a frame over maxPreLoginFrameBytes (64 KiB) closes the socket with 1009 naming it; after login the larger bound holds', async () => {
+    const rec = recordingLogger();
+    const s = await start({ gateway: { logger: rec.logger } });
+    const anon = await connect(s);
+    anon.raw(Buffer.alloc(64 * 1024 + 1, 0x20));
+    const closed = await anon.closed;
+    expect(closed.code).toBe(1009);
+    expect(closed.reason).toContain('maxPreLoginFrameBytes (65536 bytes)');
+    expect(rec.lines.some((l) => l.level === 'warn' && (l.obj as { limitName?: string }).limitName === 'maxPreLoginFrameBytes')).toBe(true);
+    // One just at the bound is read (a bad frame, dropped), and the socket can still log in.
+    const c = await connect(s);
+    c.raw(Buffer.alloc(64 * 1024, 0x20));
+    await wireLogin(c, 'alice');
+    // Logged in: a 100 KiB frame is under maxFrameBytes (1 MiB) and is read, not cut.
+    c.raw(Buffer.alloc(100 * 1024, 0x20));
+    expect((await c.request('recentcontact.page_get')).body).toMatchObject({ CompleteFlag: 1 });
+    expect((await statusOf(s, 'alice')).statusType).toBe(TYPES.USER_STATUS_ONLINE);
+  });
 });
 
 describe('the gateway\'s own lifecycle', () => {

@@ -61,9 +61,12 @@ export class Connection implements DeviceSocket {
       if (this.link.closing) return; // closed already; frames in flight are dropped
       return this.cutOverBudget(verdict.reason);
     }
-    if (data.length > this.gw.maxFrameBytes) {
-      this.gw.log.warn({ bytes: data.length, limit: this.gw.maxFrameBytes, remote: this.info.remote }, 'tim gateway: frame too large, closing');
-      this.link.close(WS_CLOSE_TOO_BIG, `frame over ${this.gw.maxFrameBytes} bytes`);
+    const loggedIn = this.device !== null || this.relay !== null;
+    const limit = loggedIn ? this.gw.maxFrameBytes : this.gw.maxPreLoginFrameBytes;
+    if (data.length > limit) {
+      const limitName = loggedIn ? 'maxFrameBytes' : 'maxPreLoginFrameBytes';
+      this.gw.log.warn({ bytes: data.length, limit, limitName, remote: this.info.remote }, 'tim gateway: frame too large, closing');
+      this.link.close(WS_CLOSE_TOO_BIG, `frame over ${limitName} (${limit} bytes)`);
       return;
     }
     if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict);

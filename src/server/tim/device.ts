@@ -79,6 +79,7 @@ export interface GatewayContext {
   readonly sdkAppId: number;
   readonly helloIntervalSec: number;
   readonly maxFrameBytes: number;
+  readonly maxPreLoginFrameBytes: number;
   readonly requestBudget: RequestBudgetLimits;
   readonly wallClock: () => number;
   readonly purchaseBits: string;
