@@ -61,6 +61,8 @@ export class RemoteClient extends ClientBase implements Client {
   /** EXT-2: the seq up to which this device has heard everything, and the versions it holds. */
   private lastSeq = 0;
   private readonly versions = new Map<string, number>();
+  /** The versions pushed while a login is being asked (see login()). */
+  private duringLogin: Map<string, number> | null = null;
 
   /** Fire-and-forget calls (background, foreground, disconnect) that sync() waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -103,14 +105,23 @@ export class RemoteClient extends ClientBase implements Client {
     this.link = 'up';
     const userSig = o.userSig ?? this.defaultUserSig;
     let r: { repeatLogin: boolean; userID: string; status: UserStatus };
+    // The pushes that arrive while the login is asked: in cluster mode its own change may come before its reply.
+    const during = new Map<string, number>();
+    this.duringLogin = during;
+    const sameUser = this.userID === null || this.userID === o.userID;
     try {
       r = (await this.request('login', { userID: o.userID, userSig })) as typeof r;
     } catch (e) {
       this.releaseIfIdle();
       throw e;
+    } finally {
+      if (this.duringLogin === during) this.duringLogin = null;
     }
     if (!r.repeatLogin) {
+      // A fresh login starts from nothing, but what reached this client meanwhile is held (the next resume names
+      // it, or the server hands it again: heard twice). Another user's pushes were of another viewer's views.
       this.versions.clear();
+      if (sameUser) for (const [u, v] of during) this.versions.set(u, v);
       this.self.start(r.status);
     }
     this.userID = r.userID;
@@ -295,7 +306,11 @@ export class RemoteClient extends ClientBase implements Client {
   private receive(event: ClientEvent): void {
     if (event.name === EVENT.USER_STATUS_UPDATED) {
       if (!Array.isArray(event.data)) return;
-      for (const s of event.data) if (s && typeof s.userID === 'string') this.versions.set(s.userID, s.version);
+      for (const s of event.data) {
+        if (!s || typeof s.userID !== 'string') continue;
+        this.versions.set(s.userID, s.version);
+        this.duringLogin?.set(s.userID, s.version);
+      }
     } else if (event.name === EVENT.KICKED_OUT) {
       this.forgetUser();
       this.hear(event);

@@ -118,7 +118,11 @@ export class ClusterRuntime {
       engine: this.o.engine,
       ...(this.o.snapshot === undefined ? {} : { snapshot: this.o.snapshot }),
       ...(this.o.journalMaxEntries === undefined ? {} : { journalMaxEntries: this.o.journalMaxEntries }),
-      routes: { one: (f, u, e, s, d) => this.one(f, u, e, s, d), many: (f, us, e, s) => this.many(f, us, e, s), peer: (f, u, m) => this.peer(f, u, m) },
+      // Deliveries go out in this instance's chain, also those of a command that becomes durable after the shard
+      // was let go (its append was in flight): the receivers deliver them as the chain's next pushes. Under a chain
+      // of their own they would look like a new owner's, and the receiver would resync from the owner instead,
+      // which nobody may be at that moment (the push then lost for good).
+      routes: { one: (f, u, e, s, d) => this.one(engine.chain, f, u, e, s, d), many: (f, us, e, s) => this.many(engine.chain, f, us, e, s), peer: (f, u, m) => this.peer(f, u, m) },
       onFailure: () => {
         // Memory is ahead of the log: this instance must not serve another call. Rebuild from Redis.
         this.counts.failures += 1;
@@ -198,15 +202,15 @@ export class ClusterRuntime {
   // -------------------------------------------------------------------------------------------------------
   // Deliveries (already durable: ShardBroker held them).
 
-  private one(from: number, userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
+  private one(chain: string, from: number, userID: string, event: ClientEvent, seq: number, deviceId?: string): void {
     const shard = this.shardOf(userID);
     const local = this.engines.get(shard);
     if (local !== undefined) return local.local?.one(userID, event, seq, deviceId);
     const to = this.ownerOfShard(shard);
-    if (to !== null && to !== this.me) this.push(to, from, deviceId === undefined ? { u: userID, e: event, s: seq } : { u: userID, e: event, s: seq, d: deviceId });
+    if (to !== null && to !== this.me) this.push(to, from, chain, deviceId === undefined ? { u: userID, e: event, s: seq } : { u: userID, e: event, s: seq, d: deviceId });
   }
 
-  private many(from: number, userIDs: readonly string[], event: ClientEvent, seq: number): void {
+  private many(chain: string, from: number, userIDs: readonly string[], event: ClientEvent, seq: number): void {
     const remote = new Map<string, string[]>();
     const local = new Map<ShardEngine, string[]>();
     for (const u of userIDs) {
@@ -219,11 +223,11 @@ export class ClusterRuntime {
       }
     }
     for (const [e, us] of local) e.local?.many(us, event, seq);
-    for (const [to, us] of remote) this.push(to, from, { us, e: event, s: seq });
+    for (const [to, us] of remote) this.push(to, from, chain, { us, e: event, s: seq });
   }
 
-  private push(to: string, from: number, body: PushBody): void {
-    const chain = this.engines.get(from)?.chain ?? 'gone';
+  /** `chain`: the engine instance that made the change (see acquired()). */
+  private push(to: string, from: number, chain: string, body: PushBody): void {
     const k = `${to}\u0000${from}\u0000${chain}`;
     const n = (this.pushSeq.get(k) ?? 0) + 1;
     this.pushSeq.set(k, n);

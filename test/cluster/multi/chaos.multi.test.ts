@@ -6,7 +6,8 @@
 // applied twice, no version regression, every view equal to the truth, no ghost after 2 x the heartbeat
 // timeout. No timing is asserted: waits are for events (health, acks), with generous limits.
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkHistory, summarize } from './checker';
+import { shardOf } from '../../../src/cluster/shardMap';
+import { checkHistory, summarize, type ChaosReport } from './checker';
 import { Cluster, clusterHealth, type NodeProcess } from './cluster';
 import { Fleet, type FleetDevice } from './fleet';
 
@@ -34,6 +35,71 @@ async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 3
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Who served which shard when, as the nodes' /healthz said (polled every 250 ms while the test runs): for a failure's
+ * message, so that a stale view or a duplicate names the history of the shard its change came from.
+ */
+class OwnerLog {
+  private readonly t0 = Date.now();
+  private readonly held = new Map<string, Set<number>>();
+  private readonly log = new Map<number, string[]>();
+  private stopped = false;
+  private readonly running: Promise<void>;
+  constructor(private readonly cluster: Cluster) {
+    this.running = this.run();
+  }
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      await Promise.all(
+        this.cluster.nodes.filter((n) => n.alive).map(async (n) => {
+          const h = await n.health();
+          if (h === null || this.stopped) return; // frozen, or gone
+          const now = new Set(clusterHealth(h).shards ?? []);
+          const before = this.held.get(n.id) ?? new Set<number>();
+          const at = ((Date.now() - this.t0) / 1000).toFixed(1);
+          for (const x of now) if (!before.has(x)) this.note(x, `${n.id} from ${at}s`);
+          for (const x of before) if (!now.has(x)) this.note(x, `${n.id} gone by ${at}s`);
+          this.held.set(n.id, now);
+        }),
+      );
+      await sleep(250);
+    }
+  }
+  private note(shard: number, what: string): void {
+    this.log.set(shard, [...(this.log.get(shard) ?? []), what]);
+  }
+  of(shard: number): string {
+    return (this.log.get(shard) ?? ['never seen']).join(', ');
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
+
+/** A failure's details: per stale view, duplicate or regression, the device, what it heard of that user against the
+ * truth, the user's acks and failed calls, and the owner history of the user's shard (where the change came from). */
+function explain(report: ChaosReport, fleet: Fleet, truth: Map<string, { version: number; customStatus: string }>, owners: OwnerLog, shards: number): string {
+  const devices = new Map(fleet.devices.map((d) => [d.client.deviceId, d]));
+  const about = (deviceId: string | undefined, userID: string, what: string) => {
+    const d = deviceId === undefined ? undefined : devices.get(deviceId);
+    const t = truth.get(userID);
+    const heard = fleet.heard.filter((x) => x.deviceId === deviceId && x.status.userID === userID).map((x) => `${x.kind ?? 'push'} v${x.status.version} '${x.status.customStatus}'`);
+    const acks = fleet.acks.filter((a) => a.userID === userID).slice(-3).map((a) => `v${a.version} '${a.customStatus}'`);
+    const failed = fleet.failures.filter((f) => f.userID === userID).slice(-3).map((f) => `'${f.customStatus}' ${f.code}`);
+    const dev = d === undefined ? 'no device' : `the device of ${d.userID} (home node n${d.home + 1}, its shard ${shardOf(d.userID, shards)}: ${owners.of(shardOf(d.userID, shards))})`;
+    return (
+      `- ${what}: ${dev}, about ${userID} (truth v${t?.version} '${t?.customStatus}')\n  heard: ${heard.join(' | ') || 'nothing'}\n` +
+      `  last acks of ${userID}: ${acks.join(', ') || 'none'}; last failed sets: ${failed.join(', ') || 'none'}\n  shard ${shardOf(userID, shards)} of ${userID}: ${owners.of(shardOf(userID, shards))}`
+    );
+  };
+  return [
+    ...report.staleViews.slice(0, 5).map((v) => about(v.deviceId, v.userID, `stale view v${v.view?.version ?? '-'}`)),
+    ...report.duplicates.slice(0, 5).map((x) => about(x.deviceId, x.userID, `duplicate (${x.kind}) v${x.versions.join('/')}`)),
+    ...report.regressions.slice(0, 5).map((x) => about(x.deviceId, x.userID, `regression v${x.after} -> v${x.got}`)),
+  ].join('\n');
+}
+
 interface World {
   cluster: Cluster;
   fleet: Fleet;
@@ -47,6 +113,9 @@ interface World {
   check(known?: Record<string, string>): Promise<void>;
 }
 
+/** Ends the current test's OwnerLog (its polling), whatever the test did. */
+let stopOwners: (() => Promise<void>) | undefined;
+
 async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Promise<World> {
   const fleet = new Fleet((h) => cluster.urlsFrom(h));
   const ids = Array.from({ length: devices }, (_, i) => `cz${i}`);
@@ -59,6 +128,8 @@ async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Pro
     await fleet.follow(d, follows);
   }
   const homeOf = new Map(ds.map((d) => [d.userID, d.home]));
+  const owners = new OwnerLog(cluster);
+  stopOwners = () => owners.stop();
   return {
     cluster,
     fleet,
@@ -98,7 +169,9 @@ async function world(cluster: Cluster, devices = 24, doomed: string[] = []): Pro
       const strict = Object.fromEntries(Object.entries(counts).filter(([k]) => KNOWN[k] === undefined || ['lost', 'reused', 'ghosts'].includes(k)));
       const known = Object.entries(counts).filter(([k, v]) => KNOWN[k] !== undefined && v > 0);
       if (known.length > 0) console.warn(`chaos: known defects seen (not failed): ${known.map(([k, v]) => `${k} ${v} (${KNOWN[k]})`).join('; ')}`);
-      expect(strict, summarize(report)).toEqual(Object.fromEntries(Object.keys(strict).map((k) => [k, 0])));
+      await owners.stop();
+      const why = report.ok ? '' : `\n${explain(report, fleet, new Map(truth.map((t) => [t.userID, t])), owners, cluster.shards)}`;
+      expect(strict, summarize(report) + why).toEqual(Object.fromEntries(Object.keys(strict).map((k) => [k, 0])));
       expect(fleet.acks.length).toBeGreaterThan(0);
     },
   };
@@ -108,6 +181,8 @@ describe('chaos (3 node processes, redis-server)', () => {
   let cluster: Cluster | undefined;
   let fleet: Fleet | undefined;
   afterEach(async () => {
+    await stopOwners?.();
+    stopOwners = undefined;
     await fleet?.destroy();
     await cluster?.stop();
     fleet = cluster = undefined;
