@@ -20,6 +20,9 @@ const listOf = (arg: unknown): string[] => {
   return Array.isArray(l) ? l.filter((u): u is string => typeof u === 'string') : [];
 };
 
+/** How many times a resync tries to resume one device (a round apart) before leaving it to its client. */
+const RESUME_TRIES = 5;
+
 export class ClusterPortImpl implements ClusterPort {
   /** The engine each logged-in session was logged in on (a rebuilt shard's sessions are stale). */
   private readonly bound = new Map<DeviceSession, ShardEngine>();
@@ -109,30 +112,36 @@ export class ClusterPortImpl implements ClusterPort {
       for (const x of e.store.friendsOf(u) ?? []) if (this.rt.shardOf(x) === shard) return true;
       return false;
     };
-    for (const [s, e] of [...this.bound]) {
-      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e || !hearsOf(e, s.userID)) continue;
-      try {
-        await this.prepare('reconnect', s, undefined);
-        if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
-      } catch {
-        // The device's client resumes when it reconnects.
-      }
-    }
+    await this.resumeEach([...this.bound].filter(([s, e]) => s.userID !== null && hearsOf(e, s.userID)));
   }
 
   /** After this node took `shards`: their receiving devices here resume by versions (see hintOthers). */
   private async resyncDevicesOf(shards: readonly number[]): Promise<void> {
     if (shards.length === 0) return;
     const set = new Set(shards);
-    for (const [s, e] of [...this.bound]) {
-      if (!set.has(e.shard) || !s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
+    await this.resumeEach([...this.bound].filter(([, e]) => set.has(e.shard)));
+  }
+
+  /**
+   * Resumes each receiving device by versions (EXT-2). A device whose facts could not be fetched (the node
+   * asked no longer owns the shard, a peer or Redis away) is tried again a round later, up to RESUME_TRIES
+   * times: it was sent nothing of what it missed, and no push may bring it (the one that showed the hole was
+   * not delivered). Past that its client's next reconnect resumes it.
+   */
+  private async resumeEach(devices: ReadonlyArray<readonly [DeviceSession, ShardEngine]>, tried = 1): Promise<void> {
+    const failed: Array<readonly [DeviceSession, ShardEngine]> = [];
+    for (const [s, e] of devices) {
+      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
       try {
         await this.prepare('reconnect', s, undefined);
         if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
       } catch {
-        // The device's client resumes when it reconnects.
+        failed.push([s, e]);
       }
     }
+    if (failed.length === 0 || tried >= RESUME_TRIES || this.rt.isStopped) return;
+    this.rt.counts.resyncRetries += failed.length;
+    this.rt.o.clock.setTimeout(() => void this.resumeEach(failed, tried + 1), this.rt.node.tickMs);
   }
 
   openSession(platform: Platform, sink: DeviceSink, deviceId?: string): DeviceHandle {

@@ -57,6 +57,10 @@ export class ClusterRuntime {
   readonly engineListeners = new Set<(e: ShardEngine) => void>();
   private readonly mirrors: Mirrors;
   private stopped = false;
+  /** This node stopped (or is stopping): nothing more is scheduled. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
   private halted = false;
   private hinting = false;
   private admitting = 0;
@@ -67,7 +71,7 @@ export class ClusterRuntime {
   /** Set by the port: brings a node's receiving devices up to date after a hole in pushes (resume by versions). */
   resync: (fromShard: number) => Promise<void> = async () => {};
   /** Counters for tests and health. */
-  readonly counts = { pushesSent: 0, pushesLost: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, mirrorsSent: 0, mirrorRetries: 0, mirrorsSuperseded: 0, rebuilds: 0, failures: 0 };
+  readonly counts = { pushesSent: 0, pushesLost: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, resyncRetries: 0, mirrorsSent: 0, mirrorRetries: 0, mirrorsSuperseded: 0, rebuilds: 0, failures: 0 };
 
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
