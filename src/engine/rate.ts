@@ -7,6 +7,7 @@ import type { Clock } from '../clock';
 import { ErrorCode, StatusError } from '../errors';
 import type { RunnerSnapshot } from '../records';
 import type { InspectReports } from './inspectReports';
+import type { RunnerStep } from './runner';
 import type { Runners } from './runners';
 import type { Settings } from './settings';
 import type { Transaction } from './transaction';
@@ -24,6 +25,10 @@ export class RateWindows {
   private readonly byApi = new Map<RateLimitedApi, Map<string, Window>>();
   private count = 0;
   private lastSweep = 0;
+  /** The last check (admit without commit): its window, event and the machine's step from them. */
+  private checkedBefore: Window | null = null;
+  private checkedEvent: RateWindowEvent | null = null;
+  private checkedStep: RunnerStep<RateWindowContext, RateWindowEmitted> | null = null;
 
   constructor(
     private readonly runners: Runners,
@@ -59,8 +64,21 @@ export class RateWindows {
     const old = windows.get(owner);
     const before = old ?? this.runners.rateInitial;
     const { requests, windowMs } = this.settings.limits.rateLimit;
-    const event: RateWindowEvent = { type: 'RATE.REQUEST', now: this.clock.now(), requests, windowMs };
-    const step = this.runners.rate.transition(before, event);
+    const now = this.clock.now();
+    // A call's check and its command's commit follow each other: the same window and event, the same step
+    // (the machine's step is a function of the two), so the commit takes the check's.
+    let event = this.checkedEvent;
+    let step = this.checkedStep;
+    if (step === null || event === null || this.checkedBefore !== before || event.now !== now || event.requests !== requests || event.windowMs !== windowMs) {
+      event = { type: 'RATE.REQUEST', now, requests, windowMs };
+      step = this.runners.rate.transition(before, event);
+    }
+    if (commit) this.checkedStep = this.checkedEvent = this.checkedBefore = null;
+    else {
+      this.checkedBefore = before;
+      this.checkedEvent = event;
+      this.checkedStep = step;
+    }
     let refused: RateWindowEmitted | undefined;
     for (const e of step.emitted) if (e.type === 'rate.refused') refused = e;
     if (refused && !commit) {
