@@ -229,12 +229,14 @@ function fanoutSection(r: BenchResults): string[] {
   const small = by(sizes[0]!, 'core', true);
   const big = by(sizes.at(-1)!, 'core', true);
   if (small && big && small !== big) {
+    const baseGrows = big.baseNsPerDelivery / small.baseNsPerDelivery;
+    const engGrows = big.engNsPerDelivery / small.engNsPerDelivery;
     out.push(
       `From ${k(small.size!)} to ${k(big.size!)} users online the baseline's cost per notification grows ` +
-        `×${f2(big.baseNsPerDelivery / small.baseNsPerDelivery)} and the engine's ×${f2(big.engNsPerDelivery / small.engNsPerDelivery)} ` +
+        `×${f2(baseGrows)} and the engine's ×${f2(engGrows)} ` +
         '(core, journal on): with ten times more users the maps and records no longer fit in the CPU caches, ' +
-        'every lookup becomes a memory access for both, and the gap narrows. Part 4 shows that what grows is ' +
-        'the number of users online, not registered.',
+        `every lookup becomes a memory access for both${engGrows < baseGrows ? ', and the gap narrows' : ' (the engine makes more of them)'}. ` +
+        'Part 4 shows that what grows is the number of users online, not registered.',
       '',
     );
   }
@@ -287,32 +289,43 @@ function fanoutProposals(r: BenchResults): string[] {
     'the outbox, which the baseline does not.' + alloc,
     '',
     ...deliveryShare(r),
-    'Built (issue 12, this round; each a commit with its before/after): no closure or undo array per command (one',
-    'reused undo log with marks), the outbox in reused columns, one runner object per transition and no arrays for',
-    'emits or timers that do not happen, no partial object for a one-key assign, the fan-out\'s Shown updated in',
-    'place and the flap step answering with bits, the audience sized once, no inspection details without an',
-    'inspector, the rate sweep without entry pairs, and, for the Promise API, status handlers read from a field',
-    '(not the Emitter\'s map) and setSelfStatus/logout without a closure per call. Part 6 shows what is left.',
+    'Built (issue 12; each a commit with its before/after): no closure or undo array per command (one reused',
+    'undo log with marks), the outbox in reused columns, one runner object per transition and no arrays for emits',
+    'or timers that do not happen, no partial object for a one-key assign, the fan-out\'s Shown updated in place,',
+    'the audience sized once, no inspection details without an inspector, and, for the Promise API, status',
+    'handlers read from a field and setSelfStatus/logout without a closure per call. Then (session 10): rate',
+    'windows kept by API and then by the owner string the caller holds (a key made per call, `api + owner`, cost',
+    '0.6-2 µs a lookup: its hash is computed anew each time), and a command\'s commit reusing its call\'s check step;',
+    'durable timers found by their names (a JSON key is made once, when a timer is scheduled) and timers due at the',
+    'same instant sharing one timeout of the injected clock; the in-memory replay start converting its rate windows',
+    'to stored records only when it is read (a capture at 10k online: 58 ms -> 12-16 ms); commands and userStatus',
+    'transitions handed to the in-memory ring field by field (`Store.appendCommand`, `appendStatusStep`: no entry',
+    'object per change; stores whose `append` writes a medium still get the entry).',
     '',
-    'What would close the gap next (not built):',
+    'What is left, measured (`node --expose-gc --import tsx bench/fixed.ts`: 10k users with nothing to fan out,',
+    'cpu per operation): a `setSelfStatus` costs about 3.5-4 µs and a logout followed by a login about 20-23 µs,',
+    'where the baseline\'s whole change with 20 + 20 listeners is 2-7 µs. Their profiles (`--cpu-prof`, same tool):',
     '',
-    '- Per recipient (the bigger share at 20+20 listeners): the engine writes each receiving session\'s `lastSeq`',
-    '  (EXT-2\'s resume point) on every delivery, a store to one more object per recipient that the baseline never',
-    '  makes. Taking the resume point when a session stops receiving (from `heardUpTo()`, as logins and link',
-    '  events already do) would leave the loop read-only; the server\'s resume code (src/server/hub.ts,',
-    '  src/server/tim/login.ts) reads `lastSeq` too, so it is a change across the engine and the server.',
-    '- Per change: the journal entry (about 230 B: its shape is `Store.append`\'s, and SqliteStore writes it as',
-    '  JSON) could be handed to the in-memory ring field by field through a store method, which is the store\'s',
-    '  interface to change, not the engine\'s; the step\'s records (the machine\'s context copy, `commit`\'s partial,',
-    '  `announce`\'s event, the record and its views) are one object each because the machines define them so.',
-    '- Logins and logouts: timer keys are JSON strings and rate-window keys are concatenated for every call; a',
-    '  key object per device, made once, would save the strings and their hashing.',
-    '- The target of 0.8 for the core at 10k online asks the whole engine (a machine step, the journal, the undo',
-    '  log, timers, the audience rule, the outbox) to cost within a quarter of a loop of map lookups; with 2',
-    '  subscriptions and 2 friends instead of 20 + 20, where little is delivered, the core runs at about 0.2 of the',
-    '  baseline (bench/fanout.ts on the part-1 world with `subs: 2, friends: 2`, cpu ratio 0.16-0.26, load 13),',
-    '  so the per-change work alone is several times the baseline\'s whole change. Closing that is a different',
-    '  design (no journal entry per transition, no undo log in memory), not a cut of allocations.',
+    '- The garbage collector is 17-19% of it. The records are immutable (each step makes a new record, its',
+    '  context copy and the command), so they live until the user\'s next change and are promoted; the journal ring',
+    '  keeps each command. Fewer survivors needs mutable records with the store\'s undo log restoring fields,',
+    '  a change of the store\'s contract.',
+    '- The machine steps (the compiled runner, the context copy, the guards and actions) are about 15% of a',
+    '  setSelfStatus; a logout and a login each run the user, subscriptions and flap machines, two rate windows',
+    '  and the link machine. The map lookups of records (status, subscribers, rate windows) another 10-15%: they',
+    '  miss the caches, like the baseline\'s own lookups, but there are more of them.',
+    '- Timers: the same logout+login on a clock whose setTimeout does nothing is about 5 µs faster a pair; sharing',
+    '  one clock timeout per due instant took half of it back in that world (a logout\'s timers cancelled at once',
+    '  by the next login: its worst case). The rest would need one clock timeout for the earliest timer of all (a',
+    '  heap); on a simulated clock that changes the order of simultaneous timers against other components\' timers',
+    '  in one `increment`, so it was not done.',
+    '- Per recipient: the audience rule builds one array per change (about 40 names, 368 B) that the outbox holds',
+    '  until the command lands; lending the store\'s sets instead, copied on write while lent, would save the copy.',
+    '  Each delivery also writes the session\'s `lastSeq`; taking it when a session stops hearing must not count',
+    '  the running command\'s own deliveries as heard (`heardUpTo()` does, inside a command), so it was left.',
+    '- The target of 0.8 for the core at 10k online asks all of the above to cost within a quarter of a loop of',
+    '  map lookups: with 2 subscriptions and 2 friends the core runs at about 0.2 of the baseline (bench/fanout.ts',
+    '  with `subs: 2, friends: 2`), the per-change work alone several times the baseline\'s whole change.',
     '',
   );
   return out;
@@ -367,10 +380,12 @@ function journalSection(r: BenchResults): string[] {
   out.push(
     '',
     `The default journal (a ring of the newest 100,000 entries in columns, \`src/store/journalRing.ts\`) adds ` +
-      `${n0(j.journalAllocPerChange)} B allocated per change (the entries the engine builds, which die young) and keeps ` +
+      `${n0(j.journalAllocPerChange)} B allocated per change (a difference of two medians, noisy; ` +
+      'the engine hands commands and status transitions to the ring field by field, `Store.appendCommand` and `appendStatusStep`, ' +
+      'and builds an entry only for a subscriptions transition) and keeps ' +
       `${n0(j.bytesPerEntryKept)} B per entry kept (${n0(j.entriesKept)} entries, ${mib(j.journalRetained)} in all): bounded, ` +
-      'whatever the uptime. Past the window `journal()` starts later, and `replay()` refuses a journal that does not ' +
-      'start at its first entry; there is no compaction from a snapshot (see the README\'s `journal` option).',
+      'whatever the uptime. Past the window `journal()` starts later, and a replay goes from the replay start the ' +
+      'store keeps ahead of the window (a capture of the state every window\'s worth of entries; see the README\'s `journal` option).',
     '',
   );
   return out;

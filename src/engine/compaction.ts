@@ -18,7 +18,31 @@ export class Compaction {
     private readonly rates: RateWindows,
     private readonly links: Links,
   ) {
-    store.setEngineMemory?.(() => this.memory());
+    store.setEngineMemory?.(() => this.captured());
+  }
+
+  /**
+   * The same, as a store's replay start takes it before dropping entries (every window's worth of them): the
+   * windows and links as they stand now, turned into stored records only when the capture is read (most are
+   * replaced by the next one unread). The fields are getters; structuredClone and JSON read them as values.
+   */
+  private captured(): EngineMemory {
+    const rates = this.rates.capture();
+    const links = this.links.exportStray();
+    let stored: EngineMemory | undefined;
+    const read = (): EngineMemory =>
+      (stored ??= {
+        rates: rates().map(([k, r]) => [k, memoryToStored('rateWindow', r)]),
+        links: links.map(([d, r]) => [d, memoryToStored('deviceLink', r)]),
+      });
+    return {
+      get rates() {
+        return read().rates;
+      },
+      get links() {
+        return read().links;
+      },
+    };
   }
 
   /** What the engine holds besides its store that a replay rebuilds, as stored records. */

@@ -3,7 +3,7 @@
 // the store at start) is kept here while it waits out its heartbeat timeout.
 import type { DeviceLinkContext, DeviceLinkEvent } from '../../machines/deviceLink';
 import type { UserStatusEvent } from '../../machines/userStatus';
-import { timerKey, type Command, type RunnerSnapshot } from '../records';
+import type { Command, RunnerSnapshot } from '../records';
 import type { Store } from '../store/types';
 import type { LocalDevices } from './delivery';
 import type { InspectReports } from './inspectReports';
@@ -88,7 +88,7 @@ export class Links {
       this.stray.delete(deviceId);
       this.tx.onUndo(() => this.stray.set(deviceId, was));
     }
-    const waits = this.runners.linkDelays.filter((d) => this.timers.get(timerKey('deviceLink', userID, d, deviceId)) !== undefined);
+    const waits = this.runners.linkDelays.filter((d) => this.timers.find('deviceLink', userID, d, deviceId) !== undefined);
     if (waits.length > 0) this.timers.apply('deviceLink', userID, waits.map((delay) => ({ op: 'cancel' as const, delay, state: 'silent' })), deviceId);
   }
 

@@ -2,11 +2,12 @@
 // `rateWindow` machine. Windows live in
 // memory only (a restart forgets them, as a new window would) and are swept when nobody called lately.
 import type { RateLimitedApi } from '../../machines/spec';
-import type { RateWindowContext, RateWindowEvent } from '../../machines/rateWindow';
+import type { RateWindowContext, RateWindowEmitted, RateWindowEvent } from '../../machines/rateWindow';
 import type { Clock } from '../clock';
 import { ErrorCode, StatusError } from '../errors';
 import type { RunnerSnapshot } from '../records';
 import type { InspectReports } from './inspectReports';
+import type { RunnerStep } from './runner';
 import type { Runners } from './runners';
 import type { Settings } from './settings';
 import type { Transaction } from './transaction';
@@ -14,9 +15,20 @@ import type { Transaction } from './transaction';
 const RATE_KEY_SEP = '\u0000';
 const RATE_SWEEP_MIN = 1024;
 
+type Window = RunnerSnapshot<RateWindowContext>;
+
 export class RateWindows {
-  private readonly rates = new Map<string, RunnerSnapshot<RateWindowContext>>();
+  /**
+   * The windows by API, then by owner: the owner (a userID or deviceId the caller holds) is the key as it
+   * is, whose hash V8 keeps, where a key made per call (api + owner) cost a string and its hash each time.
+   */
+  private readonly byApi = new Map<RateLimitedApi, Map<string, Window>>();
+  private count = 0;
   private lastSweep = 0;
+  /** The last check (admit without commit): its window, event and the machine's step from them. */
+  private checkedBefore: Window | null = null;
+  private checkedEvent: RateWindowEvent | null = null;
+  private checkedStep: RunnerStep<RateWindowContext, RateWindowEmitted> | null = null;
 
   constructor(
     private readonly runners: Runners,
@@ -27,7 +39,20 @@ export class RateWindows {
   ) {}
 
   get size(): number {
-    return this.rates.size;
+    return this.count;
+  }
+
+  private windowsOf(api: RateLimitedApi): Map<string, Window> {
+    let m = this.byApi.get(api);
+    if (m === undefined) this.byApi.set(api, (m = new Map()));
+    return m;
+  }
+
+  private put(windows: Map<string, Window>, owner: string, w: Window | undefined): void {
+    const had = windows.has(owner);
+    if (w === undefined) windows.delete(owner);
+    else windows.set(owner, w);
+    this.count += (w === undefined ? 0 : 1) - (had ? 1 : 0);
   }
 
   /**
@@ -35,12 +60,27 @@ export class RateWindows {
    * 2996. `owner` is the caller's user, or its device for login and logout (DEVICE_RATE_LIMITED_APIS).
    */
   admit(owner: string, api: RateLimitedApi, commit: boolean): RunnerSnapshot<RateWindowContext> {
-    const key = api + RATE_KEY_SEP + owner;
-    const before = this.rates.get(key) ?? this.runners.rateInitial;
+    const windows = this.windowsOf(api);
+    const old = windows.get(owner);
+    const before = old ?? this.runners.rateInitial;
     const { requests, windowMs } = this.settings.limits.rateLimit;
-    const event: RateWindowEvent = { type: 'RATE.REQUEST', now: this.clock.now(), requests, windowMs };
-    const step = this.runners.rate.transition(before, event);
-    const refused = step.emitted.find((e) => e.type === 'rate.refused');
+    const now = this.clock.now();
+    // A call's check and its command's commit follow each other: the same window and event, the same step
+    // (the machine's step is a function of the two), so the commit takes the check's.
+    let event = this.checkedEvent;
+    let step = this.checkedStep;
+    if (step === null || event === null || this.checkedBefore !== before || event.now !== now || event.requests !== requests || event.windowMs !== windowMs) {
+      event = { type: 'RATE.REQUEST', now, requests, windowMs };
+      step = this.runners.rate.transition(before, event);
+    }
+    if (commit) this.checkedStep = this.checkedEvent = this.checkedBefore = null;
+    else {
+      this.checkedBefore = before;
+      this.checkedEvent = event;
+      this.checkedStep = step;
+    }
+    let refused: RateWindowEmitted | undefined;
+    for (const e of step.emitted) if (e.type === 'rate.refused') refused = e;
     if (refused && !commit) {
       this.reports.now(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
       throw new StatusError(
@@ -50,22 +90,41 @@ export class RateWindows {
       );
     }
     if (commit) {
-      if (this.rates.size > RATE_SWEEP_MIN && event.now - this.lastSweep >= windowMs) this.sweep(event.now);
-      const old = this.rates.get(key);
-      this.rates.set(key, step.snapshot);
-      this.tx.onUndo(() => (old ? this.rates.set(key, old) : this.rates.delete(key)));
+      if (this.count > RATE_SWEEP_MIN && event.now - this.lastSweep >= windowMs) this.sweep(event.now);
+      // The sweep may have dropped it: what the undo puts back is what was there before the call.
+      const prev = windows.get(owner);
+      this.put(windows, owner, step.snapshot);
+      if (this.tx.open) this.tx.onUndo(() => this.put(windows, owner, prev));
       if (this.reports.on) this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
     }
     return step.snapshot;
   }
 
   /** The windows as they stand (a snapshot's engine memory, issue 9), in the map's order. */
-  export(): Array<[string, RunnerSnapshot<RateWindowContext>]> {
-    return [...this.rates];
+  export(): Array<[string, Window]> {
+    const out: Array<[string, Window]> = [];
+    for (const [api, windows] of this.byApi) for (const [owner, w] of windows) out.push([api + RATE_KEY_SEP + owner, w]);
+    return out;
+  }
+  /**
+   * The windows as they stand, listed later: a copy of the maps now (windows are never changed in place, a
+   * call puts a new one), the keys and the list made only if the capture is read (compaction, issue 9).
+   */
+  capture(): () => Array<[string, Window]> {
+    const copies = [...this.byApi].map(([api, windows]) => [api, new Map(windows)] as const);
+    return () => {
+      const out: Array<[string, Window]> = [];
+      for (const [api, windows] of copies) for (const [owner, w] of windows) out.push([api + RATE_KEY_SEP + owner, w]);
+      return out;
+    };
   }
   /** Puts back the windows of a snapshot (a replay from it), before any call. */
-  load(windows: Iterable<[string, RunnerSnapshot<RateWindowContext>]>): void {
-    for (const [key, rec] of windows) this.rates.set(key, rec);
+  load(windows: Iterable<[string, Window]>): void {
+    for (const [key, rec] of windows) {
+      const at = key.indexOf(RATE_KEY_SEP);
+      if (at < 0) throw new Error(`a rate window's key names its API and owner, got ${JSON.stringify(key)}`);
+      this.put(this.windowsOf(key.slice(0, at) as RateLimitedApi), key.slice(at + 1), rec);
+    }
   }
 
   /**
@@ -76,10 +135,14 @@ export class RateWindows {
     this.lastSweep = now;
     const windowMs = this.settings.limits.rateLimit.windowMs;
     // forEach, not for-of: no [key, value] pair per window (a Map may delete during either).
-    const rates = this.rates;
-    rates.forEach((rec, key) => {
-      const last = rec.context.stamps[rec.context.stamps.length - 1];
-      if (last === undefined || last <= now - windowMs) rates.delete(key);
-    });
+    for (const windows of this.byApi.values()) {
+      windows.forEach((rec, owner) => {
+        const last = rec.context.stamps[rec.context.stamps.length - 1];
+        if (last === undefined || last <= now - windowMs) {
+          windows.delete(owner);
+          this.count--;
+        }
+      });
+    }
   }
 }

@@ -6,7 +6,7 @@ import { reasonOf, type UserStatusContext, type UserStatusEmitted, type UserStat
 import { ErrorCode } from '../errors';
 import { EVENT } from '../events';
 import type { Command, RunnerSnapshot, StatusRecord, StatusTransition, UserStatus } from '../records';
-import { StoreUnavailableError, type Store } from '../store/types';
+import { StoreUnavailableError, type StatusStepFields, type Store } from '../store/types';
 import type { LocalDevices } from './delivery';
 import type { FanOut, Shown } from './fanout';
 import type { InspectReports } from './inspectReports';
@@ -39,7 +39,13 @@ export interface StatusParts {
   dropLink: (userID: string, deviceId: string) => void;
 }
 
+/** What the reused journal fields point at between steps (so that they keep no record alive). */
+const NO_CONTEXT: StatusStepFields['after'] = { statusType: TYPES.USER_STATUS_UNLOGINED, customStatus: '', version: 0, devices: [] };
+
 export class StatusSteps {
+  /** The journal entry of a step as fields (Store.appendStatusStep), one object for every step. */
+  private readonly fields: StatusStepFields = { seq: 0, at: 0, cause: 0, userID: '', event: '', reason: 'registered', from: '', to: '', before: NO_CONTEXT, after: NO_CONTEXT };
+
   constructor(private readonly p: StatusParts) {}
 
   step(userID: string, event: UserStatusEvent): RunnerSnapshot<UserStatusContext> {
@@ -121,7 +127,24 @@ export class StatusSteps {
    * device, a kick), so that explain() shows how the user got where it is; listeners hear it after the commit.
    */
   private journal(userID: string, event: UserStatusEvent, before: StatusRecord, after: StatusRecord, reason: StatusTransition['reason']): void {
-    const { tx, runners } = this.p;
+    const { tx, runners, store } = this.p;
+    // Nobody keeps the entry but the journal: the store takes its fields, in one object filled again each time.
+    if (this.p.listeners.size === 0 && store.appendStatusStep !== undefined) {
+      const f = this.fields;
+      f.seq = ++tx.seq;
+      f.at = tx.now;
+      f.cause = tx.cause;
+      f.userID = userID;
+      f.event = event.type;
+      f.reason = reason;
+      f.from = runners.user.pathOf(before);
+      f.to = runners.user.pathOf(after);
+      f.before = before.context;
+      f.after = after.context;
+      store.appendStatusStep(f);
+      f.before = f.after = NO_CONTEXT;
+      return;
+    }
     const entry: StatusTransition = {
       seq: ++tx.seq,
       at: tx.now,
@@ -138,7 +161,7 @@ export class StatusSteps {
       version: after.context.version,
       devices: after.context.devices.length,
     };
-    if (this.p.journalOn) this.p.store.append(entry);
+    if (this.p.journalOn) store.append(entry);
     if (this.p.listeners.size > 0) {
       const command = tx.command;
       tx.afterCommit(() => {

@@ -13,9 +13,23 @@ export interface TimerRequest {
   delayMs?: number;
 }
 
+/** The timers due at one instant: one clock timeout for all of them, fired in the order they were armed. */
+interface Due {
+  handle: unknown;
+  timers: Set<PendingTimer>;
+}
+
+/** A machine's timers by delay, then owner (then device, for a link): the names the caller holds, no key made. */
+type ByOwner = Map<string, PendingTimer | Map<string, PendingTimer>>;
+
 export class DurableTimers {
   private readonly pending = new Map<string, PendingTimer>();
-  private readonly handles = new Map<string, unknown>();
+  private readonly index = new Map<PendingTimer['machine'], Map<string, ByOwner>>();
+  /**
+   * Armed timers by due time. Timers armed within the same millisecond share one clock timeout (a logout
+   * arms its clearing timers, so a busy engine arms hundreds a second, most of them later cancelled).
+   */
+  private readonly dues = new Map<number, Due>();
   private readonly volatile = new Map<string, unknown>();
   /** Set while replaying: timers are recorded but never armed on the clock. */
   replaying = false;
@@ -37,6 +51,13 @@ export class DurableTimers {
     return this.pending.get(key);
   }
 
+  /** The pending timer of one machine instance and delay, found by its names (no key is made). */
+  find(machine: PendingTimer['machine'], owner: string, delay: string, deviceId?: string): PendingTimer | undefined {
+    const t = this.index.get(machine)?.get(delay)?.get(owner);
+    if (t === undefined || deviceId === undefined) return t instanceof Map ? undefined : t;
+    return t instanceof Map ? t.get(deviceId) : undefined;
+  }
+
   all(): Iterable<PendingTimer> {
     return this.pending.values();
   }
@@ -45,13 +66,15 @@ export class DurableTimers {
   apply(machine: PendingTimer['machine'], owner: string, ops: readonly TimerRequest[], deviceId?: string): void {
     if (ops.length === 0) return;
     for (const op of ops) {
-      const key = timerKey(machine, owner, op.delay, deviceId);
-      const old = this.pending.get(key);
+      const old = this.find(machine, owner, op.delay, deviceId);
+      // Nothing to cancel: nothing changes (and nothing to undo).
+      if (op.op === 'cancel' && old === undefined) continue;
+      const key = old !== undefined ? old.key : timerKey(machine, owner, op.delay, deviceId);
       this.tx.onUndo(() => {
-        this.disarm(key);
+        this.disarmKey(key);
         if (old) this.arm(old);
       });
-      this.disarm(key);
+      if (old !== undefined) this.disarm(old);
       if (op.op === 'schedule') {
         const t: PendingTimer = { key, due: this.clock.now() + (op.delayMs ?? 0), machine, owner, delay: op.delay, state: op.state };
         if (deviceId !== undefined) t.deviceId = deviceId;
@@ -68,7 +91,7 @@ export class DurableTimers {
     const t = this.pending.get(key);
     if (!t) return undefined;
     this.tx.onUndo(() => this.arm({ ...t, due: Math.max(t.due, this.clock.now() + 1000) }));
-    this.disarm(key);
+    this.disarm(t);
     this.store.deleteTimer(key);
     return t;
   }
@@ -79,20 +102,34 @@ export class DurableTimers {
   }
 
   arm(t: PendingTimer): void {
-    this.disarm(t.key);
+    this.disarmKey(t.key);
     this.pending.set(t.key, t);
+    this.indexed(t.machine, t.delay, true).set(t.owner, t.deviceId === undefined ? t : this.devicesOf(t).set(t.deviceId, t));
     if (this.replaying) return;
-    const handle = this.clock.setTimeout(() => {
-      this.handles.delete(t.key);
-      if (this.closed || !this.pending.has(t.key)) return;
+    let due = this.dues.get(t.due);
+    if (due === undefined) {
+      const at = t.due;
+      const d: Due = { handle: undefined, timers: new Set() };
+      d.handle = this.clock.setTimeout(() => this.wake(at, d), Math.max(0, at - this.clock.now()));
+      this.dues.set(at, (due = d));
+    }
+    due.timers.add(t);
+  }
+
+  /** The clock timeout of one due time: its timers fire in the order they were armed, each still pending. */
+  private wake(at: number, d: Due): void {
+    // Timers armed from here on (by the firings) get a timeout of their own, as they did before they shared one.
+    if (this.dues.get(at) === d) this.dues.delete(at);
+    if (this.closed) return;
+    for (const t of d.timers) {
+      if (this.pending.get(t.key) !== t) continue;
       try {
         this.fire(t.key);
       } catch {
         // The store refused it (a full disk): the command changed nothing and re-armed its timer a second
         // later (take's undo), so it is tried again rather than lost or crashing the process.
       }
-    }, Math.max(0, t.due - this.clock.now()));
-    this.handles.set(t.key, handle);
+    }
   }
 
   /**
@@ -125,20 +162,54 @@ export class DurableTimers {
     return this.volatile.has(key);
   }
 
-  private disarm(key: string): void {
-    this.pending.delete(key);
-    const h = this.handles.get(key);
-    if (h !== undefined) {
-      this.clock.clearTimeout(h);
-      this.handles.delete(key);
+  private disarmKey(key: string): void {
+    const t = this.pending.get(key);
+    if (t !== undefined) this.disarm(t);
+  }
+
+  private disarm(t: PendingTimer): void {
+    this.pending.delete(t.key);
+    const byOwner = this.indexed(t.machine, t.delay, false);
+    if (t.deviceId === undefined) {
+      if (byOwner?.get(t.owner) === t) byOwner.delete(t.owner);
+    } else {
+      const devices = byOwner?.get(t.owner);
+      if (devices instanceof Map && devices.get(t.deviceId) === t) {
+        devices.delete(t.deviceId);
+        if (devices.size === 0) byOwner!.delete(t.owner);
+      }
     }
+    const due = this.dues.get(t.due);
+    if (due !== undefined && due.timers.delete(t) && due.timers.size === 0) {
+      this.clock.clearTimeout(due.handle);
+      this.dues.delete(t.due);
+    }
+  }
+
+  private indexed(machine: PendingTimer['machine'], delay: string, make: true): ByOwner;
+  private indexed(machine: PendingTimer['machine'], delay: string, make: false): ByOwner | undefined;
+  private indexed(machine: PendingTimer['machine'], delay: string, make: boolean): ByOwner | undefined {
+    let byDelay = this.index.get(machine);
+    if (byDelay === undefined) {
+      if (!make) return undefined;
+      this.index.set(machine, (byDelay = new Map()));
+    }
+    let byOwner = byDelay.get(delay);
+    if (byOwner === undefined && make) byDelay.set(delay, (byOwner = new Map()));
+    return byOwner;
+  }
+
+  private devicesOf(t: PendingTimer): Map<string, PendingTimer> {
+    const byOwner = this.indexed(t.machine, t.delay, true);
+    const held = byOwner.get(t.owner);
+    return held instanceof Map ? held : new Map();
   }
 
   close(): void {
     this.closed = true;
-    for (const h of this.handles.values()) this.clock.clearTimeout(h);
+    for (const d of this.dues.values()) this.clock.clearTimeout(d.handle);
     for (const h of this.volatile.values()) this.clock.clearTimeout(h);
-    this.handles.clear();
+    this.dues.clear();
     this.volatile.clear();
   }
 }

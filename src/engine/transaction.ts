@@ -134,7 +134,11 @@ export class Transaction {
     this.cause = seq;
     this.command = command;
     this.now = this.clockNow();
-    if (this.journalOn) this.store.append({ seq, at: this.now, kind: 'command', by, command });
+    if (this.journalOn) {
+      const store = this.store;
+      if (store.appendCommand !== undefined) store.appendCommand(seq, this.now, by, command);
+      else store.append({ seq, at: this.now, kind: 'command', by, command });
+    }
     apply(command);
     then?.();
   };

@@ -1,7 +1,8 @@
 // The in-memory journal (EXT-3): a ring of the newest entries kept in columns, numbers in typed arrays and
 // strings and commands by reference, so that keeping an entry costs a few slot stores and no object of its own
 // (the entry the engine built dies young); entries are made again, equal to what was appended, when read.
-import type { JournalEntry, StatusTransition } from '../records';
+import type { Command, JournalEntry, StatusTransition } from '../records';
+import type { StatusStepFields } from './types';
 
 /** How many entries the in-memory journal keeps unless told otherwise (the oldest are dropped first). */
 export const DEFAULT_JOURNAL_ENTRIES = 100_000;
@@ -78,6 +79,41 @@ export class JournalRing {
       this.r0[i] = e.userID;
       this.r1[i] = e;
     }
+    this.count++;
+  }
+
+  /** A command entry by its fields (the same as push of the entry). */
+  pushCommand(seq: number, at: number, by: string, command: Command): void {
+    if (this.count === this.kind.length) this.grow();
+    const i = (this.head + this.count) & this.mask;
+    this.seq[i] = seq;
+    this.at[i] = at;
+    this.kind[i] = COMMAND;
+    this.r0[i] = by;
+    this.r1[i] = command;
+    this.count++;
+  }
+
+  /** A userStatus transition by its fields (the same as push of the entry); `s` is not kept. */
+  pushStatus(s: StatusStepFields): void {
+    if (!fitsByte(s.before.statusType) || !fitsByte(s.after.statusType)) return this.push(statusEntry(s));
+    if (this.count === this.kind.length) this.grow();
+    const i = (this.head + this.count) & this.mask;
+    this.seq[i] = s.seq;
+    this.at[i] = s.at;
+    this.kind[i] = STATUS;
+    this.cause[i] = s.cause;
+    this.r0[i] = s.userID;
+    this.r1[i] = s.event;
+    this.reason[i] = s.reason;
+    this.from[i] = s.from;
+    this.to[i] = s.to;
+    this.typeBefore[i] = s.before.statusType;
+    this.customBefore[i] = s.before.customStatus;
+    this.typeAfter[i] = s.after.statusType;
+    this.customAfter[i] = s.after.customStatus;
+    this.version[i] = s.after.version;
+    this.devices[i] = s.after.devices.length;
     this.count++;
   }
 
@@ -188,4 +224,24 @@ export class JournalRing {
     this.head = 0;
     this.mask = cap - 1;
   }
+}
+
+/** The entry that `StatusStepFields` stand for (a store that keeps entries as objects builds it). */
+export function statusEntry(s: StatusStepFields): StatusTransition {
+  return {
+    seq: s.seq,
+    at: s.at,
+    kind: 'transition',
+    cause: s.cause,
+    machine: 'userStatus',
+    userID: s.userID,
+    event: s.event,
+    reason: s.reason,
+    from: s.from,
+    to: s.to,
+    before: { statusType: s.before.statusType, customStatus: s.before.customStatus },
+    after: { statusType: s.after.statusType, customStatus: s.after.customStatus },
+    version: s.after.version,
+    devices: s.after.devices.length,
+  };
 }

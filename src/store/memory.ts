@@ -2,10 +2,10 @@
 // one registry entry and nothing else). Durable stores extend it: they write their own medium first, then
 // call these methods, whose undo log makes the memory side of `transaction` atomic for them too.
 import type { AccessContext } from '../../machines/access';
-import type { JournalEntry } from '../records';
-import { DEFAULT_JOURNAL_ENTRIES, JournalRing } from './journalRing';
+import type { Command, JournalEntry } from '../records';
+import { DEFAULT_JOURNAL_ENTRIES, JournalRing, statusEntry } from './journalRing';
 import { emptyEngineMemory, recordsOf, snapshotOfCapture, type Capture, type EngineMemory, type Snapshot } from './snapshot';
-import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
+import type { Notice, PendingTimer, StatusRecord, StatusStepFields, Store, SubscriptionsRecord } from './types';
 
 // The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine
 // runs every command in a transaction, and this keeps the cost of a logged write to four slot stores (no
@@ -172,14 +172,37 @@ export class MemoryStore implements Store {
   }
 
   append(entry: JournalEntry): void {
+    if (this.journalSeq(entry.seq)) {
+      this.log.push(entry);
+      this.trimJournal();
+    }
+  }
+  appendCommand(seq: number, at: number, by: string, command: Command): void {
+    // A store that writes its own medium in `append` gets the entry (its medium comes first).
+    if (!this.plainAppend) return this.append({ seq, at, kind: 'command', by, command });
+    if (this.journalSeq(seq)) {
+      this.log.pushCommand(seq, at, by, command);
+      this.trimJournal();
+    }
+  }
+  appendStatusStep(step: StatusStepFields): void {
+    if (!this.plainAppend) return this.append(statusEntry(step));
+    if (this.journalSeq(step.seq)) {
+      this.log.pushStatus(step);
+      this.trimJournal();
+    }
+  }
+  /** Whether `append` is this class's own (a durable store overrides it to write its medium first). */
+  private readonly plainAppend = this.append === MemoryStore.prototype.append;
+  /** An entry's seq moves the store's (logged for a rollback); true if the ring keeps the entry. */
+  private journalSeq(seq: number): boolean {
     const keep = this.journalMax > 0;
     if (this.txDepth > 0) this.record(APPENDED, this.seq, this.logStart, keep);
-    this.seq = entry.seq;
-    if (!keep) {
-      this.logStart = entry.seq + 1;
-      return;
-    }
-    this.log.push(entry);
+    this.seq = seq;
+    if (!keep) this.logStart = seq + 1;
+    return keep;
+  }
+  private trimJournal(): void {
     // Inside a transaction the oldest entries are dropped when it ends (forget), so that a rollback only pops.
     if (this.txDepth === 0) this.log.trim(this.journalMax);
   }

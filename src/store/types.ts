@@ -3,10 +3,28 @@
 // synchronous: the engine applies one command at a time inside `transaction`, and a durable store makes the
 // whole command durable before the transaction returns (nothing acknowledged is lost).
 import type { AccessContext } from '../../machines/access';
-import type { JournalEntry, Notice, PendingTimer, StatusRecord, SubscriptionsRecord } from '../records';
+import type { Command, JournalEntry, Notice, PendingTimer, StatusRecord, StatusTransition, SubscriptionsRecord } from '../records';
 import type { EngineMemory, Snapshot } from './snapshot';
 
 export type { Notice, PendingTimer, StatusRecord, SubscriptionsRecord };
+
+/**
+ * A userStatus transition's journal entry as its parts (see `Store.appendStatusStep`): the entry is the
+ * StatusTransition with before/after taken from the two contexts (statusType, customStatus; version and
+ * the number of devices after).
+ */
+export interface StatusStepFields {
+  seq: number;
+  at: number;
+  cause: number;
+  userID: string;
+  event: string;
+  reason: StatusTransition['reason'];
+  from: string;
+  to: string;
+  before: Pick<StatusTransition['before'], 'statusType' | 'customStatus'>;
+  after: Pick<StatusTransition['after'], 'statusType' | 'customStatus'> & { version: number; devices: { length: number } };
+}
 
 /** Thrown by a store that cannot reach the part that holds a user (ST-7: the status is then UNKNOWN). */
 export class StoreUnavailableError extends Error {
@@ -55,6 +73,13 @@ export interface Store {
 
   /** EXT-3: append-only. */
   append(entry: JournalEntry): void;
+  /**
+   * The same as `append` of a command entry or of a userStatus transition, given field by field, so that the
+   * engine builds no entry object per change (optional; MemoryStore keeps the fields in its ring as they come).
+   */
+  appendCommand?(seq: number, at: number, by: string, command: Command): void;
+  /** `step` is read during the call only: the engine fills one object again for each step. */
+  appendStatusStep?(step: StatusStepFields): void;
   lastSeq(): number;
   /** The first seq still kept (entries before it were dropped by a bounded journal). */
   firstSeq(): number;

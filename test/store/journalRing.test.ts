@@ -3,7 +3,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/records';
+import type { StatusTransition } from '../../src/records';
 import { JournalRing } from '../../src/store/journalRing';
+import { MemoryStore } from '../../src/store/memory';
+import type { StatusStepFields } from '../../src/store/types';
 import { commandEntry, transitionEntry } from './contract';
 
 const subsEntry = (seq: number, userID: string): JournalEntry => ({
@@ -66,4 +69,33 @@ describe('JournalRing (EXT-3 in memory)', () => {
     ring.push(e);
     expect(JSON.stringify(ring.read(0, 1)[0])).toBe(JSON.stringify(e));
   });
+
+  it('EXT-3 entries given by their fields (appendCommand, appendStatusStep) read back as the entries appended, in a MemoryStore and in one whose append is its own', () => {
+    class Recording extends MemoryStore {
+      readonly seen: JournalEntry[] = [];
+      override append(entry: JournalEntry): void {
+        this.seen.push(structuredClone(entry));
+        super.append(entry);
+      }
+    }
+    const entries: JournalEntry[] = [];
+    for (let seq = 1; seq <= 6; seq++) entries.push(seq % 2 ? commandEntry(seq, 'u') : transitionEntry(seq, 'u'));
+    // A status type that does not fit the ring's byte column takes the entry path.
+    const odd = transitionEntry(7, 'v') as StatusTransition;
+    entries.push({ ...odd, before: { ...odd.before, statusType: 300 as never } });
+    const fieldsOf = (e: StatusTransition): StatusStepFields => ({
+      seq: e.seq, at: e.at, cause: e.cause, userID: e.userID, event: e.event, reason: e.reason, from: e.from, to: e.to,
+      before: e.before, after: { ...e.after, version: e.version, devices: { length: e.devices } },
+    });
+    for (const store of [new MemoryStore(), new Recording()]) {
+      for (const e of entries) {
+        if (e.kind === 'command') store.appendCommand(e.seq, e.at, e.by, e.command);
+        else store.appendStatusStep(fieldsOf(e as StatusTransition));
+      }
+      expect(JSON.stringify(store.readJournal(0, 100))).toBe(JSON.stringify(entries));
+      expect(store.lastSeq()).toBe(7);
+      if (store instanceof Recording) expect(store.seen).toEqual(entries);
+    }
+  });
 });
+
