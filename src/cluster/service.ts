@@ -3,7 +3,7 @@
 // shard, Redis-durable acknowledgement, deliveries and reads across nodes) implements it in src/cluster/;
 // the server side (sockets, relaying a client to its user's owner node, REST, health) only calls it.
 import type { AccessContext } from '../../machines/access';
-import type { DeviceHandle, EnginePort } from '../engine/port';
+import type { DeviceHandle, EnginePort, LinkState, UserDetail } from '../engine/port';
 import type { JournalEntry, StatusTransition } from '../records';
 import type { AdminStatus } from '../types';
 
@@ -37,6 +37,25 @@ export interface ClusterAdmin {
   explain(userID: unknown): Promise<StatusTransition[]>;
   /** One shard's journal (each shard has its own sequence); `opts` as EnginePort.journal's. */
   journal(shard: number, opts?: unknown): Promise<JournalEntry[]>;
+  /** The dashboard's reads (optional: test doubles may leave them out). One user's facts, read at its owner. */
+  userFacts?(userID: unknown): Promise<UserFacts>;
+  /** Registered and online users over every shard, each counted at its owner; `missing`: shards that had no owner. */
+  counts?(): Promise<ClusterCounts>;
+}
+
+/** What the dashboard shows of one user, as its owner's engine has it (plain JSON: it crosses nodes). */
+export interface UserFacts {
+  /** queryStatus([userID], { detail: true })[0]. */
+  status: AdminStatus;
+  detail: UserDetail;
+  /** Each device's link state (null: none). */
+  links: Record<string, LinkState | null>;
+}
+
+export interface ClusterCounts {
+  registeredUsers: number;
+  onlineUsers: number;
+  missing: number[];
 }
 
 /** What /healthz shows of the node. */
