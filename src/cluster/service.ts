@@ -3,6 +3,7 @@
 // shard, Redis-durable acknowledgement, deliveries and reads across nodes) implements it in src/cluster/;
 // the server side (sockets, relaying a client to its user's owner node, REST, health) only calls it.
 import type { AccessContext } from '../../machines/access';
+import type { InspectBridge } from '../engine/inspect';
 import type { DeviceHandle, EnginePort, LinkState, UserDetail } from '../engine/port';
 import type { JournalEntry, StatusTransition } from '../records';
 import type { AdminStatus } from '../types';
@@ -81,6 +82,9 @@ export interface ClusterService {
   /** Called when this node stops owning a shard: the front-ends close the sockets of its users' devices
    * (their clients reconnect, are relayed to the new owner and resume: EXT-2). Returns the unsubscribe. */
   onShardLost(listener: (shard: number) => void): () => void;
+  /** Called when this node starts running a shard's engine (taken, or rebuilt): `inspector` is that engine's
+   * inspection bridge (null without the `inspect` option), for `serve --inspect`. Optional: test doubles. */
+  onShardTaken?(listener: (shard: number, inspector: InspectBridge | null) => void): () => void;
   health(): ClusterHealth;
   /** Joins: heartbeats, takes its share of the shards, waits until it owns them. */
   start(): Promise<void>;
