@@ -71,7 +71,35 @@ function signOutButton(): HTMLElement {
 }
 
 // ---- counts and the live stream
-function showCounts(c: { registeredUsers: number; onlineUsers: number; connections: Record<string, number>; changesPerSecond: number; seq: number }): void {
+interface NodePanel { node: string; shards: number[]; shardCount: number; live: string[]; redis: string; lastError: string | null; advertise: string }
+interface ClusterNote { node: string; pollMs: number }
+let clusterNote: ClusterNote | null = null;
+
+/** Cluster mode: this node (what /healthz says of it) and how live the stream is. */
+function showNode(n: NodePanel, missing: number[]): void {
+  const dl = document.createElement('dl');
+  dl.className = 'status';
+  for (const [k, v] of [
+    ['node', n.node],
+    ['shards owned', `${n.shards.length} of ${n.shardCount}: ${n.shards.join(', ') || '—'}`],
+    ['live nodes', n.live.join(', ')],
+    ['Redis', n.redis + (n.lastError ? ` (${n.lastError})` : '')],
+    ['advertised at', n.advertise],
+    ['shards with no owner now', missing.length ? missing.join(', ') : '—'],
+  ] as const) {
+    const dd = text('dd', v);
+    dd.dataset.node = k;
+    dl.append(text('dt', k), dd);
+  }
+  const note = clusterNote
+    ? `Counts and users are the whole cluster's. Live transitions: users of this node's shards as they happen; users other nodes own are read every ${clusterNote.pollMs / 1000} s.`
+    : '';
+  $('node').replaceChildren(text('h2', `Cluster node ${n.node}`), dl, text('p', note, 'note'));
+  $('node').hidden = false;
+}
+
+function showCounts(c: { registeredUsers: number; onlineUsers: number; connections: Record<string, number>; changesPerSecond: number; seq: number; node?: NodePanel; missingShards?: number[] }): void {
+  if (c.node) showNode(c.node, c.missingShards ?? []);
   const item = (label: string, value: string | number, key: string) => {
     const d = document.createElement('div');
     d.className = 'count';
@@ -82,9 +110,9 @@ function showCounts(c: { registeredUsers: number; onlineUsers: number; connectio
   $('counts').replaceChildren(
     item('registered users', c.registeredUsers, 'registered'),
     item('online users', c.onlineUsers, 'online'),
-    ...Object.entries(c.connections).map(([p, n]) => item(`${p} connections`, n, `conn-${p}`)),
-    item('changes / s', c.changesPerSecond, 'changes'),
-    item('journal seq', c.seq, 'seq'),
+    ...Object.entries(c.connections).map(([p, n]) => item(`${p} connections${c.node ? ' (this node)' : ''}`, n, `conn-${p}`)),
+    item(c.node ? 'changes / s (this node)' : 'changes / s', c.changesPerSecond, 'changes'),
+    item(c.node ? 'journal seq (highest shard here)' : 'journal seq', c.seq, 'seq'),
   );
 }
 
@@ -97,7 +125,8 @@ function restartStream(): void {
 }
 
 function onLive(event: string, data: unknown): void {
-  if (event === 'counts') showCounts(data as Parameters<typeof showCounts>[0]);
+  if (event === 'hello') clusterNote = (data as { cluster?: ClusterNote }).cluster ?? null;
+  else if (event === 'counts') showCounts(data as Parameters<typeof showCounts>[0]);
   else if (event === 'settings') showSettings(data as Settings);
   else if (event === 'transition') {
     const t = data as Transition;

@@ -3,12 +3,12 @@
 // shard's log, so that a shard taken over later has the settings in its log or snapshot.
 import type { AccessContext } from '../../machines/access';
 import { parseConfigChange } from '../engine/config';
-import { invalidParameter } from '../errors';
+import { ErrorCode, StatusError, invalidParameter } from '../errors';
 import type { JournalEntry, StatusTransition } from '../records';
 import type { AdminStatus } from '../types';
 import { ClusterError, ClusterErrorCode } from './errors';
 import type { ClusterRuntime, Request } from './runtime';
-import type { ClusterAdmin } from './service';
+import type { ClusterAdmin, ClusterCounts, UserFacts } from './service';
 import type { ShardEngine } from './shardEngine';
 
 const str = (v: unknown, param: string): string => {
@@ -71,6 +71,32 @@ export class ClusterAdminImpl implements ClusterAdmin {
         if (e === undefined) throw new ClusterError(ClusterErrorCode.NOT_OWNER, `shard ${String(args[0])} is not owned here`);
         return e.core.journal(args[1]);
       }
+      case 'userFacts': {
+        const e = engine(args[0]);
+        const u = args[0] as string;
+        const [status] = e.core.queryStatus([u], { detail: true });
+        const links = Object.fromEntries((status?.devices ?? []).map((d) => [d.deviceId, e.core.linkStateOf(d.deviceId)]));
+        // An unknown user has no detail: the caller turns its status error into the dashboard's 70107.
+        return { status: status!, detail: status?.error ? null : e.core.userDetail(u), links };
+      }
+      case 'counts': {
+        // Each shard counted at its owner; online users by a scan of the shard's records (an operator's page,
+        // polled: not a hot path), mirror records of other shards' users left out.
+        const shards = args[0] as number[];
+        let registeredUsers = 0;
+        let onlineUsers = 0;
+        const missing: number[] = [];
+        for (const s of shards) {
+          const e = this.rt.engines.get(s);
+          if (e === undefined) {
+            missing.push(s);
+            continue;
+          }
+          registeredUsers += e.core.userCount();
+          for (const u of e.core.onlineUserIDs()) if (this.rt.shardOf(u) === s) onlineUsers++;
+        }
+        return { registeredUsers, onlineUsers, missing } satisfies ClusterCounts;
+      }
       default:
         throw new ClusterError(ClusterErrorCode.NOT_OWNER, `unknown admin call ${name}`);
     }
@@ -79,6 +105,18 @@ export class ClusterAdminImpl implements ClusterAdmin {
   private anyEngine(): ShardEngine {
     for (const e of this.rt.engines.values()) return e;
     throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'this node owns no shard right now');
+  }
+
+  /** Groups every shard by the node that owns it now (this node's as `me`); `nobody`: shards with no owner. */
+  private byOwner(): { by: Map<string, number[]>; nobody: number[] } {
+    const by = new Map<string, number[]>();
+    const nobody: number[] = [];
+    for (let s = 0; s < this.rt.o.shards; s++) {
+      const to = this.rt.engines.has(s) ? this.rt.me : this.rt.ownerOfShard(s);
+      if (to === null) nobody.push(s);
+      else by.set(to, [...(by.get(to) ?? []), s]);
+    }
+    return { by, nobody };
   }
 
   private byShard(ids: readonly string[]): Map<number, string[]> {
@@ -149,6 +187,35 @@ export class ClusterAdminImpl implements ClusterAdmin {
   }
   async explain(userID: unknown): Promise<StatusTransition[]> {
     return (await this.atUser(str(userID, 'userID'), 'explain', [userID])) as StatusTransition[];
+  }
+  async userFacts(userID: unknown): Promise<UserFacts> {
+    const u = str(userID, 'userID');
+    const facts = (await this.atUser(u, 'userFacts', [u])) as UserFacts;
+    if (facts.status.error || facts.detail === null) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${u}' is not registered`, { param: 'userID' });
+    return facts;
+  }
+  /** One admin request per node (its shards listed); a node that does not answer leaves its shards missing. */
+  async counts(): Promise<ClusterCounts> {
+    const { by, nobody } = this.byOwner();
+    const parts = await Promise.all(
+      [...by].map(([to, shards]) =>
+        (to === this.rt.me
+          ? this.serve('counts', [shards])
+          : this.rt.forwarder.request(to, shards[0]!, { op: 'admin', name: 'counts', args: [{ v: shards }] } satisfies Request)
+        ).then(
+          (r) => r as ClusterCounts,
+          () => ({ registeredUsers: 0, onlineUsers: 0, missing: shards }),
+        ),
+      ),
+    );
+    const out: ClusterCounts = { registeredUsers: 0, onlineUsers: 0, missing: [...nobody] };
+    for (const p of parts) {
+      out.registeredUsers += p.registeredUsers;
+      out.onlineUsers += p.onlineUsers;
+      out.missing.push(...p.missing);
+    }
+    out.missing.sort((a, b) => a - b);
+    return out;
   }
   async journal(shard: number, opts?: unknown): Promise<JournalEntry[]> {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.rt.o.shards) throw invalidParameter('shard', `expected an integer from 0 to ${this.rt.o.shards - 1}`);

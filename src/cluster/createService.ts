@@ -80,6 +80,11 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     shardOf: (userID) => rt.shardOf(userID),
     ownerOf: (userID) => rt.ownerOfShard(rt.shardOf(userID)),
     onShardLost: (l) => rt.onShardLost(l),
+    onShardTaken: (l) => {
+      const f = (e: { shard: number; core: { inspector: Parameters<typeof l>[1] } }) => l(e.shard, e.core.inspector);
+      rt.engineListeners.add(f);
+      return () => rt.engineListeners.delete(f);
+    },
     health: () => {
       const v = rt.node.view();
       return { node: options.nodeId, shards: [...rt.engines.keys()].sort((a, b) => a - b), shardCount: shards, live: v.live, redis: redisState(), lastError: rt.node.lastError ?? null };

@@ -3,7 +3,8 @@
 // shard, Redis-durable acknowledgement, deliveries and reads across nodes) implements it in src/cluster/;
 // the server side (sockets, relaying a client to its user's owner node, REST, health) only calls it.
 import type { AccessContext } from '../../machines/access';
-import type { DeviceHandle, EnginePort } from '../engine/port';
+import type { InspectBridge } from '../engine/inspect';
+import type { DeviceHandle, EnginePort, LinkState, UserDetail } from '../engine/port';
 import type { JournalEntry, StatusTransition } from '../records';
 import type { AdminStatus } from '../types';
 
@@ -37,6 +38,25 @@ export interface ClusterAdmin {
   explain(userID: unknown): Promise<StatusTransition[]>;
   /** One shard's journal (each shard has its own sequence); `opts` as EnginePort.journal's. */
   journal(shard: number, opts?: unknown): Promise<JournalEntry[]>;
+  /** The dashboard's reads (optional: test doubles may leave them out). One user's facts, read at its owner. */
+  userFacts?(userID: unknown): Promise<UserFacts>;
+  /** Registered and online users over every shard, each counted at its owner; `missing`: shards that had no owner. */
+  counts?(): Promise<ClusterCounts>;
+}
+
+/** What the dashboard shows of one user, as its owner's engine has it (plain JSON: it crosses nodes). */
+export interface UserFacts {
+  /** queryStatus([userID], { detail: true })[0]. */
+  status: AdminStatus;
+  detail: UserDetail;
+  /** Each device's link state (null: none). */
+  links: Record<string, LinkState | null>;
+}
+
+export interface ClusterCounts {
+  registeredUsers: number;
+  onlineUsers: number;
+  missing: number[];
 }
 
 /** What /healthz shows of the node. */
@@ -62,6 +82,9 @@ export interface ClusterService {
   /** Called when this node stops owning a shard: the front-ends close the sockets of its users' devices
    * (their clients reconnect, are relayed to the new owner and resume: EXT-2). Returns the unsubscribe. */
   onShardLost(listener: (shard: number) => void): () => void;
+  /** Called when this node starts running a shard's engine (taken, or rebuilt): `inspector` is that engine's
+   * inspection bridge (null without the `inspect` option), for `serve --inspect`. Optional: test doubles. */
+  onShardTaken?(listener: (shard: number, inspector: InspectBridge | null) => void): () => void;
   health(): ClusterHealth;
   /** Joins: heartbeats, takes its share of the shards, waits until it owns them. */
   start(): Promise<void>;

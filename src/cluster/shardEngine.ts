@@ -132,7 +132,9 @@ export class ShardEngine {
       let fixed: number | null = null;
       const at: Clock = { now: () => fixed ?? clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) };
       const stored = store.getSettings() !== undefined;
-      const options = { ...(stored ? o.engine : { machines: o.engine.machines }), clock: at, store, broker: replayBroker(this.replayedMirrors), owns, journal };
+      // No inspector: the replay re-runs old steps, and an inspector would show them as happening now.
+      const { inspect: _inspect, inspectUsers: _users, ...quiet } = o.engine;
+      const options = { ...(stored ? quiet : { machines: o.engine.machines }), clock: at, store, broker: replayBroker(this.replayedMirrors), owns, journal };
       const temp = coreOf(createEngineWithRules({}, options, {}, { adoptStored: false, memory }));
       temp.replay(entries, (t) => (fixed = t));
       memory = temp.compaction.memory();

@@ -130,6 +130,14 @@ export class EngineCore implements EnginePort {
     // Timers that were pending when a durable store was last closed resume where they were, and devices
     // that were connected then wait out their heartbeat timeout.
     timers.rearm();
+    // Inspected users that have devices (a restart of a durable store, a cluster shard taken over) are
+    // registered with their current status at once: a viewer sees them, and their links' parent, before a step.
+    if (this.inspector) {
+      for (const id of store.userIDs()) {
+        const rec = this.inspector.inspects(id) && shard.owns(id) ? store.getStatus(id) : undefined;
+        if (rec && ((rec.context as { devices?: unknown[] }).devices?.length ?? 0) > 0) this.inspector.transition(runners.user, id, { type: 'xstate.init' }, rec);
+      }
+    }
     if (startup.adoptStored !== false) links.adoptStored();
   }
 

@@ -9,11 +9,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock';
 import type { EngineInspection, EnginePort } from '../engine/port';
 import { StatusError } from '../errors';
+import type { StatusTransition } from '../records';
 import { ADMIN_IDENTIFIER } from './usersig';
 import { MACHINE_GRAPHS, OnlineCount, describeUser } from './dashboardView';
+import type { ClusterDashboard } from './dashboardCluster';
 
 export interface DashboardOptions {
-  core: EnginePort & EngineInspection;
+  /** One process: the engine. Cluster mode: this node's port (its shards' steps, live); reads go to `cluster`. */
+  core: (EnginePort & EngineInspection) | EnginePort;
   clock: Clock;
   sdkAppId: number;
   verifyUserSig(userID: string, userSig: unknown): string;
@@ -21,6 +24,8 @@ export interface DashboardOptions {
   connections(): Record<string, number>;
   /** Where the built page is; default the package's dist/dashboard. */
   dir?: string;
+  /** Cluster mode (src/server/dashboardCluster.ts): the whole cluster's reads, and this node's panel. */
+  cluster?: ClusterDashboard;
 }
 
 /** Live streams open at once; more are refused (each costs a listener and a timer). */
@@ -91,13 +96,15 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
 
   api('session', () => ({ identifier: ADMIN_IDENTIFIER, sdkAppId: o.sdkAppId }));
   api('machines', () => MACHINE_GRAPHS());
-  api('users/:userID', (req, reply) => {
+  api('users/:userID', async (req, reply) => {
+    const { userID } = req.params as { userID: string };
     try {
-      return describeUser(core, (req.params as { userID: string }).userID);
+      return o.cluster ? await o.cluster.describe(userID) : describeUser(core as EnginePort & EngineInspection, userID);
     } catch (e) {
       return fail(reply, e);
     }
   });
+  if (o.cluster) api('node', () => o.cluster!.node());
 
   // ---- the live stream: counts every second; each step of a watched user's status machine; settings changes.
   const streams = new Set<{ end(): void }>();
@@ -106,19 +113,18 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
   let unlisten: (() => void) | null = null;
   const listeners = new Set<(userID: string, data: unknown) => void>();
   const listen = () => {
-    online = new OnlineCount(core);
+    // Cluster mode: the online count is the cluster's (polled), not one made from this node's steps.
+    online = o.cluster ? null : new OnlineCount(core);
     unlisten = core.onTransition((e) => {
       changes++;
       online?.seen(e.userID, e.after.statusType);
       for (const l of listeners) l(e.userID, e);
     });
   };
-  const counts = () => ({
-    registeredUsers: core.userCount(),
-    onlineUsers: online?.size ?? 0,
-    connections: o.connections(),
-    seq: core.currentSeq,
-  });
+  const counts = async () =>
+    o.cluster
+      ? { ...(await o.cluster.counts()), connections: o.connections(), seq: core.currentSeq }
+      : { registeredUsers: core.userCount(), onlineUsers: online?.size ?? 0, connections: o.connections(), seq: core.currentSeq };
 
   api('counts', () => counts());
   api('live', (req, reply) => {
@@ -136,22 +142,29 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     let perSecond = 0;
+    const sendCounts = () =>
+      void counts().then(
+        (c) => streams.has(stream) && send('counts', { ...c, changesPerSecond: Math.round(perSecond * 10) / 10 }),
+        () => undefined,
+      );
     const tick = () => {
       const now = o.clock.now();
       perSecond = now > last.at ? ((changes - last.changes) * 1000) / (now - last.at) : 0;
       last = { at: now, changes };
-      send('counts', { ...counts(), changesPerSecond: Math.round(perSecond * 10) / 10 });
+      sendCounts();
       timer = o.clock.setTimeout(tick, 1000);
     };
     // Counts also follow the changes themselves, once per command (and so under a clock that stands still).
     let countsDue = false;
+    // Cluster mode: watched users owned elsewhere are polled; each step is sent once (by its seq).
+    const follow = o.cluster?.follow(watch, (t) => send('transition', t));
     const onStep = (userID: string, data: unknown) => {
-      if (watch.has(userID)) send('transition', data);
+      if (watch.has(userID) && (!follow || follow.seen(data as StatusTransition))) send('transition', data);
       if (countsDue) return;
       countsDue = true;
       queueMicrotask(() => {
         countsDue = false;
-        if (streams.has(stream)) send('counts', { ...counts(), changesPerSecond: Math.round(perSecond * 10) / 10 });
+        if (streams.has(stream)) sendCounts();
       });
     };
     const offSettings = core.onSettingsChange((s) => send('settings', s));
@@ -161,6 +174,7 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
         listeners.delete(onStep);
         offSettings();
         if (timer !== null) o.clock.clearTimeout(timer);
+        follow?.stop();
         if (streams.size === 0 && unlisten) {
           unlisten();
           unlisten = null;
@@ -172,7 +186,7 @@ export function registerDashboard(app: FastifyInstance, o: DashboardOptions): vo
     streams.add(stream);
     listeners.add(onStep);
     req.raw.on('close', () => stream.end());
-    send('hello', { watching: [...watch] });
+    send('hello', { watching: [...watch], ...(o.cluster ? { cluster: { node: o.cluster.nodeId, pollMs: o.cluster.pollMs } } : {}) });
     tick();
   });
   // Open streams would hold a shutdown: they end first.

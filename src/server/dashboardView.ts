@@ -6,6 +6,7 @@ import { deviceLinkMachine, subscriptionsMachine, userStatusMachine } from '../.
 import { TYPES, isNativePlatform } from '../../machines/spec';
 import type { EngineInspection, EnginePort } from '../engine/port';
 import { ErrorCode, StatusError } from '../errors';
+import type { UserFacts } from '../cluster/service';
 
 export interface MachineGraph {
   id: string;
@@ -76,9 +77,15 @@ const list = (s: Iterable<string> | undefined) => {
 export function describeUser(core: EnginePort & EngineInspection, userID: string) {
   const [status] = core.queryStatus([userID], { detail: true });
   if (!status || status.error) throw new StatusError(ErrorCode.USER_NOT_FOUND, `user '${userID}' is not registered`, { param: 'userID' });
-  const detail = core.userDetail(userID);
+  const links = Object.fromEntries((status.devices ?? []).map((d) => [d.deviceId, core.linkStateOf(d.deviceId)]));
+  return describeFacts(userID, { status, detail: core.userDetail(userID), links });
+}
+
+/** The same view from facts read elsewhere (cluster mode: at the user's owner node, ClusterAdmin.userFacts). */
+export function describeFacts(userID: string, facts: UserFacts) {
+  const { status, detail } = facts;
   const devices = (status.devices ?? []).map((d) => {
-    const state = core.linkStateOf(d.deviceId);
+    const state = facts.links[d.deviceId] ?? null;
     const link = state === null ? null : `deviceLink.${state}`;
     return { ...d, native: isNativePlatform(d.platform), link };
   });

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock';
 import { ATTACH_BRIDGE, type InspectBridge } from '../engine/inspect';
+import type { ClusterService } from '../cluster/service';
 
 export interface InspectLinkOptions {
   url: string;
@@ -27,7 +28,12 @@ export interface InspectLink {
   /** The engine's `inspect` option. */
   readonly inspect: Observer<InspectionEvent>;
   /** `waiting`: down, with a reconnect armed on the clock. */
-  stats(): { connected: boolean; waiting: boolean; sent: number; dropped: number; announcements: number };
+  stats(): { connected: boolean; waiting: boolean; sent: number; dropped: number; announcements: number; bridges: number };
+  /**
+   * Cluster mode: an engine this node no longer runs (its shard released or lost). Its actors are reported
+   * stopped (a snapshot with status 'stopped', as XState reports a stopped actor) and are no longer announced.
+   */
+  release(bridge: InspectBridge): void;
   close(): void;
 }
 
@@ -42,7 +48,8 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
   const baseDelay = o.reconnectMs ?? 1000;
   const maxDelay = o.maxReconnectMs ?? 30_000;
   const announceEvery = o.announceEveryMs ?? 1000;
-  let bridge: InspectBridge | null = null;
+  /** One per engine: one process has one; a cluster node one per shard it owns (src/server/inspectCluster.ts). */
+  const bridges = new Set<InspectBridge>();
   /** Actors XState runs itself (the access machine), by session: announced with the bridge's. */
   const realActors = new Map<string, InspectionEvent>();
   let ws: WebSocket | null = null;
@@ -82,7 +89,7 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
     lastAnnounce = clock.now();
     counts.announcements++;
     for (const e of realActors.values()) converter.inspect.next?.(e);
-    for (const e of bridge?.current() ?? []) converter.inspect.next?.(e);
+    for (const b of bridges) for (const e of b.current()) converter.inspect.next?.(e);
   };
   const announceSoon = () => {
     const wait = lastAnnounce + announceEvery - clock.now();
@@ -145,7 +152,7 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
       converter.inspect.next?.(e);
     },
     [ATTACH_BRIDGE]: (b: InspectBridge) => {
-      bridge = b;
+      bridges.add(b);
     },
   };
   const bridgeOwns = (e: InspectionEvent) => /^(userStatus|subscriptions|rateWindow|deviceLink):/.test(e.actorRef.sessionId);
@@ -153,7 +160,15 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
   connect();
   return {
     inspect,
-    stats: () => ({ connected: open, waiting: retry !== null, ...counts }),
+    stats: () => ({ connected: open, waiting: retry !== null, ...counts, bridges: bridges.size }),
+    release(b) {
+      if (!bridges.delete(b)) return;
+      for (const r of b.current()) {
+        if (r.type !== '@xstate.actor') continue;
+        const snapshot = { ...(r.actorRef.getSnapshot() as object), status: 'stopped' };
+        inspect.next?.({ type: '@xstate.snapshot', actorRef: r.actorRef, event: { type: 'xstate.stop' }, snapshot, rootId: r.rootId } as InspectionEvent);
+      }
+    },
     close() {
       closed = true;
       if (retry !== null) clock.clearTimeout(retry);
@@ -162,5 +177,27 @@ export function createInspectLink(o: InspectLinkOptions): InspectLink {
       ws?.close();
       ws = null;
     },
+  };
+}
+
+/**
+ * Cluster mode (`serve --redis ... --inspect`): each shard engine this node runs has its own bridge on the
+ * one link; when the node stops running a shard (released to another node, lost, or rebuilt) that engine's
+ * actors are reported stopped, and the new owner's link shows them as its users act there.
+ */
+export function followShards(link: Pick<InspectLink, 'release'>, service: Pick<ClusterService, 'onShardLost' | 'onShardTaken'>): () => void {
+  const byShard = new Map<number, InspectBridge>();
+  const offTaken = service.onShardTaken?.((shard, bridge) => {
+    if (bridge) byShard.set(shard, bridge);
+  });
+  const offLost = service.onShardLost((shard) => {
+    const b = byShard.get(shard);
+    if (b === undefined) return;
+    byShard.delete(shard);
+    link.release(b);
+  });
+  return () => {
+    offTaken?.();
+    offLost();
   };
 }

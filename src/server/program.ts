@@ -210,6 +210,7 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   } catch (err) {
     store?.close();
     await cluster?.addresses.close();
+    await cluster?.close().catch(() => undefined);
     throw err;
   }
   process.stdout.write(`listening on ${server.url}\n`);
@@ -228,17 +229,25 @@ async function joinCluster(flags: ServeFlags, settings: ConfigChange, log: Logge
   const leaseMs = flags.leaseMs ?? DEFAULT_LEASE_MS;
   const backend = await createRedisCluster({ url: flags.redis!, clock: systemClock, leaseTtlMs: leaseMs, heartbeatTtlMs: leaseMs });
   const status = () => backend.connection.redis.status;
+  // --inspect: one link for every shard engine this node runs (each its own bridge; a released shard's actors stop).
+  const inspect = inspectFromFlags(flags);
+  const link = inspect ? (await import('./inspect')).createInspectLink({ url: inspect.url, logger: log.child({ part: 'inspect' }) }) : null;
   const service = createClusterService({
     backend,
     nodeId: flags.nodeId!,
     clock: systemClock,
     ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
-    engine: { ...settings },
+    engine: { ...settings, ...(link ? { inspect: link.inspect, ...(inspect!.users !== undefined ? { inspectUsers: inspect!.users } : {}) } : {}) },
     redisState: () => (backend.ready() ? 'ready' : status() === 'connecting' || status() === 'reconnecting' || status() === 'connect' ? 'connecting' : 'down'),
   });
   const addresses = await RedisAddressBook.connect(flags.redis!);
   log.info({ redis: flags.redis, nodeId: flags.nodeId, shards: flags.shards ?? 64, leaseMs }, 'cluster mode');
-  return { service, addresses, close: () => backend.close(), ...(flags.advertise ? { advertise: flags.advertise } : {}) };
+  if (link) (await import('./inspect')).followShards(link, service);
+  const close = () => {
+    link?.close();
+    return backend.close();
+  };
+  return { service, addresses, close, ...(flags.advertise ? { advertise: flags.advertise } : {}) };
 }
 
 export interface ProgramIO {
@@ -312,7 +321,6 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .hook('preAction', configHook(program, false))
     .action(async (flags: ServeFlags & { inspect?: string; inspectUsers?: string }) => {
       if (flags.inspectUsers !== undefined && flags.inspect === undefined) program.error('error: --inspect-users needs --inspect ws://HOST:PORT');
-      if (flags.redis && flags.inspect !== undefined) program.error('error: --inspect is not available with --redis yet (it looks into one engine; a node has one per shard)');
       // Secrets are checked here, not by commander, whose refusal would print the value.
       for (const [key, value] of [['secret-key', flags.secretKey], ['webhook-secret', flags.webhookSecret]] as const) {
         if (value === undefined) continue;

@@ -24,6 +24,7 @@ import { WS_PATH } from '../protocol/messages';
 import { ManualClock } from './clock';
 import { DEFAULTS } from './defaults';
 import { registerDashboard } from './dashboard';
+import { clusterDashboard } from './dashboardCluster';
 import { ClientHub } from './hub';
 import { createInspectLink } from './inspect';
 import { ServerMetrics } from './metrics';
@@ -300,6 +301,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registerDashboard(app, { core: engine, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
   }
   if (cluster) registerClusterAuditRest(app, { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s) });
+  // Cluster mode: the same dashboard, reading the whole cluster through the ClusterAdmin (src/server/dashboardCluster.ts).
+  const clusterView = cluster ? clusterDashboard(cluster, clock, () => clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 })) : null;
+  if (clusterView) registerDashboard(app, { core, cluster: clusterView, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
   // Cluster mode: when this node stops owning a shard, its users' sockets close to reconnect (to the new owner).
   const unlistenLost = cluster?.onShardLost((shard) => {
     const n = hub.shardLost(shard) + (gateway?.shardLost(shard) ?? 0);

@@ -51,7 +51,6 @@ describe('serve --redis: flags', () => {
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--lease-ms', '50'], /--lease-ms must be between 200/],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--clock', 'simulated'], /--clock simulated cannot be used with --redis/],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--store', 'memory'], /--store has no effect with --redis/],
-      [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--inspect', 'ws://127.0.0.1:1'], /--inspect is not available with --redis/],
       [['serve', '--node-id', 'a'], /--node-id needs --redis/],
       [['serve', '--shards', '8'], /--shards needs --redis/],
       [['serve', '--advertise', 'ws://127.0.0.1:1'], /--advertise needs --redis/],
