@@ -173,8 +173,7 @@ export class ClusterPortImpl implements ClusterPort {
     const from = this.bound.get(s);
     if (from !== undefined && from !== to && s.loggedIn && s.userID === userID && this.rt.engines.get(from.shard) !== from) {
       // Logged in on an engine that was dropped since (its shard rebuilt here): the device comes back into the current one.
-      to.core.adopt(s, userID, {});
-      this.bound.set(s, to);
+      this.adoptInto(to, s, userID as string, {});
       return { repeatLogin: true, status: to.core.statusOf(userID as string, userID as string) };
     }
     // A dropped device that logs in as a user of another engine leaves the engine that kept it for its comeback.
@@ -193,7 +192,17 @@ export class ClusterPortImpl implements ClusterPort {
     const s = own(h);
     const e = this.engineFor(userID);
     if (typeof userID === 'string') this.once.get(s)?.holds(userID, held?.versions);
-    e.core.adopt(s, userID, held);
+    this.adoptInto(e, s, userID, held);
+  }
+  /** The session is `e`'s once adopted, also when what failed came after the device came back (its resume's
+   * reads, see Devices.adopt): unbound, the hub's close of it would not reach the engine (a ghost). */
+  private adoptInto(e: ShardEngine, s: DeviceSession, userID: unknown, held: ResumePoint | undefined): void {
+    try {
+      e.core.adopt(s, userID, held);
+    } catch (err) {
+      if (s.loggedIn && s.userID === userID) this.bound.set(s, e);
+      throw err;
+    }
     this.bound.set(s, e);
   }
   reconnect(h: DeviceHandle, held?: ResumePoint): void {
@@ -205,8 +214,7 @@ export class ClusterPortImpl implements ClusterPort {
     if (b !== e) {
       // Its shard was rebuilt here, or the session comes from another node (its shard taken over): it takes
       // the device's place in this engine and resumes by versions (EXT-2).
-      e.core.adopt(s, s.userID, held ?? {});
-      this.bound.set(s, e);
+      this.adoptInto(e, s, s.userID, held ?? {});
       return;
     }
     e.core.reconnect(s, held);

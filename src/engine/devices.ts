@@ -142,7 +142,16 @@ export class Devices {
     try {
       this.reconnect(s, held);
     } catch (e) {
-      s.userID = was;
+      // What failed after the comeback landed (the resume's reads of other engines' users, EXT-2) leaves the
+      // device back, logged in as its user: the session keeps it, and the client's retried resume catches up.
+      // Dropping the user there left it logged in as nobody: neither a resume nor a login could take it again.
+      if (!s.loggedIn) {
+        if (was === null) {
+          this.local.detach(s);
+          if (this.local.sessions.get(s.deviceId) === s) this.local.sessions.delete(s.deviceId);
+        }
+        s.userID = was;
+      }
       throw e;
     }
   }

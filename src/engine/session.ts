@@ -14,8 +14,6 @@ export type LinkState = 'live' | 'silent' | 'closed';
 export class DeviceSession {
   readonly deviceId: string;
   platform: Platform;
-  /** The user this device is logged in as, or was until a drop (a dropped web device logs in again on reconnect). */
-  userID: string | null = null;
   /** The seq up to which it has heard everything addressed to it, for resume (EXT-2). */
   lastSeq = 0;
   /**
@@ -28,6 +26,7 @@ export class DeviceSession {
    * below, because the fan-out reads it for every recipient of every change.
    */
   receiving = false;
+  private userValue: string | null = null;
   private loggedInValue = false;
   private connectedValue = false;
   private linkValue: RunnerSnapshot<DeviceLinkContext> | null = null;
@@ -43,11 +42,21 @@ export class DeviceSession {
     this.deviceId = deviceId ?? `dev-${globalThis.crypto.randomUUID()}`;
   }
 
+  /** The user this device is logged in as, or was until a drop (a dropped web device logs in again on reconnect). */
+  get userID(): string | null {
+    return this.userValue;
+  }
+  set userID(v: string | null) {
+    if (v === null && this.loggedInValue) throw loggedInAsNobody();
+    this.userValue = v;
+  }
+
   /** Logged in according to the user's status machine. */
   get loggedIn(): boolean {
     return this.loggedInValue;
   }
   set loggedIn(v: boolean) {
+    if (v && this.userValue === null) throw loggedInAsNobody();
     this.loggedInValue = v;
     this.refresh();
   }
@@ -78,6 +87,14 @@ export class DeviceSession {
   private refresh(): void {
     this.receiving = this.loggedInValue && this.connectedValue && this.linkValue?.value === 'deviceLink.live';
   }
+}
+
+/**
+ * A session logged in has a user: one logged in as nobody can neither resume (its user is gone) nor log in
+ * again (it is logged in), so its device would be lost for good. A step that would make it is a bug: refused.
+ */
+function loggedInAsNobody(): Error {
+  return new Error('DeviceSession invariant: a session cannot be logged in without a user (log it out first)');
 }
 
 export interface LoginResult {

@@ -180,9 +180,16 @@ export class StatusSteps {
     );
     const s = this.p.local.sessions.get(deviceId);
     if (s) {
-      const was = s.userID;
-      s.userID = null; // not a drop: it does not log back in by itself
-      this.p.tx.onUndo(() => (s.userID = was));
+      // Not a drop: it does not log back in by itself. Out first, then without a user (never logged in as nobody).
+      const was = { userID: s.userID, loggedIn: s.loggedIn, connected: s.connected };
+      s.loggedIn = false;
+      s.connected = false;
+      s.userID = null;
+      this.p.tx.onUndo(() => {
+        s.userID = was.userID;
+        s.loggedIn = was.loggedIn;
+        s.connected = was.connected;
+      });
     }
   }
 
