@@ -34,7 +34,7 @@ export interface ClusterBench {
     cgroup: string;
     users: number;
     subs: number;
-    rows: Array<{ nodes: number; hungSubscriptions: number; changesPerSec: number; failed: number; throttledPeriods: number; nodeCpuMsPerChange: number }>;
+    rows: Array<{ nodes: number; hungSubscriptions: number; changesPerSec: number; failed: number; throttledPeriods: number; nodeCpuMsPerChange: number; phase: ClusterLoadPhase }>;
     ratio3to1: number;
   };
   latency?: { nodes: number; hungSubscriptions: number; capped: boolean; saturation: number; phases: ClusterLoadPhase[] };
@@ -71,7 +71,7 @@ function quantile(xs: number[], q: number): number {
 const sample = (xs: number[]): Sample => ({ n: xs.length, samplesMs: xs.map((x) => Math.round(x)), p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs) });
 
 /** Runs bench/cluster/load.ts in its own process (from `root`) and returns its phases. */
-function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPhase[] & { hung?: number }> {
+function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPhase[] & { hung?: number; setupReconnects?: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--max-old-space-size=2048', '--import', 'tsx', 'bench/cluster/load.ts', JSON.stringify(params)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -84,8 +84,8 @@ function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPh
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
       if (code === 0 && line) {
-        const res = JSON.parse(line.slice(RESULT_PREFIX.length)) as { phases: ClusterLoadPhase[]; hung: number };
-        resolve(Object.assign(res.phases, { hung: res.hung }));
+        const res = JSON.parse(line.slice(RESULT_PREFIX.length)) as { phases: ClusterLoadPhase[]; hung: number; setupReconnects: Record<string, number> };
+        resolve(Object.assign(res.phases, { hung: res.hung, setupReconnects: res.setupReconnects }));
       } else
         reject(new Error(`bench/cluster/load.ts exited with ${code}:\n${err}`));
     });
@@ -129,7 +129,9 @@ async function scaling(ctx: Ctx): Promise<void> {
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
   const rows: NonNullable<ClusterBench['scaling']>['rows'] = [];
   let cgroupKind = '';
-  for (const nodes of [1, 2, 3]) {
+  // STATUS_ENGINE_BENCH_CLUSTER_NODES=1,3: only those rows (experiments; the ratio needs 1 and 3).
+  const counts = process.env.STATUS_ENGINE_BENCH_CLUSTER_NODES?.split(',').map(Number) ?? [1, 2, 3];
+  for (const nodes of counts) {
     ctx.log(`cluster: throughput, ${nodes} node(s) capped to ${cap} core each`);
     const groups: CpuCgroup[] = [];
     const tag = `status-engine-bench-${process.pid}`;
@@ -139,11 +141,19 @@ async function scaling(ctx: Ctx): Promise<void> {
       cgroupKind = `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
       // A longer lease here: a node held to 0.2 core at saturation can miss a 2 s renewal and rebuild its shards,
       // and this step measures throughput, not failover.
-      cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
+      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles there when they stop (bench/lib/cpuprofile.ts reads them).
+      const prof = process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF;
+      const env0 = process.env.NODE_OPTIONS;
+      if (prof) process.env.NODE_OPTIONS = `${env0 ?? ''} --cpu-prof --cpu-prof-dir=${prof}/x${nodes}`.trim();
+      try {
+        cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
+      } finally {
+        if (prof) process.env.NODE_OPTIONS = env0;
+        if (prof && env0 === undefined) delete process.env.NODE_OPTIONS;
+      }
       await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
       await cluster.register(placed.map((u) => u.userID));
-      const cpu0 = groups.map((g) => g.usageUs());
       const thr0 = groups.map((g) => g.throttledPeriods());
       const phs = await runLoad(ctx.root, {
         tag: `cluster x${nodes}`,
@@ -154,18 +164,19 @@ async function scaling(ctx: Ctx): Promise<void> {
         secretKey: SECRET,
         sdkAppId: SDK_APP_ID,
         redis: cluster.redis!.url,
+        nodePids: cluster.nodes.map((x) => x.pid!),
         // Enough in flight that the capped nodes, not the round trip, set the pace.
         phases: [{ name: 'saturation', seconds, outstanding: 256 }],
       });
       const ph = phs[0];
-      const cpuMs = groups.reduce((s, g, i) => s + (g.usageUs() - cpu0[i]!), 0) / 1000;
       rows.push({
         nodes,
         hungSubscriptions: phs.hung ?? 0,
         changesPerSec: ph!.changesPerSec,
         failed: ph!.failed,
         throttledPeriods: groups.reduce((s, g, i) => s + (g.throttledPeriods() - thr0[i]!), 0),
-        nodeCpuMsPerChange: cpuMs / Math.max(1, ph!.changes),
+        nodeCpuMsPerChange: ph!.nodeCpuMsPerChange,
+        phase: ph!,
       });
       if (nodes === 3) ctx.out.redis = { opsPerChange: ph!.redisOpsPerChange, cpuUsPerChange: ph!.redisCpuMsPerChange * 1000, at: `3 nodes capped, saturation, ${users} users × ${subs} subscriptions` };
     } finally {
@@ -173,7 +184,7 @@ async function scaling(ctx: Ctx): Promise<void> {
       for (const g of groups) g.remove();
     }
   }
-  ctx.out.scaling = { capFraction: cap, cgroup: cgroupKind, users, subs, rows, ratio3to1: rows[2]!.changesPerSec / rows[0]!.changesPerSec };
+  ctx.out.scaling = { capFraction: cap, cgroup: cgroupKind, users, subs, rows, ratio3to1: (rows.find((x) => x.nodes === 3)?.changesPerSec ?? NaN) / (rows.find((x) => x.nodes === 1)?.changesPerSec ?? NaN) };
 }
 
 async function latency(ctx: Ctx): Promise<void> {
@@ -194,6 +205,7 @@ async function latency(ctx: Ctx): Promise<void> {
       secretKey: SECRET,
       sdkAppId: SDK_APP_ID,
       redis: cluster.redis!.url,
+      nodePids: cluster.nodes.map((x) => x.pid!),
       phases: [
         { name: 'saturation', seconds, outstanding: 256 },
         { name: '10% of saturation', seconds, rateOf: 0.1 },
@@ -336,7 +348,8 @@ export async function clusterPart(scale: Scale, o: { root: string; log: (msg: st
   const out: ClusterBench = {
     date: new Date().toISOString(),
     shards: SHARDS,
-    nodeArgs: [...TIMING_ARGS],
+    // STATUS_ENGINE_BENCH_CLUSTER_NODE_ARGS: more flags for every node (experiments; the report names them).
+    nodeArgs: [...TIMING_ARGS, ...(process.env.STATUS_ENGINE_BENCH_CLUSTER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     load: { before: loadavg(), after: [] },
     errors: [],
     ...(keep ? { scaling: keep.scaling, redis: keep.redis, latency: keep.latency, failover: keep.failover, handoff: keep.handoff, chaos: keep.chaos } : {}),
