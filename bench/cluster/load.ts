@@ -66,6 +66,10 @@ export interface ClusterLoadPhase {
   redisCpuMsPerChange: number;
   /** The node processes' CPU time during the phase's calls, per acknowledged change (NaN: no pids given). */
   nodeCpuMsPerChange: number;
+  /** The calls' stretch on the monotonic clock, µs (as V8 CPU profiles' timestamps: to cut a node's profile). */
+  monoUs: [number, number];
+  /** This generator's CPU time during the calls, as a share of one core (near 1: it, not the nodes, set the pace). */
+  generatorCpuShare: number;
 }
 
 interface Frame {
@@ -358,6 +362,8 @@ for (const ph of p.phases) {
   const failedCodes: Record<string, number> = {};
   const before = await redisCounters();
   const cpu0 = nodeCpuMs();
+  const mono0 = Number(process.hrtime.bigint() / 1000n);
+  const own0 = process.cpuUsage();
   const start = performance.now();
   const end = start + ph.seconds * 1000;
   const one = async () => {
@@ -410,6 +416,8 @@ for (const ph of p.phases) {
     await Promise.all(inFlight);
   }
   const sendEnd = performance.now();
+  const mono1 = Number(process.hrtime.bigint() / 1000n);
+  const own = process.cpuUsage(own0);
   const cpu1 = nodeCpuMs();
   const k1 = k;
   const tally = () => log.tally(k0, k1, (u) => audience[u]!);
@@ -455,6 +463,8 @@ for (const ph of p.phases) {
     redisOpsPerChange: (after.ops - before.ops) / Math.max(1, changes),
     redisCpuMsPerChange: (after.cpuMs - before.cpuMs) / Math.max(1, changes),
     nodeCpuMsPerChange: (cpu1 - cpu0) / Math.max(1, changes),
+    monoUs: [mono0, mono1],
+    generatorCpuShare: (own.user + own.system) / 1000 / (mono1 / 1000 - mono0 / 1000),
   };
   if (ph.rateOf === undefined && !Number.isFinite(saturation)) saturation = phase.changesPerSec;
   phases.push(phase);
@@ -462,7 +472,7 @@ for (const ph of p.phases) {
     `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}, ${skipped} skipped), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `heard ${phase.heard}/${phase.expected} (superseded ${phase.superseded}, missing at 5 s ${phase.missing}, at 15 s ${phase.missingAfter15s}, duplicates ${phase.duplicates}), reconnects ${JSON.stringify(phase.reconnects)}, ` +
       `p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
-      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU per change`,
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core`,
   );
   if (phase.missingAfter15s > 0) say(`  missing after 15 s, e.g. ${JSON.stringify(phase.missingSample.slice(0, 5))}`);
 }

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '../../src/client/index';
 import type { Client } from '../../src/client/types';
 import { EVENT } from '../../src/events';
@@ -141,15 +142,21 @@ async function scaling(ctx: Ctx): Promise<void> {
       cgroupKind = `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
       // A longer lease here: a node held to 0.2 core at saturation can miss a 2 s renewal and rebuild its shards,
       // and this step measures throughput, not failover.
-      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles there when they stop (bench/lib/cpuprofile.ts reads them).
+      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles to DIR/xN when they stop
+      // (bench/cluster/profile-node.mjs; bench/lib/cpuprofile.ts reads them).
       const prof = process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF;
-      const env0 = process.env.NODE_OPTIONS;
-      if (prof) process.env.NODE_OPTIONS = `${env0 ?? ''} --cpu-prof --cpu-prof-dir=${prof}/x${nodes}`.trim();
+      const env0 = { NODE_OPTIONS: process.env.NODE_OPTIONS, STATUS_ENGINE_PROFILE_DIR: process.env.STATUS_ENGINE_PROFILE_DIR };
+      if (prof) {
+        process.env.NODE_OPTIONS = `${env0.NODE_OPTIONS ?? ''} --import ${join(ctx.root, 'bench/cluster/profile-node.mjs')}`.trim();
+        process.env.STATUS_ENGINE_PROFILE_DIR = join(prof, `x${nodes}`);
+      }
       try {
         cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
       } finally {
-        if (prof) process.env.NODE_OPTIONS = env0;
-        if (prof && env0 === undefined) delete process.env.NODE_OPTIONS;
+        for (const [k, v] of Object.entries(env0)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
       }
       await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
@@ -180,6 +187,8 @@ async function scaling(ctx: Ctx): Promise<void> {
       });
       if (nodes === 3) ctx.out.redis = { opsPerChange: ph!.redisOpsPerChange, cpuUsPerChange: ph!.redisCpuMsPerChange * 1000, at: `3 nodes capped, saturation, ${users} users × ${subs} subscriptions` };
     } finally {
+      // A profiled node writes its profile on exit: SIGTERM (a graceful stop) rather than the kill -9 of stop().
+      if (process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF) await Promise.all((cluster?.nodes ?? []).map((x) => x.term()));
       await cluster?.stop();
       for (const g of groups) g.remove();
     }
