@@ -25,6 +25,8 @@ export interface ClusterLoadParams {
   redis: string;
   /** The node processes, for their CPU time per phase. */
   nodePids?: number[];
+  /** The nodes' cgroups' cpu.stat files (capped steps), for the share of periods they were throttled in. */
+  cpuStatFiles?: string[];
   phases: Array<{ name: string; seconds: number; outstanding?: number; rateOf?: number }>;
 }
 
@@ -70,6 +72,9 @@ export interface ClusterLoadPhase {
   monoUs: [number, number];
   /** This generator's CPU time during the calls, as a share of one core (near 1: it, not the nodes, set the pace). */
   generatorCpuShare: number;
+  /** Capped steps: the share of the nodes' busy CFS periods in which their quota ran out (near 1: the caps set the
+   * pace; low: something else did, e.g. a machine too busy to give the nodes their share). NaN: not capped. */
+  throttledShare: number;
 }
 
 interface Frame {
@@ -286,6 +291,18 @@ function nodeCpuMs(): number {
   return ms;
 }
 
+/** CFS periods with runnable tasks, and those in which the quota ran out, summed over the nodes' cgroups. */
+function throttling(): { periods: number; throttled: number } {
+  let periods = 0;
+  let throttled = 0;
+  for (const f of p.cpuStatFiles ?? []) {
+    const text = readFileSync(f, 'utf8');
+    periods += Number(/^nr_periods (\d+)$/m.exec(text)?.[1] ?? NaN);
+    throttled += Number(/^nr_throttled (\d+)$/m.exec(text)?.[1] ?? NaN);
+  }
+  return { periods, throttled };
+}
+
 const redis = new Redis(p.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
 await redis.connect();
 async function redisCounters(): Promise<{ ops: number; cpuMs: number }> {
@@ -362,6 +379,7 @@ for (const ph of p.phases) {
   const failedCodes: Record<string, number> = {};
   const before = await redisCounters();
   const cpu0 = nodeCpuMs();
+  const thr0 = throttling();
   const mono0 = Number(process.hrtime.bigint() / 1000n);
   const own0 = process.cpuUsage();
   const start = performance.now();
@@ -419,6 +437,7 @@ for (const ph of p.phases) {
   const mono1 = Number(process.hrtime.bigint() / 1000n);
   const own = process.cpuUsage(own0);
   const cpu1 = nodeCpuMs();
+  const thr1 = throttling();
   const k1 = k;
   const tally = () => log.tally(k0, k1, (u) => audience[u]!);
   // Heard within 5 s of the last call; what is still missing then is waited for 10 s more (late, or lost).
@@ -465,6 +484,7 @@ for (const ph of p.phases) {
     nodeCpuMsPerChange: (cpu1 - cpu0) / Math.max(1, changes),
     monoUs: [mono0, mono1],
     generatorCpuShare: (own.user + own.system) / 1000 / (mono1 / 1000 - mono0 / 1000),
+    throttledShare: (thr1.throttled - thr0.throttled) / (thr1.periods - thr0.periods),
   };
   if (ph.rateOf === undefined && !Number.isFinite(saturation)) saturation = phase.changesPerSec;
   phases.push(phase);
@@ -472,7 +492,7 @@ for (const ph of p.phases) {
     `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}, ${skipped} skipped), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `heard ${phase.heard}/${phase.expected} (superseded ${phase.superseded}, missing at 5 s ${phase.missing}, at 15 s ${phase.missingAfter15s}, duplicates ${phase.duplicates}), reconnects ${JSON.stringify(phase.reconnects)}, ` +
       `p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
-      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core`,
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods`,
   );
   if (phase.missingAfter15s > 0) say(`  missing after 15 s, e.g. ${JSON.stringify(phase.missingSample.slice(0, 5))}`);
 }

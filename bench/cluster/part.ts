@@ -30,20 +30,42 @@ export interface ClusterBench {
   /** The flags every node ran with (after --redis/--node-id/--shards). */
   nodeArgs: string[];
   load: { before: number[]; after: number[] };
-  scaling?: {
-    capFraction: number;
-    cgroup: string;
-    users: number;
-    subs: number;
-    rows: Array<{ nodes: number; hungSubscriptions: number; changesPerSec: number; failed: number; throttledPeriods: number; nodeCpuMsPerChange: number; phase: ClusterLoadPhase }>;
-    ratio3to1: number;
-  };
+  /** No subscriptions. */
+  scaling?: ScalingResult;
+  /** 5 subscriptions each. */
+  scalingSubs?: ScalingResult;
   latency?: { nodes: number; hungSubscriptions: number; capped: boolean; saturation: number; phases: ClusterLoadPhase[] };
   redis?: { opsPerChange: number; cpuUsPerChange: number; at: string };
   failover?: Sample;
   handoff?: Sample & { failedCalls: number };
   chaos?: { kicked: number; kickedSample: Array<{ userID: string; type: string; code: number; message: string }>; kills: number; sigstops: number; devices: number; acks: number; failures: number; failureCodes: Record<string, number>; report: Omit<ChaosReport, 'ok'> & { ok: boolean }; summary: string };
   errors: string[];
+}
+
+export interface ScalingResult {
+  capFraction: number;
+  cgroup: string;
+  users: number;
+  subs: number;
+  outstandingPerNode?: number;
+  rows: Array<{
+    nodes: number;
+    hungSubscriptions: number;
+    changesPerSec: number;
+    failed: number;
+    /** Older runs: throttled periods over the whole load run. */
+    throttledPeriods?: number;
+    /** The share of the nodes' busy CFS periods in which their quota ran out, during the calls. */
+    throttledShare?: number;
+    nodeCpuMsPerChange: number;
+    /** nodes × cap / node CPU per change: the rate the caps allow at that cost, if each node got its whole cap. */
+    cpuBoundPerSec?: number;
+    redisOpsPerChange?: number;
+    redisCpuUsPerChange?: number;
+    phase?: ClusterLoadPhase;
+  }>;
+  ratio3to1: number;
+  cpuBoundRatio3to1?: number;
 }
 
 export interface Sample {
@@ -62,6 +84,10 @@ export const TIMING_ARGS = [
   '--request-rate', '1000000', '--request-burst', '1000000',
 ];
 const WEB_TIMEOUT_MS = 5000;
+/** Each node's CPU cap in the scaling step, a fraction of one core. */
+const CAP = 0.2;
+/** Calls in flight per node in the scaling step's closed loop. */
+const OUTSTANDING_PER_NODE = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_OUTSTANDING ?? 256);
 /** Added for the scaling step only. */
 export const SCALING_ARGS = ['--lease-ms', '10000'];
 
@@ -120,20 +146,27 @@ interface Ctx {
   out: ClusterBench;
 }
 
-async function scaling(ctx: Ctx): Promise<void> {
-  const cap = 0.2;
+/** The scaling step twice: no subscriptions (each change heard by its own device: the durable single-writer
+ * work) and 5 each (most of a change's deliveries cross nodes). STATUS_ENGINE_BENCH_CLUSTER_SUBS=5 runs one. */
+async function scalingSteps(ctx: Ctx): Promise<void> {
+  const variants = process.env.STATUS_ENGINE_BENCH_CLUSTER_SUBS?.split(',').map(Number) ?? [0, 5];
+  for (const subs of variants) {
+    const r = await scaling(ctx, subs);
+    if (subs === 0) ctx.out.scaling = r;
+    else ctx.out.scalingSubs = r;
+  }
+}
+
+async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
+  const cap = CAP;
   const users = ctx.scale === 'smoke' ? 60 : 200;
-  // No subscriptions here: across nodes some subscriptions never answer today (cluster-contract.md, 13:12 and
-  // 13:35 UTC), which stalls the set-up; each change then goes to its own device only (durable single-writer work).
-  // STATUS_ENGINE_BENCH_CLUSTER_SUBS=5 measures with subscriptions.
-  const subs = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_SUBS ?? 0);
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
-  const rows: NonNullable<ClusterBench['scaling']>['rows'] = [];
+  const rows: ScalingResult['rows'] = [];
   let cgroupKind = '';
   // STATUS_ENGINE_BENCH_CLUSTER_NODES=1,3: only those rows (experiments; the ratio needs 1 and 3).
   const counts = process.env.STATUS_ENGINE_BENCH_CLUSTER_NODES?.split(',').map(Number) ?? [1, 2, 3];
   for (const nodes of counts) {
-    ctx.log(`cluster: throughput, ${nodes} node(s) capped to ${cap} core each`);
+    ctx.log(`cluster: throughput, ${nodes} node(s) capped to ${cap} core each, ${subs} subscriptions each`);
     const groups: CpuCgroup[] = [];
     const tag = `status-engine-bench-${process.pid}`;
     let cluster: Cluster | undefined;
@@ -161,7 +194,6 @@ async function scaling(ctx: Ctx): Promise<void> {
       await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
       await cluster.register(placed.map((u) => u.userID));
-      const thr0 = groups.map((g) => g.throttledPeriods());
       const phs = await runLoad(ctx.root, {
         tag: `cluster x${nodes}`,
         // Straight to the owner: the scaling figure is the nodes' work, not a relay hop (the latency rows go through any node).
@@ -172,8 +204,10 @@ async function scaling(ctx: Ctx): Promise<void> {
         sdkAppId: SDK_APP_ID,
         redis: cluster.redis!.url,
         nodePids: cluster.nodes.map((x) => x.pid!),
-        // Enough in flight that the capped nodes, not the round trip, set the pace.
-        phases: [{ name: 'saturation', seconds, outstanding: 256 }],
+        cpuStatFiles: groups.map((g) => join(g.path, 'cpu.stat')),
+        // Enough in flight that the capped nodes, not the round trip, set the pace: 256 per node (with a fixed 256,
+        // three nodes had a third of the queue each and were throttled in fewer of their periods than one node).
+        phases: [{ name: 'saturation', seconds, outstanding: OUTSTANDING_PER_NODE * nodes }],
       });
       const ph = phs[0];
       rows.push({
@@ -181,11 +215,14 @@ async function scaling(ctx: Ctx): Promise<void> {
         hungSubscriptions: phs.hung ?? 0,
         changesPerSec: ph!.changesPerSec,
         failed: ph!.failed,
-        throttledPeriods: groups.reduce((s, g, i) => s + (g.throttledPeriods() - thr0[i]!), 0),
+        throttledShare: ph!.throttledShare,
         nodeCpuMsPerChange: ph!.nodeCpuMsPerChange,
+        cpuBoundPerSec: (nodes * cap * 1000) / ph!.nodeCpuMsPerChange,
+        redisOpsPerChange: ph!.redisOpsPerChange,
+        redisCpuUsPerChange: ph!.redisCpuMsPerChange * 1000,
         phase: ph!,
       });
-      if (nodes === 3) ctx.out.redis = { opsPerChange: ph!.redisOpsPerChange, cpuUsPerChange: ph!.redisCpuMsPerChange * 1000, at: `3 nodes capped, saturation, ${users} users × ${subs} subscriptions` };
+      if (nodes === 3 && subs === 0) ctx.out.redis = { opsPerChange: ph!.redisOpsPerChange, cpuUsPerChange: ph!.redisCpuMsPerChange * 1000, at: `3 nodes capped, saturation, ${users} users × ${subs} subscriptions` };
     } finally {
       // A profiled node writes its profile on exit: SIGTERM (a graceful stop) rather than the kill -9 of stop().
       if (process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF) await Promise.all((cluster?.nodes ?? []).map((x) => x.term()));
@@ -193,7 +230,17 @@ async function scaling(ctx: Ctx): Promise<void> {
       for (const g of groups) g.remove();
     }
   }
-  ctx.out.scaling = { capFraction: cap, cgroup: cgroupKind, users, subs, rows, ratio3to1: (rows.find((x) => x.nodes === 3)?.changesPerSec ?? NaN) / (rows.find((x) => x.nodes === 1)?.changesPerSec ?? NaN) };
+  const of = (n: number) => rows.find((x) => x.nodes === n);
+  return {
+    capFraction: cap,
+    cgroup: cgroupKind,
+    users,
+    subs,
+    outstandingPerNode: OUTSTANDING_PER_NODE,
+    rows,
+    ratio3to1: (of(3)?.changesPerSec ?? NaN) / (of(1)?.changesPerSec ?? NaN),
+    cpuBoundRatio3to1: (of(3)?.cpuBoundPerSec ?? NaN) / (of(1)?.cpuBoundPerSec ?? NaN),
+  };
 }
 
 async function latency(ctx: Ctx): Promise<void> {
@@ -277,7 +324,8 @@ async function timeOneTakeover(cluster: Cluster, victim: NodeProcess, how: 'kill
 
 async function failoverAndChaos(ctx: Ctx): Promise<void> {
   const kills = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 6 : 20;
-  const terms = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 3 : 6;
+  // 20 SIGTERMs: enough for a p99 (the highest of 20) rather than a handful.
+  const terms = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 6 : 20;
   const devices = ctx.scale === 'smoke' ? 12 : 30;
   ctx.log(`cluster: failover (${kills} kill -9), handoff (${terms} SIGTERM), chaos checker over ${devices} devices under load`);
   const cluster = await Cluster.start({ nodes: 3, shards: SHARDS, args: ctx.out.nodeArgs, root: ctx.root });
@@ -361,11 +409,11 @@ export async function clusterPart(scale: Scale, o: { root: string; log: (msg: st
     nodeArgs: [...TIMING_ARGS, ...(process.env.STATUS_ENGINE_BENCH_CLUSTER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     load: { before: loadavg(), after: [] },
     errors: [],
-    ...(keep ? { scaling: keep.scaling, redis: keep.redis, latency: keep.latency, failover: keep.failover, handoff: keep.handoff, chaos: keep.chaos } : {}),
+    ...(keep ? { scaling: keep.scaling, scalingSubs: keep.scalingSubs, redis: keep.redis, latency: keep.latency, failover: keep.failover, handoff: keep.handoff, chaos: keep.chaos } : {}),
   };
   const ctx: Ctx = { root: o.root, scale, log: o.log, out };
   for (const [name, step] of [
-    ['scaling', scaling],
+    ['scaling', scalingSteps],
     ['latency', latency],
     ['failover', failoverAndChaos],
   ] as const) {
