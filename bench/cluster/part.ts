@@ -119,6 +119,19 @@ function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPh
   });
 }
 
+/** Registers users through REST, again while a shard has no owner in the answering node's view (75001/75006/75007:
+ * a node just (re)started, or a takeover not yet seen everywhere, even after `settled()`). */
+async function registered(cluster: Cluster, userIDs: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await cluster.register(userIDs);
+    } catch (e) {
+      if (attempt >= 50 || !/"ErrorCode":7500[167]\b/.test((e as Error).message)) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** `count` user ids, and for each the index of the node owning its shard now. */
 async function placedUsers(cluster: Cluster, prefix: string, count: number): Promise<Array<{ userID: string; owner: number }>> {
   const owners = await cluster.owners();
@@ -193,7 +206,7 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
       }
       await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
-      await cluster.register(placed.map((u) => u.userID));
+      await registered(cluster, placed.map((u) => u.userID));
       const phs = await runLoad(ctx.root, {
         tag: `cluster x${nodes}`,
         // Straight to the owner: the scaling figure is the nodes' work, not a relay hop (the latency rows go through any node).
@@ -251,7 +264,7 @@ async function latency(ctx: Ctx): Promise<void> {
   try {
     await cluster.enableUserStatus();
     const placed = await placedUsers(cluster, 'lt', users);
-    await cluster.register(placed.map((u) => u.userID));
+    await registered(cluster, placed.map((u) => u.userID));
     const phases = await runLoad(ctx.root, {
       tag: 'cluster latency',
       // As behind a load balancer: user i's socket on node i % 3, whichever owns it (most go through a relay).
@@ -297,7 +310,7 @@ async function probe(userID: string, urls: string[]): Promise<{ client: Client; 
 /** Kill -9 (or SIGTERM) of a node, timed to the first acknowledged call of a user of its shard after it. */
 async function timeOneTakeover(cluster: Cluster, victim: NodeProcess, how: 'kill' | 'term', k: number): Promise<{ ms: number; failed: number }> {
   const userID = await userOwnedBy(cluster, victim, `fo${k}-`);
-  await cluster.register([userID]);
+  await registered(cluster, [userID]);
   const others = cluster.nodes.filter((x) => x !== victim);
   const p = await probe(userID, others.map((x) => x.ws));
   try {
@@ -336,7 +349,7 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     const ids = Array.from({ length: devices }, (_, i) => `ch${i}`);
     const doomedIds = Array.from({ length: 4 }, (_, i) => `ghost${i}`);
     await cluster.enableUserStatus();
-    await cluster.register([...ids, ...doomedIds]);
+    await registered(cluster, [...ids, ...doomedIds]);
     const ds = await fleet.login(ids, (i) => i % 3);
     for (const [i, d] of ds.entries()) await fleet.follow(d, [ids[(i + 1) % devices]!, ids[(i + 7) % devices]!, doomedIds[i % doomedIds.length]!]);
     // Devices that know only node 1: when it is killed they never come back (no ghost allowed).
