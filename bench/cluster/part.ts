@@ -38,7 +38,7 @@ export interface ClusterBench {
   redis?: { opsPerChange: number; cpuUsPerChange: number; at: string };
   failover?: Sample;
   handoff?: Sample & { failedCalls: number };
-  chaos?: { kicked: number; kickedSample: Array<{ userID: string; type: string; code: number; message: string }>; kills: number; sigstops: number; devices: number; acks: number; failures: number; failureCodes: Record<string, number>; report: Omit<ChaosReport, 'ok'> & { ok: boolean }; summary: string };
+  chaos?: { kicked: number; kickedSample: Array<{ userID: string; type: string; code: number; message: string }>; reloginFailed?: Array<{ userID: string; message: string }>; kills: number; sigstops: number; devices: number; acks: number; failures: number; failureCodes: Record<string, number>; report: Omit<ChaosReport, 'ok'> & { ok: boolean }; summary: string };
   errors: string[];
 }
 
@@ -393,7 +393,16 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     await loading;
     // A device refused its resume is counted (the issue wants none), then logged in again as an app would.
     const kicked = [...fleet.kicked];
-    for (const d of ds.filter((x) => kicked.some((k) => k.userID === x.userID))) await fleet.relogin(d);
+    // A login that fails then is a finding of the run (recorded and reported), not a reason to lose the chaos figures.
+    const reloginFailed: Array<{ userID: string; message: string }> = [];
+    for (const d of ds.filter((x) => kicked.some((k) => k.userID === x.userID))) {
+      try {
+        await fleet.relogin(d);
+      } catch (e) {
+        reloginFailed.push({ userID: d.userID, message: (e as Error).message.slice(0, 200) });
+        ctx.log(`  the login again of kicked device ${d.userID} failed: ${(e as Error).message}`);
+      }
+    }
     await fleet.settle();
     // Ghosts: the doomed devices went with the first kill, long more than 2 x the web heartbeat timeout ago.
     await new Promise((r) => setTimeout(r, 2 * WEB_TIMEOUT_MS));
@@ -401,7 +410,7 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     const report = checkHistory(fleet.history(truth));
     const failureCodes: Record<string, number> = {};
     for (const f of fleet.failures) failureCodes[f.code] = (failureCodes[f.code] ?? 0) + 1;
-    ctx.out.chaos = { kicked: kicked.length, kickedSample: kicked.slice(0, 5), kills, sigstops: 1, devices: devices + doomedIds.length, acks: fleet.acks.length, failures: fleet.failures.length, failureCodes, report: { ...report, lost: report.lost.slice(0, 20), reused: report.reused.slice(0, 20), duplicates: report.duplicates.slice(0, 20), regressions: report.regressions.slice(0, 20), staleViews: report.staleViews.slice(0, 20) }, summary: summarize(report).split('\n')[0]! };
+    ctx.out.chaos = { kicked: kicked.length, kickedSample: kicked.slice(0, 5), reloginFailed, kills, sigstops: 1, devices: devices + doomedIds.length, acks: fleet.acks.length, failures: fleet.failures.length, failureCodes, report: { ...report, lost: report.lost.slice(0, 20), reused: report.reused.slice(0, 20), duplicates: report.duplicates.slice(0, 20), regressions: report.regressions.slice(0, 20), staleViews: report.staleViews.slice(0, 20) }, summary: summarize(report).split('\n')[0]! };
     ctx.log(`  chaos: ${fleet.acks.length} acknowledged, ${fleet.failures.length} failed calls, ${kicked.length} resumes refused ${JSON.stringify(kicked.slice(0, 3))}; ${summarize(report).split('\n')[0]}`);
   } finally {
     stop = true;

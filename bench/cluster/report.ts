@@ -91,7 +91,8 @@ export function clusterSection(c: ClusterBench): string[] {
       `${r.devices} web devices (remote clients with the three URLs, each homed on one node; 4 of them know only node n1 and never come back`,
       `after its first kill), each following 3 others, 8 setSelfStatus calls in flight throughout the ${r.kills} kill -9, the SIGTERMs and ${r.sigstops} SIGSTOP`,
       `above; then quiescence, 2 × the web heartbeat timeout, and the truth from REST. ${n0(r.acks)} calls acknowledged, ${n0(r.failures)} failed`,
-      `(codes: ${Object.entries(r.failureCodes).map(([k, v]) => `${k} × ${v}`).join(', ') || 'none'}); ${r.kicked} resumes refused (kickedOut${r.kickedSample[0] ? `, e.g. ${r.kickedSample[0].type} ${r.kickedSample[0].code}` : ''}: those devices were logged in again before the check).`,
+      `(codes: ${Object.entries(r.failureCodes).map(([k, v]) => `${k} × ${v}`).join(', ') || 'none'}); ${r.kicked} resumes refused (kickedOut${r.kickedSample[0] ? `, e.g. ${r.kickedSample[0].type} ${r.kickedSample[0].code}` : ''}: those devices were logged in again before the check` +
+        `${r.reloginFailed && r.reloginFailed.length > 0 ? `; **${r.reloginFailed.length} of those logins failed**, e.g. \`${r.reloginFailed[0]!.message}\`` : ''}).`,
       'The checker (test/cluster/multi/checker.ts):',
       '',
       '| acknowledged writes lost | versions reused (heard ≠ acknowledged) | duplicates applied or delivered | version regressions | views ≠ truth | ghosts |',
