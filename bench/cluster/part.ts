@@ -40,6 +40,8 @@ export interface ClusterBench {
   handoff?: Sample & { failedCalls: number };
   chaos?: { kicked: number; kickedSample: Array<{ userID: string; type: string; code: number; message: string }>; reloginFailed?: Array<{ userID: string; message: string }>; kills: number; sigstops: number; devices: number; acks: number; failures: number; failureCodes: Record<string, number>; report: Omit<ChaosReport, 'ok'> & { ok: boolean }; summary: string };
   errors: string[];
+  /** When each step ran (a run of some steps keeps the others' figures, and says when they were measured). */
+  steps?: Record<string, { date: string; load: number[] }>;
 }
 
 export interface ScalingResult {
@@ -433,6 +435,10 @@ export async function clusterPart(scale: Scale, o: { root: string; log: (msg: st
     errors: [],
     ...(keep ? { scaling: keep.scaling, scalingSubs: keep.scalingSubs, redis: keep.redis, latency: keep.latency, failover: keep.failover, handoff: keep.handoff, chaos: keep.chaos } : {}),
   };
+  if (keep) {
+    const was = { date: keep.date, load: keep.load.before };
+    out.steps = { scaling: keep.steps?.scaling ?? was, latency: keep.steps?.latency ?? was, failover: keep.steps?.failover ?? was };
+  } else out.steps = {};
   const ctx: Ctx = { root: o.root, scale, log: o.log, out };
   for (const [name, step] of [
     ['scaling', scalingSteps],
@@ -440,6 +446,7 @@ export async function clusterPart(scale: Scale, o: { root: string; log: (msg: st
     ['failover', failoverAndChaos],
   ] as const) {
     if (only && !only.includes(name)) continue;
+    out.steps[name] = { date: new Date().toISOString(), load: loadavg() };
     try {
       await step(ctx);
     } catch (e) {

@@ -34,6 +34,10 @@ export function clusterSection(c: ClusterBench): string[] {
     `nodes with \`${c.nodeArgs.join(' ')}\`; clients speak the client protocol over WebSockets.`,
     '',
   ];
+  const steps = Object.entries(c.steps ?? {});
+  if (steps.length > 0) {
+    out.push(`Steps: ${steps.map(([name, st]) => `${name} started ${st.date} (load ${st.load[0]?.toFixed(1) ?? 'n/a'})`).join('; ')} (a step not run this time keeps its figures from the run named).`, '');
+  }
   if (c.errors.length > 0) out.push('Steps that did not complete:', '', ...c.errors.map((e) => `- \`${e}\``), '');
   if (c.scaling || c.scalingSubs) {
     const first = (c.scaling ?? c.scalingSubs)!;
@@ -62,6 +66,7 @@ export function clusterSection(c: ClusterBench): string[] {
       `"cross-node": pushes whose setter and receiver are owned by different nodes. ${c.latency.hungSubscriptions ?? 0} of the subscriptions never answered (those sockets were left out).`,
       'A socket closed under a device (1012 when its shard changed owner, or its node went away) reconnects (1012: to the same node, else the next) and resumes',
       'with its versions, as the remote client does; its calls in flight fail ("closed"), its pushes missed meanwhile come with the resume (timed from their call).',
+      'Redis commands per change include the cluster\'s own background commands (membership, leases), spread over fewer changes at the slower phases.',
       '',
       '| phase | changes/s | heard / expected (later, missing, duplicates) | reconnects | p50 | p99 | cross-node p50 | cross-node p99 | Redis commands per change |',
       '|---|---|---|---|---|---|---|---|---|',
