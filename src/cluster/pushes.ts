@@ -15,7 +15,8 @@ interface Batch {
 }
 
 /**
- * Numbers each push, and sends the pushes of one event-loop turn to one node as one message (one PUBLISH
+ * Numbers each push, and sends the pushes made in one stretch of synchronous work (a group commit's deliveries)
+ * to one node as one message (one PUBLISH
  * instead of one per push: the per-command cost of the client, of Redis and of the receiver's parsing was
  * most of a cross-node delivery's). In order per node; a lost message is a gap as a lost push was.
  */
@@ -25,14 +26,14 @@ export class PushSender {
   private flushing = false;
   constructor(private readonly bus: Bus) {}
 
-  /** Pushes waiting for the end of the turn (tests wait for none). */
+  /** Pushes waiting to leave (tests wait for none). */
   get queued(): number {
     let n = 0;
     for (const b of this.batches.values()) n += b.list.length;
     return n;
   }
 
-  /** Publishes a change of `shard` at `offset` to `node` at the end of this turn. A failure (Redis down) is the
+  /** Publishes a change of `shard` at `offset` to `node` once the current synchronous work is done. A failure (Redis down) is the
    * receiver's gap. Resolves with the number of subscribers that got it (0: the node is not listening). */
   send(node: string, shard: number, epoch: string, offset: number, body: unknown): Promise<number> {
     const key = `${node}\u0000${shard}\u0000${epoch}`;
@@ -47,7 +48,9 @@ export class PushSender {
     b.list.push({ t: 'push', shard, epoch, prev, offset, body });
     if (!this.flushing) {
       this.flushing = true;
-      setImmediate(() => this.flush());
+      // At the end of this stretch of synchronous work (a group commit's deliveries), before the callers' replies
+      // go out, as a push published at once did: a receiver hears a change no later than the setter's reply.
+      queueMicrotask(() => this.flush());
     }
     return b.done;
   }

@@ -1,4 +1,4 @@
-// PushSender (src/cluster/pushes.ts): the pushes of one event-loop turn to one node leave as one message, in
+// PushSender (src/cluster/pushes.ts): the pushes made in one stretch of synchronous work to one node leave as one message, in
 // the order they were made, each numbered as if it had been sent alone; parseMessage reads the batch back.
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/cluster/messages';
@@ -20,11 +20,11 @@ function fakeBus(listening = 1): Bus & { sent: Array<{ node: string; message: st
 }
 
 describe('cluster push batching', () => {
-  it('NTF-6 one message per destination node per turn, pushes in order, numbered per (node, shard, chain)', async () => {
+  it('NTF-6 one message per destination node per stretch of synchronous work, pushes in order, numbered per (node, shard, chain)', async () => {
     const bus = fakeBus();
     const s = new PushSender(bus);
     const got = [s.send('b', 1, 'E', 1, 'x1'), s.send('c', 1, 'E', 1, 'y1'), s.send('b', 1, 'E', 2, 'x2'), s.send('b', 2, 'F', 1, 'z1')];
-    expect(bus.sent).toHaveLength(0); // nothing leaves before the end of the turn
+    expect(bus.sent).toHaveLength(0); // nothing leaves before the synchronous work is done
     expect(s.queued).toBe(4);
     expect(await Promise.all(got)).toEqual([1, 1, 1, 1]);
     expect(s.queued).toBe(0);
