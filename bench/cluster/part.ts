@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '../../src/client/index';
 import type { Client } from '../../src/client/types';
 import { EVENT } from '../../src/events';
@@ -29,20 +30,44 @@ export interface ClusterBench {
   /** The flags every node ran with (after --redis/--node-id/--shards). */
   nodeArgs: string[];
   load: { before: number[]; after: number[] };
-  scaling?: {
-    capFraction: number;
-    cgroup: string;
-    users: number;
-    subs: number;
-    rows: Array<{ nodes: number; hungSubscriptions: number; changesPerSec: number; failed: number; throttledPeriods: number; nodeCpuMsPerChange: number }>;
-    ratio3to1: number;
-  };
+  /** No subscriptions. */
+  scaling?: ScalingResult;
+  /** 5 subscriptions each. */
+  scalingSubs?: ScalingResult;
   latency?: { nodes: number; hungSubscriptions: number; capped: boolean; saturation: number; phases: ClusterLoadPhase[] };
   redis?: { opsPerChange: number; cpuUsPerChange: number; at: string };
   failover?: Sample;
   handoff?: Sample & { failedCalls: number };
-  chaos?: { kicked: number; kickedSample: Array<{ userID: string; type: string; code: number; message: string }>; kills: number; sigstops: number; devices: number; acks: number; failures: number; failureCodes: Record<string, number>; report: Omit<ChaosReport, 'ok'> & { ok: boolean }; summary: string };
+  chaos?: { kicked: number; kickedSample: Array<{ userID: string; type: string; code: number; message: string }>; reloginFailed?: Array<{ userID: string; message: string }>; kills: number; sigstops: number; devices: number; acks: number; failures: number; failureCodes: Record<string, number>; report: Omit<ChaosReport, 'ok'> & { ok: boolean }; summary: string };
   errors: string[];
+  /** When each step ran (a run of some steps keeps the others' figures, and says when they were measured). */
+  steps?: Record<string, { date: string; load: number[] }>;
+}
+
+export interface ScalingResult {
+  capFraction: number;
+  cgroup: string;
+  users: number;
+  subs: number;
+  outstandingPerNode?: number;
+  rows: Array<{
+    nodes: number;
+    hungSubscriptions: number;
+    changesPerSec: number;
+    failed: number;
+    /** Older runs: throttled periods over the whole load run. */
+    throttledPeriods?: number;
+    /** The share of the nodes' busy CFS periods in which their quota ran out, during the calls. */
+    throttledShare?: number;
+    nodeCpuMsPerChange: number;
+    /** nodes × cap / node CPU per change: the rate the caps allow at that cost, if each node got its whole cap. */
+    cpuBoundPerSec?: number;
+    redisOpsPerChange?: number;
+    redisCpuUsPerChange?: number;
+    phase?: ClusterLoadPhase;
+  }>;
+  ratio3to1: number;
+  cpuBoundRatio3to1?: number;
 }
 
 export interface Sample {
@@ -61,6 +86,10 @@ export const TIMING_ARGS = [
   '--request-rate', '1000000', '--request-burst', '1000000',
 ];
 const WEB_TIMEOUT_MS = 5000;
+/** Each node's CPU cap in the scaling step, a fraction of one core. */
+const CAP = 0.2;
+/** Calls in flight per node in the scaling step's closed loop. */
+const OUTSTANDING_PER_NODE = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_OUTSTANDING ?? 256);
 /** Added for the scaling step only. */
 export const SCALING_ARGS = ['--lease-ms', '10000'];
 
@@ -71,7 +100,7 @@ function quantile(xs: number[], q: number): number {
 const sample = (xs: number[]): Sample => ({ n: xs.length, samplesMs: xs.map((x) => Math.round(x)), p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs) });
 
 /** Runs bench/cluster/load.ts in its own process (from `root`) and returns its phases. */
-function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPhase[] & { hung?: number }> {
+function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPhase[] & { hung?: number; setupReconnects?: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--max-old-space-size=2048', '--import', 'tsx', 'bench/cluster/load.ts', JSON.stringify(params)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -84,12 +113,25 @@ function runLoad(root: string, params: ClusterLoadParams): Promise<ClusterLoadPh
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
       if (code === 0 && line) {
-        const res = JSON.parse(line.slice(RESULT_PREFIX.length)) as { phases: ClusterLoadPhase[]; hung: number };
-        resolve(Object.assign(res.phases, { hung: res.hung }));
+        const res = JSON.parse(line.slice(RESULT_PREFIX.length)) as { phases: ClusterLoadPhase[]; hung: number; setupReconnects: Record<string, number> };
+        resolve(Object.assign(res.phases, { hung: res.hung, setupReconnects: res.setupReconnects }));
       } else
         reject(new Error(`bench/cluster/load.ts exited with ${code}:\n${err}`));
     });
   });
+}
+
+/** Registers users through REST, again while a shard has no owner in the answering node's view (75001/75006/75007:
+ * a node just (re)started, or a takeover not yet seen everywhere, even after `settled()`). */
+async function registered(cluster: Cluster, userIDs: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await cluster.register(userIDs);
+    } catch (e) {
+      if (attempt >= 50 || !/"ErrorCode":7500[167]\b/.test((e as Error).message)) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** `count` user ids, and for each the index of the node owning its shard now. */
@@ -119,18 +161,27 @@ interface Ctx {
   out: ClusterBench;
 }
 
-async function scaling(ctx: Ctx): Promise<void> {
-  const cap = 0.2;
+/** The scaling step twice: no subscriptions (each change heard by its own device: the durable single-writer
+ * work) and 5 each (most of a change's deliveries cross nodes). STATUS_ENGINE_BENCH_CLUSTER_SUBS=5 runs one. */
+async function scalingSteps(ctx: Ctx): Promise<void> {
+  const variants = process.env.STATUS_ENGINE_BENCH_CLUSTER_SUBS?.split(',').map(Number) ?? [0, 5];
+  for (const subs of variants) {
+    const r = await scaling(ctx, subs);
+    if (subs === 0) ctx.out.scaling = r;
+    else ctx.out.scalingSubs = r;
+  }
+}
+
+async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
+  const cap = CAP;
   const users = ctx.scale === 'smoke' ? 60 : 200;
-  // No subscriptions here: across nodes some subscriptions never answer today (cluster-contract.md, 13:12 and
-  // 13:35 UTC), which stalls the set-up; each change then goes to its own device only (durable single-writer work).
-  // STATUS_ENGINE_BENCH_CLUSTER_SUBS=5 measures with subscriptions.
-  const subs = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_SUBS ?? 0);
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
-  const rows: NonNullable<ClusterBench['scaling']>['rows'] = [];
+  const rows: ScalingResult['rows'] = [];
   let cgroupKind = '';
-  for (const nodes of [1, 2, 3]) {
-    ctx.log(`cluster: throughput, ${nodes} node(s) capped to ${cap} core each`);
+  // STATUS_ENGINE_BENCH_CLUSTER_NODES=1,3: only those rows (experiments; the ratio needs 1 and 3).
+  const counts = process.env.STATUS_ENGINE_BENCH_CLUSTER_NODES?.split(',').map(Number) ?? [1, 2, 3];
+  for (const nodes of counts) {
+    ctx.log(`cluster: throughput, ${nodes} node(s) capped to ${cap} core each, ${subs} subscriptions each`);
     const groups: CpuCgroup[] = [];
     const tag = `status-engine-bench-${process.pid}`;
     let cluster: Cluster | undefined;
@@ -139,12 +190,25 @@ async function scaling(ctx: Ctx): Promise<void> {
       cgroupKind = `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
       // A longer lease here: a node held to 0.2 core at saturation can miss a 2 s renewal and rebuild its shards,
       // and this step measures throughput, not failover.
-      cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
+      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles to DIR/xN when they stop
+      // (bench/cluster/profile-node.mjs; bench/lib/cpuprofile.ts reads them).
+      const prof = process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF;
+      const env0 = { NODE_OPTIONS: process.env.NODE_OPTIONS, STATUS_ENGINE_PROFILE_DIR: process.env.STATUS_ENGINE_PROFILE_DIR };
+      if (prof) {
+        process.env.NODE_OPTIONS = `${env0.NODE_OPTIONS ?? ''} --import ${join(ctx.root, 'bench/cluster/profile-node.mjs')}`.trim();
+        process.env.STATUS_ENGINE_PROFILE_DIR = join(prof, `x${nodes}`);
+      }
+      try {
+        cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
+      } finally {
+        for (const [k, v] of Object.entries(env0)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
       await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
-      await cluster.register(placed.map((u) => u.userID));
-      const cpu0 = groups.map((g) => g.usageUs());
-      const thr0 = groups.map((g) => g.throttledPeriods());
+      await registered(cluster, placed.map((u) => u.userID));
       const phs = await runLoad(ctx.root, {
         tag: `cluster x${nodes}`,
         // Straight to the owner: the scaling figure is the nodes' work, not a relay hop (the latency rows go through any node).
@@ -154,26 +218,44 @@ async function scaling(ctx: Ctx): Promise<void> {
         secretKey: SECRET,
         sdkAppId: SDK_APP_ID,
         redis: cluster.redis!.url,
-        // Enough in flight that the capped nodes, not the round trip, set the pace.
-        phases: [{ name: 'saturation', seconds, outstanding: 256 }],
+        nodePids: cluster.nodes.map((x) => x.pid!),
+        cpuStatFiles: groups.map((g) => join(g.path, 'cpu.stat')),
+        // Enough in flight that the capped nodes, not the round trip, set the pace: 256 per node (with a fixed 256,
+        // three nodes had a third of the queue each and were throttled in fewer of their periods than one node).
+        phases: [{ name: 'saturation', seconds, outstanding: OUTSTANDING_PER_NODE * nodes }],
       });
       const ph = phs[0];
-      const cpuMs = groups.reduce((s, g, i) => s + (g.usageUs() - cpu0[i]!), 0) / 1000;
       rows.push({
         nodes,
         hungSubscriptions: phs.hung ?? 0,
         changesPerSec: ph!.changesPerSec,
         failed: ph!.failed,
-        throttledPeriods: groups.reduce((s, g, i) => s + (g.throttledPeriods() - thr0[i]!), 0),
-        nodeCpuMsPerChange: cpuMs / Math.max(1, ph!.changes),
+        throttledShare: ph!.throttledShare,
+        nodeCpuMsPerChange: ph!.nodeCpuMsPerChange,
+        cpuBoundPerSec: (nodes * cap * 1000) / ph!.nodeCpuMsPerChange,
+        redisOpsPerChange: ph!.redisOpsPerChange,
+        redisCpuUsPerChange: ph!.redisCpuMsPerChange * 1000,
+        phase: ph!,
       });
-      if (nodes === 3) ctx.out.redis = { opsPerChange: ph!.redisOpsPerChange, cpuUsPerChange: ph!.redisCpuMsPerChange * 1000, at: `3 nodes capped, saturation, ${users} users × ${subs} subscriptions` };
+      if (nodes === 3 && subs === 0) ctx.out.redis = { opsPerChange: ph!.redisOpsPerChange, cpuUsPerChange: ph!.redisCpuMsPerChange * 1000, at: `3 nodes capped, saturation, ${users} users × ${subs} subscriptions` };
     } finally {
+      // A profiled node writes its profile on exit: SIGTERM (a graceful stop) rather than the kill -9 of stop().
+      if (process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF) await Promise.all((cluster?.nodes ?? []).map((x) => x.term()));
       await cluster?.stop();
       for (const g of groups) g.remove();
     }
   }
-  ctx.out.scaling = { capFraction: cap, cgroup: cgroupKind, users, subs, rows, ratio3to1: rows[2]!.changesPerSec / rows[0]!.changesPerSec };
+  const of = (n: number) => rows.find((x) => x.nodes === n);
+  return {
+    capFraction: cap,
+    cgroup: cgroupKind,
+    users,
+    subs,
+    outstandingPerNode: OUTSTANDING_PER_NODE,
+    rows,
+    ratio3to1: (of(3)?.changesPerSec ?? NaN) / (of(1)?.changesPerSec ?? NaN),
+    cpuBoundRatio3to1: (of(3)?.cpuBoundPerSec ?? NaN) / (of(1)?.cpuBoundPerSec ?? NaN),
+  };
 }
 
 async function latency(ctx: Ctx): Promise<void> {
@@ -184,7 +266,7 @@ async function latency(ctx: Ctx): Promise<void> {
   try {
     await cluster.enableUserStatus();
     const placed = await placedUsers(cluster, 'lt', users);
-    await cluster.register(placed.map((u) => u.userID));
+    await registered(cluster, placed.map((u) => u.userID));
     const phases = await runLoad(ctx.root, {
       tag: 'cluster latency',
       // As behind a load balancer: user i's socket on node i % 3, whichever owns it (most go through a relay).
@@ -194,6 +276,7 @@ async function latency(ctx: Ctx): Promise<void> {
       secretKey: SECRET,
       sdkAppId: SDK_APP_ID,
       redis: cluster.redis!.url,
+      nodePids: cluster.nodes.map((x) => x.pid!),
       phases: [
         { name: 'saturation', seconds, outstanding: 256 },
         { name: '10% of saturation', seconds, rateOf: 0.1 },
@@ -229,7 +312,7 @@ async function probe(userID: string, urls: string[]): Promise<{ client: Client; 
 /** Kill -9 (or SIGTERM) of a node, timed to the first acknowledged call of a user of its shard after it. */
 async function timeOneTakeover(cluster: Cluster, victim: NodeProcess, how: 'kill' | 'term', k: number): Promise<{ ms: number; failed: number }> {
   const userID = await userOwnedBy(cluster, victim, `fo${k}-`);
-  await cluster.register([userID]);
+  await registered(cluster, [userID]);
   const others = cluster.nodes.filter((x) => x !== victim);
   const p = await probe(userID, others.map((x) => x.ws));
   try {
@@ -256,7 +339,8 @@ async function timeOneTakeover(cluster: Cluster, victim: NodeProcess, how: 'kill
 
 async function failoverAndChaos(ctx: Ctx): Promise<void> {
   const kills = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 6 : 20;
-  const terms = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 3 : 6;
+  // 20 SIGTERMs: enough for a p99 (the highest of 20) rather than a handful.
+  const terms = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 6 : 20;
   const devices = ctx.scale === 'smoke' ? 12 : 30;
   ctx.log(`cluster: failover (${kills} kill -9), handoff (${terms} SIGTERM), chaos checker over ${devices} devices under load`);
   const cluster = await Cluster.start({ nodes: 3, shards: SHARDS, args: ctx.out.nodeArgs, root: ctx.root });
@@ -267,7 +351,7 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     const ids = Array.from({ length: devices }, (_, i) => `ch${i}`);
     const doomedIds = Array.from({ length: 4 }, (_, i) => `ghost${i}`);
     await cluster.enableUserStatus();
-    await cluster.register([...ids, ...doomedIds]);
+    await registered(cluster, [...ids, ...doomedIds]);
     const ds = await fleet.login(ids, (i) => i % 3);
     for (const [i, d] of ds.entries()) await fleet.follow(d, [ids[(i + 1) % devices]!, ids[(i + 7) % devices]!, doomedIds[i % doomedIds.length]!]);
     // Devices that know only node 1: when it is killed they never come back (no ghost allowed).
@@ -311,7 +395,16 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     await loading;
     // A device refused its resume is counted (the issue wants none), then logged in again as an app would.
     const kicked = [...fleet.kicked];
-    for (const d of ds.filter((x) => kicked.some((k) => k.userID === x.userID))) await fleet.relogin(d);
+    // A login that fails then is a finding of the run (recorded and reported), not a reason to lose the chaos figures.
+    const reloginFailed: Array<{ userID: string; message: string }> = [];
+    for (const d of ds.filter((x) => kicked.some((k) => k.userID === x.userID))) {
+      try {
+        await fleet.relogin(d);
+      } catch (e) {
+        reloginFailed.push({ userID: d.userID, message: (e as Error).message.slice(0, 200) });
+        ctx.log(`  the login again of kicked device ${d.userID} failed: ${(e as Error).message}`);
+      }
+    }
     await fleet.settle();
     // Ghosts: the doomed devices went with the first kill, long more than 2 x the web heartbeat timeout ago.
     await new Promise((r) => setTimeout(r, 2 * WEB_TIMEOUT_MS));
@@ -319,7 +412,7 @@ async function failoverAndChaos(ctx: Ctx): Promise<void> {
     const report = checkHistory(fleet.history(truth));
     const failureCodes: Record<string, number> = {};
     for (const f of fleet.failures) failureCodes[f.code] = (failureCodes[f.code] ?? 0) + 1;
-    ctx.out.chaos = { kicked: kicked.length, kickedSample: kicked.slice(0, 5), kills, sigstops: 1, devices: devices + doomedIds.length, acks: fleet.acks.length, failures: fleet.failures.length, failureCodes, report: { ...report, lost: report.lost.slice(0, 20), reused: report.reused.slice(0, 20), duplicates: report.duplicates.slice(0, 20), regressions: report.regressions.slice(0, 20), staleViews: report.staleViews.slice(0, 20) }, summary: summarize(report).split('\n')[0]! };
+    ctx.out.chaos = { kicked: kicked.length, kickedSample: kicked.slice(0, 5), reloginFailed, kills, sigstops: 1, devices: devices + doomedIds.length, acks: fleet.acks.length, failures: fleet.failures.length, failureCodes, report: { ...report, lost: report.lost.slice(0, 20), reused: report.reused.slice(0, 20), duplicates: report.duplicates.slice(0, 20), regressions: report.regressions.slice(0, 20), staleViews: report.staleViews.slice(0, 20) }, summary: summarize(report).split('\n')[0]! };
     ctx.log(`  chaos: ${fleet.acks.length} acknowledged, ${fleet.failures.length} failed calls, ${kicked.length} resumes refused ${JSON.stringify(kicked.slice(0, 3))}; ${summarize(report).split('\n')[0]}`);
   } finally {
     stop = true;
@@ -336,18 +429,24 @@ export async function clusterPart(scale: Scale, o: { root: string; log: (msg: st
   const out: ClusterBench = {
     date: new Date().toISOString(),
     shards: SHARDS,
-    nodeArgs: [...TIMING_ARGS],
+    // STATUS_ENGINE_BENCH_CLUSTER_NODE_ARGS: more flags for every node (experiments; the report names them).
+    nodeArgs: [...TIMING_ARGS, ...(process.env.STATUS_ENGINE_BENCH_CLUSTER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     load: { before: loadavg(), after: [] },
     errors: [],
-    ...(keep ? { scaling: keep.scaling, redis: keep.redis, latency: keep.latency, failover: keep.failover, handoff: keep.handoff, chaos: keep.chaos } : {}),
+    ...(keep ? { scaling: keep.scaling, scalingSubs: keep.scalingSubs, redis: keep.redis, latency: keep.latency, failover: keep.failover, handoff: keep.handoff, chaos: keep.chaos } : {}),
   };
+  if (keep) {
+    const was = { date: keep.date, load: keep.load.before };
+    out.steps = { scaling: keep.steps?.scaling ?? was, latency: keep.steps?.latency ?? was, failover: keep.steps?.failover ?? was };
+  } else out.steps = {};
   const ctx: Ctx = { root: o.root, scale, log: o.log, out };
   for (const [name, step] of [
-    ['scaling', scaling],
+    ['scaling', scalingSteps],
     ['latency', latency],
     ['failover', failoverAndChaos],
   ] as const) {
     if (only && !only.includes(name)) continue;
+    out.steps[name] = { date: new Date().toISOString(), load: loadavg() };
     try {
       await step(ctx);
     } catch (e) {

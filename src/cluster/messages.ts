@@ -14,7 +14,9 @@ export type NodeMessage =
   | { t: 'res'; id: string; ok: boolean; body: unknown }
   /** A change for recipients on this node: the shard's offset, and the offset of the previous push the
    * owner sent this node for that shard (0: none), so that a lost one shows as a gap. */
-  | { t: 'push'; shard: number; epoch: string; prev: number; offset: number; body: unknown };
+  | { t: 'push'; shard: number; epoch: string; prev: number; offset: number; body: unknown }
+  /** The pushes one node sent this node in one event-loop turn, in the order they were made (one PUBLISH). */
+  | { t: 'pushes'; list: Array<{ t: 'push'; shard: number; epoch: string; prev: number; offset: number; body: unknown }> };
 
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -39,12 +41,26 @@ export function parseMessage(raw: string): NodeMessage | undefined {
     case 'res':
       return isStr(o.id) && typeof o.ok === 'boolean' ? { t: 'res', id: o.id, ok: o.ok, body: o.body } : undefined;
     case 'push':
-      return isInt(o.shard) && isStr(o.epoch) && isInt(o.prev) && isInt(o.offset)
-        ? { t: 'push', shard: o.shard, epoch: o.epoch, prev: o.prev, offset: o.offset, body: o.body }
-        : undefined;
+      return pushOf(o);
+    case 'pushes': {
+      if (!Array.isArray(o.list)) return undefined;
+      const list = [];
+      for (const x of o.list as unknown[]) {
+        const p = typeof x === 'object' && x !== null ? pushOf(x as Record<string, unknown>) : undefined;
+        if (p === undefined) return undefined; // one bad item: the whole message is dropped (a gap the receiver fills)
+        list.push(p);
+      }
+      return { t: 'pushes', list };
+    }
     default:
       return undefined;
   }
+}
+
+function pushOf(o: Record<string, unknown>): Extract<NodeMessage, { t: 'push' }> | undefined {
+  return isInt(o.shard) && isStr(o.epoch) && isInt(o.prev) && isInt(o.offset)
+    ? { t: 'push', shard: o.shard, epoch: o.epoch, prev: o.prev, offset: o.offset, body: o.body }
+    : undefined;
 }
 
 export const encode = (m: NodeMessage): string => JSON.stringify(m);

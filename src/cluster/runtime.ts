@@ -255,7 +255,7 @@ export class ClusterRuntime {
 
   /** Whether anything of this node is still moving: appends, forwarded calls, pushes being admitted. */
   busy(): boolean {
-    if (this.admitting > 0 || this.forwarder.pending > 0) return true;
+    if (this.admitting > 0 || this.forwarder.pending > 0 || this.sender.queued > 0) return true;
     for (const e of this.engines.values()) if (e.store.inFlight > 0) return true;
     return false;
   }
@@ -349,9 +349,11 @@ export class ClusterRuntime {
     const m = parseMessage(raw);
     if (this.halted) {
       if (m?.t === 'push') this.counts.pushesReceived += 1; // reached it, and died with it
+      if (m?.t === 'pushes') this.counts.pushesReceived += m.list.length;
       return;
     }
     if (m?.t === 'push') this.receive(m);
+    else if (m?.t === 'pushes') for (const p of m.list) this.receive(p);
     else this.forwarder.handle(raw);
   }
 

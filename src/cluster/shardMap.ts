@@ -7,11 +7,41 @@ export const DEFAULT_PREFIX = 'se';
 
 const utf8 = new TextEncoder();
 
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over the UTF-8 bytes, then murmur3's finaliser so that near keys spread. Stable across versions,
- * platforms and processes: changing it moves every user, so it never changes. */
+ * platforms and processes: changing it moves every user, so it never changes. The bytes are TextEncoder's
+ * (a lone surrogate is U+FFFD), made here without an array per call: every delivery asks for a shard. */
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
-  for (const b of utf8.encode(s)) h = Math.imul(h ^ b, 0x01000193);
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      continue;
+    }
+    if (c < 0x800) {
+      h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        h = Math.imul(h ^ (0xf0 | (cp >> 18)), FNV_PRIME);
+        h = Math.imul(h ^ (0x80 | ((cp >> 12) & 0x3f)), FNV_PRIME);
+        h = Math.imul(h ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+        h = Math.imul(h ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV_PRIME);
+    h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+    h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
+  }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

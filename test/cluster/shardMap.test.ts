@@ -1,5 +1,6 @@
 // Placement: stable hashing of users to shards, hash tags that keep a shard's keys in one Redis Cluster
 // slot, and rendezvous ownership that moves only what it must.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignment, crc16, hash32, keySlot, ownerOf, shardKeys, shardOf } from '../../src/cluster/shardMap';
 
@@ -9,6 +10,24 @@ describe('shard map', () => {
     expect([hash32(''), hash32('alice'), hash32('用户')]).toEqual([2872998923, 3927234078, 92542928]);
     expect(['alice', 'bob', 'carol', 'user-000001'].map((u) => shardOf(u))).toEqual([30, 22, 53, 34]);
     for (let i = 0; i < 100; i++) expect(shardOf(`u${i}`, 64)).toBe(hash32(`u${i}`) % 64);
+  });
+
+  it('the hash is over the UTF-8 bytes TextEncoder makes, for any string (lone surrogates too)', () => {
+    // The reference: the hash as first written, over TextEncoder's bytes.
+    const utf8 = new TextEncoder();
+    const reference = (s: string) => {
+      let h = 0x811c9dc5;
+      for (const b of utf8.encode(s)) h = Math.imul(h ^ b, 0x01000193);
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      return h >>> 0;
+    };
+    const units = fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd7f0, max: 0xe010 })), { maxLength: 24 }).map((a) => String.fromCharCode(...a));
+    fc.assert(fc.property(fc.oneof(units, fc.string({ unit: 'binary' }), fc.string()), (s) => hash32(s) === reference(s)), { numRuns: 500 });
+    for (const s of ['\ud800', 'a\udc00b', '\udbff\udfff', '\u07ff\u0800', '😀x']) expect(hash32(s)).toBe(reference(s));
   });
 
   it('users spread evenly over 64 shards', () => {

@@ -1,0 +1,62 @@
+// PushSender (src/cluster/pushes.ts): the pushes made in one stretch of synchronous work to one node leave as one message, in
+// the order they were made, each numbered as if it had been sent alone; parseMessage reads the batch back.
+import { describe, expect, it } from 'vitest';
+import { parseMessage } from '../../src/cluster/messages';
+import { PushSender } from '../../src/cluster/pushes';
+import type { Bus } from '../../src/cluster/types';
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+function fakeBus(listening = 1): Bus & { sent: Array<{ node: string; message: string }> } {
+  const sent: Array<{ node: string; message: string }> = [];
+  return {
+    sent,
+    subscribe: async () => async () => {},
+    publish: async (node, message) => {
+      sent.push({ node, message });
+      return listening;
+    },
+  };
+}
+
+describe('cluster push batching', () => {
+  it('NTF-6 one message per destination node per stretch of synchronous work, pushes in order, numbered per (node, shard, chain)', async () => {
+    const bus = fakeBus();
+    const s = new PushSender(bus);
+    const got = [s.send('b', 1, 'E', 1, 'x1'), s.send('c', 1, 'E', 1, 'y1'), s.send('b', 1, 'E', 2, 'x2'), s.send('b', 2, 'F', 1, 'z1')];
+    expect(bus.sent).toHaveLength(0); // nothing leaves before the synchronous work is done
+    expect(s.queued).toBe(4);
+    expect(await Promise.all(got)).toEqual([1, 1, 1, 1]);
+    expect(s.queued).toBe(0);
+    expect(bus.sent.map((m) => m.node)).toEqual(['b', 'c']);
+    const toB = parseMessage(bus.sent[0]!.message);
+    expect(toB).toEqual({
+      t: 'pushes',
+      list: [
+        { t: 'push', shard: 1, epoch: 'E', prev: 0, offset: 1, body: 'x1' },
+        { t: 'push', shard: 1, epoch: 'E', prev: 1, offset: 2, body: 'x2' },
+        { t: 'push', shard: 2, epoch: 'F', prev: 0, offset: 1, body: 'z1' },
+      ],
+    });
+    // A lone push goes as before; the numbering goes on across turns.
+    expect(parseMessage(bus.sent[1]!.message)).toEqual({ t: 'push', shard: 1, epoch: 'E', prev: 0, offset: 1, body: 'y1' });
+    await s.send('b', 1, 'E', 5, 'x5');
+    expect(parseMessage(bus.sent[2]!.message)).toMatchObject({ t: 'push', prev: 2, offset: 5 });
+  });
+
+  it('NTF-6 a node not listening, or a failed publish, is told to every push of the batch', async () => {
+    const quiet = new PushSender(fakeBus(0));
+    expect(await Promise.all([quiet.send('b', 1, 'E', 1, 1), quiet.send('b', 1, 'E', 2, 2)])).toEqual([0, 0]);
+    const failing = new PushSender({ subscribe: async () => async () => {}, publish: () => Promise.reject(new Error('redis down')) });
+    const rs = await Promise.allSettled([failing.send('b', 1, 'E', 1, 1), failing.send('b', 1, 'E', 2, 2)]);
+    expect(rs.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await turn();
+  });
+
+  it('NTF-6 a batch with one bad item is dropped whole (the receiver finds the gap at the next push)', () => {
+    const ok = { t: 'push', shard: 1, epoch: 'E', prev: 0, offset: 1, body: null };
+    expect(parseMessage(JSON.stringify({ t: 'pushes', list: [ok, { ...ok, offset: 'x' }] }))).toBeUndefined();
+    expect(parseMessage(JSON.stringify({ t: 'pushes', list: 'no' }))).toBeUndefined();
+    expect(parseMessage(JSON.stringify({ t: 'pushes', list: [ok] }))).toEqual({ t: 'pushes', list: [ok] });
+  });
+});
