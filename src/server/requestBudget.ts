@@ -108,11 +108,34 @@ export class RequestBudget {
 export interface PendingLimits {
   /** Open sockets from one address (IPv6: one /64) that have not logged in; one more is refused at the upgrade. 0: no cap. */
   perAddress: number;
-  /** Addresses never counted: loopback by default (benchmarks, tests, a balancer on the same host). */
+  /**
+   * Addresses never counted: an address, or an IPv4 network as `a.b.c.d/n` (an IPv4-mapped IPv6 address
+   * matches it too). Loopback by default (benchmarks and tests, which spread their sockets over 127.0.x.y
+   * so as not to run out of ports, and a balancer on the same host).
+   */
   exempt: readonly string[];
 }
 
-export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.1', '::1', '::ffff:127.0.0.1']) });
+export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.0/8', '::1']) });
+
+const ipv4 = (a: string): number | null => {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a.startsWith('::ffff:') ? a.slice(7) : a);
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  return parts.some((x) => x > 255) ? null : ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+};
+
+/** Whether `address` is `entry` (an address) or inside it (an IPv4 network `a.b.c.d/n`). */
+export function exemptBy(entry: string, address: string): boolean {
+  const slash = entry.indexOf('/');
+  if (slash < 0) return entry === address;
+  const net = ipv4(entry.slice(0, slash));
+  const bits = Number(entry.slice(slash + 1));
+  const a = ipv4(address);
+  if (net === null || a === null || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((a & mask) >>> 0) === ((net & mask) >>> 0);
+}
 
 /**
  * The key one address is counted under: an IPv4 address itself, an IPv6 address by its /64 (one host or
@@ -134,7 +157,7 @@ export class PendingLogins {
   constructor(readonly limits: PendingLimits = DEFAULT_PENDING_LIMITS) {}
 
   private counted(address: string | undefined): address is string {
-    return address !== undefined && this.limits.perAddress > 0 && !this.limits.exempt.includes(address);
+    return address !== undefined && this.limits.perAddress > 0 && !this.limits.exempt.some((e) => exemptBy(e, address));
   }
 
   /** Null when one more socket from `address` may open; else why not. Sockets seen logged in leave the count here. */

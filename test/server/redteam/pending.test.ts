@@ -5,7 +5,7 @@
 // leave the count; the server and everyone else go on.
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DEFAULT_PENDING_LIMITS, PendingLogins, addressKey } from '../../../src/server/requestBudget';
+import { DEFAULT_PENDING_LIMITS, PendingLogins, addressKey, exemptBy } from '../../../src/server/requestBudget';
 import { CommanderError } from 'commander';
 import { buildProgram } from '../../../src/server/program';
 import { SDK_APP_ID, startServerProcess, until } from '../proc';
@@ -131,6 +131,22 @@ describe('PendingLogins (pure)', () => {
     expect(addressKey('::1')).toBe('0:0:0:0::/64');
     expect(addressKey('1:2:3:4:5:6:7:8')).toBe('1:2:3:4::/64');
     expect(addressKey('::ffff:10.0.0.1')).toBe('::ffff:10.0.0.1');
+    // The default exempts the whole loopback network: the network benchmarks spread 5,000 sockets over 127.0.x.y
+    // source addresses (ephemeral ports), which a cap on 127.0.0.1 alone refused with 429.
+    const loop = new PendingLogins({ ...DEFAULT_PENDING_LIMITS, perAddress: 1 });
+    for (const a of ['127.0.0.1', '127.0.1.2', '127.255.3.4', '::ffff:127.0.2.5', '::1']) {
+      loop.track(a, () => false);
+      expect(loop.check(a)).toBeNull();
+    }
+    loop.track('128.0.0.1', () => false);
+    expect(loop.check('128.0.0.1')).toMatchObject({ limit: 1 });
+    loop.track('::ffff:10.1.1.1', () => false);
+    expect(loop.check('::ffff:10.1.1.1')).toMatchObject({ limit: 1 });
+    expect(exemptBy('10.0.0.0/8', '10.200.1.1')).toBe(true);
+    expect(exemptBy('10.0.0.0/8', '11.0.0.1')).toBe(false);
+    expect(exemptBy('0.0.0.0/0', '8.8.8.8')).toBe(true);
+    expect(exemptBy('10.0.0.0/33', '10.0.0.1')).toBe(false);
+    expect(exemptBy('10.0.0.0/8', '2001:db8::1')).toBe(false);
     const off = new PendingLogins({ perAddress: 0, exempt: [] });
     for (let i = 0; i < 10; i++) off.track('10.0.0.1', () => false);
     expect(off.check('10.0.0.1')).toBeNull();
