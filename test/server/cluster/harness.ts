@@ -2,6 +2,7 @@
 // all over one in-memory cluster backend and one node address registry, on one simulated clock (the nodes'
 // leases and the sockets' timers). What `serve --redis` runs, minus Redis and the process boundary.
 import pino from 'pino';
+import WebSocket from 'ws';
 import { SimulatedClock } from 'xstate';
 import { MemoryAddressBook } from '../../../src/cluster/addresses';
 import { createClusterService, type ClusterServiceInternals } from '../../../src/cluster/createService';
@@ -12,6 +13,21 @@ import { SDK_APP_ID, SECRET, sig } from '../proc';
 import type { TestServer } from '../wire';
 
 export const LEASE_MS = 3000;
+
+/** Opens a WebSocket upgrade with these headers: 101 if it opened (closed at once), else the HTTP status. */
+export const upgrade = (url: string, headers: Record<string, string>) =>
+  new Promise<number>((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', () => undefined);
+  });
 
 export interface Node extends TestServer {
   id: string;

@@ -9,27 +9,13 @@ import { EVENT } from '../../../src/events';
 import { RELAY_HEADER, relayToken } from '../../../src/server/cluster/relayAuth';
 import { SECRET, sig, until } from '../proc';
 import { hubClient, timClient } from '../wire';
-import { startTestCluster, type TestCluster } from './harness';
+import { startTestCluster, upgrade, type TestCluster } from './harness';
 
 let cluster: TestCluster | null = null;
 afterEach(async () => {
   await cluster?.close();
   cluster = null;
 });
-
-const upgrade = (url: string, headers: Record<string, string>) =>
-  new Promise<number>((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      resolve(101);
-      ws.close();
-    });
-    ws.on('error', () => undefined);
-  });
 
 describe('relaying a client to its user\'s owner node', () => {
   it('our protocol: a client on A whose user B owns logs in, sets its status, subscribes to a user of A and hears its changes in order', async () => {

@@ -8,12 +8,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { Relay, type RelayContext } from '../../../src/server/cluster/relay';
 import { RELAY_HEADER, RELAY_TOKEN_TTL_MS, RelayGate, relayToken } from '../../../src/server/cluster/relayAuth';
 import type { SocketLink } from '../../../src/server/link/lifecycle';
 import { SECRET } from '../proc';
-import { startTestCluster, type TestCluster } from '../cluster/harness';
+import { startTestCluster, upgrade, type TestCluster } from '../cluster/harness';
 
 const silent = { debug() {}, warn() {} };
 const context = (lookup: RelayContext['lookup'], connectTimeoutMs: number): RelayContext => ({
@@ -39,20 +38,6 @@ afterEach(async () => {
   await cluster?.close();
   cluster = null;
 });
-
-const upgrade = (url: string, headers: Record<string, string>) =>
-  new Promise<number>((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      resolve(101);
-      ws.close();
-    });
-    ws.on('error', () => undefined);
-  });
 
 describe('relay tokens', () => {
   it('a token is for one node, good once, not from the node itself; clock skew within the TTL is fine; refusals log once per interval', async () => {
