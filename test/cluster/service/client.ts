@@ -120,3 +120,20 @@ export class ClusterClient extends ClientBase implements Client {
     }
   }
 }
+
+/**
+ * `setter` logged in on one client, `follower` on another subscribed to it; `heard` collects the custom statuses
+ * of `setter` the follower is handed, in order.
+ */
+export async function follower(portOf: (userID: string | null) => ClusterPort, setter: string, followerID: string) {
+  const cb = new ClusterClient(portOf, 'web');
+  await cb.login({ userID: setter });
+  const sub = new ClusterClient(portOf, 'web');
+  const heard: string[] = [];
+  sub.on('onUserStatusUpdated', (e) => {
+    for (const st of e.data as Array<{ userID: string; customStatus: string }>) if (st.userID === setter) heard.push(st.customStatus);
+  });
+  await sub.login({ userID: followerID });
+  await sub.subscribeUserStatus({ userIDList: [setter] });
+  return { cb, sub, heard };
+}

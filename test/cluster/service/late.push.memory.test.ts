@@ -6,8 +6,7 @@
 // resync failed, the push was dropped, and nothing later brought the change (the chaos smoke's "SIGSTOP longer
 // than the lease": one view one version behind the truth after the handoff back to the woken node).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UserStatus } from '../../../src/records';
-import { ClusterClient } from './client';
+import { follower } from './client';
 import { memoryBackends, startCluster, turn, type Cluster } from './harness';
 
 const LEASE = 10_000;
@@ -35,15 +34,7 @@ describe('a change made durable after its engine let the shard go (memory backen
     const s = users.find((u) => c.ownerNode(u) === y)!;
     const sb = x.shardOf(b);
 
-    const cb = new ClusterClient(c.portOf, 'web');
-    await cb.login({ userID: b });
-    const sub = new ClusterClient(c.portOf, 'web');
-    const got: string[] = [];
-    sub.on('onUserStatusUpdated', (e) => {
-      for (const st of e.data as UserStatus[]) if (st.userID === b) got.push(st.customStatus);
-    });
-    await sub.login({ userID: s });
-    await sub.subscribeUserStatus({ userIDList: [b] });
+    const { cb, heard: got } = await follower(c.portOf, b, s);
     await cb.setSelfStatus({ customStatus: 'b1' });
     await c.settle();
     expect(got).toEqual(['b1']); // y follows x's chain of pushes for b's shard

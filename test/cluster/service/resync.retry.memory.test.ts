@@ -4,8 +4,7 @@
 // no longer owns the shard, a peer or Redis away) nothing else would bring the change: the device is tried again a
 // round later until its resume lands.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UserStatus } from '../../../src/records';
-import { ClusterClient } from './client';
+import { follower } from './client';
 import { memoryBackends, startCluster, type Cluster } from './harness';
 
 const LEASE = 10_000;
@@ -24,15 +23,7 @@ describe('a resync whose facts fetch fails (memory backend, 3 nodes)', () => {
     const b = users.find((u) => c.ownerNode(u) === x)!;
     const s = users.find((u) => c.ownerNode(u) === y)!;
 
-    const cb = new ClusterClient(c.portOf, 'web');
-    await cb.login({ userID: b });
-    const sub = new ClusterClient(c.portOf, 'web');
-    const got: string[] = [];
-    sub.on('onUserStatusUpdated', (e) => {
-      for (const st of e.data as UserStatus[]) if (st.userID === b) got.push(st.customStatus);
-    });
-    await sub.login({ userID: s });
-    await sub.subscribeUserStatus({ userIDList: [b] });
+    const { cb, heard: got } = await follower(c.portOf, b, s);
     await cb.setSelfStatus({ customStatus: 'b1' });
     await c.settle();
     expect(got).toEqual(['b1']);
