@@ -151,6 +151,7 @@ export const SERVE_SCHEMA = z
     'request-burst': integer(1, 1_000_000),
     'pending-per-address': integer(0, 1_000_000),
     'pending-loopback': onOff,
+    'pending-total': integer(0, 10_000_000),
     'drain-ms': integer(0, 3_600_000),
     clock: oneOf(['system', 'simulated']),
     'log-level': oneOf(LOG_LEVELS),

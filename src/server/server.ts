@@ -31,7 +31,7 @@ import { ServerMetrics } from './metrics';
 import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
-import { PendingLogins, type PendingLimits, type RequestBudgetLimits } from './requestBudget';
+import { DEFAULT_PENDING_LIMITS, PendingLogins, type PendingLimits, type RequestBudgetLimits } from './requestBudget';
 import { socketAuthenticated } from './link/lifecycle';
 import { registerRest } from './rest';
 import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
@@ -312,10 +312,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
-  const refuseUpgrade = (socket: Duplex, status: string, body = '') => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const refuseUpgrade = (socket: Duplex, status: string, body = '', extra = '') => {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extra}${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   };
-  const pending = new PendingLogins(o.pendingLogins);
+  const pending = new PendingLogins({ ...DEFAULT_PENDING_LIMITS, ...o.pendingLogins });
+  // The total cap's refusals: one warning per interval, with the count (a flood's upgrades are cheap to send).
+  const full = { warnedAt: -Infinity, refused: 0 };
   const relayGate = new RelayGate(o.secretKey, parts ? parts.service.nodeId : null);
   // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
   // every one gets a listener before anything else can happen to it, refused ones included. Then it is
@@ -342,12 +344,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
       viaRelay = true;
     }
-    const tooMany = viaRelay ? null : pending.check(req.socket.remoteAddress);
+    const tooMany = viaRelay ? null : pending.check(req.socket.remoteAddress, clock.now());
     if (tooMany) {
+      const body = JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName });
+      if (tooMany.limitName === 'pendingLogins.total') {
+        metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 503);
+        full.refused++;
+        if (clock.now() - full.warnedAt >= 10_000 || clock.now() < full.warnedAt) {
+          log.warn({ remote: req.socket.remoteAddress, limit: tooMany.limit, refused: full.refused }, 'upgrades refused: too many sockets not logged in on this server');
+          full.warnedAt = clock.now();
+          full.refused = 0;
+        }
+        return refuseUpgrade(socket, '503 Service Unavailable', body, 'Retry-After: 5\r\n');
+      }
       metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 429);
       log.debug({ remote: req.socket.remoteAddress, limit: tooMany.limit }, 'upgrade refused: too many sockets not logged in from one address');
-      const body = { ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName };
-      return refuseUpgrade(socket, '429 Too Many Requests', JSON.stringify(body));
+      return refuseUpgrade(socket, '429 Too Many Requests', body);
     }
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
