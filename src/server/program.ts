@@ -50,6 +50,7 @@ interface ServeFlags {
   pendingPerAddress?: number;
   pendingLoopback?: boolean;
   pendingTotal?: number;
+  trustProxy?: string[];
   bodyLimit: number;
   journalKeep?: number;
   journalKeepMs?: number;
@@ -207,6 +208,7 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
             },
           }
         : {}),
+      ...(flags.trustProxy?.length ? { trustProxy: flags.trustProxy } : {}),
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
       tls,
@@ -311,6 +313,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--request-burst <n>', `requests a client socket may send at once (default ${DEFAULT_REQUEST_BUDGET.burst})`, flagParser('request-burst'))
     .option('--pending-per-address <n>', `sockets one address may hold open before they log in (default ${DEFAULT_PENDING_LIMITS.perAddress}; 0: no cap); one more is refused at the upgrade (HTTP 429). Behind a proxy, that is the proxy's address`, flagParser('pending-per-address'))
     .option('--pending-total <n>', `sockets not logged in from all addresses together (default ${DEFAULT_PENDING_LIMITS.total}: half this process's limit on open files; 0: no cap); one more is refused at the upgrade (HTTP 503), logged-in sockets are not affected`, flagParser('pending-total'))
+    .option('--trust-proxy <list>', "load balancers and proxies whose X-Forwarded-For names the client, comma-separated: addresses, CIDRs (10.0.0.0/8, fd00::/8), 'loopback', 'private' (default: none). Only on connections from them is the header read (its rightmost address that is not one of them): the per-address cap, log lines and the audit log then see the client", flagParser('trust-proxy'))
     .option('--pending-loopback', 'count loopback addresses too (they are exempt by default: benchmarks, a balancer on the same host)')
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
     .option('--journal-keep <n>', 'with --data: keep the newest n journal entries on disk (and a replay start); default all', flagParser('journal-keep'))

@@ -38,6 +38,7 @@ import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
+import { TrustedProxies, clientAddress, clientAddressOf, rememberClient, remoteLabel } from './clientAddress';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
 
@@ -77,6 +78,11 @@ export interface ServerOptions {
   requestBudget?: RequestBudgetLimits;
   /** Sockets from one address not logged in yet (src/server/requestBudget.ts); default DEFAULT_PENDING_LIMITS. */
   pendingLogins?: PendingLimits;
+  /**
+   * Proxies whose X-Forwarded-For names the client (addresses, CIDRs, 'loopback', 'private'; src/server/
+   * clientAddress.ts): on the upgrades and REST calls they make, that address is counted and logged. Default: none.
+   */
+  trustProxy?: readonly string[];
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
@@ -214,8 +220,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // Even a Content-Type Fastify cannot parse ('', 'weird', 'a, b') would be a 415 before the catch-all runs.
+  const trust = new TrustedProxies(o.trustProxy);
   app.addHook('onRequest', (req, _reply, done) => {
     if (req.headers['content-type'] !== undefined) req.headers['content-type'] = 'text/plain';
+    // Behind a trusted proxy the audit log names the client (rest.ts reads it back).
+    if (trust.size > 0) rememberClient(req.raw, clientAddress(req.raw.socket.remoteAddress, req.headers['x-forwarded-for'], trust));
     done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -324,7 +333,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // counted against its address until it logs in or closes (relays are counted at their first node).
   const heard = (ws: WebSocket, req: IncomingMessage, viaRelay: boolean) => {
     ws.on('error', (err) => log.debug({ err }, 'socket error'));
-    if (!viaRelay) ws.once('close', pending.track(req.socket.remoteAddress, () => socketAuthenticated(ws)));
+    if (!viaRelay) ws.once('close', pending.track(clientAddressOf(req), () => socketAuthenticated(ws)));
   };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
@@ -339,26 +348,28 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (!verdict.ok) {
         metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 401);
         // One line per interval, with the count: refusals are as cheap to send as any upgrade.
-        if (verdict.log) log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason, refused: verdict.log.refused }, 'relay refused');
+        if (verdict.log) log.warn({ remote: remoteLabel(req), reason: verdict.reason, refused: verdict.log.refused }, 'relay refused');
         return refuseUpgrade(socket, '401 Unauthorized');
       }
       viaRelay = true;
     }
-    const tooMany = viaRelay ? null : pending.check(req.socket.remoteAddress, clock.now());
+    // Behind a trusted proxy, the client it names (its X-Forwarded-For); anyone else's header is ignored.
+    if (!viaRelay && trust.size > 0) rememberClient(req, clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trust));
+    const tooMany = viaRelay ? null : pending.check(clientAddressOf(req), clock.now());
     if (tooMany) {
       const body = JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName });
       if (tooMany.limitName === 'pendingLogins.total') {
         metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 503);
         full.refused++;
         if (clock.now() - full.warnedAt >= 10_000 || clock.now() < full.warnedAt) {
-          log.warn({ remote: req.socket.remoteAddress, limit: tooMany.limit, refused: full.refused }, 'upgrades refused: too many sockets not logged in on this server');
+          log.warn({ remote: remoteLabel(req), limit: tooMany.limit, refused: full.refused }, 'upgrades refused: too many sockets not logged in on this server');
           full.warnedAt = clock.now();
           full.refused = 0;
         }
         return refuseUpgrade(socket, '503 Service Unavailable', body, 'Retry-After: 5\r\n');
       }
       metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 429);
-      log.debug({ remote: req.socket.remoteAddress, limit: tooMany.limit }, 'upgrade refused: too many sockets not logged in from one address');
+      log.debug({ remote: remoteLabel(req), limit: tooMany.limit }, 'upgrade refused: too many sockets not logged in from one address');
       return refuseUpgrade(socket, '429 Too Many Requests', body);
     }
     if (pathname === WS_PATH) {
