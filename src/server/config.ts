@@ -164,6 +164,7 @@ export const SERVE_SCHEMA = z
     'pending-loopback': onOff,
     'pending-total': integer(0, 10_000_000),
     'trust-proxy': proxies,
+    'healthz-detail': oneOf(['admin', 'public']),
     'drain-ms': integer(0, 3_600_000),
     clock: oneOf(['system', 'simulated']),
     'log-level': oneOf(LOG_LEVELS),

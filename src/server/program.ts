@@ -51,6 +51,7 @@ interface ServeFlags {
   pendingLoopback?: boolean;
   pendingTotal?: number;
   trustProxy?: string[];
+  healthzDetail: 'admin' | 'public';
   bodyLimit: number;
   journalKeep?: number;
   journalKeepMs?: number;
@@ -209,6 +210,7 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
           }
         : {}),
       ...(flags.trustProxy?.length ? { trustProxy: flags.trustProxy } : {}),
+      healthDetail: flags.healthzDetail,
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
       tls,
@@ -315,6 +317,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--pending-total <n>', `sockets not logged in from all addresses together (default ${DEFAULT_PENDING_LIMITS.total}: half this process's limit on open files; 0: no cap); one more is refused at the upgrade (HTTP 503), logged-in sockets are not affected`, flagParser('pending-total'))
     .option('--trust-proxy <list>', "load balancers and proxies whose X-Forwarded-For names the client, comma-separated: addresses, CIDRs (10.0.0.0/8, fd00::/8), 'loopback', 'private' (default: none). Only on connections from them is the header read (its rightmost address that is not one of them): the per-address cap, log lines and the audit log then see the client", flagParser('trust-proxy'))
     .option('--pending-loopback', 'count loopback addresses too (they are exempt by default: benchmarks, a balancer on the same host)')
+    .addOption(new Option('--healthz-detail <who>', "who gets /healthz's counts, node names and addresses: 'admin' (the admin REST API's proof in the query: sdkappid, identifier=administrator, usersig) or 'public' (anyone: a port only operators reach); without them /healthz says only status and mode").choices(['admin', 'public']).default('admin'))
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
     .option('--journal-keep <n>', 'with --data: keep the newest n journal entries on disk (and a replay start); default all', flagParser('journal-keep'))
     .option('--journal-keep-ms <ms>', 'with --data: keep no journal entry older than this (by the engine clock); default all', flagParser('journal-keep-ms'))

@@ -38,6 +38,7 @@ import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
+import { adminProofFailure } from './adminProof';
 import { TrustedProxies, clientAddress, clientAddressOf, rememberClient, remoteLabel } from './clientAddress';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
@@ -83,6 +84,8 @@ export interface ServerOptions {
    * clientAddress.ts): on the upgrades and REST calls they make, that address is counted and logged. Default: none.
    */
   trustProxy?: readonly string[];
+  /** Who gets /healthz's counts and node lines: 'admin' (the default: the admin proof in the query) or 'public'. */
+  healthDetail?: 'admin' | 'public';
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
@@ -241,13 +244,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     reply.code(404).send({ ActionStatus: 'FAIL', ErrorCode: WireCode.UNKNOWN_COMMAND, ErrorInfo: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  app.get('/healthz', async (_req, reply) => {
-    const users = core.userCount();
+  // Liveness for anyone; the counts and the cluster's node names and addresses only with the admin proof in
+  // the query (adminProof.ts, as the REST API) or with `healthDetail: 'public'` (a port nobody else reaches).
+  app.get('/healthz', async (req, reply) => {
     const node = cluster ? clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 }) : null;
     if (node && node.status !== 'ok') reply.code(503);
+    const mode = cluster ? 'cluster' : 'single';
+    if (o.healthDetail !== 'public') {
+      const q = req.query as Record<string, string | undefined>;
+      if (q.usersig === undefined && q.identifier === undefined && q.sdkappid === undefined) return { status: node?.status ?? 'ok', mode };
+      const refused = adminProofFailure(q, { sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s) });
+      if (refused) return reply.code(403).send({ ActionStatus: 'FAIL', ErrorCode: refused.code, ErrorInfo: refused.info });
+    }
+    const users = core.userCount();
     return {
       status: 'ok',
-      mode: cluster ? 'cluster' : 'single',
+      mode,
       ...node,
       uptimeMs: Date.now() - started,
       clock: manual ? 'simulated' : 'system',
