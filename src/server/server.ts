@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { mergeSettings } from '../../machines/access';
 import { MemoryBroker } from '../broker/memory';
 import { MemoryStore } from '../store/memory';
@@ -31,15 +31,13 @@ import { ServerMetrics } from './metrics';
 import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
-import { DEFAULT_PENDING_LIMITS, PendingLogins, type PendingLimits, type RequestBudgetLimits } from './requestBudget';
-import { socketAuthenticated } from './link/lifecycle';
+import type { PendingLimits, RequestBudgetLimits } from './requestBudget';
 import { registerRest } from './rest';
-import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
-import { adminProofFailure } from './adminProof';
-import { TrustedProxies, clientAddress, clientAddressOf, rememberClient, remoteLabel } from './clientAddress';
+import { registerHealth } from './health';
+import { Admission, refuseUpgrade } from './admission';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
 
@@ -223,11 +221,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // Even a Content-Type Fastify cannot parse ('', 'weird', 'a, b') would be a 415 before the catch-all runs.
-  const trust = new TrustedProxies(o.trustProxy);
+  // The upgrades' gate (src/server/admission.ts); it also names REST's client behind a trusted proxy (the audit log).
+  const admission = new Admission({ log, metrics, clock, secretKey: o.secretKey, nodeId: parts ? parts.service.nodeId : null, pendingLogins: o.pendingLogins, trustProxy: o.trustProxy });
   app.addHook('onRequest', (req, _reply, done) => {
     if (req.headers['content-type'] !== undefined) req.headers['content-type'] = 'text/plain';
-    // Behind a trusted proxy the audit log names the client (rest.ts reads it back).
-    if (trust.size > 0) rememberClient(req.raw, clientAddress(req.raw.socket.remoteAddress, req.headers['x-forwarded-for'], trust));
+    admission.request(req.raw);
     done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -244,35 +242,25 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     reply.code(404).send({ ActionStatus: 'FAIL', ErrorCode: WireCode.UNKNOWN_COMMAND, ErrorInfo: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  // Liveness for anyone; the counts and the cluster's node names and addresses only with the admin proof in
-  // the query (adminProof.ts, as the REST API) or with `healthDetail: 'public'` (a port nobody else reaches).
-  app.get('/healthz', async (req, reply) => {
-    const node = cluster ? clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 }) : null;
-    if (node && node.status !== 'ok') reply.code(503);
-    const mode = cluster ? 'cluster' : 'single';
-    if (o.healthDetail !== 'public') {
-      const q = req.query as Record<string, string | undefined>;
-      if (q.usersig === undefined && q.identifier === undefined && q.sdkappid === undefined) return { status: node?.status ?? 'ok', mode };
-      const refused = adminProofFailure(q, { sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s) });
-      if (refused) return reply.code(403).send({ ActionStatus: 'FAIL', ErrorCode: refused.code, ErrorInfo: refused.info });
-    }
-    const users = core.userCount();
-    return {
-      status: 'ok',
-      mode,
-      ...node,
+  registerHealth(app, {
+    detail: o.healthDetail ?? 'admin',
+    mode: cluster ? 'cluster' : 'single',
+    sdkAppId: o.sdkAppId,
+    verifyUserSig: (u, s) => verify(u, s),
+    node: () => (cluster ? clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 }) : null),
+    counts: () => ({
       uptimeMs: Date.now() - started,
       clock: manual ? 'simulated' : 'system',
       now: base.now(),
       store: store?.kind ?? 'redis',
       seq: core.currentSeq,
-      users,
+      users: core.userCount(),
       ...hub.stats(),
       sdkConnections: gateway?.connections ?? 0,
       bufferedBytes: budget.total,
       retrying: retry.size,
       webhook: webhook?.stats() ?? null,
-    };
+    }),
   });
 
   registerOps(app, { readiness: () => readiness, metrics, allowedOrigins: o.allowedOrigins });
@@ -333,60 +321,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
-  const refuseUpgrade = (socket: Duplex, status: string, body = '', extra = '') => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extra}${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  };
-  const pending = new PendingLogins({ ...DEFAULT_PENDING_LIMITS, ...o.pendingLogins });
-  // The total cap's refusals: one warning per interval, with the count (a flood's upgrades are cheap to send).
-  const full = { warnedAt: -Infinity, refused: 0 };
-  const relayGate = new RelayGate(o.secretKey, parts ? parts.service.nodeId : null);
-  // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
-  // every one gets a listener before anything else can happen to it, refused ones included. Then it is
-  // counted against its address until it logs in or closes (relays are counted at their first node).
-  const heard = (ws: WebSocket, req: IncomingMessage, viaRelay: boolean) => {
-    ws.on('error', (err) => log.debug({ err }, 'socket error'));
-    if (!viaRelay) ws.once('close', pending.track(clientAddressOf(req), () => socketAuthenticated(ws)));
-  };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
-    // Another node's relay of its client: admitted only with a valid token (src/server/cluster/relayAuth.ts).
-    const relay = req.headers[RELAY_HEADER];
-    let viaRelay = false;
-    if (relay !== undefined) {
-      const verdict = relayGate.check(relay, Date.now());
-      if (!verdict.ok) {
-        metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 401);
-        // One line per interval, with the count: refusals are as cheap to send as any upgrade.
-        if (verdict.log) log.warn({ remote: remoteLabel(req), reason: verdict.reason, refused: verdict.log.refused }, 'relay refused');
-        return refuseUpgrade(socket, '401 Unauthorized');
-      }
-      viaRelay = true;
-    }
-    // Behind a trusted proxy, the client it names (its X-Forwarded-For); anyone else's header is ignored.
-    if (!viaRelay && trust.size > 0) rememberClient(req, clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trust));
-    const tooMany = viaRelay ? null : pending.check(clientAddressOf(req), clock.now());
-    if (tooMany) {
-      const body = JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName });
-      if (tooMany.limitName === 'pendingLogins.total') {
-        metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 503);
-        full.refused++;
-        if (clock.now() - full.warnedAt >= 10_000 || clock.now() < full.warnedAt) {
-          log.warn({ remote: remoteLabel(req), limit: tooMany.limit, refused: full.refused }, 'upgrades refused: too many sockets not logged in on this server');
-          full.warnedAt = clock.now();
-          full.refused = 0;
-        }
-        return refuseUpgrade(socket, '503 Service Unavailable', body, 'Retry-After: 5\r\n');
-      }
-      metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 429);
-      log.debug({ remote: remoteLabel(req), limit: tooMany.limit }, 'upgrade refused: too many sockets not logged in from one address');
-      return refuseUpgrade(socket, '429 Too Many Requests', body);
-    }
+    const admitted = admission.admit(req, socket);
+    if (!admitted) return;
+    const { viaRelay } = admitted;
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
-        heard(ws, req, viaRelay);
+        admission.opened(ws, req, viaRelay);
         metrics.connectionOpened('client');
         try {
           hub.accept(ws, req, viaRelay);
@@ -397,7 +342,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
-        heard(ws, req, viaRelay);
+        admission.opened(ws, req, viaRelay);
         metrics.connectionOpened('sdk');
         try {
           gateway.handle(ws, req, viaRelay);
