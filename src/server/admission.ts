@@ -34,8 +34,8 @@ export class Admission {
   readonly trust: TrustedProxies;
   readonly pending: PendingLogins;
   private readonly relayGate: RelayGate;
-  /** The total cap's refusals: one warning per interval, with the count (a flood's upgrades are cheap to send). */
-  private readonly full = { warnedAt: -Infinity, refused: 0 };
+  /** The total cap's warnings, by kind (refused, closed to make room): when last written, and events since. */
+  private readonly warned = new Map<string, { at: number; events: number }>();
 
   constructor(private readonly o: AdmissionOptions) {
     this.trust = new TrustedProxies(o.trustProxy);
@@ -65,17 +65,14 @@ export class Admission {
     }
     // Behind a trusted proxy, the client it names (its X-Forwarded-For); anyone else's header is ignored.
     this.request(req);
+    const evicted = this.pending.evicted;
     const tooMany = this.pending.check(clientAddressOf(req), clock.now());
+    if (this.pending.evicted > evicted) this.atTotal('sockets not logged in closed to make room: this server is at its total', this.pending.limits.total ?? 0, req);
     if (!tooMany) return { viaRelay: false };
     const body = JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName });
     if (tooMany.limitName === 'pendingLogins.total') {
       metrics.refused(protocol, 503);
-      this.full.refused++;
-      if (clock.now() - this.full.warnedAt >= 10_000 || clock.now() < this.full.warnedAt) {
-        log.warn({ remote: remoteLabel(req), limit: tooMany.limit, refused: this.full.refused }, 'upgrades refused: too many sockets not logged in on this server');
-        this.full.warnedAt = clock.now();
-        this.full.refused = 0;
-      }
+      this.atTotal('upgrades refused: too many sockets not logged in on this server', tooMany.limit as number, req);
       refuseUpgrade(socket, '503 Service Unavailable', body, 'Retry-After: 5\r\n');
       return null;
     }
@@ -85,6 +82,18 @@ export class Admission {
     return null;
   }
 
+  /** At the total: one warning per interval and kind, with the count since the last (a flood's upgrades are cheap to send). */
+  private atTotal(msg: string, limit: number, req: IncomingMessage): void {
+    const now = this.o.clock.now();
+    let w = this.warned.get(msg);
+    if (!w) this.warned.set(msg, (w = { at: -Infinity, events: 0 }));
+    w.events++;
+    if (now - w.at < 10_000 && now >= w.at) return;
+    this.o.log.warn({ remote: remoteLabel(req), limit, events: w.events, evicted: this.pending.evicted }, msg);
+    w.at = now;
+    w.events = 0;
+  }
+
   /**
    * An admitted socket. One with no 'error' listener throws what it hears (a bad frame, a reset) out of the
    * event loop: every one gets a listener before anything else can happen to it. Then it is counted against
@@ -92,6 +101,8 @@ export class Admission {
    */
   opened(ws: WebSocket, req: IncomingMessage, viaRelay: boolean): void {
     ws.on('error', (err) => this.o.log.debug({ err }, 'socket error'));
-    if (!viaRelay) ws.once('close', this.pending.track(clientAddressOf(req), () => socketAuthenticated(ws)));
+    // At the total the oldest goes first: terminated, not closed (a flood would not answer a close frame,
+    // and its descriptor is what the newcomer needs).
+    if (!viaRelay) ws.once('close', this.pending.track(clientAddressOf(req), () => socketAuthenticated(ws), { now: this.o.clock.now(), evict: () => ws.terminate() }));
   }
 }

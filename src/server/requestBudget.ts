@@ -121,6 +121,13 @@ export interface PendingLimits {
    * descriptor. 0 or absent: no cap.
    */
   total?: number;
+  /**
+   * At the total, the oldest socket not logged in is closed to make room for the new one once it has been open
+   * this long (an honest login takes well under it), so that a flood must keep re-opening its sockets faster
+   * than total / evictAfterMs a second to keep newcomers out; only when none is that old is the upgrade
+   * refused. Default 10,000 ms; 0: never close one (refuse at once).
+   */
+  evictAfterMs?: number;
 }
 
 /**
@@ -183,9 +190,11 @@ const keys = new WeakMap<() => boolean, string>();
 export class PendingLogins {
   /** Per address, a probe per open socket not yet seen logged in ("has it proved a UserSig now?"). */
   private readonly by = new Map<string, Set<() => boolean>>();
-  /** Every socket counted, exempt addresses too, for the total cap. */
-  private readonly all = new Set<() => boolean>();
+  /** Every socket counted, exempt addresses too, for the total cap, oldest first: when it opened, how to close it. */
+  private readonly all = new Map<() => boolean, { at: number; evict?: () => void }>();
   private prunedAt = -Infinity;
+  /** Sockets closed at the total to make room (for the log). */
+  evicted = 0;
 
   constructor(readonly limits: PendingLimits = DEFAULT_PENDING_LIMITS) {}
 
@@ -205,9 +214,10 @@ export class PendingLogins {
     if (max <= 0 || this.all.size < max) return null;
     if (now - this.prunedAt >= PRUNE_EVERY_MS || now < this.prunedAt) {
       this.prunedAt = now;
-      for (const probe of this.all) if (probe()) this.drop(probe);
+      for (const probe of this.all.keys()) if (probe()) this.drop(probe);
       if (this.all.size < max) return null;
     }
+    if (this.evictOldest(now)) return null;
     return new StatusError(
       ErrorCode.RATE_LIMITED,
       `too many sockets that have not logged in on this server: at most ${max} from all addresses (pendingLogins.total); retry later`,
@@ -230,6 +240,25 @@ export class PendingLogins {
     );
   }
 
+  /** Closes the oldest socket not logged in if it is past evictAfterMs: room for one more. */
+  private evictOldest(now: number): boolean {
+    const after = this.limits.evictAfterMs ?? 10_000;
+    if (after <= 0) return false;
+    // Logged-in ones at the front leave first (each looked at once: amortized O(1) per upgrade).
+    for (const [probe, entry] of this.all) {
+      if (probe()) {
+        this.drop(probe);
+        return true;
+      }
+      if (now - entry.at < after || !entry.evict) return false;
+      this.drop(probe);
+      this.evicted++;
+      entry.evict();
+      return true;
+    }
+    return false;
+  }
+
   /** The probe leaves both counts. */
   private drop(probe: () => boolean, key = keys.get(probe)): void {
     this.all.delete(probe);
@@ -240,10 +269,13 @@ export class PendingLogins {
     if (set.size === 0) this.by.delete(key);
   }
 
-  /** Counts an opened socket until `release` (its close) or until `probe` says it logged in. */
-  track(address: string | undefined, probe: () => boolean): () => void {
+  /**
+   * Counts an opened socket until `release` (its close) or until `probe` says it logged in; `now` is when it
+   * opened and `evict` closes it (at the total, the oldest goes first).
+   */
+  track(address: string | undefined, probe: () => boolean, o: { now?: number; evict?: () => void } = {}): () => void {
     const p = () => probe(); // one entry per socket, even if a caller passes the same function twice
-    this.all.add(p);
+    this.all.set(p, { at: o.now ?? 0, ...(o.evict ? { evict: o.evict } : {}) });
     if (this.counted(address)) {
       const key = addressKey(address);
       keys.set(p, key);

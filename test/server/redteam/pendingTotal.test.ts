@@ -1,8 +1,9 @@
 // Red team: many addresses, each under its own cap of sockets not logged in, could still take every file
 // descriptor together (session 10 left it). Now the sockets not logged in from all addresses together are
 // capped too (`--pending-total`, half the process's file limit by default): one more upgrade is refused with
-// HTTP 503 and a body naming the limit; sockets already open keep their login deadline; logged-in sockets
-// are not counted and go on; a socket that logs in or closes makes room.
+// HTTP 503 and a body naming the limit, unless the oldest socket not logged in has been open 10 s (an honest
+// login takes far less): that one is closed to make room (so a flood must keep re-opening its sockets to keep
+// newcomers out); logged-in sockets are not counted and go on; a socket that logs in or closes makes room.
 import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -69,7 +70,20 @@ describe('sockets not logged in, all addresses together', () => {
     await closed;
     const again = await upgrade(`${s.ws}/ws?v=1`);
     expect(again.status).toBe(101);
-    for (const u of [a, b, again]) u.ws?.terminate();
+
+    // Full again (a, b, again). 10 s later the oldest not logged in (a) is closed for a newcomer, then b; again
+    // and the newcomers are younger than 10 s: the next is refused.
+    expect((await upgrade(`${s.ws}/ws?v=1`)).status).toBe(503);
+    s.clock.advance(9_999);
+    expect((await upgrade(`${s.ws}/ws?v=1`)).status).toBe(503);
+    s.clock.advance(1); // a and b are 10 s old now (again too: opened at the same simulated instant)
+    const aGone = new Promise((r) => a.ws!.once('close', r));
+    const newcomer = await upgrade(`${s.ws}/binfo?sdkappid=${SDK_APP_ID}&platform=7`);
+    expect(newcomer.status).toBe(101);
+    await aGone; // terminated: its descriptor is the newcomer's
+    expect(b.ws!.readyState).toBe(WebSocket.OPEN);
+    expect(s.lines.some((l) => l.msg === 'sockets not logged in closed to make room: this server is at its total')).toBe(true);
+    for (const u of [b, again, newcomer]) u.ws?.terminate();
     bob.ws.terminate();
   });
 });
@@ -78,8 +92,8 @@ describe('PendingLogins total (pure)', () => {
   it('counts every socket against the total (exempt ones too), refuses at it, and looks for logged-in ones at most every 100 ms', () => {
     const p = new PendingLogins({ perAddress: 2, exempt: ['127.0.0.0/8'], total: 3 });
     let loggedIn = false;
-    p.track('10.0.0.1', () => loggedIn);
     p.track('10.0.0.2', () => false);
+    p.track('10.0.0.1', () => loggedIn);
     const releaseLocal = p.track('127.0.0.1', () => false);
     expect(p.totalSize).toBe(3);
     expect(p.size).toBe(2); // the loopback one is in the total only
@@ -94,6 +108,24 @@ describe('PendingLogins total (pure)', () => {
     p.track('10.0.0.2', () => false);
     p.track('10.0.0.4', () => false);
     expect(p.check('10.0.0.2', 200)).toMatchObject({ limitName: 'pendingLogins.perAddress' });
+    // At the total the oldest past evictAfterMs is closed to make room, oldest first; younger ones never.
+    const q = new PendingLogins({ perAddress: 0, exempt: [], total: 2, evictAfterMs: 1000 });
+    const closed: string[] = [];
+    q.track('10.0.0.1', () => false, { now: 0, evict: () => closed.push('first') });
+    q.track('10.0.0.2', () => false, { now: 500, evict: () => closed.push('second') });
+    expect(q.check('10.0.0.3', 999)).toMatchObject({ limitName: 'pendingLogins.total' });
+    expect(q.check('10.0.0.3', 1000)).toBeNull();
+    expect(closed).toEqual(['first']);
+    q.track('10.0.0.3', () => false, { now: 1000, evict: () => closed.push('third') });
+    expect(q.check('10.0.0.4', 1499)).toMatchObject({ limitName: 'pendingLogins.total' });
+    expect(q.check('10.0.0.4', 1500)).toBeNull();
+    expect(closed).toEqual(['first', 'second']);
+    expect(q.evicted).toBe(2);
+    // evictAfterMs 0: never closes one.
+    const never = new PendingLogins({ perAddress: 0, exempt: [], total: 1, evictAfterMs: 0 });
+    never.track('10.0.0.1', () => false, { now: 0, evict: () => closed.push('never') });
+    expect(never.check('10.0.0.2', 1e9)).toMatchObject({ limitName: 'pendingLogins.total' });
+    expect(closed).not.toContain('never');
     // No total, or 0: never refused for it.
     const none = new PendingLogins({ perAddress: 0, exempt: [], total: 0 });
     for (let i = 0; i < 1000; i++) none.track(`10.1.${i >> 8}.${i & 255}`, () => false);
