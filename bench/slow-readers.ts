@@ -29,6 +29,8 @@ const progress = (msg: string) => process.stderr.write(`[slow-readers] ${msg}\n`
 const SECRET = 'bench-secret-0123456789abcdef0123';
 
 const sig = (id: string) => genUserSig({ sdkAppId: SDK_APP_ID, secretKey: SECRET, identifier: id, expireSeconds: 3600 });
+/** /healthz gives its counts to the administrator only (the admin proof in the query). */
+const HEALTH_PROOF = new URLSearchParams({ sdkappid: String(SDK_APP_ID), identifier: 'administrator', usersig: sig('administrator') }).toString();
 
 async function startServer(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const args = ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--store', 'memory', '--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID)];
@@ -93,7 +95,7 @@ async function sampleHealth(base: string, ms: number, stopWhen?: (h: any) => boo
   while (performance.now() - t0 < ms) {
     const t = performance.now();
     try {
-      last = await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })).json();
+      last = await (await fetch(`${base}/healthz?${HEALTH_PROOF}`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })).json();
     } catch {
       // A server too busy to answer within the timeout: recorded as the timeout (a lower bound of the stall).
     }
@@ -139,7 +141,7 @@ async function main() {
   progress('connecting the slow subscribers');
   const slowClients = await Promise.all(slow.map((s) => client(base, s)));
   for (const s of slowClients) await s.call('subscribeUserStatus', { userIDList: pubs });
-  const connected = ((await (await fetch(`${base}/healthz`)).json()) as { connections: number }).connections;
+  const connected = ((await (await fetch(`${base}/healthz?${HEALTH_PROOF}`)).json()) as { connections: number }).connections;
   // They stop reading: their kernel buffers fill, then the server's queue for each.
   for (const s of slowClients) (s.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   let rssPeak = rssMiB(server.pid);

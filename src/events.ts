@@ -13,6 +13,11 @@ export const EVENT = Object.freeze({
   SUBSCRIPTION_ENDED: 'subscriptionEnded',
   /** The client's connection changed: data is `{ state: 'connected' | 'disconnected' | 'reconnecting' }`. */
   NET_STATE_CHANGE: 'netStateChange',
+  /**
+   * The Web SDK's name for an error the client cannot get past by itself: data is `{ code, message }`. The
+   * remote client says it when the server cut it for its request budget (1008) too often and it stopped reconnecting.
+   */
+  ERROR: 'error',
 } as const);
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
@@ -23,4 +28,5 @@ export type ClientEvent =
       name: typeof EVENT.SUBSCRIPTION_ENDED;
       data: { userIDList: string[]; reason: 'subscription_evicted' | 'subscriptions_cleared' };
     }
-  | { name: typeof EVENT.NET_STATE_CHANGE; data: { state: 'connected' | 'disconnected' | 'reconnecting' } };
+  | { name: typeof EVENT.NET_STATE_CHANGE; data: { state: 'connected' | 'disconnected' | 'reconnecting' } }
+  | { name: typeof EVENT.ERROR; data: { code: number; message: string } };

@@ -11,7 +11,7 @@ import { EVENT, type ClientEvent } from '../events';
 import { WireCode } from '../protocol/codes';
 import type { Op } from '../protocol/messages';
 import type { Failure, UserStatus, Visibility } from '../types';
-import { Backoff, type BackoffOptions } from './backoff';
+import { Backoff, POLICY_CLOSE, PolicyCuts, type BackoffOptions } from './backoff';
 import { ClientBase, checkDisconnect } from './base';
 import { Connection, close, type ConnectionState } from './connection';
 import { FINAL_RESUME_CODES, toSocketUrls } from './frames';
@@ -31,7 +31,10 @@ export interface RemoteClientOptions {
   clock?: Clock;
   /** A call with no answer after this long rejects with 2801. Default 15,000 (the Web SDK's). */
   requestTimeoutMs?: number;
-  /** Reconnect backoff: the first retry is at once, then min x 2^n up to max, each cut by up to `jitter`. `false`: never. */
+  /**
+   * Reconnect backoff: the first retry is at once, then min x 2^n up to max, each cut by up to `jitter`; after
+   * a policy close (1008) a longer wait, and after too many of them an 'error' event and no more. `false`: never.
+   */
   reconnect?: false | BackoffOptions;
   /** The jitter's randomness (tests make it fixed). Default Math.random. */
   random?: () => number;
@@ -44,6 +47,7 @@ export class RemoteClient extends ClientBase implements Client {
   readonly platform: Platform;
   private readonly conn: Connection;
   private readonly backoff: Backoff | null;
+  private readonly cuts: PolicyCuts;
   private readonly defaultUserSig: string | undefined;
 
   private bringingUp: Promise<void> | null = null;
@@ -73,6 +77,7 @@ export class RemoteClient extends ClientBase implements Client {
     this.platform = options.platform ?? 'web';
     const clock = options.clock ?? systemClock;
     this.backoff = options.reconnect === false ? null : new Backoff(clock, options.random ?? Math.random, options.reconnect);
+    this.cuts = new PolicyCuts(clock, options.random ?? Math.random, options.reconnect || {});
     this.defaultUserSig = options.userSig;
     this.conn = new Connection(urls, this, clock, options.requestTimeoutMs ?? 15_000, {
       linkUp: () => this.link === 'up',
@@ -124,6 +129,7 @@ export class RemoteClient extends ClientBase implements Client {
       if (sameUser) for (const [u, v] of during) this.versions.set(u, v);
       this.self.start(r.status);
     }
+    if (!sameUser) this.cuts.reset(); // another user's session: its cuts were not this one's
     this.userID = r.userID;
     this.userSig = userSig as string;
     this.deviceLoggedIn = true;
@@ -340,8 +346,19 @@ export class RemoteClient extends ClientBase implements Client {
       return;
     }
     this.resumeWanted = this.userID !== null;
+    // The server cut this client for its request budget (1008): coming straight back would be cut again (the
+    // looping SDK of docs/tim-compat.md). Wait longer each time; after too many, stop and say so.
+    let atLeastMs = 0;
+    if (code === POLICY_CLOSE) {
+      const cut = this.cuts.record();
+      if (cut.stop) {
+        this.conn.setState('idle');
+        return this.emit({ name: EVENT.ERROR, data: { code: ErrorCode.RATE_LIMITED, message: cut.message } });
+      }
+      atLeastMs = cut.delayMs;
+    }
     this.conn.setState('reconnecting');
-    this.backoff.schedule(() => void this.tryReconnect());
+    this.backoff.schedule(() => void this.tryReconnect(), atLeastMs);
   }
 
   private async tryReconnect(): Promise<void> {

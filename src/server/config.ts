@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EDITIONS } from '../../machines/spec';
+import { trustEntryError } from './clientAddress';
 import { LOG_LEVELS } from './defaults';
 
 const SWITCH_NAMES = ['userStatus', 'friendStatusNotify'] as const;
@@ -124,6 +125,16 @@ const origins = z.union([z.string(), z.array(z.string())]).transform((v, ctx) =>
   return out;
 });
 
+/** Proxies whose X-Forwarded-For is believed: addresses, CIDRs, `loopback`, `private`; comma-separated or a list. */
+const proxies = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const e of list) {
+    const why = trustEntryError(e);
+    if (why) return fail(ctx, `${why}.`);
+  }
+  return list;
+});
+
 /**
  * Every setting of `serve`, by flag name. Values arrive as strings (flags, variables) or as JSON/YAML values
  * (a file); each schema takes both and yields the typed value. Flags added by other parts that are not here
@@ -151,6 +162,9 @@ export const SERVE_SCHEMA = z
     'request-burst': integer(1, 1_000_000),
     'pending-per-address': integer(0, 1_000_000),
     'pending-loopback': onOff,
+    'pending-total': integer(0, 10_000_000),
+    'trust-proxy': proxies,
+    'healthz-detail': oneOf(['admin', 'public']),
     'drain-ms': integer(0, 3_600_000),
     clock: oneOf(['system', 'simulated']),
     'log-level': oneOf(LOG_LEVELS),

@@ -27,6 +27,7 @@ import { closeReason } from './link/bounds';
 import { LinkGroup } from './link/lifecycle';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type BudgetVerdict, type RequestBudgetLimits } from './requestBudget';
+import { remoteLabel } from './clientAddress';
 
 export { engineDeviceId } from './hub/devices';
 
@@ -136,7 +137,7 @@ export class ClientHub {
   accept(ws: WebSocket, req: IncomingMessage, viaRelay = false): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const forwarded = viaRelay ? req.headers['x-status-engine-client'] : undefined;
-    const remote = typeof forwarded === 'string' ? `${forwarded.slice(0, 64)} (relayed)` : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const remote = typeof forwarded === 'string' ? `${forwarded.slice(0, 64)} (relayed)` : remoteLabel(req);
     const refuse = (error: WireError) => {
       this.sendRaw(ws, { t: 'res', id: null, ok: false, error, seq: 0 });
       ws.close(CloseCode.BAD_REQUEST, closeReason(error.message)); // the message may quote the URL: any length, any script

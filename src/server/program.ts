@@ -49,6 +49,9 @@ interface ServeFlags {
   requestBurst?: number;
   pendingPerAddress?: number;
   pendingLoopback?: boolean;
+  pendingTotal?: number;
+  trustProxy?: string[];
+  healthzDetail: 'admin' | 'public';
   bodyLimit: number;
   journalKeep?: number;
   journalKeepMs?: number;
@@ -197,9 +200,17 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
       ...(flags.requestRate !== undefined || flags.requestBurst !== undefined
         ? { requestBudget: { ...DEFAULT_REQUEST_BUDGET, ...(flags.requestRate !== undefined ? { ratePerSec: flags.requestRate } : {}), ...(flags.requestBurst !== undefined ? { burst: flags.requestBurst } : {}) } }
         : {}),
-      ...(flags.pendingPerAddress !== undefined || flags.pendingLoopback
-        ? { pendingLogins: { perAddress: flags.pendingPerAddress ?? DEFAULT_PENDING_LIMITS.perAddress, exempt: flags.pendingLoopback ? [] : DEFAULT_PENDING_LIMITS.exempt } }
+      ...(flags.pendingPerAddress !== undefined || flags.pendingLoopback || flags.pendingTotal !== undefined
+        ? {
+            pendingLogins: {
+              perAddress: flags.pendingPerAddress ?? DEFAULT_PENDING_LIMITS.perAddress,
+              exempt: flags.pendingLoopback ? [] : DEFAULT_PENDING_LIMITS.exempt,
+              total: flags.pendingTotal ?? DEFAULT_PENDING_LIMITS.total,
+            },
+          }
         : {}),
+      ...(flags.trustProxy?.length ? { trustProxy: flags.trustProxy } : {}),
+      healthDetail: flags.healthzDetail,
       bodyLimit: flags.bodyLimit,
       webhook: flags.webhook ? { url: flags.webhook, secret: flags.webhookSecret } : undefined,
       tls,
@@ -303,7 +314,10 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .option('--request-rate <n>', `requests per second each client socket may send on average (default ${DEFAULT_REQUEST_BUDGET.ratePerSec}); over it they are refused (2996), and a client that keeps on is cut`, flagParser('request-rate'))
     .option('--request-burst <n>', `requests a client socket may send at once (default ${DEFAULT_REQUEST_BUDGET.burst})`, flagParser('request-burst'))
     .option('--pending-per-address <n>', `sockets one address may hold open before they log in (default ${DEFAULT_PENDING_LIMITS.perAddress}; 0: no cap); one more is refused at the upgrade (HTTP 429). Behind a proxy, that is the proxy's address`, flagParser('pending-per-address'))
+    .option('--pending-total <n>', `sockets not logged in from all addresses together (default ${DEFAULT_PENDING_LIMITS.total}: half this process's limit on open files; 0: no cap); then the oldest open 10 s or more is closed to make room, else the upgrade is refused (HTTP 503); logged-in sockets are not affected`, flagParser('pending-total'))
+    .option('--trust-proxy <list>', "load balancers and proxies whose X-Forwarded-For names the client, comma-separated: addresses, CIDRs (10.0.0.0/8, fd00::/8), 'loopback', 'private' (default: none). Only on connections from them is the header read (its rightmost address that is not one of them): the per-address cap, log lines and the audit log then see the client", flagParser('trust-proxy'))
     .option('--pending-loopback', 'count loopback addresses too (they are exempt by default: benchmarks, a balancer on the same host)')
+    .addOption(new Option('--healthz-detail <who>', "who gets /healthz's counts, node names and addresses: 'admin' (the admin REST API's proof in the query: sdkappid, identifier=administrator, usersig) or 'public' (anyone: a port only operators reach); without them /healthz says only status and mode").choices(['admin', 'public']).default('admin'))
     .option('--heartbeat-ms <ms>', 'how often each client socket must speak (clients ping at half this)', flagParser('heartbeat-ms'), DEFAULTS.heartbeatMs)
     .option('--journal-keep <n>', 'with --data: keep the newest n journal entries on disk (and a replay start); default all', flagParser('journal-keep'))
     .option('--journal-keep-ms <ms>', 'with --data: keep no journal entry older than this (by the engine clock); default all', flagParser('journal-keep-ms'))

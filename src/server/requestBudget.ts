@@ -1,6 +1,7 @@
 // A per-connection request budget: whatever a client sends, the work the server does for one socket is
 // bounded. Pure: a token bucket on the caller's clock readings; the socket front-ends (hub, TIM gateway) do
 // what the verdict says (answer, refuse with an error, close).
+import { readFileSync } from 'node:fs';
 import { ErrorCode, StatusError } from '../errors';
 
 export interface RequestBudgetLimits {
@@ -114,9 +115,42 @@ export interface PendingLimits {
    * so as not to run out of ports, and a balancer on the same host).
    */
   exempt: readonly string[];
+  /**
+   * Open sockets not logged in from all addresses together (exempt ones too: a descriptor is a descriptor);
+   * one more is refused at the upgrade. Many addresses under their own cap could otherwise still take every
+   * descriptor. 0 or absent: no cap.
+   */
+  total?: number;
+  /**
+   * At the total, the oldest socket not logged in is closed to make room for the new one once it has been open
+   * this long (an honest login takes well under it), so that a flood must keep re-opening its sockets faster
+   * than total / evictAfterMs a second to keep newcomers out; only when none is that old is the upgrade
+   * refused. Default 10,000 ms; 0: never close one (refuse at once).
+   */
+  evictAfterMs?: number;
 }
 
-export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.0/8', '::1']) });
+/**
+ * Half the process's soft limit on open files (the other half: logged-in sockets, the store, the log, Redis),
+ * read from /proc/self/limits; 4,096 where that cannot be read (not Linux) or says unlimited.
+ */
+export function defaultPendingTotal(limits = readFileLimit()): number {
+  return limits === null || !Number.isFinite(limits) ? 4096 : Math.max(64, Math.floor(limits / 2));
+}
+
+function readFileLimit(): number | null {
+  try {
+    const m = /Max open files\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? (m[1] === 'unlimited' ? Infinity : Number(m[1])) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const DEFAULT_PENDING_LIMITS: Readonly<PendingLimits> = Object.freeze({ perAddress: 256, exempt: Object.freeze(['127.0.0.0/8', '::1']), total: defaultPendingTotal() });
+
+/** How often, at most, the total cap looks through every counted socket for those that logged in (see check). */
+const PRUNE_EVERY_MS = 100;
 
 const ipv4 = (a: string): number | null => {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a.startsWith('::ffff:') ? a.slice(7) : a);
@@ -150,9 +184,17 @@ export function addressKey(address: string): string {
   return `${groups.slice(0, 4).map((g) => (g || '0').toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
+/** A probe's address key (absent: an exempt address, in the total only). */
+const keys = new WeakMap<() => boolean, string>();
+
 export class PendingLogins {
   /** Per address, a probe per open socket not yet seen logged in ("has it proved a UserSig now?"). */
   private readonly by = new Map<string, Set<() => boolean>>();
+  /** Every socket counted, exempt addresses too, for the total cap, oldest first: when it opened, how to close it. */
+  private readonly all = new Map<() => boolean, { at: number; evict?: () => void }>();
+  private prunedAt = -Infinity;
+  /** Sockets closed at the total to make room (for the log). */
+  evicted = 0;
 
   constructor(readonly limits: PendingLimits = DEFAULT_PENDING_LIMITS) {}
 
@@ -160,14 +202,35 @@ export class PendingLogins {
     return address !== undefined && this.limits.perAddress > 0 && !this.limits.exempt.some((e) => exemptBy(e, address));
   }
 
-  /** Null when one more socket from `address` may open; else why not. Sockets seen logged in leave the count here. */
-  check(address: string | undefined): StatusError | null {
+  /**
+   * Null when one more socket from `address` may open; else why not (the address's own cap first, then the
+   * total). Sockets seen logged in leave the count here: those of the address at once, all of them at most
+   * every PRUNE_EVERY_MS of `now` (a full look per refused upgrade would cost a flood O(sockets) each).
+   */
+  check(address: string | undefined, now = 0): StatusError | null {
+    const own = this.checkAddress(address);
+    if (own) return own;
+    const max = this.limits.total ?? 0;
+    if (max <= 0 || this.all.size < max) return null;
+    if (now - this.prunedAt >= PRUNE_EVERY_MS || now < this.prunedAt) {
+      this.prunedAt = now;
+      for (const probe of this.all.keys()) if (probe()) this.drop(probe);
+      if (this.all.size < max) return null;
+    }
+    if (this.evictOldest(now)) return null;
+    return new StatusError(
+      ErrorCode.RATE_LIMITED,
+      `too many sockets that have not logged in on this server: at most ${max} from all addresses (pendingLogins.total); retry later`,
+      { limit: max, limitName: 'pendingLogins.total', retryAfterMs: 5000 },
+    );
+  }
+
+  private checkAddress(address: string | undefined): StatusError | null {
     if (!this.counted(address)) return null;
     const key = addressKey(address);
     const open = this.by.get(key);
     if (!open) return null;
-    for (const probe of open) if (probe()) open.delete(probe);
-    if (open.size === 0) this.by.delete(key);
+    for (const probe of open) if (probe()) this.drop(probe, key);
     const max = this.limits.perAddress;
     if (open.size < max) return null;
     return new StatusError(
@@ -177,25 +240,61 @@ export class PendingLogins {
     );
   }
 
-  /** Counts an opened socket until `release` (its close) or until `probe` says it logged in. */
-  track(address: string | undefined, probe: () => boolean): () => void {
-    if (!this.counted(address)) return () => {};
-    const key = addressKey(address);
-    let open = this.by.get(key);
-    if (!open) this.by.set(key, (open = new Set()));
-    open.add(probe);
-    return () => {
-      const set = this.by.get(key);
-      if (!set) return;
-      set.delete(probe);
-      if (set.size === 0) this.by.delete(key);
-    };
+  /** Closes the oldest socket not logged in if it is past evictAfterMs: room for one more. */
+  private evictOldest(now: number): boolean {
+    const after = this.limits.evictAfterMs ?? 10_000;
+    if (after <= 0) return false;
+    // Logged-in ones at the front leave first (each looked at once: amortized O(1) per upgrade).
+    for (const [probe, entry] of this.all) {
+      if (probe()) {
+        this.drop(probe);
+        return true;
+      }
+      if (now - entry.at < after || !entry.evict) return false;
+      this.drop(probe);
+      this.evicted++;
+      entry.evict();
+      return true;
+    }
+    return false;
   }
 
-  /** Sockets counted now (all addresses), for tests and /healthz. */
+  /** The probe leaves both counts. */
+  private drop(probe: () => boolean, key = keys.get(probe)): void {
+    this.all.delete(probe);
+    if (key === undefined) return;
+    const set = this.by.get(key);
+    if (!set) return;
+    set.delete(probe);
+    if (set.size === 0) this.by.delete(key);
+  }
+
+  /**
+   * Counts an opened socket until `release` (its close) or until `probe` says it logged in; `now` is when it
+   * opened and `evict` closes it (at the total, the oldest goes first).
+   */
+  track(address: string | undefined, probe: () => boolean, o: { now?: number; evict?: () => void } = {}): () => void {
+    const p = () => probe(); // one entry per socket, even if a caller passes the same function twice
+    this.all.set(p, { at: o.now ?? 0, ...(o.evict ? { evict: o.evict } : {}) });
+    if (this.counted(address)) {
+      const key = addressKey(address);
+      keys.set(p, key);
+      let open = this.by.get(key);
+      if (!open) this.by.set(key, (open = new Set()));
+      open.add(p);
+    }
+    return () => this.drop(p);
+  }
+
+  /** Sockets counted against their addresses now (exempt ones not), for tests and /healthz. */
   get size(): number {
     let n = 0;
     for (const s of this.by.values()) n += s.size;
     return n;
+  }
+
+  /** Sockets counted against the total now. */
+  get totalSize(): number {
+    return this.all.size;
   }
 }

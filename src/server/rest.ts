@@ -12,6 +12,7 @@ import { WireCode } from '../protocol/codes';
 import type { AdminStatus, ConfigChange } from '../types';
 import { adminProofFailure } from './adminProof';
 import { frameBoundsError } from './link/bounds';
+import { clientAddressOf } from './clientAddress';
 
 /**
  * The admin calls REST makes: the engine port's (synchronous, one process) or a cluster's ClusterAdmin
@@ -110,7 +111,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
     const t0 = started.get(req);
     o.onCall({
       who: q.identifier ?? '',
-      ip: req.ip,
+      ip: clientAddressOf(req.raw) ?? req.ip,
       what: `${service}/${command}`,
       ...(namedUsers(bodies.get(req)) ?? {}),
       result,

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { mergeSettings } from '../../machines/access';
 import { MemoryBroker } from '../broker/memory';
 import { MemoryStore } from '../store/memory';
@@ -31,13 +31,13 @@ import { ServerMetrics } from './metrics';
 import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
-import { PendingLogins, type PendingLimits, type RequestBudgetLimits } from './requestBudget';
-import { socketAuthenticated } from './link/lifecycle';
+import type { PendingLimits, RequestBudgetLimits } from './requestBudget';
 import { registerRest } from './rest';
-import { RELAY_HEADER, RelayGate } from './cluster/relayAuth';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
+import { registerHealth } from './health';
+import { Admission, refuseUpgrade } from './admission';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
 
@@ -77,6 +77,13 @@ export interface ServerOptions {
   requestBudget?: RequestBudgetLimits;
   /** Sockets from one address not logged in yet (src/server/requestBudget.ts); default DEFAULT_PENDING_LIMITS. */
   pendingLogins?: PendingLimits;
+  /**
+   * Proxies whose X-Forwarded-For names the client (addresses, CIDRs, 'loopback', 'private'; src/server/
+   * clientAddress.ts): on the upgrades and REST calls they make, that address is counted and logged. Default: none.
+   */
+  trustProxy?: readonly string[];
+  /** Who gets /healthz's counts and node lines: 'admin' (the default: the admin proof in the query) or 'public'. */
+  healthDetail?: 'admin' | 'public';
   webhook?: { url: string; secret?: string; baseDelayMs?: number; maxAttempts?: number; maxQueue?: number };
   /** `--inspect`: send the machines of these users (all by default) to a @statelyai/inspect WebSocket inspector. */
   inspect?: { url: string; users?: string };
@@ -214,8 +221,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // Even a Content-Type Fastify cannot parse ('', 'weird', 'a, b') would be a 415 before the catch-all runs.
+  // The upgrades' gate (src/server/admission.ts); it also names REST's client behind a trusted proxy (the audit log).
+  const admission = new Admission({ log, metrics, clock, secretKey: o.secretKey, nodeId: parts ? parts.service.nodeId : null, pendingLogins: o.pendingLogins, trustProxy: o.trustProxy });
   app.addHook('onRequest', (req, _reply, done) => {
     if (req.headers['content-type'] !== undefined) req.headers['content-type'] = 'text/plain';
+    admission.request(req.raw);
     done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -232,26 +242,25 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     reply.code(404).send({ ActionStatus: 'FAIL', ErrorCode: WireCode.UNKNOWN_COMMAND, ErrorInfo: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  app.get('/healthz', async (_req, reply) => {
-    const users = core.userCount();
-    const node = cluster ? clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 }) : null;
-    if (node && node.status !== 'ok') reply.code(503);
-    return {
-      status: 'ok',
-      mode: cluster ? 'cluster' : 'single',
-      ...node,
+  registerHealth(app, {
+    detail: o.healthDetail ?? 'admin',
+    mode: cluster ? 'cluster' : 'single',
+    sdkAppId: o.sdkAppId,
+    verifyUserSig: (u, s) => verify(u, s),
+    node: () => (cluster ? clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 }) : null),
+    counts: () => ({
       uptimeMs: Date.now() - started,
       clock: manual ? 'simulated' : 'system',
       now: base.now(),
       store: store?.kind ?? 'redis',
       seq: core.currentSeq,
-      users,
+      users: core.userCount(),
       ...hub.stats(),
       sdkConnections: gateway?.connections ?? 0,
       bufferedBytes: budget.total,
       retrying: retry.size,
       webhook: webhook?.stats() ?? null,
-    };
+    }),
   });
 
   registerOps(app, { readiness: () => readiness, metrics, allowedOrigins: o.allowedOrigins });
@@ -312,46 +321,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
-  const refuseUpgrade = (socket: Duplex, status: string, body = '') => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  };
-  const pending = new PendingLogins(o.pendingLogins);
-  const relayGate = new RelayGate(o.secretKey, parts ? parts.service.nodeId : null);
-  // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
-  // every one gets a listener before anything else can happen to it, refused ones included. Then it is
-  // counted against its address until it logs in or closes (relays are counted at their first node).
-  const heard = (ws: WebSocket, req: IncomingMessage, viaRelay: boolean) => {
-    ws.on('error', (err) => log.debug({ err }, 'socket error'));
-    if (!viaRelay) ws.once('close', pending.track(req.socket.remoteAddress, () => socketAuthenticated(ws)));
-  };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
-    // Another node's relay of its client: admitted only with a valid token (src/server/cluster/relayAuth.ts).
-    const relay = req.headers[RELAY_HEADER];
-    let viaRelay = false;
-    if (relay !== undefined) {
-      const verdict = relayGate.check(relay, Date.now());
-      if (!verdict.ok) {
-        metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 401);
-        // One line per interval, with the count: refusals are as cheap to send as any upgrade.
-        if (verdict.log) log.warn({ remote: req.socket.remoteAddress, reason: verdict.reason, refused: verdict.log.refused }, 'relay refused');
-        return refuseUpgrade(socket, '401 Unauthorized');
-      }
-      viaRelay = true;
-    }
-    const tooMany = viaRelay ? null : pending.check(req.socket.remoteAddress);
-    if (tooMany) {
-      metrics.refused(pathname === WS_PATH ? 'client' : 'sdk', 429);
-      log.debug({ remote: req.socket.remoteAddress, limit: tooMany.limit }, 'upgrade refused: too many sockets not logged in from one address');
-      const body = { ActionStatus: 'FAIL', ErrorCode: tooMany.code, ErrorInfo: tooMany.message, limit: tooMany.limit, limitName: tooMany.limitName };
-      return refuseUpgrade(socket, '429 Too Many Requests', JSON.stringify(body));
-    }
+    const admitted = admission.admit(req, socket);
+    if (!admitted) return;
+    const { viaRelay } = admitted;
     if (pathname === WS_PATH) {
       wss.handleUpgrade(req, socket, head, (ws) => {
-        heard(ws, req, viaRelay);
+        admission.opened(ws, req, viaRelay);
         metrics.connectionOpened('client');
         try {
           hub.accept(ws, req, viaRelay);
@@ -362,7 +342,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       });
     } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
-        heard(ws, req, viaRelay);
+        admission.opened(ws, req, viaRelay);
         metrics.connectionOpened('sdk');
         try {
           gateway.handle(ws, req, viaRelay);

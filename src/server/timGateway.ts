@@ -21,6 +21,7 @@ import type { DeviceHandle } from '../engine/port';
 import type { FrontCluster } from './cluster/front';
 import { CLOSE_MOVED } from './cluster/relay';
 import { CALL_DEADLINE_MS } from './cluster/deadline';
+import { clientAddressOf } from './clientAddress';
 
 export type { GatewayLogger } from './tim/device';
 
@@ -163,7 +164,7 @@ class Gateway implements TimGateway, GatewayContext {
       compress: binary && url.searchParams.get('compress') === 'gzip',
       urlPlatform: url.searchParams.get('platform'),
       urlAppId: url.searchParams.get('sdkappid'),
-      remote: viaRelay && typeof req.headers['x-status-engine-client'] === 'string' ? `${req.headers['x-status-engine-client'].slice(0, 64)} (relayed)` : req.socket?.remoteAddress,
+      remote: viaRelay && typeof req.headers['x-status-engine-client'] === 'string' ? `${req.headers['x-status-engine-client'].slice(0, 64)} (relayed)` : clientAddressOf(req),
       viaRelay,
       path: `${url.pathname}${url.search}`,
     });

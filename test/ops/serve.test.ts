@@ -110,7 +110,7 @@ describe('serve from a config file, the environment and flags', () => {
   it('listens on the port from STATUS_ENGINE_PORT, over HTTPS (the file gave the certificate)', async () => {
     expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(Number(new URL(url).port)).toBeGreaterThan(0);
-    const r = await https('/healthz');
+    const r = await https(`/healthz?${adminQuery()}`);
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ status: 'ok', store: 'memory' });
   });

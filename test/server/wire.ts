@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { ManualClock } from '../../src/server/clock';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server';
 import type { Store } from '../../src/store/types';
-import { SDK_APP_ID, SECRET, sig } from './proc';
+import { SDK_APP_ID, SECRET, adminQuery, sig } from './proc';
 
 export interface TestServer {
   server: RunningServer;
@@ -40,7 +40,7 @@ export async function startInProcess(o: Partial<ServerOptions> & { store?: Store
     ws: server.url.replace('http', 'ws'),
     clock: server.clock as ManualClock,
     rest,
-    health: async () => (await (await fetch(`${server.url}/healthz`)).json()) as Record<string, any>,
+    health: async () => (await (await fetch(`${server.url}/healthz?${adminQuery()}`)).json()) as Record<string, any>,
     lines,
     close: () => server.close(),
   };

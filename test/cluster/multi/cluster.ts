@@ -4,7 +4,7 @@
 // with SIGKILL, frozen (SIGSTOP/SIGCONT), stopped (SIGTERM) and started again; every process started here
 // is killed at the end of the test (`stop()`), and at exit whatever a failed test left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ROOT, SDK_APP_ID, SECRET, sig } from '../../server/proc';
+import { ROOT, SDK_APP_ID, SECRET, adminQuery, sig } from '../../server/proc';
 import { freePort, RedisServer } from '../redis';
 
 const running = new Set<ChildProcess>();
@@ -100,7 +100,7 @@ export class NodeProcess {
   /** /healthz's body (also when it is 503: a cluster node whose Redis is away says so), or null: no answer. */
   async health(): Promise<Record<string, unknown> | null> {
     try {
-      const res = await fetch(`${this.http}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${this.http}/healthz?${adminQuery()}`, { signal: AbortSignal.timeout(2000) });
       return (await res.json()) as Record<string, unknown>;
     } catch {
       return null;

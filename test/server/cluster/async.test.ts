@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryAddressBook } from '../../../src/cluster/addresses';
 import { ClusterError, ClusterErrorCode } from '../../../src/cluster/errors';
 import { ErrorCode, StatusError } from '../../../src/errors';
+import { adminQuery } from '../proc';
 import { hubClient, timClient } from '../wire';
 import { fakeCluster } from './fake';
 import { serveNode } from './harness';
@@ -142,13 +143,17 @@ describe('the asynchronous call path', () => {
 describe('cluster parts of the server', () => {
   it('/healthz names the node, its shards, the live nodes and Redis\' state; 503 while Redis is not ready', async () => {
     const { fake, node } = await setup();
-    let res = await fetch(`${node.url}/healthz`);
+    let res = await fetch(`${node.url}/healthz?${adminQuery()}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', mode: 'cluster', node: 'solo', shards: [0, 1], shardCount: 2, live: ['solo'], redis: 'ready', lastError: null, advertise: node.ws, relayed: { client: 0, sdk: 0 } });
     fake.setRedis('down');
-    res = await fetch(`${node.url}/healthz`);
+    res = await fetch(`${node.url}/healthz?${adminQuery()}`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'unhealthy', redis: 'down', lastError: 'connect ECONNREFUSED' });
+    // Without the admin proof: the same status and code, no node names or addresses.
+    res = await fetch(`${node.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unhealthy', mode: 'cluster' });
     fake.setRedis('ready');
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${node.url}/metrics`)).text();

@@ -9,7 +9,7 @@ import { createClusterService, type ClusterServiceInternals } from '../../../src
 import { createMemoryCluster, MemoryStore } from '../../../src/cluster/memory';
 import type { ClusterService } from '../../../src/cluster/service';
 import { startServer, type RunningServer } from '../../../src/server/server';
-import { SDK_APP_ID, SECRET, sig } from '../proc';
+import { SDK_APP_ID, SECRET, adminQuery, sig } from '../proc';
 import type { TestServer } from '../wire';
 
 export const LEASE_MS = 3000;
@@ -71,7 +71,7 @@ export async function serveNode(service: ClusterService, addresses: MemoryAddres
     clock: undefined as never,
     lines,
     rest: (command: string, body: unknown) => restOf(server.url, command, body),
-    health: async () => (await fetch(`${server.url}/healthz`)).json() as Promise<Record<string, any>>,
+    health: async () => (await fetch(`${server.url}/healthz?${adminQuery()}`)).json() as Promise<Record<string, any>>,
     close: () => server.close(),
   };
 }
