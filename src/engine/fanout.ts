@@ -126,13 +126,21 @@ export class FanOut {
     const heard = this.heard;
     heard.subscribers = this.store.subscribersOf(userID);
     heard.followers = this.store.followersOf(userID);
-    const recipients = this.rules.audience(heard, this.settings.gates);
+    // Into the outbox's own list for this delivery (no list per change); nothing is queued before it is sent.
+    const recipients = this.rules.audience(heard, this.settings.gates, this.tx.recipientList());
     heard.subscribers = heard.followers = undefined;
     if (told.length === 1) {
+      // Only one class is told: the others are dropped from the list in place.
       const friends = this.store.friendsOf(userID);
       const only = told[0] as ViewerClass;
-      this.tx.sendMany(userID, recipients.filter((v) => this.rules.classOf(friends?.has(v) === true) === only), event);
-    } else this.tx.sendMany(userID, recipients, event);
+      let n = 0;
+      for (let i = 0; i < recipients.length; i++) {
+        const v = recipients[i] as string;
+        if (this.rules.classOf(friends?.has(v) === true) === only) recipients[n++] = v;
+      }
+      recipients.length = n;
+    }
+    this.tx.sendMany(userID, recipients, event);
     return shown;
   }
 
