@@ -385,6 +385,13 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
    * `xstate.after.<delay>.<state id>`; durable timers are stored by delay and state path instead (item 4).
    */
   afterNames(eventType: string): { delay: string; state: string } {
+    // Each machine has a few delayed events: their names are worked out once (the answer is shared, read-only).
+    let names = this.afterCache.get(eventType);
+    if (names === undefined) this.afterCache.set(eventType, (names = Object.freeze(this.parseAfter(eventType))));
+    return names;
+  }
+  private readonly afterCache = new Map<string, { delay: string; state: string }>();
+  private parseAfter(eventType: string): { delay: string; state: string } {
     const prefix = 'xstate.after.';
     const rest = eventType.startsWith(prefix) ? eventType.slice(prefix.length) : '';
     const dot = rest.indexOf('.');
