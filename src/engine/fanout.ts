@@ -44,6 +44,8 @@ const UNHANDLED = -1;
 export class FanOut {
   /** The sets the audience rule reads, refilled for each change (the rule keeps nothing of it). */
   private readonly heard: Listeners = { subscribers: undefined, followers: undefined };
+  /** The flap machine's event of a change, filled again for each one (see change). */
+  private readonly flapEvent: FlapEvent = { type: 'STATUS.CHANGED', reason: 'registered', statusType: 0 as FlapEvent['statusType'], customStatus: '', before: { statusType: 0 as FlapEvent['statusType'], customStatus: '' }, graceMs: 0 };
 
   constructor(
     private readonly store: Store,
@@ -65,14 +67,15 @@ export class FanOut {
     const full: UserStatus = { userID, statusType: em.statusType, customStatus: em.customStatus, version: em.version, reason: em.reason };
     const event: StatusEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
     this.tx.send(userID, event);
-    const flapEvent: FlapEvent = {
-      type: 'STATUS.CHANGED',
-      reason: em.reason,
-      statusType: em.statusType,
-      customStatus: em.customStatus,
-      before: { statusType: prev.statusType, customStatus: prev.customStatus },
-      graceMs: this.settings.limits.flapGraceMs,
-    };
+    // The flap machine reads its event during the step and keeps none of it (it copies what it holds), so
+    // one event object is filled again for each change; an inspector keeps what it is shown: a new one then.
+    const flapEvent: FlapEvent = this.reports.on ? { ...this.flapEvent, before: { ...this.flapEvent.before } } : this.flapEvent;
+    flapEvent.reason = em.reason;
+    flapEvent.statusType = em.statusType;
+    flapEvent.customStatus = em.customStatus;
+    flapEvent.before.statusType = prev.statusType;
+    flapEvent.before.customStatus = prev.customStatus;
+    flapEvent.graceMs = this.settings.limits.flapGraceMs;
     const step = this.flapStep(userID, flapEvent, shown);
     if (step === UNHANDLED) {
       shown.views = explicit(shown, prev);
