@@ -44,6 +44,8 @@ const UNHANDLED = -1;
 export class FanOut {
   /** The sets the audience rule reads, refilled for each change (the rule keeps nothing of it). */
   private readonly heard: Listeners = { subscribers: undefined, followers: undefined };
+  /** The flap machine's event of a change, filled again for each one (see change). */
+  private readonly flapEvent: FlapEvent = { type: 'STATUS.CHANGED', reason: 'registered', statusType: 0 as FlapEvent['statusType'], customStatus: '', before: { statusType: 0 as FlapEvent['statusType'], customStatus: '' }, graceMs: 0 };
 
   constructor(
     private readonly store: Store,
@@ -65,14 +67,15 @@ export class FanOut {
     const full: UserStatus = { userID, statusType: em.statusType, customStatus: em.customStatus, version: em.version, reason: em.reason };
     const event: StatusEvent = { name: EVENT.USER_STATUS_UPDATED, data: [full] };
     this.tx.send(userID, event);
-    const flapEvent: FlapEvent = {
-      type: 'STATUS.CHANGED',
-      reason: em.reason,
-      statusType: em.statusType,
-      customStatus: em.customStatus,
-      before: { statusType: prev.statusType, customStatus: prev.customStatus },
-      graceMs: this.settings.limits.flapGraceMs,
-    };
+    // The flap machine reads its event during the step and keeps none of it (it copies what it holds), so
+    // one event object is filled again for each change; an inspector keeps what it is shown: a new one then.
+    const flapEvent: FlapEvent = this.reports.on ? { ...this.flapEvent, before: { ...this.flapEvent.before } } : this.flapEvent;
+    flapEvent.reason = em.reason;
+    flapEvent.statusType = em.statusType;
+    flapEvent.customStatus = em.customStatus;
+    flapEvent.before.statusType = prev.statusType;
+    flapEvent.before.customStatus = prev.customStatus;
+    flapEvent.graceMs = this.settings.limits.flapGraceMs;
     const step = this.flapStep(userID, flapEvent, shown);
     if (step === UNHANDLED) {
       shown.views = explicit(shown, prev);
@@ -126,13 +129,21 @@ export class FanOut {
     const heard = this.heard;
     heard.subscribers = this.store.subscribersOf(userID);
     heard.followers = this.store.followersOf(userID);
-    const recipients = this.rules.audience(heard, this.settings.gates);
+    // Into the outbox's own list for this delivery (no list per change); nothing is queued before it is sent.
+    const recipients = this.rules.audience(heard, this.settings.gates, this.tx.recipientList());
     heard.subscribers = heard.followers = undefined;
     if (told.length === 1) {
+      // Only one class is told: the others are dropped from the list in place.
       const friends = this.store.friendsOf(userID);
       const only = told[0] as ViewerClass;
-      this.tx.sendMany(userID, recipients.filter((v) => this.rules.classOf(friends?.has(v) === true) === only), event);
-    } else this.tx.sendMany(userID, recipients, event);
+      let n = 0;
+      for (let i = 0; i < recipients.length; i++) {
+        const v = recipients[i] as string;
+        if (this.rules.classOf(friends?.has(v) === true) === only) recipients[n++] = v;
+      }
+      recipients.length = n;
+    }
+    this.tx.sendMany(userID, recipients, event);
     return shown;
   }
 

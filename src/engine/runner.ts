@@ -101,6 +101,12 @@ interface CNode {
   always: CTransition[] | null;
   entry: Action[];
   exit: Action[];
+  /**
+   * For a leaf: every transition an event type may select, from the leaf up (document order within a state),
+   * and every eventless one likewise: selecting is then one lookup and one walk of a short list.
+   */
+  select: Map<string, CTransition[]>;
+  alwaysUp: CTransition[] | null;
 }
 interface CTransition {
   source: CNode;
@@ -117,6 +123,8 @@ interface CTransition {
 const MAX_MICROSTEPS = 100;
 /** What an unhandled event returns: nothing emitted, no timers (shared, never written). */
 const NONE: readonly never[] = Object.freeze([]);
+/** What the reused Work holds between transitions. */
+const NO_EVENT: EventObject = Object.freeze({ type: '' });
 const checkOf = (g: unknown): unknown => (g as { check: unknown }).check;
 const COMBINATORS = { and: checkOf(and([])), or: checkOf(or([])), not: checkOf(not(() => true)) };
 
@@ -256,6 +264,8 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         always: null,
         entry: n.entry.map((a) => compileAction(a, `${n.id} entry`)),
         exit: n.exit.map((a) => compileAction(a, `${n.id} exit`)),
+        select: new Map(),
+        alwaysUp: null,
       };
       this.nodes.set(n.id, c);
       raws.set(n.id, n);
@@ -305,6 +315,19 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
         c.always = raw.always.map((t) => compileTransition(t, `${id} always`));
       }
     }
+    // Third pass: each state's selection tables, its own transitions first, then its ancestors'.
+    for (const c of this.nodes.values()) {
+      const always: CTransition[] = [];
+      for (let n: CNode | null = c; n; n = n.parent) {
+        for (const [type, list] of n.on) {
+          const up = c.select.get(type);
+          if (up) up.push(...list);
+          else c.select.set(type, [...list]);
+        }
+        if (n.always) always.push(...n.always);
+      }
+      c.alwaysUp = always.length > 0 ? always : null;
+    }
   }
 
   /** The first snapshot: context from the machine's `context` (with `input`), initial states entered. */
@@ -325,15 +348,28 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
   transition(snapshot: RunnerSnapshot<C>, event: E | EventObject): RunnerStep<C, Em> {
     let leaf = this.nodes.get(snapshot.value);
     if (!leaf) throw new Error(`${this.machine.id}: unknown state '${snapshot.value}'`);
-    const w: Work = { context: snapshot.context, event, owned: false, emitted: null, timers: null };
+    // One Work object per machine, filled again for each transition: guards and actions are the machine's
+    // pure functions, so no transition of this machine starts inside another one.
+    const w = this.work;
+    w.context = snapshot.context;
+    w.event = event;
+    w.owned = false;
+    w.emitted = null;
+    w.timers = null;
     const chosen = this.selectOn(leaf, w);
     if (!chosen) return { snapshot, emitted: NONE, timers: NONE, handled: false };
     leaf = this.microstep(leaf, chosen, w);
     leaf = this.settle(leaf, w);
     const context = w.context;
     const next = leaf.id === snapshot.value && context === snapshot.context ? snapshot : { value: leaf.id, context };
-    return { snapshot: next, emitted: (w.emitted ?? NONE) as Em[], timers: w.timers ?? NONE, handled: true };
+    const emitted = (w.emitted as unknown[] | null) ?? NONE;
+    const timers = (w.timers as TimerOp[] | null) ?? NONE;
+    // It keeps nothing of this transition alive (the last context stays until the next one: one per machine).
+    w.event = NO_EVENT;
+    w.emitted = w.timers = null;
+    return { snapshot: next, emitted: emitted as Em[], timers, handled: true };
   }
+  private readonly work: Work = { context: null, event: NO_EVENT, owned: false, emitted: null, timers: null };
 
   /** The XState state value of a snapshot, e.g. `{ unlogined: 'clearPending' }`. */
   stateValue(snapshot: RunnerSnapshot<C>): StateValue {
@@ -349,6 +385,13 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
    * `xstate.after.<delay>.<state id>`; durable timers are stored by delay and state path instead (item 4).
    */
   afterNames(eventType: string): { delay: string; state: string } {
+    // Each machine has a few delayed events: their names are worked out once (the answer is shared, read-only).
+    let names = this.afterCache.get(eventType);
+    if (names === undefined) this.afterCache.set(eventType, (names = Object.freeze(this.parseAfter(eventType))));
+    return names;
+  }
+  private readonly afterCache = new Map<string, { delay: string; state: string }>();
+  private parseAfter(eventType: string): { delay: string; state: string } {
     const prefix = 'xstate.after.';
     const rest = eventType.startsWith(prefix) ? eventType.slice(prefix.length) : '';
     const dot = rest.indexOf('.');
@@ -369,19 +412,22 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
 
   /** The first enabled transition for the event, from the leaf up (document order within a state). */
   private selectOn(leaf: CNode, a: Args): CTransition | undefined {
-    const type = a.event.type;
-    for (let n: CNode | null = leaf; n; n = n.parent) {
-      const list = n.on.get(type);
-      if (list) for (const t of list) if (t.guard === null || t.guard(a)) return t;
+    const list = leaf.select.get(a.event.type);
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i] as CTransition;
+      if (t.guard === null || t.guard(a)) return t;
     }
     return undefined;
   }
 
   /** The first enabled eventless transition, from the leaf up. */
   private selectAlways(leaf: CNode, a: Args): CTransition | undefined {
-    for (let n: CNode | null = leaf; n; n = n.parent) {
-      const list = n.always;
-      if (list) for (const t of list) if (t.guard === null || t.guard(a)) return t;
+    const list = leaf.alwaysUp;
+    if (list === null) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i] as CTransition;
+      if (t.guard === null || t.guard(a)) return t;
     }
     return undefined;
   }

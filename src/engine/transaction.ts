@@ -19,6 +19,17 @@ class Outbox {
   readonly deviceId: Array<string | undefined> = [];
   /** One change's event for many users (NTF-2 b/c), in the order they were found; undefined: to `userID`. */
   readonly recipients: Array<string[] | undefined> = [];
+  /**
+   * One list per slot, kept from command to command: the fan-out writes a change's audience into the next
+   * slot's (`spare()`), so that a change allocates no list. A list is only read while its slot is handed out
+   * (a broker that keeps one past publishMany copies it, as the cluster's does).
+   */
+  private readonly lists: string[][] = [];
+
+  /** The list the next pushed delivery may use for its recipients (overwritten by the next command using that slot). */
+  spare(): string[] {
+    return (this.lists[this.length] ??= []);
+  }
 
   push(userID: string, event: ClientEvent, seq: number, deviceId: string | undefined, recipients: string[] | undefined): void {
     const i = this.length++;
@@ -170,6 +181,14 @@ export class Transaction {
   /** Queues a delivery to one user (or one device of it), sent once the command has landed. */
   send(userID: string, event: ClientEvent, deviceId?: string, seq = this.cause): void {
     this.outbox.push(userID, event, seq, deviceId, undefined);
+  }
+
+  /**
+   * An empty list for the recipients of the next `sendMany` (the outbox's own, reused): fill it, then send
+   * it before anything else is queued.
+   */
+  recipientList(): string[] {
+    return this.outbox.spare();
   }
 
   /** Queues one change's event for many users. */

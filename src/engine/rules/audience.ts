@@ -15,12 +15,14 @@ export interface Gates {
   friendNotify: boolean;
 }
 
-/** Everyone who may hear, each once (NTF-2 "told once"), subscribers first, in the order they were found. */
-export function audience(l: Listeners, g: Gates): string[] {
+/**
+ * Everyone who may hear, each once (NTF-2 "told once"), subscribers first, in the order they were found.
+ * Written into `out` (its old contents go; the fan-out lends one array per outbox slot, so a change allocates
+ * no list of its own) and returned.
+ */
+export function audience(l: Listeners, g: Gates, out: string[] = []): string[] {
   const subscribers = g.userStatus ? l.subscribers : undefined;
   const followers = g.friendNotify ? l.followers : undefined;
-  // Sized once for the most it can hold (it is made for every change), then cut to what it holds.
-  const out = new Array<string>((subscribers?.size ?? 0) + (followers?.size ?? 0));
   let n = 0;
   if (subscribers) for (const s of subscribers) out[n++] = s;
   if (followers) for (const f of followers) if (subscribers === undefined || !subscribers.has(f)) out[n++] = f;
