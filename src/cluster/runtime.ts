@@ -9,7 +9,7 @@ import type { ClientEvent } from '../events';
 import { ClusterError, ClusterErrorCode } from './errors';
 import { Forwarder } from './forward';
 import { admitPush, advance, type PushCursor } from './gaps';
-import { parseMessage, type NodeMessage } from './messages';
+import type { NodeMessage } from './messages';
 import { ClusterNode, type OwnedShard } from './node';
 import { Mirrors } from './mirrors';
 import { PushSender } from './pushes';
@@ -88,7 +88,7 @@ export class ClusterRuntime {
       ...(o.incarnation === undefined ? {} : { incarnation: o.incarnation }),
       onAcquired: (owned) => this.acquired(owned),
       onLost: (shard) => this.drop(shard),
-      onMessage: (raw) => this.message(raw),
+      onMessage: (m) => this.message(m),
     });
   }
 
@@ -345,8 +345,7 @@ export class ClusterRuntime {
     }
   }
 
-  private message(raw: string): void {
-    const m = parseMessage(raw);
+  private message(m: NodeMessage | undefined): void {
     if (this.halted) {
       if (m?.t === 'push') this.counts.pushesReceived += 1; // reached it, and died with it
       if (m?.t === 'pushes') this.counts.pushesReceived += m.list.length;
@@ -354,7 +353,7 @@ export class ClusterRuntime {
     }
     if (m?.t === 'push') this.receive(m);
     else if (m?.t === 'pushes') for (const p of m.list) this.receive(p);
-    else this.forwarder.handle(raw);
+    else this.forwarder.take(m);
   }
 
   async start(): Promise<void> {
