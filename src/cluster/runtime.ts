@@ -243,14 +243,31 @@ export class ClusterRuntime {
     );
   }
 
+  /**
+   * Takes one push. In the common case (its shard's pushes are not waiting for a resync) it is admitted and
+   * delivered at once, in the bus message's own turn: no promise per push, and a message's pushes reach each
+   * device's socket in one corked write. While a resync of the shard runs, its later pushes queue behind it
+   * (per shard, strictly in order, as before).
+   */
   private receive(p: Push): void {
     this.counts.pushesReceived += 1;
+    const waiting = this.chains.get(p.shard);
+    if (waiting === undefined) {
+      const resync = this.admit(p);
+      if (resync !== undefined) this.hold(p.shard, resync);
+    } else this.hold(p.shard, waiting.then(() => this.admit(p)));
+  }
+
+  /** `shard`'s pushes wait for `work` (a resync, or pushes queued behind one). */
+  private hold(shard: number, work: Promise<void>): void {
     this.admitting += 1;
-    const next = (this.chains.get(p.shard) ?? Promise.resolve())
-      .then(() => this.admit(p))
+    const next: Promise<void> = work
       .catch(() => undefined)
-      .finally(() => (this.admitting -= 1));
-    this.chains.set(p.shard, next);
+      .finally(() => {
+        this.admitting -= 1;
+        if (this.chains.get(shard) === next) this.chains.delete(shard);
+      });
+    this.chains.set(shard, next);
   }
 
   /** Whether anything of this node is still moving: appends, forwarded calls, pushes being admitted. */
@@ -260,7 +277,8 @@ export class ClusterRuntime {
     return false;
   }
 
-  private async admit(p: Push): Promise<void> {
+  /** Runs when every earlier push of the shard is done; returns the resync the shard's later pushes wait for, if any. */
+  private admit(p: Push): Promise<void> | undefined {
     const cursor = this.cursors.get(p.shard);
     const v = admitPush(cursor, p);
     if (v.kind === 'duplicate') {
@@ -272,10 +290,14 @@ export class ClusterRuntime {
       // Something between the last push we took and this one is lost (or a new owner's chain began after
       // the old owner died): the devices get the current state of what moved (which includes this push).
       this.counts.resyncs += 1;
-      await this.resync(p.shard);
-      return;
+      return this.resync(p.shard);
     }
-    this.deliver(p.body as PushBody);
+    try {
+      this.deliver(p.body as PushBody);
+    } catch {
+      // A device's failure is its own; the other pushes go on (as a rejected admission did).
+    }
+    return undefined;
   }
 
   private deliver(b: PushBody): void {
