@@ -10,8 +10,9 @@ type Push = Extract<NodeMessage, { t: 'push' }>;
 
 interface Batch {
   list: Push[];
-  done: Promise<number>;
-  settle: (r: { n: number } | { error: unknown }) => void;
+  /** Made for send()'s callers only (post() needs no promise per push). */
+  done?: Promise<number>;
+  settle?: (r: { n: number } | { error: unknown }) => void;
 }
 
 /**
@@ -22,9 +23,15 @@ interface Batch {
  */
 export class PushSender {
   private readonly last = new Map<string, number>();
+  /** post()'s numbering: per chain (an engine instance of one shard), per node, the last offset sent. */
+  private readonly numbers = new Map<string, Map<string, number>>();
   private readonly batches = new Map<string, Batch>();
   private flushing = false;
-  constructor(private readonly bus: Bus) {}
+  /** `onLost`: told of the pushes of a message that reached no subscriber or whose publish failed. */
+  constructor(
+    private readonly bus: Bus,
+    private readonly onLost?: (pushes: number) => void,
+  ) {}
 
   /** Pushes waiting to leave (tests wait for none). */
   get queued(): number {
@@ -39,20 +46,32 @@ export class PushSender {
     const key = `${node}\u0000${shard}\u0000${epoch}`;
     const prev = this.last.get(key) ?? 0;
     this.last.set(key, offset);
+    const b = this.queue(node, { t: 'push', shard, epoch, prev, offset, body });
+    if (b.done === undefined) b.done = new Promise<number>((resolve, reject) => (b.settle = (r) => ('n' in r ? resolve(r.n) : reject(r.error))));
+    return b.done;
+  }
+
+  /** The same without a promise: the next push of `chain` (one engine instance of `shard`) to `node`, numbered
+   * here (offsets 1, 2, ... per chain and node); a loss is told to onLost. */
+  post(node: string, shard: number, chain: string, body: unknown): void {
+    let byNode = this.numbers.get(chain);
+    if (byNode === undefined) this.numbers.set(chain, (byNode = new Map()));
+    const prev = byNode.get(node) ?? 0;
+    byNode.set(node, prev + 1);
+    this.queue(node, { t: 'push', shard, epoch: chain, prev, offset: prev + 1, body });
+  }
+
+  private queue(node: string, p: Push): Batch {
     let b = this.batches.get(node);
-    if (b === undefined) {
-      let settle!: Batch['settle'];
-      const done = new Promise<number>((resolve, reject) => (settle = (r) => ('n' in r ? resolve(r.n) : reject(r.error))));
-      this.batches.set(node, (b = { list: [], done, settle }));
-    }
-    b.list.push({ t: 'push', shard, epoch, prev, offset, body });
+    if (b === undefined) this.batches.set(node, (b = { list: [] }));
+    b.list.push(p);
     if (!this.flushing) {
       this.flushing = true;
       // At the end of this stretch of synchronous work (a group commit's deliveries), before the callers' replies
       // go out, as a push published at once did: a receiver hears a change no later than the setter's reply.
       queueMicrotask(() => this.flush());
     }
-    return b.done;
+    return b;
   }
 
   private flush(): void {
@@ -60,8 +79,14 @@ export class PushSender {
     for (const [node, b] of this.batches) {
       const m = b.list.length === 1 ? b.list[0]! : { t: 'pushes' as const, list: b.list };
       this.bus.publish(node, encode(m)).then(
-        (n) => b.settle({ n }),
-        (error) => b.settle({ error }),
+        (n) => {
+          if (n === 0) this.onLost?.(b.list.length);
+          b.settle?.({ n });
+        },
+        (error) => {
+          this.onLost?.(b.list.length);
+          b.settle?.({ error });
+        },
       );
     }
     this.batches.clear();

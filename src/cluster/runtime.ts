@@ -49,7 +49,6 @@ export class ClusterRuntime {
   readonly forwarder: Forwarder;
   readonly cache: ReadCache;
   private readonly sender: PushSender;
-  private readonly pushSeq = new Map<string, number>();
   private readonly cursors = new Map<number, PushCursor>();
   private readonly chains = new Map<number, Promise<void>>();
   private readonly lostListeners = new Set<(shard: number) => void>();
@@ -76,7 +75,7 @@ export class ClusterRuntime {
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
     this.mirrors = new Mirrors(this, o.clock, o.mirrorRetryMs);
-    this.sender = new PushSender(o.backend.bus);
+    this.sender = new PushSender(o.backend.bus, (n) => (this.counts.pushesLost += n));
     this.forwarder = new Forwarder({ me: o.nodeId, bus: o.backend.bus, clock: o.clock, timeoutMs: o.forwardTimeoutMs, serve: (_s, body) => this.serve(body as Request) });
     this.node = new ClusterNode({
       id: o.nodeId,
@@ -230,17 +229,11 @@ export class ClusterRuntime {
     for (const [to, us] of remote) this.push(to, from, chain, { us, e: event, s: seq });
   }
 
-  /** `chain`: the engine instance that made the change (see acquired()). */
+  /** `chain`: the engine instance that made the change (see acquired()). A failed publish (Redis away) is a hole
+   * the receiver finds at the next push, and resyncs. */
   private push(to: string, from: number, chain: string, body: PushBody): void {
-    const k = `${to}\u0000${from}\u0000${chain}`;
-    const n = (this.pushSeq.get(k) ?? 0) + 1;
-    this.pushSeq.set(k, n);
     this.counts.pushesSent += 1;
-    // A failed publish (Redis away) is a hole the receiver finds at the next push, and resyncs.
-    this.sender.send(to, from, chain, n, body).then(
-      (got) => void (got === 0 && (this.counts.pushesLost += 1)),
-      () => void (this.counts.pushesLost += 1),
-    );
+    this.sender.post(to, from, chain, body);
   }
 
   /**

@@ -53,6 +53,38 @@ describe('cluster push batching', () => {
     await turn();
   });
 
+  it('NTF-6 post(): numbered per (chain, node) without a promise per push; a lost message is told with its push count', async () => {
+    const bus = fakeBus();
+    const s = new PushSender(bus);
+    s.post('b', 1, 'E', 'x1');
+    s.post('c', 1, 'E', 'y1');
+    s.post('b', 1, 'E', 'x2');
+    s.post('b', 2, 'F', 'z1');
+    expect(s.queued).toBe(4);
+    await turn();
+    expect(parseMessage(bus.sent[0]!.message)).toMatchObject({
+      t: 'pushes',
+      list: [
+        { shard: 1, epoch: 'E', prev: 0, offset: 1, body: 'x1' },
+        { shard: 1, epoch: 'E', prev: 1, offset: 2, body: 'x2' },
+        { shard: 2, epoch: 'F', prev: 0, offset: 1, body: 'z1' },
+      ],
+    });
+    expect(parseMessage(bus.sent[1]!.message)).toMatchObject({ t: 'push', shard: 1, epoch: 'E', prev: 0, offset: 1, body: 'y1' });
+    s.post('b', 1, 'E', 'x3');
+    await turn();
+    expect(parseMessage(bus.sent[2]!.message)).toMatchObject({ t: 'push', prev: 2, offset: 3 });
+
+    const lost: number[] = [];
+    const quiet = new PushSender(fakeBus(0), (n) => lost.push(n));
+    quiet.post('b', 1, 'E', 1);
+    quiet.post('b', 1, 'E', 2);
+    const failing = new PushSender({ subscribe: async () => async () => {}, publish: () => Promise.reject(new Error('redis down')) }, (n) => lost.push(n));
+    failing.post('b', 1, 'E', 1);
+    await turn();
+    expect(lost).toEqual([2, 1]);
+  });
+
   it('NTF-6 a batch with one bad item is dropped whole (the receiver finds the gap at the next push)', () => {
     const ok = { t: 'push', shard: 1, epoch: 'E', prev: 0, offset: 1, body: null };
     expect(parseMessage(JSON.stringify({ t: 'pushes', list: [ok, { ...ok, offset: 'x' }] }))).toBeUndefined();
