@@ -9,7 +9,8 @@ import type { ClientEvent } from '../events';
 import { ClusterError, ClusterErrorCode } from './errors';
 import { Forwarder } from './forward';
 import { admitPush, advance, type PushCursor } from './gaps';
-import type { NodeMessage } from './messages';
+import type { NodeMessage, Push } from './messages';
+import type { PushBody } from './pushCodec';
 import { ClusterNode, type OwnedShard } from './node';
 import { Mirrors } from './mirrors';
 import { PushSender } from './pushes';
@@ -34,8 +35,6 @@ export interface RuntimeOptions {
   incarnation?: string;
 }
 
-type PushBody = { u: string; e: ClientEvent; s: number; d?: string } | { us: string[]; e: ClientEvent; s: number };
-type Push = Extract<NodeMessage, { t: 'push' }>;
 /** What nodes ask each other through the Forwarder (besides the admin calls: see admin.ts). */
 export type Request =
   | { op: 'facts'; viewer: string; users: string[] }

@@ -47,7 +47,7 @@ describe('pushes received while a shard resyncs (memory backend, 3 nodes)', () =
     const publish = bus.publish.bind(bus);
     let drop = true;
     bus.publish = async (node, message) => {
-      if (drop && message.includes('"t":"push"')) {
+      if (drop && message.startsWith('["P"')) {
         drop = false;
         return 0;
       }
