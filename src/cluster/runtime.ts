@@ -396,6 +396,7 @@ export class ClusterRuntime {
     if (this.freshTimer !== undefined) this.o.clock.clearTimeout(this.freshTimer);
     this.node.freeze();
     this.mirrors.stop();
+    this.sender.drop();
   }
 
   async stop(): Promise<void> {
