@@ -100,6 +100,72 @@ export class PushSender {
   }
 }
 
+export interface PushInboxOptions {
+  /** Hands a push's body to this node's recipients. */
+  deliver: (body: unknown) => void;
+  /** After a hole (or a new owner's chain): brings this node's devices that hear of the shard up to date. */
+  resync: (shard: number) => Promise<void>;
+  counts: { duplicates: number; resyncs: number };
+}
+
+/**
+ * A node's receiving side (the runtime's; PushReceiver below fills holes from the log instead). In the common case
+ * (the shard's pushes are not waiting for a resync) a push is admitted and delivered at once, in the bus message's
+ * own turn: no promise per push, and a message's pushes reach each device's socket in one corked write. While a
+ * resync of the shard runs, its later pushes queue behind it: per shard, strictly in order (NTF-6).
+ */
+export class PushInbox {
+  private readonly cursors = new Map<number, PushCursor>();
+  private readonly chains = new Map<number, Promise<void>>();
+  /** Pushes and resyncs waiting (tests and busy() wait for none). */
+  admitting = 0;
+
+  constructor(private readonly o: PushInboxOptions) {}
+
+  receive(p: Push): void {
+    const waiting = this.chains.get(p.shard);
+    if (waiting === undefined) {
+      const resync = this.admit(p);
+      if (resync !== undefined) this.hold(p.shard, resync);
+    } else this.hold(p.shard, waiting.then(() => this.admit(p)));
+  }
+
+  /** `shard`'s pushes wait for `work` (a resync, or pushes queued behind one). */
+  private hold(shard: number, work: Promise<void>): void {
+    this.admitting += 1;
+    const next: Promise<void> = work
+      .catch(() => undefined)
+      .finally(() => {
+        this.admitting -= 1;
+        if (this.chains.get(shard) === next) this.chains.delete(shard);
+      });
+    this.chains.set(shard, next);
+  }
+
+  /** Runs when every earlier push of the shard is done; returns the resync the shard's later pushes wait for, if any. */
+  private admit(p: Push): Promise<void> | undefined {
+    const cursor = this.cursors.get(p.shard);
+    const v = admitPush(cursor, p);
+    if (v.kind === 'duplicate') {
+      this.o.counts.duplicates += 1;
+      return undefined;
+    }
+    this.cursors.set(p.shard, advance(cursor, p, v)!);
+    if (v.kind === 'gap' || v.kind === 'epoch') {
+      // Something between the last push we took and this one is lost (or a new owner's chain began after
+      // the old owner died): the devices get the current state of what moved (which includes this push).
+      this.o.counts.resyncs += 1;
+      return this.o.resync(p.shard);
+    }
+    try {
+      this.o.deliver(p.body);
+    } catch {
+      // A device's failure is its own; the other pushes go on (as a rejected admission did).
+    }
+    return undefined;
+  }
+}
+
 export type Delivered = { from: 'push'; body: unknown } | { from: 'log'; command: string };
 
 export interface PushReceiverOptions {

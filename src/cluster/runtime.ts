@@ -8,12 +8,11 @@ import type { Clock } from '../clock';
 import type { ClientEvent } from '../events';
 import { ClusterError, ClusterErrorCode } from './errors';
 import { Forwarder } from './forward';
-import { admitPush, advance, type PushCursor } from './gaps';
 import type { NodeMessage, Push } from './messages';
 import type { PushBody } from './pushCodec';
 import { ClusterNode, type OwnedShard } from './node';
 import { Mirrors } from './mirrors';
-import { PushSender } from './pushes';
+import { PushInbox, PushSender } from './pushes';
 import { ReadCache, factsOf, type Fact } from './reads';
 import { ShardEngine, type ShardEngineConfig, type SnapshotPolicy } from './shardEngine';
 import { shardOf } from './shardMap';
@@ -48,8 +47,7 @@ export class ClusterRuntime {
   readonly forwarder: Forwarder;
   readonly cache: ReadCache;
   private readonly sender: PushSender;
-  private readonly cursors = new Map<number, PushCursor>();
-  private readonly chains = new Map<number, Promise<void>>();
+  private readonly inbox: PushInbox;
   private readonly lostListeners = new Set<(shard: number) => void>();
   /** Told of each shard engine built here (the port hooks its listeners on it). */
   readonly engineListeners = new Set<(e: ShardEngine) => void>();
@@ -61,7 +59,6 @@ export class ClusterRuntime {
   }
   private halted = false;
   private hinting = false;
-  private admitting = 0;
   /** Served elsewhere (admin.ts): an admin call this node runs for a shard it owns. */
   serveAdmin: (name: string, args: unknown[]) => Promise<unknown> = async () => {
     throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'no admin here');
@@ -75,6 +72,7 @@ export class ClusterRuntime {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
     this.mirrors = new Mirrors(this, o.clock, o.mirrorRetryMs);
     this.sender = new PushSender(o.backend.bus, (n) => (this.counts.pushesLost += n));
+    this.inbox = new PushInbox({ deliver: (b) => this.deliver(b as PushBody), resync: (shard) => this.resync(shard), counts: this.counts });
     this.forwarder = new Forwarder({ me: o.nodeId, bus: o.backend.bus, clock: o.clock, timeoutMs: o.forwardTimeoutMs, serve: (_s, body) => this.serve(body as Request) });
     this.node = new ClusterNode({
       id: o.nodeId,
@@ -235,61 +233,16 @@ export class ClusterRuntime {
     this.sender.post(to, from, chain, body);
   }
 
-  /**
-   * Takes one push. In the common case (its shard's pushes are not waiting for a resync) it is admitted and
-   * delivered at once, in the bus message's own turn: no promise per push, and a message's pushes reach each
-   * device's socket in one corked write. While a resync of the shard runs, its later pushes queue behind it
-   * (per shard, strictly in order, as before).
-   */
-  private receive(p: Push): void {
-    this.counts.pushesReceived += 1;
-    const waiting = this.chains.get(p.shard);
-    if (waiting === undefined) {
-      const resync = this.admit(p);
-      if (resync !== undefined) this.hold(p.shard, resync);
-    } else this.hold(p.shard, waiting.then(() => this.admit(p)));
-  }
-
-  /** `shard`'s pushes wait for `work` (a resync, or pushes queued behind one). */
-  private hold(shard: number, work: Promise<void>): void {
-    this.admitting += 1;
-    const next: Promise<void> = work
-      .catch(() => undefined)
-      .finally(() => {
-        this.admitting -= 1;
-        if (this.chains.get(shard) === next) this.chains.delete(shard);
-      });
-    this.chains.set(shard, next);
-  }
-
   /** Whether anything of this node is still moving: appends, forwarded calls, pushes being admitted. */
   busy(): boolean {
-    if (this.admitting > 0 || this.forwarder.pending > 0 || this.sender.queued > 0) return true;
+    if (this.inbox.admitting > 0 || this.forwarder.pending > 0 || this.sender.queued > 0) return true;
     for (const e of this.engines.values()) if (e.store.inFlight > 0) return true;
     return false;
   }
 
-  /** Runs when every earlier push of the shard is done; returns the resync the shard's later pushes wait for, if any. */
-  private admit(p: Push): Promise<void> | undefined {
-    const cursor = this.cursors.get(p.shard);
-    const v = admitPush(cursor, p);
-    if (v.kind === 'duplicate') {
-      this.counts.duplicates += 1;
-      return;
-    }
-    this.cursors.set(p.shard, advance(cursor, p, v)!);
-    if (v.kind === 'gap' || v.kind === 'epoch') {
-      // Something between the last push we took and this one is lost (or a new owner's chain began after
-      // the old owner died): the devices get the current state of what moved (which includes this push).
-      this.counts.resyncs += 1;
-      return this.resync(p.shard);
-    }
-    try {
-      this.deliver(p.body as PushBody);
-    } catch {
-      // A device's failure is its own; the other pushes go on (as a rejected admission did).
-    }
-    return undefined;
+  private receive(p: Push): void {
+    this.counts.pushesReceived += 1;
+    this.inbox.receive(p);
   }
 
   private deliver(b: PushBody): void {
