@@ -57,6 +57,7 @@ export function clusterSection(c: ClusterBench): string[] {
     for (const s of [c.scaling, c.scalingSubs]) if (s) out.push(...scalingTable(s));
   }
   if (c.redis) out.push(`Redis per change (${c.redis.at}, from INFO commandstats and INFO cpu): ${f2(c.redis.opsPerChange)} commands, ${n0(c.redis.cpuUsPerChange)} µs of Redis CPU.`, '');
+  if (c.scalingSubs) out.push('What a cross-node delivery costs and what was done to lower it, each step measured before/after: docs/cluster.md, "What a cross-node delivery costs".', '');
   if (c.latency) {
     out.push(
       '### Set-to-notify latency across nodes',
