@@ -68,6 +68,9 @@ export interface ClusterLoadPhase {
   redisCpuMsPerChange: number;
   /** The node processes' CPU time during the phase's calls, per acknowledged change (NaN: no pids given). */
   nodeCpuMsPerChange: number;
+  /** The node processes' read and write system calls during the phase's calls, per acknowledged change (socket
+   * reads and writes: each is a cost a busy machine does not change; NaN: not readable). */
+  nodeSyscallsPerChange?: { read: number; write: number };
   /** The calls' stretch on the monotonic clock, µs (as V8 CPU profiles' timestamps: to cut a node's profile). */
   monoUs: [number, number];
   /** This generator's CPU time during the calls, as a share of one core (near 1: it, not the nodes, set the pace). */
@@ -291,6 +294,22 @@ function nodeCpuMs(): number {
   return ms;
 }
 
+/** Read and write system calls of the node processes so far (/proc/PID/io; NaN where not readable). */
+function nodeSyscalls(): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const pid of p.nodePids ?? []) {
+    try {
+      const f = readFileSync(`/proc/${pid}/io`, 'utf8');
+      read += Number(/^syscr: (\d+)$/m.exec(f)?.[1] ?? NaN);
+      write += Number(/^syscw: (\d+)$/m.exec(f)?.[1] ?? NaN);
+    } catch {
+      return { read: NaN, write: NaN };
+    }
+  }
+  return { read, write };
+}
+
 /** CFS periods with runnable tasks, and those in which the quota ran out, summed over the nodes' cgroups. */
 function throttling(): { periods: number; throttled: number } {
   let periods = 0;
@@ -379,6 +398,7 @@ for (const ph of p.phases) {
   const failedCodes: Record<string, number> = {};
   const before = await redisCounters();
   const cpu0 = nodeCpuMs();
+  const sys0 = nodeSyscalls();
   const thr0 = throttling();
   const mono0 = Number(process.hrtime.bigint() / 1000n);
   const own0 = process.cpuUsage();
@@ -437,6 +457,7 @@ for (const ph of p.phases) {
   const mono1 = Number(process.hrtime.bigint() / 1000n);
   const own = process.cpuUsage(own0);
   const cpu1 = nodeCpuMs();
+  const sys1 = nodeSyscalls();
   const thr1 = throttling();
   const k1 = k;
   const tally = () => log.tally(k0, k1, (u) => audience[u]!);
@@ -482,6 +503,7 @@ for (const ph of p.phases) {
     redisOpsPerChange: (after.ops - before.ops) / Math.max(1, changes),
     redisCpuMsPerChange: (after.cpuMs - before.cpuMs) / Math.max(1, changes),
     nodeCpuMsPerChange: (cpu1 - cpu0) / Math.max(1, changes),
+    nodeSyscallsPerChange: { read: (sys1.read - sys0.read) / Math.max(1, changes), write: (sys1.write - sys0.write) / Math.max(1, changes) },
     monoUs: [mono0, mono1],
     generatorCpuShare: (own.user + own.system) / 1000 / (mono1 / 1000 - mono0 / 1000),
     throttledShare: (thr1.throttled - thr0.throttled) / (thr1.periods - thr0.periods),
@@ -492,7 +514,7 @@ for (const ph of p.phases) {
     `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}, ${skipped} skipped), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `heard ${phase.heard}/${phase.expected} (superseded ${phase.superseded}, missing at 5 s ${phase.missing}, at 15 s ${phase.missingAfter15s}, duplicates ${phase.duplicates}), reconnects ${JSON.stringify(phase.reconnects)}, ` +
       `p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
-      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods`,
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods`,
   );
   if (phase.missingAfter15s > 0) say(`  missing after 15 s, e.g. ${JSON.stringify(phase.missingSample.slice(0, 5))}`);
 }

@@ -10,7 +10,7 @@ if (dir) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
-  session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  session.post('Profiler.setSamplingInterval', { interval: Number(process.env.STATUS_ENGINE_PROFILE_INTERVAL_US ?? 1000) });
   session.post('Profiler.start');
   process.on('exit', () => {
     // A session of this thread answers at once: the profile is written before the process ends.

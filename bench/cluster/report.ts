@@ -57,6 +57,7 @@ export function clusterSection(c: ClusterBench): string[] {
     for (const s of [c.scaling, c.scalingSubs]) if (s) out.push(...scalingTable(s));
   }
   if (c.redis) out.push(`Redis per change (${c.redis.at}, from INFO commandstats and INFO cpu): ${f2(c.redis.opsPerChange)} commands, ${n0(c.redis.cpuUsPerChange)} µs of Redis CPU.`, '');
+  if (c.scalingSubs) out.push('What a cross-node delivery costs and what was done to lower it, each step measured before/after: docs/cluster.md, "What a cross-node delivery costs".', '');
   if (c.latency) {
     out.push(
       '### Set-to-notify latency across nodes',
@@ -116,6 +117,7 @@ const reconnects = (p: ClusterLoadPhase) => {
   const r = Object.entries(p.reconnects ?? {});
   return r.length === 0 ? (p.reconnects ? '0' : 'n/a') : r.map(([code, k]) => `${k} × ${code}`).join(', ');
 };
+const syscalls = (p: ClusterLoadPhase | undefined) => (p?.nodeSyscallsPerChange === undefined ? 'n/a' : `${p.nodeSyscallsPerChange.read.toFixed(1)} + ${p.nodeSyscallsPerChange.write.toFixed(1)}`);
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${Math.round(100 * x)}%`);
 
 function scalingTable(s: ScalingResult): string[] {
@@ -123,14 +125,14 @@ function scalingTable(s: ScalingResult): string[] {
   const out = [
     `${s.subs === 0 ? 'No subscriptions (each change heard by its own device only: the durable single-writer work)' : `${s.subs} subscriptions each (most deliveries cross nodes)`}: 3 nodes / 1 node **${f2(s.ratio3to1)}** measured${s.cpuBoundRatio3to1 === undefined ? '' : `, ${f2(s.cpuBoundRatio3to1)} from CPU per change`}.`,
     '',
-    '| nodes | acknowledged changes/s | × 1 node | throttled | node CPU per change | CPU-bound changes/s | × 1 node | Redis commands per change | failed calls | heard / expected (later, missing, duplicates) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| nodes | acknowledged changes/s | × 1 node | throttled | node CPU per change | CPU-bound changes/s | × 1 node | Redis commands per change | node syscalls per change (read + write) | failed calls | heard / expected (later, missing, duplicates) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of s.rows) {
     out.push(
       `| ${r.nodes} | ${n0(r.changesPerSec)} | ${f2(r.changesPerSec / (base?.changesPerSec ?? NaN))} | ${r.throttledShare === undefined ? `${r.throttledPeriods ?? 'n/a'} periods` : pct(r.throttledShare)} | ` +
         `${r.nodeCpuMsPerChange < 1 ? `${Math.round(r.nodeCpuMsPerChange * 1000)} µs` : ms(r.nodeCpuMsPerChange)} | ${r.cpuBoundPerSec === undefined ? 'n/a' : n0(r.cpuBoundPerSec)} | ` +
-        `${r.cpuBoundPerSec === undefined ? 'n/a' : f2(r.cpuBoundPerSec / (base?.cpuBoundPerSec ?? NaN))} | ${r.redisOpsPerChange === undefined ? 'n/a' : f2(r.redisOpsPerChange)} | ${r.failed} | ${heard(r.phase)} |`,
+        `${r.cpuBoundPerSec === undefined ? 'n/a' : f2(r.cpuBoundPerSec / (base?.cpuBoundPerSec ?? NaN))} | ${r.redisOpsPerChange === undefined ? 'n/a' : f2(r.redisOpsPerChange)} | ${syscalls(r.phase)} | ${r.failed} | ${heard(r.phase)} |`,
     );
   }
   out.push('');

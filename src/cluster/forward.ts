@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { StatusError } from '../errors';
 import { ClusterError, ClusterErrorCode } from './errors';
-import { encode, parseMessage } from './messages';
+import { encode, parseMessage, type NodeMessage } from './messages';
 import type { Bus } from './types';
 
 export interface ForwarderOptions {
@@ -72,7 +72,11 @@ export class Forwarder {
 
   /** Feed every raw message of this node's channel here. */
   handle(raw: string): void {
-    const m = parseMessage(raw);
+    this.take(parseMessage(raw));
+  }
+
+  /** The same, for a message parsed already (undefined: it did not parse). */
+  take(m: NodeMessage | undefined): void {
     if (m === undefined) {
       this.dropped += 1;
       return;

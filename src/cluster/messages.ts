@@ -1,5 +1,7 @@
 // The messages nodes send each other on their bus channels. Parsed defensively: a bad message is dropped
-// (and counted), never thrown into a handler.
+// (and counted), never thrown into a handler. Pushes (most of the traffic) have a compact form of their own
+// (pushCodec.ts); the rest is JSON.
+import { decodePushes, encodePushes } from './pushCodec';
 
 export type NodeMessage =
   /** A node gave a shard up for `to`: acquire it now instead of at the next tick. */
@@ -22,6 +24,11 @@ const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
 export function parseMessage(raw: string): NodeMessage | undefined {
+  if (raw.charCodeAt(0) === 91 /* [ */) {
+    const list = decodePushes(raw);
+    if (list === undefined) return undefined;
+    return list.length === 1 ? list[0] : { t: 'pushes', list };
+  }
   let m: unknown;
   try {
     m = JSON.parse(raw);
@@ -57,10 +64,12 @@ export function parseMessage(raw: string): NodeMessage | undefined {
   }
 }
 
-function pushOf(o: Record<string, unknown>): Extract<NodeMessage, { t: 'push' }> | undefined {
+export type Push = Extract<NodeMessage, { t: 'push' }>;
+
+function pushOf(o: Record<string, unknown>): Push | undefined {
   return isInt(o.shard) && isStr(o.epoch) && isInt(o.prev) && isInt(o.offset)
     ? { t: 'push', shard: o.shard, epoch: o.epoch, prev: o.prev, offset: o.offset, body: o.body }
     : undefined;
 }
 
-export const encode = (m: NodeMessage): string => JSON.stringify(m);
+export const encode = (m: NodeMessage): string => (m.t === 'push' ? encodePushes([m]) : m.t === 'pushes' ? encodePushes(m.list) : JSON.stringify(m));

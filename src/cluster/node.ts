@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { ShardWriter, type Resolution } from './groupCommit';
-import { encode, parseMessage } from './messages';
+import { encode, parseMessage, type NodeMessage } from './messages';
 import { planLeave, planOwnership, type OwnershipAction } from './ownership';
 import { DEFAULT_SHARDS, checkShardCount, ownerOf } from './shardMap';
 import type { ClusterBackend, LeaseGrant, ShardState } from './types';
@@ -31,8 +31,9 @@ export interface ClusterNodeOptions {
   onAcquired?: (s: OwnedShard) => void;
   onLost?: (shard: number, why: 'released' | 'expired' | 'fenced') => void;
   onResolved?: (shard: number, r: Resolution) => void;
-  /** A message on this node's channel that ownership does not read (forwarding, pushes). */
-  onMessage?: (raw: string) => void;
+  /** A message on this node's channel that ownership does not read (forwarding, pushes), parsed once here
+   * (undefined: it did not parse). */
+  onMessage?: (m: NodeMessage | undefined) => void;
 }
 
 export class ClusterNode {
@@ -278,6 +279,6 @@ export class ClusterNode {
       if (this.claims.get(m.shard)?.node === m.from) this.claims.delete(m.shard);
       return;
     }
-    this.o.onMessage?.(raw);
+    this.o.onMessage?.(m);
   }
 }

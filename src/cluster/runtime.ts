@@ -8,11 +8,11 @@ import type { Clock } from '../clock';
 import type { ClientEvent } from '../events';
 import { ClusterError, ClusterErrorCode } from './errors';
 import { Forwarder } from './forward';
-import { admitPush, advance, type PushCursor } from './gaps';
-import { parseMessage, type NodeMessage } from './messages';
+import type { NodeMessage, Push } from './messages';
+import type { PushBody } from './pushCodec';
 import { ClusterNode, type OwnedShard } from './node';
 import { Mirrors } from './mirrors';
-import { PushSender } from './pushes';
+import { PushInbox, PushSender } from './pushes';
 import { ReadCache, factsOf, type Fact } from './reads';
 import { ShardEngine, type ShardEngineConfig, type SnapshotPolicy } from './shardEngine';
 import { shardOf } from './shardMap';
@@ -34,8 +34,6 @@ export interface RuntimeOptions {
   incarnation?: string;
 }
 
-type PushBody = { u: string; e: ClientEvent; s: number; d?: string } | { us: string[]; e: ClientEvent; s: number };
-type Push = Extract<NodeMessage, { t: 'push' }>;
 /** What nodes ask each other through the Forwarder (besides the admin calls: see admin.ts). */
 export type Request =
   | { op: 'facts'; viewer: string; users: string[] }
@@ -49,9 +47,7 @@ export class ClusterRuntime {
   readonly forwarder: Forwarder;
   readonly cache: ReadCache;
   private readonly sender: PushSender;
-  private readonly pushSeq = new Map<string, number>();
-  private readonly cursors = new Map<number, PushCursor>();
-  private readonly chains = new Map<number, Promise<void>>();
+  private readonly inbox: PushInbox;
   private readonly lostListeners = new Set<(shard: number) => void>();
   /** Told of each shard engine built here (the port hooks its listeners on it). */
   readonly engineListeners = new Set<(e: ShardEngine) => void>();
@@ -63,7 +59,6 @@ export class ClusterRuntime {
   }
   private halted = false;
   private hinting = false;
-  private admitting = 0;
   /** Served elsewhere (admin.ts): an admin call this node runs for a shard it owns. */
   serveAdmin: (name: string, args: unknown[]) => Promise<unknown> = async () => {
     throw new ClusterError(ClusterErrorCode.NOT_OWNER, 'no admin here');
@@ -76,7 +71,8 @@ export class ClusterRuntime {
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
     this.mirrors = new Mirrors(this, o.clock, o.mirrorRetryMs);
-    this.sender = new PushSender(o.backend.bus);
+    this.sender = new PushSender(o.backend.bus, (n) => (this.counts.pushesLost += n));
+    this.inbox = new PushInbox({ deliver: (b) => this.deliver(b as PushBody), resync: (shard) => this.resync(shard), counts: this.counts });
     this.forwarder = new Forwarder({ me: o.nodeId, bus: o.backend.bus, clock: o.clock, timeoutMs: o.forwardTimeoutMs, serve: (_s, body) => this.serve(body as Request) });
     this.node = new ClusterNode({
       id: o.nodeId,
@@ -88,7 +84,7 @@ export class ClusterRuntime {
       ...(o.incarnation === undefined ? {} : { incarnation: o.incarnation }),
       onAcquired: (owned) => this.acquired(owned),
       onLost: (shard) => this.drop(shard),
-      onMessage: (raw) => this.message(raw),
+      onMessage: (m) => this.message(m),
     });
   }
 
@@ -230,52 +226,23 @@ export class ClusterRuntime {
     for (const [to, us] of remote) this.push(to, from, chain, { us, e: event, s: seq });
   }
 
-  /** `chain`: the engine instance that made the change (see acquired()). */
+  /** `chain`: the engine instance that made the change (see acquired()). A failed publish (Redis away) is a hole
+   * the receiver finds at the next push, and resyncs. */
   private push(to: string, from: number, chain: string, body: PushBody): void {
-    const k = `${to}\u0000${from}\u0000${chain}`;
-    const n = (this.pushSeq.get(k) ?? 0) + 1;
-    this.pushSeq.set(k, n);
     this.counts.pushesSent += 1;
-    // A failed publish (Redis away) is a hole the receiver finds at the next push, and resyncs.
-    this.sender.send(to, from, chain, n, body).then(
-      (got) => void (got === 0 && (this.counts.pushesLost += 1)),
-      () => void (this.counts.pushesLost += 1),
-    );
-  }
-
-  private receive(p: Push): void {
-    this.counts.pushesReceived += 1;
-    this.admitting += 1;
-    const next = (this.chains.get(p.shard) ?? Promise.resolve())
-      .then(() => this.admit(p))
-      .catch(() => undefined)
-      .finally(() => (this.admitting -= 1));
-    this.chains.set(p.shard, next);
+    this.sender.post(to, from, chain, body);
   }
 
   /** Whether anything of this node is still moving: appends, forwarded calls, pushes being admitted. */
   busy(): boolean {
-    if (this.admitting > 0 || this.forwarder.pending > 0 || this.sender.queued > 0) return true;
+    if (this.inbox.admitting > 0 || this.forwarder.pending > 0 || this.sender.queued > 0) return true;
     for (const e of this.engines.values()) if (e.store.inFlight > 0) return true;
     return false;
   }
 
-  private async admit(p: Push): Promise<void> {
-    const cursor = this.cursors.get(p.shard);
-    const v = admitPush(cursor, p);
-    if (v.kind === 'duplicate') {
-      this.counts.duplicates += 1;
-      return;
-    }
-    this.cursors.set(p.shard, advance(cursor, p, v)!);
-    if (v.kind === 'gap' || v.kind === 'epoch') {
-      // Something between the last push we took and this one is lost (or a new owner's chain began after
-      // the old owner died): the devices get the current state of what moved (which includes this push).
-      this.counts.resyncs += 1;
-      await this.resync(p.shard);
-      return;
-    }
-    this.deliver(p.body as PushBody);
+  private receive(p: Push): void {
+    this.counts.pushesReceived += 1;
+    this.inbox.receive(p);
   }
 
   private deliver(b: PushBody): void {
@@ -345,8 +312,7 @@ export class ClusterRuntime {
     }
   }
 
-  private message(raw: string): void {
-    const m = parseMessage(raw);
+  private message(m: NodeMessage | undefined): void {
     if (this.halted) {
       if (m?.t === 'push') this.counts.pushesReceived += 1; // reached it, and died with it
       if (m?.t === 'pushes') this.counts.pushesReceived += m.list.length;
@@ -354,7 +320,7 @@ export class ClusterRuntime {
     }
     if (m?.t === 'push') this.receive(m);
     else if (m?.t === 'pushes') for (const p of m.list) this.receive(p);
-    else this.forwarder.handle(raw);
+    else this.forwarder.take(m);
   }
 
   async start(): Promise<void> {
@@ -383,6 +349,7 @@ export class ClusterRuntime {
     if (this.freshTimer !== undefined) this.o.clock.clearTimeout(this.freshTimer);
     this.node.freeze();
     this.mirrors.stop();
+    this.sender.drop();
   }
 
   async stop(): Promise<void> {

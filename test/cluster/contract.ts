@@ -229,7 +229,7 @@ export function clusterContract(name: string, makeWorld: () => Promise<ClusterWo
           if (m?.t === 'push') handled.push(receiver.handle(m));
         });
         const dropped = new Set([2, 3]);
-        const lossy = { subscribe: owner.bus.subscribe, publish: (n: string, m: string) => (dropped.has(JSON.parse(m).offset) ? Promise.resolve(1) : owner.bus.publish(n, m)) };
+        const lossy = { subscribe: owner.bus.subscribe, publish: (n: string, m: string) => (dropped.has((parseMessage(m) as { offset?: number }).offset ?? 0) ? Promise.resolve(1) : owner.bus.publish(n, m)) };
         const sender = new PushSender(lossy);
         for (let o = 1; o <= 6; o++) await sender.send('nb', 9, 'E', o, { change: o });
         await sixth;

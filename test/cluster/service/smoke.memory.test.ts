@@ -56,7 +56,7 @@ describe('cluster service (memory backend, 3 nodes)', () => {
     const publish = bus.publish.bind(bus);
     let drop = true;
     bus.publish = async (node, message) => {
-      if (drop && message.includes('"t":"push"')) {
+      if (drop && message.startsWith('["P"')) {
         drop = false;
         return 0;
       }
