@@ -126,6 +126,8 @@ function isList(v: DeviceSession | readonly DeviceSession[]): v is readonly Devi
 function hand(s: DeviceSession, event: ClientEvent, seq: number): void {
   if (seq > s.lastSeq) s.lastSeq = seq;
   if (s.heard !== null && event.name === EVENT.USER_STATUS_UPDATED) heard(s.heard, event.data);
+  // One try per sink, not per batch: in optimised code an unthrown try costs nothing measurable (the loop
+  // without it was not faster, measured at 10k online), and per sink a throwing one skips no one.
   try {
     s.sink(event, seq);
   } catch {
