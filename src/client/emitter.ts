@@ -7,11 +7,12 @@ import type { ClientEventHandler } from './types';
 export class Emitter {
   /** Copy-on-write: on/off make a new array, so emit walks one without copying (a handler may call off). */
   private readonly handlers = new Map<string, readonly ClientEventHandler[]>();
+
   /**
-   * The handlers of status updates, also kept here: a fan-out emits one to every recipient client, and a
-   * field read is cheaper than the map lookup.
+   * `onStatusHandlers` is told each new list of status-update handlers: a fan-out calls them for every
+   * recipient client, and the client keeps them in its own fields (src/client/base.ts says why).
    */
-  private statusHandlers: readonly ClientEventHandler[] | undefined;
+  constructor(private readonly onStatusHandlers?: (list: readonly ClientEventHandler[]) => void) {}
 
   on(event: unknown, handler: unknown): void {
     if (typeof event !== 'string' || event.length === 0) throw invalidParameter('event', 'expected an event name string');
@@ -28,18 +29,22 @@ export class Emitter {
 
   private set(event: string, list: readonly ClientEventHandler[]): void {
     this.handlers.set(event, list);
-    if (event === EVENT.USER_STATUS_UPDATED) this.statusHandlers = list;
+    if (event === EVENT.USER_STATUS_UPDATED) this.onStatusHandlers?.(list);
   }
 
   emit(event: ClientEvent): void {
-    const list = event.name === EVENT.USER_STATUS_UPDATED ? this.statusHandlers : this.handlers.get(event.name);
-    if (!list) return;
-    for (let i = 0; i < list.length; i++) {
-      try {
-        (list[i] as ClientEventHandler)(event);
-      } catch {
-        // The app's handler failed; the other handlers still run.
-      }
+    const list = this.handlers.get(event.name);
+    if (list) callEach(list, event);
+  }
+}
+
+/** Calls each handler with the event; one that throws is the app's problem and does not stop the rest. */
+export function callEach(list: readonly ClientEventHandler[], event: ClientEvent): void {
+  for (let i = 0; i < list.length; i++) {
+    try {
+      (list[i] as ClientEventHandler)(event);
+    } catch {
+      // The app's handler failed; the other handlers still run.
     }
   }
 }

@@ -17,7 +17,9 @@ export class LocalClient extends ClientBase implements Client {
     platform: Platform,
   ) {
     super();
-    this.session = core.openSession(platform, (event) => this.hear(event));
+    // A bound method, not an arrow: the fan-out calls it for every recipient, and the bound function reaches
+    // the client in one object where an arrow takes two (the function, then its context).
+    this.session = core.openSession(platform, this.hear.bind(this));
   }
 
   /** A call is acknowledged once its command is durable (at once on memory and SQLite stores). */

@@ -5,11 +5,11 @@ import type { UserStatus } from '../types';
 
 export class SelfStatus {
   private status: UserStatus | null = null;
-  /**
-   * The user's id, or null, kept apart from `status`: every event a client hears is checked against it (in a
-   * fan-out, once per recipient), and this saves reading through the status object each time.
-   */
+  /** The user's id, or null, kept apart from `status` (the client keeps a copy of it: src/client/base.ts). */
   private id: string | null = null;
+
+  /** `onUser` is told each change of the user's id (the client keeps a copy: src/client/base.ts). */
+  constructor(private readonly onUser?: (id: string | null) => void) {}
 
   get userID(): string | null {
     return this.id;
@@ -20,17 +20,23 @@ export class SelfStatus {
     if (this.status && s.userID !== this.status.userID) return;
     if (this.status && s.version < this.status.version) return;
     this.status = { ...s };
-    this.id = s.userID;
+    this.setID(s.userID);
   }
 
   start(s: UserStatus): void {
     this.status = { ...s };
-    this.id = s.userID;
+    this.setID(s.userID);
   }
 
   forget(): void {
     this.status = null;
-    this.id = null;
+    this.setID(null);
+  }
+
+  private setID(id: string | null): void {
+    if (id === this.id) return;
+    this.id = id;
+    this.onUser?.(id);
   }
 
   /** The answer to `getUserStatus({userIDList: [self]})`. */

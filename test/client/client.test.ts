@@ -41,6 +41,68 @@ describe('client (CL)', () => {
     expect(() => c.on(EVENT.USER_STATUS_UPDATED, 'nope' as never)).toThrow(StatusError);
   });
 
+  it('CL-1 a throwing handler: the client\'s other handlers, other clients and CL-3\'s own status are not affected', async () => {
+    const w = await world();
+    const bob1 = createClient({ engine: w.engine });
+    const bob2 = createClient({ engine: w.engine, platform: 'android' });
+    const carol = createClient({ engine: w.engine });
+    const got: string[] = [];
+    // bob1's only handler throws (the one-handler path); carol's first of two throws (the list path).
+    bob1.on(EVENT.USER_STATUS_UPDATED, () => {
+      throw new Error('app bug');
+    });
+    carol.on(EVENT.USER_STATUS_UPDATED, () => {
+      throw new Error('app bug');
+    });
+    carol.on(EVENT.USER_STATUS_UPDATED, (e) => got.push(...e.data.map((st) => `${st.userID}:${st.customStatus}`)));
+    await bob1.login({ userID: 'bob' });
+    await bob2.login({ userID: 'bob' });
+    await carol.login({ userID: 'carol' });
+    await carol.subscribeUserStatus({ userIDList: ['bob'] });
+    got.length = 0; // carol's own login
+    // bob2's change reaches bob1 (whose handler throws) before carol: CL-3 still keeps bob1's copy, carol hears it.
+    expect((await bob2.setSelfStatus({ customStatus: 'from bob2' })).data.customStatus).toBe('from bob2');
+    expect((await bob1.getUserStatus({ userIDList: ['bob'] })).data.successUserList[0]!.customStatus).toBe('from bob2');
+    expect(got).toEqual(['bob:from bob2']);
+    // The engine carries on: the next call and its deliveries are as usual.
+    expect((await bob1.setSelfStatus({ customStatus: 'from bob1' })).data.customStatus).toBe('from bob1');
+    expect(got).toEqual(['bob:from bob2', 'bob:from bob1']);
+  });
+
+  it('CL-1 handlers come and go: none, one, two, off; one added or removed during a delivery takes effect from the next', async () => {
+    const w = await world();
+    const alice = createClient({ engine: w.engine });
+    const bob = createClient({ engine: w.engine });
+    await alice.login({ userID: 'alice' });
+    await bob.login({ userID: 'bob' });
+    await bob.subscribeUserStatus({ userIDList: ['alice'] });
+    const got: string[] = [];
+    const one = (e: { data: { customStatus: string }[] }) => got.push(`one:${e.data[0]!.customStatus}`);
+    const two = (e: { data: { customStatus: string }[] }) => got.push(`two:${e.data[0]!.customStatus}`);
+    await alice.setSelfStatus({ customStatus: 'a' }); // no handler yet
+    bob.on(EVENT.USER_STATUS_UPDATED, one);
+    bob.on(EVENT.USER_STATUS_UPDATED, one); // the same handler twice is one handler
+    await alice.setSelfStatus({ customStatus: 'b' });
+    bob.on(EVENT.USER_STATUS_UPDATED, two);
+    await alice.setSelfStatus({ customStatus: 'c' });
+    bob.off(EVENT.USER_STATUS_UPDATED, one);
+    await alice.setSelfStatus({ customStatus: 'd' });
+    bob.off(EVENT.USER_STATUS_UPDATED, two);
+    await alice.setSelfStatus({ customStatus: 'e' });
+    expect(got).toEqual(['one:b', 'one:c', 'two:c', 'two:d']);
+    // A handler that removes itself and adds another: this delivery still reaches the list as it was.
+    got.length = 0;
+    const once = (e: { data: { customStatus: string }[] }) => {
+      got.push(`once:${e.data[0]!.customStatus}`);
+      bob.off(EVENT.USER_STATUS_UPDATED, once);
+      bob.on(EVENT.USER_STATUS_UPDATED, two);
+    };
+    bob.on(EVENT.USER_STATUS_UPDATED, once);
+    await alice.setSelfStatus({ customStatus: 'f' });
+    await alice.setSelfStatus({ customStatus: 'g' });
+    expect(got).toEqual(['once:f', 'two:g']);
+  });
+
   it('CL-1 a login as another user while logged in is refused; an unregistered user cannot log in (70107)', async () => {
     const w = await world();
     const c = createClient({ engine: w.engine });
