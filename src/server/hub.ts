@@ -24,7 +24,7 @@ import { readFrame, refusedFrameId, toWire } from './hub/frames';
 import { OP_TABLE, type OpContext } from './hub/ops';
 import type { OutboundBudget } from './link/budget';
 import { closeReason } from './link/bounds';
-import { LinkGroup } from './link/lifecycle';
+import { LinkGroup, type LinkHooks, type SocketLink } from './link/lifecycle';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type BudgetVerdict, type RequestBudgetLimits } from './requestBudget';
 
@@ -73,6 +73,43 @@ export const CloseCode = Object.freeze({
   MOVED: CLOSE_MOVED,
 } as const);
 
+/**
+ * One client socket as the hub keeps it, and the link's hooks into the hub as its methods: a held
+ * connection costs this object, not four closures of its own.
+ */
+class HubConn implements Conn, LinkHooks {
+  link!: SocketLink;
+  device: Device | null = null;
+  silenced = false;
+  constructor(
+    private readonly hub: ClientHub,
+    readonly ws: WebSocket,
+    readonly deviceId: string,
+    readonly platform: Conn['platform'],
+    readonly remote: string,
+    readonly budget: RequestBudget,
+    readonly viaRelay: boolean,
+  ) {}
+  onFrame(data: Buffer, isBinary: boolean): void {
+    this.hub.onFrame(this, data, isBinary);
+  }
+  onQuiet(): void {
+    this.hub.onQuiet(this);
+  }
+  /** Proved a UserSig on this socket (its device may since have logged out: it may log in again). */
+  isAuthenticated(): boolean {
+    return this.device !== null || Boolean(this.relay);
+  }
+  onClose(code: number): void {
+    this.hub.onClose(this, code);
+  }
+}
+interface HubConn {
+  queue?: Conn['queue'];
+  running?: boolean;
+  relay?: Conn['relay'];
+}
+
 export class ClientHub {
   /** @internal (src/server/hub/async.ts reads the members marked so) */
   readonly conns = new Set<Conn>();
@@ -91,6 +128,8 @@ export class ClientHub {
   private readonly budgetLimits: RequestBudgetLimits;
   /** A port whose calls need preparing or acknowledging later: frames of a connection run one at a time. */
   private readonly asyncCalls: boolean;
+  /** The clock as each socket's request budget reads it (one function for all of them). */
+  private readonly now = (): number => this.o.clock.now();
 
   constructor(/** @internal */ readonly o: HubOptions) {
     this.core = o.core;
@@ -164,15 +203,8 @@ export class ClientHub {
       refuse({ code: ErrorCode.INVALID_PARAMETER, message: 'invalid parameter deviceId: expected 8 to 128 characters of A-Z a-z 0-9 _ -', param: 'deviceId' });
       return;
     }
-    const budget = new RequestBudget(this.budgetLimits, () => this.o.clock.now());
-    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget, viaRelay } as Omit<Conn, 'link'> as Conn;
-    conn.link = this.links.open(ws, remote, {
-      onFrame: (data, isBinary) => this.onFrame(conn, data, isBinary),
-      onQuiet: () => this.onQuiet(conn),
-      // Proved a UserSig on this socket (its device may since have logged out: it may log in again).
-      isAuthenticated: () => conn.device !== null || Boolean(conn.relay),
-      onClose: (code) => this.onClose(conn, code),
-    });
+    const conn = new HubConn(this, ws, deviceId, platform.data, remote, new RequestBudget(this.budgetLimits, this.now), viaRelay);
+    conn.link = this.links.open(ws, remote, conn);
     this.conns.add(conn);
     this.send(conn, {
       t: 'hello',
@@ -186,7 +218,8 @@ export class ClientHub {
     this.log.debug({ remote, deviceId, platform: platform.data }, 'client connected');
   }
 
-  private onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
+  /** @internal (HubConn) */
+  onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (this.closing) return;
     // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
     const verdict = conn.budget.take();
@@ -224,7 +257,8 @@ export class ClientHub {
   }
 
   /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
-  private onQuiet(conn: Conn): void {
+  /** @internal (HubConn) */
+  onQuiet(conn: Conn): void {
     const s = conn.device?.session;
     if (!s || !s.loggedIn || !s.userID || s.linkState !== 'live') return;
     this.core.linkEvent(s, { type: 'LINK.SILENT' });
@@ -263,7 +297,8 @@ export class ClientHub {
     this.replyError(conn, refusedFrameId(data, this.o.maxFrameBytes), toWire(verdict.error));
   }
 
-  private onClose(conn: Conn, code: number): void {
+  /** @internal (HubConn) */
+  onClose(conn: Conn, code: number): void {
     this.conns.delete(conn);
     conn.relay?.close();
     const d = conn.device;
@@ -336,14 +371,22 @@ export class ClientHub {
 
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
-    if (!conn || this.closing) return;
-    conn.link.send(() => {
-      const last = this.lastPush;
-      if (last.event === event && last.seq === seq) return last.bytes;
-      const bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
-      this.lastPush = { event, seq, bytes };
-      return bytes;
-    }, false);
+    if (!conn || this.closing || conn.link.closing) return;
+    const last = this.lastPush;
+    let bytes: Buffer;
+    if (last.event === event && last.seq === seq) bytes = last.bytes;
+    else {
+      try {
+        bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
+      } catch (err) {
+        this.log.error({ err, remote: conn.remote }, 'a reply could not be encoded: dropped');
+        return;
+      }
+      last.event = event;
+      last.seq = seq;
+      last.bytes = bytes;
+    }
+    conn.link.send(bytes, false);
   }
 
   /**

@@ -84,7 +84,6 @@ export class LinkGroup {
 
   open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
     const link = new SocketLink(this, nextLinkId++, ws, remote, hooks);
-    linkOf.set(ws, link);
     this.links.add(link);
     return link;
   }
@@ -135,34 +134,60 @@ export class LinkGroup {
   }
 }
 
+/**
+ * The link of a front-end socket, kept on the socket itself: the socket's listeners are shared functions
+ * that find their link here (a closure per listener per socket is what a held connection costs, times 3),
+ * and the upgrade's per-address count (server.ts) asks it whether the socket logged in.
+ */
+const LINK = Symbol('status-engine.link');
+type Linked = WebSocket & { [LINK]?: SocketLink };
+
+function heardMessage(this: Linked, data: unknown, isBinary: boolean): void {
+  this[LINK]?.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary);
+}
+function heardClose(this: Linked, code: number): void {
+  this[LINK]?.onClosed(code);
+}
+function heardError(this: Linked, err: Error): void {
+  const link = this[LINK];
+  link?.group.o.log.debug({ err, remote: link.remote }, 'socket error');
+}
+
 export class SocketLink implements Buffered {
   /** Set once the socket is closing or closed: nothing more is sent, no timer acts. */
   closing = false;
   private lastHeard: number;
-  private quietTimer: unknown = undefined;
   private quietReported = false;
-  private deadlineTimer: unknown = undefined;
-  private readonly closedP: Promise<void>;
+  /**
+   * One clock timer per socket, for whichever comes first of its quiet check and its login deadline; moved
+   * only when it fires (or, after a quiet spell, when the socket speaks again): a frame costs a clock read.
+   */
+  private timer: unknown = undefined;
+  private timerDue = Infinity;
+  /** When the login deadline is checked next (Infinity: never). */
+  private deadlineAt = Infinity;
+  /** Who waits for the close (shutdown), made only when someone does. */
+  private closedWaiters: Array<() => void> | null = null;
   private closedDone = false;
   /** The TCP socket, while corked for this turn's frames (LinkGroup.hold), and its backlog when corked. */
   private corkedOn: Corkable | null = null;
   private heldFrom = 0;
 
   constructor(
-    private readonly group: LinkGroup,
+    /** @internal */ readonly group: LinkGroup,
     readonly id: number,
     readonly ws: WebSocket,
     readonly remote: string,
     private readonly hooks: LinkHooks,
   ) {
-    const { clock } = group.o;
+    const { clock, loginDeadlineMs } = group.o;
     this.lastHeard = clock.now();
-    this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
-    ws.on('close', (code) => this.onClosed(code));
-    ws.on('error', (err) => group.o.log.debug({ err, remote }, 'socket error'));
-    this.armDeadline();
-    this.armQuiet();
+    if (loginDeadlineMs > 0) this.deadlineAt = this.lastHeard + loginDeadlineMs;
+    (ws as Linked)[LINK] = this;
+    ws.on('message', heardMessage);
+    ws.on('close', heardClose);
+    ws.on('error', heardError);
+    this.schedule();
   }
 
   /** The key of this socket's owed engine work in the retrier. */
@@ -173,60 +198,75 @@ export class SocketLink implements Buffered {
   // -------------------------------------------------------------------------------------------------------
   // Uplink.
 
-  private onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  /** @internal (the socket's shared listener) */
+  onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.closing || this.group.closing) return;
     this.lastHeard = this.group.o.clock.now();
-    this.quietReported = false;
-    this.group.retry.cancel(this.key('quiet')); // it spoke: no longer quiet, whatever was owed
-    if (this.quietTimer === undefined) this.armQuiet();
+    if (this.quietReported) {
+      // It spoke after a quiet spell: no longer quiet, whatever was owed; the quiet check starts again.
+      this.quietReported = false;
+      this.group.retry.cancel(this.key('quiet'));
+      this.schedule();
+    }
     // The per-connection request budget (src/server/requestBudget.ts) belongs here, before the front-end
     // reads the frame: an over-budget frame is answered by the front-end's protocol or dropped.
     const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-    this.group.guard('frame handling', () => this.hooks.onFrame(data, isBinary), { remote: this.remote });
+    try {
+      this.hooks.onFrame(data, isBinary);
+    } catch (err) {
+      this.group.o.log.error({ err, remote: this.remote }, 'frame handling failed');
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Timers, on the injected clock.
 
-  private armDeadline(): void {
-    const { clock, loginDeadlineMs, codes } = this.group.o;
-    if (loginDeadlineMs <= 0) return;
-    this.deadlineTimer = clock.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      if (this.closing) return;
+  /** When the socket counts as quiet, unless it speaks first (Infinity: not watched, or already reported). */
+  private quietAt(): number {
+    const { quietMs } = this.group.o;
+    return quietMs <= 0 || !this.hooks.onQuiet || this.quietReported ? Infinity : this.lastHeard + quietMs;
+  }
+
+  /** Arms the timer for the earlier of the quiet check and the login deadline, unless it fires by then already. */
+  private schedule(): void {
+    if (this.closing) return;
+    const due = Math.min(this.quietAt(), this.deadlineAt);
+    if (due === Infinity || this.timerDue <= due) return; // armed early enough: it looks again when it fires
+    const { clock } = this.group.o;
+    if (this.timer !== undefined) clock.clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = clock.setTimeout(this.fire, Math.max(0, due - clock.now()));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    if (this.closing) return;
+    const { clock, loginDeadlineMs, quietMs, codes } = this.group.o;
+    const now = clock.now();
+    if (now >= this.deadlineAt) {
       let authenticated = false;
       this.group.guard('login deadline', () => (authenticated = this.hooks.isAuthenticated()));
       // Checked again a deadline later: a socket that logs out must log in again within one more.
-      if (authenticated) this.armDeadline();
-      else this.close(codes.loginDeadline, 'no login in time');
-    }, loginDeadlineMs);
-  }
-
-  /** One timer per socket, moved only when it fires: a frame costs a clock read, not a timer. */
-  private armQuiet(): void {
-    const { clock, quietMs } = this.group.o;
-    if (quietMs <= 0 || !this.hooks.onQuiet || this.closing) return;
-    const wait = Math.max(0, this.lastHeard + quietMs - clock.now());
-    this.quietTimer = clock.setTimeout(() => {
-      this.quietTimer = undefined;
-      if (this.closing || this.group.closing) return;
-      if (clock.now() - this.lastHeard < quietMs) return this.armQuiet();
-      if (this.quietReported) return;
+      if (!authenticated) return this.close(codes.loginDeadline, 'no login in time');
+      this.deadlineAt = now + loginDeadlineMs;
+    }
+    if (!this.group.closing && this.quietAt() !== Infinity && now - this.lastHeard >= quietMs) {
       this.quietReported = true;
       const heardAt = this.lastHeard;
       this.group.retry.run(this.key('quiet'), 'silent link', () => {
         if (this.closing || this.lastHeard !== heardAt) return;
         this.hooks.onQuiet!();
       });
-    }, wait);
-  }
+    }
+    this.schedule();
+  };
 
   private clearTimers(): void {
-    const { clock } = this.group.o;
-    if (this.quietTimer !== undefined) clock.clearTimeout(this.quietTimer);
-    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
-    this.quietTimer = this.deadlineTimer = undefined;
-    this.group.retry.cancel(this.key('quiet'));
+    if (this.timer !== undefined) this.group.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    if (this.quietReported) this.group.retry.cancel(this.key('quiet'));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -237,10 +277,11 @@ export class SocketLink implements Buffered {
   }
 
   /**
-   * Sends a frame built by `build` (its encoding may throw: logged, nothing sent). A socket past its own cap,
-   * or one the global budget picks, is cut instead. False when nothing was sent.
+   * Sends a frame, or one built by `build` (its encoding may throw: logged, nothing sent); a frame encoded
+   * once for many sockets comes as it is. A socket past its own cap, or one the global budget picks, is cut
+   * instead. False when nothing was sent.
    */
-  send(build: () => string | Buffer, binary: boolean): boolean {
+  send(build: string | Buffer | (() => string | Buffer), binary: boolean): boolean {
     if (this.closing || this.ws.readyState !== OPEN) return false;
     const max = this.group.maxBufferedBytes;
     // The reader's backlog: what was unsent when this turn began (the frames this turn holds are not its).
@@ -250,11 +291,14 @@ export class SocketLink implements Buffered {
       return false;
     }
     let data: string | Buffer;
-    try {
-      data = build();
-    } catch (err) {
-      this.group.o.log.error({ err, remote: this.remote }, 'a reply could not be encoded: dropped');
-      return false;
+    if (typeof build !== 'function') data = build;
+    else {
+      try {
+        data = build();
+      } catch (err) {
+        this.group.o.log.error({ err, remote: this.remote }, 'a reply could not be encoded: dropped');
+        return false;
+      }
     }
     if (this.corkedOn === null) {
       const tcp = tcpOf(this.ws);
@@ -320,22 +364,27 @@ export class SocketLink implements Buffered {
   }
 
   shutdown(graceMs: number): Promise<void> {
-    if (this.ws.readyState === CLOSED) return Promise.resolve();
+    if (this.ws.readyState === CLOSED || this.closedDone) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => (this.closedWaiters ??= []).push(resolve));
     const t = setTimeout(() => this.ws.terminate(), graceMs);
     t.unref();
-    void this.closedP.then(() => clearTimeout(t));
+    void closed.then(() => clearTimeout(t));
     if (this.ws.readyState === OPEN) this.ws.close(this.group.o.codes.shutdown, 'server shutting down');
     else if (this.closing) this.ws.terminate();
     this.closing = true;
     this.clearTimers();
-    return this.closedP;
+    return closed;
   }
 
-  private onClosed(code: number): void {
+  /** @internal (the socket's shared listener) */
+  onClosed(code: number): void {
     if (this.closedDone) return;
     this.closedDone = true;
     this.closing = true;
     this.clearTimers();
+    const waiters = this.closedWaiters;
+    this.closedWaiters = null;
+    if (waiters) for (const w of waiters) w();
     this.group.budget.forget(this);
     this.group.links.delete(this);
     this.group.guard('socket close', () => this.hooks.onClose(code), { remote: this.remote });
@@ -350,10 +399,7 @@ export class SocketLink implements Buffered {
   }
 }
 
-/** Each front-end socket's link, so that the upgrade's per-address count (server.ts) can ask whether it logged in. */
-const linkOf = new WeakMap<WebSocket, SocketLink>();
-
 /** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
 export function socketAuthenticated(ws: WebSocket): boolean {
-  return linkOf.get(ws)?.loggedIn() ?? false;
+  return (ws as Linked)[LINK]?.loggedIn() ?? false;
 }
