@@ -320,12 +320,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // A socket with no 'error' listener throws what it hears (a bad frame, a reset) out of the event loop:
   // every one gets a listener before anything else can happen to it, refused ones included. Then it is
   // counted against its address until it logs in or closes (relays are counted at their first node).
+  // The listeners are made once, not per socket: a closure made in the upgrade handler would keep its whole
+  // scope (the request, its headers) for the socket's life.
+  const socketError = (err: Error) => log.debug({ err }, 'socket error');
+  const upgradeSocketError = (err: Error) => log.debug({ err }, 'upgrade socket error');
   const heard = (ws: WebSocket, req: IncomingMessage, viaRelay: boolean) => {
-    ws.on('error', (err) => log.debug({ err }, 'socket error'));
+    ws.on('error', socketError);
     if (!viaRelay) ws.once('close', pending.track(req.socket.remoteAddress, () => socketAuthenticated(ws)));
   };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
+    socket.on('error', upgradeSocketError);
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
