@@ -80,7 +80,7 @@ export const CloseCode = Object.freeze({
 class HubConn implements Conn, LinkHooks {
   link!: SocketLink;
   device: Device | null = null;
-  silenced = false;
+  private quiet = false;
   constructor(
     private readonly hub: ClientHub,
     readonly ws: WebSocket,
@@ -90,6 +90,15 @@ class HubConn implements Conn, LinkHooks {
     readonly budget: RequestBudget,
     readonly viaRelay: boolean,
   ) {}
+  /** The hub made its device link silent: the hub's check looks at these sockets only. */
+  get silenced(): boolean {
+    return this.quiet;
+  }
+  set silenced(v: boolean) {
+    this.quiet = v;
+    if (v) this.hub.silencedConns.add(this);
+    else this.hub.silencedConns.delete(this);
+  }
   onFrame(data: Buffer, isBinary: boolean): void {
     this.hub.onFrame(this, data, isBinary);
   }
@@ -113,6 +122,8 @@ interface HubConn {
 export class ClientHub {
   /** @internal (src/server/hub/async.ts reads the members marked so) */
   readonly conns = new Set<Conn>();
+  /** @internal The sockets whose device link the hub made silent (HubConn.silenced), for the check. */
+  readonly silencedConns = new Set<Conn>();
   /** @internal */
   readonly core: EnginePort;
   /** @internal */
@@ -300,6 +311,7 @@ export class ClientHub {
   /** @internal (HubConn) */
   onClose(conn: Conn, code: number): void {
     this.conns.delete(conn);
+    this.silencedConns.delete(conn);
     conn.relay?.close();
     const d = conn.device;
     if (!d || d.conn !== conn) return;
@@ -322,17 +334,26 @@ export class ClientHub {
     }, this.o.heartbeatMs);
   }
 
+  /**
+   * Looks at the silenced sockets and the socketless devices only (a sweep over every socket, each
+   * heartbeat interval, was a periodic stall of the event loop at thousands of clients); every socket in
+   * cluster mode, where an owner change may have been missed.
+   */
   private check(): void {
-    for (const conn of [...this.conns]) {
+    for (const conn of this.silencedConns) {
       const s = conn.device?.session;
       // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
-      if (s && conn.silenced && s.linkState === 'closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
-      // Cluster mode, in case a change of owner was missed: a relay to a node that is no longer the owner,
-      // or a device here whose user this node no longer owns, is sent to reconnect.
-      const cluster = this.o.cluster;
-      if (!cluster) continue;
-      if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
-      else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) moved(this, conn, `user '${s.userID}' is owned by another node now: reconnect`);
+      if (s && s.linkState === 'closed' && this.conns.has(conn)) this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+    }
+    const cluster = this.o.cluster;
+    if (cluster) {
+      // In case a change of owner was missed: a relay to a node that is no longer the owner, or a device
+      // here whose user this node no longer owns, is sent to reconnect.
+      for (const conn of this.conns) {
+        const s = conn.device?.session;
+        if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
+        else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) moved(this, conn, `user '${s.userID}' is owned by another node now: reconnect`);
+      }
     }
     this.devices.sweep(this.o.retentionMs);
   }
@@ -341,6 +362,7 @@ export class ClientHub {
   /** @internal */
   cut(conn: Conn, code: number, reason: string): void {
     this.conns.delete(conn);
+    this.silencedConns.delete(conn);
     this.devices.detach(conn);
     conn.link.close(code, reason);
     this.log.debug({ deviceId: conn.deviceId, code, reason }, 'socket cut');
