@@ -6,6 +6,8 @@ import type WebSocket from 'ws';
 import type { Clock } from '../../clock';
 import { DEFAULTS } from '../defaults';
 import { closeReason } from './bounds';
+import { DueHeap, type Due } from './dueHeap';
+import { heardClose, heardError, heardMessage, linkOf, setLink, tcpOf, type Corkable } from './socket';
 import { OutboundBudget, type Buffered } from './budget';
 import { Retrier, type RetryLogger } from './retry';
 
@@ -47,11 +49,6 @@ export interface LinkHooks {
 const OPEN = 1;
 const CLOSED = 3;
 
-/** The TCP socket under a ws WebSocket (ws keeps it as `_socket`), when it can be corked. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
 /**
  * A socket holds at most this much of a turn's frames before writing them (a turn's push frames are a few
  * hundred bytes; one large frame is written at once). The cap on a reader's backlog is measured without
@@ -59,10 +56,6 @@ interface Corkable {
  */
 export const HOLD_MAX_BYTES = 16 * 1024;
 
-function tcpOf(ws: WebSocket): Corkable | null {
-  const s = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
-  return s && typeof s.cork === 'function' && typeof s.uncork === 'function' ? (s as Corkable) : null;
-}
 /** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
 let nextLinkId = 1;
 
@@ -75,11 +68,15 @@ export class LinkGroup {
   closing = false;
   /** Links whose socket is corked for this turn's frames, uncorked together when the turn's work is done. */
   private readonly corked: SocketLink[] = [];
+  private corkedCount = 0;
+  /** Each link's next check (quiet, login deadline), on one clock timer for the group. */
+  readonly due: DueHeap<SocketLink>;
 
   constructor(readonly o: LinkGroupOptions) {
     this.budget = o.budget ?? new OutboundBudget();
     this.retry = o.retry ?? new Retrier({ clock: o.clock, log: o.log });
     this.maxBufferedBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.due = new DueHeap<SocketLink>(o.clock, (link) => link.fire());
   }
 
   open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
@@ -107,21 +104,25 @@ export class LinkGroup {
    * in order, in one system call rather than one per frame.
    */
   hold(link: SocketLink): void {
-    if (this.corked.length === 0) queueMicrotask(this.flush);
-    this.corked.push(link);
+    if (this.corkedCount === 0) queueMicrotask(this.flush);
+    // The list keeps its length between turns (slots are overwritten, then cleared): no array grown again each turn.
+    this.corked[this.corkedCount++] = link;
   }
 
   private readonly flush = (): void => {
     const list = this.corked;
-    for (let i = 0; i < list.length; i++) {
+    // A link held meanwhile (an uncork's callbacks may send) is appended, and flushed in this loop too.
+    for (let i = 0; i < this.corkedCount; i++) {
+      const link = list[i]!;
+      list[i] = undefined as unknown as SocketLink;
       // One socket's failure must not leave the others corked.
       try {
-        list[i]!.uncork();
+        link.uncork();
       } catch (err) {
         this.o.log.error({ err }, "writing a turn's frames failed");
       }
     }
-    list.length = 0;
+    this.corkedCount = 0;
   };
 
   /** Runs a front-end callback; what it throws is logged, never left to reach the socket or the timer. */
@@ -134,36 +135,19 @@ export class LinkGroup {
   }
 }
 
-/**
- * The link of a front-end socket, kept on the socket itself: the socket's listeners are shared functions
- * that find their link here (a closure per listener per socket is what a held connection costs, times 3),
- * and the upgrade's per-address count (server.ts) asks it whether the socket logged in.
- */
-const LINK = Symbol('status-engine.link');
-type Linked = WebSocket & { [LINK]?: SocketLink };
-
-function heardMessage(this: Linked, data: unknown, isBinary: boolean): void {
-  this[LINK]?.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary);
-}
-function heardClose(this: Linked, code: number): void {
-  this[LINK]?.onClosed(code);
-}
-function heardError(this: Linked, err: Error): void {
-  const link = this[LINK];
-  link?.group.o.log.debug({ err, remote: link.remote }, 'socket error');
-}
-
-export class SocketLink implements Buffered {
+export class SocketLink implements Buffered, Due {
   /** Set once the socket is closing or closed: nothing more is sent, no timer acts. */
   closing = false;
   private lastHeard: number;
   private quietReported = false;
   /**
-   * One clock timer per socket, for whichever comes first of its quiet check and its login deadline; moved
-   * only when it fires (or, after a quiet spell, when the socket speaks again): a frame costs a clock read.
+   * The link's place in its group's heap of checks (./dueHeap.ts), for whichever comes first of its quiet
+   * check and its login deadline; moved only when it falls due (or, after a quiet spell, when the socket
+   * speaks again): a frame costs a clock read.
    */
-  private timer: unknown = undefined;
-  private timerDue = Infinity;
+  dueAt = Infinity;
+  dueOrder = 0;
+  dueSlot = -1;
   /** When the login deadline is checked next (Infinity: never). */
   private deadlineAt = Infinity;
   /** Who waits for the close (shutdown), made only when someone does. */
@@ -183,7 +167,7 @@ export class SocketLink implements Buffered {
     const { clock, loginDeadlineMs } = group.o;
     this.lastHeard = clock.now();
     if (loginDeadlineMs > 0) this.deadlineAt = this.lastHeard + loginDeadlineMs;
-    (ws as Linked)[LINK] = this;
+    setLink(ws, this);
     ws.on('message', heardMessage);
     ws.on('close', heardClose);
     ws.on('error', heardError);
@@ -227,20 +211,16 @@ export class SocketLink implements Buffered {
     return quietMs <= 0 || !this.hooks.onQuiet || this.quietReported ? Infinity : this.lastHeard + quietMs;
   }
 
-  /** Arms the timer for the earlier of the quiet check and the login deadline, unless it fires by then already. */
+  /** Sets the next check at the earlier of the quiet check and the login deadline, unless one comes by then already. */
   private schedule(): void {
     if (this.closing) return;
     const due = Math.min(this.quietAt(), this.deadlineAt);
-    if (due === Infinity || this.timerDue <= due) return; // armed early enough: it looks again when it fires
-    const { clock } = this.group.o;
-    if (this.timer !== undefined) clock.clearTimeout(this.timer);
-    this.timerDue = due;
-    this.timer = clock.setTimeout(this.fire, Math.max(0, due - clock.now()));
+    if (due === Infinity || (this.dueSlot >= 0 && this.dueAt <= due)) return; // early enough: it looks again then
+    this.group.due.set(this, due);
   }
 
-  private readonly fire = (): void => {
-    this.timer = undefined;
-    this.timerDue = Infinity;
+  /** @internal (the group's heap: this link's check fell due) */
+  fire(): void {
     if (this.closing) return;
     const { clock, loginDeadlineMs, quietMs, codes } = this.group.o;
     const now = clock.now();
@@ -260,12 +240,10 @@ export class SocketLink implements Buffered {
       });
     }
     this.schedule();
-  };
+  }
 
   private clearTimers(): void {
-    if (this.timer !== undefined) this.group.o.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerDue = Infinity;
+    this.group.due.remove(this);
     if (this.quietReported) this.group.retry.cancel(this.key('quiet'));
   }
 
@@ -401,5 +379,5 @@ export class SocketLink implements Buffered {
 
 /** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
 export function socketAuthenticated(ws: WebSocket): boolean {
-  return (ws as Linked)[LINK]?.loggedIn() ?? false;
+  return linkOf(ws)?.loggedIn() ?? false;
 }
