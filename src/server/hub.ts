@@ -25,6 +25,7 @@ import { OP_TABLE, type OpContext } from './hub/ops';
 import type { OutboundBudget } from './link/budget';
 import { closeReason } from './link/bounds';
 import { LinkGroup, type LinkHooks, type SocketLink } from './link/lifecycle';
+import { Framed, wsFrame } from './link/socket';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type BudgetVerdict, type RequestBudgetLimits } from './requestBudget';
 
@@ -387,28 +388,28 @@ export class ClientHub {
 
   /**
    * The last push encoded: the engine hands one event object to every recipient of a change, so its frame
-   * is made once, as bytes (ws writes a Buffer as it is; a string it would encode again for each socket).
+   * is made once, as the WebSocket frame's bytes (src/server/link/socket.ts: written to each socket as it is).
    */
-  private lastPush: { event: ClientEvent | null; seq: number; bytes: Buffer } = { event: null, seq: -1, bytes: Buffer.alloc(0) };
+  private lastPush: { event: ClientEvent | null; seq: number; frame: Framed | null } = { event: null, seq: -1, frame: null };
 
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
     if (!conn || this.closing || conn.link.closing) return;
     const last = this.lastPush;
-    let bytes: Buffer;
-    if (last.event === event && last.seq === seq) bytes = last.bytes;
-    else {
+    let frame = last.frame;
+    if (frame === null || last.event !== event || last.seq !== seq) {
       try {
-        bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
+        const bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
+        frame = new Framed(wsFrame(bytes, false), bytes, false);
       } catch (err) {
         this.log.error({ err, remote: conn.remote }, 'a reply could not be encoded: dropped');
         return;
       }
       last.event = event;
       last.seq = seq;
-      last.bytes = bytes;
+      last.frame = frame;
     }
-    conn.link.send(bytes, false);
+    conn.link.send(frame, false);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Clock } from '../../clock';
 import { DEFAULTS } from '../defaults';
 import { closeReason } from './bounds';
 import { DueHeap, type Due } from './dueHeap';
-import { heardClose, heardError, heardMessage, linkOf, setLink, tcpOf, type Corkable } from './socket';
+import { Framed, heardClose, heardError, heardMessage, linkOf, setLink, tcpOf, wsFrame, writeFrame, type Corkable } from './socket';
 import { OutboundBudget, type Buffered } from './budget';
 import { Retrier, type RetryLogger } from './retry';
 
@@ -259,7 +259,7 @@ export class SocketLink implements Buffered, Due {
    * once for many sockets comes as it is. A socket past its own cap, or one the global budget picks, is cut
    * instead. False when nothing was sent.
    */
-  send(build: string | Buffer | (() => string | Buffer), binary: boolean): boolean {
+  send(build: string | Buffer | Framed | (() => string | Buffer), binary: boolean): boolean {
     if (this.closing || this.ws.readyState !== OPEN) return false;
     const max = this.group.maxBufferedBytes;
     // The reader's backlog: what was unsent when this turn began (the frames this turn holds are not its).
@@ -268,7 +268,7 @@ export class SocketLink implements Buffered, Due {
       this.cut(`too slow: over the limit maxBufferedBytes = ${max} unsent`);
       return false;
     }
-    let data: string | Buffer;
+    let data: string | Buffer | Framed;
     if (typeof build !== 'function') data = build;
     else {
       try {
@@ -289,7 +289,11 @@ export class SocketLink implements Buffered, Due {
     }
     // Corked, the frame waits in the socket's own queue (bufferedAmount counts it, and so does the global
     // budget). A turn holds at most HOLD_MAX_BYTES a socket: past it, what it holds is written now.
-    this.ws.send(data, { binary });
+    // One buffer, one chunk: a frame made once is written as it is, any other framed here (ws's own send
+    // when the socket is not one it would write plainly).
+    if (data instanceof Framed) {
+      if (!writeFrame(this.ws, data.frame)) this.ws.send(data.payload, { binary: data.binary });
+    } else if (!writeFrame(this.ws, wsFrame(data, binary))) this.ws.send(data, { binary });
     if (this.corkedOn && this.ws.bufferedAmount - this.heldFrom >= HOLD_MAX_BYTES) this.uncork();
     this.group.budget.note(this, this.ws.bufferedAmount);
     return true;
