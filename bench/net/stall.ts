@@ -2,7 +2,7 @@
 // loop watched from inside (a preload: monitorEventLoopDelay, turns that held the loop, GC pauses with their
 // times) and, with --profile, a CPU profile whose long busy stretches are broken down by function.
 //   node --import tsx bench/net/stall.ts [--target ws|sdk] [--clients 5000] [--rate 200] [--ms 20000] [--profile 1] [--out DIR]
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Profile } from '../lib/cpuprofile';
@@ -24,9 +24,25 @@ const heartbeatMs = 10_000;
 /** The preload: the loop's delay each 5 s, each turn that held it over 3 ms (a 2 ms interval's lateness), each GC pause over 1 ms. */
 const WATCH = `
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 const out = process.env.STALL_OUT;
+if (out && process.env.STALL_ALLOC) {
+  // SIGURG starts V8's sampling heap profiler (garbage included), the next one writes what it saw.
+  const s = new Session();
+  s.connect();
+  let on = false;
+  process.on('SIGURG', () => {
+    if (!on) {
+      s.post('HeapProfiler.enable');
+      s.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      on = true;
+    } else s.post('HeapProfiler.stopSampling', (err, r) => writeFileSync(out + '.alloc.json', JSON.stringify(err ? { err: String(err) } : r.profile)));
+  });
+}
 if (out) {
+  // The driver marks the phase's start and end (SIGURG), so that the summary counts only what happened in it.
+  process.on('SIGURG', () => appendFileSync(out, 'mark ' + (performance.now() / 1000).toFixed(3) + '\\n'));
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const log = (s) => appendFileSync(out, s + '\\n');
@@ -51,6 +67,7 @@ const preload = join(out, 'watch.mjs');
 writeFileSync(preload, WATCH);
 const flags = ['--import', preload, ...(args.has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${out}`, '--cpu-prof-interval', '200'] : [])];
 process.env.STALL_OUT = join(out, 'loop.log');
+if (args.has('alloc')) process.env.STALL_ALLOC = '1';
 const server = await startServer(code, [
   'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on',
   '--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn',
@@ -63,7 +80,18 @@ try {
   await fleet.setup();
   await new Promise((r) => setTimeout(r, 2000));
   const load = loadavg()[0]!;
+  process.kill(server.pid, 'SIGURG');
+  const b0 = await fleet.beats();
   const ph = await fleet.phase(1, rate, ms, 3000);
+  const beats = (await fleet.beats()) - b0;
+  process.kill(server.pid, 'SIGURG');
+  await new Promise((r) => setTimeout(r, 200));
+  pauses(readFileSync(join(out, 'loop.log'), 'utf8'), ph.changes);
+  if (args.has('alloc')) {
+    const file = join(out, 'loop.log.alloc.json');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    allocations(JSON.parse(readFileSync(file, 'utf8')) as AllocNode & { head: AllocNode }, ph.changes, beats);
+  }
   console.log(`${target} ${clients} @${rate}/s for ${ms} ms: p50 ${ph.latency.p50.toFixed(2)} p99 ${ph.latency.p99.toFixed(2)} p99.9 ${ph.latency.p999.toFixed(2)} max ${ph.latency.maxMs.toFixed(2)} ms, ${ph.delivered}/${ph.expected}, load ${load.toFixed(2)}`);
 } finally {
   await fleet?.stop();
@@ -116,4 +144,57 @@ function longStretches(p: Profile): void {
     const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${(v / 1000).toFixed(1)} ${k}`).join(' | ');
     console.log(`at ${s.at.toFixed(2)} s: ${s.ms.toFixed(1)} ms\n   self: ${top(self)}\n   from: ${top(roots)}`);
   }
+}
+
+interface AllocNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: AllocNode[];
+}
+
+/** Bytes allocated in the phase (garbage included), per change, by leaf function and by the outermost frame of src/. */
+function allocations(p: { head: AllocNode }, changes: number, beats: number): void {
+  const self = new Map<string, number>();
+  const mine = new Map<string, number>();
+  let total = 0;
+  const nm = (cf: AllocNode['callFrame']) => `${cf.functionName || '(anon)'} ${cf.url.replace(/.*\/(src|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
+  const walk = (n: AllocNode, src: string | null, near: string | null) => {
+    const here = /\/src\//.test(n.callFrame.url) ? nm(n.callFrame) : null;
+    const outer = src ?? here;
+    const inner = here ?? near;
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      const k = nm(n.callFrame);
+      self.set(k, (self.get(k) ?? 0) + n.selfSize);
+      const m = `${inner ?? '(no src frame)'}`;
+      mine.set(m, (mine.get(m) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, outer, inner);
+  };
+  walk(p.head, null, null);
+  console.log(`allocated ${(total / 1e6).toFixed(1)} MB in the phase: ${(total / changes).toFixed(0)} B per change (${changes} changes, ${beats} heartbeats)`);
+  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `  ${(v / changes).toFixed(0).padStart(7)} B/change ${(100 * v / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+  console.log(`by function:\n${top(self)}\nby nearest frame of src/:\n${top(mine)}`);
+}
+
+/** GC pauses and turns that held the loop over 3 ms, between the phase's marks. */
+function pauses(log: string, changes: number): void {
+  const lines = log.split('\n');
+  const marks = lines.filter((l) => l.startsWith('mark ')).map((l) => Number(l.split(' ')[1]));
+  const [from, to] = [marks.at(-2) ?? 0, marks.at(-1) ?? Infinity];
+  const gc = new Map<string, number[]>();
+  const late: number[] = [];
+  for (const l of lines) {
+    const f = l.split(' ');
+    const at = Number(f[1]);
+    if (!(at >= from && at <= to)) continue;
+    if (f[0] === 'gc') gc.set(f[3]!, [...(gc.get(f[3]!) ?? []), Number(f[2])]);
+    if (f[0] === 'late') late.push(Number(f[2]));
+  }
+  const kinds: Record<string, string> = { 'kind=1': 'scavenge', 'kind=2': 'minor mark-compact', 'kind=4': 'mark-compact', 'kind=8': 'incremental marking', 'kind=16': 'weak callbacks' };
+  for (const [k, xs] of gc) {
+    console.log(`GC ${kinds[k] ?? k} over 1 ms: ${xs.length} (${(xs.length / (changes / 1000)).toFixed(1)} per 1,000 changes), ${xs.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${Math.max(...xs).toFixed(1)} ms`);
+  }
+  late.sort((a, b) => b - a);
+  console.log(`turns over 3 ms: ${late.length}, ${late.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${late.slice(0, 5).map((x) => x.toFixed(1)).join(', ')} ms`);
 }

@@ -41,7 +41,7 @@ export class Connection implements DeviceSocket, LinkHooks {
   ) {
     this.budget = new RequestBudget(gw.requestBudget, gw.now);
     // The link's login deadline closes a socket that holds no device (never logged in, or logged out)
-    // whatever it sends; its quiet timer makes the device's link silent (DEV-2).
+    // whatever it sends; its quiet check makes the device's link silent (DEV-2).
     this.link = gw.links.open(ws, info.remote ?? '?', this);
   }
 
