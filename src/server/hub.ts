@@ -24,8 +24,9 @@ import { readFrame, refusedFrameId, toWire } from './hub/frames';
 import { OP_TABLE, type OpContext } from './hub/ops';
 import type { OutboundBudget } from './link/budget';
 import { closeReason } from './link/bounds';
-import { LinkGroup, type LinkHooks, type SocketLink } from './link/lifecycle';
-import { Framed, wsFrame } from './link/socket';
+import { LinkGroup } from './link/lifecycle';
+import { HubConn } from './hub/conn';
+import { PushFrames } from './hub/push';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type BudgetVerdict, type RequestBudgetLimits } from './requestBudget';
 
@@ -74,56 +75,10 @@ export const CloseCode = Object.freeze({
   MOVED: CLOSE_MOVED,
 } as const);
 
-/**
- * One client socket as the hub keeps it, and the link's hooks into the hub as its methods: a held
- * connection costs this object, not four closures of its own.
- */
-class HubConn implements Conn, LinkHooks {
-  link!: SocketLink;
-  device: Device | null = null;
-  private quiet = false;
-  constructor(
-    private readonly hub: ClientHub,
-    readonly ws: WebSocket,
-    readonly deviceId: string,
-    readonly platform: Conn['platform'],
-    readonly remote: string,
-    readonly budget: RequestBudget,
-    readonly viaRelay: boolean,
-  ) {}
-  /** The hub made its device link silent: the hub's check looks at these sockets only. */
-  get silenced(): boolean {
-    return this.quiet;
-  }
-  set silenced(v: boolean) {
-    this.quiet = v;
-    if (v) this.hub.silencedConns.add(this);
-    else this.hub.silencedConns.delete(this);
-  }
-  onFrame(data: Buffer, isBinary: boolean): void {
-    this.hub.onFrame(this, data, isBinary);
-  }
-  onQuiet(): void {
-    this.hub.onQuiet(this);
-  }
-  /** Proved a UserSig on this socket (its device may since have logged out: it may log in again). */
-  isAuthenticated(): boolean {
-    return this.device !== null || Boolean(this.relay);
-  }
-  onClose(code: number): void {
-    this.hub.onClose(this, code);
-  }
-}
-interface HubConn {
-  queue?: Conn['queue'];
-  running?: boolean;
-  relay?: Conn['relay'];
-}
-
 export class ClientHub {
   /** @internal (src/server/hub/async.ts reads the members marked so) */
   readonly conns = new Set<Conn>();
-  /** @internal The sockets whose device link the hub made silent (HubConn.silenced), for the check. */
+  /** @internal Sockets whose device link the hub made silent (HubConn.silenced), for the check. */
   readonly silencedConns = new Set<Conn>();
   /** @internal */
   readonly core: EnginePort;
@@ -335,11 +290,7 @@ export class ClientHub {
     }, this.o.heartbeatMs);
   }
 
-  /**
-   * Looks at the silenced sockets and the socketless devices only (a sweep over every socket, each
-   * heartbeat interval, was a periodic stall of the event loop at thousands of clients); every socket in
-   * cluster mode, where an owner change may have been missed.
-   */
+  /** The silenced sockets and socketless devices only (a sweep of every socket was a periodic stall); all in cluster mode. */
   private check(): void {
     for (const conn of this.silencedConns) {
       const s = conn.device?.session;
@@ -348,8 +299,7 @@ export class ClientHub {
     }
     const cluster = this.o.cluster;
     if (cluster) {
-      // In case a change of owner was missed: a relay to a node that is no longer the owner, or a device
-      // here whose user this node no longer owns, is sent to reconnect.
+      // A missed change of owner: a relay to a node no longer the owner, or a device of a user this node no longer owns, reconnects.
       for (const conn of this.conns) {
         const s = conn.device?.session;
         if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
@@ -386,28 +336,18 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Output.
 
-  /**
-   * The last push encoded: the engine hands one event object to every recipient of a change, so its frame
-   * is made once, as the WebSocket frame's bytes (src/server/link/socket.ts: written to each socket as it is).
-   */
-  private lastPush: { event: ClientEvent | null; seq: number; frame: Framed | null } = { event: null, seq: -1, frame: null };
+  /** The engine hands one event object to every recipient of a change: its frame is made once (hub/push.ts). */
+  private readonly pushes = new PushFrames();
 
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
     if (!conn || this.closing || conn.link.closing) return;
-    const last = this.lastPush;
-    let frame = last.frame;
-    if (frame === null || last.event !== event || last.seq !== seq) {
-      try {
-        const bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
-        frame = new Framed(wsFrame(bytes, false), bytes, false);
-      } catch (err) {
-        this.log.error({ err, remote: conn.remote }, 'a reply could not be encoded: dropped');
-        return;
-      }
-      last.event = event;
-      last.seq = seq;
-      last.frame = frame;
+    let frame;
+    try {
+      frame = this.pushes.frame(event, seq);
+    } catch (err) {
+      this.log.error({ err, remote: conn.remote }, 'a reply could not be encoded: dropped');
+      return;
     }
     conn.link.send(frame, false);
   }
