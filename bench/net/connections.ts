@@ -42,6 +42,9 @@ export interface ConnParams {
   scale: Scale;
   seed: number;
   log: (msg: string) => void;
+  /** Fewer clients than the scale's, and some servers only (bench/net/held.ts: before/after at a smaller count). */
+  aim?: number;
+  targets?: ConnTarget[];
 }
 
 const SECRET = `bench-conn-${process.pid}-${Date.now()}`;
@@ -80,9 +83,9 @@ async function serverConnections(url: string): Promise<number | null> {
 }
 
 export async function runConnections(o: ConnParams): Promise<ConnRun[]> {
-  const z = sizes(o.scale);
+  const z = { ...sizes(o.scale), ...(o.aim ? { aim: o.aim } : {}) };
   const runs: ConnRun[] = [];
-  for (const target of ['ws', 'sdk', 'raw'] as const) {
+  for (const target of o.targets ?? (['ws', 'sdk', 'raw'] as const)) {
     const asked = z.aim + SPARE_FILES * 5;
     const server = await start(o, target, asked);
     let fleet: Fleet | null = null;

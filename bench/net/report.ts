@@ -178,9 +178,67 @@ export function networkSection(r: NetResults): string[] {
       `the Web SDK protocol ${f2(p99(sdk))} ms, ${yes(p99(sdk) <= NET_TARGETS.p99Ms)}.`,
     '',
   );
-  out.push(...profiles(r), ...fixes(r, sizes.at(-1)!));
+  out.push(...profiles(r), ...fixes(r, sizes.at(-1)!), ...TAIL);
   return out;
 }
+
+/**
+ * What the tail at 5k clients and 10% load was made of, and what session 11 changed (measured under load on
+ * a shared machine: counts and bytes, which load does not blur much; the latency figures above are the run's).
+ */
+export const TAIL = [
+  '### The tail at 5k clients and 10% load: what stalled the server (session 11)',
+  '',
+  'Found with bench/net/stall.ts (a preload in the server: `monitorEventLoopDelay`, turns that held the loop over',
+  '3 ms, GC pauses with their times, V8\'s sampling heap profiler with garbage counted; `--profile` cuts the',
+  'server\'s CPU profile into its long busy stretches). Periodic or bursty work in the server, each removed:',
+  '',
+  '1. **A sweep over every socket and device each heartbeat interval** (the hub\'s check): a copy of the 5k',
+  '   sockets, a copy of the devices, and a new key string and Map lookup per device, every 10 s. It now looks at',
+  '   the sockets whose link it silenced and the devices with no socket only (none, in a steady run).',
+  '2. **A timer per socket, re-armed every few seconds**: each socket\'s quiet check moved as its pings came (one',
+  '   arm per ~5 s) and its login deadline every 30 s: ~1,170 timers a second at 5k, each a Node `Timeout` and the',
+  '   clock\'s box and closures, living 5-30 s, so promoted to the old generation and left there as garbage for',
+  '   the mark-compacts. Now one clock timer per link group, the links\' checks in a heap by due time (ties in',
+  '   the order set, as separate timers fire): a re-arm moves an entry, it allocates nothing.',
+  '3. **Garbage per change, i.e. scavenges**: every frame was framed by ws as a header and a payload (two',
+  '   allocations, a `writev` of two chunks through the stream\'s buffered-request path), every heartbeat frame',
+  '   went through zod, every frame made a guard closure, a key string and an options object, every push a',
+  '   closure. Now a frame is one buffer (the server\'s WebSocket framing done in the link, byte for byte ws\'s,',
+  '   test/server/wsFrame.test.ts), a push is framed once per change for all its recipients, and a plain',
+  '   request is read without the schema (test/server/readFrame.test.ts: the same reading as the schema\'s).',
+  '',
+  'Before/after, the same 5k clients at 200 changes/s for 10 s, this tree against `git archive db2489b`',
+  '(2026-12-01 18:39-18:46 UTC, load average 13-16 on 2 cores: the machine was shared by five sessions):',
+  '',
+  '| per phase of 2,000 changes (~12,500 heartbeat frames) | before | after |',
+  '|---|---|---|',
+  '| bytes allocated per change (`stall.ts --alloc 1`, garbage included) | 71.8 KB | 44.8 KB |',
+  '| scavenges over 1 ms, two runs each (`stall.ts`) | 12, 11 | 6, 6 |',
+  '| GC pause time over the phase, two runs each | 218, 179 ms | 123, 80 ms |',
+  '| p99 / p99.9 in those runs (load 13-17: the machine, not the server, sets these) | 254 / 276, 214 / 241 ms | 53 / 138, 100 / 170 ms |',
+  '',
+  'Latency, interleaved (`bench/net/probe.ts --base OLD_TREE`, both servers and their load generators up at once,',
+  'so the machine is never quiet: 10 s turns A, B, B, A, A, B, B, A; 19:06-19:12 UTC, load average 1.7-5.3):',
+  '',
+  '| 5k clients, 10 s a turn | p99 per turn, before | p99 per turn, after | server CPU per change (median), before → after |',
+  '|---|---|---|---|',
+  '| our protocol, 200 changes/s | 6.50, 12.60, 74.34, 59.64 ms | 6.56, 4.90, 11.64, 37.02 ms | 0.78 → 0.63 ms |',
+  '| Web SDK protocol, 55 changes/s | 10.40, 9.70, 14.58, 1,819 ms | 9.83, 18.06, 83.50, 124.28 ms | 2.41 → 1.94 ms |',
+  '',
+  'Ours: lower in three turns of four, the tail of a turn set by whichever process waited for a core; the',
+  'SDK\'s: no difference to be read at this noise. Neither settles the 5 ms target: `npm run bench -- --parts 3`',
+  'on a quiet machine does.',
+  '',
+  'Not caught here: the single 25 ms stall of the quiet run above (p99.9 25.7 ms, max 29.5 ms) needs a quiet',
+  'machine to pin. Candidates measured under load: a mark-compact\'s atomic pause (26-28 ms at a heap of 84-100 MB',
+  'in `stall.ts` runs; smaller per-connection state and less old-generation garbage make it rarer and shorter),',
+  'and the in-memory journal\'s ring doubling (src/store/journalRing.ts `grow`, a copy of up to 65,536 entries',
+  'at once, while the journal fills to its 100,000 after a start). Reproduce:',
+  '`node --import tsx bench/net/stall.ts --rate 200 --ms 10000 [--code OLD_TREE] [--alloc 1] [--profile 1]`;',
+  'interleaved latency: `node --import tsx bench/net/probe.ts --base OLD_TREE --rate 200`.',
+  '',
+];
 
 /** Where the p99 target is missed: what the profile and the raw baseline say, and what would fix it. */
 function fixes(r: NetResults, clients: number): string[] {
@@ -330,5 +388,51 @@ export function connectionsSection(r: NetResults): string[] {
   } else {
     out.push(`Target (issue 12): ≥ ${n0(NET_TARGETS.connections)} held: ${yes(served.every((c) => c.held >= NET_TARGETS.connections))}.`, '');
   }
+  out.push(...COST);
   return out;
 }
+
+/** What a held connection cost beyond ws, and what session 11 cut (heap snapshots: exact, whatever the load). */
+export const COST = [
+  '### What a connection costs beyond ws (session 11)',
+  '',
+  'Two V8 heap snapshots of one server (after two forced GCs), before and after 2,000 clients log in (no',
+  'subscriptions, heartbeats on, 12 s held), the difference by constructor and owner, per connection',
+  '(`node --import tsx bench/net/snapconn.ts --target ws|sdk --clients 2000`, then `bench/net/heapdiff.ts`',
+  'on the two snapshots; 2026-12-01 18:11-18:30 UTC):',
+  '',
+  '| heap per connection | our protocol (/ws) | Web SDK protocol (/binfo) |',
+  '|---|---|---|',
+  '| before (db2489b) | 12,117 B | 12,894 B |',
+  '| after | 8,396 B | 9,174 B |',
+  '',
+  'What went: the link\'s three socket listeners and close promise (now shared functions that find the link',
+  'on the socket, and a promise only at shutdown); the front-ends\' four hook closures (the connection object',
+  'is the hooks now); two clock timers per socket, each a `Timeout`, a box and two closures (one heap per link',
+  'group now); the upgrade\'s request and headers, kept for the socket\'s life by a per-upgrade error listener',
+  '(src/server/server.ts); a per-socket clock closure for the request budget. Under tsx (which the bench and',
+  '`npm run dev` use) every named closure also carries a 256 B property array for its `name` (esbuild\'s',
+  'keepNames), so each closure removed was ~300 B here. What is left beyond ws\'s own objects (Socket, its',
+  'TCP wrap, Receiver, Sender, WebSocket, stream states: ~3 KB): the link, the connection, the device',
+  'session, the engine\'s records of the user and device, the listener arrays of events with two listeners.',
+  '',
+  'RSS per connection, part 7\'s measurement at 10,000 clients (the file limit here stops it at 19,900),',
+  'interleaved with db2489b (`node --import tsx bench/net/held.ts --base OLD_TREE --aim 10000 --targets ws,sdk`;',
+  'RSS includes what the allocator has not given back, so it moves by a few KiB between runs):',
+  '',
+  '| 10k clients, before → after | RSS per connection | heartbeat CPU (ms a second) | time to log all in | load average |',
+  '|---|---|---|---|---|',
+  '| our protocol, 18:30-18:33 (the tree before its last two commits) | 17.9 → 14.7 KiB | 124 → 92 | 11.8 → 27.0 s | 11.1, 11.4 |',
+  '| Web SDK protocol, 18:33-18:36 (same) | 21.6 → 15.3 KiB | 78 → 67 | 44.1 → 41.3 s | 11.1, 14.0 |',
+  '| our protocol, 18:47-18:51 | 21.1 → 11.4 KiB | 95 → 83 | 19.1 → 40.8 s | 18.3, 20.7 |',
+  '| Web SDK protocol, 19:04-19:06 | 16.1 → 10.7 KiB | 86 → 81 | 8.4 → 8.7 s | 5.4, 4.1 |',
+  '| our protocol at 4k, two rounds, 19:00-19:03 | 20.6, 23.2 → 14.8, 16.8 KiB | 75, 82 → 53, 58 | 13.9, 13.3 → 10.5, 11.6 s | 12-14 |',
+  '',
+  'The login times move with the load (the 4k rounds, interleaved, show none of the 10k runs\' difference).',
+  'At load 17-21 an SDK run of this tree (18:51) did not finish: its logins took longer than the SDK gateway\'s',
+  'login deadline (60 s from the socket\'s opening), the gateway closed the sockets not yet logged in, and the',
+  'load generator waited for their replies for ever (it should fail on a closed socket: bench/net/agent.ts, not',
+  'changed); the same run at load 4-5 is the last row. The raw ws server was not rerun at 10k (part 7: 8.6 KiB at',
+  '19,900).',
+  '',
+];

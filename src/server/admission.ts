@@ -36,6 +36,8 @@ export class Admission {
   private readonly relayGate: RelayGate;
   /** The total cap's warnings, by kind (refused, closed to make room): when last written, and events since. */
   private readonly warned = new Map<string, { at: number; events: number }>();
+  /** One listener for every socket (a closure per socket would live as long as it). */
+  private readonly socketError = (err: Error): void => this.o.log.debug({ err }, 'socket error');
 
   constructor(private readonly o: AdmissionOptions) {
     this.trust = new TrustedProxies(o.trustProxy);
@@ -100,7 +102,7 @@ export class Admission {
    * its address until it logs in or closes (relays are counted at their first node).
    */
   opened(ws: WebSocket, req: IncomingMessage, viaRelay: boolean): void {
-    ws.on('error', (err) => this.o.log.debug({ err }, 'socket error'));
+    ws.on('error', this.socketError);
     // At the total the oldest goes first: terminated, not closed (a flood would not answer a close frame,
     // and its descriptor is what the newcomer needs).
     if (!viaRelay) ws.once('close', this.pending.track(clientAddressOf(req), () => socketAuthenticated(ws), { now: this.o.clock.now(), evict: () => ws.terminate() }));

@@ -25,6 +25,8 @@ import { OP_TABLE, type OpContext } from './hub/ops';
 import type { OutboundBudget } from './link/budget';
 import { closeReason } from './link/bounds';
 import { LinkGroup } from './link/lifecycle';
+import { HubConn } from './hub/conn';
+import { PushFrames } from './hub/push';
 import type { Retrier } from './link/retry';
 import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, type BudgetVerdict, type RequestBudgetLimits } from './requestBudget';
 import { remoteLabel } from './clientAddress';
@@ -77,6 +79,8 @@ export const CloseCode = Object.freeze({
 export class ClientHub {
   /** @internal (src/server/hub/async.ts reads the members marked so) */
   readonly conns = new Set<Conn>();
+  /** @internal Sockets whose device link the hub made silent (HubConn.silenced), for the check. */
+  readonly silencedConns = new Set<Conn>();
   /** @internal */
   readonly core: EnginePort;
   /** @internal */
@@ -92,6 +96,8 @@ export class ClientHub {
   private readonly budgetLimits: RequestBudgetLimits;
   /** A port whose calls need preparing or acknowledging later: frames of a connection run one at a time. */
   private readonly asyncCalls: boolean;
+  /** The clock as each socket's request budget reads it (one function for all of them). */
+  private readonly now = (): number => this.o.clock.now();
 
   constructor(/** @internal */ readonly o: HubOptions) {
     this.core = o.core;
@@ -165,15 +171,8 @@ export class ClientHub {
       refuse({ code: ErrorCode.INVALID_PARAMETER, message: 'invalid parameter deviceId: expected 8 to 128 characters of A-Z a-z 0-9 _ -', param: 'deviceId' });
       return;
     }
-    const budget = new RequestBudget(this.budgetLimits, () => this.o.clock.now());
-    const conn = { ws, deviceId, platform: platform.data, device: null, silenced: false, remote, budget, viaRelay } as Omit<Conn, 'link'> as Conn;
-    conn.link = this.links.open(ws, remote, {
-      onFrame: (data, isBinary) => this.onFrame(conn, data, isBinary),
-      onQuiet: () => this.onQuiet(conn),
-      // Proved a UserSig on this socket (its device may since have logged out: it may log in again).
-      isAuthenticated: () => conn.device !== null || Boolean(conn.relay),
-      onClose: (code) => this.onClose(conn, code),
-    });
+    const conn = new HubConn(this, ws, deviceId, platform.data, remote, new RequestBudget(this.budgetLimits, this.now), viaRelay);
+    conn.link = this.links.open(ws, remote, conn);
     this.conns.add(conn);
     this.send(conn, {
       t: 'hello',
@@ -187,7 +186,8 @@ export class ClientHub {
     this.log.debug({ remote, deviceId, platform: platform.data }, 'client connected');
   }
 
-  private onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
+  /** @internal (HubConn) */
+  onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (this.closing) return;
     // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
     const verdict = conn.budget.take();
@@ -225,7 +225,8 @@ export class ClientHub {
   }
 
   /** Quiet for a heartbeat interval: the device's link is silent. A throw (the store) is retried while quiet. */
-  private onQuiet(conn: Conn): void {
+  /** @internal (HubConn) */
+  onQuiet(conn: Conn): void {
     const s = conn.device?.session;
     if (!s || !s.loggedIn || !s.userID || s.linkState !== 'live') return;
     this.core.linkEvent(s, { type: 'LINK.SILENT' });
@@ -264,8 +265,10 @@ export class ClientHub {
     this.replyError(conn, refusedFrameId(data, this.o.maxFrameBytes), toWire(verdict.error));
   }
 
-  private onClose(conn: Conn, code: number): void {
+  /** @internal (HubConn) */
+  onClose(conn: Conn, code: number): void {
     this.conns.delete(conn);
+    this.silencedConns.delete(conn);
     conn.relay?.close();
     const d = conn.device;
     if (!d || d.conn !== conn) return;
@@ -288,17 +291,21 @@ export class ClientHub {
     }, this.o.heartbeatMs);
   }
 
+  /** The silenced sockets and socketless devices only (a sweep of every socket was a periodic stall); all in cluster mode. */
   private check(): void {
-    for (const conn of [...this.conns]) {
+    for (const conn of this.silencedConns) {
       const s = conn.device?.session;
       // The heartbeat timeout dropped a device whose socket stayed silent: the socket is of no more use.
-      if (s && conn.silenced && s.linkState === 'closed') this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
-      // Cluster mode, in case a change of owner was missed: a relay to a node that is no longer the owner,
-      // or a device here whose user this node no longer owns, is sent to reconnect.
-      const cluster = this.o.cluster;
-      if (!cluster) continue;
-      if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
-      else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) moved(this, conn, `user '${s.userID}' is owned by another node now: reconnect`);
+      if (s && s.linkState === 'closed' && this.conns.has(conn)) this.cut(conn, CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+    }
+    const cluster = this.o.cluster;
+    if (cluster) {
+      // A missed change of owner: a relay to a node no longer the owner, or a device of a user this node no longer owns, reconnects.
+      for (const conn of this.conns) {
+        const s = conn.device?.session;
+        if (conn.relay && cluster.ownerOf(conn.relay.userID) !== conn.relay.node) moved(this, conn, `the owner of user '${conn.relay.userID}' changed: reconnect`);
+        else if (s?.userID && cluster.ownerOf(s.userID) !== cluster.nodeId) moved(this, conn, `user '${s.userID}' is owned by another node now: reconnect`);
+      }
     }
     this.devices.sweep(this.o.retentionMs);
   }
@@ -307,6 +314,7 @@ export class ClientHub {
   /** @internal */
   cut(conn: Conn, code: number, reason: string): void {
     this.conns.delete(conn);
+    this.silencedConns.delete(conn);
     this.devices.detach(conn);
     conn.link.close(code, reason);
     this.log.debug({ deviceId: conn.deviceId, code, reason }, 'socket cut');
@@ -329,22 +337,20 @@ export class ClientHub {
   // -------------------------------------------------------------------------------------------------------
   // Output.
 
-  /**
-   * The last push encoded: the engine hands one event object to every recipient of a change, so its frame
-   * is made once, as bytes (ws writes a Buffer as it is; a string it would encode again for each socket).
-   */
-  private lastPush: { event: ClientEvent | null; seq: number; bytes: Buffer } = { event: null, seq: -1, bytes: Buffer.alloc(0) };
+  /** The engine hands one event object to every recipient of a change: its frame is made once (hub/push.ts). */
+  private readonly pushes = new PushFrames();
 
   private push(d: Device, event: ClientEvent, seq: number): void {
     const conn = d.conn;
-    if (!conn || this.closing) return;
-    conn.link.send(() => {
-      const last = this.lastPush;
-      if (last.event === event && last.seq === seq) return last.bytes;
-      const bytes = Buffer.from(JSON.stringify({ t: 'push', seq, event } satisfies ServerFrame), 'utf8');
-      this.lastPush = { event, seq, bytes };
-      return bytes;
-    }, false);
+    if (!conn || this.closing || conn.link.closing) return;
+    let frame;
+    try {
+      frame = this.pushes.frame(event, seq);
+    } catch (err) {
+      this.log.error({ err, remote: conn.remote }, 'a reply could not be encoded: dropped');
+      return;
+    }
+    conn.link.send(frame, false);
   }
 
   /**

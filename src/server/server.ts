@@ -321,8 +321,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
   let closing = false;
+  // Made once, not per socket: a closure made in the upgrade handler would keep its whole scope (the request,
+  // its headers) for the socket's life.
+  const upgradeSocketError = (err: Error) => log.debug({ err }, 'upgrade socket error');
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', (err) => log.debug({ err }, 'upgrade socket error'));
+    socket.on('error', upgradeSocketError);
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');

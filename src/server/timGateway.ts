@@ -103,6 +103,7 @@ class Gateway implements TimGateway, GatewayContext {
   readonly maxFrameBytes: number;
   readonly maxPreLoginFrameBytes: number;
   readonly wallClock: () => number;
+  readonly now = (): number => this.core.clock.now();
   readonly requestBudget: RequestBudgetLimits;
   readonly sdkAppId: number;
   readonly conns = new Set<DeviceSocket>();

@@ -64,6 +64,8 @@ const closeKey = (d: Device): string => `hub-close:${d.session.deviceId}`;
 
 export class DeviceRegistry {
   private readonly devices = new Map<string, Device>();
+  /** The devices with no socket now: the retention sweep looks at these only. */
+  private readonly detached = new Set<Device>();
 
   constructor(private readonly o: DeviceRegistryOptions) {}
 
@@ -75,6 +77,7 @@ export class DeviceRegistry {
     const d: Device = { session: null as unknown as DeviceHandle, conn: null, detachedAt: this.o.clock.now() };
     d.session = this.o.port.openSession(platform, (event, seq) => this.o.push(d, event, seq), deviceId);
     this.devices.set(deviceId, d);
+    this.detached.add(d);
     return d;
   }
 
@@ -83,6 +86,7 @@ export class DeviceRegistry {
     if (d.conn) this.unbind(d.conn);
     this.o.port.closeSession(d.session);
     if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+    this.detached.delete(d);
   }
 
   /** A device let go of for good (the client's `bye`): forgotten, retried until it lands unless it comes back. */
@@ -123,6 +127,7 @@ export class DeviceRegistry {
     this.o.retry.cancel(closeKey(d)); // back before an owed close landed: it is no longer owed
     d.conn = conn;
     d.detachedAt = null;
+    this.detached.delete(d);
     conn.device = d;
     conn.silenced = false;
   }
@@ -133,6 +138,7 @@ export class DeviceRegistry {
     if (d && d.conn === conn) {
       d.conn = null;
       d.detachedAt = this.o.clock.now();
+      this.detached.add(d);
     }
   }
 
@@ -147,7 +153,7 @@ export class DeviceRegistry {
   /** The retention sweep: a logged-out device, or one with no socket for `retentionMs`, is forgotten. */
   sweep(retentionMs: number): void {
     const now = this.o.clock.now();
-    for (const d of [...this.devices.values()]) {
+    for (const d of [...this.detached]) {
       if (d.conn || this.o.retry.has(closeKey(d))) continue;
       if (d.session.userID === null || (d.detachedAt !== null && now - d.detachedAt >= retentionMs)) {
         this.o.guard('forgetting a device', () => this.forget(d), { deviceId: d.session.deviceId });
@@ -161,6 +167,7 @@ export class DeviceRegistry {
     if (d.conn) this.unbind(d.conn);
     this.o.retry.cancel(closeKey(d));
     if (this.devices.get(d.session.deviceId) === d) this.devices.delete(d.session.deviceId);
+    this.detached.delete(d);
   }
 
   all(): IterableIterator<Device> {

@@ -34,6 +34,15 @@ export function readFrame(data: Buffer, isBinary: boolean, maxFrameBytes: number
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return refused(null, { code: WireCode.BAD_JSON, message: 'a frame must be a JSON object {id, op, params}' });
   }
+  // The common frame, read without the schema (a ping, a call): what requestSchema accepts, checked by hand;
+  // anything else takes the full path below, for its error.
+  const fast = plainRequest(raw as Record<string, unknown>);
+  if (fast && (fast.params === null || typeof fast.params !== 'object' || frameBoundsError(raw) === null)) {
+    if (!(OPS as readonly string[]).includes(fast.op)) {
+      return refused(fast.id, { code: WireCode.UNKNOWN_OP, message: `unknown op '${fast.op.slice(0, 64)}'; known: ${OPS.join(', ')}`, param: 'op' });
+    }
+    return { ok: true, id: fast.id, op: fast.op as Op, params: fast.params };
+  }
   const over = frameBoundsError(raw);
   if (over) {
     return refused(null, { code: ErrorCode.INVALID_PARAMETER, message: `invalid frame: ${over.message}`, param: 'frame', limit: over.limit, limitName: over.limitName });
@@ -50,6 +59,15 @@ export function readFrame(data: Buffer, isBinary: boolean, maxFrameBytes: number
     return refused(id, { code: WireCode.UNKNOWN_OP, message: `unknown op '${op.slice(0, 64)}'; known: ${OPS.join(', ')}`, param: 'op' });
   }
   return { ok: true, id, op: op as Op, params };
+}
+
+/** `raw` as requestSchema would read it, when it has only id, op and params and both are as the schema says. */
+function plainRequest(raw: Record<string, unknown>): { id: number; op: string; params: unknown } | null {
+  for (const k in raw) if (k !== 'id' && k !== 'op' && k !== 'params') return null;
+  const { id, op } = raw;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return null;
+  if (typeof op !== 'string' || op.length < 1 || op.length > 64) return null;
+  return { id, op, params: raw.params };
 }
 
 /** The id of a frame refused unread (over budget): read only when the frame is within size, else null. */

@@ -6,6 +6,8 @@ import type WebSocket from 'ws';
 import type { Clock } from '../../clock';
 import { DEFAULTS } from '../defaults';
 import { closeReason } from './bounds';
+import { DueHeap, type Due } from './dueHeap';
+import { Framed, heardClose, heardError, heardMessage, linkOf, setLink, tcpOf, wsFrame, writeFrame, type Corkable } from './socket';
 import { OutboundBudget, type Buffered } from './budget';
 import { Retrier, type RetryLogger } from './retry';
 
@@ -47,11 +49,6 @@ export interface LinkHooks {
 const OPEN = 1;
 const CLOSED = 3;
 
-/** The TCP socket under a ws WebSocket (ws keeps it as `_socket`), when it can be corked. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
 /**
  * A socket holds at most this much of a turn's frames before writing them (a turn's push frames are a few
  * hundred bytes; one large frame is written at once). The cap on a reader's backlog is measured without
@@ -59,10 +56,6 @@ interface Corkable {
  */
 export const HOLD_MAX_BYTES = 16 * 1024;
 
-function tcpOf(ws: WebSocket): Corkable | null {
-  const s = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
-  return s && typeof s.cork === 'function' && typeof s.uncork === 'function' ? (s as Corkable) : null;
-}
 /** Process-wide, so that links of the hub and of the gateway never share a key in the shared retrier. */
 let nextLinkId = 1;
 
@@ -75,16 +68,19 @@ export class LinkGroup {
   closing = false;
   /** Links whose socket is corked for this turn's frames, uncorked together when the turn's work is done. */
   private readonly corked: SocketLink[] = [];
+  private corkedCount = 0;
+  /** Each link's next check (quiet, login deadline), on one clock timer for the group. */
+  readonly due: DueHeap<SocketLink>;
 
   constructor(readonly o: LinkGroupOptions) {
     this.budget = o.budget ?? new OutboundBudget();
     this.retry = o.retry ?? new Retrier({ clock: o.clock, log: o.log });
     this.maxBufferedBytes = o.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.due = new DueHeap<SocketLink>(o.clock, (link) => link.fire());
   }
 
   open(ws: WebSocket, remote: string, hooks: LinkHooks): SocketLink {
     const link = new SocketLink(this, nextLinkId++, ws, remote, hooks);
-    linkOf.set(ws, link);
     this.links.add(link);
     return link;
   }
@@ -108,21 +104,25 @@ export class LinkGroup {
    * in order, in one system call rather than one per frame.
    */
   hold(link: SocketLink): void {
-    if (this.corked.length === 0) queueMicrotask(this.flush);
-    this.corked.push(link);
+    if (this.corkedCount === 0) queueMicrotask(this.flush);
+    // The list keeps its length between turns (slots are overwritten, then cleared): no array grown again each turn.
+    this.corked[this.corkedCount++] = link;
   }
 
   private readonly flush = (): void => {
     const list = this.corked;
-    for (let i = 0; i < list.length; i++) {
+    // A link held meanwhile (an uncork's callbacks may send) is appended, and flushed in this loop too.
+    for (let i = 0; i < this.corkedCount; i++) {
+      const link = list[i]!;
+      list[i] = undefined as unknown as SocketLink;
       // One socket's failure must not leave the others corked.
       try {
-        list[i]!.uncork();
+        link.uncork();
       } catch (err) {
         this.o.log.error({ err }, "writing a turn's frames failed");
       }
     }
-    list.length = 0;
+    this.corkedCount = 0;
   };
 
   /** Runs a front-end callback; what it throws is logged, never left to reach the socket or the timer. */
@@ -135,34 +135,43 @@ export class LinkGroup {
   }
 }
 
-export class SocketLink implements Buffered {
+export class SocketLink implements Buffered, Due {
   /** Set once the socket is closing or closed: nothing more is sent, no timer acts. */
   closing = false;
   private lastHeard: number;
-  private quietTimer: unknown = undefined;
   private quietReported = false;
-  private deadlineTimer: unknown = undefined;
-  private readonly closedP: Promise<void>;
+  /**
+   * The link's place in its group's heap of checks (./dueHeap.ts), for whichever comes first of its quiet
+   * check and its login deadline; moved only when it falls due (or, after a quiet spell, when the socket
+   * speaks again): a frame costs a clock read.
+   */
+  dueAt = Infinity;
+  dueOrder = 0;
+  dueSlot = -1;
+  /** When the login deadline is checked next (Infinity: never). */
+  private deadlineAt = Infinity;
+  /** Who waits for the close (shutdown), made only when someone does. */
+  private closedWaiters: Array<() => void> | null = null;
   private closedDone = false;
   /** The TCP socket, while corked for this turn's frames (LinkGroup.hold), and its backlog when corked. */
   private corkedOn: Corkable | null = null;
   private heldFrom = 0;
 
   constructor(
-    private readonly group: LinkGroup,
+    /** @internal */ readonly group: LinkGroup,
     readonly id: number,
     readonly ws: WebSocket,
     readonly remote: string,
     private readonly hooks: LinkHooks,
   ) {
-    const { clock } = group.o;
+    const { clock, loginDeadlineMs } = group.o;
     this.lastHeard = clock.now();
-    this.closedP = new Promise((resolve) => ws.once('close', () => resolve()));
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
-    ws.on('close', (code) => this.onClosed(code));
-    ws.on('error', (err) => group.o.log.debug({ err, remote }, 'socket error'));
-    this.armDeadline();
-    this.armQuiet();
+    if (loginDeadlineMs > 0) this.deadlineAt = this.lastHeard + loginDeadlineMs;
+    setLink(ws, this);
+    ws.on('message', heardMessage);
+    ws.on('close', heardClose);
+    ws.on('error', heardError);
+    this.schedule();
   }
 
   /** The key of this socket's owed engine work in the retrier. */
@@ -173,60 +182,69 @@ export class SocketLink implements Buffered {
   // -------------------------------------------------------------------------------------------------------
   // Uplink.
 
-  private onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  /** @internal (the socket's shared listener) */
+  onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.closing || this.group.closing) return;
     this.lastHeard = this.group.o.clock.now();
-    this.quietReported = false;
-    this.group.retry.cancel(this.key('quiet')); // it spoke: no longer quiet, whatever was owed
-    if (this.quietTimer === undefined) this.armQuiet();
+    if (this.quietReported) {
+      // It spoke after a quiet spell: no longer quiet, whatever was owed; the quiet check starts again.
+      this.quietReported = false;
+      this.group.retry.cancel(this.key('quiet'));
+      this.schedule();
+    }
     // The per-connection request budget (src/server/requestBudget.ts) belongs here, before the front-end
     // reads the frame: an over-budget frame is answered by the front-end's protocol or dropped.
     const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-    this.group.guard('frame handling', () => this.hooks.onFrame(data, isBinary), { remote: this.remote });
+    try {
+      this.hooks.onFrame(data, isBinary);
+    } catch (err) {
+      this.group.o.log.error({ err, remote: this.remote }, 'frame handling failed');
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Timers, on the injected clock.
 
-  private armDeadline(): void {
-    const { clock, loginDeadlineMs, codes } = this.group.o;
-    if (loginDeadlineMs <= 0) return;
-    this.deadlineTimer = clock.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      if (this.closing) return;
+  /** When the socket counts as quiet, unless it speaks first (Infinity: not watched, or already reported). */
+  private quietAt(): number {
+    const { quietMs } = this.group.o;
+    return quietMs <= 0 || !this.hooks.onQuiet || this.quietReported ? Infinity : this.lastHeard + quietMs;
+  }
+
+  /** Sets the next check at the earlier of the quiet check and the login deadline, unless one comes by then already. */
+  private schedule(): void {
+    if (this.closing) return;
+    const due = Math.min(this.quietAt(), this.deadlineAt);
+    if (due === Infinity || (this.dueSlot >= 0 && this.dueAt <= due)) return; // early enough: it looks again then
+    this.group.due.set(this, due);
+  }
+
+  /** @internal (the group's heap: this link's check fell due) */
+  fire(): void {
+    if (this.closing) return;
+    const { clock, loginDeadlineMs, quietMs, codes } = this.group.o;
+    const now = clock.now();
+    if (now >= this.deadlineAt) {
       let authenticated = false;
       this.group.guard('login deadline', () => (authenticated = this.hooks.isAuthenticated()));
       // Checked again a deadline later: a socket that logs out must log in again within one more.
-      if (authenticated) this.armDeadline();
-      else this.close(codes.loginDeadline, 'no login in time');
-    }, loginDeadlineMs);
-  }
-
-  /** One timer per socket, moved only when it fires: a frame costs a clock read, not a timer. */
-  private armQuiet(): void {
-    const { clock, quietMs } = this.group.o;
-    if (quietMs <= 0 || !this.hooks.onQuiet || this.closing) return;
-    const wait = Math.max(0, this.lastHeard + quietMs - clock.now());
-    this.quietTimer = clock.setTimeout(() => {
-      this.quietTimer = undefined;
-      if (this.closing || this.group.closing) return;
-      if (clock.now() - this.lastHeard < quietMs) return this.armQuiet();
-      if (this.quietReported) return;
+      if (!authenticated) return this.close(codes.loginDeadline, 'no login in time');
+      this.deadlineAt = now + loginDeadlineMs;
+    }
+    if (!this.group.closing && this.quietAt() !== Infinity && now - this.lastHeard >= quietMs) {
       this.quietReported = true;
       const heardAt = this.lastHeard;
       this.group.retry.run(this.key('quiet'), 'silent link', () => {
         if (this.closing || this.lastHeard !== heardAt) return;
         this.hooks.onQuiet!();
       });
-    }, wait);
+    }
+    this.schedule();
   }
 
   private clearTimers(): void {
-    const { clock } = this.group.o;
-    if (this.quietTimer !== undefined) clock.clearTimeout(this.quietTimer);
-    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
-    this.quietTimer = this.deadlineTimer = undefined;
-    this.group.retry.cancel(this.key('quiet'));
+    this.group.due.remove(this);
+    if (this.quietReported) this.group.retry.cancel(this.key('quiet'));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -237,10 +255,11 @@ export class SocketLink implements Buffered {
   }
 
   /**
-   * Sends a frame built by `build` (its encoding may throw: logged, nothing sent). A socket past its own cap,
-   * or one the global budget picks, is cut instead. False when nothing was sent.
+   * Sends a frame, or one built by `build` (its encoding may throw: logged, nothing sent); a frame encoded
+   * once for many sockets comes as it is. A socket past its own cap, or one the global budget picks, is cut
+   * instead. False when nothing was sent.
    */
-  send(build: () => string | Buffer, binary: boolean): boolean {
+  send(build: string | Buffer | Framed | (() => string | Buffer), binary: boolean): boolean {
     if (this.closing || this.ws.readyState !== OPEN) return false;
     const max = this.group.maxBufferedBytes;
     // The reader's backlog: what was unsent when this turn began (the frames this turn holds are not its).
@@ -249,12 +268,15 @@ export class SocketLink implements Buffered {
       this.cut(`too slow: over the limit maxBufferedBytes = ${max} unsent`);
       return false;
     }
-    let data: string | Buffer;
-    try {
-      data = build();
-    } catch (err) {
-      this.group.o.log.error({ err, remote: this.remote }, 'a reply could not be encoded: dropped');
-      return false;
+    let data: string | Buffer | Framed;
+    if (typeof build !== 'function') data = build;
+    else {
+      try {
+        data = build();
+      } catch (err) {
+        this.group.o.log.error({ err, remote: this.remote }, 'a reply could not be encoded: dropped');
+        return false;
+      }
     }
     if (this.corkedOn === null) {
       const tcp = tcpOf(this.ws);
@@ -267,7 +289,11 @@ export class SocketLink implements Buffered {
     }
     // Corked, the frame waits in the socket's own queue (bufferedAmount counts it, and so does the global
     // budget). A turn holds at most HOLD_MAX_BYTES a socket: past it, what it holds is written now.
-    this.ws.send(data, { binary });
+    // One buffer, one chunk: a frame made once is written as it is, any other framed here (ws's own send
+    // when the socket is not one it would write plainly).
+    if (data instanceof Framed) {
+      if (!writeFrame(this.ws, data.frame)) this.ws.send(data.payload, { binary: data.binary });
+    } else if (!writeFrame(this.ws, wsFrame(data, binary))) this.ws.send(data, { binary });
     if (this.corkedOn && this.ws.bufferedAmount - this.heldFrom >= HOLD_MAX_BYTES) this.uncork();
     this.group.budget.note(this, this.ws.bufferedAmount);
     return true;
@@ -320,22 +346,27 @@ export class SocketLink implements Buffered {
   }
 
   shutdown(graceMs: number): Promise<void> {
-    if (this.ws.readyState === CLOSED) return Promise.resolve();
+    if (this.ws.readyState === CLOSED || this.closedDone) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => (this.closedWaiters ??= []).push(resolve));
     const t = setTimeout(() => this.ws.terminate(), graceMs);
     t.unref();
-    void this.closedP.then(() => clearTimeout(t));
+    void closed.then(() => clearTimeout(t));
     if (this.ws.readyState === OPEN) this.ws.close(this.group.o.codes.shutdown, 'server shutting down');
     else if (this.closing) this.ws.terminate();
     this.closing = true;
     this.clearTimers();
-    return this.closedP;
+    return closed;
   }
 
-  private onClosed(code: number): void {
+  /** @internal (the socket's shared listener) */
+  onClosed(code: number): void {
     if (this.closedDone) return;
     this.closedDone = true;
     this.closing = true;
     this.clearTimers();
+    const waiters = this.closedWaiters;
+    this.closedWaiters = null;
+    if (waiters) for (const w of waiters) w();
     this.group.budget.forget(this);
     this.group.links.delete(this);
     this.group.guard('socket close', () => this.hooks.onClose(code), { remote: this.remote });
@@ -350,10 +381,7 @@ export class SocketLink implements Buffered {
   }
 }
 
-/** Each front-end socket's link, so that the upgrade's per-address count (server.ts) can ask whether it logged in. */
-const linkOf = new WeakMap<WebSocket, SocketLink>();
-
 /** Whether the socket `ws` holds a logged-in device (or a relay) now; false for one no front-end took. */
 export function socketAuthenticated(ws: WebSocket): boolean {
-  return linkOf.get(ws)?.loggedIn() ?? false;
+  return linkOf(ws)?.loggedIn() ?? false;
 }

@@ -5,7 +5,7 @@ import type { StatusError } from '../../errors';
 import type { ClientEvent } from '../../events';
 import { WireError, decodeFrame, encodeFrame, encodeFrameText, errorBody, type WireFrame, type WireHead } from '../../protocol/tim/wire';
 import { isEchoableSeq, nestingOver, MAX_NESTING_DEPTH } from '../link/bounds';
-import type { SocketLink } from '../link/lifecycle';
+import type { LinkHooks, SocketLink } from '../link/lifecycle';
 import { RequestBudget } from '../requestBudget';
 import { CMD } from '../../protocol/tim/wire';
 import { routeLogin, type FrontCluster } from '../cluster/front';
@@ -23,8 +23,8 @@ export const WS_CLOSE_SHUTDOWN = 1001;
 export const WS_CLOSE_NO_LOGIN = 4003;
 export const WS_CLOSE_OVER_BUDGET = 1008;
 
-/** One SDK socket. It holds at most one device (one DeviceHandle) at a time. */
-export class Connection implements DeviceSocket {
+/** One SDK socket. It holds at most one device (one DeviceHandle) at a time. Its link's hooks are its methods. */
+export class Connection implements DeviceSocket, LinkHooks {
   device: Key | null = null;
   readonly link: SocketLink;
   private silent = false;
@@ -39,23 +39,26 @@ export class Connection implements DeviceSocket {
     readonly ws: WebSocket,
     readonly info: ConnInfo,
   ) {
-    this.budget = new RequestBudget(gw.requestBudget, () => gw.core.clock.now());
+    this.budget = new RequestBudget(gw.requestBudget, gw.now);
     // The link's login deadline closes a socket that holds no device (never logged in, or logged out)
-    // whatever it sends; its quiet timer makes the device's link silent (DEV-2).
-    this.link = gw.links.open(ws, info.remote ?? '?', {
-      onFrame: (data, isBinary) => this.onMessage(data, isBinary),
-      onQuiet: () => this.onQuiet(),
-      // A socket quiet since its device timed out is a peer that vanished (half-open TCP): not logged in any
-      // more, so the deadline closes it. One only quiet has spoken within the device's timeout (wshello: 30 s).
-      isAuthenticated: () => this.relay !== null || (this.device !== null && !(this.silent && !this.device.data.session?.connected)),
-      onClose: () => this.onClose(),
-    });
+    // whatever it sends; its quiet check makes the device's link silent (DEV-2).
+    this.link = gw.links.open(ws, info.remote ?? '?', this);
+  }
+
+  /**
+   * For the link's login deadline. A socket quiet since its device timed out is a peer that vanished
+   * (half-open TCP): not logged in any more, so the deadline closes it. One only quiet has spoken within
+   * the device's timeout (wshello: 30 s).
+   */
+  isAuthenticated(): boolean {
+    return this.relay !== null || (this.device !== null && !(this.silent && !this.device.data.session?.connected));
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Uplink.
 
-  private onMessage(data: Buffer, isBinary: boolean): void {
+  /** @internal (the link's hook) */
+  onFrame(data: Buffer, isBinary: boolean): void {
     const verdict = this.budget.take();
     if (verdict.kind === 'close') {
       if (this.link.closing) return; // closed already; frames in flight are dropped
@@ -268,7 +271,8 @@ export class Connection implements DeviceSocket {
   }
 
   /** The socket went quiet: the device's link is silent. A throw (the store) is retried by the link while quiet. */
-  private onQuiet(): void {
+  /** @internal (the link's hook) */
+  onQuiet(): void {
     const s = this.device?.data.session;
     if (!s) return;
     this.gw.core.linkEvent(s, { type: 'LINK.SILENT' });
@@ -300,7 +304,8 @@ export class Connection implements DeviceSocket {
   // -------------------------------------------------------------------------------------------------------
   // Lifecycle (the rest is the link's).
 
-  private onClose(): void {
+  /** @internal (the link's hook) */
+  onClose(): void {
     this.relay?.close();
     this.gw.forget(this);
     if (this.gw.closed) return; // a shutdown is not a drop

@@ -81,6 +81,8 @@ export interface GatewayContext {
   readonly maxFrameBytes: number;
   readonly maxPreLoginFrameBytes: number;
   readonly requestBudget: RequestBudgetLimits;
+  /** The engine's clock, as each socket's request budget reads it (one function for all of them). */
+  readonly now: () => number;
   readonly wallClock: () => number;
   readonly purchaseBits: string;
   /** Shutting down: a socket's close is not a drop. */
