@@ -68,6 +68,8 @@ export class MemoryStore implements Store {
 
   /** The snapshot the kept journal replays from (issue 9); undefined while it is whole from seq 1. */
   protected start: Snapshot | Capture | undefined;
+  /** The friend sets the capture in `start` shares with the store (see ownFriends). */
+  private capturedFriends: ReadonlyMap<string, ReadonlySet<string>> | null = null;
   protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -127,6 +129,7 @@ export class MemoryStore implements Store {
   }
   addFriends(userID: string, friendIDs: readonly string[]): void {
     const logged = this.txDepth > 0;
+    this.ownFriends(userID);
     for (const f of friendIDs) {
       this.addMember(this.friends, userID, f, logged);
       this.addMember(this.followers, f, userID, logged);
@@ -134,6 +137,7 @@ export class MemoryStore implements Store {
   }
   removeFriends(userID: string, friendIDs: readonly string[]): void {
     const logged = this.txDepth > 0;
+    this.ownFriends(userID);
     for (const f of friendIDs) {
       this.removeMember(this.friends, userID, f, logged);
       this.removeMember(this.followers, f, userID, logged);
@@ -225,7 +229,10 @@ export class MemoryStore implements Store {
   // stay for journal() and explain() until the window drops them. A snapshot every window's worth of entries.
 
   replayStart(): Snapshot | undefined {
-    if (this.start?.kind === 'capture') this.start = snapshotOfCapture(this.start);
+    if (this.start?.kind === 'capture') {
+      this.start = snapshotOfCapture(this.start);
+      this.capturedFriends = null;
+    }
     // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
     return this.start === undefined ? undefined : (JSON.parse(JSON.stringify(this.start)) as Snapshot);
   }
@@ -246,7 +253,7 @@ export class MemoryStore implements Store {
       users: [...this.users],
       status: new Map(this.status),
       subscriptions: new Map(this.subs),
-      friends: [...this.friends].map(([id, f]) => [id, [...f]]),
+      friends: (this.capturedFriends = new Map(this.friends)),
       notices: new Map(this.notices),
       timers: [...this.pending.values()],
       engine: this.engineMemory?.() ?? emptyEngineMemory(),
@@ -272,6 +279,7 @@ export class MemoryStore implements Store {
       this.keepStart(snapshot);
     });
     this.start = structuredClone(snapshot);
+    this.capturedFriends = null;
   }
   /** A durable store writes the replay start inside restore's transaction. */
   protected keepStart(_snapshot: Snapshot): void {}
@@ -312,6 +320,16 @@ export class MemoryStore implements Store {
     this.undoTop = i + WIDTH;
   }
 
+  /**
+   * Before a user's friend set changes: if the replay start's capture holds that very set, the store takes a
+   * copy of its own first (copy on write), so the capture keeps the friends as they were at its seq without
+   * copying every set when it is taken (100k users with 20 friends each: 67-222 ms in one turn).
+   */
+  private ownFriends(userID: string): void {
+    const set = this.capturedFriends?.get(userID);
+    if (set !== undefined && this.friends.get(userID) === set) this.friends.set(userID, new Set(set));
+  }
+
   private addMember(index: Map<string, Set<string>>, key: string, value: string, logged: boolean): void {
     if (addTo(index, key, value) && logged) this.record(MEMBER_ADDED, index, key, value);
   }
@@ -334,9 +352,11 @@ export class MemoryStore implements Store {
           else (a as Map<string, unknown>).set(b as string, c);
           break;
         case MEMBER_ADDED:
+          if (a === this.friends) this.ownFriends(b as string);
           removeFrom(a as Map<string, Set<string>>, b as string, c as string);
           break;
         case MEMBER_REMOVED:
+          if (a === this.friends) this.ownFriends(b as string);
           addTo(a as Map<string, Set<string>>, b as string, c as string);
           break;
         case USER_ADDED:

@@ -101,7 +101,8 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
 /**
  * A snapshot as the in-memory store takes it, cheaply (a window's worth of entries apart): the records by
  * reference, since the engine never changes a record it has put (it puts a new one; MemoryStore's undo log
- * relies on the same), and the mutable indexes copied. `snapshotOfCapture` makes the snapshot when one is read.
+ * relies on the same), the friend sets shared copy-on-write (MemoryStore.ownFriends) and the other mutable
+ * indexes copied. `snapshotOfCapture` makes the snapshot when one is read.
  */
 export interface Capture {
   kind: 'capture';
@@ -111,7 +112,8 @@ export interface Capture {
   users: string[];
   status: Map<string, StatusRecord>;
   subscriptions: Map<string, SubscriptionsRecord>;
-  friends: Array<[string, string[]]>;
+  /** The store's own sets, shared: the store copies one before it changes it (MemoryStore.ownFriends). */
+  friends: ReadonlyMap<string, ReadonlySet<string>>;
   notices: Map<string, Notice>;
   timers: PendingTimer[];
   engine: EngineMemory;
@@ -127,7 +129,7 @@ export function snapshotOfCapture(c: Capture): Snapshot {
     users: [...c.users],
     status: [...c.status].map(([id, r]) => [id, statusToStored(r)]),
     subscriptions: [...c.subscriptions].map(([id, r]) => [id, { ...subsToStored(r) }]),
-    friends: c.friends.map(([id, f]) => [id, [...f]]),
+    friends: [...c.friends].map(([id, f]) => [id, [...f]]),
     notices: [...c.notices].map(([id, n]) => [id, structuredClone(n)]),
     timers: c.timers.map((t) => ({ ...t })),
     engine: structuredClone(c.engine),

@@ -9,6 +9,7 @@ import { SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, createEngine, ErrorCode, replay, type Client, type Engine, type Snapshot } from '../../src/index';
 import { checkCommand, runPragma } from '../../src/store/integrity';
+import { MemoryStore } from '../../src/store/memory';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite';
 import { tempDir } from './tmp';
 
@@ -70,6 +71,38 @@ describe('in memory: the ring keeps a replay start ahead of its window', () => {
     // Without the start, the kept journal is refused, naming where it starts.
     await expect(replay(journal, { clock: c2 })).rejects.toMatchObject({ code: ErrorCode.INVALID_PARAMETER, message: expect.stringContaining(`start at seq ${journal[0]!.seq}`) });
     await again.close();
+    await engine.close();
+  });
+
+  it('EXT-3 the replay start keeps the friends as they were at its seq, whatever changes them after (copy on write), rolled-back changes included', async () => {
+    const clock = new SimulatedClock();
+    const store = new MemoryStore({ journalMaxEntries: 40 });
+    const engine = createEngine({ clock, store, ...SETTINGS });
+    await engine.registerUsers(USERS);
+    await engine.addFriends('alice', ['bob', 'carol']);
+    await engine.addFriends('dave', ['erin']);
+    await busy(engine, clock, 6);
+    const start = (await engine.journalInfo()).snapshotSeq;
+    expect(start).not.toBeNull();
+    const friendsAt = (s: Snapshot | null) => new Map(s!.friends.map(([id, f]) => [id, [...f].sort()]));
+    // The start is read only now: it is still the capture that shares the store's sets.
+    store.addFriends('alice', ['dave']);
+    store.removeFriends('alice', ['bob']);
+    store.removeFriends('dave', ['erin']);
+    expect(() =>
+      store.transaction(() => {
+        store.addFriends('frank', ['alice']);
+        store.removeFriends('alice', ['carol']);
+        throw new Error('refused');
+      }),
+    ).toThrow('refused');
+    expect([...store.friendsOf('alice')!].sort()).toEqual(['carol', 'dave']);
+    expect(store.friendsOf('frank')).toBeUndefined();
+    const snapshot = await engine.replayStart();
+    expect(snapshot!.seq).toBe(start);
+    expect(friendsAt(snapshot).get('alice')).toEqual(['bob', 'carol']);
+    expect(friendsAt(snapshot).get('dave')).toEqual(['erin']);
+    expect(friendsAt(snapshot).has('frank')).toBe(false);
     await engine.close();
   });
 
