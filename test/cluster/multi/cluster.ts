@@ -277,10 +277,18 @@ export class Cluster {
     }
   }
 
-  /** Edition Ultimate with the userStatus switch on, through REST (a cluster's settings live in Redis, not in flags). */
+  /**
+   * Edition Ultimate with the userStatus switch on, through REST (a cluster's settings live in Redis, not in flags).
+   * Again while a shard has no owner in the answering node's view (75001/75006/75007: a takeover in progress; the
+   * change is idempotent and the answer says to call again), at most 50 times 200 ms apart.
+   */
   async enableUserStatus(): Promise<void> {
-    const r = await this.rest('im_open_status/config', { Edition: 'Ultimate', Switches: { UserStatus: 'on' } });
-    if (r.ActionStatus !== 'OK') throw new Error(`config: ${JSON.stringify(r)}`);
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.rest('im_open_status/config', { Edition: 'Ultimate', Switches: { UserStatus: 'on' } });
+      if (r.ActionStatus === 'OK') return;
+      if (attempt >= 50 || ![75001, 75006, 75007].includes(r.ErrorCode as number)) throw new Error(`config: ${JSON.stringify(r)}`);
+      await new Promise((done) => setTimeout(done, 200));
+    }
   }
 
   /** The truth: REST query_online_status of each user (custom status and version), 100 at a time. */
