@@ -193,13 +193,13 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
       cgroupKind = uncapped ? 'none (STATUS_ENGINE_BENCH_CLUSTER_UNCAPPED=1)' : `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
       // A longer lease here: a node held to 0.2 core at saturation can miss a 2 s renewal and rebuild its shards,
       // and this step measures throughput, not failover.
-      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles to DIR/xN when they stop
+      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles to DIR/xN-sS (N nodes, S subscriptions) when they stop
       // (bench/cluster/profile-node.mjs; bench/lib/cpuprofile.ts reads them).
       const prof = process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF;
       const env0 = { NODE_OPTIONS: process.env.NODE_OPTIONS, STATUS_ENGINE_PROFILE_DIR: process.env.STATUS_ENGINE_PROFILE_DIR };
       if (prof) {
         process.env.NODE_OPTIONS = `${env0.NODE_OPTIONS ?? ''} --import ${join(ctx.root, 'bench/cluster/profile-node.mjs')}`.trim();
-        process.env.STATUS_ENGINE_PROFILE_DIR = join(prof, `x${nodes}`);
+        process.env.STATUS_ENGINE_PROFILE_DIR = join(prof, `x${nodes}-s${subs}`);
       }
       try {
         cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]?.add(pid) });
