@@ -66,6 +66,9 @@ export interface ClusterLoadPhase {
   crossP99: number;
   redisOpsPerChange: number;
   redisCpuMsPerChange: number;
+  /** Redis' calls per change by command (PUBLISH: the bus), and the bytes it read from its clients per change. */
+  redisCommandsPerChange?: Record<string, number>;
+  redisInBytesPerChange?: number;
   /** The node processes' CPU time during the phase's calls, per acknowledged change (NaN: no pids given). */
   nodeCpuMsPerChange: number;
   /** The node processes' read and write system calls during the phase's calls, per acknowledged change (socket
@@ -324,13 +327,19 @@ function throttling(): { periods: number; throttled: number } {
 
 const redis = new Redis(p.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
 await redis.connect();
-async function redisCounters(): Promise<{ ops: number; cpuMs: number }> {
+async function redisCounters(): Promise<{ ops: number; cpuMs: number; byCommand: Map<string, number>; inBytes: number }> {
   const stats = await redis.info('commandstats');
   let ops = 0;
-  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (m[1] !== 'info') ops += Number(m[2]);
+  const byCommand = new Map<string, number>();
+  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (m[1] === 'info') continue;
+    ops += Number(m[2]);
+    byCommand.set(m[1]!, Number(m[2]));
+  }
   const cpu = await redis.info('cpu');
   const v = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? NaN);
-  return { ops, cpuMs: (v('used_cpu_sys') + v('used_cpu_user')) * 1000 };
+  const inBytes = Number(/^total_net_input_bytes:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
+  return { ops, cpuMs: (v('used_cpu_sys') + v('used_cpu_user')) * 1000, byCommand, inBytes };
 }
 
 const socks = Array.from({ length: n }, (_, i) => newSock(i));
@@ -502,6 +511,8 @@ for (const ph of p.phases) {
     // INFO itself is left out; the reads of this worker are 4 INFO calls per phase.
     redisOpsPerChange: (after.ops - before.ops) / Math.max(1, changes),
     redisCpuMsPerChange: (after.cpuMs - before.cpuMs) / Math.max(1, changes),
+    redisCommandsPerChange: Object.fromEntries([...after.byCommand].map(([k, n]) => [k, (n - (before.byCommand.get(k) ?? 0)) / Math.max(1, changes)]).filter(([, n]) => (n as number) > 0)),
+    redisInBytesPerChange: (after.inBytes - before.inBytes) / Math.max(1, changes),
     nodeCpuMsPerChange: (cpu1 - cpu0) / Math.max(1, changes),
     nodeSyscallsPerChange: { read: (sys1.read - sys0.read) / Math.max(1, changes), write: (sys1.write - sys0.write) / Math.max(1, changes) },
     monoUs: [mono0, mono1],
@@ -514,7 +525,7 @@ for (const ph of p.phases) {
     `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}, ${skipped} skipped), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `heard ${phase.heard}/${phase.expected} (superseded ${phase.superseded}, missing at 5 s ${phase.missing}, at 15 s ${phase.missingAfter15s}, duplicates ${phase.duplicates}), reconnects ${JSON.stringify(phase.reconnects)}, ` +
       `p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
-      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods`,
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods; Redis per change: ${Object.entries(phase.redisCommandsPerChange ?? {}).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}, ${phase.redisInBytesPerChange?.toFixed(0)} bytes in`,
   );
   if (phase.missingAfter15s > 0) say(`  missing after 15 s, e.g. ${JSON.stringify(phase.missingSample.slice(0, 5))}`);
 }

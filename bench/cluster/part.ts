@@ -181,25 +181,28 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
   // STATUS_ENGINE_BENCH_CLUSTER_NODES=1,3: only those rows (experiments; the ratio needs 1 and 3).
   const counts = process.env.STATUS_ENGINE_BENCH_CLUSTER_NODES?.split(',').map(Number) ?? [1, 2, 3];
   for (const nodes of counts) {
-    ctx.log(`cluster: throughput, ${nodes} node(s) capped to ${cap} core each, ${subs} subscriptions each`);
+    // STATUS_ENGINE_BENCH_CLUSTER_UNCAPPED=1: no cgroups (profiling: a capped node's samples carry its throttled
+    // pauses; CPU per change is still measured, throughput and ratios are not the step's figures then).
+    const uncapped = process.env.STATUS_ENGINE_BENCH_CLUSTER_UNCAPPED === '1';
+    ctx.log(`cluster: throughput, ${nodes} node(s) ${uncapped ? 'UNCAPPED' : `capped to ${cap} core each`}, ${subs} subscriptions each`);
     const groups: CpuCgroup[] = [];
     const tag = `status-engine-bench-${process.pid}`;
     let cluster: Cluster | undefined;
     try {
-      for (let i = 1; i <= nodes; i++) groups.push(cpuCgroup(`${tag}-n${i}`, cap));
-      cgroupKind = `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
+      if (!uncapped) for (let i = 1; i <= nodes; i++) groups.push(cpuCgroup(`${tag}-n${i}`, cap));
+      cgroupKind = uncapped ? 'none (STATUS_ENGINE_BENCH_CLUSTER_UNCAPPED=1)' : `cgroup v${groups[0]!.version} (${groups[0]!.version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'}), ${groups[0]!.path.replace(/-n1$/, '-nN')}`;
       // A longer lease here: a node held to 0.2 core at saturation can miss a 2 s renewal and rebuild its shards,
       // and this step measures throughput, not failover.
-      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles to DIR/xN when they stop
+      // STATUS_ENGINE_BENCH_CLUSTER_PROF=DIR: the nodes write V8 CPU profiles to DIR/xN-sS (N nodes, S subscriptions) when they stop
       // (bench/cluster/profile-node.mjs; bench/lib/cpuprofile.ts reads them).
       const prof = process.env.STATUS_ENGINE_BENCH_CLUSTER_PROF;
       const env0 = { NODE_OPTIONS: process.env.NODE_OPTIONS, STATUS_ENGINE_PROFILE_DIR: process.env.STATUS_ENGINE_PROFILE_DIR };
       if (prof) {
         process.env.NODE_OPTIONS = `${env0.NODE_OPTIONS ?? ''} --import ${join(ctx.root, 'bench/cluster/profile-node.mjs')}`.trim();
-        process.env.STATUS_ENGINE_PROFILE_DIR = join(prof, `x${nodes}`);
+        process.env.STATUS_ENGINE_PROFILE_DIR = join(prof, `x${nodes}-s${subs}`);
       }
       try {
-        cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]!.add(pid) });
+        cluster = await Cluster.start({ nodes, shards: SHARDS, args: [...ctx.out.nodeArgs, ...SCALING_ARGS], root: ctx.root, onSpawn: (id, pid) => groups[Number(id.slice(1)) - 1]?.add(pid) });
       } finally {
         for (const [k, v] of Object.entries(env0)) {
           if (v === undefined) delete process.env[k];
@@ -209,6 +212,8 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
       await cluster.enableUserStatus();
       const placed = await placedUsers(cluster, 'sc', users);
       await registered(cluster, placed.map((u) => u.userID));
+      // A profiled node starts sampling now (profile-node.mjs, on SIGUSR2): the profile holds the load, not start-up.
+      if (prof) for (const x of cluster.nodes) process.kill(x.pid!, 'SIGUSR2');
       const phs = await runLoad(ctx.root, {
         tag: `cluster x${nodes}`,
         // Straight to the owner: the scaling figure is the nodes' work, not a relay hop (the latency rows go through any node).
