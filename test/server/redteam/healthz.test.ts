@@ -2,11 +2,10 @@
 // node names, live nodes, the advertised internal address and Redis's last error (session 10's finding 9).
 // Now anyone gets liveness only ({status, mode}, and the cluster's 503 while Redis is away); the detail needs
 // the admin proof in the query (as the REST API) or `--healthz-detail public` (a port only operators reach).
-import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../../src/server/program';
 import { SDK_APP_ID, adminQuery, sig, startServerProcess } from '../proc';
 import { startInProcess, type TestServer } from '../wire';
+import { cliRefusal } from './upgrade';
 
 let s: TestServer | null = null;
 afterEach(async () => {
@@ -63,12 +62,7 @@ describe('serve --healthz-detail', () => {
     } finally {
       await admin.stop();
     }
-    let err = '';
-    const program = buildProgram({ out: () => {}, err: (t) => (err += t), exitOverride: true });
-    const code = await program.parseAsync(['serve', '--healthz-detail', 'everyone'], { from: 'user' }).then(
-      () => 0,
-      (e: unknown) => (e instanceof CommanderError ? e.exitCode : -1),
-    );
+    const { code, err } = await cliRefusal(['serve', '--healthz-detail', 'everyone']);
     expect(code).toBe(1);
     expect(err).toMatch(/--healthz-detail/);
   });

@@ -4,12 +4,10 @@
 // the upgrade: one more is refused with HTTP 429 and a body naming the limit; sockets that log in or close
 // leave the count; the server and everyone else go on.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { DEFAULT_PENDING_LIMITS, PendingLogins, addressKey, exemptBy } from '../../../src/server/requestBudget';
-import { CommanderError } from 'commander';
-import { buildProgram } from '../../../src/server/program';
 import { SDK_APP_ID, startServerProcess, until } from '../proc';
 import { hubClient, startInProcess, timClient, type TestServer } from '../wire';
+import { upgrade, cliRefusal } from './upgrade';
 
 let s: TestServer | null = null;
 afterEach(async () => {
@@ -17,18 +15,6 @@ afterEach(async () => {
   s = null;
 });
 
-/** An upgrade's outcome: 101 and the socket, or the refusal's status and body. */
-const upgrade = (url: string) =>
-  new Promise<{ status: number; body: any; ws?: WebSocket }>((resolve) => {
-    const ws = new WebSocket(url);
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-    });
-    ws.on('open', () => resolve({ status: 101, body: null, ws }));
-    ws.on('error', () => undefined);
-  });
 
 describe('sockets not logged in, per address', () => {
   it('over the cap an upgrade is refused (429, the limit named) on every socket path; one that logs in or closes makes room', async () => {
@@ -95,12 +81,7 @@ describe('serve --pending-per-address / --pending-loopback', () => {
     } finally {
       await proc.stop();
     }
-    let err = '';
-    const program = buildProgram({ out: () => {}, err: (t) => (err += t), exitOverride: true });
-    const code = await program.parseAsync(['serve', '--pending-per-address', '-3'], { from: 'user' }).then(
-      () => 0,
-      (e: unknown) => (e instanceof CommanderError ? e.exitCode : -1),
-    );
+    const { code, err } = await cliRefusal(['serve', '--pending-per-address', '-3']);
     expect(code).toBe(1);
     expect(err).toMatch(/--pending-per-address must be between 0 and 1000000/);
   });

@@ -4,13 +4,12 @@
 // HTTP 503 and a body naming the limit, unless the oldest socket not logged in has been open 10 s (an honest
 // login takes far less): that one is closed to make room (so a flood must keep re-opening its sockets to keep
 // newcomers out); logged-in sockets are not counted and go on; a socket that logs in or closes makes room.
-import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { buildProgram } from '../../../src/server/program';
 import { DEFAULT_PENDING_LIMITS, PendingLogins, defaultPendingTotal } from '../../../src/server/requestBudget';
 import { SDK_APP_ID, startServerProcess } from '../proc';
 import { hubClient, startInProcess, timClient, type TestServer } from '../wire';
+import { upgrade, cliRefusal } from './upgrade';
 
 let s: TestServer | null = null;
 afterEach(async () => {
@@ -18,18 +17,6 @@ afterEach(async () => {
   s = null;
 });
 
-/** An upgrade's outcome: 101 and the socket, or the refusal's status, headers and body. */
-const upgrade = (url: string) =>
-  new Promise<{ status: number; body: any; retryAfter?: string; ws?: WebSocket }>((resolve) => {
-    const ws = new WebSocket(url);
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null, retryAfter: res.headers['retry-after'] as string | undefined }));
-    });
-    ws.on('open', () => resolve({ status: 101, body: null, ws }));
-    ws.on('error', () => undefined);
-  });
 
 describe('sockets not logged in, all addresses together', () => {
   it('at the total an upgrade is refused (503, the limit named) on every path, loopback too; logged-in sockets go on; a login or a close makes room', async () => {
@@ -153,12 +140,7 @@ describe('serve --pending-total', () => {
     } finally {
       await proc.stop();
     }
-    let err = '';
-    const program = buildProgram({ out: () => {}, err: (t) => (err += t), exitOverride: true });
-    const code = await program.parseAsync(['serve', '--pending-total', 'lots'], { from: 'user' }).then(
-      () => 0,
-      (e: unknown) => (e instanceof CommanderError ? e.exitCode : -1),
-    );
+    const { code, err } = await cliRefusal(['serve', '--pending-total', 'lots']);
     expect(code).toBe(1);
     expect(err).toMatch(/--pending-total must be a whole number/);
   });

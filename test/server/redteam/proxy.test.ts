@@ -3,13 +3,11 @@
 // as one, and the logs and the audit log name the balancer. `--trust-proxy` names the proxies whose
 // X-Forwarded-For is read (rightmost address that is not a trusted proxy); from anyone else the header is
 // ignored, so a client cannot use it to dodge its cap or to forge its address in the logs.
-import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { TrustedProxies, clientAddress, plainAddress, trustEntryError } from '../../../src/server/clientAddress';
-import { buildProgram } from '../../../src/server/program';
 import { SDK_APP_ID, sig, startServerProcess, until } from '../proc';
 import { startInProcess, type TestServer } from '../wire';
+import { upgrade, cliRefusal } from './upgrade';
 
 let s: TestServer | null = null;
 afterEach(async () => {
@@ -17,18 +15,6 @@ afterEach(async () => {
   s = null;
 });
 
-/** An upgrade with these headers: 101 and the socket, or the refusal's status and body. */
-const upgrade = (url: string, headers: Record<string, string> = {}) =>
-  new Promise<{ status: number; body: any; ws?: WebSocket }>((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-    });
-    ws.on('open', () => resolve({ status: 101, body: null, ws }));
-    ws.on('error', () => undefined);
-  });
 
 const xff = (v: string) => ({ 'X-Forwarded-For': v });
 
@@ -142,12 +128,7 @@ describe('serve --trust-proxy', () => {
     } finally {
       await proc.stop();
     }
-    let err = '';
-    const program = buildProgram({ out: () => {}, err: (t) => (err += t), exitOverride: true });
-    const code = await program.parseAsync(['serve', '--trust-proxy', '10.0.0.0/8,proxy.example'], { from: 'user' }).then(
-      () => 0,
-      (e: unknown) => (e instanceof CommanderError ? e.exitCode : -1),
-    );
+    const { code, err } = await cliRefusal(['serve', '--trust-proxy', '10.0.0.0/8,proxy.example']);
     expect(code).toBe(1);
     expect(err).toMatch(/--trust-proxy 'proxy\.example' is not an address, a CIDR/);
   });
