@@ -59,6 +59,35 @@ class Block {
   }
 }
 
+/** The fields a userStatus transition shares with the step it was made from (an entry or StatusStepFields). */
+interface StatusFields {
+  cause: number;
+  userID: string;
+  event: string;
+  reason: unknown;
+  from: string;
+  to: string;
+  before: { statusType: number; customStatus: string };
+  after: { statusType: number; customStatus: string };
+}
+
+/** A userStatus transition into slot `i` of `b` (its seq and at written by the caller). */
+function writeStatus(b: Block, i: number, t: StatusFields, version: number, devices: number): void {
+  b.kind[i] = STATUS;
+  b.cause[i] = t.cause;
+  b.r0[i] = t.userID;
+  b.r1[i] = t.event;
+  b.reason[i] = t.reason;
+  b.from[i] = t.from;
+  b.to[i] = t.to;
+  b.typeBefore[i] = t.before.statusType;
+  b.customBefore[i] = t.before.customStatus;
+  b.typeAfter[i] = t.after.statusType;
+  b.customAfter[i] = t.after.customStatus;
+  b.version[i] = version;
+  b.devices[i] = devices;
+}
+
 export class JournalRing {
   /** The blocks in order; the oldest entry is at `start` of the first. */
   private readonly blocks: Block[] = [];
@@ -103,19 +132,7 @@ export class JournalRing {
       b.r0[i] = e.by;
       b.r1[i] = e.command;
     } else if (e.machine === 'userStatus' && fitsByte(e.before.statusType) && fitsByte(e.after.statusType)) {
-      b.kind[i] = STATUS;
-      b.cause[i] = e.cause;
-      b.r0[i] = e.userID;
-      b.r1[i] = e.event;
-      b.reason[i] = e.reason;
-      b.from[i] = e.from;
-      b.to[i] = e.to;
-      b.typeBefore[i] = e.before.statusType;
-      b.customBefore[i] = e.before.customStatus;
-      b.typeAfter[i] = e.after.statusType;
-      b.customAfter[i] = e.after.customStatus;
-      b.version[i] = e.version;
-      b.devices[i] = e.devices;
+      writeStatus(b, i, e, e.version, e.devices);
     } else {
       b.kind[i] = OTHER;
       b.r0[i] = e.userID;
@@ -143,19 +160,7 @@ export class JournalRing {
     const i = (this.start + this.count) & IN_BLOCK;
     b.seq[i] = s.seq;
     b.at[i] = s.at;
-    b.kind[i] = STATUS;
-    b.cause[i] = s.cause;
-    b.r0[i] = s.userID;
-    b.r1[i] = s.event;
-    b.reason[i] = s.reason;
-    b.from[i] = s.from;
-    b.to[i] = s.to;
-    b.typeBefore[i] = s.before.statusType;
-    b.customBefore[i] = s.before.customStatus;
-    b.typeAfter[i] = s.after.statusType;
-    b.customAfter[i] = s.after.customStatus;
-    b.version[i] = s.after.version;
-    b.devices[i] = s.after.devices.length;
+    writeStatus(b, i, s, s.after.version, s.after.devices.length);
     this.count++;
   }
 
