@@ -7,7 +7,7 @@ import type { Clock } from '../../clock';
 import { DEFAULTS } from '../defaults';
 import { closeReason } from './bounds';
 import { DueHeap, type Due } from './dueHeap';
-import { Framed, heardClose, heardError, heardMessage, linkOf, setLink, tcpOf, wsFrame, writeFrame, type Corkable } from './socket';
+import { Framed, heardClose, heardError, heardMessage, linkOf, setLink, tcpOf, type Corkable } from './socket';
 import { OutboundBudget, type Buffered } from './budget';
 import { Retrier, type RetryLogger } from './retry';
 
@@ -289,11 +289,10 @@ export class SocketLink implements Buffered, Due {
     }
     // Corked, the frame waits in the socket's own queue (bufferedAmount counts it, and so does the global
     // budget). A turn holds at most HOLD_MAX_BYTES a socket: past it, what it holds is written now.
-    // One buffer, one chunk: a frame made once is written as it is, any other framed here (ws's own send
-    // when the socket is not one it would write plainly).
-    if (data instanceof Framed) {
-      if (!writeFrame(this.ws, data.frame)) this.ws.send(data.payload, { binary: data.binary });
-    } else if (!writeFrame(this.ws, wsFrame(data, binary))) this.ws.send(data, { binary });
+    // A payload made once (one change's push to all its recipients) is handed to ws as it is: ws frames it
+    // without copying it (a header of its own), and the cork above makes header and payload one write.
+    if (data instanceof Framed) this.ws.send(data.payload, { binary: data.binary });
+    else this.ws.send(data, { binary });
     if (this.corkedOn && this.ws.bufferedAmount - this.heldFrom >= HOLD_MAX_BYTES) this.uncork();
     this.group.budget.note(this, this.ws.bufferedAmount);
     return true;
