@@ -178,6 +178,7 @@ export const WEB_PLATFORM_NUMBER = 7;
 export function platformOf(urlPlatform: string | null, instType?: unknown): { platform: Platform; known: boolean } {
   for (const v of [urlPlatform, instType]) {
     if (v === null || v === undefined || v === '' || v === 0 || v === '0') continue;
+    if (typeof v !== 'string' && typeof v !== 'number') return { platform: 'web', known: false }; // String() throws on some objects
     if (String(v) === String(WEB_PLATFORM_NUMBER)) return { platform: 'web', known: true };
     if ((PLATFORMS as readonly string[]).includes(String(v))) return { platform: String(v) as Platform, known: true };
     return { platform: 'web', known: false };

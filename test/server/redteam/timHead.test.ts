@@ -37,4 +37,18 @@ describe('Web SDK login head fields of the wrong type', () => {
     expect((await c.login('alice')).body.ErrorCode ?? 0).toBe(0);
     c.ws.close();
   });
+
+  it('a push ack before login and a login body\'s InstType of that kind are read as no value (no internal error, no error line)', async () => {
+    s = await startInProcess();
+    await s.rest('im_open_login_svc/account_import', { UserID: 'alice' });
+    const c = await timClient(s, '/info');
+    // Number(SessionData) threw on it: 70500, from a socket that never logged in.
+    const ack = await c.request('openim.ws_msg_push_ack', { SessionData: trap });
+    expect(ack.body.ErrorCode ?? 0).toBe(0);
+    // String(InstType) threw on it after the UserSig was checked: the login failed 70500.
+    const login = await c.request(LOGIN, { State: 'Online', InstType: trap }, { identifier: 'alice', usersig: sig('alice') });
+    expect(login.body.ErrorCode ?? 0).toBe(0);
+    expect(s.lines.filter((l) => l.level >= 50)).toEqual([]);
+    c.ws.close();
+  });
 });
