@@ -1,8 +1,8 @@
 // Red team: the Web SDK gateway's cap on a frame before login (maxPreLoginFrameBytes, 64 KiB) was measured
 // on the bytes received, and a `COMP` frame (gzip behind 4 bytes) was inflated up to 1 MiB whoever sent it:
 // a 1.1 KB frame from a socket that never logged in became 1 MiB of JSON to parse, 16 times the cap, about
-// 2.6 ms of CPU each against 0.25 ms for a plain one (.tmp/red3/compbomb.ts: 1,600 such frames from 8
-// sockets, 4.4 s of CPU against 0.4 s). Now the cap holds for what a frame inflates to: over it before
+// 2.6 ms of CPU each against 0.25 ms for a COMP frame inflating to 1 KB (.tmp/red3/compbomb.ts: 1,600 such
+// frames from 8 sockets, 4.4 s of CPU against 0.4 s). Now the cap holds for what a frame inflates to: over it before
 // login, the socket is closed (1009) naming the limit, as for a plain frame over it; after login the larger
 // bound holds, compressed or not.
 import { gzipSync } from 'node:zlib';
