@@ -29,6 +29,7 @@ export function userIDList(
     if (typeof id !== 'string' || id.length === 0) {
       throw invalidParameter(`${param}[${i}]`, `expected a non-empty string userID, got ${describe(id)}`);
     }
+    wellFormed(id, `${param}[${i}]`);
     seen.add(id);
   }
   if (seen.size === 0 && !opts.allowEmpty) throw invalidParameter(param, 'the list is empty');
@@ -46,7 +47,23 @@ export function userID(value: unknown, param = 'userID'): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw invalidParameter(param, `expected a non-empty string, got ${describe(value)}`);
   }
-  return value;
+  return wellFormed(value, param);
+}
+
+/** A surrogate without its pair (code units, no `u` flag): text with one has no UTF-8 form. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Where `text` has a lone surrogate (JSON's "\ud800" carries one), or -1 when it is well-formed. */
+export const loneSurrogateAt = (text: string): number => text.search(LONE_SURROGATE);
+
+/**
+ * A userID must be well-formed UTF-16: a lone surrogate has no UTF-8 form, so a SQLite store could not
+ * keep it (it read back as U+FFFD: the user lost, two users made one).
+ */
+function wellFormed(value: string, param: string): string {
+  const at = loneSurrogateAt(value);
+  if (at < 0) return value;
+  throw invalidParameter(param, `expected well-formed text: a lone surrogate at index ${at} (a userID is stored as UTF-8)`);
 }
 
 /** CS-6: a string of at most `maxBytes` bytes of UTF-8. */

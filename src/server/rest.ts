@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ADMIN_MAX_USERS_PER_CALL, type Platform } from '../../machines/spec';
 import type { EnginePort } from '../engine/port';
+import { loneSurrogateAt } from '../engine/validate';
 import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { AdminStatus, ConfigChange } from '../types';
@@ -53,7 +54,12 @@ export interface AuditEntry {
 type Body = Record<string, unknown>;
 type Result = Record<string, unknown>;
 
-const userID = z.string().min(1, 'must be a non-empty string').max(256, 'is over 256 characters');
+const userID = z
+  .string()
+  .min(1, 'must be a non-empty string')
+  .max(256, 'is over 256 characters')
+  // A lone surrogate has no UTF-8 form: SQLite could not keep the user (the engine refuses it too).
+  .refine((v) => loneSurrogateAt(v) < 0, 'is not well-formed text (a lone surrogate)');
 const idList = (max: number) => z.array(userID).min(1, 'must not be empty').max(max, `is over ${max} entries`);
 const flag = z.union([z.literal(0), z.literal(1)]);
 /** A console switch: true/false, 1/0, or the strings "on"/"off", "true"/"false", "1"/"0" (any case), as docs/server.md says. */

@@ -81,7 +81,8 @@ export interface WireFrame {
 }
 
 export class WireError extends Error {
-  constructor(message: string) {
+  /** A COMP frame inflating past `limit` (the receiver's frame limit): the frame is too large, not bad. */
+  constructor(message: string, readonly inflatesOver?: number) {
     super(message);
     this.name = 'WireError';
   }
@@ -90,10 +91,11 @@ export class WireError extends Error {
 const COMP = Buffer.from('COMP');
 
 /** An uplink frame, from a binary (`/binfo`) or text (`/info`) message. Throws WireError on anything else. */
-export function decodeFrame(data: Buffer | string): WireFrame {
+/** `maxInflated`: a COMP frame is as large as what it inflates to (a small frame must not pass a size cap). */
+export function decodeFrame(data: Buffer | string, maxInflated = MAX_INFLATED_BYTES): WireFrame {
   let text: string;
   if (typeof data === 'string') text = data;
-  else if (data.length >= 4 && data.subarray(0, 4).equals(COMP)) text = inflate(data.subarray(4)).toString('utf8');
+  else if (data.length >= 4 && data.subarray(0, 4).equals(COMP)) text = inflate(data.subarray(4), Math.min(maxInflated, MAX_INFLATED_BYTES)).toString('utf8');
   else text = data.toString('utf8');
   let parsed: unknown;
   try {
@@ -113,12 +115,12 @@ export function decodeFrame(data: Buffer | string): WireFrame {
 /** A compressed uplink frame may inflate to at most this: a small frame must not become a huge one (zip bomb). */
 export const MAX_INFLATED_BYTES = 1024 * 1024;
 
-function inflate(data: Buffer): Buffer {
-  const opts = { maxOutputLength: MAX_INFLATED_BYTES };
+function inflate(data: Buffer, max: number): Buffer {
+  const opts = { maxOutputLength: max };
   try {
     return data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data, opts) : inflateSync(data, opts);
   } catch (e) {
-    if (e instanceof RangeError) throw new WireError(`COMP frame that inflates to more than ${MAX_INFLATED_BYTES} bytes`);
+    if (e instanceof RangeError) throw new WireError(`COMP frame that inflates to more than ${max} bytes`, max);
     throw new WireError('COMP frame that does not inflate');
   }
 }
@@ -176,6 +178,7 @@ export const WEB_PLATFORM_NUMBER = 7;
 export function platformOf(urlPlatform: string | null, instType?: unknown): { platform: Platform; known: boolean } {
   for (const v of [urlPlatform, instType]) {
     if (v === null || v === undefined || v === '' || v === 0 || v === '0') continue;
+    if (typeof v !== 'string' && typeof v !== 'number') return { platform: 'web', known: false }; // String() throws on some objects
     if (String(v) === String(WEB_PLATFORM_NUMBER)) return { platform: 'web', known: true };
     if ((PLATFORMS as readonly string[]).includes(String(v))) return { platform: String(v) as Platform, known: true };
     return { platform: 'web', known: false };

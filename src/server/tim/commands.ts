@@ -49,7 +49,8 @@ const COMMANDS = new Map<string, Command>([
     CMD.PUSH_ACK,
     (_gw, conn, _head, body) => {
       const state = conn.device?.data;
-      const seq = Number(body.SessionData);
+      const given = body.SessionData;
+      const seq = typeof given === 'string' || typeof given === 'number' ? Number(given) : NaN; // Number() throws on some objects
       if (state && Number.isSafeInteger(seq) && seq > state.ackedSeq && seq <= state.pushedSeq) state.ackedSeq = seq;
       return {};
     },

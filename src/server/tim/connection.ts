@@ -66,17 +66,14 @@ export class Connection implements DeviceSocket, LinkHooks {
     }
     const loggedIn = this.device !== null || this.relay !== null;
     const limit = loggedIn ? this.gw.maxFrameBytes : this.gw.maxPreLoginFrameBytes;
-    if (data.length > limit) {
-      const limitName = loggedIn ? 'maxFrameBytes' : 'maxPreLoginFrameBytes';
-      this.gw.log.warn({ bytes: data.length, limit, limitName, remote: this.info.remote }, 'tim gateway: frame too large, closing');
-      this.link.close(WS_CLOSE_TOO_BIG, `frame over ${limitName} (${limit} bytes)`);
-      return;
-    }
-    if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict);
+    if (data.length > limit) return this.tooLarge(data.length, limit, loggedIn);
+    if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict, limit);
     let frame: WireFrame;
     try {
-      frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+      frame = decodeFrame(isBinary ? data : data.toString('utf8'), limit);
     } catch (e) {
+      // A COMP frame is as large as what it inflates to (a 1 KB frame inflating to 1 MiB before login).
+      if (e instanceof WireError && e.inflatesOver !== undefined) return this.tooLarge(`over ${limit} inflated`, limit, loggedIn);
       // Nothing to answer: without a servcmd and seq the SDK could not match a reply.
       this.dropped('bad frame dropped', { err: e instanceof WireError ? e.message : e });
       return;
@@ -100,6 +97,12 @@ export class Connection implements DeviceSocket, LinkHooks {
     this.held = null;
     if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  private tooLarge(bytes: number | string, limit: number, loggedIn: boolean): void {
+    const limitName = loggedIn ? 'maxFrameBytes' : 'maxPreLoginFrameBytes';
+    this.gw.log.warn({ bytes, limit, limitName, remote: this.info.remote }, 'tim gateway: frame too large, closing');
+    this.link.close(WS_CLOSE_TOO_BIG, `frame over ${limitName} (${limit} bytes)`);
   }
 
   /** Frames dropped unanswered so far: the first is a warning, the rest debug lines (any socket can send them). */
@@ -240,11 +243,11 @@ export class Connection implements DeviceSocket, LinkHooks {
   }
 
   /** Over the budget: answered unserved (the SDK rejects that call with 2996), logged once per episode. */
-  private refuse(data: Buffer, isBinary: boolean, verdict: { error: StatusError; first: boolean }): void {
+  private refuse(data: Buffer, isBinary: boolean, verdict: { error: StatusError; first: boolean }, limit: number): void {
     if (verdict.first) this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, limits: this.gw.requestBudget }, 'tim gateway: client over its request budget, refusing');
     let head: WireHead;
     try {
-      const frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+      const frame = decodeFrame(isBinary ? data : data.toString('utf8'), limit);
       if (nestingOver(frame, MAX_NESTING_DEPTH) !== null) return; // dropped, as any over-deep frame is
       head = frame.head;
     } catch {

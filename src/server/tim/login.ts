@@ -3,17 +3,23 @@
 import type { Platform } from '../../../machines/spec';
 import type { PreparedCall } from '../../cluster/service';
 import type { DeviceHandle } from '../../engine/port';
-import { ErrorCode, StatusError } from '../../errors';
+import { ErrorCode, StatusError, invalidParameter } from '../../errors';
 import { SDK_CODE, platformOf, toBase64, type WireHead } from '../../protocol/tim/wire';
 import { closeKey, newState, resumePoint, type DeviceSocket, type GatewayContext, type Key } from './device';
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v));
+/** A head field as text: a string, or a number the SDK may send; anything else (String() may throw on it) is 6017. */
+const str = (v: unknown, field: string): string | undefined => {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return String(v);
+  throw invalidParameter(`head.${field}`, `expected a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+};
 
 function checkAppId(gw: GatewayContext, conn: DeviceSocket, head: WireHead): void {
   const want = gw.sdkAppId;
   for (const given of [conn.info.urlAppId, head.sdkappid]) {
     if (given === null || given === undefined || given === '') continue;
-    if (Number(given) !== want) {
+    if (Number(str(given, 'sdkappid')) !== want) {
       throw new StatusError(ErrorCode.USERSIG_APP_MISMATCH, `SDKAppID ${String(given)} is not this server's SDKAppID ${want}`);
     }
   }
@@ -66,7 +72,7 @@ export function loginUser(gw: GatewayContext, conn: DeviceSocket, head: WireHead
     if (!found) throw new StatusError(SDK_CODE.SESSION_KEY_EXPIRED, 'the session key (A2Key/TinyId) is unknown or expired: log in again with a UserSig');
     return 'key' in found ? found.key.userID : found.claims.userID;
   }
-  return gw.verifyUserSig(str(head.identifier), str(head.usersig));
+  return gw.verifyUserSig(str(head.identifier, 'identifier'), str(head.usersig, 'usersig'));
 }
 
 export function login(gw: GatewayContext, conn: DeviceSocket, head: WireHead, body: Record<string, unknown>): unknown {
@@ -77,7 +83,7 @@ export function* loginSteps(gw: GatewayContext, conn: DeviceSocket, head: WireHe
   checkAppId(gw, conn, head);
   if (head.identifier === undefined && head.usersig === undefined && head.a2 !== undefined) return yield* relogin(gw, conn, head);
   const core = gw.core;
-  const userID = gw.verifyUserSig(str(head.identifier), str(head.usersig));
+  const userID = gw.verifyUserSig(str(head.identifier, 'identifier'), str(head.usersig, 'usersig'));
   const current = conn.device;
   if (current?.data.session) {
     // The same socket logs in again: the engine says whether that is a repeat (fine) or another user (6017).
