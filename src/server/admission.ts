@@ -30,6 +30,21 @@ export function refuseUpgrade(socket: Duplex, status: string, body = '', extra =
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extra}${body ? 'Content-Type: application/json\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
+/** ws's own check of a handshake's key (lib/websocket-server.js): 16 bytes in base64. */
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * The status ws would refuse this handshake with (its method, Upgrade, key and version checks, in its order),
+ * or null. Asked before admission, so that a handshake that gets no socket costs no room at the total.
+ */
+export function handshakeRefusal(req: IncomingMessage): string | null {
+  if (req.method !== 'GET') return '405 Method Not Allowed';
+  const version = Number(req.headers['sec-websocket-version']);
+  const key = req.headers['sec-websocket-key'];
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket' || key === undefined || !WS_KEY.test(key) || (version !== 13 && version !== 8)) return '400 Bad Request';
+  return null;
+}
+
 export class Admission {
   readonly trust: TrustedProxies;
   readonly pending: PendingLogins;

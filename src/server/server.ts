@@ -37,7 +37,7 @@ import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
 import { registerHealth } from './health';
-import { Admission, refuseUpgrade } from './admission';
+import { Admission, handshakeRefusal, refuseUpgrade } from './admission';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
 
@@ -329,6 +329,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const pathname = (req.url ?? '/').split('?')[0];
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
     if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
+    // Refused before admission: at the total, admission closes an old socket not logged in to make room, and
+    // an upgrade that would get no socket anyway (an unknown path, a handshake ws refuses) must not do that.
+    const sdk = (pathname === '/binfo' || pathname === '/info') && gateway !== null && gateway !== undefined;
+    if (pathname !== WS_PATH && !sdk) return refuseUpgrade(socket, '404 Not Found');
+    const badHandshake = handshakeRefusal(req);
+    if (badHandshake !== null) return refuseUpgrade(socket, badHandshake);
     const admitted = admission.admit(req, socket);
     if (!admitted) return;
     const { viaRelay } = admitted;
@@ -343,7 +349,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           ws.terminate();
         }
       });
-    } else if ((pathname === '/binfo' || pathname === '/info') && gateway) {
+    } else if (gateway) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         admission.opened(ws, req, viaRelay);
         metrics.connectionOpened('sdk');
@@ -354,8 +360,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           ws.terminate();
         }
       });
-    } else {
-      refuseUpgrade(socket, '404 Not Found');
     }
   });
 

@@ -4,6 +4,7 @@
 // HTTP 503 and a body naming the limit, unless the oldest socket not logged in has been open 10 s (an honest
 // login takes far less): that one is closed to make room (so a flood must keep re-opening its sockets to keep
 // newcomers out); logged-in sockets are not counted and go on; a socket that logs in or closes makes room.
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEFAULT_PENDING_LIMITS, PendingLogins, defaultPendingTotal } from '../../../src/server/requestBudget';
@@ -72,6 +73,39 @@ describe('sockets not logged in, all addresses together', () => {
     expect(s.lines.some((l) => l.msg === 'sockets not logged in closed to make room: this server is at its total')).toBe(true);
     for (const u of [b, again, newcomer]) u.ws?.terminate();
     bob.ws.terminate();
+  });
+});
+
+/** An upgrade request written by hand (a bad key or method ws itself would refuse): the status line's code. */
+function rawUpgrade(base: string, path: string, headers: Record<string, string>, method = 'GET'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', ...headers } });
+    req.on('response', (res) => resolve(res.statusCode ?? 0));
+    req.on('upgrade', (res, socket) => (socket.destroy(), resolve(res.statusCode ?? 0)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('sockets not logged in, at the total: what gets no socket takes no room', () => {
+  it('an upgrade to an unknown path or with a handshake ws refuses is answered (404/400/405) and closes no old socket; a real one does', async () => {
+    s = await startInProcess({ pendingLogins: { perAddress: 256, exempt: ['127.0.0.0/8'], total: 1 } });
+    const old = await upgrade(`${s.ws}/ws?v=1`);
+    expect(old.status).toBe(101);
+    s.clock.advance(10_000); // old enough to be closed for a newcomer
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    expect(await rawUpgrade(s.url, '/nope', { 'Sec-WebSocket-Key': key })).toBe(404);
+    expect(await rawUpgrade(s.url, '/ws?v=1', { 'Sec-WebSocket-Key': 'short' })).toBe(400);
+    expect(await rawUpgrade(s.url, '/ws?v=1', { 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '12' })).toBe(400);
+    expect(await rawUpgrade(s.url, '/ws?v=1', { 'Sec-WebSocket-Key': key }, 'POST')).toBe(405);
+    expect(old.ws!.readyState).toBe(WebSocket.OPEN);
+    expect(s.lines.some((l) => l.msg === 'sockets not logged in closed to make room: this server is at its total')).toBe(false);
+    // A handshake that gets its socket takes the old one's room.
+    const gone = new Promise((r) => old.ws!.once('close', r));
+    const newcomer = await upgrade(`${s.ws}/ws?v=1`);
+    expect(newcomer.status).toBe(101);
+    await gone;
+    newcomer.ws!.terminate();
   });
 });
 
