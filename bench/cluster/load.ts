@@ -74,6 +74,10 @@ export interface ClusterLoadPhase {
   /** The node processes' read and write system calls during the phase's calls, per acknowledged change (socket
    * reads and writes: each is a cost a busy machine does not change; NaN: not readable). */
   nodeSyscallsPerChange?: { read: number; write: number };
+  /** Context switches per acknowledged change of the nodes' main threads (the event loops) and of Redis' (from
+   * /proc/PID/status): `woke` the voluntary ones (each a sleep in epoll_wait, so a wake-up), `preempted` the others
+   * (the scheduler, or a node's cgroup quota, took the CPU away). NaN: not readable. */
+  switchesPerChange?: { nodes: { woke: number; preempted: number }; redis: { woke: number; preempted: number } };
   /** The calls' stretch on the monotonic clock, µs (as V8 CPU profiles' timestamps: to cut a node's profile). */
   monoUs: [number, number];
   /** This generator's CPU time during the calls, as a share of one core (near 1: it, not the nodes, set the pace). */
@@ -313,6 +317,23 @@ function nodeSyscalls(): { read: number; write: number } {
   return { read, write };
 }
 
+/** Voluntary and involuntary context switches of these processes' main threads so far (/proc/PID/status). */
+function switches(pids: readonly number[]): { woke: number; preempted: number } {
+  if (pids.length === 0) return { woke: NaN, preempted: NaN };
+  let woke = 0;
+  let preempted = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/status`, 'utf8');
+      woke += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(f)?.[1] ?? NaN);
+      preempted += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(f)?.[1] ?? NaN);
+    } catch {
+      return { woke: NaN, preempted: NaN };
+    }
+  }
+  return { woke, preempted };
+}
+
 /** CFS periods with runnable tasks, and those in which the quota ran out, summed over the nodes' cgroups. */
 function throttling(): { periods: number; throttled: number } {
   let periods = 0;
@@ -341,6 +362,9 @@ async function redisCounters(): Promise<{ ops: number; cpuMs: number; byCommand:
   const inBytes = Number(/^total_net_input_bytes:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
   return { ops, cpuMs: (v('used_cpu_sys') + v('used_cpu_user')) * 1000, byCommand, inBytes };
 }
+
+/** Redis' process, for its wake-ups (a Redis on another host: none, and its switches are NaN). */
+const redisPid = [Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1] ?? NaN)].filter((x) => Number.isInteger(x) && x > 0);
 
 const socks = Array.from({ length: n }, (_, i) => newSock(i));
 await inBatches(n, 100, async (i) => {
@@ -408,6 +432,7 @@ for (const ph of p.phases) {
   const before = await redisCounters();
   const cpu0 = nodeCpuMs();
   const sys0 = nodeSyscalls();
+  const sw0 = { nodes: switches(p.nodePids ?? []), redis: switches(redisPid) };
   const thr0 = throttling();
   const mono0 = Number(process.hrtime.bigint() / 1000n);
   const own0 = process.cpuUsage();
@@ -467,6 +492,7 @@ for (const ph of p.phases) {
   const own = process.cpuUsage(own0);
   const cpu1 = nodeCpuMs();
   const sys1 = nodeSyscalls();
+  const sw1 = { nodes: switches(p.nodePids ?? []), redis: switches(redisPid) };
   const thr1 = throttling();
   const k1 = k;
   const tally = () => log.tally(k0, k1, (u) => audience[u]!);
@@ -514,6 +540,10 @@ for (const ph of p.phases) {
     redisCommandsPerChange: Object.fromEntries([...after.byCommand].map(([k, n]) => [k, (n - (before.byCommand.get(k) ?? 0)) / Math.max(1, changes)]).filter(([, n]) => (n as number) > 0)),
     redisInBytesPerChange: (after.inBytes - before.inBytes) / Math.max(1, changes),
     nodeCpuMsPerChange: (cpu1 - cpu0) / Math.max(1, changes),
+    switchesPerChange: {
+      nodes: { woke: (sw1.nodes.woke - sw0.nodes.woke) / Math.max(1, changes), preempted: (sw1.nodes.preempted - sw0.nodes.preempted) / Math.max(1, changes) },
+      redis: { woke: (sw1.redis.woke - sw0.redis.woke) / Math.max(1, changes), preempted: (sw1.redis.preempted - sw0.redis.preempted) / Math.max(1, changes) },
+    },
     nodeSyscallsPerChange: { read: (sys1.read - sys0.read) / Math.max(1, changes), write: (sys1.write - sys0.write) / Math.max(1, changes) },
     monoUs: [mono0, mono1],
     generatorCpuShare: (own.user + own.system) / 1000 / (mono1 / 1000 - mono0 / 1000),
@@ -525,7 +555,7 @@ for (const ph of p.phases) {
     `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}, ${skipped} skipped), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `heard ${phase.heard}/${phase.expected} (superseded ${phase.superseded}, missing at 5 s ${phase.missing}, at 15 s ${phase.missingAfter15s}, duplicates ${phase.duplicates}), reconnects ${JSON.stringify(phase.reconnects)}, ` +
       `p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
-      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) per change, generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods; Redis per change: ${Object.entries(phase.redisCommandsPerChange ?? {}).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}, ${phase.redisInBytesPerChange?.toFixed(0)} bytes in`,
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) and ${phase.switchesPerChange!.nodes.woke.toFixed(2)} wake-ups + ${phase.switchesPerChange!.nodes.preempted.toFixed(2)} preemptions of the event loops per change (Redis ${phase.switchesPerChange!.redis.woke.toFixed(2)} + ${phase.switchesPerChange!.redis.preempted.toFixed(2)}), generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods; Redis per change: ${Object.entries(phase.redisCommandsPerChange ?? {}).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}, ${phase.redisInBytesPerChange?.toFixed(0)} bytes in`,
   );
   if (phase.missingAfter15s > 0) say(`  missing after 15 s, e.g. ${JSON.stringify(phase.missingSample.slice(0, 5))}`);
 }

@@ -68,6 +68,8 @@ export interface ScalingResult {
   }>;
   ratio3to1: number;
   cpuBoundRatio3to1?: number;
+  /** STATUS_ENGINE_BENCH_CLUSTER_REPEAT=N > 1: each round's ratios and rows (ratio3to1 is then their median). */
+  rounds?: Array<{ ratio3to1: number; cpuBoundRatio3to1: number; rows: Array<{ nodes: number; changesPerSec: number; nodeCpuMsPerChange: number; throttledShare?: number }> }>;
 }
 
 export interface Sample {
@@ -180,7 +182,12 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
   let cgroupKind = '';
   // STATUS_ENGINE_BENCH_CLUSTER_NODES=1,3: only those rows (experiments; the ratio needs 1 and 3).
   const counts = process.env.STATUS_ENGINE_BENCH_CLUSTER_NODES?.split(',').map(Number) ?? [1, 2, 3];
-  for (const nodes of counts) {
+  // STATUS_ENGINE_BENCH_CLUSTER_REPEAT=N: the rows N times in rounds (1, 2, 3, 1, 2, 3, ...), so that the rows of one
+  // round see about the same machine; the ratio is then the median of the rounds' own 3/1 ratios (see below).
+  const repeat = Math.max(1, Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_REPEAT ?? 1) || 1);
+  const rounds: Array<ScalingResult['rows']> = [];
+  for (let round = 0; round < repeat; round++) for (const [at, nodes] of counts.entries()) {
+    if (at === 0) rounds.push([]);
     // STATUS_ENGINE_BENCH_CLUSTER_UNCAPPED=1: no cgroups (profiling: a capped node's samples carry its throttled
     // pauses; CPU per change is still measured, throughput and ratios are not the step's figures then).
     const uncapped = process.env.STATUS_ENGINE_BENCH_CLUSTER_UNCAPPED === '1';
@@ -230,7 +237,7 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
         phases: [{ name: 'saturation', seconds, outstanding: OUTSTANDING_PER_NODE * nodes }],
       });
       const ph = phs[0];
-      rows.push({
+      rounds[round]!.push({
         nodes,
         hungSubscriptions: phs.hung ?? 0,
         changesPerSec: ph!.changesPerSec,
@@ -250,16 +257,23 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
       for (const g of groups) g.remove();
     }
   }
-  const of = (n: number) => rows.find((x) => x.nodes === n);
+  // Each node count's row: the median of its rounds by node CPU per change (one round: that row).
+  for (const nodes of counts) {
+    const all = rounds.map((r) => r.find((x) => x.nodes === nodes)).filter((x) => x !== undefined);
+    all.sort((a, b) => a.nodeCpuMsPerChange - b.nodeCpuMsPerChange);
+    if (all.length > 0) rows.push(all[(all.length - 1) >> 1]!);
+  }
+  const ratioOf = (rs: ScalingResult['rows'], key: 'changesPerSec' | 'cpuBoundPerSec') => (rs.find((x) => x.nodes === 3)?.[key] ?? NaN) / (rs.find((x) => x.nodes === 1)?.[key] ?? NaN);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1] ?? NaN;
+  const one = { capFraction: cap, cgroup: cgroupKind, users, subs, outstandingPerNode: OUTSTANDING_PER_NODE, rows };
+  if (repeat === 1) return { ...one, ratio3to1: ratioOf(rows, 'changesPerSec'), cpuBoundRatio3to1: ratioOf(rows, 'cpuBoundPerSec') };
   return {
-    capFraction: cap,
-    cgroup: cgroupKind,
-    users,
-    subs,
-    outstandingPerNode: OUTSTANDING_PER_NODE,
-    rows,
-    ratio3to1: (of(3)?.changesPerSec ?? NaN) / (of(1)?.changesPerSec ?? NaN),
-    cpuBoundRatio3to1: (of(3)?.cpuBoundPerSec ?? NaN) / (of(1)?.cpuBoundPerSec ?? NaN),
+    ...one,
+    // Paired: each round's 3-node rate over its own 1-node rate, the median of those (not the ratio of the rows
+    // shown, which are each count's median round and may come from different rounds).
+    ratio3to1: median(rounds.map((r) => ratioOf(r, 'changesPerSec'))),
+    cpuBoundRatio3to1: median(rounds.map((r) => ratioOf(r, 'cpuBoundPerSec'))),
+    rounds: rounds.map((r) => ({ ratio3to1: ratioOf(r, 'changesPerSec'), cpuBoundRatio3to1: ratioOf(r, 'cpuBoundPerSec'), rows: r.map((x) => ({ nodes: x.nodes, changesPerSec: x.changesPerSec, nodeCpuMsPerChange: x.nodeCpuMsPerChange, throttledShare: x.throttledShare })) })),
   };
 }
 

@@ -124,6 +124,12 @@ function scalingTable(s: ScalingResult): string[] {
   const base = s.rows.find((r) => r.nodes === 1);
   const out = [
     `${s.subs === 0 ? 'No subscriptions (each change heard by its own device only: the durable single-writer work)' : `${s.subs} subscriptions each (most deliveries cross nodes)`}: 3 nodes / 1 node **${f2(s.ratio3to1)}** measured${s.cpuBoundRatio3to1 === undefined ? '' : `, ${f2(s.cpuBoundRatio3to1)} from CPU per change`}.`,
+    ...(s.rounds === undefined
+      ? []
+      : [
+          `The median of ${s.rounds.length} rounds, each its own 3-node rate over its own 1-node rate (rows run 1, 2, 3 nodes per round): ${s.rounds.map((r) => f2(r.ratio3to1)).join(', ')}` +
+            ` (from CPU per change ${s.rounds.map((r) => f2(r.cpuBoundRatio3to1)).join(', ')}). Each row below is that node count's median round by CPU per change.`,
+        ]),
     '',
     '| nodes | acknowledged changes/s | × 1 node | throttled | node CPU per change | CPU-bound changes/s | × 1 node | Redis commands per change | node syscalls per change (read + write) | failed calls | heard / expected (later, missing, duplicates) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -41,7 +41,14 @@ export class ReadCache {
    */
   saw(viewers: readonly string[], event: ClientEvent): void {
     if (this.byViewer.size === 0 || event.name !== EVENT.USER_STATUS_UPDATED || !Array.isArray(event.data)) return;
+    const now = this.clock.now();
     for (const s of event.data as UserStatus[]) {
+      // put() gives a user's byUser entry the until of its newest fact for any viewer: past it, every fact of the
+      // user is one answer() refuses (NOT_PREPARED), so none needs the newer status. One lookup per status
+      // instead of one key string and lookup per viewer: the common push (facts fetched at a subscribe, more
+      // than readTtlMs ago) costs no more than that.
+      const fresh = this.byUser.get(s.userID);
+      if (fresh === undefined || fresh.until < now) continue;
       for (const v of viewers) {
         const e = this.byViewer.get(key(v, s.userID));
         if (e?.fact.status !== undefined && e.fact.status.version < s.version) e.fact = { ...e.fact, status: s };

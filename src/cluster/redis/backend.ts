@@ -149,7 +149,10 @@ export async function createRedisCluster(o: RedisClusterOptions): Promise<RedisC
       };
     },
     async publish(node, message) {
-      return conn.call(() => conn.redis.publish(nodeChannel(node, prefix), message));
+      return conn.call(() => {
+        conn.corkTurn();
+        return conn.redis.publish(nodeChannel(node, prefix), message);
+      });
     },
   };
 

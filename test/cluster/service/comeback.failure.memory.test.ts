@@ -20,20 +20,27 @@ const codeOf = (fn: () => unknown): number | undefined => {
   return undefined;
 };
 
+/** 3 nodes (facts kept 10 ms), 60 users: alice's device 'alice-web' as a session on her owner's port, logged in and
+ * subscribed to bob, whose shard another node owns. */
+async function aliceFollowsBob() {
+  c = await startCluster(3, memoryBackends(3_600_000).make, { readTtlMs: 10 });
+  const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
+  await c.nodes[0]!.admin.registerUsers(users);
+  const alice = users[0]!;
+  const node = c.ownerNode(alice);
+  const bob = users.find((u) => c.ownerNode(u) !== node)!;
+  const first = node.port.openSession('web', () => {}, 'alice-web');
+  await node.port.prepare('login', first, alice);
+  await node.port.acknowledge(node.port.login(first, alice));
+  const sub = { userIDList: [bob] };
+  await node.port.prepare('subscribe', first, sub);
+  await node.port.acknowledge(node.port.subscribe(first, sub));
+  return { node, alice, first };
+}
+
 describe('a comeback whose resume fails after the device came back (memory backend, 3 nodes)', () => {
   it('DEV-1 EXT-2: the session keeps its user and its engine: the retried resume works, and its close reaches the owner (no ghost)', async () => {
-    c = await startCluster(3, memoryBackends(3_600_000).make, { readTtlMs: 10 });
-    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-    await c.nodes[0]!.admin.registerUsers(users);
-    const alice = users[0]!;
-    const node = c.ownerNode(alice);
-    const bob = users.find((u) => c.ownerNode(u) !== node)!;
-    const first = node.port.openSession('web', () => {}, 'alice-web');
-    await node.port.prepare('login', first, alice);
-    await node.port.acknowledge(node.port.login(first, alice));
-    const sub = { userIDList: [bob] };
-    await node.port.prepare('subscribe', first, sub);
-    await node.port.acknowledge(node.port.subscribe(first, sub));
+    const { node, alice, first } = await aliceFollowsBob();
     await c.settle();
 
     // The hub no longer holds the device (its socket went, the hub let it go): a new session adopts it.
@@ -59,18 +66,7 @@ describe('a comeback whose resume fails after the device came back (memory backe
   });
 
   it('DEV-1: a device whose socket goes right after the failed resume is closed in its engine (no ghost)', async () => {
-    c = await startCluster(3, memoryBackends(3_600_000).make, { readTtlMs: 10 });
-    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-    await c.nodes[0]!.admin.registerUsers(users);
-    const alice = users[0]!;
-    const node = c.ownerNode(alice);
-    const bob = users.find((u) => c.ownerNode(u) !== node)!;
-    const first = node.port.openSession('web', () => {}, 'alice-web');
-    await node.port.prepare('login', first, alice);
-    await node.port.acknowledge(node.port.login(first, alice));
-    const sub = { userIDList: [bob] };
-    await node.port.prepare('subscribe', first, sub);
-    await node.port.acknowledge(node.port.subscribe(first, sub));
+    const { node, alice, first } = await aliceFollowsBob();
     node.port.closeSession(first);
     await c.settle();
 

@@ -14,34 +14,40 @@ import { memoryBackends, startCluster, type Cluster } from './harness';
 let c: Cluster;
 afterEach(async () => c?.close());
 
+/** 3 nodes, 60 users: alice as a session on her owner's port, logged in and subscribed to bob (whose shard another
+ * node owns; his client logged in). `hear` gets each status of another user handed to alice's session. */
+async function aliceFollowsBob(hear: (s: UserStatus) => void) {
+  c = await startCluster(3, memoryBackends(3_600_000).make);
+  const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
+  await c.nodes[0]!.admin.registerUsers(users);
+  const alice = users[0]!;
+  const node = c.ownerNode(alice);
+  const bob = users.find((u) => c.ownerNode(u) !== node)!;
+  const cb = new ClusterClient(c.portOf, 'web');
+  await cb.login({ userID: bob });
+  const sa = node.port.openSession('web', (e) => {
+    if (e.name !== 'onUserStatusUpdated') return;
+    for (const s of e.data as UserStatus[]) if (s.userID !== alice) hear(s);
+  });
+  await node.port.prepare('login', sa, alice);
+  await node.port.acknowledge(node.port.login(sa, alice));
+  const sub = { userIDList: [bob] };
+  await node.port.prepare('subscribe', sa, sub);
+  await node.port.acknowledge(node.port.subscribe(sa, sub));
+  return { node, sa, cb, alice, bob };
+}
+
 describe('a resume prepared while the session still receives (memory backend, 3 nodes)', () => {
   it('NTF-6: a change handed to the new socket during the resume is not handed again by it', async () => {
-    c = await startCluster(3, memoryBackends(3_600_000).make);
-    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-    await c.nodes[0]!.admin.registerUsers(users);
-    const alice = users[0]!;
-    const node = c.ownerNode(alice);
-    const bob = users.find((u) => c.ownerNode(u) !== node)!;
-    const cb = new ClusterClient(c.portOf, 'web');
-    await cb.login({ userID: bob });
-
     // alice's client: `socket` says which socket a push went out on (the hub's binding); only the current one's arrive.
     let socket: 'old' | 'dead' | 'new' = 'old';
     const heard: string[] = [];
     const versions: Record<string, number> = {};
-    const sa = node.port.openSession('web', (e) => {
-      if (socket === 'dead' || e.name !== 'onUserStatusUpdated') return;
-      for (const s of e.data as UserStatus[]) {
-        if (s.userID === alice) continue;
-        heard.push(`${s.userID}@${s.version}=${s.customStatus}`);
-        versions[s.userID] = s.version;
-      }
+    const { node, sa, cb } = await aliceFollowsBob((s) => {
+      if (socket === 'dead') return;
+      heard.push(`${s.userID}@${s.version}=${s.customStatus}`);
+      versions[s.userID] = s.version;
     });
-    await node.port.prepare('login', sa, alice);
-    await node.port.acknowledge(node.port.login(sa, alice));
-    const sub = { userIDList: [bob] };
-    await node.port.prepare('subscribe', sa, sub);
-    await node.port.acknowledge(node.port.subscribe(sa, sub));
     await cb.setSelfStatus({ customStatus: 'before' });
     await c.settle();
     expect(heard.map((h) => h.split('=')[1])).toEqual(['before']);
@@ -83,29 +89,12 @@ describe('a resume prepared while the session still receives (memory backend, 3 
   });
 
   it('EXT-2: a change made between the resume\'s fetched facts and its call is not left behind', async () => {
-    c = await startCluster(3, memoryBackends(3_600_000).make);
-    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-    await c.nodes[0]!.admin.registerUsers(users);
-    const alice = users[0]!;
-    const node = c.ownerNode(alice);
-    const bob = users.find((u) => c.ownerNode(u) !== node)!;
-    const cb = new ClusterClient(c.portOf, 'web');
-    await cb.login({ userID: bob });
     const heard: string[] = [];
     const versions: Record<string, number> = {};
-    const sa = node.port.openSession('web', (e) => {
-      if (e.name !== 'onUserStatusUpdated') return;
-      for (const s of e.data as UserStatus[]) {
-        if (s.userID === alice) continue;
-        heard.push(s.customStatus);
-        versions[s.userID] = s.version;
-      }
+    const { node, sa, cb } = await aliceFollowsBob((s) => {
+      heard.push(s.customStatus);
+      versions[s.userID] = s.version;
     });
-    await node.port.prepare('login', sa, alice);
-    await node.port.acknowledge(node.port.login(sa, alice));
-    const sub = { userIDList: [bob] };
-    await node.port.prepare('subscribe', sa, sub);
-    await node.port.acknowledge(node.port.subscribe(sa, sub));
     await cb.setSelfStatus({ customStatus: 'before' });
     await c.settle();
     // The link goes silent (nothing is handed to it), a change is missed meanwhile.
