@@ -183,6 +183,8 @@ export class Fleet {
       lagP99Ms: Math.max(...sent.map((s) => s.lagP99Ms)),
       lagMaxMs: Math.max(...sent.map((s) => s.lagMaxMs)),
       latency: h.summary(),
+      slow: stats.flatMap((s) => s.slow ?? []),
+      agentPauses: stats.map((s) => s.pauses ?? []),
     };
   }
 
@@ -238,6 +240,9 @@ export interface PhaseResult {
   lagP99Ms: number;
   lagMaxMs: number;
   latency: ReturnType<Histogram['summary']>;
+  /** With the agents' `slowUs`: the slow pushes as [sent µs, latency µs] pairs (CLOCK_MONOTONIC), and each agent's own pauses. */
+  slow: number[];
+  agentPauses: number[][];
 }
 
 /** CPU used by some processes over a stretch, as shares of one core. */
