@@ -47,6 +47,8 @@ export interface ConnParams {
   /** Fewer clients than the scale's, and some servers only (bench/net/held.ts: before/after at a smaller count). */
   aim?: number;
   targets?: ConnTarget[];
+  /** Node flags for `serve` instead of SERVE_NODE_FLAGS (bench/net/held.ts: a before/after of a flag). */
+  nodeFlags?: string[];
 }
 
 const SECRET = `bench-conn-${process.pid}-${Date.now()}`;
@@ -77,7 +79,7 @@ function start(o: ConnParams, target: ConnTarget, files: number): Promise<Server
   return startServer(
     o.code,
     ['src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on', '--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn', ...pendingTotalOff(o.code)],
-    { heapMb: 4096, files },
+    { heapMb: 4096, files, flags: o.nodeFlags },
   );
 }
 

@@ -43,7 +43,20 @@ function withFileLimit(files: number, argv: string[]): [string, string[]] {
   return ['sh', ['-c', `ulimit -n ${files} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${argv.map(q).join(' ')}`]];
 }
 
-const nodeArgs = (heapMb: number, flags: string[], file: string) => [process.execPath, '--expose-gc', `--max-old-space-size=${heapMb}`, ...flags, '--import', 'tsx', file];
+/**
+ * The node flags `status-engine serve` is meant to run with (the Dockerfile's ENTRYPOINT, the README's
+ * "Running it"), so that the benchmarks measure that: V8's young generation with semi-spaces of up to
+ * SEMI_SPACE_MB (the default is 16 on 64-bit). At 5k clients each scavenge has a fixed cost of its own
+ * (the sockets' handles and the old-to-new slots of their state) and the default young generation fills
+ * about once a second at 10% load; a larger one scavenges about a third as often, promotes less garbage
+ * (fewer mark-compacts) and spends less in all (docs/performance.md section 3, "The tail"). V8 reads it
+ * only at start-up (v8.setFlagsFromString later changes nothing): it must be on node's command line
+ * or in NODE_OPTIONS. test/bench/net.test.ts keeps the Dockerfile in step.
+ */
+export const SEMI_SPACE_MB = 64;
+export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SEMI_SPACE_MB}`];
+
+const nodeArgs = (heapMb: number, flags: readonly string[], file: string) => [process.execPath, '--expose-gc', `--max-old-space-size=${heapMb}`, ...flags, '--import', 'tsx', file];
 
 export interface Server {
   url: string;
@@ -51,9 +64,13 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts a server process and waits for its `listening on URL` line. */
-export function startServer(code: string, args: string[], o: { heapMb?: number; flags?: string[]; files?: number } = {}): Promise<Server> {
-  const [cmd, argv] = withFileLimit(o.files ?? 1 << 20, [...nodeArgs(o.heapMb ?? 4096, o.flags ?? [], args[0]!), ...args.slice(1)]);
+/**
+ * Starts a server process and waits for its `listening on URL` line: with SERVE_NODE_FLAGS unless `flags`
+ * are given (the raw ws server too, so that it stays the floor of the same runtime).
+ */
+export function startServer(code: string, args: string[], o: { heapMb?: number; flags?: readonly string[]; files?: number } = {}): Promise<Server> {
+  const flags = o.flags ?? SERVE_NODE_FLAGS;
+  const [cmd, argv] = withFileLimit(o.files ?? 1 << 20, [...nodeArgs(o.heapMb ?? 4096, flags, args[0]!), ...args.slice(1)]);
   const child = spawn(cmd, argv, { cwd: code, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';

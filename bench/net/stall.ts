@@ -4,12 +4,12 @@
 //   node --import tsx bench/net/stall.ts [--target ws|sdk] [--clients 5000] [--rate 200] [--ms 20000] [--profile 1] [--out DIR]
 //     [--warm RATE --warm-ms MS: a phase at RATE first, as part 3's saturation search before its 10% step]
 //     [--slow US: each push slower than US lined up with the server's and the load generators' pauses (default 3000)]
-//     [--node-flags '--max-semi-space-size=32 ...': flags for the server's node]
+//     [--node-flags '--max-semi-space-size=64 ...': the server's node flags instead of SERVE_NODE_FLAGS ('' for node's defaults)]
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Profile } from '../lib/cpuprofile';
-import { Fleet, importUsers, startServer } from './fleet';
+import { Fleet, importUsers, SERVE_NODE_FLAGS, startServer } from './fleet';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
@@ -22,7 +22,8 @@ const code = resolve(args.get('code') ?? '.');
 const warm = Number(args.get('warm') ?? 0);
 const warmMs = Number(args.get('warm-ms') ?? 30_000);
 const slowUs = Number(args.get('slow') ?? 3000);
-const nodeFlags = (args.get('node-flags') ?? '').split(' ').filter(Boolean);
+// The server's node flags: SERVE_NODE_FLAGS unless given ('' for none: node's defaults).
+const nodeFlags = args.has('node-flags') ? args.get('node-flags')!.split(' ').filter(Boolean) : SERVE_NODE_FLAGS;
 mkdirSync(out, { recursive: true });
 const SECRET = 'stall-secret-of-the-bench';
 const SDK_APP_ID = 1_400_000_000;
@@ -106,7 +107,9 @@ try {
   const ph = await fleet.phase(1, rate, ms, 3000);
   const beats = (await fleet.beats()) - b0;
   process.kill(server.pid, 'SIGURG');
-  await new Promise((r) => setTimeout(r, 200));
+  // The end mark is written when the server's loop gets to it (a stalled server later than 200 ms).
+  const marks = () => readFileSync(join(out, 'loop.log'), 'utf8').split('\n').filter((l) => l.startsWith('mark ')).length;
+  for (let i = 0; i < 100 && marks() < 2; i++) await new Promise((r) => setTimeout(r, 100));
   pauses(readFileSync(join(out, 'loop.log'), 'utf8'), ph.changes);
   lineUp(readFileSync(join(out, 'loop.log'), 'utf8'), ph.slow, ph.agentPauses, ph.latency.p99, ph.delivered);
   if (args.has('alloc')) {

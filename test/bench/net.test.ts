@@ -1,10 +1,12 @@
 // Parts 3 and 7's machinery (bench/net/): the latency histogram's quantiles, and the load generators
 // counting exactly the pushes the server's fan-out sends, in both protocols. No timing is asserted here: the
 // figures are bench/run.ts's business (npm run bench).
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { Fleet, importUsers } from '../../bench/net/fleet';
+import { Fleet, importUsers, SERVE_NODE_FLAGS } from '../../bench/net/fleet';
 import { Histogram } from '../../bench/net/histogram';
 import { ROOT, SDK_APP_ID, SECRET } from '../server/proc';
 import { startInProcess, type TestServer } from '../server/wire';
@@ -91,4 +93,13 @@ describe('bench/net load generators on a socket the server closed', () => {
       await srv.close();
     }
   }, 60_000);
+});
+
+describe('the node flags serve is benchmarked with', () => {
+  it("are the Dockerfile's: the image runs serve as the benchmarks measure it", () => {
+    const entry = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    const argv = JSON.parse(entry ?? '[]') as string[];
+    expect(argv[0]).toBe('node');
+    expect(argv.slice(1, argv.indexOf('dist/cli.js'))).toEqual([...SERVE_NODE_FLAGS]);
+  });
 });
