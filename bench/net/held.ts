@@ -5,6 +5,7 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { runConnections, type ConnTarget } from './connections';
+import { SERVE_NODE_FLAGS } from './fleet';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
@@ -20,8 +21,8 @@ for (let r = 0; r < rounds; r++) {
       const [run] = await runConnections({ code, scale: 'quick', seed: 7, log: () => undefined, aim, targets: [target], nodeFlags });
       const x = run!;
       console.log(
-        `${code.padEnd(22)} [${(nodeFlags ?? ['default flags']).join(' ')}] ${target.padEnd(3)} ${x.held} held: rss ${(x.rssBefore / 2 ** 20).toFixed(0)} -> ${(x.rssAfter / 2 ** 20).toFixed(0)} MiB, ` +
-          `${(x.rssPerConnection / 1024).toFixed(1)} KiB per connection; login ${(x.loginMs / 1000).toFixed(1)} s; heartbeat CPU ${x.heldCpuMsPerSec.toFixed(0)} ms/s ` +
+        `${code.padEnd(22)} [${(nodeFlags ?? SERVE_NODE_FLAGS).join(' ') || "node's defaults"}] ${target.padEnd(3)} ${x.held} held: rss ${(x.rssBefore / 2 ** 20).toFixed(0)} -> ${(x.rssAfter / 2 ** 20).toFixed(0)} MiB, ` +
+          `${(x.rssPerConnection / 1024).toFixed(1)} KiB per connection (young generation ${x.newSpaceAfter ? (x.newSpaceAfter / 2 ** 20).toFixed(0) : '?'} MiB of it); login ${(x.loginMs / 1000).toFixed(1)} s; heartbeat CPU ${x.heldCpuMsPerSec.toFixed(0)} ms/s ` +
           `(idle ${x.idleCpuMsPerSec.toFixed(0)}), ${x.heartbeatsPerSec.toFixed(0)} frames/s; closed ${x.closed}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     }

@@ -355,17 +355,20 @@ export function connectionsSection(r: NetResults): string[] {
     'RSS per connection is the server\'s resident set after the logins',
     'minus before, divided by the connections; heartbeat CPU is the server\'s CPU time over a steady-state window',
     '(after the logins settle), per second of wall time, with the idle server\'s (no clients, measured first) beside it.',
+    'The servers run with `--max-semi-space-size=64` (bench/net/fleet.ts SERVE_NODE_FLAGS, as the Docker image: section 3,',
+    '"The tail"): the young generation the logins grow (up to 128 MiB, whatever the count) is in the RSS after; "young',
+    'generation" is its size then, from the server\'s /metrics.',
     '',
   ];
   if (when) out.push(`Measured ${when.date}, load average (1 min) ${when.loadBefore[0]!.toFixed(1)} → ${when.loadAfter[0]!.toFixed(1)} on 2 cores shared with other work.`, '');
   out.push(
-    '| server | clients held (aimed) | RSS before → after | RSS per connection | time to log all in | logins/s | server CPU, held (idle) | heartbeat frames/s | CPU per heartbeat frame | load generators CPU | closed meanwhile | server\'s count | load average |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | clients held (aimed) | RSS before → after | RSS per connection | young generation (in the RSS after) | time to log all in | logins/s | server CPU, held (idle) | heartbeat frames/s | CPU per heartbeat frame | load generators CPU | closed meanwhile | server\'s count | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of cs) {
     const perFrame = ((c.heldCpuMsPerSec - c.idleCpuMsPerSec) * 1000) / c.heartbeatsPerSec;
     out.push(
-      `| ${NAME[c.target]} | ${n0(c.held)} (${n0(c.aimed)}) | ${n0(c.rssBefore / 2 ** 20)} → ${n0(c.rssAfter / 2 ** 20)} MiB | ${f1(c.rssPerConnection / 1024)} KiB | ${f1(c.loginMs / 1000)} s | ${n0(c.loginsPerSec)} | ${n0(c.heldCpuMsPerSec)} ms/s (${n0(c.idleCpuMsPerSec)}) | ${n0(c.heartbeatsPerSec)} | ${f1(perFrame)} µs | ${n0(c.agentsCpuMsPerSec)} ms/s | ${c.closed} | ${c.serverConnections ?? 'n/a'} | ${f1(c.load[0]!)} |`,
+      `| ${NAME[c.target]} | ${n0(c.held)} (${n0(c.aimed)}) | ${n0(c.rssBefore / 2 ** 20)} → ${n0(c.rssAfter / 2 ** 20)} MiB | ${f1(c.rssPerConnection / 1024)} KiB | ${c.newSpaceAfter ? `${n0(c.newSpaceAfter / 2 ** 20)} MiB` : 'n/a'} | ${f1(c.loginMs / 1000)} s | ${n0(c.loginsPerSec)} | ${n0(c.heldCpuMsPerSec)} ms/s (${n0(c.idleCpuMsPerSec)}) | ${n0(c.heartbeatsPerSec)} | ${f1(perFrame)} µs | ${n0(c.agentsCpuMsPerSec)} ms/s | ${c.closed} | ${c.serverConnections ?? 'n/a'} | ${f1(c.load[0]!)} |`,
     );
   }
   out.push('');
