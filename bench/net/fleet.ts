@@ -44,14 +44,13 @@ function withFileLimit(files: number, argv: string[]): [string, string[]] {
 }
 
 /**
- * The node flags `status-engine serve` is meant to run with (the Dockerfile's ENTRYPOINT, the README's
- * "Running it"), so that the benchmarks measure that: V8's young generation with semi-spaces of up to
- * SEMI_SPACE_MB (the default is 16 on 64-bit). At 5k clients each scavenge has a fixed cost of its own
- * (the sockets' handles and the old-to-new slots of their state) and the default young generation fills
- * about once a second at 10% load; a larger one scavenges about a third as often, promotes less garbage
- * (fewer mark-compacts) and spends less in all (docs/performance.md section 3, "The tail"). V8 reads it
- * only at start-up (v8.setFlagsFromString later changes nothing): it must be on node's command line
- * or in NODE_OPTIONS. test/bench/net.test.ts keeps the Dockerfile in step.
+ * The node flags `status-engine serve` is meant to run with (the Dockerfile's ENTRYPOINT; docs/performance.md
+ * section 3, "The tail ... session 12"), so that the benchmarks measure that: V8's young generation with
+ * semi-spaces of up to SEMI_SPACE_MB (node's default is 16 on 64-bit). At 5k clients and 10% load the default
+ * one fills about once a second and promotes what lives a few seconds; with 64 it scavenged 2-3 times per 10 s
+ * instead of 9-10 and promoted about a quarter (fewer mark-compacts), for a fixed ~100 MiB more RSS. V8 reads
+ * it only at start-up (v8.setFlagsFromString later changes nothing): it must be on node's command line or in
+ * NODE_OPTIONS. test/bench/net.test.ts keeps the Dockerfile in step.
  */
 export const SEMI_SPACE_MB = 64;
 export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SEMI_SPACE_MB}`];
