@@ -29,5 +29,7 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.STATUS_ENGINE_PORT || 8080) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself receives docker stop's SIGTERM: it drains (STATUS_ENGINE_DRAIN_MS), closes and exits 0.
-ENTRYPOINT ["node", "dist/cli.js"]
+# --max-semi-space-size: a larger young generation, fewer scavenge pauses at thousands of sockets (V8 reads
+# it at start-up only; docs/performance.md section 3; bench/net/fleet.ts SERVE_NODE_FLAGS, kept in step by a test).
+ENTRYPOINT ["node", "--max-semi-space-size=64", "dist/cli.js"]
 CMD ["serve"]

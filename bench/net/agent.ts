@@ -4,6 +4,7 @@
 // keeps their heartbeats at the protocol's default, and on command offers status changes at a fixed
 // open-loop rate. Each change carries its send time (CLOCK_MONOTONIC, the same in every process) in its
 // custom status, so whichever process receives a push times it without a table.
+import { PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { genUserSig } from '../../src/server/usersig';
 import { makeWorld } from '../lib/world';
@@ -27,6 +28,8 @@ export interface AgentParams {
   heartbeatMs: number;
   /** Source addresses to spread the sockets over (127.0.0.x), so that ephemeral ports do not run out. */
   localAddresses: string[];
+  /** Pushes slower than this (µs) are kept with their send time, for bench/net/stall.ts to line up with the server's pauses. */
+  slowUs?: number;
 }
 
 /** Coordinator to agent. */
@@ -61,6 +64,10 @@ export interface StatsReply {
   closed: number;
   /** Heartbeat frames sent so far (each one reply from the server), for bench/net/probe.ts's per-change figures. */
   beats: number;
+  /** With `slowUs`: this phase's slow pushes as [sent µs (CLOCK_MONOTONIC), latency µs] pairs, at most SLOW_KEPT. */
+  slow?: number[];
+  /** With `slowUs`: this process's own pauses since the last stats, [end µs, length µs, kind] (kind 0: a late turn of its loop, else V8's GC kind). */
+  pauses?: number[];
 }
 
 const p = JSON.parse(process.argv[2]!) as AgentParams;
@@ -83,6 +90,8 @@ const hr = () => {
 
 const hists = new Map<number, Histogram>();
 const deliveredIn = new Map<number, number>();
+const slowIn = new Map<number, number[]>();
+const SLOW_KEPT = 20_000;
 let errors = 0;
 let closed = 0;
 let beats = 0;
@@ -98,6 +107,11 @@ function record(status: string, now: number): void {
   let h = hists.get(id);
   if (!h) hists.set(id, (h = new Histogram()));
   h.add(now - sent);
+  if (p.slowUs !== undefined && now - sent > p.slowUs) {
+    let xs = slowIn.get(id);
+    if (!xs) slowIn.set(id, (xs = []));
+    if (xs.length < 2 * SLOW_KEPT) xs.push(sent, now - sent);
+  }
   deliveredIn.set(id, (deliveredIn.get(id) ?? 0) + 1);
 }
 
@@ -108,13 +122,23 @@ interface Sock {
   ws: WebSocket;
   user: number;
   next: number;
-  waiting: Map<number, (ok: boolean, f: Record<string, any>) => void>;
+  waiting: Map<number, Waiter>;
+  /** Why the socket closed (the server's code and reason), once it has: a request on it fails at once. */
+  gone?: string;
   /** SDK: the session key from the login reply, and when the server last spoke and this socket last said hello. */
   a2?: string;
   tinyid?: string;
   lastDown: number;
   lastHello: number;
 }
+
+/** A request awaiting its reply: answered, or failed when its socket closes or no reply comes in CALL_TIMEOUT_MS. */
+interface Waiter {
+  done(ok: boolean, f: Record<string, any>): void;
+  fail(why: string): void;
+}
+/** Far past any login the server allows (the SDK gateway closes a socket not logged in within 60 s). */
+const CALL_TIMEOUT_MS = 180_000;
 
 const wsUrl = p.url.replace(/^http/, 'ws');
 
@@ -174,17 +198,45 @@ function reply(s: Sock, id: number, ok: boolean, f: Record<string, any>): void {
   const r = s.waiting.get(id);
   if (r) {
     s.waiting.delete(id);
-    r(ok, f);
+    r.done(ok, f);
   } else if (!ok) errors++;
 }
 
-/** A request whose answer is awaited (setup). */
+/**
+ * A request whose answer is awaited (setup). It fails, never waits for ever: when its socket closes (the
+ * server's code and reason in the message) or when no reply comes in CALL_TIMEOUT_MS.
+ */
 function call(s: Sock, what: string, frame: (id: number) => unknown): Promise<Record<string, any>> {
   const id = s.next++;
+  const who = `${what} of user ${w.ids[s.user]}`;
+  if (s.gone) return Promise.reject(new Error(`${who}: ${s.gone}`));
   return new Promise((resolve, reject) => {
-    s.waiting.set(id, (ok, f) => (ok ? resolve(f) : reject(new Error(`${what}: ${JSON.stringify(f).slice(0, 300)}`))));
+    const timer = setTimeout(() => {
+      s.waiting.delete(id);
+      reject(new Error(`${who}: no reply in ${CALL_TIMEOUT_MS / 1000} s (the socket still open)`));
+    }, CALL_TIMEOUT_MS);
+    s.waiting.set(id, {
+      done: (ok, f) => {
+        clearTimeout(timer);
+        if (ok) resolve(f);
+        else reject(new Error(`${who}: ${JSON.stringify(f).slice(0, 300)}`));
+      },
+      fail: (why) => {
+        clearTimeout(timer);
+        reject(new Error(`${who}: ${why}`));
+      },
+    });
     s.ws.send(encode(frame(id)));
   });
+}
+
+/** The socket closed: every request still waiting on it fails with the server's code and reason. */
+function gone(s: Sock, code: number, reason: Buffer): void {
+  closed++;
+  s.gone = `the server closed the socket (code ${code}${reason.length > 0 ? `, ${reason.toString('utf8').slice(0, 200)}` : ''}) before replying`;
+  const waiters = [...s.waiting.values()];
+  s.waiting.clear();
+  for (const r of waiters) r.fail(s.gone);
 }
 
 const encode = (f: unknown) => (p.proto === 'ws' ? JSON.stringify(f) : Buffer.from(JSON.stringify(f)));
@@ -197,10 +249,14 @@ function open(user: number, k: number): Promise<Sock> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: p.localAddresses[k % p.localAddresses.length] });
     const s: Sock = { ws, user, next: 1, waiting: new Map(), lastDown: 0, lastHello: 0 };
+    // Before it is ready, a close fails the open (else the setup would wait for it for ever).
+    const early = (code: number, reason: Buffer) => reject(new Error(`socket of user ${w.ids[user]}: closed (code ${code}${reason.length > 0 ? `, ${reason.toString('utf8').slice(0, 200)}` : ''}) before ${p.proto === 'ws' ? "the server's hello" : 'it opened'}`));
     ws.once('error', reject);
-    ws.on('close', () => closed++);
+    ws.once('close', early);
+    ws.on('close', (code: number, reason: Buffer) => gone(s, code, reason));
     const ready = () => {
       ws.removeListener('error', reject);
+      ws.removeListener('close', early);
       ws.on('error', () => undefined);
       ws.on('message', (raw: Buffer, isBinary: boolean) => onFrame(s, isBinary ? raw : raw.toString('utf8'), hr()));
       // Independent clients' timers are not in step: each SDK's hello and alive clocks start at a phase of
@@ -287,6 +343,27 @@ function heartbeats(): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// With slowUs: this process's own pauses (a late turn of its loop, a GC pause over 1 ms), with their times on
+// the same clock as the pushes', so that a slow push can be told from a load generator that was not running.
+
+const myPauses: number[] = [];
+if (p.slowUs !== undefined) {
+  let last = hr();
+  setInterval(() => {
+    const now = hr();
+    if (now - last > 5000) myPauses.push(now, now - last - 2000, 0);
+    last = now;
+  }, 2).unref();
+  const offset = hr() - performance.now() * 1000;
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      if (e.duration > 1) myPauses.push(offset + (e.startTime + e.duration) * 1000, e.duration * 1000, kind);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The commands.
 
 async function setup(): Promise<SetupReply> {
@@ -344,6 +421,11 @@ process.on('message', (m: AgentCommand) => {
       else if (m.t === 'count') send({ t: 'count', id: m.id, delivered: deliveredIn.get(m.id) ?? 0 });
       else if (m.t === 'stats') {
         const reply: StatsReply = { t: 'stats', id: m.id, delivered: deliveredIn.get(m.id) ?? 0, hist: (hists.get(m.id) ?? new Histogram()).toJSON(), errors, closed, beats };
+        if (p.slowUs !== undefined && m.id >= 0) {
+          reply.slow = slowIn.get(m.id) ?? [];
+          reply.pauses = myPauses.splice(0);
+          slowIn.delete(m.id);
+        }
         hists.delete(m.id);
         send(reply);
       } else if (m.t === 'quit') {

@@ -23,6 +23,12 @@ export interface ConnRun {
   rssBefore: number;
   rssAfter: number;
   rssPerConnection: number;
+  /**
+   * V8's young generation (new space) after the logins, bytes, from the server's /metrics (null for the raw
+   * server): a fixed part of rssAfter whatever the count (its size follows SERVE_NODE_FLAGS and the
+   * allocation rate of the logins), so that RSS per connection can be read with and without it.
+   */
+  newSpaceAfter?: number | null;
   /** Wall time from the first socket opened to the last login answered; and logins per second. */
   loginMs: number;
   loginsPerSec: number;
@@ -47,6 +53,8 @@ export interface ConnParams {
   /** Fewer clients than the scale's, and some servers only (bench/net/held.ts: before/after at a smaller count). */
   aim?: number;
   targets?: ConnTarget[];
+  /** Node flags for `serve` instead of SERVE_NODE_FLAGS (bench/net/held.ts: a before/after of a flag). */
+  nodeFlags?: string[];
 }
 
 const SECRET = `bench-conn-${process.pid}-${Date.now()}`;
@@ -77,8 +85,19 @@ function start(o: ConnParams, target: ConnTarget, files: number): Promise<Server
   return startServer(
     o.code,
     ['src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on', '--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn', ...pendingTotalOff(o.code)],
-    { heapMb: 4096, files },
+    { heapMb: 4096, files, flags: o.nodeFlags },
   );
+}
+
+/** The server's young generation's size (its /metrics: prom-client's heap space sizes), when it has one. */
+async function serverNewSpace(url: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^status_engine_nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(text);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The server's own count of open WebSockets (its /metrics), when it has one. */
@@ -156,6 +175,7 @@ export async function runConnections(o: ConnParams): Promise<ConnRun[]> {
         windowSec: z.windowMs / 1000,
         closed,
         serverConnections: target === 'raw' ? null : await serverConnections(server.url),
+        newSpaceAfter: target === 'raw' ? null : await serverNewSpace(server.url),
         load: loadavg(),
       };
       o.log(

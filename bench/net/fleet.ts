@@ -43,7 +43,19 @@ function withFileLimit(files: number, argv: string[]): [string, string[]] {
   return ['sh', ['-c', `ulimit -n ${files} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${argv.map(q).join(' ')}`]];
 }
 
-const nodeArgs = (heapMb: number, flags: string[], file: string) => [process.execPath, '--expose-gc', `--max-old-space-size=${heapMb}`, ...flags, '--import', 'tsx', file];
+/**
+ * The node flags `status-engine serve` is meant to run with (the Dockerfile's ENTRYPOINT; docs/performance.md
+ * section 3, "The tail ... session 12"), so that the benchmarks measure that: V8's young generation with
+ * semi-spaces of up to SEMI_SPACE_MB (node's default is 16 on 64-bit). At 5k clients and 10% load the default
+ * one fills about once a second and promotes what lives a few seconds; with 64 it scavenged 2-3 times per 10 s
+ * instead of 9-10 and promoted about a quarter (fewer mark-compacts), for a fixed ~100 MiB more RSS. V8 reads
+ * it only at start-up (v8.setFlagsFromString later changes nothing): it must be on node's command line or in
+ * NODE_OPTIONS. test/bench/net.test.ts keeps the Dockerfile in step.
+ */
+export const SEMI_SPACE_MB = 64;
+export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SEMI_SPACE_MB}`];
+
+const nodeArgs = (heapMb: number, flags: readonly string[], file: string) => [process.execPath, '--expose-gc', `--max-old-space-size=${heapMb}`, ...flags, '--import', 'tsx', file];
 
 export interface Server {
   url: string;
@@ -51,9 +63,13 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts a server process and waits for its `listening on URL` line. */
-export function startServer(code: string, args: string[], o: { heapMb?: number; flags?: string[]; files?: number } = {}): Promise<Server> {
-  const [cmd, argv] = withFileLimit(o.files ?? 1 << 20, [...nodeArgs(o.heapMb ?? 4096, o.flags ?? [], args[0]!), ...args.slice(1)]);
+/**
+ * Starts a server process and waits for its `listening on URL` line: with SERVE_NODE_FLAGS unless `flags`
+ * are given (the raw ws server too, so that it stays the floor of the same runtime).
+ */
+export function startServer(code: string, args: string[], o: { heapMb?: number; flags?: readonly string[]; files?: number } = {}): Promise<Server> {
+  const flags = o.flags ?? SERVE_NODE_FLAGS;
+  const [cmd, argv] = withFileLimit(o.files ?? 1 << 20, [...nodeArgs(o.heapMb ?? 4096, flags, args[0]!), ...args.slice(1)]);
   const child = spawn(cmd, argv, { cwd: code, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -183,6 +199,8 @@ export class Fleet {
       lagP99Ms: Math.max(...sent.map((s) => s.lagP99Ms)),
       lagMaxMs: Math.max(...sent.map((s) => s.lagMaxMs)),
       latency: h.summary(),
+      slow: stats.flatMap((s) => s.slow ?? []),
+      agentPauses: stats.map((s) => s.pauses ?? []),
     };
   }
 
@@ -238,6 +256,9 @@ export interface PhaseResult {
   lagP99Ms: number;
   lagMaxMs: number;
   latency: ReturnType<Histogram['summary']>;
+  /** With the agents' `slowUs`: the slow pushes as [sent µs, latency µs] pairs (CLOCK_MONOTONIC), and each agent's own pauses. */
+  slow: number[];
+  agentPauses: number[][];
 }
 
 /** CPU used by some processes over a stretch, as shares of one core. */

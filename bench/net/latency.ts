@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Proto } from './agent';
 import { breakdown, type Breakdown } from './breakdown';
-import { CpuWindow, Fleet, importUsers, startServer, writeCalls, type PhaseResult, type Server } from './fleet';
+import { CpuWindow, Fleet, importUsers, SERVE_NODE_FLAGS, startServer, writeCalls, type PhaseResult, type Server } from './fleet';
 
 export type Target = 'ws' | 'sdk' | 'raw';
 type Scale = 'full' | 'quick' | 'smoke';
@@ -74,7 +74,8 @@ function serveArgs(): string[] {
 }
 
 async function start(o: NetParams, target: Target, flags: string[] = []): Promise<Server> {
-  return target === 'raw' ? startServer(o.code, ['bench/net/raw-server.ts', '0'], { heapMb: 2048, flags }) : startServer(o.code, serveArgs(), { heapMb: 4096, flags });
+  const all = [...SERVE_NODE_FLAGS, ...flags];
+  return target === 'raw' ? startServer(o.code, ['bench/net/raw-server.ts', '0'], { heapMb: 2048, flags: all }) : startServer(o.code, serveArgs(), { heapMb: 4096, flags: all });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

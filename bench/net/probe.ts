@@ -5,6 +5,8 @@
 // idle heartbeat traffic measured beside it; and the latency, with the load average.
 //   node --import tsx bench/net/probe.ts --base /tmp/old-tree [--target ws|sdk] [--clients 5000] [--rate 50] [--ms 8000] [--rounds 3]
 //     [--heartbeat 10000] [--profile 1: a CPU profile of this tree's server instead]
+//     [--base-flags '...' --flags '...': each server's node flags (default SERVE_NODE_FLAGS); with --base . a before/after of a flag]
+//     [--warm RATE --warm-ms MS: each server first offered RATE for MS, as part 3's saturation search before its 10% step]
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { cpuMs, Fleet, importUsers, startServer, writeCalls, type Server } from './fleet';
@@ -21,6 +23,9 @@ const rounds = Number(args.get('rounds') ?? 3);
 const subs = Number(args.get('subs') ?? 20);
 // Part 3's heartbeat (10 s: a ping every 4 s a socket). Longer, the idle traffic blurs the per-change figures less.
 const heartbeatMs = Number(args.get('heartbeat') ?? 10_000);
+const flagsOf = (k: string) => (args.has(k) ? args.get(k)!.split(' ').filter(Boolean) : undefined);
+const warm = Number(args.get('warm') ?? 0);
+const warmMs = Number(args.get('warm-ms') ?? 30_000);
 const SECRET = 'probe-secret-of-the-bench';
 const SDK_APP_ID = 1_400_000_000;
 
@@ -33,17 +38,18 @@ interface Rig {
   id: number;
 }
 
-async function rig(tree: string, k: number): Promise<Rig> {
+async function rig(tree: string, k: number, flags: string[] | undefined): Promise<Rig> {
   const server = await startServer(tree, [
     'src/cli.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--store', 'memory', '--switch', 'userStatus=on',
     '--secret-key', SECRET, '--sdkappid', String(SDK_APP_ID), '--log-level', 'warn',
     '--request-rate', '1000000', '--request-burst', '1000000', '--limit', 'rateLimit.requests=1000000', '--heartbeat-ms', String(heartbeatMs),
-  ]);
+  ], { flags });
   await importUsers(server.url, { users: clients, secretKey: SECRET, sdkAppId: SDK_APP_ID });
   // The load generators are this tree's for both servers: only the server differs.
   const fleet = await Fleet.start(here, 2, { proto: target, url: server.url, users: clients, subs, seed: 7 + k, secretKey: SECRET, sdkAppId: SDK_APP_ID, heartbeatMs });
   await fleet.setup();
-  return { tree, server, fleet, id: 0 };
+  if (warm > 0) await fleet.phase(1000, warm, warmMs, 3000);
+  return { tree: `${tree}${flags ? ` [${flags.join(' ')}]` : ''}`, server, fleet, id: 0 };
 }
 
 /** The server's CPU ms and write calls, and the heartbeats the load generators sent, so far. */
@@ -93,7 +99,7 @@ if (args.has('profile')) {
 
 const rigs: Rig[] = [];
 try {
-  for (const [k, t] of trees.entries()) rigs.push(await rig(t, k));
+  for (const [k, t] of trees.entries()) rigs.push(await rig(t, k, flagsOf(k === trees.length - 1 ? 'flags' : 'base-flags')));
   const rows: Array<{ tree: string } & Awaited<ReturnType<typeof turn>>> = [];
   for (let i = 0; i < rounds; i++) {
     for (const r of i % 2 === 0 ? rigs : [...rigs].reverse()) {
@@ -103,7 +109,7 @@ try {
     }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  for (const t of trees) {
+  for (const t of rigs.map((r) => r.tree)) {
     const mine = rows.filter((x) => x.tree === t);
     console.log(`median ${t}: cpu/change ${med(mine.map((x) => x.cpuPerChangeMs)).toFixed(3)} ms, writes/change ${med(mine.map((x) => x.writesPerChange)).toFixed(1)}, p50 ${med(mine.map((x) => x.p50)).toFixed(2)} p99 ${med(mine.map((x) => x.p99)).toFixed(2)} ms`);
   }

@@ -178,7 +178,7 @@ export function networkSection(r: NetResults): string[] {
       `the Web SDK protocol ${f2(p99(sdk))} ms, ${yes(p99(sdk) <= NET_TARGETS.p99Ms)}.`,
     '',
   );
-  out.push(...profiles(r), ...fixes(r, sizes.at(-1)!), ...TAIL);
+  out.push(...profiles(r), ...fixes(r, sizes.at(-1)!), ...TAIL, ...TAIL12);
   return out;
 }
 
@@ -241,6 +241,63 @@ export const TAIL = [
   'online, 103-132 ms at 100k after bfc4505 shared the friend sets: `node --import tsx bench/capture.ts N`). Reproduce:',
   '`node --import tsx bench/net/stall.ts --rate 200 --ms 10000 [--code OLD_TREE] [--alloc 1] [--profile 1]`;',
   'interleaved latency: `node --import tsx bench/net/probe.ts --base OLD_TREE --rate 200`.',
+  '',
+];
+
+/** What session 12 measured of the same tail (a machine at load 5-18 throughout: counts, bytes and shares, not latencies). */
+export const TAIL12 = [
+  '### The tail at 5k clients and 10% load: session 12',
+  '',
+  'bench/net/stall.ts now lines every slow push (over 3 ms, sent → received on CLOCK_MONOTONIC) up with what',
+  'overlapped it: a GC pause in the server (by kind), a turn that held the server\'s loop over 3 ms (running, or',
+  'waiting for a core: the server\'s CPU time over the span under half its wall time), or a pause of a load',
+  'generator (its own GC or a late turn); `--warm RATE --warm-ms MS` first offers a rate as part 3\'s search does',
+  '(so that the journal and the old generation are as full as in part 3\'s 10% step). No quiet machine this',
+  'session (load average 4-18 on 2 cores from 21:03 on), so what it found is the machine\'s share, then GC:',
+  '',
+  '| 5k clients, 218 changes/s, 10 s (after a warm-up) | load | p99 | pushes over the p99, what overlapped them |',
+  '|---|---|---|---|',
+  '| 21:04, warm-up 800/s for 30 s | 5.9 | 8.57 ms | waiting for a core 50%, scavenge 22%, a held turn (running) 14%, a load generator\'s pause 14% |',
+  '| 21:06-21:24, nine runs (the A/B below), warm-up 400-500/s for 30-40 s | 5.5-15.7 | 32-292 ms | waiting for a core in seven (46-100% of them; the rest a scavenge, a mark-compact, a held turn); a mark-compact\'s pause in two (all of them) |',
+  '',
+  'What does not depend on the load is how often V8 collects. The young generation fills about once a second at',
+  'this rate (about 10 MB/s allocated: 45-56 KB a change with its heartbeats); at 5k sockets a scavenge took',
+  '2.5-6.5 ms in the one run at load 0.8 (21:00), whatever part of it is fixed per scavenge (not measured apart).',
+  'Objects that live a few seconds survive two scavenges and are promoted, which is what',
+  'fills the old generation toward its mark-compacts (an atomic pause of 13-52 ms here, 26-28 ms in session 11).',
+  'A larger young generation (`node --max-semi-space-size=N`, read by V8 at start-up only) in the same A/B',
+  '(`node --import tsx bench/net/stall.ts --rate 218 --ms 10000 --warm 400 --warm-ms 30000 --node-flags "$F"`,',
+  'interleaved, 21:06-21:24):',
+  '',
+  '| per 10 s at 218 changes/s | node\'s default (16 MB) | 32 MB | 64 MB |',
+  '|---|---|---|---|',
+  '| scavenges (the first two runs of each: those over 1 ms, i.e. all of them at that load) | 9, 9, 10, 9 | 5 | 2, 3, 2, 2 |',
+  '| old generation grown over the phase (one run each without a mark-compact in it) | +7.2 MB | +5.6 MB | +1.6 MB |',
+  '| mark-compacts in the phase | 1, 0, 0, 1 | 0 | 0, 1, 0, 1 |',
+  '',
+  'So `serve` is now benchmarked, and the Docker image run, with `--max-semi-space-size=64` (bench/net/fleet.ts',
+  '`SERVE_NODE_FLAGS`, the Dockerfile\'s ENTRYPOINT; the raw ws server too, so that it stays the floor of the same',
+  'runtime); run from npm\'s bin, pass it to node (`node --max-semi-space-size=64 node_modules/.bin/status-engine',
+  'serve`) or in `NODE_OPTIONS`. Its cost: the young generation grows to 128 MiB under the logins\' allocation and',
+  'stays, a fixed ~100 MiB of RSS whatever the count (section 7 shows it apart: at 10k clients RSS per connection',
+  '13.3, 15.2 KiB with node\'s default, 21.3, 23.3 KiB with it, `bench/net/held.ts --base . --base-flags \'\'',
+  '--aim 10000 --targets ws --rounds 2`, 21:24-21:31, load 10-14). One scavenge takes longer (more survivors each):',
+  'the p99.9 may gain less than the p99. Whether 5 ms is now met reliably is for a quiet `npm run bench -- --parts 3`.',
+  '',
+  'The replay start\'s capture (src/store/memory.ts, once per journal window of 100,000 entries) is not in these',
+  'runs, nor likely in part 3\'s 5k step at 10%: the search before it offers about 50,000-60,000 changes, so the',
+  'journal is not yet full there; at 10k online it is one turn of ~8 ms (session 11), so at most one change\'s',
+  'pushes a run.',
+  '',
+  'ws\'s framing again (5fe5235 took the hand framer out): each frame is a header and the payload, two writes',
+  'into the corked socket, so Node\'s stream buffers each as a request and writes them with `writev`. Allocation per',
+  'change (`stall.ts --alloc 1 --warm 400 --warm-ms 20000 --rate 218 --ms 10000`, 21:12-21:16, load 6): **55.7 KB**',
+  'with ws\'s framing against **38.5 KB** with the hand framer (`--code` a checkout of fc0ee35); the stream\'s buffering',
+  '(writeOrBuffer, clearBuffer, writevGeneric) 21.6 against 14.3 KB of it, ws\'s send and frame 9.7 KB. The write',
+  'system calls per change are the same (about 21). RSS per connection at 10k (`held.ts --base FC0EE35_TREE --aim',
+  '10000 --targets ws --rounds 2`, 21:31-21:38, load 12-14, both with the flag above): 20.8, 19.1 KiB with ws\'s framing,',
+  '23.3, 23.3 KiB with the hand framer: no regression. CPU per change and p99 (`probe.ts --base FC0EE35_TREE --rate',
+  '150`, 21:38-21:41) could not be read: the machine was at load 10-15 and two turns of four lost pushes.',
   '',
 ];
 
@@ -355,17 +412,20 @@ export function connectionsSection(r: NetResults): string[] {
     'RSS per connection is the server\'s resident set after the logins',
     'minus before, divided by the connections; heartbeat CPU is the server\'s CPU time over a steady-state window',
     '(after the logins settle), per second of wall time, with the idle server\'s (no clients, measured first) beside it.',
+    'The servers run with `--max-semi-space-size=64` (bench/net/fleet.ts SERVE_NODE_FLAGS, as the Docker image: section 3,',
+    '"The tail"): the young generation the logins grow (up to 128 MiB, whatever the count) is in the RSS after; "young',
+    'generation" is its size then, from the server\'s /metrics.',
     '',
   ];
   if (when) out.push(`Measured ${when.date}, load average (1 min) ${when.loadBefore[0]!.toFixed(1)} → ${when.loadAfter[0]!.toFixed(1)} on 2 cores shared with other work.`, '');
   out.push(
-    '| server | clients held (aimed) | RSS before → after | RSS per connection | time to log all in | logins/s | server CPU, held (idle) | heartbeat frames/s | CPU per heartbeat frame | load generators CPU | closed meanwhile | server\'s count | load average |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | clients held (aimed) | RSS before → after | RSS per connection | young generation (in the RSS after) | time to log all in | logins/s | server CPU, held (idle) | heartbeat frames/s | CPU per heartbeat frame | load generators CPU | closed meanwhile | server\'s count | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of cs) {
     const perFrame = ((c.heldCpuMsPerSec - c.idleCpuMsPerSec) * 1000) / c.heartbeatsPerSec;
     out.push(
-      `| ${NAME[c.target]} | ${n0(c.held)} (${n0(c.aimed)}) | ${n0(c.rssBefore / 2 ** 20)} → ${n0(c.rssAfter / 2 ** 20)} MiB | ${f1(c.rssPerConnection / 1024)} KiB | ${f1(c.loginMs / 1000)} s | ${n0(c.loginsPerSec)} | ${n0(c.heldCpuMsPerSec)} ms/s (${n0(c.idleCpuMsPerSec)}) | ${n0(c.heartbeatsPerSec)} | ${f1(perFrame)} µs | ${n0(c.agentsCpuMsPerSec)} ms/s | ${c.closed} | ${c.serverConnections ?? 'n/a'} | ${f1(c.load[0]!)} |`,
+      `| ${NAME[c.target]} | ${n0(c.held)} (${n0(c.aimed)}) | ${n0(c.rssBefore / 2 ** 20)} → ${n0(c.rssAfter / 2 ** 20)} MiB | ${f1(c.rssPerConnection / 1024)} KiB | ${c.newSpaceAfter ? `${n0(c.newSpaceAfter / 2 ** 20)} MiB` : 'n/a'} | ${f1(c.loginMs / 1000)} s | ${n0(c.loginsPerSec)} | ${n0(c.heldCpuMsPerSec)} ms/s (${n0(c.idleCpuMsPerSec)}) | ${n0(c.heartbeatsPerSec)} | ${f1(perFrame)} µs | ${n0(c.agentsCpuMsPerSec)} ms/s | ${c.closed} | ${c.serverConnections ?? 'n/a'} | ${f1(c.load[0]!)} |`,
     );
   }
   out.push('');
