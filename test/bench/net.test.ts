@@ -102,4 +102,11 @@ describe('the node flags serve is benchmarked with', () => {
     expect(argv[0]).toBe('node');
     expect(argv.slice(1, argv.indexOf('dist/cli.js'))).toEqual([...SERVE_NODE_FLAGS]);
   });
+
+  it("are npm start's and the systemd unit's in docs/operations.md", () => {
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+    expect(/^exec node (.*) dist\/cli\.js serve/.exec(start)?.[1]?.split(' ')).toEqual([...SERVE_NODE_FLAGS]);
+    const unit = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, 'docs/operations.md'), 'utf8'))?.[1];
+    expect(unit?.split(' ')).toEqual([...SERVE_NODE_FLAGS]);
+  });
 });
