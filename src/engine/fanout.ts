@@ -105,11 +105,12 @@ export class FanOut {
   private flapStep(userID: string, event: FlapEvent, shown: Shown): number {
     const step = this.runners.flap.transition(shown.flap, event);
     if (!step.handled) return UNHANDLED;
-    this.reports.transition(this.runners.flap, userID, event, step.snapshot);
-    if (step.timers.length > 0) this.timers.apply('flap', userID, timerRequests(this.runners.flap, step.timers));
-    shown.flap = step.snapshot;
+    // Read before anything else runs (the runner fills the same answer again).
+    const { snapshot, emitted, timers } = step;
+    this.reports.transition(this.runners.flap, userID, event, snapshot);
+    if (timers.length > 0) this.timers.apply('flap', userID, timerRequests(this.runners.flap, timers));
+    shown.flap = snapshot;
     let bits = 0;
-    const emitted = step.emitted;
     for (let i = 0; i < emitted.length; i++) {
       const e = emitted[i] as FlapEmitted;
       if (e.type === 'flap.pass') bits = TELL | PASS;

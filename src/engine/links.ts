@@ -49,7 +49,8 @@ export class Links {
     }
     const step = this.runners.link.transition(before, event);
     if (!step.handled) return;
-    const after = step.snapshot;
+    // Read before anything else runs (the runner fills the same answer again).
+    const { snapshot: after, emitted, timers } = step;
     if (session) {
       const was = session.link;
       session.link = after;
@@ -61,8 +62,8 @@ export class Links {
       this.tx.onUndo(() => (was ? this.stray.set(deviceId, was) : this.stray.delete(deviceId)));
     }
     this.reports.transition(this.runners.link, deviceId, event, after, { before, userID });
-    this.timers.apply('deviceLink', userID, timerRequests(this.runners.link, step.timers), deviceId);
-    for (const em of step.emitted) this.toUser(userID, { type: 'DEVICE.DISCONNECT', deviceId, reason: em.reason });
+    this.timers.apply('deviceLink', userID, timerRequests(this.runners.link, timers), deviceId);
+    for (const em of emitted) this.toUser(userID, { type: 'DEVICE.DISCONNECT', deviceId, reason: em.reason });
   }
 
   /**
@@ -134,9 +135,10 @@ export class Links {
 
   private waitForOrphan(userID: string, deviceId: string, live: RunnerSnapshot<DeviceLinkContext>): void {
     const step = this.runners.link.transition(live, { type: 'LINK.SILENT' });
+    const silent = step.snapshot;
     const wait = step.timers.find((t) => t.op === 'schedule');
     if (!wait || wait.op !== 'schedule') return;
-    this.stray.set(deviceId, step.snapshot);
+    this.stray.set(deviceId, silent);
     this.orphans.set(deviceId, userID);
     this.timers.armVolatile(orphanKey(deviceId), wait.delayMs, () => {
       this.orphans.delete(deviceId);

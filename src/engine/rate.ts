@@ -28,7 +28,7 @@ export class RateWindows {
   /** The last check (admit without commit): its window, event and the machine's step from them. */
   private checkedBefore: Window | null = null;
   private checkedEvent: RateWindowEvent | null = null;
-  private checkedStep: RunnerStep<RateWindowContext, RateWindowEmitted> | null = null;
+  private checkedStep: Pick<RunnerStep<RateWindowContext, RateWindowEmitted>, 'snapshot' | 'emitted'> | null = null;
 
   constructor(
     private readonly runners: Runners,
@@ -71,7 +71,9 @@ export class RateWindows {
     let step = this.checkedStep;
     if (step === null || event === null || this.checkedBefore !== before || event.now !== now || event.requests !== requests || event.windowMs !== windowMs) {
       event = { type: 'RATE.REQUEST', now, requests, windowMs };
-      step = this.runners.rate.transition(before, event);
+      // Its own copy of the runner's answer (which the next transition fills again): kept for the commit.
+      const t = this.runners.rate.transition(before, event);
+      step = { snapshot: t.snapshot, emitted: t.emitted };
     }
     if (commit) this.checkedStep = this.checkedEvent = this.checkedBefore = null;
     else {

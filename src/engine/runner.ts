@@ -192,7 +192,11 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     return { snapshot: { value: leaf.id, context: w.context }, emitted: (w.emitted ?? NONE) as Em[], timers: w.timers ?? NONE, handled: true };
   }
 
-  /** One event, run to completion (the event's microstep, then every eventless transition it enables). */
+  /**
+   * One event, run to completion (the event's microstep, then every eventless transition it enables). The
+   * answer is one object per machine, filled again by its next transition: read what you need of it first
+   * (its snapshot, lists and timers are fresh each time and may be kept).
+   */
   transition(snapshot: RunnerSnapshot<C>, event: E | EventObject): RunnerStep<C, Em> {
     let leaf = this.nodes.get(snapshot.value);
     if (!leaf) throw new Error(`${this.machine.id}: unknown state '${snapshot.value}'`);
@@ -205,7 +209,15 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     w.emitted = null;
     w.timers = null;
     const chosen = this.selectOn(leaf, w);
-    if (!chosen) return { snapshot, emitted: NONE, timers: NONE, handled: false };
+    const out = this.out;
+    if (!chosen) {
+      w.context = null;
+      out.snapshot = snapshot;
+      out.emitted = NONE;
+      out.timers = NONE;
+      out.handled = false;
+      return out;
+    }
     leaf = this.microstep(leaf, chosen, w);
     leaf = this.settle(leaf, w);
     const context = w.context;
@@ -215,9 +227,15 @@ export class CompiledMachine<C, E extends EventObject, Em = EventObject> {
     // It keeps nothing of this transition alive (the last context stays until the next one: one per machine).
     w.event = NO_EVENT;
     w.emitted = w.timers = null;
-    return { snapshot: next, emitted: emitted as Em[], timers, handled: true };
+    out.snapshot = next;
+    out.emitted = emitted as Em[];
+    out.timers = timers;
+    out.handled = true;
+    return out;
   }
   private readonly work: Work = { context: null, event: NO_EVENT, owned: false, emitted: null, timers: null };
+  /** The answer of transition(), one per machine (see there). */
+  private readonly out: RunnerStep<C, Em> = { snapshot: { value: '', context: null as C }, emitted: NONE, timers: NONE, handled: false };
 
   /** The XState state value of a snapshot, e.g. `{ unlogined: 'clearPending' }`. */
   stateValue(snapshot: RunnerSnapshot<C>): StateValue {

@@ -64,6 +64,8 @@ const compileGuard = (g: unknown): Guard => {
     if (typeof found === 'function' && !('check' in found)) {
       const fn = found as (a: unknown, p: unknown) => boolean;
       if (typeof params === 'function') return (a) => fn(a, params(a));
+      // No params (most guards): the implementation itself, called as (args) (its params are undefined).
+      if (params === undefined) return fn as Guard;
       return (a) => fn(a, params);
     }
     return compileGuard(found);
@@ -116,6 +118,14 @@ const compileAction = (a: unknown, where: string): Action => {
         // does, so no partial object is needed.
         const [key, v] = entries[0] as [string, unknown];
         if (typeof v !== 'function') return (w) => void (owned(w)[key] = v);
+        if (params === undefined) {
+          // No params (most assigns): no call to work them out.
+          const f = v as (w: Work, p: unknown) => unknown;
+          return (w) => {
+            const value = f(w, undefined);
+            owned(w)[key] = value;
+          };
+        }
         return (w) => {
           const value = v(w, p(w));
           owned(w)[key] = value;
@@ -130,6 +140,14 @@ const compileAction = (a: unknown, where: string): Action => {
     }
     case 'xstate.emit': {
       const ev = builtin.event;
+      if (typeof ev === 'function' && params === undefined) {
+        const f = ev as (w: Work, p: unknown) => unknown;
+        return (w) => {
+          const e = f(w, undefined);
+          if (w.emitted === null) w.emitted = [e];
+          else w.emitted.push(e);
+        };
+      }
       return (w) => {
         const e = typeof ev === 'function' ? ev(w, p(w)) : ev;
         // A one-element literal: an empty array's first push would reserve room for 17.

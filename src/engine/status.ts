@@ -51,16 +51,18 @@ export class StatusSteps {
   step(userID: string, event: UserStatusEvent): RunnerSnapshot<UserStatusContext> {
     const { store, tx, runners } = this.p;
     const before = store.getStatus(userID) ?? runners.userInitial;
+    // The runner's answer is filled again by its next transition (a kick below may run one): read it now.
     const step = runners.user.transition(before, event);
     if (!step.handled) return before;
-    const after: StatusRecord = { value: step.snapshot.value, context: step.snapshot.context, seq: before.seq };
+    const { snapshot, emitted, timers } = step;
+    const after: StatusRecord = { value: snapshot.value, context: snapshot.context, seq: before.seq };
     if (before.views !== undefined) after.views = before.views;
     if (before.flap !== undefined) after.flap = before.flap;
     if (this.p.reports.on) this.p.reports.transition(runners.user, userID, event, after, { before });
-    this.p.timers.apply('userStatus', userID, timerRequests(runners.user, step.timers));
+    this.p.timers.apply('userStatus', userID, timerRequests(runners.user, timers));
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
     let kicked = false;
-    for (const e of step.emitted) {
+    for (const e of emitted) {
       if (e.type !== 'status.changed') kicked = true;
       else lastChange = e;
     }
@@ -69,7 +71,6 @@ export class StatusSteps {
     if (this.p.journalOn || this.p.listeners.size > 0) this.journal(userID, event, before, after, lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)));
     let prev: StatusBefore = before.context;
     let shown = this.shownOf(before);
-    const emitted = step.emitted;
     for (let i = 0; i < emitted.length; i++) {
       const em = emitted[i] as UserStatusEmitted;
       if (em.type === 'device.kicked') {

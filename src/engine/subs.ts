@@ -30,12 +30,13 @@ export class SubscriptionSteps {
     const before = store.getSubscriptions(userID) ?? runners.subsInitial;
     const step = runners.subs.transition(before, event);
     if (!step.handled) return before;
-    if (this.reports.on) this.reports.transition(runners.subs, userID, event, step.snapshot, { before });
-    this.timers.apply('subscriptions', userID, timerRequests(runners.subs, step.timers));
+    // Read before anything else runs (the runner fills the same answer again).
+    const { snapshot, emitted, timers } = step;
+    if (this.reports.on) this.reports.transition(runners.subs, userID, event, snapshot, { before });
+    this.timers.apply('subscriptions', userID, timerRequests(runners.subs, timers));
     const added: string[] = [];
     const removed: string[] = [];
     let reason: Reason = 'subscribed';
-    const emitted = step.emitted;
     for (let i = 0; i < emitted.length; i++) {
       const em = emitted[i] as (typeof emitted)[number];
       if (em.type === 'subscriptions.added') added.push(...em.userIDs);
@@ -54,10 +55,10 @@ export class SubscriptionSteps {
       const evicted = new Set(added.filter((id) => removed.includes(id)));
       delta = { added: added.filter((id) => !evicted.has(id)), removed: removed.filter((id) => !evicted.has(id)) };
     }
-    store.putSubscriptions(userID, step.snapshot, delta);
+    store.putSubscriptions(userID, snapshot, delta);
     // Each target's owner keeps who subscribes to it (NTF-2 b): an edge to another engine's user is mirrored there.
     this.shard.mirror('subscription', userID, delta.added, delta.removed);
-    if (this.journalOn && (step.snapshot.value !== before.value || delta.added.length || delta.removed.length)) {
+    if (this.journalOn && (snapshot.value !== before.value || delta.added.length || delta.removed.length)) {
       store.append({
         seq: ++tx.seq,
         at: tx.now,
@@ -67,11 +68,11 @@ export class SubscriptionSteps {
         userID,
         reason: delta.added.length && !delta.removed.length ? 'subscribed' : reason,
         from: runners.subs.pathOf(before),
-        to: runners.subs.pathOf(step.snapshot),
+        to: runners.subs.pathOf(snapshot),
         added: delta.added,
         removed: delta.removed,
       });
     }
-    return step.snapshot;
+    return snapshot;
   }
 }
