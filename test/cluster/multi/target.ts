@@ -12,7 +12,11 @@ import { restAdmin } from '../../../src/conformance/targets/rest';
 import { SDK_APP_ID, SECRET } from '../../server/proc';
 import { Cluster } from './cluster';
 
-const QUIET_MS = 150;
+// A quiet spell this long with no event counts as settled. 150 ms missed a cross-node push about one file run in
+// three to five even on a quiet machine (ST-8: bob did not hear alice's last logout in time; stop 11's tree too);
+// 1,500 ms passed 5 of 5. Why a push is sometimes that late (a mirror's 500 ms retry is the likeliest) is not
+// pinned: /work/notes/CLOSING.md, stop 12.
+const QUIET_MS = 1000;
 
 export async function clusterTarget(cluster: Cluster): Promise<Target> {
   const nodes = cluster.nodes;
