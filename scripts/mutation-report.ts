@@ -83,6 +83,12 @@ export const REASONS: Array<{ file: RegExp; mutator: string; original: RegExp; w
     why: "`setup({ types })` exists for TypeScript only (`{} as T` values); XState never reads them at run time.",
   },
   {
+    file: /^src\/engine\/rules\/audience\.ts$/,
+    mutator: 'ArrayDeclaration',
+    original: /^\[\]$/,
+    why: "Equivalent: `out`'s old contents always go (each recipient is written from index 0, then `out.length = n`), so a default list that starts with an entry returns the same audience.",
+  },
+  {
     file: /^machines\/rateWindow\.ts$/,
     mutator: 'ConditionalExpression',
     original: /^i < stamps\.length$/,
