@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterErrorCode } from '../../../src/cluster/errors';
 import { TYPES } from '../../../src/index';
-import { memoryBackends, startCluster, type Cluster } from './harness';
+import { aliceAndBobApart, memoryBackends, startCluster, type Cluster } from './harness';
 
 let c: Cluster;
 afterEach(async () => c?.close());
@@ -24,11 +24,7 @@ const codeOf = (fn: () => unknown): number | undefined => {
  * subscribed to bob, whose shard another node owns. */
 async function aliceFollowsBob() {
   c = await startCluster(3, memoryBackends(3_600_000).make, { readTtlMs: 10 });
-  const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-  await c.nodes[0]!.admin.registerUsers(users);
-  const alice = users[0]!;
-  const node = c.ownerNode(alice);
-  const bob = users.find((u) => c.ownerNode(u) !== node)!;
+  const { alice, node, bob } = await aliceAndBobApart(c);
   const first = node.port.openSession('web', () => {}, 'alice-web');
   await node.port.prepare('login', first, alice);
   await node.port.acknowledge(node.port.login(first, alice));

@@ -10,7 +10,7 @@ import { ErrorCode } from '../../../src/errors';
 import { DeviceRegistry, type Conn } from '../../../src/server/hub/devices';
 import { runOpAsync, type OpContext } from '../../../src/server/hub/ops';
 import { Retrier } from '../../../src/server/link/retry';
-import { memoryBackends, startCluster, type Cluster } from './harness';
+import { aliceAndBobApart, memoryBackends, startCluster, type Cluster } from './harness';
 
 let c: Cluster;
 afterEach(async () => c?.close());
@@ -45,11 +45,7 @@ const codeOf = async (p: Promise<unknown>) => p.then(() => undefined, (e: { code
 describe('a resume that fails after the device came back, at the hub (memory backend, 3 nodes)', () => {
   it('DEV-1 EXT-2: the retried resume takes the device back, and a login is a repeat login (not 6017 "logged in as null")', async () => {
     c = await startCluster(3, memoryBackends(3_600_000).make, { readTtlMs: 10 });
-    const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-    await c.nodes[0]!.admin.registerUsers(users);
-    const alice = users[0]!;
-    const node = c.ownerNode(alice);
-    const bob = users.find((u) => c.ownerNode(u) !== node)!;
+    const { alice, node, bob } = await aliceAndBobApart(c);
     const before = hubOf(node, c.clock);
     const conn1 = before.conn('web-1');
     await before.op(conn1, 'login', { userID: alice, userSig: 's' });

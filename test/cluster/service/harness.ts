@@ -101,3 +101,13 @@ export async function startCluster(
     },
   };
 }
+
+/** 60 users (u0..u59) registered; alice (u0), the node that owns her shard, and bob: a user another node owns. */
+export async function aliceAndBobApart(c: Cluster) {
+  const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
+  await c.nodes[0]!.admin.registerUsers(users);
+  const alice = users[0]!;
+  const node = c.ownerNode(alice);
+  const bob = users.find((u) => c.ownerNode(u) !== node)!;
+  return { alice, node, bob };
+}

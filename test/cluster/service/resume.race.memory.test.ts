@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ResumePoint } from '../../../src/engine/port';
 import type { UserStatus } from '../../../src/records';
 import { ClusterClient } from './client';
-import { memoryBackends, startCluster, type Cluster } from './harness';
+import { aliceAndBobApart, memoryBackends, startCluster, type Cluster } from './harness';
 
 let c: Cluster;
 afterEach(async () => c?.close());
@@ -18,11 +18,7 @@ afterEach(async () => c?.close());
  * node owns; his client logged in). `hear` gets each status of another user handed to alice's session. */
 async function aliceFollowsBob(hear: (s: UserStatus) => void) {
   c = await startCluster(3, memoryBackends(3_600_000).make);
-  const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-  await c.nodes[0]!.admin.registerUsers(users);
-  const alice = users[0]!;
-  const node = c.ownerNode(alice);
-  const bob = users.find((u) => c.ownerNode(u) !== node)!;
+  const { alice, node, bob } = await aliceAndBobApart(c);
   const cb = new ClusterClient(c.portOf, 'web');
   await cb.login({ userID: bob });
   const sa = node.port.openSession('web', (e) => {
