@@ -1,6 +1,6 @@
 // Which WebSocket upgrades get a socket, before any UserSig is seen: another node's relay only with a valid
 // token, the client's address (behind a trusted proxy, the one it names), the caps on sockets not logged in
-// (per address, 429; all together, 503), each refusal answered with a body naming its limit. server.ts routes
+// (per address, 429; all together, 503), each refusal answered with a body naming its limit. upgrades.ts routes
 // what is admitted; this module counts it until it logs in or closes.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -3,8 +3,6 @@
 // and /healthz, /readyz, /metrics, /openapi.json (ops.ts), over TLS when given a certificate. The CLI
 // (src/cli.ts) parses flags and calls startServer; tests may call it directly.
 import { createHmac } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -20,7 +18,6 @@ import type { StatusError } from '../errors';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
 import { WireCode } from '../protocol/codes';
-import { WS_PATH } from '../protocol/messages';
 import { ManualClock } from './clock';
 import { DEFAULTS } from './defaults';
 import { registerDashboard } from './dashboard';
@@ -28,7 +25,7 @@ import { clusterDashboard } from './dashboardCluster';
 import { ClientHub } from './hub';
 import { createInspectLink } from './inspect';
 import { ServerMetrics } from './metrics';
-import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
+import { registerOps, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
 import type { PendingLimits, RequestBudgetLimits } from './requestBudget';
@@ -37,7 +34,8 @@ import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
 import { registerHealth } from './health';
-import { Admission, handshakeRefusal, refuseUpgrade } from './admission';
+import { Admission } from './admission';
+import { routeUpgrades } from './upgrades';
 import { clusterFront, clusterHealth, relayCounter, type ClusterParts } from './cluster/wiring';
 import { Webhook, callbackOf } from './webhook';
 
@@ -320,47 +318,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false });
-  let closing = false;
-  // Made once, not per socket: a closure made in the upgrade handler would keep its whole scope (the request,
-  // its headers) for the socket's life.
-  const upgradeSocketError = (err: Error) => log.debug({ err }, 'upgrade socket error');
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', upgradeSocketError);
-    const pathname = (req.url ?? '/').split('?')[0];
-    if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
-    if (!upgradeOriginAllowed(o.allowedOrigins, req)) return refuseUpgrade(socket, '403 Forbidden');
-    // Refused before admission: at the total, admission closes an old socket not logged in to make room, and
-    // an upgrade that would get no socket anyway (an unknown path, a handshake ws refuses) must not do that.
-    const sdk = (pathname === '/binfo' || pathname === '/info') && gateway !== null && gateway !== undefined;
-    if (pathname !== WS_PATH && !sdk) return refuseUpgrade(socket, '404 Not Found');
-    const badHandshake = handshakeRefusal(req);
-    if (badHandshake !== null) return refuseUpgrade(socket, badHandshake);
-    const admitted = admission.admit(req, socket);
-    if (!admitted) return;
-    const { viaRelay } = admitted;
-    if (pathname === WS_PATH) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        admission.opened(ws, req, viaRelay);
-        metrics.connectionOpened('client');
-        try {
-          hub.accept(ws, req, viaRelay);
-        } catch (err) {
-          log.error({ err }, 'the hub refused a connection');
-          ws.terminate();
-        }
-      });
-    } else if (gateway) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        admission.opened(ws, req, viaRelay);
-        metrics.connectionOpened('sdk');
-        try {
-          gateway.handle(ws, req, viaRelay);
-        } catch (err) {
-          log.error({ err }, 'gateway refused a connection');
-          ws.terminate();
-        }
-      });
-    }
+  const upgrades = routeUpgrades(app.server, {
+    wss,
+    admission,
+    metrics,
+    log,
+    allowedOrigins: o.allowedOrigins,
+    client: (ws, req, viaRelay) => hub.accept(ws, req, viaRelay),
+    sdk: gateway ? (ws, req, viaRelay) => gateway.handle(ws, req, viaRelay) : null,
   });
 
   await app.listen({ host: o.host ?? DEFAULTS.host, port: o.port ?? DEFAULTS.port });
@@ -406,7 +371,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           unlistenLost?.();
           await o.cluster!.addresses.remove(cluster.nodeId).catch(() => {});
         }
-        closing = true;
+        upgrades.close();
         // New connections are refused from here; the sockets close without the engine hearing a drop, so
         // every device resumes where it was on the next start.
         await Promise.all([hub.close(), gateway?.close().catch((err: StatusError) => log.warn({ err }, 'gateway close failed'))]);
