@@ -196,7 +196,7 @@ export class Cluster {
         );
       }
       for (const node of nodes) node.spawn(); // all at once: they start in parallel
-      await cluster.settled();
+      await cluster.settled(60_000, nodes); // all of them: one that exits is reported with its log, not waited for
     } catch (e) {
       await cluster.stop();
       throw e;
