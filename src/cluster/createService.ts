@@ -87,7 +87,7 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
     },
     health: () => {
       const v = rt.node.view();
-      return { node: options.nodeId, shards: [...rt.engines.keys()].sort((a, b) => a - b), shardCount: shards, live: v.live, redis: redisState(), lastError: rt.node.lastError ?? null };
+      return { node: options.nodeId, shards: [...rt.engines.keys()].sort((a, b) => a - b), shardCount: shards, live: v.live, redis: redisState(), lastError: rt.node.lastError ?? null, pushes: rt.traffic() };
     },
     start: () => rt.start(),
     stop: () => rt.stop(),

@@ -240,6 +240,16 @@ export class ClusterRuntime {
     return false;
   }
 
+  /** /healthz's `pushes` (ClusterHealth): what a test across processes waits for before it reads what devices
+   * heard, as the in-process harness does with busy() and the counts. Across the cluster, every push sent was
+   * taken (sent - lost = received, summed over the nodes) and no node `busy`: nothing in flight here, no mirror
+   * waiting to be acknowledged, no resume of a taken shard's devices still to come (later()). */
+  traffic(): { sent: number; lost: number; received: number; busy: boolean } {
+    let busy = this.busy() || this.freshTimer !== undefined;
+    for (const e of this.engines.values()) if (e.mirrorsPending > 0) busy = true;
+    return { sent: this.counts.pushesSent, lost: this.counts.pushesLost, received: this.counts.pushesReceived, busy };
+  }
+
   private receive(p: Push): void {
     this.counts.pushesReceived += 1;
     this.inbox.receive(p);

@@ -69,6 +69,8 @@ export interface ClusterHealth {
   live: string[];
   redis: 'ready' | 'connecting' | 'down';
   lastError: string | null;
+  /** This node's pushes to and from other nodes, and whether it is still moving (runtime.ts traffic()). */
+  pushes?: { sent: number; lost: number; received: number; busy: boolean };
 }
 
 export interface ClusterService {

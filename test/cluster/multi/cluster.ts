@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ROOT, SDK_APP_ID, SECRET, adminQuery, sig } from '../../server/proc';
 import { freePort, RedisServer } from '../redis';
+import { look, notDrained } from './drain';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -195,7 +196,7 @@ export class Cluster {
         );
       }
       for (const node of nodes) node.spawn(); // all at once: they start in parallel
-      await cluster.settled();
+      await cluster.settled(60_000, nodes); // all of them: one that exits is reported with its log, not waited for
     } catch (e) {
       await cluster.stop();
       throw e;
@@ -250,6 +251,23 @@ export class Cluster {
       if (died.length > 0) throw new Error(`node ${died[0]!.id} exited while the cluster settled:\n${died[0]!.logs}`);
       if (Date.now() > end) throw new Error(`cluster not settled in ${timeoutMs} ms; last /healthz: ${last}\n${this.up.map((x) => `--- ${x.id}\n${x.logs.slice(-2000)}`).join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Waits until no push is on its way between the running nodes and none of them is busy (drain.ts): after it, a
+   * client's ping (sync()) is answered after every push its node wrote to its socket. The single server: nothing
+   * goes between nodes. */
+  async drained(timeoutMs = 10_000): Promise<void> {
+    if (this.redis === null) return;
+    const end = Date.now() + timeoutMs;
+    let before: ReturnType<typeof look> | null = null;
+    for (;;) {
+      const now = look(await Promise.all(this.up.map((x) => x.health())));
+      const why = notDrained(before, now);
+      if (why === null) return;
+      if (Date.now() > end) throw new Error(`cluster not drained in ${timeoutMs} ms: ${why}; last looks ${JSON.stringify(now)}`);
+      before = now;
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 

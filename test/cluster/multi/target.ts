@@ -6,17 +6,11 @@
 import { RemoteClient } from '../../../src/client/remote';
 import type { AdminOps, Target } from '../../../src/conformance/target';
 import { tracked } from '../../../src/conformance/target';
-import { EVENT } from '../../../src/events';
 import { probeServer } from '../../../src/conformance/targets/network';
 import { restAdmin } from '../../../src/conformance/targets/rest';
 import { SDK_APP_ID, SECRET } from '../../server/proc';
 import { Cluster } from './cluster';
 
-// A quiet spell this long with no event counts as settled. 150 ms missed a cross-node push about one file run in
-// three to five even on a quiet machine (ST-8: bob did not hear alice's last logout in time; stop 11's tree too);
-// 1,500 ms passed 5 of 5. Why a push is sometimes that late (a mirror's 500 ms retry is the likeliest) is not
-// pinned: /work/notes/CLOSING.md, stop 12.
-const QUIET_MS = 1000;
 
 export async function clusterTarget(cluster: Cluster): Promise<Target> {
   const nodes = cluster.nodes;
@@ -35,18 +29,16 @@ export async function clusterTarget(cluster: Cluster): Promise<Target> {
   let k = 0;
   let n = 0;
   // A push across nodes leaves after the setter's reply (the owner of the receiver's user delivers it), so
-  // sync() alone does not see it: settled is every call answered and then a quiet spell with no event.
-  let lastEvent = Date.now();
+  // sync() alone does not see it: settled is every call answered, then no push on its way between the nodes and
+  // none busy (cluster.drained()), then every client's ping answered (after what its node wrote to its socket).
+  // (It was "then 150 ms with no event", counted from the last event: after a step whose push came across nodes
+  // and no event just before, it waited for nothing but the pings, which can beat the push: ST-8's flake.)
   const settle = async () => {
     await Promise.all([...clients].map((c) => c.sync()));
-    const end = Date.now() + 5000;
-    while (Date.now() - lastEvent < QUIET_MS && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await cluster.drained();
     await Promise.all([...clients].map((c) => c.sync()));
   };
-  const made = (c: RemoteClient) => {
-    for (const name of Object.values(EVENT)) c.on(name, () => (lastEvent = Date.now()));
-    return tracked(clients, c);
-  };
+  const made = (c: RemoteClient) => tracked(clients, c);
   return {
     name: `cluster x${nodes.length}`,
     capabilities: server.capabilities,
