@@ -32,7 +32,7 @@ import { registerOps, upgradeOriginAllowed, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
 import type { PendingLimits, RequestBudgetLimits } from './requestBudget';
-import { registerRest } from './rest';
+import { registerRest, type AuditEntry } from './rest';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
 import { verifyUserSig } from './usersig';
@@ -265,14 +265,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   registerOps(app, { readiness: () => readiness, metrics, allowedOrigins: o.allowedOrigins });
   const audit = log.child({ part: 'audit' });
+  // Every admin call (rest.ts, and the audit reads of restAudit.ts): one audit line, and a refusal counted.
+  const onCall = (call: AuditEntry) => {
+    if (call.result === 'FAIL') metrics.refused('rest', call.code);
+    audit.info(call, 'admin call');
+  };
   registerRest(app, {
     core: cluster ? cluster.admin : core,
     sdkAppId: o.sdkAppId,
     verifyUserSig: (userID, userSig) => verify(userID, userSig),
-    onCall: (call) => {
-      if (call.result === 'FAIL') metrics.refused('rest', call.code);
-      audit.info(call, 'admin call');
-    },
+    onCall,
     test: manual
       ? {
           advance: (ms) => {
@@ -306,10 +308,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (front) relayCounter(metrics, () => ({ client: hub.relayed, sdk: gateway?.relayed ?? 0 }));
   if (engine) {
     // One process only: the dashboard and the audit reads look into the engine (not split by shard yet).
-    registerAuditRest(app, { core: engine, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
+    registerAuditRest(app, { core: engine, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig), onCall });
     registerDashboard(app, { core: engine, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
   }
-  if (cluster) registerClusterAuditRest(app, { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s) });
+  // onCall reaches the shared auditRoute through the options object (cluster/restAudit.ts passes it on whole).
+  if (cluster) {
+    const clusterAudit = { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u: string, s: unknown) => verify(u, s), onCall };
+    registerClusterAuditRest(app, clusterAudit);
+  }
   // Cluster mode: the same dashboard, reading the whole cluster through the ClusterAdmin (src/server/dashboardCluster.ts).
   const clusterView = cluster ? clusterDashboard(cluster, clock, () => clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 })) : null;
   if (clusterView) registerDashboard(app, { core, cluster: clusterView, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
