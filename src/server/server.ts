@@ -35,6 +35,7 @@ import type { PendingLimits, RequestBudgetLimits } from './requestBudget';
 import { registerRest, type AuditEntry } from './rest';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
+import { registerBackupRest, type BackupSource } from './restBackup';
 import { verifyUserSig } from './usersig';
 import { registerHealth } from './health';
 import { Admission, handshakeRefusal, refuseUpgrade } from './admission';
@@ -312,6 +313,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registerDashboard(app, { core: engine, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
   }
   // onCall reaches the shared auditRoute through the options object (cluster/restAudit.ts passes it on whole).
+  // The online backup: the server copies its own SQLite file (it holds it exclusively), docs/operations.md.
+  const sqlite = o.store && 'backup' in o.store && 'file' in o.store ? (o.store as unknown as BackupSource) : null;
+  const nothing = cluster ? "a cluster node's state is in Redis: back up Redis (docs/cluster.md)" : 'this server runs --store memory (nothing is kept)';
+  registerBackupRest(app, { source: sqlite ?? { none: nothing }, seq: () => core.currentSeq, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), onCall });
   if (cluster) {
     const clusterAudit = { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u: string, s: unknown) => verify(u, s), onCall };
     registerClusterAuditRest(app, clusterAudit);
