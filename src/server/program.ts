@@ -363,11 +363,13 @@ export function buildProgram(io: ProgramIO = {}): Command {
       await serve(flags, program);
     });
 
-  program
+  const checkCmd = program
     .command('check')
-    .description("check the store with PRAGMA integrity_check (server stopped); exit 0 sound, 1 damaged, 2 could not check")
+    .description("check the store with PRAGMA integrity_check (server stopped); exit 0 sound, 1 damaged, 2 could not check. Reads the data directory as serve does: --data, STATUS_ENGINE_DATA, --config")
+    .option('--config <file>', 'the serve config file to read data from (its other keys are ignored)')
     .option('--data <dir>', 'data directory', DEFAULT_DATA)
     .option('--backup <file>', 'when sound, also write a consistent copy of the store to <file>')
+    .hook('preAction', configHook(program, true))
     .action(async (flags: { data: string; backup?: string }) => {
       const { checkCommand } = await import('../store/integrity');
       process.exitCode = await checkCommand(flags.data, { backup: flags.backup, out, err: io.err ?? ((s) => void process.stderr.write(s)) });
@@ -399,5 +401,6 @@ export function buildProgram(io: ProgramIO = {}): Command {
   // Every flag also from STATUS_ENGINE_<FLAG> (after all flags are declared, whoever declared them).
   addEnvironment(serveCmd);
   addEnvironment(usersigCmd, ['secret-key', 'data', 'sdkappid', 'config']);
+  addEnvironment(checkCmd, ['data', 'config']);
   return program;
 }

@@ -156,3 +156,23 @@ describe('the secret key: the same sources for serve and usersig', () => {
     expect(resolveSecretKey({ data: tmp(), store: 'sqlite' }, 'serve')).toMatchObject({ source: 'created', replacedLost: false });
   });
 });
+
+describe('check: the data directory from the same sources as serve', () => {
+  it('reads STATUS_ENGINE_DATA and a --config file\'s data (as serve runs under systemd or in the container); no store there is "could not check" (2), not "damaged"', async () => {
+    const fromEnv = tmp();
+    const fromFile = tmp();
+    const file = join(fromFile, 'se.yaml');
+    writeFileSync(file, `data: ${fromFile}\nport: 8080\n`);
+    try {
+      for (const [args, env, dir] of [[['check'], { STATUS_ENGINE_DATA: fromEnv }, fromEnv], [['check', '--config', file], {}, fromFile]] as const) {
+        process.exitCode = undefined;
+        delete process.env.STATUS_ENGINE_DATA;
+        const r = await run([...args], env);
+        expect(r.err).toContain(`no store at ${join(dir, DATABASE_FILE)}`);
+        expect(process.exitCode).toBe(2);
+      }
+    } finally {
+      process.exitCode = undefined;
+    }
+  });
+});
