@@ -176,3 +176,22 @@ describe('check: the data directory from the same sources as serve', () => {
     }
   });
 });
+
+describe('serve: a STATUS_ENGINE_ variable that is no setting', () => {
+  it('is named in a warning on stderr with the variable it may have meant (a typo would otherwise change nothing, silently)', async () => {
+    Object.assign(process.env, { STATUS_ENGINE_DRAINMS: '5000', STATUS_ENGINE_PORT: '7005', STATUS_ENGINE_BENCH_CLUSTER_REPEAT: '3' });
+    let err = '';
+    const program = buildProgram({ out: () => {}, err: (s) => (err += s), exitOverride: true });
+    const serve = program.commands.find((c) => c.name() === 'serve')!;
+    let port: unknown;
+    serve.hook('preAction', (_t, cmd) => {
+      port = cmd.opts().port;
+      throw STOP;
+    });
+    await expect(program.parseAsync(['serve'], { from: 'user' })).rejects.toBe(STOP);
+    expect(port).toBe(7005);
+    expect(err).toMatch(/warning: STATUS_ENGINE_DRAINMS is not a setting of serve \(did you mean STATUS_ENGINE_DRAIN_MS\?\)/);
+    // The variables of other tools (the benchmarks') and the real settings are not named.
+    expect(err).not.toMatch(/STATUS_ENGINE_BENCH|STATUS_ENGINE_PORT/);
+  });
+});
