@@ -10,6 +10,8 @@ RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsup.config.ts ./
 COPY src ./src
 COPY machines ./machines
+# The admin dashboard's page (Vite builds it into dist/dashboard, which serve's /dashboard serves).
+COPY dashboard ./dashboard
 RUN npm run build && npm prune --omit=dev
 
 # 2. Run: the same Debian and Node as the build (the native module matches), no build tools, not root.

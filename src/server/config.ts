@@ -322,3 +322,31 @@ export function checkWhole(cfg: ServeConfig): string | null {
   }
   return null;
 }
+
+/** Edit distance, for the variable a typo may have meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The STATUS_ENGINE_ variables that are no setting of `cmd` (a typo changes nothing, silently, unlike a config
+ * file's unknown key, which is refused), each with the variable it may have meant. The benchmarks' own
+ * variables (STATUS_ENGINE_BENCH_*, STATUS_ENGINE_PROFILE_DIR of bench/cluster) are theirs, not a typo.
+ */
+export function unknownEnvironment(cmd: Command, env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = cmd.options.map((o) => o.envVar).filter((v): v is string => v !== undefined);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('STATUS_ENGINE_') && !k.startsWith('STATUS_ENGINE_BENCH_') && k !== 'STATUS_ENGINE_PROFILE_DIR' && !known.includes(k))
+    .sort()
+    .map((k) => {
+      const near = known.map((v) => [v, distance(k, v)] as const).sort((x, y) => x[1] - y[1])[0];
+      const hint = near && near[1] <= 3 ? ` (did you mean ${near[0]}?)` : ` (the variables are those of \`${cmd.name()} --help\`)`;
+      return `${k} is not a setting of ${cmd.name()}${hint}; ignored`;
+    });
+}

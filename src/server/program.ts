@@ -10,7 +10,7 @@ import { EDITIONS, type Edition } from '../../machines/spec';
 import type { Store } from '../store/types';
 import type { ConfigChange } from '../types';
 import { version } from '../../package.json';
-import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue } from './config';
+import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue, unknownEnvironment } from './config';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
 import { DEFAULT_PENDING_LIMITS, DEFAULT_REQUEST_BUDGET } from './requestBudget';
 import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
@@ -284,11 +284,12 @@ function configHook(program: Command, ignoreUnknown: boolean) {
 
 export function buildProgram(io: ProgramIO = {}): Command {
   const out = io.out ?? ((s: string) => void process.stdout.write(s));
+  const errOut = io.err ?? ((s: string) => void process.stderr.write(s));
   const program = new Command('status-engine')
     .description('A user-presence engine: Tencent Cloud IM user status, served (docs/server.md and docs/operations.md in the package)')
     .version(version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: out, writeErr: io.err ?? ((s) => void process.stderr.write(s)), outputError: (s, write) => write(s) });
+    .configureOutput({ writeOut: out, writeErr: errOut, outputError: (s, write) => write(s) });
   if (io.exitOverride) program.exitOverride();
 
   const serveCmd = program
@@ -333,6 +334,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .addOption(inspectCliOptions()[0]!)
     .addOption(inspectCliOptions()[1]!)
     .hook('preAction', configHook(program, false))
+    .hook('preAction', (_, cmd) => unknownEnvironment(cmd).forEach((w) => errOut(`status-engine: warning: ${w}\n`)))
     .action(async (flags: ServeFlags & { inspect?: string; inspectUsers?: string }) => {
       if (flags.inspectUsers !== undefined && flags.inspect === undefined) program.error('error: --inspect-users needs --inspect ws://HOST:PORT');
       // Secrets are checked here, not by commander, whose refusal would print the value.
@@ -363,14 +365,16 @@ export function buildProgram(io: ProgramIO = {}): Command {
       await serve(flags, program);
     });
 
-  program
+  const checkCmd = program
     .command('check')
-    .description("check the store with PRAGMA integrity_check (server stopped); exit 0 sound, 1 damaged, 2 could not check")
+    .description("check the store with PRAGMA integrity_check (server stopped); exit 0 sound, 1 damaged, 2 could not check. Reads the data directory as serve does: --data, STATUS_ENGINE_DATA, --config")
+    .option('--config <file>', 'the serve config file to read data from (its other keys are ignored)')
     .option('--data <dir>', 'data directory', DEFAULT_DATA)
     .option('--backup <file>', 'when sound, also write a consistent copy of the store to <file>')
+    .hook('preAction', configHook(program, true))
     .action(async (flags: { data: string; backup?: string }) => {
       const { checkCommand } = await import('../store/integrity');
-      process.exitCode = await checkCommand(flags.data, { backup: flags.backup, out, err: io.err ?? ((s) => void process.stderr.write(s)) });
+      process.exitCode = await checkCommand(flags.data, { backup: flags.backup, out, err: errOut });
     });
 
   const usersigCmd = program
@@ -399,5 +403,6 @@ export function buildProgram(io: ProgramIO = {}): Command {
   // Every flag also from STATUS_ENGINE_<FLAG> (after all flags are declared, whoever declared them).
   addEnvironment(serveCmd);
   addEnvironment(usersigCmd, ['secret-key', 'data', 'sdkappid', 'config']);
+  addEnvironment(checkCmd, ['data', 'config']);
   return program;
 }

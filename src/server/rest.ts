@@ -249,7 +249,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
 }
 
 /** The users a body names, for the audit line: at most 10, and how many there were. */
-function namedUsers(body: unknown): { users: string[] } | undefined {
+export function namedUsers(body: unknown): { users: string[] } | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   const ids: string[] = [];

@@ -8,11 +8,15 @@ import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { JournalEntry, StatusTransition } from '../types';
 import { adminProofFailure } from './adminProof';
+import { clientAddressOf } from './clientAddress';
+import { namedUsers, type AuditEntry } from './rest';
 
 export interface AuditRestOptions {
   core: EnginePort;
   sdkAppId: number;
   verifyUserSig(userID: string, userSig: unknown): string;
+  /** Told of every call once it is answered, as rest.ts tells its own: the audit log and the refusal counter. */
+  onCall?(call: AuditEntry): void;
 }
 
 /** The most journal entries one call returns; a caller pages on with NextSeq. */
@@ -46,7 +50,7 @@ export function transitionRow(e: StatusTransition): Record<string, unknown> {
 }
 
 /** The admin proof an audit route checks from the URL (adminProof.ts), before the body is read. */
-export type AuditProof = Pick<AuditRestOptions, 'sdkAppId' | 'verifyUserSig'>;
+export type AuditProof = Pick<AuditRestOptions, 'sdkAppId' | 'verifyUserSig' | 'onCall'>;
 
 /**
  * One audit route, `POST /v4/im_open_status/<name>`: the same proof as every admin call, then the body as a
@@ -60,8 +64,28 @@ export function auditRoute<S extends z.ZodType>(
   schema: S,
   run: (b: z.infer<S>) => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): void {
-  const fail = (reply: FastifyReply, code: number, info: string) => reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+  // Audit reads are admin calls too: each leaves its audit line, refused or not (docs/operations.md).
+  const started = new WeakMap<FastifyRequest, number>();
+  const bodies = new WeakMap<FastifyRequest, unknown>();
+  const audit = (req: FastifyRequest, result: 'OK' | 'FAIL', code: number, info?: string) => {
+    const t0 = started.get(req);
+    o.onCall?.({
+      who: (req.query as Record<string, string | undefined>).identifier ?? '',
+      ip: clientAddressOf(req.raw) ?? req.ip,
+      what: `im_open_status/${name}`,
+      ...(namedUsers(bodies.get(req)) ?? {}),
+      result,
+      code,
+      ...(info ? { info } : {}),
+      ms: t0 === undefined ? 0 : Math.round((performance.now() - t0) * 1000) / 1000,
+    });
+  };
+  const fail = (reply: FastifyReply, code: number, info: string) => {
+    audit(reply.request, 'FAIL', code, info);
+    return reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
+  };
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
+    started.set(req, performance.now());
     const refused = adminProofFailure(req.query as Record<string, string | undefined>, o);
     if (refused) return fail(reply, refused.code, refused.info);
     return undefined;
@@ -75,6 +99,7 @@ export function auditRoute<S extends z.ZodType>(
       return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
+    bodies.set(req, body);
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -83,9 +108,12 @@ export function auditRoute<S extends z.ZodType>(
       return fail(reply, WireCode.INVALID_BODY, `invalid ${where}: ${what}`);
     }
     try {
-      return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...(await run(parsed.data)) });
+      const result = await run(parsed.data);
+      audit(req, 'OK', 0);
+      return reply.send({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...result });
     } catch (e) {
       if (e instanceof StatusError) return fail(reply, e.code === ErrorCode.INVALID_PARAMETER ? WireCode.INVALID_BODY : e.code, e.message);
+      audit(req, 'FAIL', WireCode.INTERNAL, 'internal error');
       throw e;
     }
   });

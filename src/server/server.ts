@@ -29,9 +29,10 @@ import { registerOps, type Readiness } from './ops';
 import { OutboundBudget } from './link/budget';
 import { Retrier } from './link/retry';
 import type { PendingLimits, RequestBudgetLimits } from './requestBudget';
-import { registerRest } from './rest';
+import { registerRest, type AuditEntry } from './rest';
 import { registerClusterAuditRest } from './cluster/restAudit';
 import { registerAuditRest } from './restAudit';
+import { registerBackupRest, type BackupSource } from './restBackup';
 import { verifyUserSig } from './usersig';
 import { registerHealth } from './health';
 import { Admission } from './admission';
@@ -263,14 +264,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   registerOps(app, { readiness: () => readiness, metrics, allowedOrigins: o.allowedOrigins });
   const audit = log.child({ part: 'audit' });
+  // Every admin call (rest.ts, and the audit reads of restAudit.ts): one audit line, and a refusal counted.
+  const onCall = (call: AuditEntry) => {
+    if (call.result === 'FAIL') metrics.refused('rest', call.code);
+    audit.info(call, 'admin call');
+  };
   registerRest(app, {
     core: cluster ? cluster.admin : core,
     sdkAppId: o.sdkAppId,
     verifyUserSig: (userID, userSig) => verify(userID, userSig),
-    onCall: (call) => {
-      if (call.result === 'FAIL') metrics.refused('rest', call.code);
-      audit.info(call, 'admin call');
-    },
+    onCall,
     test: manual
       ? {
           advance: (ms) => {
@@ -304,10 +307,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (front) relayCounter(metrics, () => ({ client: hub.relayed, sdk: gateway?.relayed ?? 0 }));
   if (engine) {
     // One process only: the dashboard and the audit reads look into the engine (not split by shard yet).
-    registerAuditRest(app, { core: engine, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig) });
+    registerAuditRest(app, { core: engine, sdkAppId: o.sdkAppId, verifyUserSig: (userID, userSig) => verify(userID, userSig), onCall });
     registerDashboard(app, { core: engine, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });
   }
-  if (cluster) registerClusterAuditRest(app, { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s) });
+  // onCall reaches the shared auditRoute through the options object (cluster/restAudit.ts passes it on whole).
+  // The online backup: the server copies its own SQLite file (it holds it exclusively), docs/operations.md.
+  const sqlite = o.store && 'backup' in o.store && 'file' in o.store ? (o.store as unknown as BackupSource) : null;
+  const nothing = cluster ? "a cluster node's state is in Redis: back up Redis (docs/cluster.md)" : 'this server runs --store memory (nothing is kept)';
+  registerBackupRest(app, { source: sqlite ?? { none: nothing }, seq: () => core.currentSeq, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), onCall });
+  if (cluster) {
+    const clusterAudit = { admin: cluster.admin, shardCount: cluster.health().shardCount, sdkAppId: o.sdkAppId, verifyUserSig: (u: string, s: unknown) => verify(u, s), onCall };
+    registerClusterAuditRest(app, clusterAudit);
+  }
   // Cluster mode: the same dashboard, reading the whole cluster through the ClusterAdmin (src/server/dashboardCluster.ts).
   const clusterView = cluster ? clusterDashboard(cluster, clock, () => clusterHealth(cluster, advertised, { client: hub.relayed, sdk: gateway?.relayed ?? 0 })) : null;
   if (clusterView) registerDashboard(app, { core, cluster: clusterView, clock, sdkAppId: o.sdkAppId, verifyUserSig: (u, s) => verify(u, s), connections: () => ({ client: hub.stats().connections, webSdk: gateway?.connections ?? 0 }) });

@@ -173,7 +173,7 @@ export async function checkCommand(dir: string, o: { backup?: string; out: (s: s
   const file = path.resolve(dir, 'status-engine.db');
   if (!existsSync(file)) {
     o.err(`status-engine check: no store at ${file}\n`);
-    return 1;
+    return 2;
   }
   if (statSync(file).size === 0) {
     o.err(`corrupt: ${file} is a 0-byte file (its content is lost)\n`);

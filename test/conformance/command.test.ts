@@ -4,6 +4,7 @@
 // other than the first are bounded with --only, to keep the suite quick.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,19 @@ describe('status-engine conformance', () => {
     const noKey = await run(server.url, ['--secret-key-env', 'CONFORMANCE_TEST_UNSET_VARIABLE']);
     expect(noKey.code).toBe(1);
     expect(noKey.out).toContain('CONFORMANCE_TEST_UNSET_VARIABLE, which is not set');
+  });
+
+  it('a server that is not there: exit 1, and the message names the admin address it could not reach', async () => {
+    // A port nobody listens on: taken, then given back.
+    const free = await new Promise<number>((ok) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => ok(port));
+      });
+    });
+    const r = await run(`http://127.0.0.1:${free}`);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`cannot reach the admin REST API at http://127.0.0.1:${free} (ECONNREFUSED)`);
   });
 
   it('--client tim runs the suite through the real tim-js-sdk 2.x; its web-only nature skips the native-device test', async () => {

@@ -156,3 +156,42 @@ describe('the secret key: the same sources for serve and usersig', () => {
     expect(resolveSecretKey({ data: tmp(), store: 'sqlite' }, 'serve')).toMatchObject({ source: 'created', replacedLost: false });
   });
 });
+
+describe('check: the data directory from the same sources as serve', () => {
+  it('reads STATUS_ENGINE_DATA and a --config file\'s data (as serve runs under systemd or in the container); no store there is "could not check" (2), not "damaged"', async () => {
+    const fromEnv = tmp();
+    const fromFile = tmp();
+    const file = join(fromFile, 'se.yaml');
+    writeFileSync(file, `data: ${fromFile}\nport: 8080\n`);
+    try {
+      for (const [args, env, dir] of [[['check'], { STATUS_ENGINE_DATA: fromEnv }, fromEnv], [['check', '--config', file], {}, fromFile]] as const) {
+        process.exitCode = undefined;
+        delete process.env.STATUS_ENGINE_DATA;
+        const r = await run([...args], env);
+        expect(r.err).toContain(`no store at ${join(dir, DATABASE_FILE)}`);
+        expect(process.exitCode).toBe(2);
+      }
+    } finally {
+      process.exitCode = undefined;
+    }
+  });
+});
+
+describe('serve: a STATUS_ENGINE_ variable that is no setting', () => {
+  it('is named in a warning on stderr with the variable it may have meant (a typo would otherwise change nothing, silently)', async () => {
+    Object.assign(process.env, { STATUS_ENGINE_DRAINMS: '5000', STATUS_ENGINE_PORT: '7005', STATUS_ENGINE_BENCH_CLUSTER_REPEAT: '3' });
+    let err = '';
+    const program = buildProgram({ out: () => {}, err: (s) => (err += s), exitOverride: true });
+    const serve = program.commands.find((c) => c.name() === 'serve')!;
+    let port: unknown;
+    serve.hook('preAction', (_t, cmd) => {
+      port = cmd.opts().port;
+      throw STOP;
+    });
+    await expect(program.parseAsync(['serve'], { from: 'user' })).rejects.toBe(STOP);
+    expect(port).toBe(7005);
+    expect(err).toMatch(/warning: STATUS_ENGINE_DRAINMS is not a setting of serve \(did you mean STATUS_ENGINE_DRAIN_MS\?\)/);
+    // The variables of other tools (the benchmarks') and the real settings are not named.
+    expect(err).not.toMatch(/STATUS_ENGINE_BENCH|STATUS_ENGINE_PORT/);
+  });
+});

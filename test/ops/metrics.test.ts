@@ -126,6 +126,26 @@ describe('the audit log', () => {
     // No UserSig in the log.
     expect(JSON.stringify(audit)).not.toContain(sig('administrator').slice(0, 20));
   });
+
+  it('the audit reads (explain, journal) leave their line too, and a forged proof on them is counted as a REST refusal', async () => {
+    const before = value(await scrape(), 'status_engine_refusals_total', { protocol: 'rest', code: '70003' });
+    expect((await rest('im_open_status/explain', { UserID: 'alice' })).body.ActionStatus).toBe('OK');
+    expect((await rest('im_open_status/journal', { Limit: 5 })).body.ActionStatus).toBe('OK');
+    expect((await rest('im_open_status/journal', {}, 'forged')).body.ErrorCode).toBe(70003);
+    expect((await rest('im_open_status/explain', { UserID: 7 })).body.ErrorCode).toBe(70402);
+    const audit = lines.filter((l) => l.part === 'audit');
+    expect(audit).toContainEqual(expect.objectContaining({ who: 'administrator', ip: '127.0.0.1', what: 'im_open_status/explain', users: ['alice'], result: 'OK', code: 0 }));
+    expect(audit).toContainEqual(expect.objectContaining({ who: 'administrator', what: 'im_open_status/journal', result: 'OK', code: 0 }));
+    expect(audit).toContainEqual(expect.objectContaining({ who: 'administrator', what: 'im_open_status/journal', result: 'FAIL', code: 70003 }));
+    expect(audit).toContainEqual(expect.objectContaining({ what: 'im_open_status/explain', result: 'FAIL', code: 70402 }));
+    // /metrics serves one rendering for METRICS_REUSE_MS (1 s of real time): scrape until a fresh one.
+    let after = before;
+    for (let i = 0; i < 300 && after === before; i++) {
+      after = value(await scrape(), 'status_engine_refusals_total', { protocol: 'rest', code: '70003' });
+      if (after === before) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(after).toBe(before + 1);
+  });
 });
 
 describe('/openapi.json', () => {

@@ -39,7 +39,14 @@ export function restAdmin(o: RestOptions): RestAdmin {
   const adminSig = userSig(identifier);
   const post = async (command: string, body: unknown): Promise<Reply> => {
     const q = new URLSearchParams({ sdkappid: String(o.sdkAppId), identifier, usersig: adminSig, random: String(randomInt(2 ** 32 - 1)), contenttype: 'json' });
-    const res = await fetch(`${base}/v4/${command}?${q}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    let res: Response;
+    try {
+      res = await fetch(`${base}/v4/${command}?${q}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    } catch (e) {
+      // fetch says only "fetch failed": name the address and the cause (ECONNREFUSED, ENOTFOUND, ...).
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach the admin REST API at ${base} (${cause?.code ?? cause?.message ?? (e as Error).message}): is the server running, and is --admin its address?`, { cause: e });
+    }
     const text = await res.text();
     try {
       return JSON.parse(text) as Reply;
