@@ -194,7 +194,11 @@ export class SqliteStore extends MemoryStore implements Store {
     if (!settings) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `the store ${this.file} has no settings yet: open an engine on it first`);
     return this.compactor.run(this.seq, settings, this.engineMemory?.() ?? { rates: [], links: [] }, (fn) => this.transaction(fn));
   }
-  /** A consistent copy to `to` while serving: SQLite's online backup on this connection (no other may read the locked file). */ backup(to: string): Promise<unknown> { this.live(); return this.db.backup(to); }
+  /** A consistent copy to `to` while serving: SQLite's online backup on this connection (no other may read the locked file). */
+  backup(to: string): Promise<unknown> {
+    this.live();
+    return this.db.backup(to);
+  }
   /** The last compaction pass: what it kept and dropped and how long it took, or the error that stopped it. */
   get lastCompaction(): CompactionReport | { error: Error } | null {
     return this.compactor.last;
