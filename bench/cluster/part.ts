@@ -183,9 +183,9 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
   // Each row runs the same load for `warmUp` seconds before the measured phase (STATUS_ENGINE_BENCH_CLUSTER_WARMUP=S
   // to change it, 0: none). Every row starts fresh node processes, and a fresh process's first seconds are its JIT
-  // warming up: V8's compiler threads, in the node's capped cgroup, took 82-89 µs per change at 1 node and 194-200 at
-  // 3 (three processes compile the same code, the cross-node path too) in the first 8 s, 22-49 after (stop 13,
-  // xnode4's note). Measured from the first call, the ratio was a start-up figure, not a service's throughput.
+  // warming up: the threads besides the event loop (V8's compiler and GC helpers), in the node's capped cgroup, took
+  // 82-89 µs per change at 1 node and 188-202 at 3 (three processes compile the same code, the cross-node path too)
+  // in the first 8 s, 22-49 after (stop 13, docs/cluster.md "Session 13"). Measured from the first call, the ratio was a start-up figure, not a service's throughput.
   const warmUp = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_WARMUP ?? (ctx.scale === 'smoke' ? 0 : ctx.scale === 'quick' ? 3 : 8));
   const rows: ScalingResult['rows'] = [];
   let cgroupKind = '';
