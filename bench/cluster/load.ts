@@ -71,6 +71,10 @@ export interface ClusterLoadPhase {
   redisInBytesPerChange?: number;
   /** The node processes' CPU time during the phase's calls, per acknowledged change (NaN: no pids given). */
   nodeCpuMsPerChange: number;
+  /** Of it, the kernel's (system time: socket I/O, wake-ups), per change. */
+  nodeSystemMsPerChange?: number;
+  /** Of it, the event loops' threads' (the rest: V8's compiler and GC helpers, libuv's pool), per change. */
+  nodeMainThreadMsPerChange?: number;
   /** The node processes' read and write system calls during the phase's calls, per acknowledged change (socket
    * reads and writes: each is a cost a busy machine does not change; NaN: not readable). */
   nodeSyscallsPerChange?: { read: number; write: number };
@@ -286,19 +290,31 @@ async function inBatches<T>(count: number, size: number, fn: (i: number) => Prom
   return out;
 }
 
-/** CPU time (user + system, all threads) of the node processes so far, ms (/proc/PID/stat; NaN where not readable). */
-function nodeCpuMs(): number {
-  let ms = 0;
+/** CPU time of the node processes so far, ms: user and system (the kernel's: socket writes and reads, wake-ups)
+ * over all threads, and `main`, the event loop's thread alone (the rest is V8's compiler and GC helper threads and
+ * libuv's pool: a fixed warm-up cost per process shows there) (/proc/PID/stat, /proc/PID/task/PID/stat; NaN where
+ * not readable). */
+function nodeCpuMs(): { user: number; system: number; main: number } {
+  let user = 0;
+  let system = 0;
+  let main = 0;
+  const ticks = (path: string) => {
+    const f = readFileSync(path, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return [(Number(fields[11]) * 1000) / CLOCK_TICKS, (Number(fields[12]) * 1000) / CLOCK_TICKS] as const;
+  };
   for (const pid of p.nodePids ?? []) {
     try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+      const [u, sy] = ticks(`/proc/${pid}/stat`);
+      user += u;
+      system += sy;
+      const [mu, ms] = ticks(`/proc/${pid}/task/${pid}/stat`);
+      main += mu + ms;
     } catch {
-      return NaN;
+      return { user: NaN, system: NaN, main: NaN };
     }
   }
-  return ms;
+  return { user, system, main };
 }
 
 /** Read and write system calls of the node processes so far (/proc/PID/io; NaN where not readable). */
@@ -539,7 +555,9 @@ for (const ph of p.phases) {
     redisCpuMsPerChange: (after.cpuMs - before.cpuMs) / Math.max(1, changes),
     redisCommandsPerChange: Object.fromEntries([...after.byCommand].map(([k, n]) => [k, (n - (before.byCommand.get(k) ?? 0)) / Math.max(1, changes)]).filter(([, n]) => (n as number) > 0)),
     redisInBytesPerChange: (after.inBytes - before.inBytes) / Math.max(1, changes),
-    nodeCpuMsPerChange: (cpu1 - cpu0) / Math.max(1, changes),
+    nodeCpuMsPerChange: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / Math.max(1, changes),
+    nodeSystemMsPerChange: (cpu1.system - cpu0.system) / Math.max(1, changes),
+    nodeMainThreadMsPerChange: (cpu1.main - cpu0.main) / Math.max(1, changes),
     switchesPerChange: {
       nodes: { woke: (sw1.nodes.woke - sw0.nodes.woke) / Math.max(1, changes), preempted: (sw1.nodes.preempted - sw0.nodes.preempted) / Math.max(1, changes) },
       redis: { woke: (sw1.redis.woke - sw0.redis.woke) / Math.max(1, changes), preempted: (sw1.redis.preempted - sw0.redis.preempted) / Math.max(1, changes) },
@@ -555,7 +573,7 @@ for (const ph of p.phases) {
     `${ph.name}: ${changes} changes (${failed} failed ${JSON.stringify(failedCodes)}, ${skipped} skipped), ${phase.changesPerSec.toFixed(0)}/s${targetRate ? ` (target ${targetRate.toFixed(0)}/s)` : ''}, ` +
       `heard ${phase.heard}/${phase.expected} (superseded ${phase.superseded}, missing at 5 s ${phase.missing}, at 15 s ${phase.missingAfter15s}, duplicates ${phase.duplicates}), reconnects ${JSON.stringify(phase.reconnects)}, ` +
       `p50 ${phase.p50.toFixed(1)} ms p99 ${phase.p99.toFixed(1)} ms, cross-node p50 ${phase.crossP50.toFixed(1)} p99 ${phase.crossP99.toFixed(1)} ms, ` +
-      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) and ${phase.switchesPerChange!.nodes.woke.toFixed(2)} wake-ups + ${phase.switchesPerChange!.nodes.preempted.toFixed(2)} preemptions of the event loops per change (Redis ${phase.switchesPerChange!.redis.woke.toFixed(2)} + ${phase.switchesPerChange!.redis.preempted.toFixed(2)}), generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods; Redis per change: ${Object.entries(phase.redisCommandsPerChange ?? {}).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}, ${phase.redisInBytesPerChange?.toFixed(0)} bytes in`,
+      `Redis ${phase.redisOpsPerChange.toFixed(2)} ops and ${(phase.redisCpuMsPerChange * 1000).toFixed(0)} µs CPU per change, nodes ${(phase.nodeCpuMsPerChange * 1000).toFixed(0)} µs CPU (${((phase.nodeSystemMsPerChange ?? NaN) * 1000).toFixed(0)} µs system, ${((phase.nodeMainThreadMsPerChange ?? NaN) * 1000).toFixed(0)} µs on the event loops) and ${phase.nodeSyscallsPerChange!.read.toFixed(1)} reads + ${phase.nodeSyscallsPerChange!.write.toFixed(1)} writes (syscalls) and ${phase.switchesPerChange!.nodes.woke.toFixed(2)} wake-ups + ${phase.switchesPerChange!.nodes.preempted.toFixed(2)} preemptions of the event loops per change (Redis ${phase.switchesPerChange!.redis.woke.toFixed(2)} + ${phase.switchesPerChange!.redis.preempted.toFixed(2)}), generator ${(phase.generatorCpuShare * 100).toFixed(0)}% of a core, throttled in ${(phase.throttledShare * 100).toFixed(0)}% of the nodes' periods; Redis per change: ${Object.entries(phase.redisCommandsPerChange ?? {}).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}, ${phase.redisInBytesPerChange?.toFixed(0)} bytes in`,
   );
   if (phase.missingAfter15s > 0) say(`  missing after 15 s, e.g. ${JSON.stringify(phase.missingSample.slice(0, 5))}`);
 }

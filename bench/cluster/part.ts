@@ -50,6 +50,9 @@ export interface ScalingResult {
   users: number;
   subs: number;
   outstandingPerNode?: number;
+  /** Seconds of the same load each row ran before its measured phase (fresh node processes warm up their JIT in
+   * it); absent in older runs: 0. */
+  warmUpSeconds?: number;
   rows: Array<{
     nodes: number;
     hungSubscriptions: number;
@@ -178,6 +181,12 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
   const cap = CAP;
   const users = ctx.scale === 'smoke' ? 60 : 200;
   const seconds = ctx.scale === 'smoke' ? 2 : ctx.scale === 'quick' ? 5 : 8;
+  // Each row runs the same load for `warmUp` seconds before the measured phase (STATUS_ENGINE_BENCH_CLUSTER_WARMUP=S
+  // to change it, 0: none). Every row starts fresh node processes, and a fresh process's first seconds are its JIT
+  // warming up: the threads besides the event loop (V8's compiler and GC helpers), in the node's capped cgroup, took
+  // 82-89 µs per change at 1 node and 188-202 at 3 (three processes compile the same code, the cross-node path too)
+  // in the first 8 s, 22-49 after (stop 13, docs/cluster.md "Session 13"). Measured from the first call, the ratio was a start-up figure, not a service's throughput.
+  const warmUp = Number(process.env.STATUS_ENGINE_BENCH_CLUSTER_WARMUP ?? (ctx.scale === 'smoke' ? 0 : ctx.scale === 'quick' ? 3 : 8));
   const rows: ScalingResult['rows'] = [];
   let cgroupKind = '';
   // STATUS_ENGINE_BENCH_CLUSTER_NODES=1,3: only those rows (experiments; the ratio needs 1 and 3).
@@ -234,9 +243,9 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
         cpuStatFiles: groups.map((g) => join(g.path, 'cpu.stat')),
         // Enough in flight that the capped nodes, not the round trip, set the pace: 256 per node (with a fixed 256,
         // three nodes had a third of the queue each and were throttled in fewer of their periods than one node).
-        phases: [{ name: 'saturation', seconds, outstanding: OUTSTANDING_PER_NODE * nodes }],
+        phases: [...(warmUp > 0 ? [{ name: 'warm-up', seconds: warmUp, outstanding: OUTSTANDING_PER_NODE * nodes }] : []), { name: 'saturation', seconds, outstanding: OUTSTANDING_PER_NODE * nodes }],
       });
-      const ph = phs[0];
+      const ph = phs[phs.length - 1];
       rounds[round]!.push({
         nodes,
         hungSubscriptions: phs.hung ?? 0,
@@ -265,7 +274,7 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
   }
   const ratioOf = (rs: ScalingResult['rows'], key: 'changesPerSec' | 'cpuBoundPerSec') => (rs.find((x) => x.nodes === 3)?.[key] ?? NaN) / (rs.find((x) => x.nodes === 1)?.[key] ?? NaN);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1] ?? NaN;
-  const one = { capFraction: cap, cgroup: cgroupKind, users, subs, outstandingPerNode: OUTSTANDING_PER_NODE, rows };
+  const one = { capFraction: cap, cgroup: cgroupKind, users, subs, outstandingPerNode: OUTSTANDING_PER_NODE, warmUpSeconds: warmUp, rows };
   if (repeat === 1) return { ...one, ratio3to1: ratioOf(rows, 'changesPerSec'), cpuBoundRatio3to1: ratioOf(rows, 'cpuBoundPerSec') };
   return {
     ...one,

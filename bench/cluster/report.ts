@@ -47,7 +47,7 @@ export function clusterSection(c: ClusterBench): string[] {
       `Each node process in its own cgroup capped to ${first.capFraction} of a core (${first.cgroup}); Redis and the load generator are not capped;`,
       'the nodes ran with `--lease-ms 10000` here (a node held to 0.2 core at saturation can miss a 2 s renewal: this step is about throughput).',
       `${first.users} users online, one socket each opened straight to the node owning the user's shard; setSelfStatus calls ${first.outstandingPerNode ?? 256} in flight`,
-      `per node${first.outstandingPerNode ? '' : ' (older run: 256 in all)'} for the whole phase (closed loop). "throttled": the share of the nodes' busy CFS periods in which their quota ran out`,
+      `per node${first.outstandingPerNode ? '' : ' (older run: 256 in all)'} for the whole phase (closed loop)${first.warmUpSeconds ? `, measured after ${first.warmUpSeconds} s of the same load (each row's node processes are fresh: their JIT warms up in it)` : ', measured from the first call (fresh node processes: their JIT warm-up is in the figures)'}. "throttled": the share of the nodes' busy CFS periods in which their quota ran out`,
       '(near 100%: the caps set the pace; well below: the machine did not give the nodes their share, and the measured ratio understates the caps).',
       '"CPU-bound": nodes × cap ÷ node CPU per change, the rate the caps allow at the measured cost per change (node CPU from /proc, during the calls only).',
       '"heard": pushes heard by their receivers (own device and subscribers) as such / expected; "later": a later version of that setter heard instead',
@@ -120,6 +120,9 @@ const reconnects = (p: ClusterLoadPhase) => {
 const syscalls = (p: ClusterLoadPhase | undefined) => (p?.nodeSyscallsPerChange === undefined ? 'n/a' : `${p.nodeSyscallsPerChange.read.toFixed(1)} + ${p.nodeSyscallsPerChange.write.toFixed(1)}`);
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${Math.round(100 * x)}%`);
 
+/** The event loops' share of the node CPU (the rest: V8's compiler and GC helper threads), where measured. */
+const loops = (p: ClusterLoadPhase | undefined) => (p?.nodeMainThreadMsPerChange === undefined ? '' : ` (${Math.round(p.nodeMainThreadMsPerChange * 1000)} on the event loops)`);
+
 function scalingTable(s: ScalingResult): string[] {
   const base = s.rows.find((r) => r.nodes === 1);
   const out = [
@@ -137,7 +140,7 @@ function scalingTable(s: ScalingResult): string[] {
   for (const r of s.rows) {
     out.push(
       `| ${r.nodes} | ${n0(r.changesPerSec)} | ${f2(r.changesPerSec / (base?.changesPerSec ?? NaN))} | ${r.throttledShare === undefined ? `${r.throttledPeriods ?? 'n/a'} periods` : pct(r.throttledShare)} | ` +
-        `${r.nodeCpuMsPerChange < 1 ? `${Math.round(r.nodeCpuMsPerChange * 1000)} µs` : ms(r.nodeCpuMsPerChange)} | ${r.cpuBoundPerSec === undefined ? 'n/a' : n0(r.cpuBoundPerSec)} | ` +
+        `${r.nodeCpuMsPerChange < 1 ? `${Math.round(r.nodeCpuMsPerChange * 1000)} µs` : ms(r.nodeCpuMsPerChange)}${loops(r.phase)} | ${r.cpuBoundPerSec === undefined ? 'n/a' : n0(r.cpuBoundPerSec)} | ` +
         `${r.cpuBoundPerSec === undefined ? 'n/a' : f2(r.cpuBoundPerSec / (base?.cpuBoundPerSec ?? NaN))} | ${r.redisOpsPerChange === undefined ? 'n/a' : f2(r.redisOpsPerChange)} | ${syscalls(r.phase)} | ${r.failed} | ${heard(r.phase)} |`,
     );
   }

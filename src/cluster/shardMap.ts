@@ -115,6 +115,14 @@ export function ownerOf(shard: number, liveNodes: readonly string[]): string | u
   return best;
 }
 
+/** Every shard's intended owner, by shard (undefined: no live node). One rendezvous per shard, for a node that
+ * asks it per delivery: the table stands until the member set changes. */
+export function intendedOwners(shards: number, liveNodes: readonly string[]): Array<string | undefined> {
+  const out = new Array<string | undefined>(checkShardCount(shards));
+  for (let s = 0; s < shards; s++) out[s] = ownerOf(s, liveNodes);
+  return out;
+}
+
 /** Every shard's intended owner. */
 export function assignment(shards: number, liveNodes: readonly string[]): Map<number, string> {
   const out = new Map<number, string>();

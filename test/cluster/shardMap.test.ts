@@ -2,7 +2,7 @@
 // slot, and rendezvous ownership that moves only what it must.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assignment, crc16, hash32, keySlot, ownerOf, shardKeys, shardOf } from '../../src/cluster/shardMap';
+import { assignment, crc16, hash32, intendedOwners, keySlot, ownerOf, shardKeys, shardOf } from '../../src/cluster/shardMap';
 
 describe('shard map', () => {
   it('a user always maps to the same shard (the hash is part of the data format: these values never change)', () => {
@@ -77,5 +77,15 @@ describe('shard map', () => {
     for (const [s, o] of joined) if (o !== 'n4') expect(before.get(s)).toBe(o);
     expect([...joined.values()].filter((o) => o === 'n4').length).toBeGreaterThan(5);
   });
-});
 
+  it('the owner table a node keeps is the rendezvous of each shard over the same live set', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 5 }), (shards, live) => {
+        const t = intendedOwners(shards, live);
+        expect(t.length).toBe(shards);
+        for (let s = 0; s < shards; s++) expect(t[s]).toBe(ownerOf(s, live));
+      }),
+    );
+    expect(() => intendedOwners(0, ['n1'])).toThrow(/shards/);
+  });
+});
