@@ -63,6 +63,8 @@ export interface ScalingResult {
     /** The share of the nodes' busy CFS periods in which their quota ran out, during the calls. */
     throttledShare?: number;
     nodeCpuMsPerChange: number;
+    /** Changes per second in the warm-up phase before it (absent without one). */
+    warmUpChangesPerSec?: number;
     /** nodes × cap / node CPU per change: the rate the caps allow at that cost, if each node got its whole cap. */
     cpuBoundPerSec?: number;
     redisOpsPerChange?: number;
@@ -71,6 +73,8 @@ export interface ScalingResult {
   }>;
   ratio3to1: number;
   cpuBoundRatio3to1?: number;
+  /** The same 3/1 ratio over the warm-up phase (fresh processes, the JIT warming up): the figure before stop 13. */
+  coldRatio3to1?: number;
   /** STATUS_ENGINE_BENCH_CLUSTER_REPEAT=N > 1: each round's ratios and rows (ratio3to1 is then their median). */
   rounds?: Array<{ ratio3to1: number; cpuBoundRatio3to1: number; rows: Array<{ nodes: number; changesPerSec: number; nodeCpuMsPerChange: number; throttledShare?: number }> }>;
 }
@@ -250,6 +254,7 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
         nodes,
         hungSubscriptions: phs.hung ?? 0,
         changesPerSec: ph!.changesPerSec,
+        ...(phs.length > 1 ? { warmUpChangesPerSec: phs[0]!.changesPerSec } : {}),
         failed: ph!.failed,
         throttledShare: ph!.throttledShare,
         nodeCpuMsPerChange: ph!.nodeCpuMsPerChange,
@@ -272,16 +277,18 @@ async function scaling(ctx: Ctx, subs: number): Promise<ScalingResult> {
     all.sort((a, b) => a.nodeCpuMsPerChange - b.nodeCpuMsPerChange);
     if (all.length > 0) rows.push(all[(all.length - 1) >> 1]!);
   }
-  const ratioOf = (rs: ScalingResult['rows'], key: 'changesPerSec' | 'cpuBoundPerSec') => (rs.find((x) => x.nodes === 3)?.[key] ?? NaN) / (rs.find((x) => x.nodes === 1)?.[key] ?? NaN);
+  const ratioOf = (rs: ScalingResult['rows'], key: 'changesPerSec' | 'cpuBoundPerSec' | 'warmUpChangesPerSec') => (rs.find((x) => x.nodes === 3)?.[key] ?? NaN) / (rs.find((x) => x.nodes === 1)?.[key] ?? NaN);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1] ?? NaN;
   const one = { capFraction: cap, cgroup: cgroupKind, users, subs, outstandingPerNode: OUTSTANDING_PER_NODE, warmUpSeconds: warmUp, rows };
-  if (repeat === 1) return { ...one, ratio3to1: ratioOf(rows, 'changesPerSec'), cpuBoundRatio3to1: ratioOf(rows, 'cpuBoundPerSec') };
+  const cold = warmUp > 0 ? { coldRatio3to1: median(rounds.map((r) => ratioOf(r, 'warmUpChangesPerSec'))) } : {};
+  if (repeat === 1) return { ...one, ratio3to1: ratioOf(rows, 'changesPerSec'), cpuBoundRatio3to1: ratioOf(rows, 'cpuBoundPerSec'), ...cold };
   return {
     ...one,
     // Paired: each round's 3-node rate over its own 1-node rate, the median of those (not the ratio of the rows
     // shown, which are each count's median round and may come from different rounds).
     ratio3to1: median(rounds.map((r) => ratioOf(r, 'changesPerSec'))),
     cpuBoundRatio3to1: median(rounds.map((r) => ratioOf(r, 'cpuBoundPerSec'))),
+    ...cold,
     rounds: rounds.map((r) => ({ ratio3to1: ratioOf(r, 'changesPerSec'), cpuBoundRatio3to1: ratioOf(r, 'cpuBoundPerSec'), rows: r.map((x) => ({ nodes: x.nodes, changesPerSec: x.changesPerSec, nodeCpuMsPerChange: x.nodeCpuMsPerChange, throttledShare: x.throttledShare })) })),
   };
 }

@@ -27,6 +27,14 @@ describe('bench/cluster report', () => {
     expect(text).toContain('5 subscriptions each (most deliveries cross nodes)');
   });
 
+  it('a run with warm-up phases shows the ratio over them beside the measured one; the target is judged on the measured one only', () => {
+    const warm = { ...scaling(5, [100, 250], [200, 220]), warmUpSeconds: 8, coldRatio3to1: 1.7 };
+    const c: ClusterBench = { date: 'd', shards: 16, nodeArgs: [], load: { before: [1], after: [1] }, errors: [], scaling: warm };
+    const [row] = clusterTargetRows(c);
+    expect(row).toMatch(/2\.50 measured; from CPU per change 2\.73; in the 8 s warm-up before it 1\.70 \| met/);
+    expect(clusterSection(c).join('\n')).toContain('in the 8 s warm-up before it 1.70');
+  });
+
   it('a run stored before this report (no heard accounting, one scaling variant) still renders', () => {
     // The shape of bench/results/latest.json's cluster key as part 8 wrote it before (13:56 UTC run).
     const phase = { name: 'saturation', seconds: 6, changes: 600, failed: 0, failedCodes: {}, changesPerSec: 100, targetRate: null, pushes: 1800, expected: 1810, p50: 5, p99: 100, crossPushes: 900, crossP50: 5, crossP99: 100, redisOpsPerChange: 2.2, redisCpuMsPerChange: 0.025 };
