@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { version } from '../../package.json';
 import { REST_SCHEMAS } from './rest';
+import { AUDIT_SCHEMAS } from './restAudit';
+import { BACKUP_SCHEMA } from './restBackup';
 
 const envelope = {
   ActionStatus: z.enum(['OK', 'FAIL']),
@@ -11,6 +13,7 @@ const envelope = {
   ErrorInfo: z.string(),
 };
 const resultItem = z.object({ To_Account: z.string(), ResultCode: z.number().int(), ResultInfo: z.string() });
+const statusOut = z.object({ StatusType: z.number().int(), CustomStatus: z.string() });
 const switchesOut = z.object({ UserStatus: z.enum(['on', 'off']), FriendStatusNotify: z.enum(['on', 'off']) });
 
 /** What each command answers besides the envelope. */
@@ -35,7 +38,45 @@ const REPLIES = {
     ErrorList: z.array(z.object({ To_Account: z.string(), ErrorCode: z.number().int(), ErrorInfo: z.string() })),
   }),
   'im_open_status/config': z.object({ Edition: z.enum(['trial', 'pro', 'ultimate']), Switches: switchesOut, Limits: z.record(z.string(), z.unknown()) }),
+  'im_open_status/explain': z.object({
+    UserID: z.string(),
+    Total: z.number().int().describe('How many journaled steps the user has; Transitions holds the newest Limit of them'),
+    Transitions: z.array(
+      z.object({
+        Seq: z.number().int(),
+        At: z.number().int().describe('ms since the epoch, on the server clock'),
+        Cause: z.string(),
+        Event: z.string(),
+        Reason: z.string(),
+        From: z.string(),
+        To: z.string(),
+        Before: statusOut,
+        After: statusOut,
+        Version: z.number().int(),
+        Devices: z.array(z.record(z.string(), z.unknown())),
+      }),
+    ),
+  }),
+  'im_open_status/journal': z.object({
+    Entries: z.array(z.record(z.string(), z.unknown()).describe('One journal entry: seq, at, and the command or step it records')),
+    NextSeq: z.number().int().describe('FromSeq of the next page'),
+    FirstSeq: z.number().int().optional().describe('Where the kept journal starts (after compaction)'),
+    SnapshotSeq: z.number().int().optional().describe('The seq of the snapshot the kept journal replays from'),
+  }),
+  'im_open_status/backup': z.object({
+    File: z.string().describe('The copy, <data>/backups/status-engine-<UTC time>.db'),
+    Bytes: z.number().int(),
+    Seq: z.number().int().describe('The journal seq the server had reached when the copy was whole'),
+  }),
 } as const;
+
+/** What each command takes: rest.ts's bodies, the audit reads' (restAudit.ts) and the backup's (restBackup.ts). */
+const REQUESTS: Record<keyof typeof REPLIES, z.ZodType> = {
+  ...REST_SCHEMAS,
+  'im_open_status/explain': AUDIT_SCHEMAS.explain,
+  'im_open_status/journal': AUDIT_SCHEMAS.journal,
+  'im_open_status/backup': BACKUP_SCHEMA,
+};
 
 const SUMMARIES: Record<keyof typeof REPLIES, string> = {
   'im_open_login_svc/account_import': 'Register one user',
@@ -44,6 +85,9 @@ const SUMMARIES: Record<keyof typeof REPLIES, string> = {
   'sns/friend_delete': "Remove users from From_Account's friend list",
   'openim/query_online_status': 'Query users\' status (EXT-9), with per-device detail on IsNeedDetail: 1',
   'im_open_status/config': 'Read ({}) or change the edition, console switches and limits at run time (GATE-1)',
+  'im_open_status/explain': "Why a user shows what it shows: its status machine's journaled steps, oldest first (EXT-3)",
+  'im_open_status/journal': 'Page through the audit journal from FromSeq (on a cluster node, Shard names the shard: each has its own)',
+  'im_open_status/backup': 'Copy the SQLite store while serving, to <data>/backups (docs/operations.md); 60009 without a SQLite store',
 };
 
 const json = (schema: z.ZodType, io: 'input' | 'output') => {
@@ -67,7 +111,7 @@ export function buildOpenApi(): Record<string, unknown> {
         operationId: name.replace('/', '.'),
         summary: SUMMARIES[name],
         parameters: query,
-        requestBody: { required: true, content: { 'application/json': { schema: json(REST_SCHEMAS[name], 'input') } } },
+        requestBody: { required: true, content: { 'application/json': { schema: json(REQUESTS[name], 'input') } } },
         responses: {
           '200': {
             description: "Always HTTP 200 in Tencent's style: ActionStatus OK, or FAIL with ErrorCode and ErrorInfo (the other fields are then absent)",

@@ -22,7 +22,8 @@ export interface AuditRestOptions {
 /** The most journal entries one call returns; a caller pages on with NextSeq. */
 export const JOURNAL_PAGE_MAX = 1000;
 
-const schemas = {
+/** The audit reads' bodies (one process; a cluster node's journal also needs Shard: cluster/restAudit.ts). */
+export const AUDIT_SCHEMAS = {
   explain: z.object({ UserID: z.string().min(1, 'must be a non-empty string').max(256, 'is over 256 characters'), Limit: z.number().int().min(1).max(JOURNAL_PAGE_MAX).optional() }).strict(),
   journal: z
     .object({
@@ -31,6 +32,7 @@ const schemas = {
     })
     .strict(),
 } as const;
+const schemas = AUDIT_SCHEMAS;
 
 /** One step of a status machine in the REST style (PascalCase), as explain returns it. */
 export function transitionRow(e: StatusTransition): Record<string, unknown> {

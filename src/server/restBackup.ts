@@ -22,13 +22,16 @@ export interface BackupRestOptions extends AuditProof {
   seq(): number;
 }
 
+/** The backup call's body: an empty object. */
+export const BACKUP_SCHEMA = z.object({}).strict();
+
 /** `20261201T230000123Z`: sortable, no characters a shell or a file system minds. */
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:.]/g, '');
 
 export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): void {
   let lastBase = '';
   let n = 0;
-  auditRoute(app, o, 'backup', z.object({}).strict(), async () => {
+  auditRoute(app, o, 'backup', BACKUP_SCHEMA, async () => {
     const source = o.source;
     if ('none' in source) throw new StatusError(WireCode.UNKNOWN_COMMAND, `nothing to back up: ${source.none}`);
     const dir = path.join(path.dirname(source.file), 'backups');

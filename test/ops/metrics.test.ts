@@ -158,6 +158,16 @@ describe('/openapi.json', () => {
     const shipped = JSON.parse(readFileSync(join(resolve(__dirname, '../..'), 'docs/openapi.json'), 'utf8'));
     expect(shipped).toEqual(served);
   });
+
+  it('names the audit reads and the backup too, and every path it names is a route of the server (none is a 404)', async () => {
+    const paths = Object.keys(buildOpenApi().paths as Record<string, unknown>);
+    expect(paths).toEqual(expect.arrayContaining(['/v4/im_open_status/explain', '/v4/im_open_status/journal', '/v4/im_open_status/backup']));
+    for (const path of paths) {
+      const res = await rest(path.slice('/v4/'.length), {});
+      expect(res.status, path).toBe(200);
+      expect(String(res.body.ErrorInfo), path).not.toMatch(/unknown command|no such endpoint/);
+    }
+  });
 });
 
 describe('--allowed-origins', () => {
