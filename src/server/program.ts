@@ -2,27 +2,24 @@
 // usersig` mints a UserSig with the same key. Flags (and their STATUS_ENGINE_<FLAG> variables and --config
 // file keys, src/server/config.ts) are checked here, so a bad one is a clear message and exit code 1 before
 // anything starts. src/cli.ts runs it; tests build it in-process with their own output.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Logger } from 'pino';
-import { EDITIONS, type Edition } from '../../machines/spec';
-import type { Store } from '../store/types';
+import { EDITIONS } from '../../machines/spec';
 import type { ConfigChange } from '../types';
 import { version } from '../../package.json';
 import { addEnvironment, applyConfigFile, applyEnvironment, checkWhole, flagParser, parseValue, unknownEnvironment } from './config';
 import { DEFAULTS, LOG_LEVELS } from './defaults';
 import { DEFAULT_PENDING_LIMITS, DEFAULT_REQUEST_BUDGET } from './requestBudget';
 import { inspectCliOptions, inspectFromFlags } from './inspectFlags';
-import { DATABASE_FILE, SECRET_FILE, resolveSecretKey } from './secret';
+import { DEFAULT_LEASE_MS, joinCluster, openStore, type ServeFlags } from './serveParts';
+import { SECRET_FILE, resolveSecretKey } from './secret';
 import type { RunningServer } from './server';
 import { genUserSig } from './usersig';
 import { registerConformance } from '../conformance/cli';
 
 const DEFAULT_DATA = './data';
 const DEFAULT_EXPIRE = 180 * 86400;
-/** Cluster mode: lease and membership time; takeover of a dead node's shards takes about twice this plus a tick. */
-export const DEFAULT_LEASE_MS = 2000;
 
 const integer = (name: string, min: number, max: number) => (value: string): number => {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'.`);
@@ -30,62 +27,6 @@ const integer = (name: string, min: number, max: number) => (value: string): num
   if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}, got ${n}.`);
   return n;
 };
-
-interface ServeFlags {
-  host: string;
-  port: number;
-  data: string;
-  store: 'sqlite' | 'memory';
-  edition?: Edition;
-  switch?: Record<string, boolean>;
-  limit?: Record<string, unknown>;
-  sdkappid: number;
-  secretKey?: string;
-  newSecretKey?: boolean;
-  webhook?: string;
-  webhookSecret?: string;
-  heartbeatMs: number;
-  requestRate?: number;
-  requestBurst?: number;
-  pendingPerAddress?: number;
-  pendingLoopback?: boolean;
-  pendingTotal?: number;
-  trustProxy?: string[];
-  healthzDetail: 'admin' | 'public';
-  bodyLimit: number;
-  journalKeep?: number;
-  journalKeepMs?: number;
-  drainMs: number;
-  clock: 'system' | 'simulated';
-  logLevel: (typeof LOG_LEVELS)[number];
-  tlsCert?: string;
-  tlsKey?: string;
-  allowedOrigins?: string[];
-  config?: string;
-  init?: boolean;
-  redis?: string;
-  nodeId?: string;
-  shards?: number;
-  advertise?: string;
-  leaseMs?: number;
-}
-
-async function openStore(flags: ServeFlags, log: Logger): Promise<Store | undefined> {
-  if (flags.store === 'memory') {
-    log.warn('store: memory (nothing survives a restart)');
-    if (flags.journalKeep !== undefined || flags.journalKeepMs !== undefined) log.warn('--journal-keep/--journal-keep-ms apply to --data (sqlite): the memory store keeps its newest 100,000 entries');
-    return undefined;
-  }
-  mkdirSync(flags.data, { recursive: true, mode: 0o700 });
-  const file = path.resolve(flags.data, DATABASE_FILE);
-  const [{ SqliteStore }, { checkStoreAtOpen }] = await Promise.all([import('../store/sqlite'), import('../store/integrity')]);
-  checkStoreAtOpen(file, { init: flags.init, log });
-  // Compaction (issue 9): the journal on disk bounded; the replay start is kept with it.
-  const journalRetention = flags.journalKeep === undefined && flags.journalKeepMs === undefined ? undefined : { maxEntries: flags.journalKeep, maxAgeMs: flags.journalKeepMs };
-  const store = new SqliteStore(file, journalRetention ? { journalRetention: JSON.parse(JSON.stringify(journalRetention)) } : {});
-  log.info({ file, journalRetention }, 'store: sqlite');
-  return store;
-}
 
 async function serve(flags: ServeFlags, program: Command): Promise<void> {
   // The server's modules load only for serve, so that --help, usersig and bad flags answer at once.
@@ -227,38 +168,6 @@ async function serve(flags: ServeFlags, program: Command): Promise<void> {
   process.stdout.write(`listening on ${server.url}\n`);
   log.info({ url: server.url, sdkAppId: flags.sdkappid, ...(server.cluster ? { node: server.cluster.health() } : { settings: server.core.settings() }) }, 'serving');
   if (pending) stop(`${pending} during start`);
-}
-
-/** Cluster mode: the Redis backend, this node's ClusterService (started by the server once it listens) and the address registry. */
-async function joinCluster(flags: ServeFlags, settings: ConfigChange, log: Logger) {
-  const [{ createRedisCluster }, { createClusterService }, { RedisAddressBook }, { systemClock }] = await Promise.all([
-    import('../cluster/redis/backend'),
-    import('../cluster/createService'),
-    import('../cluster/addresses'),
-    import('../clock'),
-  ]);
-  const leaseMs = flags.leaseMs ?? DEFAULT_LEASE_MS;
-  const backend = await createRedisCluster({ url: flags.redis!, clock: systemClock, leaseTtlMs: leaseMs, heartbeatTtlMs: leaseMs });
-  const status = () => backend.connection.redis.status;
-  // --inspect: one link for every shard engine this node runs (each its own bridge; a released shard's actors stop).
-  const inspect = inspectFromFlags(flags);
-  const link = inspect ? (await import('./inspect')).createInspectLink({ url: inspect.url, logger: log.child({ part: 'inspect' }) }) : null;
-  const service = createClusterService({
-    backend,
-    nodeId: flags.nodeId!,
-    clock: systemClock,
-    ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
-    engine: { ...settings, ...(link ? { inspect: link.inspect, ...(inspect!.users !== undefined ? { inspectUsers: inspect!.users } : {}) } : {}) },
-    redisState: () => (backend.ready() ? 'ready' : status() === 'connecting' || status() === 'reconnecting' || status() === 'connect' ? 'connecting' : 'down'),
-  });
-  const addresses = await RedisAddressBook.connect(flags.redis!);
-  log.info({ redis: flags.redis, nodeId: flags.nodeId, shards: flags.shards ?? 64, leaseMs }, 'cluster mode');
-  if (link) (await import('./inspect')).followShards(link, service);
-  const close = () => {
-    link?.close();
-    return backend.close();
-  };
-  return { service, addresses, close, ...(flags.advertise ? { advertise: flags.advertise } : {}) };
 }
 
 export interface ProgramIO {
