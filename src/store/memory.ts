@@ -23,6 +23,13 @@ const USER_ADDED = 3;
 const SETTINGS_PUT = 4;
 /** a: the previous seq, b: the previous logStart, c: whether the entry was pushed on the log. */
 const APPENDED = 5;
+/** A record written in place (patchStatus), in two entries. This, the older one: a: the record, b: its value, c: its context. */
+const FIELDS_A = 6;
+/** ... and the newer one: a: its seq, b: its views, c: its flap. */
+const FIELDS_B = 7;
+
+/** A status record as the store writes it in place (its own object, never one a caller passed in). */
+type OwnRecord = { -readonly [K in keyof StatusRecord]: StatusRecord[K] };
 
 /** Adds `value` to the set at `key`; false if it was there already. */
 const addTo = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
@@ -70,6 +77,8 @@ export class MemoryStore implements Store {
   protected start: Snapshot | Capture | undefined;
   /** The friend sets the capture in `start` shares with the store (see ownFriends). */
   private capturedFriends: ReadonlyMap<string, ReadonlySet<string>> | null = null;
+  /** The status records the capture in `start` shares with the store: patchStatus writes none of them in place. */
+  private capturedStatus: ReadonlyMap<string, StatusRecord> | null = null;
   protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -105,6 +114,33 @@ export class MemoryStore implements Store {
     if (this.txDepth > 0) this.record(MAP_PUT, this.status, userID, this.status.get(userID));
     this.status.set(userID, record);
   }
+  patchStatus(userID: string, value: string, context: StatusRecord['context'], seq: number, views: StatusRecord['views'], flap: StatusRecord['flap']): void {
+    const rec = this.status.get(userID) as OwnRecord | undefined;
+    // A new object when there is none to write into, when a durable store writes its medium in putStatus,
+    // or when the replay start's capture holds this very record (copy on write, as for friend sets).
+    if (rec === undefined || !this.plainPutStatus || this.capturedStatus?.get(userID) === rec || !this.ownRecords.has(rec)) {
+      const next: OwnRecord = { value, context, seq, views, flap };
+      this.putStatus(userID, next);
+      this.ownRecords.add(next);
+      return;
+    }
+    if (this.txDepth > 0) {
+      this.record(FIELDS_A, rec, rec.value, rec.context);
+      this.record(FIELDS_B, rec.seq, rec.views, rec.flap);
+    }
+    rec.value = value;
+    rec.context = context;
+    rec.seq = seq;
+    rec.views = views;
+    rec.flap = flap;
+  }
+  /** Whether `putStatus` is this class's own (a durable store overrides it to write its medium first). */
+  private readonly plainPutStatus = this.putStatus === MemoryStore.prototype.putStatus;
+  /**
+   * The records patchStatus made itself, the only ones it writes into: a record a caller handed to putStatus
+   * stays as the caller made it (weak: a record the map let go of is not kept alive by this).
+   */
+  private readonly ownRecords = new WeakSet<object>();
 
   getSubscriptions(userID: string): SubscriptionsRecord | undefined {
     return this.subs.get(userID);
@@ -232,6 +268,7 @@ export class MemoryStore implements Store {
     if (this.start?.kind === 'capture') {
       this.start = snapshotOfCapture(this.start);
       this.capturedFriends = null;
+      this.capturedStatus = null;
     }
     // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
     return this.start === undefined ? undefined : (JSON.parse(JSON.stringify(this.start)) as Snapshot);
@@ -251,7 +288,7 @@ export class MemoryStore implements Store {
       at: this.log.last()?.at ?? 0,
       settings: this.settings,
       users: [...this.users],
-      status: new Map(this.status),
+      status: (this.capturedStatus = new Map(this.status)),
       subscriptions: new Map(this.subs),
       friends: (this.capturedFriends = new Map(this.friends)),
       notices: new Map(this.notices),
@@ -280,6 +317,7 @@ export class MemoryStore implements Store {
     });
     this.start = structuredClone(snapshot);
     this.capturedFriends = null;
+    this.capturedStatus = null;
   }
   /** A durable store writes the replay start inside restore's transaction. */
   protected keepStart(_snapshot: Snapshot): void {}
@@ -340,6 +378,9 @@ export class MemoryStore implements Store {
   /** Reverts the logged writes above `mark`, newest first. */
   private revert(mark: number): void {
     const u = this.undo;
+    let seqWas = 0;
+    let viewsWas: StatusRecord['views'];
+    let flapWas: StatusRecord['flap'];
     for (let i = this.undoTop - WIDTH; i >= mark; i -= WIDTH) {
       const a = u[i + 1];
       const b = u[i + 2];
@@ -370,6 +411,21 @@ export class MemoryStore implements Store {
           this.seq = a as number;
           this.logStart = b as number;
           break;
+        case FIELDS_B:
+          // Newest first: the entry below this one (FIELDS_A) names the record; both are restored there.
+          seqWas = a as number;
+          viewsWas = b as StatusRecord['views'];
+          flapWas = c as StatusRecord['flap'];
+          break;
+        case FIELDS_A: {
+          const rec = a as OwnRecord;
+          rec.value = b as string;
+          rec.context = c as StatusRecord['context'];
+          rec.seq = seqWas;
+          rec.views = viewsWas;
+          rec.flap = flapWas;
+          break;
+        }
       }
     }
     this.undoTop = mark;
