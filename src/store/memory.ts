@@ -77,8 +77,6 @@ export class MemoryStore implements Store {
   protected start: Snapshot | Capture | undefined;
   /** The friend sets the capture in `start` shares with the store (see ownFriends). */
   private capturedFriends: ReadonlyMap<string, ReadonlySet<string>> | null = null;
-  /** The status records the capture in `start` shares with the store: patchStatus writes none of them in place. */
-  private capturedStatus: ReadonlyMap<string, StatusRecord> | null = null;
   protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -116,13 +114,11 @@ export class MemoryStore implements Store {
   }
   patchStatus(userID: string, value: string, context: StatusRecord['context'], seq: number, views: StatusRecord['views'], flap: StatusRecord['flap']): void {
     const rec = this.status.get(userID) as OwnRecord | undefined;
-    // A new object when there is none to write into, when a durable store writes its medium in putStatus,
-    // or when the replay start's capture holds this very record (copy on write, as for friend sets).
-    if (rec === undefined || !this.plainPutStatus || this.capturedStatus?.get(userID) === rec || !this.ownRecords.has(rec)) {
+    // A new object when there is none to write into, or when a durable store writes its medium in putStatus.
+    // A record given to putStatus is the store's from then on (Store.putStatus): it may be written here.
+    if (rec === undefined || !this.plainPutStatus) {
       const next: OwnRecord = { value, context, seq, views, flap };
-      this.putStatus(userID, next);
-      this.ownRecords.add(next);
-      return;
+      return this.putStatus(userID, next);
     }
     if (this.txDepth > 0) {
       this.record(FIELDS_A, rec, rec.value, rec.context);
@@ -136,11 +132,6 @@ export class MemoryStore implements Store {
   }
   /** Whether `putStatus` is this class's own (a durable store overrides it to write its medium first). */
   private readonly plainPutStatus = this.putStatus === MemoryStore.prototype.putStatus;
-  /**
-   * The records patchStatus made itself, the only ones it writes into: a record a caller handed to putStatus
-   * stays as the caller made it (weak: a record the map let go of is not kept alive by this).
-   */
-  private readonly ownRecords = new WeakSet<object>();
 
   getSubscriptions(userID: string): SubscriptionsRecord | undefined {
     return this.subs.get(userID);
@@ -268,7 +259,6 @@ export class MemoryStore implements Store {
     if (this.start?.kind === 'capture') {
       this.start = snapshotOfCapture(this.start);
       this.capturedFriends = null;
-      this.capturedStatus = null;
     }
     // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
     return this.start === undefined ? undefined : (JSON.parse(JSON.stringify(this.start)) as Snapshot);
@@ -288,13 +278,24 @@ export class MemoryStore implements Store {
       at: this.log.last()?.at ?? 0,
       settings: this.settings,
       users: [...this.users],
-      status: (this.capturedStatus = new Map(this.status)),
+      status: this.copyOfStatus(),
       subscriptions: new Map(this.subs),
       friends: (this.capturedFriends = new Map(this.friends)),
       notices: new Map(this.notices),
       timers: [...this.pending.values()],
       engine: this.engineMemory?.() ?? emptyEngineMemory(),
     };
+  }
+
+  /**
+   * The status records as they stand, each a copy of its own: patchStatus writes into the store's records
+   * (contexts are shared: nothing writes into them). Once per journal window, so a change pays no copy-on-write
+   * check instead.
+   */
+  private copyOfStatus(): Map<string, StatusRecord> {
+    const out = new Map<string, StatusRecord>();
+    for (const [id, r] of this.status) out.set(id, { value: r.value, context: r.context, seq: r.seq, views: r.views, flap: r.flap });
+    return out;
   }
 
   restore(snapshot: Snapshot): void {
@@ -317,7 +318,6 @@ export class MemoryStore implements Store {
     });
     this.start = structuredClone(snapshot);
     this.capturedFriends = null;
-    this.capturedStatus = null;
   }
   /** A durable store writes the replay start inside restore's transaction. */
   protected keepStart(_snapshot: Snapshot): void {}

@@ -46,6 +46,7 @@ export interface Store {
 
   /** Absent: the user never logged in and holds the machine's initial state. */
   getStatus(userID: string): StatusRecord | undefined;
+  /** The record is the store's from then on: a store with patchStatus may write into it at a later change. */
   putStatus(userID: string, record: StatusRecord): void;
   /**
    * The same as `putStatus(userID, { value, context, seq, views, flap })` (views and flap left out when

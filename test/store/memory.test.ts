@@ -277,7 +277,7 @@ describe('MemoryStore transactions, at random', () => {
         const expected = new MemoryStore({ journalMaxEntries });
         run(store, ops, true);
         run(expected, ops, false);
-        expect(dump(store)).toStrictEqual(dump(expected));
+        expect(dump(store)).toEqual(dump(expected));
       }),
       { numRuns: 300 },
     );
@@ -302,14 +302,17 @@ describe('MemoryStore.patchStatus (a change written into the record in place)', 
     expect(dump(store).status).toEqual(dump(put).status);
   });
 
-  it('never writes into a record a caller handed to putStatus', () => {
+  it('writes into a record given to putStatus (it is the store\'s from then on), and a rollback puts its fields back', () => {
     const store = new MemoryStore();
-    const mine = statusRecord(TYPES.USER_STATUS_ONLINE, 'mine', 1);
-    const copy = structuredClone(mine);
-    store.putStatus('alice', mine);
+    const given = statusRecord(TYPES.USER_STATUS_ONLINE, 'given', 1);
+    const copy = structuredClone(given);
+    store.putStatus('alice', given);
+    failing(store, () => patch(store, 'alice', 'lost', 2));
+    // Equal (views and flap may now be there as undefined: the same record to every reader).
+    expect(given).toEqual(copy);
     patch(store, 'alice', 'next', 2);
-    expect(mine).toStrictEqual(copy);
-    expect(store.getStatus('alice')?.context.customStatus).toBe('next');
+    expect(store.getStatus('alice')).toBe(given);
+    expect(given.context.customStatus).toBe('next');
   });
 
   it('a failed transaction puts every field of the very record back (nested savepoints too)', () => {
@@ -337,7 +340,7 @@ describe('MemoryStore.patchStatus (a change written into the record in place)', 
     void was;
   });
 
-  it("leaves the replay start's capture as it was at its seq (copy on write), and writes in place again after it", () => {
+  it("leaves the replay start's capture as it was at its seq (it holds copies of the records)", () => {
     const run = (store: MemoryStore, patchAfter: boolean) => {
       store.putSettings(settingsWith(true));
       patch(store, 'alice', 'at the start', 0);
@@ -347,10 +350,7 @@ describe('MemoryStore.patchStatus (a change written into the record in place)', 
       if (patchAfter) {
         const held = store.getStatus('alice');
         patch(store, 'alice', 'after the capture', 5);
-        expect(store.getStatus('alice')).not.toBe(held);
-        const fresh = store.getStatus('alice');
-        patch(store, 'alice', 'and again', 6);
-        expect(store.getStatus('alice')).toBe(fresh);
+        expect(store.getStatus('alice')).toBe(held);
       }
       return store.replayStart();
     };
