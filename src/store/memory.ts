@@ -28,7 +28,7 @@ const FIELDS_A = 6;
 /** ... and the newer one: a: its seq, b: its views, c: its flap. */
 const FIELDS_B = 7;
 
-/** A status record as the store writes it in place (its own object, never one a caller passed in). */
+/** A status record as the store writes it in place (the store's own: see Store.putStatus). */
 type OwnRecord = { -readonly [K in keyof StatusRecord]: StatusRecord[K] };
 
 /** Adds `value` to the set at `key`; false if it was there already. */
