@@ -135,7 +135,7 @@ export class EngineCore implements EnginePort {
     if (this.inspector) {
       for (const id of store.userIDs()) {
         const rec = this.inspector.inspects(id) && shard.owns(id) ? store.getStatus(id) : undefined;
-        if (rec && ((rec.context as { devices?: unknown[] }).devices?.length ?? 0) > 0) this.inspector.transition(runners.user, id, { type: 'xstate.init' }, rec);
+        if (rec && ((rec.context as { devices?: unknown[] }).devices?.length ?? 0) > 0) this.inspector.transition(runners.user, id, { type: 'xstate.init' }, { value: rec.value, context: rec.context });
       }
     }
     if (startup.adoptStored !== false) links.adoptStored();

@@ -48,17 +48,25 @@ export class StatusSteps {
 
   constructor(private readonly p: StatusParts) {}
 
-  step(userID: string, event: UserStatusEvent): RunnerSnapshot<UserStatusContext> {
+  step(userID: string, event: UserStatusEvent): void {
     const { store, tx, runners } = this.p;
     const before = store.getStatus(userID) ?? runners.userInitial;
+    // The store may write the next fields into this very record (Store.patchStatus): what the step reads of
+    // the record before it is read now. Contexts are never written into, so `prev` below stays as it was.
+    const from = runners.user.pathOf(before);
+    const context0 = before.context;
+    const seq0 = before.seq;
+    const views0 = before.views;
+    const flap0 = before.flap;
     // The runner's answer is filled again by its next transition (a kick below may run one): read it now.
     const step = runners.user.transition(before, event);
-    if (!step.handled) return before;
+    if (!step.handled) return;
     const { snapshot, emitted, timers } = step;
-    const after: StatusRecord = { value: snapshot.value, context: snapshot.context, seq: before.seq };
-    if (before.views !== undefined) after.views = before.views;
-    if (before.flap !== undefined) after.flap = before.flap;
-    if (this.p.reports.on) this.p.reports.transition(runners.user, userID, event, after, { before });
+    if (this.p.reports.on) {
+      // An inspector keeps what it is shown until the commit: records of their own.
+      const shown: StatusRecord = { value: snapshot.value, context: snapshot.context, seq: seq0 };
+      this.p.reports.transition(runners.user, userID, event, shown, { before: { value: before.value, context: context0 } });
+    }
     this.p.timers.apply('userStatus', userID, timerRequests(runners.user, timers));
     let lastChange: Extract<UserStatusEmitted, { type: 'status.changed' }> | undefined;
     let kicked = false;
@@ -66,11 +74,13 @@ export class StatusSteps {
       if (e.type !== 'status.changed') kicked = true;
       else lastChange = e;
     }
-    if (lastChange) after.seq = tx.cause;
-    store.putStatus(userID, after);
-    if (this.p.journalOn || this.p.listeners.size > 0) this.journal(userID, event, before, after, lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)));
-    let prev: StatusBefore = before.context;
-    let shown = this.shownOf(before);
+    const seq = lastChange ? tx.cause : seq0;
+    this.put(userID, snapshot.value, snapshot.context, seq, views0, flap0);
+    if (this.p.journalOn || this.p.listeners.size > 0) {
+      this.journal(userID, event, from, context0, runners.user.pathOf(snapshot), snapshot.context, lastChange?.reason ?? (kicked ? 'kicked' : reasonOf(event)));
+    }
+    let prev: StatusBefore = context0;
+    let shown: Shown = { views: views0, seq: seq0, flap: flap0 ?? runners.flapInitial };
     for (let i = 0; i < emitted.length; i++) {
       const em = emitted[i] as UserStatusEmitted;
       if (em.type === 'device.kicked') {
@@ -87,48 +97,50 @@ export class StatusSteps {
           tx.send(userID, { name: EVENT.SUBSCRIPTION_ENDED, data: notice });
         }
       }
-      shown = this.p.fanOut.change(userID, after.context, em, prev, shown);
+      shown = this.p.fanOut.change(userID, snapshot.context, em, prev, shown);
       // A later change of the same step sees this one as its before (only the two fields move).
       if (i < emitted.length - 1) prev = { ...prev, statusType: em.statusType, customStatus: em.customStatus };
     }
-    this.keep(userID, after, shown);
+    this.keep(userID, snapshot.value, snapshot.context, seq, views0, flap0, shown);
     // Sessions follow their devices; a step that left the devices as they were (a custom status) has nothing to sync.
-    if (after.context.devices !== before.context.devices) this.p.local.sync(userID, after.context);
-    return after;
+    if (snapshot.context.devices !== context0.devices) this.p.local.sync(userID, snapshot.context);
   }
 
   /** EXT-7: a flap's grace ran out (its durable timer, or an older journal's `flap.release` command). */
   releaseFlap(userID: string): void {
     const rec = this.p.store.getStatus(userID);
     if (!rec) return;
-    const c = rec.context;
+    const { value, context: c, seq, views, flap } = rec;
     const status: UserStatus = { userID, statusType: c.statusType, customStatus: c.customStatus, version: c.version, reason: c.reason };
-    this.keep(userID, rec, this.p.fanOut.endFlap(userID, status, c.visibility, this.shownOf(rec)));
+    this.keep(userID, value, c, seq, views, flap, this.p.fanOut.endFlap(userID, status, c.visibility, { views, seq, flap: flap ?? this.p.runners.flapInitial }));
   }
 
-  private shownOf(rec: StatusRecord): Shown {
-    return { views: rec.views, seq: rec.seq, flap: rec.flap ?? this.p.runners.flapInitial };
+  /** The record's fields, written into the stored record where the store can (Store.patchStatus). */
+  private put(userID: string, value: string, context: UserStatusContext, seq: number, views: StatusRecord['views'], flap: StatusRecord['flap']): void {
+    const store = this.p.store;
+    if (store.patchStatus !== undefined) return store.patchStatus(userID, value, context, seq, views, flap);
+    const next: StatusRecord = { value, context, seq };
+    if (views) next.views = views;
+    if (flap) next.flap = flap;
+    store.putStatus(userID, next);
   }
 
   /** The record keeps the views others were left with, and a holding flap machine, only while they matter. */
-  private keep(userID: string, rec: StatusRecord, shown: Shown): void {
+  private keep(userID: string, value: string, context: UserStatusContext, seq: number, views0: StatusRecord['views'], flap0: StatusRecord['flap'], shown: Shown): void {
     // Undefined views are plain: both classes were shown the record's own status, at `shown.seq` (a flap's
     // release shows it later than the change itself: resume counts from there, EXT-2).
-    const views = compact(shown.views ?? (shown.seq === rec.seq ? undefined : plainViews(rec.context, shown.seq)), rec.context, rec.seq);
+    const views = compact(shown.views ?? (shown.seq === seq ? undefined : plainViews(context, shown.seq)), context, seq);
     const flap = shown.flap.value === this.p.runners.flapInitial.value ? undefined : shown.flap;
-    if (views === rec.views && flap === rec.flap) return;
-    const next: StatusRecord = { value: rec.value, context: rec.context, seq: rec.seq };
-    if (views) next.views = views;
-    if (flap) next.flap = flap;
-    this.p.store.putStatus(userID, next);
+    if (views === views0 && flap === flap0) return;
+    this.put(userID, value, context, seq, views, flap);
   }
 
   /**
    * EXT-1/EXT-3: every step of the machine is journaled, also those that change no visible status (a second
    * device, a kick), so that explain() shows how the user got where it is; listeners hear it after the commit.
    */
-  private journal(userID: string, event: UserStatusEvent, before: StatusRecord, after: StatusRecord, reason: StatusTransition['reason']): void {
-    const { tx, runners, store } = this.p;
+  private journal(userID: string, event: UserStatusEvent, from: string, before: UserStatusContext, to: string, after: UserStatusContext, reason: StatusTransition['reason']): void {
+    const { tx, store } = this.p;
     // Nobody keeps the entry but the journal: the store takes its fields, in one object filled again each time.
     if (this.p.listeners.size === 0 && store.appendStatusStep !== undefined) {
       const f = this.fields;
@@ -138,10 +150,10 @@ export class StatusSteps {
       f.userID = userID;
       f.event = event.type;
       f.reason = reason;
-      f.from = runners.user.pathOf(before);
-      f.to = runners.user.pathOf(after);
-      f.before = before.context;
-      f.after = after.context;
+      f.from = from;
+      f.to = to;
+      f.before = before;
+      f.after = after;
       store.appendStatusStep(f);
       f.before = f.after = NO_CONTEXT;
       return;
@@ -155,12 +167,12 @@ export class StatusSteps {
       userID,
       event: event.type,
       reason,
-      from: runners.user.pathOf(before),
-      to: runners.user.pathOf(after),
-      before: { statusType: before.context.statusType, customStatus: before.context.customStatus },
-      after: { statusType: after.context.statusType, customStatus: after.context.customStatus },
-      version: after.context.version,
-      devices: after.context.devices.length,
+      from,
+      to,
+      before: { statusType: before.statusType, customStatus: before.customStatus },
+      after: { statusType: after.statusType, customStatus: after.customStatus },
+      version: after.version,
+      devices: after.devices.length,
     };
     if (this.p.journalOn) store.append(entry);
     if (this.p.listeners.size > 0) {

@@ -13,6 +13,33 @@ const COMMAND = 0;
 const STATUS = 1;
 /** Anything else (a subscriptions transition, or a status one whose numbers do not fit): r0 its userID, r1 the entry itself. */
 const OTHER = 2;
+/**
+ * The commands most calls make, given by their fields (pushCommand), kept in columns, not as the object:
+ * the ring holds 100,000 entries, so an object it kept would outlive every scavenge. r0 `by`, r1 the userID,
+ * `to` the deviceId; `customAfter` the custom status (SET) or `from` the platform (LOGIN).
+ */
+const SET = 3;
+const LOGIN = 4;
+const LOGOUT = 5;
+/** Whether a kind is a command (its r0 is `by`, not a userID). */
+const isCommand = (kind: number): boolean => kind === COMMAND || kind >= SET;
+
+const SET_KEYS = ['type', 'userID', 'customStatus', 'deviceId'];
+const LOGIN_KEYS = ['type', 'userID', 'deviceId', 'platform'];
+const LOGOUT_KEYS = ['type', 'userID', 'deviceId'];
+/** Whether `c` has exactly these keys in this order (JSON of the entry made again is then the same). */
+function keysAre(c: object, keys: readonly string[]): boolean {
+  let j = 0;
+  for (const k in c) if (k !== keys[j++]) return false;
+  return j === keys.length;
+}
+/** The kind a command is kept as: columns if its fields are exactly those the columns make again, in order. */
+function commandKind(c: Command): number {
+  if (c.type === 'status.set') return typeof c.deviceId === 'string' && keysAre(c, SET_KEYS) ? SET : COMMAND;
+  if (c.type === 'device.login') return keysAre(c, LOGIN_KEYS) ? LOGIN : COMMAND;
+  if (c.type === 'device.logout') return keysAre(c, LOGOUT_KEYS) ? LOGOUT : COMMAND;
+  return COMMAND;
+}
 
 /**
  * Entries are kept in blocks of this many: a full ring takes a new block (or its one spare) and never copies
@@ -147,9 +174,17 @@ export class JournalRing {
     const i = (this.start + this.count) & IN_BLOCK;
     b.seq[i] = seq;
     b.at[i] = at;
-    b.kind[i] = COMMAND;
     b.r0[i] = by;
-    b.r1[i] = command;
+    const kind = commandKind(command);
+    b.kind[i] = kind;
+    if (kind === COMMAND) b.r1[i] = command;
+    else {
+      const c = command as Extract<Command, { type: 'status.set' | 'device.login' | 'device.logout' }>;
+      b.r1[i] = c.userID;
+      b.to[i] = c.deviceId;
+      if (c.type === 'status.set') b.customAfter[i] = c.customStatus;
+      else if (c.type === 'device.login') b.from[i] = c.platform;
+    }
     this.count++;
   }
 
@@ -219,7 +254,7 @@ export class JournalRing {
     for (let k = 0; k < this.count; k++) {
       const b = this.blockOf(k);
       const i = (this.start + k) & IN_BLOCK;
-      if (b.kind[i] !== COMMAND && b.r0[i] === userID) out.push(this.entry(k));
+      if (!isCommand(b.kind[i]!) && b.r0[i] === userID) out.push(this.entry(k));
     }
     return out;
   }
@@ -235,6 +270,7 @@ export class JournalRing {
     const kind = b.kind[i];
     if (kind === OTHER) return b.r1[i] as JournalEntry;
     if (kind === COMMAND) return { seq: b.seq[i]!, at: b.at[i]!, kind: 'command', by: b.r0[i] as string, command: b.r1[i] as Extract<JournalEntry, { kind: 'command' }>['command'] };
+    if (kind !== STATUS) return { seq: b.seq[i]!, at: b.at[i]!, kind: 'command', by: b.r0[i] as string, command: commandAt(b, i, kind as number) };
     const e: StatusTransition = {
       seq: b.seq[i]!,
       at: b.at[i]!,
@@ -273,4 +309,13 @@ export function statusEntry(s: StatusStepFields): StatusTransition {
     version: s.after.version,
     devices: s.after.devices.length,
   };
+}
+
+/** A command kept in columns (SET, LOGIN, LOGOUT), made again with its fields in the order the engine gives them. */
+function commandAt(b: Block, i: number, kind: number): Command {
+  const userID = b.r1[i] as string;
+  const deviceId = b.to[i] as string;
+  if (kind === SET) return { type: 'status.set', userID, customStatus: b.customAfter[i] as string, deviceId };
+  if (kind === LOGIN) return { type: 'device.login', userID, deviceId, platform: b.from[i] as Extract<Command, { type: 'device.login' }>['platform'] };
+  return { type: 'device.logout', userID, deviceId };
 }

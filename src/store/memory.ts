@@ -23,6 +23,13 @@ const USER_ADDED = 3;
 const SETTINGS_PUT = 4;
 /** a: the previous seq, b: the previous logStart, c: whether the entry was pushed on the log. */
 const APPENDED = 5;
+/** A record written in place (patchStatus), in two entries. This, the older one: a: the record, b: its value, c: its context. */
+const FIELDS_A = 6;
+/** ... and the newer one: a: its seq, b: its views, c: its flap. */
+const FIELDS_B = 7;
+
+/** A status record as the store writes it in place (the store's own: see Store.putStatus). */
+type OwnRecord = { -readonly [K in keyof StatusRecord]: StatusRecord[K] };
 
 /** Adds `value` to the set at `key`; false if it was there already. */
 const addTo = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
@@ -105,6 +112,26 @@ export class MemoryStore implements Store {
     if (this.txDepth > 0) this.record(MAP_PUT, this.status, userID, this.status.get(userID));
     this.status.set(userID, record);
   }
+  patchStatus(userID: string, value: string, context: StatusRecord['context'], seq: number, views: StatusRecord['views'], flap: StatusRecord['flap']): void {
+    const rec = this.status.get(userID) as OwnRecord | undefined;
+    // A new object when there is none to write into, or when a durable store writes its medium in putStatus.
+    // A record given to putStatus is the store's from then on (Store.putStatus): it may be written here.
+    if (rec === undefined || !this.plainPutStatus) {
+      const next: OwnRecord = { value, context, seq, views, flap };
+      return this.putStatus(userID, next);
+    }
+    if (this.txDepth > 0) {
+      this.record(FIELDS_A, rec, rec.value, rec.context);
+      this.record(FIELDS_B, rec.seq, rec.views, rec.flap);
+    }
+    rec.value = value;
+    rec.context = context;
+    rec.seq = seq;
+    rec.views = views;
+    rec.flap = flap;
+  }
+  /** Whether `putStatus` is this class's own (a durable store overrides it to write its medium first). */
+  private readonly plainPutStatus = this.putStatus === MemoryStore.prototype.putStatus;
 
   getSubscriptions(userID: string): SubscriptionsRecord | undefined {
     return this.subs.get(userID);
@@ -251,13 +278,24 @@ export class MemoryStore implements Store {
       at: this.log.last()?.at ?? 0,
       settings: this.settings,
       users: [...this.users],
-      status: new Map(this.status),
+      status: this.copyOfStatus(),
       subscriptions: new Map(this.subs),
       friends: (this.capturedFriends = new Map(this.friends)),
       notices: new Map(this.notices),
       timers: [...this.pending.values()],
       engine: this.engineMemory?.() ?? emptyEngineMemory(),
     };
+  }
+
+  /**
+   * The status records as they stand, each a copy of its own: patchStatus writes into the store's records
+   * (contexts are shared: nothing writes into them). Once per journal window, so a change pays no copy-on-write
+   * check instead.
+   */
+  private copyOfStatus(): Map<string, StatusRecord> {
+    const out = new Map<string, StatusRecord>();
+    for (const [id, r] of this.status) out.set(id, { value: r.value, context: r.context, seq: r.seq, views: r.views, flap: r.flap });
+    return out;
   }
 
   restore(snapshot: Snapshot): void {
@@ -340,6 +378,9 @@ export class MemoryStore implements Store {
   /** Reverts the logged writes above `mark`, newest first. */
   private revert(mark: number): void {
     const u = this.undo;
+    let seqWas = 0;
+    let viewsWas: StatusRecord['views'];
+    let flapWas: StatusRecord['flap'];
     for (let i = this.undoTop - WIDTH; i >= mark; i -= WIDTH) {
       const a = u[i + 1];
       const b = u[i + 2];
@@ -370,6 +411,21 @@ export class MemoryStore implements Store {
           this.seq = a as number;
           this.logStart = b as number;
           break;
+        case FIELDS_B:
+          // Newest first: the entry below this one (FIELDS_A) names the record; both are restored there.
+          seqWas = a as number;
+          viewsWas = b as StatusRecord['views'];
+          flapWas = c as StatusRecord['flap'];
+          break;
+        case FIELDS_A: {
+          const rec = a as OwnRecord;
+          rec.value = b as string;
+          rec.context = c as StatusRecord['context'];
+          rec.seq = seqWas;
+          rec.views = viewsWas;
+          rec.flap = flapWas;
+          break;
+        }
       }
     }
     this.undoTop = mark;

@@ -46,7 +46,17 @@ export interface Store {
 
   /** Absent: the user never logged in and holds the machine's initial state. */
   getStatus(userID: string): StatusRecord | undefined;
+  /** The record is the store's from then on: a store with patchStatus may write into it at a later change. */
   putStatus(userID: string, record: StatusRecord): void;
+  /**
+   * The same as `putStatus(userID, { value, context, seq, views, flap })` (views and flap left out when
+   * undefined), except that the store may write the fields into the record it holds for the user instead of
+   * keeping a new object (optional; MemoryStore does, so that a change leaves no record behind for the
+   * garbage collector). A record read from getStatus may therefore change at a later call: a holder that
+   * keeps one past the running command copies it first. Contexts are never written into: they stay as
+   * immutable as the machines make them.
+   */
+  patchStatus?(userID: string, value: string, context: StatusRecord['context'], seq: number, views: StatusRecord['views'], flap: StatusRecord['flap']): void;
 
   getSubscriptions(userID: string): SubscriptionsRecord | undefined;
   /** `delta` names the targets that joined or left, so the store keeps its reverse index without a diff. */

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/records';
-import type { StatusTransition } from '../../src/records';
+import type { Command, StatusTransition } from '../../src/records';
 import { JournalRing } from '../../src/store/journalRing';
 import { MemoryStore } from '../../src/store/memory';
 import type { StatusStepFields } from '../../src/store/types';
@@ -22,7 +22,19 @@ const subsEntry = (seq: number, userID: string): JournalEntry => ({
   added: ['x'],
   removed: [],
 });
-const makers = [commandEntry, transitionEntry, subsEntry];
+const command = (seq: number, by: string, c: Extract<JournalEntry, { kind: 'command' }>['command']): JournalEntry => ({ seq, at: 1000 + seq, kind: 'command', by, command: c });
+/** The commands pushCommand keeps in columns, and near misses it keeps as objects (no deviceId, other key orders, extra keys). */
+const loginEntry = (seq: number, userID: string) => command(seq, userID, { type: 'device.login', userID, deviceId: `d${seq}`, platform: seq % 2 ? 'web' : 'ios' });
+const logoutEntry = (seq: number, userID: string) => command(seq, userID, { type: 'device.logout', userID, deviceId: `d${seq}` });
+const setEntry = (seq: number, userID: string) => command(seq, userID, { type: 'status.set', userID, customStatus: `s${seq}`, deviceId: `d${seq}` });
+const oddEntry = (seq: number, userID: string) =>
+  command(seq, userID, ([
+    { type: 'status.set', userID, customStatus: 'no device' },
+    { type: 'status.set', userID, deviceId: 'd', customStatus: 'other order' },
+    { type: 'device.login', userID, platform: 'web', deviceId: 'd' },
+    { type: 'device.logout', userID, deviceId: 'd', extra: 1 },
+  ] as Command[])[seq % 4]!);
+const makers = [commandEntry, transitionEntry, subsEntry, loginEntry, logoutEntry, setEntry, oddEntry];
 
 describe('JournalRing (EXT-3 in memory)', () => {
   it('EXT-3 reads back exactly the entries kept, whatever the pushes, pops and trims (a plain array as the model)', () => {
@@ -39,8 +51,10 @@ describe('JournalRing (EXT-3 in memory)', () => {
         for (const o of ops) {
           if (o.k === 'push') {
             for (let i = 0; i < o.n; i++) {
-              const e = makers[seq % 3]!(++seq, o.user);
-              ring.push(e);
+              const e = makers[seq % makers.length]!(++seq, o.user);
+              // Commands by their fields half the time (pushCommand: the columns), as entries otherwise.
+              if (e.kind === 'command' && seq % 2 === 0) ring.pushCommand(e.seq, e.at, e.by, e.command);
+              else ring.push(e);
               model.push(e);
             }
           } else if (o.k === 'pop') {
@@ -80,8 +94,9 @@ describe('JournalRing (EXT-3 in memory)', () => {
     }
     const entries: JournalEntry[] = [];
     for (let seq = 1; seq <= 6; seq++) entries.push(seq % 2 ? commandEntry(seq, 'u') : transitionEntry(seq, 'u'));
+    for (let seq = 7; seq <= 14; seq++) entries.push([loginEntry, logoutEntry, setEntry, oddEntry][seq % 4]!(seq, 'u'));
     // A status type that does not fit the ring's byte column takes the entry path.
-    const odd = transitionEntry(7, 'v') as StatusTransition;
+    const odd = transitionEntry(15, 'v') as StatusTransition;
     entries.push({ ...odd, before: { ...odd.before, statusType: 300 as never } });
     const fieldsOf = (e: StatusTransition): StatusStepFields => ({
       seq: e.seq, at: e.at, cause: e.cause, userID: e.userID, event: e.event, reason: e.reason, from: e.from, to: e.to,
@@ -93,7 +108,7 @@ describe('JournalRing (EXT-3 in memory)', () => {
         else store.appendStatusStep(fieldsOf(e as StatusTransition));
       }
       expect(JSON.stringify(store.readJournal(0, 100))).toBe(JSON.stringify(entries));
-      expect(store.lastSeq()).toBe(7);
+      expect(store.lastSeq()).toBe(15);
       if (store instanceof Recording) expect(store.seen).toEqual(entries);
     }
   });

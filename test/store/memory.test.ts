@@ -4,12 +4,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TYPES } from '../../machines/spec';
 import { MemoryStore } from '../../src/store/memory';
-import type { Store } from '../../src/store/types';
+import type { Store, StatusRecord } from '../../src/store/types';
 import { commandEntry, dump, fill, settingsWith, statusRecord, storeContract, subsRecord, timer, transitionEntry } from './contract';
 
 storeContract('MemoryStore', () => ({ store: new MemoryStore() }));
 
 const boom = new Error('boom');
+const viewsOf = (tag: string, seq: number): NonNullable<StatusRecord['views']> => ({
+  friends: { statusType: TYPES.USER_STATUS_ONLINE, customStatus: tag, version: seq, reason: 'custom_status_set', seq },
+  others: { statusType: TYPES.USER_STATUS_UNLOGINED, customStatus: '', version: 0, reason: 'registered', seq },
+});
 /** Runs a transaction that throws `boom` after `fn`, and swallows exactly that error. */
 const failing = (store: Store, fn: () => void) =>
   expect(() =>
@@ -177,6 +181,7 @@ describe('MemoryStore journal rollback (EXT-3)', () => {
 type Op =
   | { k: 'users'; ids: string[] }
   | { k: 'status'; id: string; tag: string }
+  | { k: 'patch'; id: string; tag: string; views: boolean }
   | { k: 'subs'; id: string; list: string[]; pending: boolean }
   | { k: 'friend'; id: string; ids: string[]; add: boolean }
   | { k: 'settings'; on: boolean }
@@ -190,6 +195,7 @@ const IDS = fc.uniqueArray(ID, { maxLength: 3 });
 const leaf: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('users' as const), ids: fc.array(ID, { maxLength: 3 }) }),
   fc.record({ k: fc.constant('status' as const), id: ID, tag: fc.string({ maxLength: 2 }) }),
+  fc.record({ k: fc.constant('patch' as const), id: ID, tag: fc.string({ maxLength: 2 }), views: fc.boolean() }),
   fc.record({ k: fc.constant('subs' as const), id: ID, list: IDS, pending: fc.boolean() }),
   fc.record({ k: fc.constant('friend' as const), id: ID, ids: fc.array(ID, { maxLength: 3 }), add: fc.boolean() }),
   fc.record({ k: fc.constant('settings' as const), on: fc.boolean() }),
@@ -212,6 +218,12 @@ function run(store: Store, ops: readonly Op[], transactions: boolean): void {
       case 'status':
         store.putStatus(op.id, statusRecord(TYPES.USER_STATUS_ONLINE, op.tag, store.lastSeq()));
         break;
+      case 'patch': {
+        // Written into the store's own record where it holds one (in place), with undo of each field.
+        const r = statusRecord(op.tag === '' ? TYPES.USER_STATUS_OFFLINE : TYPES.USER_STATUS_ONLINE, op.tag, store.lastSeq());
+        store.patchStatus?.(op.id, r.value, r.context, r.seq, op.views ? viewsOf(op.tag, r.seq) : undefined, undefined);
+        break;
+      }
       case 'subs': {
         const old = store.getSubscriptions(op.id)?.context.list ?? [];
         store.putSubscriptions(op.id, subsRecord(op.list, op.pending ? 'subscriptions.clearPending' : 'subscriptions.kept'), {
@@ -269,5 +281,79 @@ describe('MemoryStore transactions, at random', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('MemoryStore.patchStatus (a change written into the record in place)', () => {
+  const patch = (store: MemoryStore, id: string, tag: string, seq: number, views?: StatusRecord['views']) => {
+    const r = statusRecord(TYPES.USER_STATUS_ONLINE, tag, seq, ['d1']);
+    store.patchStatus(id, r.value, r.context, r.seq, views, undefined);
+  };
+
+  it('makes a record of its own first, then writes into it; the same as putStatus of the fields', () => {
+    const store = new MemoryStore();
+    patch(store, 'alice', 'one', 1);
+    const own = store.getStatus('alice');
+    patch(store, 'alice', 'two', 2, viewsOf('two', 2));
+    expect(store.getStatus('alice')).toBe(own);
+    const put = new MemoryStore();
+    const r = statusRecord(TYPES.USER_STATUS_ONLINE, 'two', 2, ['d1']);
+    put.putStatus('alice', { ...r, views: viewsOf('two', 2) });
+    expect(dump(store).status).toEqual(dump(put).status);
+  });
+
+  it('writes into a record given to putStatus (it is the store\'s from then on), and a rollback puts its fields back', () => {
+    const store = new MemoryStore();
+    const given = statusRecord(TYPES.USER_STATUS_ONLINE, 'given', 1);
+    const copy = structuredClone(given);
+    store.putStatus('alice', given);
+    failing(store, () => patch(store, 'alice', 'lost', 2));
+    // Equal (views and flap may now be there as undefined: the same record to every reader).
+    expect(given).toEqual(copy);
+    patch(store, 'alice', 'next', 2);
+    expect(store.getStatus('alice')).toBe(given);
+    expect(given.context.customStatus).toBe('next');
+  });
+
+  it('a failed transaction puts every field of the very record back (nested savepoints too)', () => {
+    const store = new MemoryStore();
+    patch(store, 'alice', 'one', 1);
+    const own = store.getStatus('alice');
+    const was = structuredClone(own);
+    store.transaction(() => {
+      patch(store, 'alice', 'outer', 2, viewsOf('outer', 2));
+      const outer = structuredClone(store.getStatus('alice'));
+      failing(store, () => {
+        patch(store, 'alice', 'inner', 3);
+        patch(store, 'alice', 'inner again', 4, viewsOf('x', 4));
+      });
+      expect(store.getStatus('alice')).toStrictEqual(outer);
+    });
+    failing(store, () => patch(store, 'alice', 'lost', 5));
+    expect(store.getStatus('alice')).toBe(own);
+    expect(store.getStatus('alice')?.context.customStatus).toBe('outer');
+    failing(store, () => {
+      patch(store, 'alice', 'lost', 6);
+      patch(store, 'bob', 'lost', 6);
+    });
+    expect(store.getStatus('bob')).toBeUndefined();
+    void was;
+  });
+
+  it("leaves the replay start's capture as it was at its seq (it holds copies of the records)", () => {
+    const run = (store: MemoryStore, patchAfter: boolean) => {
+      store.putSettings(settingsWith(true));
+      patch(store, 'alice', 'at the start', 0);
+      patch(store, 'alice', 'at the start', 0);
+      for (let seq = 1; seq <= 4; seq++) store.append(commandEntry(seq, 'alice'));
+      expect(store.replayStartSeq()).toBeDefined();
+      if (patchAfter) {
+        const held = store.getStatus('alice');
+        patch(store, 'alice', 'after the capture', 5);
+        expect(store.getStatus('alice')).toBe(held);
+      }
+      return store.replayStart();
+    };
+    expect(run(new MemoryStore({ journalMaxEntries: 2 }), true)).toStrictEqual(run(new MemoryStore({ journalMaxEntries: 2 }), false));
   });
 });
