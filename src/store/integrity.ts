@@ -184,8 +184,10 @@ export async function checkCommand(dir: string, o: { backup?: string; out: (s: s
     problems = runPragma(file, 'integrity_check');
   } catch (e) {
     const damaged = e instanceof StoreIntegrityError && (e.code === 'ERR_STORE_CORRUPT' || e.code === 'ERR_STORE_NOT_A_DATABASE');
-    // A running server holds the file's lock (one process owns a store): stop it first.
-    o.err(`${damaged ? 'corrupt' : 'cannot check'}: ${(e as Error).message}\n`);
+    // A running server holds the file's lock (one process owns a store): stop it first, or back up through it.
+    const held = (e as { code?: string }).code === 'SQLITE_BUSY';
+    const why = held ? `${file} is locked: a running server holds it; stop it to check it, or make a backup while it serves with POST /v4/im_open_status/backup (docs/operations.md)` : (e as Error).message;
+    o.err(`${damaged ? 'corrupt' : 'cannot check'}: ${why}\n`);
     return damaged ? 1 : 2;
   }
   if (problems.length > 0) {

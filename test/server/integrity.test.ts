@@ -148,6 +148,22 @@ describe('status-engine check', () => {
     expect(err.join('')).toMatch(/^corrupt: .*integrity_check/);
   });
 
+  it('on a store a server holds: 2 (could not check), naming the running server and the online backup call, and no --backup file', async () => {
+    const dir = freshDir();
+    const held = new SqliteStore(path.join(dir, 'status-engine.db'));
+    try {
+      held.putSettings({ edition: 'ultimate', switches: { userStatus: true, friendStatusNotify: true }, limits: {} } as never);
+      const out: string[] = [];
+      const err: string[] = [];
+      const backup = path.join(tmp, 'held-backup.db');
+      expect(await checkCommand(dir, { backup, out: (s) => void out.push(s), err: (s) => void err.push(s) })).toBe(2);
+      expect(err.join('')).toMatch(/^cannot check: .*a running server holds it.*POST \/v4\/im_open_status\/backup/);
+      expect(existsSync(backup)).toBe(false);
+    } finally {
+      held.close();
+    }
+  });
+
   it('the real executable: `check` exits 1 on a corrupt store, and `serve` refuses to start on it and on a 0-byte file', async () => {
     const dir = freshDir();
     corruptTimersIndex(storeWithTimers(dir));
