@@ -108,23 +108,10 @@ const isOn = (v: z.infer<typeof onOff>): boolean => v === true || v === 1 || (ty
 export function registerRest(app: FastifyInstance, o: RestOptions): void {
   const { core } = o;
 
-  const started = new WeakMap<FastifyRequest, number>();
-  const bodies = new WeakMap<FastifyRequest, unknown>();
+  const trail = new AuditTrail(o.onCall);
   const audit = (req: FastifyRequest, result: 'OK' | 'FAIL', code: number, info?: string) => {
-    if (!o.onCall) return;
     const { service, command } = req.params as { service: string; command: string };
-    const q = req.query as Record<string, string | undefined>;
-    const t0 = started.get(req);
-    o.onCall({
-      who: q.identifier ?? '',
-      ip: clientAddressOf(req.raw) ?? req.ip,
-      what: `${service}/${command}`,
-      ...(namedUsers(bodies.get(req)) ?? {}),
-      result,
-      code,
-      ...(info ? { info } : {}),
-      ms: t0 === undefined ? 0 : Math.round((performance.now() - t0) * 1000) / 1000,
-    });
+    trail.done(req, `${service}/${command}`, result, code, info);
   };
   const fail = (reply: FastifyReply, code: number, info: string, http = 200) => {
     audit(reply.request, 'FAIL', code, info);
@@ -200,7 +187,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
 
   /** Who is asking, checked from the URL before the body is read: an unauthenticated caller costs no body. */
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
-    started.set(req, performance.now());
+    trail.start(req);
     const { service, command } = req.params as { service: string; command: string };
     const name = `${service}/${command}`;
     const isTest = service === 'test';
@@ -225,7 +212,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
     const over = frameBoundsError(body);
     if (over) return fail(reply, WireCode.INVALID_BODY, `invalid body: ${over.message.replace('frame', 'body')}`);
-    bodies.set(req, body);
+    trail.body(req, body);
     const parsed = schemas[name as Command].safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -248,8 +235,38 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
   });
 }
 
+/**
+ * The audit line of admin calls (rest.ts's and the audit reads' of restAudit.ts): when a call started, the body
+ * it named, then `onCall` once it is answered, refused or not.
+ */
+export class AuditTrail {
+  private readonly started = new WeakMap<FastifyRequest, number>();
+  private readonly bodies = new WeakMap<FastifyRequest, unknown>();
+  constructor(private readonly onCall: ((call: AuditEntry) => void) | undefined) {}
+  start(req: FastifyRequest): void {
+    this.started.set(req, performance.now());
+  }
+  body(req: FastifyRequest, body: unknown): void {
+    this.bodies.set(req, body);
+  }
+  done(req: FastifyRequest, what: string, result: 'OK' | 'FAIL', code: number, info?: string): void {
+    if (!this.onCall) return;
+    const t0 = this.started.get(req);
+    this.onCall({
+      who: (req.query as Record<string, string | undefined>).identifier ?? '',
+      ip: clientAddressOf(req.raw) ?? req.ip,
+      what,
+      ...(namedUsers(this.bodies.get(req)) ?? {}),
+      result,
+      code,
+      ...(info ? { info } : {}),
+      ms: t0 === undefined ? 0 : Math.round((performance.now() - t0) * 1000) / 1000,
+    });
+  }
+}
+
 /** The users a body names, for the audit line: at most 10, and how many there were. */
-export function namedUsers(body: unknown): { users: string[] } | undefined {
+function namedUsers(body: unknown): { users: string[] } | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   const ids: string[] = [];

@@ -8,8 +8,7 @@ import { ErrorCode, StatusError } from '../errors';
 import { WireCode } from '../protocol/codes';
 import type { JournalEntry, StatusTransition } from '../types';
 import { adminProofFailure } from './adminProof';
-import { clientAddressOf } from './clientAddress';
-import { namedUsers, type AuditEntry } from './rest';
+import { AuditTrail, type AuditEntry } from './rest';
 
 export interface AuditRestOptions {
   core: EnginePort;
@@ -67,27 +66,14 @@ export function auditRoute<S extends z.ZodType>(
   run: (b: z.infer<S>) => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): void {
   // Audit reads are admin calls too: each leaves its audit line, refused or not (docs/operations.md).
-  const started = new WeakMap<FastifyRequest, number>();
-  const bodies = new WeakMap<FastifyRequest, unknown>();
-  const audit = (req: FastifyRequest, result: 'OK' | 'FAIL', code: number, info?: string) => {
-    const t0 = started.get(req);
-    o.onCall?.({
-      who: (req.query as Record<string, string | undefined>).identifier ?? '',
-      ip: clientAddressOf(req.raw) ?? req.ip,
-      what: `im_open_status/${name}`,
-      ...(namedUsers(bodies.get(req)) ?? {}),
-      result,
-      code,
-      ...(info ? { info } : {}),
-      ms: t0 === undefined ? 0 : Math.round((performance.now() - t0) * 1000) / 1000,
-    });
-  };
+  const trail = new AuditTrail(o.onCall);
+  const audit = (req: FastifyRequest, result: 'OK' | 'FAIL', code: number, info?: string) => trail.done(req, `im_open_status/${name}`, result, code, info);
   const fail = (reply: FastifyReply, code: number, info: string) => {
     audit(reply.request, 'FAIL', code, info);
     return reply.send({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
   };
   const gate = async (req: FastifyRequest, reply: FastifyReply) => {
-    started.set(req, performance.now());
+    trail.start(req);
     const refused = adminProofFailure(req.query as Record<string, string | undefined>, o);
     if (refused) return fail(reply, refused.code, refused.info);
     return undefined;
@@ -101,7 +87,7 @@ export function auditRoute<S extends z.ZodType>(
       return fail(reply, WireCode.BAD_JSON, 'the body is not valid JSON');
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail(reply, WireCode.BAD_JSON, 'the body must be a JSON object');
-    bodies.set(req, body);
+    trail.body(req, body);
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
