@@ -226,6 +226,8 @@ export interface WireClient {
   ws: WebSocket;
   /** Sends one request and resolves with its reply (matched by servcmd + seq, as the SDK does). */
   request(servcmd: string, body?: Record<string, unknown>, head?: Record<string, unknown>): Promise<WireReply>;
+  /** Sends one frame without waiting for an answer (the SDK's `simplySend`); returns its head.seq. */
+  tell(servcmd: string, body?: Record<string, unknown>, head?: Record<string, unknown>): number;
   /** Sends raw bytes or text. */
   raw(data: Buffer | string, binary?: boolean): void;
   /** Every frame that was not a reply, in order. */
@@ -272,6 +274,10 @@ export async function wireClient(url: string, opts: { path?: string; query?: Rec
     ws.once('error', reject);
   });
   const binary = (opts.path ?? '/binfo') === '/binfo';
+  const send = (servcmd: string, s: number, body: Record<string, unknown>, head: Record<string, unknown>) => {
+    const frame = JSON.stringify({ head: { ver: 'v4', platform: 7, sdkappid: SDK_APP_ID, contenttype: 'json', servcmd, seq: s, ...head }, body });
+    ws.send(binary ? Buffer.from(frame) : frame, { binary });
+  };
   return {
     ws,
     pushes,
@@ -280,15 +286,19 @@ export async function wireClient(url: string, opts: { path?: string; query?: Rec
     closed,
     request(servcmd, body = {}, head = {}) {
       const s = ++seq;
-      const frame = JSON.stringify({ head: { ver: 'v4', platform: 7, sdkappid: SDK_APP_ID, contenttype: 'json', servcmd, seq: s, ...head }, body });
       return new Promise<WireReply>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no reply to ${servcmd} within 3 s`)), 3000);
         pending.set(`${servcmd}#${s}`, (r) => {
           clearTimeout(timer);
           resolve(r);
         });
-        ws.send(binary ? Buffer.from(frame) : frame, { binary });
+        send(servcmd, s, body, head);
       });
+    },
+    tell(servcmd, body = {}, head = {}) {
+      const s = ++seq;
+      send(servcmd, s, body, head);
+      return s;
     },
     raw(data, isBinary = true) {
       ws.send(data, { binary: isBinary });

@@ -122,13 +122,18 @@ export async function timClient(s: TestServer, path: '/binfo' | '/info' = '/binf
   const raw = await rawSocket(`${s.ws}${path}${q}`);
   let seq = 1000;
   const binary = path === '/binfo';
-  const request = async (servcmd: string, body: unknown = {}, head: Record<string, unknown> = {}) => {
+  /** Sends one frame without waiting for an answer (the SDK's `simplySend`); returns its head.seq. */
+  const tell = (servcmd: string, body: unknown = {}, head: Record<string, unknown> = {}) => {
     const mine = ++seq;
     const frame = JSON.stringify({ head: { ver: 'v4', platform: 7, servcmd, seq: mine, ...head }, body });
     raw.ws.send(binary ? Buffer.from(frame) : frame, { binary });
+    return mine;
+  };
+  const request = async (servcmd: string, body: unknown = {}, head: Record<string, unknown> = {}) => {
+    const mine = tell(servcmd, body, head);
     return raw.next((f) => f.head?.servcmd === servcmd && f.head?.seq === mine);
   };
-  return { ...raw, request, login: (userID: string) => request('im_open_status.wslogin', { State: 'Online' }, { identifier: userID, usersig: sig(userID) }) };
+  return { ...raw, request, tell, login: (userID: string) => request('im_open_status.wslogin', { State: 'Online' }, { identifier: userID, usersig: sig(userID) }) };
 }
 
 /** The user's presence as the admin API reports it. */

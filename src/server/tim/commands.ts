@@ -47,12 +47,15 @@ const COMMANDS = new Map<string, Command>([
   [CMD.LOGOUT, (gw, conn) => logout(gw, conn)],
   [
     CMD.PUSH_ACK,
+    // EXT-2's resume point. Both SDKs send the ack without waiting for an answer (their request layer lists
+    // it for `simplySend`: no pending request, no timeout), so it gets none: an answer would be a second
+    // write per recipient of every change, and a frame the SDK parses only to drop.
     (_gw, conn, _head, body) => {
       const state = conn.device?.data;
       const given = body.SessionData;
       const seq = typeof given === 'string' || typeof given === 'number' ? Number(given) : NaN; // Number() throws on some objects
       if (state && Number.isSafeInteger(seq) && seq > state.ackedSeq && seq <= state.pushedSeq) state.ackedSeq = seq;
-      return {};
+      return undefined;
     },
   ],
   [CMD.ALIVE, heartbeat],
