@@ -12,7 +12,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { summarize } from './lib/cpuprofile';
 import { RESULT_PREFIX, median } from './lib/measure';
@@ -437,10 +437,12 @@ for (const [n, run] of parts) {
 }
 results.machine.loadAfter = loadavg();
 results.durationSec = (performance.now() - started) / 1000;
+// An --out elsewhere may name a folder that is not there yet: a run's figures are not lost to it at the end.
+mkdirSync(dirname(resolve(opts.out)), { recursive: true });
 writeFileSync(opts.out, renderReport(results));
 log(`wrote ${opts.out}`);
 if (opts.json) {
-  mkdirSync('bench/results', { recursive: true });
+  mkdirSync(dirname(resolve(opts.json)), { recursive: true });
   writeFileSync(opts.json, JSON.stringify(results, null, 1) + '\n');
   log(`wrote ${opts.json}`);
 }
