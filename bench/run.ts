@@ -325,6 +325,11 @@ async function part4(scale: Scale, r: BenchResults): Promise<void> {
   for (const devices of [1, 2, 4]) {
     sweeps.push({ sweep: 'devices per user', value: devices, world: fanoutWorld(base, { devices, ...(small ? { subs: 8, friends: 8 } : {}) }) });
   }
+  // The world of part 1 at other sizes (every user online): where the engine's extra per change shows and
+  // where the baseline's own cache misses cover it (the core's target at 10k, docs/performance.md part 1).
+  for (const online of small ? [100, 300, 1000] : [3 * K, 10 * K, 30 * K]) {
+    sweeps.push({ sweep: 'users online (all registered)', value: online, world: fanoutWorld(online, small ? { subs: 5, friends: 4 } : {}) });
+  }
   r.growth = [];
   let i = 0;
   for (const s of sweeps) {
