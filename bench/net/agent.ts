@@ -184,14 +184,29 @@ function onFrame(s: Sock, raw: Buffer | string, now: number): void {
     if (at >= 0) record(Buffer.from(text.slice(at + MARK_SDK.length, text.indexOf('"', at + MARK_SDK.length)), 'base64').toString('utf8'), now);
     // As the SDK does: a push with NeedAck is acknowledged with its SessionData (the EXT-2 resume point).
     const sd = text.indexOf(SESSION);
-    if (sd >= 0) {
-      const data = text.slice(sd + SESSION.length, text.indexOf('"', sd + SESSION.length));
-      s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'openim.ws_msg_push_ack', s.next++), body: { SessionData: data } })));
-    }
+    if (sd >= 0) ack(s, text.slice(sd + SESSION.length, text.indexOf('"', sd + SESSION.length)));
     return;
   }
   const f = JSON.parse(text) as { head: { seq: number }; body: { ErrorCode?: number } };
   reply(s, f.head.seq, !f.body?.ErrorCode, f.body as Record<string, any>);
+}
+
+/**
+ * The acknowledgements of the frames read in this turn, sent once the turn's frames are all read (a
+ * setImmediate: after the I/O callbacks). Each SDK acknowledges a push as soon as it reads it, in its own
+ * browser: there one client's ack write never holds up another client's reading. Here hundreds of clients
+ * share one process, so an ack sent inline would count in the latency of every push read after it in the turn.
+ */
+const acks: Array<{ s: Sock; data: string }> = [];
+function ack(s: Sock, data: string): void {
+  if (acks.length === 0) setImmediate(flushAcks);
+  acks.push({ s, data });
+}
+function flushAcks(): void {
+  for (const a of acks.splice(0)) if (!a.s.gone) sendAck(a.s, a.data);
+}
+function sendAck(s: Sock, data: string): void {
+  s.ws.send(Buffer.from(JSON.stringify({ head: sdkHead(s, 'openim.ws_msg_push_ack', s.next++), body: { SessionData: data } })));
 }
 
 function reply(s: Sock, id: number, ok: boolean, f: Record<string, any>): void {
