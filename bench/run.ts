@@ -390,7 +390,18 @@ function machine() {
     loadBefore: loadavg(),
     commit: git(['rev-parse', '--short', 'HEAD']),
     dirty: git(['status', '--porcelain', '--', 'src', 'machines']) !== '',
+    ...(l3Bytes() !== undefined ? { l3Bytes: l3Bytes() } : {}),
   };
+}
+
+/** The last-level cache's size as Linux reports it (part 4's world-size sweep is read against it). */
+function l3Bytes(): number | undefined {
+  try {
+    const m = /^(\d+)([KMG]?)$/.exec(readFileSync('/sys/devices/system/cpu/cpu0/cache/index3/size', 'utf8').trim());
+    return m ? Number(m[1]) * ({ '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 } as Record<string, number>)[m[2]!]! : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
