@@ -564,7 +564,8 @@ function growthSection(r: BenchResults): string[] {
     '| sweep | engine: fixed + per notification | baseline: fixed + per notification | engine per change, last / first point |',
     '|---|---|---|---|',
   );
-  for (const s of sweeps) {
+  // The world-size sweep keeps its fan-out: a line through it says nothing (it has its own table below).
+  for (const s of sweeps.filter((x) => x !== ONLINE_SWEEP)) {
     const xs = rows.filter((x) => x.sweep === s);
     const pts = (f: (x: (typeof xs)[number]) => number) => xs.map((x) => ({ x: median(x.rounds.map((rd) => rd.delivered / rd.changes)), y: f(x) }));
     const fit = (ps: Array<{ x: number; y: number }>) => {
