@@ -473,9 +473,20 @@ function sizeReading(r: BenchResults): string[] {
         ? ` By part 2's bytes per online user (${fp.eng.toLocaleString('en-US')} B the engine's, ${fp.base.toLocaleString('en-US')} B the baseline's), the 10k world is about ${mib(fp.eng * 10_000)} against ${mib(fp.base * 10_000)}${r.machine.l3Bytes ? `, beside this machine's ${mib(r.machine.l3Bytes)} L3 cache` : ''}.`
         : ''
     }`,
+    ...fixedReading(r),
     `  What would meet 0.8 at 10k is the engine's change within a quarter more than the baseline's${at10k ? ` (${us(at10k.base * 1.25)} here, against ${us(at10k.eng)})` : ''}: less work per`,
     '  change and fewer bytes per user, the machine steps, timers, journal and audience of a change compiled into one pass',
     '  over one compact bundle per user: a redesign of the core\'s data layout, not a tuning of it.',
+  ];
+}
+
+/** Part 4's subscriptions sweep as a line (costModel): the fixed part of a change against the part per notification. */
+function fixedReading(r: BenchResults): string[] {
+  const m = costModel(r);
+  if (!m || !Number.isFinite(m.eng.slope) || !Number.isFinite(m.base.slope)) return [];
+  return [
+    `  Part 4's subscriptions sweep splits a change: the engine ${us(m.eng.fixed)} fixed + ${us(m.eng.slope)} per notification, the`,
+    `  baseline ${us(m.base.fixed)} + ${us(m.base.slope)}: per notification they are close, the fixed part is the gap.`,
   ];
 }
 
