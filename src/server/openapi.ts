@@ -67,6 +67,8 @@ const REPLIES = {
     File: z.string().describe('The copy, <data>/backups/status-engine-<UTC time>.db'),
     Bytes: z.number().int(),
     Seq: z.number().int().describe('The journal seq the server had reached when the copy was whole'),
+    Removed: z.array(z.string()).optional().describe('With Keep: the older copies deleted (file names in <data>/backups)'),
+    NotRemoved: z.array(z.object({ File: z.string(), Error: z.string() })).optional().describe('With Keep: older copies that could not be deleted, and why'),
   }),
 } as const;
 

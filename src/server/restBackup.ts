@@ -1,7 +1,8 @@
 // POST /v4/im_open_status/backup {}: the online backup of a running `serve --data DIR` (docs/operations.md). The
 // server holds its SQLite file exclusively, so no other process can copy it while it serves; the server copies
 // it itself, through SQLite's backup API on its own connection, to DIR/backups/status-engine-<UTC time>.db.
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+// `{"Keep": n}` then deletes all but the newest n copies there (the files this call names, nothing else).
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -22,8 +23,34 @@ export interface BackupRestOptions extends AuditProof {
   seq(): number;
 }
 
-/** The backup call's body: an empty object. */
-export const BACKUP_SCHEMA = z.object({}).strict();
+/** Most copies `Keep` may ask to keep (more: move them off the data disk, docs/operations.md). */
+export const BACKUP_KEEP_MAX = 1000;
+
+/** The backup call's body: empty, or how many copies to keep, this one included. */
+export const BACKUP_SCHEMA = z
+  .object({
+    Keep: z
+      .number()
+      .int()
+      .min(1)
+      .max(BACKUP_KEEP_MAX)
+      .optional()
+      .describe(`After the copy, delete all but the newest Keep copies in <data>/backups (1-${BACKUP_KEEP_MAX}; absent: delete none)`),
+  })
+  .strict();
+
+/** A copy this call wrote: its time stamp and the suffix of a second copy in the same millisecond. */
+const COPY = /^status-engine-(\d{8}T\d{9}Z)(?:-(\d+))?\.db$/;
+
+/** The copies in `dir` beyond the newest `keep` (oldest first); other files are not ours to touch. */
+export function copiesBeyond(names: readonly string[], keep: number): string[] {
+  const copies = names.flatMap((name) => {
+    const m = COPY.exec(name);
+    return m ? [{ name, stamp: m[1]!, n: m[2] === undefined ? 0 : Number(m[2]) }] : [];
+  });
+  copies.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.n - b.n));
+  return copies.slice(0, Math.max(0, copies.length - keep)).map((c) => c.name);
+}
 
 /** `20261201T230000123Z`: sortable, no characters a shell or a file system minds. */
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:.]/g, '');
@@ -31,7 +58,7 @@ const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:.]/g, '');
 export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): void {
   let lastBase = '';
   let n = 0;
-  auditRoute(app, o, 'backup', BACKUP_SCHEMA, async () => {
+  auditRoute(app, o, 'backup', BACKUP_SCHEMA, async (body) => {
     const source = o.source;
     if ('none' in source) throw new StatusError(WireCode.UNKNOWN_COMMAND, `nothing to back up: ${source.none}`);
     const dir = path.join(path.dirname(source.file), 'backups');
@@ -52,6 +79,19 @@ export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): 
       rmSync(partial, { force: true });
       throw e;
     }
-    return { File: file, Bytes: statSync(file).size, Seq: o.seq() };
+    const answer = { File: file, Bytes: statSync(file).size, Seq: o.seq() };
+    if (body.Keep === undefined) return answer;
+    const removed: string[] = [];
+    const notRemoved: Array<{ File: string; Error: string }> = [];
+    for (const name of copiesBeyond(readdirSync(dir), body.Keep)) {
+      try {
+        rmSync(path.join(dir, name));
+        removed.push(name);
+      } catch (e) {
+        // The copy is made: a copy that could not be deleted is said, not a failure of the call.
+        notRemoved.push({ File: name, Error: (e as NodeJS.ErrnoException).code ?? String(e) });
+      }
+    }
+    return { ...answer, Removed: removed, ...(notRemoved.length > 0 ? { NotRemoved: notRemoved } : {}) };
   });
 }

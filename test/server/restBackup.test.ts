@@ -1,0 +1,87 @@
+// The online backup's retention (docs/operations.md, Backups): `{"Keep": n}` deletes all but the newest n
+// copies in <data>/backups after the copy is whole, and only the files the call names; a bad Keep is refused
+// with the parameter and its limit, and writes nothing.
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACKUP_KEEP_MAX, copiesBeyond } from '../../src/server/restBackup';
+import { SqliteStore } from '../../src/store/sqlite';
+import { startInProcess, type TestServer } from './wire';
+
+describe('copiesBeyond', () => {
+  it('orders copies by their time stamp, then by the suffix of a second copy in the same millisecond, and leaves other files alone', () => {
+    const names = [
+      'status-engine-20261202T030000000Z-1.db', // the second copy of that millisecond: newer than the one without suffix
+      'status-engine-20261202T030000000Z.db',
+      'status-engine-20261201T230000123Z.db',
+      'status-engine-20261202T030000000Z-10.db',
+      'status-engine-20261202T030000000Z-2.db',
+      'status-engine-20261202T040000000Z.db.partial', // a copy being written
+      'status-engine.db', // not a copy this call names
+      'notes.txt',
+    ];
+    expect(copiesBeyond(names, 2)).toEqual(['status-engine-20261201T230000123Z.db', 'status-engine-20261202T030000000Z.db', 'status-engine-20261202T030000000Z-1.db']);
+    expect(copiesBeyond(names, 5)).toEqual([]);
+    expect(copiesBeyond(names, 1)).toHaveLength(4);
+  });
+});
+
+describe('POST im_open_status/backup with Keep', () => {
+  let s: TestServer | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await s?.close();
+    s = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the newest Keep copies, this one included, deletes the older ones and nothing else, and says which', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'se-backup-keep-'));
+    s = await startInProcess({ store: new SqliteStore(path.join(dir, 'status-engine.db')) });
+    const backups = path.join(dir, 'backups');
+    mkdirSync(backups);
+    writeFileSync(path.join(backups, 'keep-me.txt'), 'an operator\'s file');
+    expect((await s.rest('im_open_login_svc/account_import', { UserID: 'alice' })).ActionStatus).toBe('OK');
+
+    const files: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await s.rest('im_open_status/backup', {});
+      expect(r).toMatchObject({ ActionStatus: 'OK', File: expect.any(String) });
+      expect(r.Removed).toBeUndefined(); // without Keep nothing is deleted
+      files.push(path.basename(r.File));
+    }
+    const kept = await s.rest('im_open_status/backup', { Keep: 2 });
+    expect(kept).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0 });
+    expect(kept.Removed).toEqual(files.slice(0, 2));
+    expect(readdirSync(backups).sort()).toEqual([files[2]!, path.basename(kept.File), 'keep-me.txt'].sort());
+    // What is kept is a whole copy of the store (read from a copy of it: opening it would add its -shm here).
+    const check = path.join(dir, 'check.db');
+    copyFileSync(kept.File, check);
+    const db = new Database(check, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+
+    const one = await s.rest('im_open_status/backup', { Keep: 1 });
+    expect(one.Removed).toEqual([files[2], path.basename(kept.File)]);
+    expect(readdirSync(backups).sort()).toEqual([path.basename(one.File), 'keep-me.txt'].sort());
+  });
+
+  it('a Keep that is not an integer from 1 to the limit is refused with the parameter and the limit, and no copy is made', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'se-backup-keep-'));
+    s = await startInProcess({ store: new SqliteStore(path.join(dir, 'status-engine.db')) });
+    for (const [Keep, says] of [
+      [0, /Keep.*1/],
+      [BACKUP_KEEP_MAX + 1, new RegExp(`Keep.*${BACKUP_KEEP_MAX}`)],
+      [2.5, /Keep/],
+      ['2', /Keep/],
+      [null, /Keep/],
+    ] as const) {
+      const r = await s.rest('im_open_status/backup', { Keep });
+      expect(r.ActionStatus).toBe('FAIL');
+      expect(r.ErrorInfo).toMatch(says);
+    }
+    expect(readdirSync(dir)).not.toContain('backups');
+  });
+});
