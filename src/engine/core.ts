@@ -1,11 +1,9 @@
-// The engine: composes its parts and is the one place a Command is applied (`apply`, also replay's entry
-// point). Live calls check first (a failed call changes nothing), then run one command in one transaction
+// The engine: composes its parts; a Command is applied in one place (`apply`, also replay's entry point:
+// ./commands.ts). Live calls check first (a failed call changes nothing), then run one command in one transaction
 // (src/engine/transaction.ts); the parts decide nothing of SPEC's rules themselves: the machines and
 // src/engine/rules/ do. Front-ends see it only through the EnginePort (src/engine/port.ts).
 import { accessMachine, defaultAccessContext, mergeSettings, type AccessContext } from '../../machines/access';
-import { isNativePlatform, type Limits, type Platform } from '../../machines/spec';
-import type { SubscriptionsEvent } from '../../machines/subscriptions';
-import type { UserStatusEvent } from '../../machines/userStatus';
+import type { Limits, Platform } from '../../machines/spec';
 import { MemoryBroker } from '../broker/memory';
 import type { Broker } from '../broker/types';
 import { systemClock, type Clock } from '../clock';
@@ -17,6 +15,7 @@ import type { Store } from '../store/types';
 import type { AdminStatus, EngineOptions, EngineState, JournalInfo } from '../types';
 import { Admin } from './admin';
 import { Calls } from './calls';
+import { Commands } from './commands';
 import { Compaction } from './compaction';
 import { parseConfigChange } from './config';
 import { LocalDevices } from './delivery';
@@ -51,7 +50,6 @@ export class EngineCore implements EnginePort {
   readonly broker: Broker;
   private readonly tx: Transaction;
   private readonly settingsPart: Settings;
-  private readonly runners: Runners;
   private readonly timers: DurableTimers;
   private readonly local: LocalDevices;
   /** The inspection bridge (src/engine/inspect.ts), when `inspect` is given: `serve --inspect` asks it for the current actors. */
@@ -65,6 +63,7 @@ export class EngineCore implements EnginePort {
   private readonly calls: Calls;
   private readonly admin: Admin;
   private readonly shard: Shard;
+  private readonly commands: Commands;
   readonly compaction: Compaction;
   private readonly listeners = new Set<TransitionListener>();
   private closed = false;
@@ -89,7 +88,7 @@ export class EngineCore implements EnginePort {
     const m = options.machines ?? {};
     const settings = (this.settingsPart = new Settings(m.access ?? accessMachine, stored ?? mergeSettings(defaultAccessContext(), initialChange), options.inspect));
     if (!stored) store.transaction(() => store.putSettings(settings.current));
-    const runners = (this.runners = new Runners({ ...m, ...internal }, () => settings.limits));
+    const runners = new Runners({ ...m, ...internal }, () => settings.limits);
     const shard = (this.shard = new Shard(options.owns ?? (() => true), options.owns !== undefined, store, this.broker, tx, runners, settings, rules, local, (by, c) => this.run(by, c)));
     this.detach = shard.attach();
     this.inspector = options.inspect ? new InspectBridge(options.inspect, settings.sessionId, options.inspectUsers) : null;
@@ -111,6 +110,7 @@ export class EngineCore implements EnginePort {
     this.devices = new Devices(store, tx, runners, local, links, this.status, this.fanOut, rules, this.rates, shard, run, () => this.closed);
     this.calls = new Calls(tx, settings, this.rates, this.status, shard, run);
     this.admin = new Admin(store, settings, runners, this.status, timers, shard, (by, c) => run(by, c));
+    this.commands = new Commands({ store, settings, runners, timers, links, rates: this.rates, status: this.status, subs: this.subs, admin: this.admin, shard, tx });
 
     // The options' settings are the journal's first command, so that replay from empty rebuilds them.
     if (!stored && Object.keys(initialChange).length > 0 && journalOn) {
@@ -151,78 +151,9 @@ export class EngineCore implements EnginePort {
 
   private readonly applyCommand = (command: Command): unknown => this.apply(command);
 
-  /** Applies a command without checks: replay's entry point, and the body of every live call. */
+  /** Applies a command without checks: replay's entry point, and the body of every live call (./commands.ts). */
   apply(command: Command): unknown {
-    const limits = this.settingsPart.limits;
-    switch (command.type) {
-      case 'users.register':
-        return this.store.addUsers(command.userIDs);
-      case 'friends.add':
-      case 'friends.remove':
-        return this.admin.applyFriends(command);
-      case 'config.change':
-        return this.settingsPart.change(command.change, this.store, this.tx);
-      case 'visibility.set':
-        return this.toUser(command.userID, { type: 'VISIBILITY.SET', visibility: command.visibility });
-      case 'device.login':
-      case 'device.reconnect':
-        this.toUser(command.userID, {
-          type: command.type === 'device.login' ? 'DEVICE.LOGIN' : 'DEVICE.RECONNECT',
-          deviceId: command.deviceId,
-          platform: command.platform,
-          cap: isNativePlatform(command.platform) ? limits.maxDevicesPerNativePlatform : limits.maxWebInstances,
-        });
-        // EXT-6: a login uses its device's window, after the step (an inspector sees the login first).
-        if (command.type === 'device.login') this.rates.admit(command.deviceId, 'login', true);
-        return;
-      case 'device.logout':
-        this.links.drop(command.userID, command.deviceId);
-        this.toUser(command.userID, { type: 'DEVICE.LOGOUT', deviceId: command.deviceId });
-        return this.rates.admit(command.deviceId, 'logout', true);
-      case 'device.disconnect':
-        // A closed link goes through the device's link machine (which stops any heartbeat wait); so does the
-        // timeout of a device found connected at start (Links.timedOut).
-        if (command.reason === 'link_closed') return this.links.step(command.userID, command.deviceId, { type: 'LINK.CLOSED' });
-        return this.links.timedOut(command.userID, command.deviceId);
-      case 'device.silent':
-        return this.links.step(command.userID, command.deviceId, { type: 'LINK.SILENT' });
-      case 'device.heard':
-        return this.links.step(command.userID, command.deviceId, { type: 'LINK.HEARTBEAT' });
-      case 'device.background':
-        return this.toUser(command.userID, { type: 'DEVICE.BACKGROUND', deviceId: command.deviceId });
-      case 'device.foreground':
-        return this.toUser(command.userID, { type: 'DEVICE.FOREGROUND', deviceId: command.deviceId });
-      case 'status.set':
-        return this.toUser(command.userID, { type: 'STATUS.SET', customStatus: command.customStatus });
-      case 'status.query':
-        return this.rates.admit(command.userID, 'getUserStatus', true);
-      case 'subscriptions.add':
-        this.rates.admit(command.userID, 'subscribeUserStatus', true);
-        return this.subs.step(command.userID, { type: 'SUB.ADD', userIDs: command.userIDs, quota: limits.subscriptionQuota });
-      case 'subscriptions.remove':
-        this.rates.admit(command.userID, 'unsubscribeUserStatus', true);
-        return this.subs.step(command.userID, command.userIDs === null ? { type: 'SUB.REMOVE_ALL' } : { type: 'SUB.REMOVE', userIDs: command.userIDs });
-      case 'timer.fire':
-        return this.fire(command.key);
-      case 'flap.release':
-        return this.status.releaseFlap(command.userID);
-      case 'edges.mirror':
-        return this.shard.applyMirror(command);
-    }
-  }
-
-  private toUser(userID: string, event: UserStatusEvent): void {
-    this.status.step(userID, event);
-  }
-
-  /** A durable timer's firing: the delayed event goes back to the machine that asked for it. */
-  private fire(key: string): void {
-    const t = this.timers.take(key);
-    if (!t) return;
-    if (t.machine === 'userStatus') this.status.step(t.owner, this.runners.user.afterEvent(t.delay, t.state) as UserStatusEvent);
-    else if (t.machine === 'subscriptions') this.subs.step(t.owner, this.runners.subs.afterEvent(t.delay, t.state) as SubscriptionsEvent);
-    else if (t.machine === 'flap') this.status.releaseFlap(t.owner);
-    else if (t.deviceId !== undefined) this.links.step(t.owner, t.deviceId, this.runners.link.afterEvent(t.delay, t.state));
+    return this.commands.apply(command);
   }
 
   // ---------------------------------------------------------------------------------------------------------
