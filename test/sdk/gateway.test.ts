@@ -2,7 +2,7 @@
 // keys, heartbeats and quiet sockets on the engine's clock, bad frames, compression, the /info text variant.
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, StatusError, TYPES } from '../../src/index';
+import { ErrorCode, StatusError, TYPES, createClient } from '../../src/index';
 import { purchaseBits } from '../../src/protocol/tim/wire';
 import {
   SDK_APP_ID,
@@ -348,6 +348,29 @@ describe('pushes', () => {
     expect(aboutBob(a4)).toEqual([{ To_Account: 'bob', Status: 1, CustomStatus: b64('lost 2') }]);
     // No ack was answered: an answer would have landed among the pushes (it matches no request).
     for (const c of [a1, a2, a3]) expect(c.pushes.filter((p) => p.head.servcmd === 'openim.ws_msg_push_ack')).toEqual([]);
+  });
+
+  it('EXT-2 acks of pushes are not requests: a watcher acknowledging more pushes than its request budget holds is still served; acks beyond what it was pushed are charged, and none is answered', async () => {
+    // A budget of 10 on the engine's (simulated) clock, which never refills it here.
+    const s = await start({ limits: { rateLimit: { requests: 1000, windowMs: 5000 } }, gateway: { requestBudget: { burst: 10, ratePerSec: 1, closeAfterRefusals: 5 } } });
+    const a = await connect(s);
+    await wireLogin(a, 'alice');
+    await a.request('im_open_status.ws_status_subscribe', { To_Account: ['bob'] });
+    const bob = createClient({ engine: s.engine, platform: 'web' });
+    await bob.login({ userID: 'bob' });
+    const ackable = () => a.pushes.filter((p) => p.head.servcmd === 'im_open_push.msg_push' && p.body.NeedAck === 1);
+    for (let i = 0; i < 40; i++) await bob.setSelfStatus({ customStatus: `busy ${i}` });
+    await a.waitPush(() => ackable().length >= 41); // bob's login and his 40 changes
+    for (const p of ackable()) a.tell('openim.ws_msg_push_ack', { SessionData: p.body.SessionData });
+    // Served: 41 acks on a budget of 10 cost it nothing (the old gateway refused the 9th on and cut the socket).
+    expect((await a.request('heartbeat.alive')).body.ErrorCode ?? 0).toBe(0);
+    expect((await a.request('im_open_status.ws_get_user_status', { To_Account: ['bob'] })).body.UserStatusList).toEqual([{ To_Account: 'bob', Status: 1, CustomStatus: b64('busy 39') }]);
+    expect(a.pushes.filter((p) => p.head.servcmd === 'openim.ws_msg_push_ack')).toEqual([]);
+    // Acks of pushes never sent are frames like any other: they use up the budget (unanswered), then the socket is cut.
+    for (let i = 0; i < 30; i++) a.tell('openim.ws_msg_push_ack', { SessionData: '1' });
+    expect((await a.closed).code).toBe(1008);
+    expect(a.pushes.filter((p) => p.head.servcmd === 'openim.ws_msg_push_ack')).toEqual([]);
+    await bob.logout();
   });
 
   it('GATE-1 a change of edition is pushed as purchase bits to logged-in sockets only, and only when the bits change', async () => {

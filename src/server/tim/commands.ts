@@ -90,6 +90,12 @@ const COMMANDS = new Map<string, Command>([
   ],
 ]);
 
+/** Frames the SDK sends without waiting for an answer: none is sent them, not even a refusal or an error. */
+const UNANSWERED = new Set<string>([CMD.PUSH_ACK]);
+
+/** Whether a frame of this servcmd gets an answer (its reply, or the error that stopped it). */
+export const answers = (servcmd: string): boolean => !UNANSWERED.has(servcmd);
+
 /** The answer to one request frame; undefined: no reply. Throws what `failure` turns into an error body. */
 export function dispatch(gw: GatewayContext, conn: DeviceSocket, frame: WireFrame): unknown {
   const { head, body } = frame;
@@ -114,7 +120,8 @@ export async function dispatchAsync(gw: GatewayContext, conn: DeviceSocket, fram
     if (call) await prepare!(call, session(conn, head), statusArg(head.servcmd, body));
     value = dispatch(gw, conn, frame);
   }
-  return gw.core.acknowledgesLater ? bound('acknowledge', gw.core.acknowledge(value)) : value;
+  // A frame that answers nothing (a push ack) changed nothing durable: it waits for no acknowledgement.
+  return gw.core.acknowledgesLater && value !== undefined ? bound('acknowledge', gw.core.acknowledge(value)) : value;
 }
 
 /** A refusal in the SDK's terms; anything but a StatusError is a bug, logged. */

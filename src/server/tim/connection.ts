@@ -11,7 +11,7 @@ import { CMD } from '../../protocol/tim/wire';
 import { routeLogin, type FrontCluster } from '../cluster/front';
 import { CLOSE_MOVED, Relay } from '../cluster/relay';
 import { lostSessionReason } from '../cluster/sessionLost';
-import { dispatch, dispatchAsync, failure } from './commands';
+import { answers, dispatch, dispatchAsync, failure } from './commands';
 import type { ConnInfo, DeviceSocket, GatewayContext, Key } from './device';
 import { EncodedBody, deliver } from './downlink';
 import { loginUser, logout, release } from './login';
@@ -22,6 +22,8 @@ export const WS_CLOSE_REPLACED = 4001;
 export const WS_CLOSE_SHUTDOWN = 1001;
 export const WS_CLOSE_NO_LOGIN = 4003;
 export const WS_CLOSE_OVER_BUDGET = 1008;
+/** Unacknowledged status pushes a socket may ack outside its request budget (more are charged as requests). */
+export const ACK_CREDIT_MAX = 10_000;
 
 /** One SDK socket. It holds at most one device (one DeviceHandle) at a time. Its link's hooks are its methods. */
 export class Connection implements DeviceSocket, LinkHooks {
@@ -33,6 +35,12 @@ export class Connection implements DeviceSocket, LinkHooks {
   private pushSeq = 0;
   /** Whatever the client sends, the work it can cause is bounded. */
   private readonly budget: RequestBudget;
+  /**
+   * Status pushes sent and not yet acknowledged, up to ACK_CREDIT_MAX: an ack of one of them is not a request
+   * (the SDK sends one per push, so a watcher of busy users would otherwise spend its request budget on them,
+   * be refused and cut), and acks beyond them are charged as any frame.
+   */
+  private ackCredit = 0;
 
   constructor(
     private readonly gw: GatewayContext,
@@ -59,6 +67,8 @@ export class Connection implements DeviceSocket, LinkHooks {
 
   /** @internal (the link's hook) */
   onFrame(data: Buffer, isBinary: boolean): void {
+    const ack = this.ackCredit > 0 ? this.creditedAck(data, isBinary) : null;
+    if (ack) return this.handle(ack, data, isBinary);
     const verdict = this.budget.take();
     if (verdict.kind === 'close') {
       if (this.link.closing) return; // closed already; frames in flight are dropped
@@ -84,6 +94,11 @@ export class Connection implements DeviceSocket, LinkHooks {
       this.dropped('frame out of bounds dropped (nesting, head.seq or head.servcmd)', { limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH });
       return;
     }
+    this.handle(frame, data, isBinary);
+  }
+
+  /** A frame within bounds and within the budget: handled now, or queued behind the one running (cluster mode). */
+  private handle(frame: WireFrame, data: Buffer, isBinary: boolean): void {
     if (this.gw.asyncCalls) return this.enqueue(frame, data, isBinary);
     this.held = [];
     this.heard();
@@ -95,8 +110,23 @@ export class Connection implements DeviceSocket, LinkHooks {
     }
     const held = this.held;
     this.held = null;
-    if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
+    if (body !== undefined && answers(frame.head.servcmd)) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
     for (const p of held) this.push(p.servcmd, p.body);
+  }
+
+  /** The frame, when it is an ack of a status push this socket was sent (decoded and within bounds); else null. */
+  private creditedAck(data: Buffer, isBinary: boolean): WireFrame | null {
+    // A byte search first: any other frame costs one indexOf here and is charged and decoded as before.
+    if (this.device === null || data.length > this.gw.maxFrameBytes || data.indexOf(CMD.PUSH_ACK) < 0) return null;
+    let frame: WireFrame;
+    try {
+      frame = decodeFrame(isBinary ? data : data.toString('utf8'), this.gw.maxFrameBytes);
+    } catch {
+      return null;
+    }
+    if (frame.head.servcmd !== CMD.PUSH_ACK || nestingOver(frame, MAX_NESTING_DEPTH) !== null || !(frame.head.seq === undefined || isEchoableSeq(frame.head.seq))) return null;
+    this.ackCredit--;
+    return frame;
   }
 
   private tooLarge(bytes: number | string, limit: number, loggedIn: boolean): void {
@@ -185,7 +215,7 @@ export class Connection implements DeviceSocket, LinkHooks {
     } finally {
       const held = this.held ?? [];
       this.held = null;
-      if (body !== undefined) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
+      if (body !== undefined && answers(frame.head.servcmd)) this.send({ head: { servcmd: frame.head.servcmd, seq: frame.head.seq }, body });
       for (const p of held) this.push(p.servcmd, p.body);
     }
   }
@@ -253,7 +283,7 @@ export class Connection implements DeviceSocket, LinkHooks {
     } catch {
       return; // nothing to answer, and no line per frame: the episode's line above says it
     }
-    if (typeof head.servcmd !== 'string' || !isEchoableSeq(head.seq)) return;
+    if (typeof head.servcmd !== 'string' || !isEchoableSeq(head.seq) || !answers(head.servcmd)) return;
     this.send({ head: { servcmd: head.servcmd, seq: head.seq }, body: errorBody(verdict.error.code, verdict.error.message) });
   }
 
@@ -295,6 +325,7 @@ export class Connection implements DeviceSocket, LinkHooks {
       return;
     }
     const seq = ++this.pushSeq;
+    if (servcmd === CMD.PUSH_MSG && this.ackCredit < ACK_CREDIT_MAX) this.ackCredit++;
     if (body instanceof EncodedBody) this.link.send(() => encodeFrameText(`{"head":{"servcmd":${JSON.stringify(servcmd)},"seq":${seq}},"body":${body.json}}`, this.info), this.info.binary);
     else this.send({ head: { servcmd, seq }, body });
   }
