@@ -26,14 +26,16 @@ export interface BackupRestOptions extends AuditProof {
 /** Most copies `Keep` may ask to keep (more: move them off the data disk, docs/operations.md). */
 export const BACKUP_KEEP_MAX = 1000;
 
+const KEEP_RANGE = `expected an integer from 1 to ${BACKUP_KEEP_MAX} (the copies to keep, this one included)`;
+
 /** The backup call's body: empty, or how many copies to keep, this one included. */
 export const BACKUP_SCHEMA = z
   .object({
     Keep: z
-      .number()
-      .int()
-      .min(1)
-      .max(BACKUP_KEEP_MAX)
+      .number({ error: KEEP_RANGE })
+      .int({ error: KEEP_RANGE })
+      .min(1, { error: KEEP_RANGE })
+      .max(BACKUP_KEEP_MAX, { error: KEEP_RANGE })
       .optional()
       .describe(`After the copy, delete all but the newest Keep copies in <data>/backups (1-${BACKUP_KEEP_MAX}; absent: delete none)`),
   })
@@ -42,12 +44,17 @@ export const BACKUP_SCHEMA = z
 /** A copy this call wrote: its time stamp and the suffix of a second copy in the same millisecond. */
 const COPY = /^status-engine-(\d{8}T\d{9}Z)(?:-(\d+))?\.db$/;
 
-/** The copies in `dir` beyond the newest `keep` (oldest first); other files are not ours to touch. */
-export function copiesBeyond(names: readonly string[], keep: number): string[] {
+/**
+ * The copies in `dir` beyond the newest `keep` (oldest first), `own` (the copy just made) always kept and
+ * counted: the wall clock names the files, and one that stepped back would rank it below older copies. Other
+ * files are not ours to touch.
+ */
+export function copiesBeyond(names: readonly string[], keep: number, own?: string): string[] {
   const copies = names.flatMap((name) => {
-    const m = COPY.exec(name);
+    const m = name === own ? null : COPY.exec(name);
     return m ? [{ name, stamp: m[1]!, n: m[2] === undefined ? 0 : Number(m[2]) }] : [];
   });
+  if (own !== undefined && names.includes(own)) keep--;
   copies.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.n - b.n));
   return copies.slice(0, Math.max(0, copies.length - keep)).map((c) => c.name);
 }
@@ -58,7 +65,16 @@ const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:.]/g, '');
 export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): void {
   let lastBase = '';
   let n = 0;
-  auditRoute(app, o, 'backup', BACKUP_SCHEMA, async (body) => {
+  // One backup at a time: two copies at once would share the store's connection, and a second call's prune
+  // could rank the first call's copy (named earlier, finished later) among the old ones.
+  let running: Promise<unknown> = Promise.resolve();
+  auditRoute(app, o, 'backup', BACKUP_SCHEMA, (body) => {
+    const next = running.then(() => backupOnce(body));
+    running = next.catch(() => undefined);
+    return next;
+  });
+
+  async function backupOnce(body: z.infer<typeof BACKUP_SCHEMA>): Promise<Record<string, unknown>> {
     const source = o.source;
     if ('none' in source) throw new StatusError(WireCode.UNKNOWN_COMMAND, `nothing to back up: ${source.none}`);
     const dir = path.join(path.dirname(source.file), 'backups');
@@ -83,7 +99,7 @@ export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): 
     if (body.Keep === undefined) return answer;
     const removed: string[] = [];
     const notRemoved: Array<{ File: string; Error: string }> = [];
-    for (const name of copiesBeyond(readdirSync(dir), body.Keep)) {
+    for (const name of copiesBeyond(readdirSync(dir), body.Keep, path.basename(file))) {
       try {
         rmSync(path.join(dir, name));
         removed.push(name);
@@ -93,5 +109,5 @@ export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): 
       }
     }
     return { ...answer, Removed: removed, ...(notRemoved.length > 0 ? { NotRemoved: notRemoved } : {}) };
-  });
+  }
 }
