@@ -173,7 +173,10 @@ function limiter(st: Step): string {
 function sizes(scale: Scale) {
   if (scale === 'smoke') return { clients: [40], repeats: 1, stepMs: 500, graceMs: 2000, maxSteps: 2, from: 50, phaseMs: 500, agents: 1 };
   if (scale === 'quick') return { clients: [1000, 5000], repeats: 1, stepMs: 2000, graceMs: 1000, maxSteps: 10, from: 250, phaseMs: 5000, agents: 2 };
-  return { clients: [1000, 5000], repeats: 2, stepMs: 3000, graceMs: 1000, maxSteps: 11, from: 250, phaseMs: 10_000, agents: 2 };
+  // Three runs: the target is judged on their median, and one run's p99 at 10% spreads by a few ms on this
+  // machine (STATUS_ENGINE_BENCH_NET_REPEAT=N for another number).
+  const repeats = Math.max(1, Math.floor(Number(process.env.STATUS_ENGINE_BENCH_NET_REPEAT ?? 3)) || 3);
+  return { clients: [1000, 5000], repeats, stepMs: 3000, graceMs: 1000, maxSteps: 11, from: 250, phaseMs: 10_000, agents: 2 };
 }
 
 export async function runLatency(o: NetParams): Promise<{ runs: NetRun[]; profiles: NetProfile[] }> {
