@@ -25,6 +25,10 @@ export const WS_CLOSE_OVER_BUDGET = 1008;
 /** Unacknowledged status pushes a socket may ack outside its request budget (more are charged as requests). */
 export const ACK_CREDIT_MAX = 10_000;
 
+/** Whether a decoded frame may be read: nested within the limit, a seq a reply can echo, a servcmd of at most 128 characters. */
+const inBounds = (frame: WireFrame): boolean =>
+  nestingOver(frame, MAX_NESTING_DEPTH) === null && (frame.head.seq === undefined || isEchoableSeq(frame.head.seq)) && frame.head.servcmd.length <= 128;
+
 /** One SDK socket. It holds at most one device (one DeviceHandle) at a time. Its link's hooks are its methods. */
 export class Connection implements DeviceSocket, LinkHooks {
   device: Key | null = null;
@@ -90,7 +94,7 @@ export class Connection implements DeviceSocket, LinkHooks {
     }
     // The reply echoes head.seq, and handlers read head and body: a frame nested past the limit, or whose
     // seq is not a number or a short string, is dropped before anything reads it (nothing could answer it).
-    if (nestingOver(frame, MAX_NESTING_DEPTH) !== null || !(frame.head.seq === undefined || isEchoableSeq(frame.head.seq)) || frame.head.servcmd.length > 128) {
+    if (!inBounds(frame)) {
       this.dropped('frame out of bounds dropped (nesting, head.seq or head.servcmd)', { limitName: 'maxNestingDepth', limit: MAX_NESTING_DEPTH });
       return;
     }
@@ -124,7 +128,7 @@ export class Connection implements DeviceSocket, LinkHooks {
     } catch {
       return null;
     }
-    if (frame.head.servcmd !== CMD.PUSH_ACK || nestingOver(frame, MAX_NESTING_DEPTH) !== null || !(frame.head.seq === undefined || isEchoableSeq(frame.head.seq))) return null;
+    if (frame.head.servcmd !== CMD.PUSH_ACK || !inBounds(frame)) return null;
     this.ackCredit--;
     return frame;
   }
