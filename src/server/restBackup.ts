@@ -2,7 +2,7 @@
 // server holds its SQLite file exclusively, so no other process can copy it while it serves; the server copies
 // it itself, through SQLite's backup API on its own connection, to DIR/backups/status-engine-<UTC time>.db.
 // `{"Keep": n}` then deletes all but the newest n copies there (the files this call names, nothing else).
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -83,8 +83,10 @@ export function registerBackupRest(app: FastifyInstance, o: BackupRestOptions): 
     const base = `status-engine-${stamp(Date.now())}`;
     n = base === lastBase ? n + 1 : 0;
     lastBase = base;
-    const name = n === 0 ? base : `${base}-${n}`;
-    const file = path.join(dir, `${name}.db`);
+    const nameOf = () => path.join(dir, `${n === 0 ? base : `${base}-${n}`}.db`);
+    // A clock that stepped back may name a copy that is there already: never renamed over.
+    while (existsSync(nameOf())) n++;
+    const file = nameOf();
     const partial = `${file}.partial`;
     try {
       await source.backup(partial);

@@ -1,7 +1,7 @@
 // The online backup's retention (docs/operations.md, Backups): `{"Keep": n}` deletes all but the newest n
 // copies in <data>/backups after the copy is whole, and only the files the call names; a bad Keep is refused
 // with the parameter and its limit, and writes nothing.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -90,6 +90,22 @@ describe('POST im_open_status/backup with Keep', () => {
     const files = rs.map((r) => path.basename(r.File));
     expect(files).toContain(left[0]);
     expect(rs.flatMap((r) => r.Removed).sort()).toEqual(files.filter((f) => f !== left[0]).sort());
+  });
+
+  it('a copy is never written over one already there, as a clock that stepped back would name it', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'se-backup-keep-'));
+    s = await startInProcess({ store: new SqliteStore(path.join(dir, 'status-engine.db')) });
+    const first = await s.rest('im_open_status/backup', {});
+    // The names of the next milliseconds taken already (what a clock set back would give the next calls).
+    const at = Date.parse(path.basename(first.File).replace(/^status-engine-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z.*$/, '$1-$2-$3T$4:$5:$6.$7Z'));
+    const taken = Array.from({ length: 5000 }, (_, i) => `status-engine-${new Date(at + 1 + i).toISOString().replace(/[-:.]/g, '')}.db`);
+    for (const name of taken) writeFileSync(path.join(dir, 'backups', name), 'older copy');
+    const second = await s.rest('im_open_status/backup', {});
+    expect(second.ActionStatus).toBe('OK');
+    // Its millisecond's name was taken: it got a suffix instead (the old call renamed over the file there).
+    expect(taken).not.toContain(path.basename(second.File));
+    for (const name of taken) expect(readFileSync(path.join(dir, 'backups', name), 'utf8')).toBe('older copy');
+    expect(readFileSync(second.File).subarray(0, 15).toString()).toBe('SQLite format 3');
   });
 
   it('a Keep that is not an integer from 1 to the limit is refused with the parameter and the limit, and no copy is made', async () => {
