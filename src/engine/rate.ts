@@ -4,6 +4,7 @@
 import type { RateLimitedApi } from '../../machines/spec';
 import type { RateWindowContext, RateWindowEmitted, RateWindowEvent } from '../../machines/rateWindow';
 import type { Clock } from '../clock';
+import { Before } from '../store/before';
 import { ErrorCode, StatusError } from '../errors';
 import type { RunnerSnapshot } from '../records';
 import type { InspectReports } from './inspectReports';
@@ -25,6 +26,9 @@ export class RateWindows {
   private readonly byApi = new Map<RateLimitedApi, Map<string, Window>>();
   private count = 0;
   private lastSweep = 0;
+  /** The live capture's windows written since it was taken, by API (copy on write; see capture), or null. */
+  private taken: Map<RateLimitedApi, Before<Window>> | null = null;
+  private captures = 0;
   /** The last check (admit without commit): its window, event and the machine's step from them. */
   private checkedBefore: Window | null = null;
   private checkedEvent: RateWindowEvent | null = null;
@@ -48,7 +52,8 @@ export class RateWindows {
     return m;
   }
 
-  private put(windows: Map<string, Window>, owner: string, w: Window | undefined): void {
+  private put(api: RateLimitedApi, windows: Map<string, Window>, owner: string, w: Window | undefined): void {
+    this.noteTaken(api, windows, owner);
     const had = windows.has(owner);
     if (w === undefined) windows.delete(owner);
     else windows.set(owner, w);
@@ -95,8 +100,8 @@ export class RateWindows {
       if (this.count > RATE_SWEEP_MIN && event.now - this.lastSweep >= windowMs) this.sweep(event.now);
       // The sweep may have dropped it: what the undo puts back is what was there before the call.
       const prev = windows.get(owner);
-      this.put(windows, owner, step.snapshot);
-      if (this.tx.open) this.tx.onUndo(() => this.put(windows, owner, prev));
+      this.put(api, windows, owner, step.snapshot);
+      if (this.tx.open) this.tx.onUndo(() => this.put(api, windows, owner, prev));
       if (this.reports.on) this.reports.transition(this.runners.rate, `${api}:${owner}`, event, step.snapshot, { before });
     }
     return step.snapshot;
@@ -109,23 +114,40 @@ export class RateWindows {
     return out;
   }
   /**
-   * The windows as they stand, listed later: a copy of the maps now (windows are never changed in place, a
-   * call puts a new one), the keys and the list made only if the capture is read (compaction, issue 9).
+   * The windows as they stand, listed later (compaction, issue 9: most captures are replaced by the next one
+   * unread): nothing is copied now; from here on a window's first change keeps the one it replaces. One capture
+   * is live at a time: a reader of an earlier one that was never read throws.
    */
   capture(): () => Array<[string, Window]> {
-    const copies = [...this.byApi].map(([api, windows]) => [api, new Map(windows)] as const);
+    const id = ++this.captures;
+    this.taken = new Map();
+    let listed: Array<[string, Window]> | null = null;
     return () => {
+      if (listed !== null) return listed;
+      if (id !== this.captures || this.taken === null) throw new Error('rate windows: a capture read after a later one was taken');
       const out: Array<[string, Window]> = [];
-      for (const [api, windows] of copies) for (const [owner, w] of windows) out.push([api + RATE_KEY_SEP + owner, w]);
-      return out;
+      for (const [api, windows] of this.byApi) {
+        const was = this.taken.get(api);
+        for (const [owner, w] of was ? was.entries(windows) : windows) out.push([api + RATE_KEY_SEP + owner, w]);
+      }
+      this.taken = null;
+      return (listed = out);
     };
+  }
+  private noteTaken(api: RateLimitedApi, windows: Map<string, Window>, owner: string): void {
+    const taken = this.taken;
+    if (taken === null) return;
+    let was = taken.get(api);
+    if (was === undefined) taken.set(api, (was = new Before()));
+    was.note(owner, windows.get(owner));
   }
   /** Puts back the windows of a snapshot (a replay from it), before any call. */
   load(windows: Iterable<[string, Window]>): void {
     for (const [key, rec] of windows) {
       const at = key.indexOf(RATE_KEY_SEP);
       if (at < 0) throw new Error(`a rate window's key names its API and owner, got ${JSON.stringify(key)}`);
-      this.put(this.windowsOf(key.slice(0, at) as RateLimitedApi), key.slice(at + 1), rec);
+      const api = key.slice(0, at) as RateLimitedApi;
+      this.put(api, this.windowsOf(api), key.slice(at + 1), rec);
     }
   }
 
@@ -137,10 +159,11 @@ export class RateWindows {
     this.lastSweep = now;
     const windowMs = this.settings.limits.rateLimit.windowMs;
     // forEach, not for-of: no [key, value] pair per window (a Map may delete during either).
-    for (const windows of this.byApi.values()) {
+    for (const [api, windows] of this.byApi) {
       windows.forEach((rec, owner) => {
         const last = rec.context.stamps[rec.context.stamps.length - 1];
         if (last === undefined || last <= now - windowMs) {
+          this.noteTaken(api, windows, owner);
           windows.delete(owner);
           this.count--;
         }

@@ -4,6 +4,7 @@
 import type { AccessContext } from '../../machines/access';
 import type { Command, JournalEntry } from '../records';
 import { DEFAULT_JOURNAL_ENTRIES, JournalRing, statusEntry } from './journalRing';
+import { Before } from './before';
 import { emptyEngineMemory, recordsOf, snapshotOfCapture, type Capture, type EngineMemory, type Snapshot } from './snapshot';
 import type { Notice, PendingTimer, StatusRecord, StatusStepFields, Store, SubscriptionsRecord } from './types';
 
@@ -30,6 +31,28 @@ const FIELDS_B = 7;
 
 /** A status record as the store writes it in place (the store's own: see Store.putStatus). */
 type OwnRecord = { -readonly [K in keyof StatusRecord]: StatusRecord[K] };
+
+const copyRecord = (r: StatusRecord): StatusRecord => ({ value: r.value, context: r.context, seq: r.seq, views: r.views, flap: r.flap });
+const copySet = (s: ReadonlySet<string>): ReadonlySet<string> => new Set(s);
+
+/**
+ * The replay start as it is taken (between transactions), before anybody reads it: what the live maps cannot
+ * say, and per map what its keys written since held then (copy on write, src/store/before.ts). Most are
+ * replaced by the next one unread, so taking one costs nothing and a write pays one lookup.
+ */
+interface Taken {
+  seq: number;
+  at: number;
+  settings: AccessContext;
+  /** Users are only added (a rollback removes only those its transaction added): the first this many are the start's. */
+  users: number;
+  status: Before<StatusRecord>;
+  subscriptions: Before<SubscriptionsRecord>;
+  friends: Before<ReadonlySet<string>>;
+  notices: Before<Notice>;
+  timers: Before<PendingTimer>;
+  engine: EngineMemory;
+}
 
 /** Adds `value` to the set at `key`; false if it was there already. */
 const addTo = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
@@ -73,10 +96,10 @@ export class MemoryStore implements Store {
   private undo: unknown[] = [];
   private undoTop = 0;
 
-  /** The snapshot the kept journal replays from (issue 9); undefined while it is whole from seq 1. */
-  protected start: Snapshot | Capture | undefined;
-  /** The friend sets the capture in `start` shares with the store (see ownFriends). */
-  private capturedFriends: ReadonlyMap<string, ReadonlySet<string>> | null = null;
+  /** The snapshot the kept journal replays from (issue 9), once read; undefined while it is whole from seq 1. */
+  protected start: Snapshot | undefined;
+  /** The replay start taken and not read yet (it supersedes `start`), or null. */
+  private taken: Taken | null = null;
   protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -109,7 +132,9 @@ export class MemoryStore implements Store {
     return this.status.get(userID);
   }
   putStatus(userID: string, record: StatusRecord): void {
-    if (this.txDepth > 0) this.record(MAP_PUT, this.status, userID, this.status.get(userID));
+    const was = this.status.get(userID);
+    this.taken?.status.note(userID, was, copyRecord);
+    if (this.txDepth > 0) this.record(MAP_PUT, this.status, userID, was);
     this.status.set(userID, record);
   }
   patchStatus(userID: string, value: string, context: StatusRecord['context'], seq: number, views: StatusRecord['views'], flap: StatusRecord['flap']): void {
@@ -120,6 +145,7 @@ export class MemoryStore implements Store {
       const next: OwnRecord = { value, context, seq, views, flap };
       return this.putStatus(userID, next);
     }
+    this.taken?.status.note(userID, rec, copyRecord);
     if (this.txDepth > 0) {
       this.record(FIELDS_A, rec, rec.value, rec.context);
       this.record(FIELDS_B, rec.seq, rec.views, rec.flap);
@@ -138,7 +164,9 @@ export class MemoryStore implements Store {
   }
   putSubscriptions(userID: string, record: SubscriptionsRecord, delta: { added: string[]; removed: string[] }): void {
     const logged = this.txDepth > 0;
-    if (logged) this.record(MAP_PUT, this.subs, userID, this.subs.get(userID));
+    const was = this.subs.get(userID);
+    this.taken?.subscriptions.note(userID, was);
+    if (logged) this.record(MAP_PUT, this.subs, userID, was);
     if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.subs.delete(userID);
     else this.subs.set(userID, record);
     for (const t of delta.removed) this.removeMember(this.subscribers, t, userID, logged);
@@ -156,7 +184,7 @@ export class MemoryStore implements Store {
   }
   addFriends(userID: string, friendIDs: readonly string[]): void {
     const logged = this.txDepth > 0;
-    this.ownFriends(userID);
+    this.taken?.friends.note(userID, this.friends.get(userID), copySet);
     for (const f of friendIDs) {
       this.addMember(this.friends, userID, f, logged);
       this.addMember(this.followers, f, userID, logged);
@@ -164,7 +192,7 @@ export class MemoryStore implements Store {
   }
   removeFriends(userID: string, friendIDs: readonly string[]): void {
     const logged = this.txDepth > 0;
-    this.ownFriends(userID);
+    this.taken?.friends.note(userID, this.friends.get(userID), copySet);
     for (const f of friendIDs) {
       this.removeMember(this.friends, userID, f, logged);
       this.removeMember(this.followers, f, userID, logged);
@@ -183,18 +211,23 @@ export class MemoryStore implements Store {
     return this.notices.get(userID);
   }
   putNotice(userID: string, notice: Notice | undefined): void {
-    if (this.txDepth > 0) this.record(MAP_PUT, this.notices, userID, this.notices.get(userID));
+    const was = this.notices.get(userID);
+    this.taken?.notices.note(userID, was);
+    if (this.txDepth > 0) this.record(MAP_PUT, this.notices, userID, was);
     if (notice) this.notices.set(userID, notice);
     else this.notices.delete(userID);
   }
 
   putTimer(timer: PendingTimer): void {
-    if (this.txDepth > 0) this.record(MAP_PUT, this.pending, timer.key, this.pending.get(timer.key));
+    const was = this.pending.get(timer.key);
+    this.taken?.timers.note(timer.key, was);
+    if (this.txDepth > 0) this.record(MAP_PUT, this.pending, timer.key, was);
     this.pending.set(timer.key, timer);
   }
   deleteTimer(key: string): void {
     const prev = this.pending.get(key);
     if (prev === undefined) return;
+    this.taken?.timers.note(key, prev);
     if (this.txDepth > 0) this.record(MAP_PUT, this.pending, key, prev);
     this.pending.delete(key);
   }
@@ -256,46 +289,57 @@ export class MemoryStore implements Store {
   // stay for journal() and explain() until the window drops them. A snapshot every window's worth of entries.
 
   replayStart(): Snapshot | undefined {
-    if (this.start?.kind === 'capture') {
-      this.start = snapshotOfCapture(this.start);
-      this.capturedFriends = null;
+    if (this.taken !== null) {
+      this.start = snapshotOfCapture(this.stateAtStart(this.taken));
+      this.taken = null;
     }
     // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
     return this.start === undefined ? undefined : (JSON.parse(JSON.stringify(this.start)) as Snapshot);
   }
   replayStartSeq(): number | undefined {
-    return this.start?.seq;
+    return this.taken?.seq ?? this.start?.seq;
   }
   setEngineMemory(read: () => EngineMemory): void {
     this.engineMemory = read;
   }
   private keepStartAhead(lastDropped: number): void {
     // A store no engine has opened (no settings) holds nothing a replay starts from.
-    if (lastDropped <= (this.start?.seq ?? 0) || this.settings === undefined) return;
-    this.start = {
-      kind: 'capture',
+    if (lastDropped <= (this.replayStartSeq() ?? 0) || this.settings === undefined) return;
+    this.start = undefined;
+    this.taken = {
       seq: this.seq,
       at: this.log.last()?.at ?? 0,
       settings: this.settings,
-      users: [...this.users],
-      status: this.copyOfStatus(),
-      subscriptions: new Map(this.subs),
-      friends: (this.capturedFriends = new Map(this.friends)),
-      notices: new Map(this.notices),
-      timers: [...this.pending.values()],
+      users: this.users.size,
+      status: new Before(),
+      subscriptions: new Before(),
+      friends: new Before(),
+      notices: new Before(),
+      timers: new Before(),
       engine: this.engineMemory?.() ?? emptyEngineMemory(),
     };
   }
 
-  /**
-   * The status records as they stand, each a copy of its own: patchStatus writes into the store's records
-   * (contexts are shared: nothing writes into them). Once per journal window, so a change pays no copy-on-write
-   * check instead.
-   */
-  private copyOfStatus(): Map<string, StatusRecord> {
-    const out = new Map<string, StatusRecord>();
-    for (const [id, r] of this.status) out.set(id, { value: r.value, context: r.context, seq: r.seq, views: r.views, flap: r.flap });
-    return out;
+  /** The state at the replay start taken: the live maps read through what their keys held then. */
+  private stateAtStart(t: Taken): Capture {
+    const users: string[] = [];
+    for (const id of this.users) {
+      if (users.length === t.users) break;
+      users.push(id);
+    }
+    return {
+      kind: 'capture',
+      seq: t.seq,
+      at: t.at,
+      settings: t.settings,
+      users,
+      status: t.status.view(this.status),
+      subscriptions: t.subscriptions.view(this.subs),
+      friends: t.friends.view(this.friends),
+      notices: t.notices.view(this.notices),
+      timers: [...t.timers.view(this.pending).values()],
+      engine: t.engine,
+    };
   }
 
   restore(snapshot: Snapshot): void {
@@ -317,7 +361,7 @@ export class MemoryStore implements Store {
       this.keepStart(snapshot);
     });
     this.start = structuredClone(snapshot);
-    this.capturedFriends = null;
+    this.taken = null;
   }
   /** A durable store writes the replay start inside restore's transaction. */
   protected keepStart(_snapshot: Snapshot): void {}
@@ -358,16 +402,6 @@ export class MemoryStore implements Store {
     this.undoTop = i + WIDTH;
   }
 
-  /**
-   * Before a user's friend set changes: if the replay start's capture holds that very set, the store takes a
-   * copy of its own first (copy on write), so the capture keeps the friends as they were at its seq without
-   * copying every set when it is taken (100k users with 20 friends each: 67-222 ms in one turn).
-   */
-  private ownFriends(userID: string): void {
-    const set = this.capturedFriends?.get(userID);
-    if (set !== undefined && this.friends.get(userID) === set) this.friends.set(userID, new Set(set));
-  }
-
   private addMember(index: Map<string, Set<string>>, key: string, value: string, logged: boolean): void {
     if (addTo(index, key, value) && logged) this.record(MEMBER_ADDED, index, key, value);
   }
@@ -393,11 +427,10 @@ export class MemoryStore implements Store {
           else (a as Map<string, unknown>).set(b as string, c);
           break;
         case MEMBER_ADDED:
-          if (a === this.friends) this.ownFriends(b as string);
+          // (A friend set's first write since the replay start was taken noted it already: a rollback undoes only its own writes.)
           removeFrom(a as Map<string, Set<string>>, b as string, c as string);
           break;
         case MEMBER_REMOVED:
-          if (a === this.friends) this.ownFriends(b as string);
           addTo(a as Map<string, Set<string>>, b as string, c as string);
           break;
         case USER_ADDED:

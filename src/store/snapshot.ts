@@ -99,10 +99,9 @@ export function takeSnapshot(store: Store, seq: number, at: number, engine: Engi
 }
 
 /**
- * A snapshot as the in-memory store takes it, cheaply (a window's worth of entries apart): the records by
- * reference, since the engine never changes a record it has put (it puts a new one; MemoryStore's undo log
- * relies on the same), the friend sets shared copy-on-write (MemoryStore.ownFriends) and the other mutable
- * indexes copied. `snapshotOfCapture` makes the snapshot when one is read.
+ * The state at the in-memory store's replay start, as MemoryStore reads it back when somebody asks (its maps
+ * as they are now, each key written since the start read through what it held then: src/store/before.ts).
+ * Records and sets may be the live ones: `snapshotOfCapture` turns it into a snapshot at once.
  */
 export interface Capture {
   kind: 'capture';
@@ -112,7 +111,6 @@ export interface Capture {
   users: string[];
   status: Map<string, StatusRecord>;
   subscriptions: Map<string, SubscriptionsRecord>;
-  /** The store's own sets, shared: the store copies one before it changes it (MemoryStore.ownFriends). */
   friends: ReadonlyMap<string, ReadonlySet<string>>;
   notices: Map<string, Notice>;
   timers: PendingTimer[];

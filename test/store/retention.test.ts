@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SimulatedClock } from 'xstate';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, createEngine, ErrorCode, replay, type Client, type Engine, type Snapshot } from '../../src/index';
 import { checkCommand, runPragma } from '../../src/store/integrity';
 import { MemoryStore } from '../../src/store/memory';
@@ -104,6 +104,72 @@ describe('in memory: the ring keeps a replay start ahead of its window', () => {
     expect(friendsAt(snapshot).get('dave')).toEqual(['erin']);
     expect(friendsAt(snapshot).has('frank')).toBe(false);
     await engine.close();
+  });
+
+  it('EXT-3 the replay start read late is the one read at once: nothing changed after it was taken reaches it (copy on write)', async () => {
+    // Two engines with the same calls on the same simulated clock: one reads its start as soon as it is taken, the
+    // other changes every part of the state the start holds first (records written in place, subscriptions, friends,
+    // timers armed, fired and cancelled, a notice, users, settings, rate windows, a rolled-back transaction).
+    // Device ids come from crypto.randomUUID: the same sequence for each twin.
+    let uuids = 0;
+    const ids = vi.spyOn(globalThis.crypto, 'randomUUID').mockImplementation(() => `00000000-0000-4000-8000-${String(++uuids).padStart(12, '0')}` as `${string}-${string}-${string}-${string}-${string}`);
+    const twin = async () => {
+      uuids = 0;
+      const clock = new SimulatedClock();
+      const store = new MemoryStore({ journalMaxEntries: 40 });
+      const engine = createEngine({ clock, store, ...SETTINGS });
+      await engine.registerUsers(USERS);
+      await engine.addFriends('alice', ['bob', 'carol']);
+      const clients = await busy(engine, clock, 4);
+      // Calls until a new start is taken: then the ring has room for 40 entries before the next one.
+      const was = (await engine.journalInfo()).snapshotSeq;
+      for (let i = 0; (await engine.journalInfo()).snapshotSeq === was; i++) await clients[0]!.setSelfStatus({ customStatus: `s${i}` });
+      return { clock, store, engine, clients };
+    };
+    const a = await twin();
+    const b = await twin();
+    const seq = (await a.engine.journalInfo()).snapshotSeq;
+    expect(seq).not.toBeNull();
+    expect((await b.engine.journalInfo()).snapshotSeq).toBe(seq);
+    const atOnce = await a.engine.replayStart();
+
+    const [c0, c1] = b.clients;
+    await c0!.setSelfStatus({ customStatus: 'after the start' }); // a record written in place
+    await c1!.subscribeUserStatus({ userIDList: ['frank', 'erin'] });
+    await c1!.unsubscribeUserStatus({ userIDList: [USERS[0]!] });
+    const zed = createClient({ engine: b.engine });
+    await b.engine.registerUsers(['zed']);
+    await zed.login({ userID: 'zed' }); // a record put where there was none, a rate window
+    await zed.subscribeUserStatus({ userIDList: ['alice'] });
+    await zed.logout(); // UNSUB-5's timer armed
+    await b.engine.addFriends('dave', ['erin']);
+    await b.engine.removeFriends('alice', ['bob']);
+    await b.engine.configure({ limits: { customStatusMaxBytes: 64 } });
+    expect(() =>
+      b.store.transaction(() => {
+        b.store.addFriends('zed', ['alice']);
+        b.store.putNotice('zed', { ended: [] } as never);
+        throw new Error('refused');
+      }),
+    ).toThrow('refused');
+    b.clock.increment(60_000); // timers fire (zed's subscriptions cleared, a notice kept for it), the start's pending ones too
+    expect((await b.engine.journalInfo()).snapshotSeq).toBe(seq); // still the same start: no later one was taken
+
+    const byKey = (s: Snapshot | null) => {
+      const sort = <T extends [string, unknown]>(xs: T[]) => [...xs].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      return { ...s!, status: sort(s!.status), subscriptions: sort(s!.subscriptions), friends: sort(s!.friends), notices: sort(s!.notices), timers: [...s!.timers].sort((x, y) => (x.key < y.key ? -1 : 1)), engine: { rates: sort(s!.engine.rates), links: sort(s!.engine.links) } };
+    };
+    const readLate = await b.engine.replayStart();
+    expect(byKey(readLate)).toEqual(byKey(atOnce));
+    // And it is still a start the kept journal replays from to the live state.
+    const c = new SimulatedClock();
+    c.set(b.clock.now());
+    const again = await replay(await b.engine.journal(), { clock: c, snapshot: readLate });
+    expect(await again.exportState()).toEqual(await b.engine.exportState());
+    await again.close();
+    await a.engine.close();
+    await b.engine.close();
+    ids.mockRestore();
   });
 
   it('EXT-3 a tail that does not start right after the snapshot is refused with the seqs', async () => {
