@@ -321,7 +321,7 @@ function fanoutProposals(r: BenchResults): string[] {
     '  surviving per change, but only 4-5 scavenges per 40k changes, 5-20% of the engine\'s time, so at best 0.49 ->',
     '  ~0.52-0.55 of the baseline. What was built: MemoryStore writes a status change into the user\'s record in place',
     '  (`Store.patchStatus`, the undo log restoring its fields; a record given to the store is the store\'s, the replay',
-    '  start\'s capture copies the records once per window, an inspector gets copies), and the ring keeps',
+    '  start keeps a copy of a record written in place after it was taken, an inspector gets copies), and the ring keeps',
     '  status.set, device.login and device.logout commands in its columns: 332-336 -> 187-190 bytes surviving per',
     '  change, CPU time neutral in interleaved A/B runs. The gap is instructions, not garbage.',
     '- The machine steps (the compiled runner, the context copy, the guards and actions) are about 15% of a',
