@@ -18,6 +18,8 @@ export interface MetricSources {
   connections(): { client: number; sdk: number };
   users(): number;
   webhook(): { queued: number; failedAttempts: number; dropped: number; delivered: number } | null;
+  /** The engine's store (its journal, its files), or null (cluster mode: the shards' state is in Redis). */
+  store?(): Store | null;
 }
 
 export class ServerMetrics {
@@ -105,7 +107,62 @@ export class ServerMetrics {
         this.set({ stat: 'max' }, v.max);
       },
     });
+    this.journalGauges(sources, registers, name);
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /**
+   * The journal and the files it grows (EXT-3 keeps every entry unless a retention is set): how many entries are
+   * kept, the store's files, and the last retention pass. Each is left out where the store has none of it.
+   */
+  private journalGauges(sources: MetricSources, registers: Registry[], name: (n: string) => string): void {
+    const store = () => sources.store?.() ?? null;
+    new Gauge({
+      name: name('journal_entries'),
+      help: 'Journal entries kept (EXT-3), the oldest kept to the newest',
+      registers,
+      collect() {
+        const s = store();
+        if (s) this.set(Math.max(0, s.lastSeq() - s.firstSeq() + 1));
+      },
+    });
+    new Gauge({
+      name: name('store_file_bytes'),
+      help: 'The store on disk, bytes (SQLite: the database file and its write-ahead log)',
+      registers,
+      collect() {
+        const s = store();
+        if (s?.fileBytes) this.set(s.fileBytes());
+      },
+    });
+    const pass = () => store()?.lastCompaction ?? null;
+    new Gauge({
+      name: name('journal_compaction_seconds'),
+      help: 'How long the last journal retention pass took (SQLite with --journal-keep or --journal-keep-ms); the event loop waits meanwhile',
+      registers,
+      collect() {
+        const p = pass();
+        if (p && 'ms' in p) this.set(p.ms / 1000);
+      },
+    });
+    new Gauge({
+      name: name('journal_compaction_dropped'),
+      help: 'Journal entries the last retention pass deleted',
+      registers,
+      collect() {
+        const p = pass();
+        if (p && 'dropped' in p) this.set(p.dropped);
+      },
+    });
+    new Gauge({
+      name: name('journal_compaction_failed'),
+      help: '1 while the last journal retention pass failed (it is tried again later: the journal and the file keep growing), else 0',
+      registers,
+      collect() {
+        const p = pass();
+        if (p) this.set('error' in p ? 1 : 0);
+      },
+    });
   }
 
   /** The engine's transition listener: logins and status changes. */

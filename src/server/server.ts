@@ -146,6 +146,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       connections: (): { client: number; sdk: number } => ({ client: hub.stats().connections, sdk: gateway?.connections ?? 0 }),
       users: () => core.userCount(),
       webhook: () => webhook?.stats() ?? null,
+      store: () => store,
     },
     { processMetrics: o.processMetrics },
   );

@@ -1,6 +1,7 @@
 // The durable embedded store: MemoryStore's maps stay the engine's read path, and every write also lands in
 // one SQLite file (better-sqlite3, synchronous), committed before `transaction()` returns. `serve --data DIR`
 // opens `new SqliteStore(path.join(DIR, 'status-engine.db'))`.
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
@@ -198,6 +199,18 @@ export class SqliteStore extends MemoryStore implements Store {
   backup(to: string): Promise<unknown> {
     this.live();
     return this.db.backup(to);
+  }
+  /** The database file and its write-ahead log, in bytes (for /metrics: the journal grows the file unless retention is set). */
+  fileBytes(): number {
+    let bytes = 0;
+    for (const f of [this.file, `${this.file}-wal`]) {
+      try {
+        bytes += fs.statSync(f).size;
+      } catch {
+        // No WAL file between checkpoints, or the file is gone: nothing to count.
+      }
+    }
+    return bytes;
   }
   /** The last compaction pass: what it kept and dropped and how long it took, or the error that stopped it. */
   get lastCompaction(): CompactionReport | { error: Error } | null {

@@ -4,6 +4,7 @@
 // whole command durable before the transaction returns (nothing acknowledged is lost).
 import type { AccessContext } from '../../machines/access';
 import type { Command, JournalEntry, Notice, PendingTimer, StatusRecord, StatusTransition, SubscriptionsRecord } from '../records';
+import type { CompactionReport } from './retention';
 import type { EngineMemory, Snapshot } from './snapshot';
 
 export type { Notice, PendingTimer, StatusRecord, SubscriptionsRecord };
@@ -107,6 +108,10 @@ export interface Store {
   restore?(snapshot: Snapshot): void;
   /** Where the store reads the engine's own memory when it takes a snapshot itself (set by the engine). */
   setEngineMemory?(read: () => EngineMemory): void;
+  /** A store on disk: the size of its files now, in bytes (SQLite: the database and its write-ahead log). */
+  fileBytes?(): number;
+  /** A store that compacts its journal: its last pass (what it kept, dropped and took), or that pass's error; null before one ran. */
+  readonly lastCompaction?: CompactionReport | { error: Error } | null;
 
   /** Runs `fn` atomically: all of its writes land, or (if it throws) none. */
   transaction<T>(fn: () => T): T;

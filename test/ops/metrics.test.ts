@@ -2,7 +2,7 @@
 // real traffic (logins, changes, a fan-out, refusals, a failing webhook), /openapi.json equal to the shipped
 // docs/openapi.json, the browser-origin rule on HTTP (CORS) and on the WebSocket upgrade, the audit line
 // of each admin call, and the string switch values docs/server.md promises.
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -13,6 +13,8 @@ import { createClient, EVENT, type Client } from '../../src/index';
 import { buildOpenApi } from '../../src/server/openapi';
 import { startServer, type RunningServer } from '../../src/server/server';
 import { genUserSig } from '../../src/server/usersig';
+import { SqliteStore } from '../../src/store/sqlite';
+import { tempDir } from '../store/tmp';
 
 const SECRET = 'metrics-test-secret-0123456789abcdef';
 const APP = 1400000333;
@@ -210,5 +212,41 @@ describe('REST switch values', () => {
       expect((await set(v)).Switches, String(v)).toMatchObject({ FriendStatusNotify: want });
     }
     expect(await set('yes')).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 70402 });
+  });
+});
+
+describe('/metrics: the journal and the file it grows (SQLite with a retention)', () => {
+  it('counts the entries kept, the store file, and the last retention pass (its time and what it dropped)', async () => {
+    const tmp = tempDir('status-engine-metrics-');
+    const store = new SqliteStore(tmp.file(), { journalRetention: { maxEntries: 20, slackEntries: 10 } });
+    const s = await startServer({ port: 0, sdkAppId: APP, secretKey: SECRET, logger: pino({ level: 'silent' }), settings: { switches: { userStatus: true } }, store });
+    try {
+      const read = async () => {
+        const families = parsePrometheusTextFormat(await (await fetch(`${s.url}/metrics`)).text()) as Family[];
+        return new Map(families.map((f) => [f.name, f]));
+      };
+      const q = new URLSearchParams({ sdkappid: String(APP), identifier: 'administrator', usersig: sig('administrator'), random: '1', contenttype: 'json' });
+      expect(store.lastCompaction).toBeNull(); // no pass yet (and /metrics answers one scrape a second: one read below)
+      // One journal entry per import: past 20 + 10 entries a pass keeps the newest 20.
+      for (let i = 0; i < 45; i++) {
+        const res = await fetch(`${s.url}/v4/im_open_login_svc/account_import?${q}`, { method: 'POST', body: JSON.stringify({ UserID: `m${i}` }) });
+        expect(((await res.json()) as { ErrorCode: number }).ErrorCode).toBe(0);
+      }
+      const m = await read();
+      expect(value(m, 'status_engine_journal_entries')).toBe(store.lastSeq() - store.firstSeq() + 1);
+      expect(value(m, 'status_engine_journal_entries')).toBeLessThanOrEqual(30);
+      expect(store.lastSeq()).toBeGreaterThanOrEqual(45);
+      const pass = store.lastCompaction;
+      expect(pass && 'ms' in pass).toBe(true);
+      expect(value(m, 'status_engine_journal_compaction_dropped')).toBe((pass as { dropped: number }).dropped);
+      expect(value(m, 'status_engine_journal_compaction_dropped')).toBeGreaterThan(0);
+      expect(value(m, 'status_engine_journal_compaction_seconds')).toBeCloseTo((pass as { ms: number }).ms / 1000, 9);
+      expect(value(m, 'status_engine_journal_compaction_failed')).toBe(0);
+      const bytes = fs.statSync(tmp.file()).size + (fs.existsSync(`${tmp.file()}-wal`) ? fs.statSync(`${tmp.file()}-wal`).size : 0);
+      expect(value(m, 'status_engine_store_file_bytes')).toBe(bytes);
+    } finally {
+      await s.close();
+      tmp.remove();
+    }
   });
 });
