@@ -50,7 +50,11 @@ interface Taken {
   subscriptions: Before<SubscriptionsRecord>;
   friends: Before<ReadonlySet<string>>;
   notices: Before<Notice>;
-  timers: Before<PendingTimer>;
+  /**
+   * The pending timers in the store's order (timers due at one instant fire in it), copied when taken: a list of
+   * pointers (timers are replaced, never changed in place), where reading through would move a rewritten one last.
+   */
+  timers: PendingTimer[];
   engine: EngineMemory;
 }
 
@@ -220,14 +224,12 @@ export class MemoryStore implements Store {
 
   putTimer(timer: PendingTimer): void {
     const was = this.pending.get(timer.key);
-    this.taken?.timers.note(timer.key, was);
     if (this.txDepth > 0) this.record(MAP_PUT, this.pending, timer.key, was);
     this.pending.set(timer.key, timer);
   }
   deleteTimer(key: string): void {
     const prev = this.pending.get(key);
     if (prev === undefined) return;
-    this.taken?.timers.note(key, prev);
     if (this.txDepth > 0) this.record(MAP_PUT, this.pending, key, prev);
     this.pending.delete(key);
   }
@@ -305,8 +307,8 @@ export class MemoryStore implements Store {
   private keepStartAhead(lastDropped: number): void {
     // A store no engine has opened (no settings) holds nothing a replay starts from.
     if (lastDropped <= (this.replayStartSeq() ?? 0) || this.settings === undefined) return;
-    this.start = undefined;
-    this.taken = {
+    // Made whole before it replaces anything (the engine's memory is read here: a throw keeps the old start).
+    const taken: Taken = {
       seq: this.seq,
       at: this.log.last()?.at ?? 0,
       settings: this.settings,
@@ -315,9 +317,11 @@ export class MemoryStore implements Store {
       subscriptions: new Before(),
       friends: new Before(),
       notices: new Before(),
-      timers: new Before(),
+      timers: [...this.pending.values()],
       engine: this.engineMemory?.() ?? emptyEngineMemory(),
     };
+    this.start = undefined;
+    this.taken = taken;
   }
 
   /** The state at the replay start taken: the live maps read through what their keys held then. */
@@ -337,7 +341,7 @@ export class MemoryStore implements Store {
       subscriptions: t.subscriptions.view(this.subs),
       friends: t.friends.view(this.friends),
       notices: t.notices.view(this.notices),
-      timers: [...t.timers.view(this.pending).values()],
+      timers: t.timers,
       engine: t.engine,
     };
   }

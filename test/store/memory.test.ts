@@ -356,4 +356,22 @@ describe('MemoryStore.patchStatus (a change written into the record in place)', 
     };
     expect(run(new MemoryStore({ journalMaxEntries: 2 }), true)).toStrictEqual(run(new MemoryStore({ journalMaxEntries: 2 }), false));
   });
+
+  it("keeps the replay start's pending timers in the order they stood (timers due at one instant fire in it), whatever is armed or cancelled after", () => {
+    const store = new MemoryStore({ journalMaxEntries: 2 });
+    store.putSettings(settingsWith(true));
+    store.transaction(() => {
+      store.putTimer(timer('t|alice', 1000));
+      store.putTimer(timer('t|bob', 1000));
+      store.putTimer(timer('t|carol', 1000));
+    });
+    for (let seq = 1; seq <= 3; seq++) store.append(commandEntry(seq, 'alice'));
+    expect(store.replayStartSeq()).toBe(3);
+    // After the start: alice's cancelled and armed again, bob's cancelled, a new one for dave.
+    store.transaction(() => store.deleteTimer('t|alice'));
+    store.transaction(() => store.putTimer(timer('t|alice', 2000)));
+    store.transaction(() => store.deleteTimer('t|bob'));
+    store.transaction(() => store.putTimer(timer('t|dave', 1000)));
+    expect(store.replayStart()!.timers.map((t) => [t.key, t.due])).toEqual([['t|alice', 1000], ['t|bob', 1000], ['t|carol', 1000]]);
+  });
 });
