@@ -117,13 +117,23 @@ export class ServerMetrics {
    */
   private journalGauges(sources: MetricSources, registers: Registry[], name: (n: string) => string): void {
     const store = () => sources.store?.() ?? null;
+    // A store that throws (closed by an embedder before the server, a failing disk) leaves its gauges as they
+    // were: one collect that throws would fail the whole scrape.
+    const read = <T>(f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch {
+        return undefined;
+      }
+    };
     new Gauge({
       name: name('journal_entries'),
       help: 'Journal entries kept (EXT-3), the oldest kept to the newest',
       registers,
       collect() {
         const s = store();
-        if (s) this.set(Math.max(0, s.lastSeq() - s.firstSeq() + 1));
+        const n = s ? read(() => s.lastSeq() - s.firstSeq() + 1) : undefined;
+        if (n !== undefined) this.set(Math.max(0, n));
       },
     });
     new Gauge({
@@ -132,7 +142,8 @@ export class ServerMetrics {
       registers,
       collect() {
         const s = store();
-        if (s?.fileBytes) this.set(s.fileBytes());
+        const bytes = s?.fileBytes ? read(() => s.fileBytes!()) : undefined;
+        if (bytes !== undefined) this.set(bytes);
       },
     });
     const pass = () => store()?.lastCompaction ?? null;

@@ -10,10 +10,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, EVENT, type Client } from '../../src/index';
+import { ServerMetrics } from '../../src/server/metrics';
 import { buildOpenApi } from '../../src/server/openapi';
 import { startServer, type RunningServer } from '../../src/server/server';
 import { genUserSig } from '../../src/server/usersig';
 import { SqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/types';
 import { tempDir } from '../store/tmp';
 
 const SECRET = 'metrics-test-secret-0123456789abcdef';
@@ -248,5 +250,17 @@ describe('/metrics: the journal and the file it grows (SQLite with a retention)'
       await s.close();
       tmp.remove();
     }
+  });
+});
+
+describe('/metrics: a store that throws', () => {
+  it('leaves its journal gauges out and the scrape whole (a store closed by the embedder first, a failing disk)', async () => {
+    const broken = { lastSeq: () => { throw new Error('closed'); }, firstSeq: () => 1, fileBytes: () => { throw new Error('EIO'); }, lastCompaction: null } as unknown as Store;
+    const metrics = new ServerMetrics({ connections: () => ({ client: 2, sdk: 3 }), users: () => 7, webhook: () => null, store: () => broken });
+    const families = new Map((parsePrometheusTextFormat(await metrics.text()) as Family[]).map((f) => [f.name, f]));
+    expect(value(families, 'status_engine_users_registered')).toBe(7);
+    expect(value(families, 'status_engine_connections', { protocol: 'sdk' })).toBe(3);
+    expect(families.has('status_engine_journal_entries')).toBe(true);
+    metrics.close();
   });
 });
