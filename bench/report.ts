@@ -345,13 +345,20 @@ function fanoutProposals(r: BenchResults): string[] {
     '  with `subs: 2, friends: 2`), the per-change work alone several times the baseline\'s whole change.',
     ...sizeReading(r),
     '',
-    ...coreDecision(),
+    ...coreDecision(r),
   );
   return out;
 }
 
 /** Session 15's reading of the core's 10k target: measured alone, by kind of operation, and what was decided. */
-function coreDecision(): string[] {
+function coreDecision(r: BenchResults): string[] {
+  const core10k = (r.fanout ?? []).find((f) => f.size === 10_000 && f.api === 'core' && f.journal);
+  const inPart1 = core10k
+    ? `Alone, the core runs at 0.35-0.43 of the baseline at 10k; part 1 (both in one process, the rounds interleaved) says ${f3(core10k.ratio)} ` +
+      `in this run, its baseline at ${f2(core10k.baseNsPerChange / 1000)} µs a change against 4-6 alone (8.5 µs in stop 14\'s run, where ` +
+      'part 1 said 0.63: beside the engine\'s heap the baseline may run slower, by as much as varies from run to run). So 0.8 in a ' +
+      'cache-resident world would need the engine\'s change cut to'
+    : 'Alone, the core runs at 0.35-0.43 of the baseline at 10k. So 0.8 in a cache-resident world would need the engine\'s change cut to';
   return [
     '#### The decision (session 15): the target argued, the redesign not started',
     '',
@@ -366,26 +373,22 @@ function coreDecision(): string[] {
     '| a login | 27.9, 22.4 µs | 5.9, 6.4 µs |',
     '| a logout | 29.1, 26.1 µs | 5.8, 6.3 µs |',
     '',
-    'Alone, the core runs at 0.35-0.43 of the baseline at 10k, not part 1\'s 0.63: in part 1 the baseline',
-    'shares its process with the engine\'s heap and takes about twice its solo time (8.5 µs a change in the table',
-    'above against 4-6 here), the engine about the same. So the part-1 figure already flatters the engine, and 0.8',
-    'in a cache-resident world would need the engine\'s change cut to about half. Logins and logouts are a fifth of',
-    'the operations and about 35% of the engine\'s time: each runs the user, subscriptions (UNSUB-5\'s clearing',
-    'timer), flap and link machines, a rate window (LIM-1), a durable timer, journal entries and the fan-out; a',
-    'profile of logins and logouts alone (`--cpu-prof` on the same world with `pSet: 0, pLogout: 0.5`, 24.7 µs an',
-    'operation) puts the delivery to 42 recipients at ~37% of it (the audience 13%, the broker and the sessions',
-    '24%: ~0.2 µs a recipient against the baseline\'s ~0.1 for its whole delivery), the machine steps ~14%, the',
-    'rate window ~12%, the durable timers ~8%.',
+    inPart1,
+    'about half. Logins and logouts are a fifth of the operations and about 35% of the engine\'s time: each runs the',
+    'user, subscriptions (UNSUB-5\'s clearing timer), flap and link machines, a rate window (LIM-1), a durable timer,',
+    'journal entries and the fan-out; a profile of logins and logouts alone (`--cpu-prof` on the same world with',
+    '`pSet: 0, pLogout: 0.5`, 24.7 µs an operation) puts the delivery to 42 recipients at ~37% of it (the audience 13%,',
+    'the broker and the sessions 24%: ~0.2 µs a recipient against the baseline\'s ~0.1 for its whole delivery), the',
+    'machine steps ~14%, the rate window ~12%, the durable timers ~8%.',
     '',
     'Decided: the 0.8 at 10k is argued, not chased. Every part of the engine\'s change is work SPEC asks for (LIM-1,',
-    'UNSUB-5, EXT-3, EXT-7, NTF-5) that the baseline leaves out, the profile is flat (no step over ~15%), and at',
-    'scale, where a presence engine is needed, the engine matches its baseline (30k: 1.08 in part 4; 100k: part 1',
-    'above). What would reach it is a different core: the machines compiled to straight-line code per state and',
-    'event (not closures walked by the runner), one record per user holding status, subscriptions, sets, rate',
-    'windows and timers side by side (one cache miss where there are five now), and the audience lent from the',
-    'store\'s sets instead of copied. That is a rewrite of src/engine and src/store/memory.ts behind the same tests',
-    '(the runner-equivalence and model-based tests gate it), a project of its own, and it is left to be decided',
-    'against the rest of the roadmap.',
+    'UNSUB-5, EXT-3, EXT-7, NTF-5) that the baseline leaves out, the profile is flat (no step over ~15%), and the',
+    'ratio rises with the world as the baseline\'s own cache misses grow (part 4\'s sweep above). What would reach it',
+    'is a different core: the machines compiled to straight-line code per state and event (not closures walked by the',
+    'runner), one record per user holding status, subscriptions, sets, rate windows and timers side by side (one cache',
+    'miss where there are five now), and the audience lent from the store\'s sets instead of copied. That is a rewrite',
+    'of src/engine and src/store/memory.ts behind the same tests (the runner-equivalence and model-based tests gate it),',
+    'a project of its own, and it is left to be decided against the rest of the roadmap.',
     '',
   ];
 }
