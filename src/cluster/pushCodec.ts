@@ -8,7 +8,15 @@ import type { UserStatus } from '../records';
 import type { Push } from './messages';
 
 /** A delivery leaving an owner for another node's recipients (runtime.ts): one user (or one device of it), or many. */
-export type PushBody = { u: string; e: ClientEvent; s: number; d?: string } | { us: string[]; e: ClientEvent; s: number };
+export type PushBody = { u: string; e: ClientEvent; s: number; d?: string } | { us: string[]; e: ClientEvent; s: number } | ChainStart;
+/**
+ * The first push of a new engine instance's chain for its shard, sent to every other node when it takes the shard
+ * (runtime.acquired): it carries nothing, but a node that followed the old owner's chain sees a new one begin and
+ * resyncs the devices that hear of the shard. Without it, pushes lost with the old owner (a change that landed in the
+ * log as it died or froze, before its pushes left) were found only at the new chain's first real push to that node,
+ * which may never come: a view stale for good.
+ */
+export type ChainStart = { start: 1 };
 
 const TAG = 'P';
 /** Body kinds: a status event for many users, for one user (with or without a device), anything else as is. */

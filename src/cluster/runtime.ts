@@ -131,6 +131,8 @@ export class ClusterRuntime {
     });
     this.engines.set(shard, engine);
     this.counts.rebuilds += 1;
+    // The new chain begins at every other node now, not at its first change for them (see ChainStart).
+    for (const n of this.node.view().live) if (n !== this.me) this.push(n, shard, engine.chain, { start: 1 });
     for (const l of this.engineListeners) l(engine);
     if (engine.replayedMirrors.length > 0) void this.mirrors.resend(engine);
     this.later(shard);
@@ -256,6 +258,7 @@ export class ClusterRuntime {
   }
 
   private deliver(b: PushBody): void {
+    if ('start' in b) return; // a chain's first push: its news is that it began (PushInbox resyncs on that)
     this.counts.pushesDelivered += 1;
     this.cache.saw('u' in b ? [b.u] : b.us, b.e);
     if ('u' in b) {
