@@ -202,18 +202,27 @@ async function part1(scale: Scale, r: BenchResults): Promise<void> {
   const sizes = scale === 'full' ? [10 * K, 100 * K] : scale === 'quick' ? [10 * K] : [300];
   const extra = scale === 'smoke' ? { subs: 5, friends: 4 } : {};
   r.fanout = [];
+  // Each variant in several fresh processes (one process is one draw of the heaps' layout): the median one is kept.
+  const repeats = scale === 'full' ? Math.max(1, Math.floor(Number(process.env.STATUS_ENGINE_BENCH_FANOUT_REPEAT ?? 3)) || 3) : 1;
   let i = 0;
   for (const size of sizes) {
     for (const v of VARIANTS) {
       const s = schedule(size, scale);
-      log(`part 1 (${++i}/${sizes.length * VARIANTS.length}): ${size} users online, ${v.api} API, journal ${v.journal ? 'on' : 'off'}`);
+      log(`part 1 (${++i}/${sizes.length * VARIANTS.length}): ${size} users online, ${v.api} API, journal ${v.journal ? 'on' : 'off'}${repeats > 1 ? `, ${repeats} workers` : ''}`);
       const world = fanoutWorld(size, { ...extra, ops: s.warmup + s.rounds * s.perRound });
-      const res = await worker<FanoutResult>(
-        'bench/fanout.ts',
-        { tag: `fanout ${size} ${v.api}${v.journal ? '' : ' nojournal'}`, world, engine: v, warmup: s.warmup, rounds: s.rounds },
-        { heapMb: size >= 100 * K ? 6144 : 2048 },
-      );
-      r.fanout.push({ size, api: v.api, journal: v.journal, ...res });
+      const runs: FanoutResult[] = [];
+      for (let w = 0; w < repeats; w++) {
+        runs.push(
+          await worker<FanoutResult>(
+            'bench/fanout.ts',
+            { tag: `fanout ${size} ${v.api}${v.journal ? '' : ' nojournal'}${repeats > 1 ? ` #${w + 1}` : ''}`, world, engine: v, warmup: s.warmup, rounds: s.rounds },
+            { heapMb: size >= 100 * K ? 6144 : 2048 },
+          ),
+        );
+      }
+      const byRatio = [...runs].sort((a, b) => a.ratio - b.ratio);
+      const res = byRatio[(byRatio.length - 1) >> 1]!;
+      r.fanout.push({ size, api: v.api, journal: v.journal, ...res, workers: runs.map((x) => x.ratio) });
     }
   }
   const missed = r.fanout.some((f) => f.ratio < (f.api === 'client' ? TARGETS.fanout : TARGETS.core));
