@@ -4,8 +4,8 @@
 import type { AccessContext } from '../../machines/access';
 import type { Command, JournalEntry } from '../records';
 import { DEFAULT_JOURNAL_ENTRIES, JournalRing, statusEntry } from './journalRing';
-import { Before } from './before';
-import { emptyEngineMemory, recordsOf, snapshotOfCapture, type Capture, type EngineMemory, type Snapshot } from './snapshot';
+import { emptyEngineMemory, recordsOf, snapshotOfCapture, type EngineMemory, type Snapshot } from './snapshot';
+import { copyRecord, copySet, stateAtStart, takeStart, type LiveMaps, type Taken } from './taken';
 import type { Notice, PendingTimer, StatusRecord, StatusStepFields, Store, SubscriptionsRecord } from './types';
 
 // The undo log is one flat array of fixed-size entries [op, a, b, c], not closures or objects: the engine
@@ -31,32 +31,6 @@ const FIELDS_B = 7;
 
 /** A status record as the store writes it in place (the store's own: see Store.putStatus). */
 type OwnRecord = { -readonly [K in keyof StatusRecord]: StatusRecord[K] };
-
-const copyRecord = (r: StatusRecord): StatusRecord => ({ value: r.value, context: r.context, seq: r.seq, views: r.views, flap: r.flap });
-const copySet = (s: ReadonlySet<string>): ReadonlySet<string> => new Set(s);
-
-/**
- * The replay start as it is taken (between transactions), before anybody reads it: what the live maps cannot
- * say, and per map what its keys written since held then (copy on write, src/store/before.ts). Most are
- * replaced by the next one unread, so taking one costs nothing and a write pays one lookup.
- */
-interface Taken {
-  seq: number;
-  at: number;
-  settings: AccessContext;
-  /** Users are only added (a rollback removes only those its transaction added): the first this many are the start's. */
-  users: number;
-  status: Before<StatusRecord>;
-  subscriptions: Before<SubscriptionsRecord>;
-  friends: Before<ReadonlySet<string>>;
-  notices: Before<Notice>;
-  /**
-   * The pending timers in the store's order (timers due at one instant fire in it), copied when taken: a list of
-   * pointers (timers are replaced, never changed in place), where reading through would move a rewritten one last.
-   */
-  timers: PendingTimer[];
-  engine: EngineMemory;
-}
 
 /** Adds `value` to the set at `key`; false if it was there already. */
 const addTo = (index: Map<string, Set<string>>, key: string, value: string): boolean => {
@@ -102,8 +76,10 @@ export class MemoryStore implements Store {
 
   /** The snapshot the kept journal replays from (issue 9), once read; undefined while it is whole from seq 1. */
   protected start: Snapshot | undefined;
-  /** The replay start taken and not read yet (it supersedes `start`), or null. */
+  /** The replay start taken and not read yet (it supersedes `start`), or null (src/store/taken.ts). */
   private taken: Taken | null = null;
+  /** The maps a replay start is read through. */
+  private readonly liveMaps: LiveMaps = { users: this.users, status: this.status, subs: this.subs, friends: this.friends, notices: this.notices, pending: this.pending };
   protected engineMemory: (() => EngineMemory) | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -292,7 +268,7 @@ export class MemoryStore implements Store {
 
   replayStart(): Snapshot | undefined {
     if (this.taken !== null) {
-      this.start = snapshotOfCapture(this.stateAtStart(this.taken));
+      this.start = snapshotOfCapture(stateAtStart(this.taken, this.liveMaps));
       this.taken = null;
     }
     // A copy: the caller may keep or change it (JSON is plain data, and faster to copy so than structuredClone).
@@ -308,42 +284,9 @@ export class MemoryStore implements Store {
     // A store no engine has opened (no settings) holds nothing a replay starts from.
     if (lastDropped <= (this.replayStartSeq() ?? 0) || this.settings === undefined) return;
     // Made whole before it replaces anything (the engine's memory is read here: a throw keeps the old start).
-    const taken: Taken = {
-      seq: this.seq,
-      at: this.log.last()?.at ?? 0,
-      settings: this.settings,
-      users: this.users.size,
-      status: new Before(),
-      subscriptions: new Before(),
-      friends: new Before(),
-      notices: new Before(),
-      timers: [...this.pending.values()],
-      engine: this.engineMemory?.() ?? emptyEngineMemory(),
-    };
+    const taken = takeStart(this.liveMaps, this.seq, this.log.last()?.at ?? 0, this.settings, this.engineMemory?.() ?? emptyEngineMemory());
     this.start = undefined;
     this.taken = taken;
-  }
-
-  /** The state at the replay start taken: the live maps read through what their keys held then. */
-  private stateAtStart(t: Taken): Capture {
-    const users: string[] = [];
-    for (const id of this.users) {
-      if (users.length === t.users) break;
-      users.push(id);
-    }
-    return {
-      kind: 'capture',
-      seq: t.seq,
-      at: t.at,
-      settings: t.settings,
-      users,
-      status: t.status.view(this.status),
-      subscriptions: t.subscriptions.view(this.subs),
-      friends: t.friends.view(this.friends),
-      notices: t.notices.view(this.notices),
-      timers: t.timers,
-      engine: t.engine,
-    };
   }
 
   restore(snapshot: Snapshot): void {
