@@ -2,7 +2,7 @@
 // `journalRetention`: the database size after many changes, the per-change cost (one transaction = one status
 // put + one journal append, what a setSelfStatus costs the store), and the time of one compaction pass; and
 // the in-memory ring's replay start (a snapshot each window's worth of entries).
-// Run: npx tsx bench/store/compaction.ts   (BENCH_USERS=100000 BENCH_WRITES=300000 BENCH_KEEP=50000 by default)
+// Run: npx tsx bench/store/compaction.ts   (BENCH_USERS=100000 BENCH_WRITES=300000 BENCH_KEEP=50000 BENCH_FRIENDS=0 by default)
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { TYPES } from '../../machines/spec';
@@ -10,6 +10,7 @@ import { createEngine } from '../../src/index';
 import { MemoryStore } from '../../src/store/memory';
 import { takeSnapshot } from '../../src/store/snapshot';
 import { SqliteStore } from '../../src/store/sqlite';
+import type { CompactionReport } from '../../src/store/retention';
 import type { Store } from '../../src/store/types';
 import { statusRecord, transitionEntry } from '../../test/store/contract';
 import { tempDir } from '../../test/store/tmp';
@@ -17,6 +18,8 @@ import { tempDir } from '../../test/store/tmp';
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const WRITES = Number(process.env.BENCH_WRITES ?? 300_000);
 const KEEP = Number(process.env.BENCH_KEEP ?? 50_000);
+/** Friends per user (rows the start copies besides the users and their records). */
+const FRIENDS = Number(process.env.BENCH_FRIENDS ?? 0);
 
 const ids = Array.from({ length: USERS }, (_, i) => `user-${i}`);
 
@@ -26,22 +29,33 @@ async function fill(store: Store): Promise<void> {
   await engine.registerUsers(ids.slice(0, 100_000));
   for (let i = 100_000; i < USERS; i += 100_000) await engine.registerUsers(ids.slice(i, i + 100_000));
   await engine.close();
+  if (FRIENDS > 0) store.transaction(() => ids.forEach((id, i) => store.addFriends(id, Array.from({ length: FRIENDS }, (_, k) => ids[(i + 1 + k * 7) % USERS]!))));
   let seq = store.lastSeq();
   store.transaction(() => {
     for (const id of ids) store.putStatus(id, statusRecord(TYPES.USER_STATUS_ONLINE, 'hello', ++seq, ['dev-1']));
   });
 }
 
+/** The slowest changes seen by writes() (a retention pass's steps run inside the change that triggers them). */
+const slowest: number[] = [];
+
 /** `count` changes (WRITES by default); returns the changes per second. */
-function writes(store: Store, count = WRITES, from = 0): number {
+function writes(store: Store, count = WRITES, from = 0, after?: () => void): number {
   let seq = store.lastSeq();
   const start = performance.now();
   for (let n = from; n < from + count; n++) {
     const id = ids[n % USERS] as string;
+    const t0 = performance.now();
     store.transaction(() => {
       store.append(transitionEntry(++seq, id));
       store.putStatus(id, statusRecord(TYPES.USER_STATUS_ONLINE, `status ${n}`, seq, ['dev-1']));
     });
+    const ms = performance.now() - t0;
+    if (slowest.length < 5 || ms > slowest[slowest.length - 1]!) {
+      slowest.push(ms);
+      slowest.sort((a, b) => b - a).splice(5);
+    }
+    after?.();
   }
   return count / ((performance.now() - start) / 1000);
 }
@@ -59,29 +73,33 @@ try {
     const file = tmp.file(`${retention}.db`);
     const store = new SqliteStore(file, retention ? { journalRetention: { maxEntries: KEEP } } : {});
     await fill(store);
-    let passes = 0;
-    let passMs = 0;
-    const compact = store.compact.bind(store);
-    store.compact = () => {
-      const r = compact();
-      passes++;
-      passMs += r.ms;
-      return r;
+    // Passes run in steps after the writes (src/store/retention.ts): each one's report, once it is done.
+    const reports: CompactionReport[] = [];
+    const seen = () => {
+      const r = store.lastCompaction;
+      if (r && 'steps' in r && r !== reports.at(-1)) reports.push(r);
     };
     // In four parts, the file's size after each: without retention it grows with every change.
     const sizes: string[] = [];
     let ms = 0;
     for (let part = 0; part < 4; part++) {
       const t0 = performance.now();
-      writes(store, WRITES / 4, (part * WRITES) / 4);
+      writes(store, WRITES / 4, (part * WRITES) / 4, seen);
       ms += performance.now() - t0;
       sizes.push(mb(fs.statSync(file).size));
     }
     store.close();
     const rate = WRITES / (ms / 1000);
-    rows.push([retention ? `journalRetention ${fmt(KEEP)}` : 'whole journal', `${fmt(rate)}/s`, `${(1e6 / rate).toFixed(0)} us`, sizes.join(' '), `+wal ${mb(size(file) - fs.statSync(file).size)}`, String(passes), passes ? `${(passMs / passes).toFixed(0)} ms` : '-']);
+    const n = reports.length;
+    console.log(`${retention ? 'with retention' : 'whole journal'}: the slowest changes ${slowest.map((x) => `${x.toFixed(1)} ms`).join(', ')}`);
+    slowest.length = 0;
+    const sum = (f: (r: CompactionReport) => number) => reports.reduce((t, r) => t + f(r), 0);
+    rows.push([
+      retention ? `journalRetention ${fmt(KEEP)}` : 'whole journal', `${fmt(rate)}/s`, `${(1e6 / rate).toFixed(0)} us`, sizes.join(' '), `+wal ${mb(size(file) - fs.statSync(file).size)}`,
+      String(n), n ? `${(sum((r) => r.ms) / n).toFixed(0)} ms` : '-', n ? (sum((r) => r.steps) / n).toFixed(0) : '-', n ? `${Math.max(...reports.map((r) => r.longestStepMs)).toFixed(1)} ms` : '-',
+    ]);
   }
-  if (sqlite) console.log(['SqliteStore', 'changes', 'per change', 'db after each quarter', 'wal', 'passes', 'ms/pass'].map((h, i) => (i === 0 ? h.padEnd(28) : i === 3 ? h.padStart(36) : h.padStart(12))).join(''));
+  if (sqlite) console.log(['SqliteStore', 'changes', 'per change', 'db after each quarter', 'wal', 'passes', 'ms/pass', 'steps/pass', 'longest step'].map((h, i) => (i === 0 ? h.padEnd(28) : i === 3 ? h.padStart(36) : h.padStart(12))).join(''));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(28) : i === 3 ? c.padStart(36) : c.padStart(12))).join(''));
 
   // One pass on its own, the state as above (the copy of every table into the replay start dominates).

@@ -149,11 +149,20 @@ export class ServerMetrics {
     const pass = () => store()?.lastCompaction ?? null;
     new Gauge({
       name: name('journal_compaction_seconds'),
-      help: 'How long the last journal retention pass took (SQLite with --journal-keep or --journal-keep-ms); the event loop waits meanwhile',
+      help: 'The time the last journal retention pass held the event loop, its steps in all (SQLite with --journal-keep or --journal-keep-ms)',
       registers,
       collect() {
         const p = pass();
         if (p && 'ms' in p) this.set(p.ms / 1000);
+      },
+    });
+    new Gauge({
+      name: name('journal_compaction_step_seconds'),
+      help: 'The longest step of the last journal retention pass (a pass runs in steps of 1,000 rows, one after each command): the longest the event loop waited for it',
+      registers,
+      collect() {
+        const p = pass();
+        if (p && 'longestStepMs' in p) this.set(p.longestStepMs / 1000);
       },
     });
     new Gauge({

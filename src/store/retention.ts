@@ -1,13 +1,12 @@
-// The SQLite store's journal retention (issue 9): the option, and the replay start kept in the file (tables
-// replay_start and replay_start_rows, schema 3). A compaction pass copies the state tables into the replay
-// start and deletes the entries retention lets go, in one SQLite transaction, so a crash leaves either the
-// old start and the whole journal, or the new start and the kept entries.
-import type Database from 'better-sqlite3';
+// The SQLite store's journal retention (issue 9): the option, and the passes that bound the journal. A pass
+// copies the state into a new replay start (src/store/startTable.ts), switches to it, then deletes what the
+// old start needed and the entries retention lets go. It runs in steps of a few thousand rows, one after each
+// command, so the store keeps serving meanwhile; each step is its own transaction, and a crash at any point
+// leaves a start and every entry after it.
 import type { AccessContext } from '../../machines/access';
 import { invalidParameter } from '../errors';
-import type { Notice, PendingTimer } from '../records';
-import { RECORD_FORMAT } from './format';
-import { readSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_KIND, type EngineMemory, type Snapshot, type StoredRecord } from './snapshot';
+import type { EngineMemory, Snapshot } from './snapshot';
+import type { Copy, ReplayStartTable } from './startTable';
 
 export interface JournalRetention {
   /** Keep at most this many entries (the newest). */
@@ -61,115 +60,45 @@ export function checkRetention(raw: unknown): Retention | undefined {
   };
 }
 
-interface Head {
-  kind: typeof SNAPSHOT_KIND;
-  format: number;
-  seq: number;
-  at: number;
-  settings: AccessContext;
-  engine: EngineMemory;
-}
-
-/** The replay start in the file. Its writes run inside the caller's transaction. */
-export class ReplayStartTable {
-  private readonly q;
-
-  constructor(private readonly db: Database.Database) {
-    const copy = (part: string, key: string, value: string, table: string) =>
-      db.prepare(`INSERT INTO replay_start_rows (part, key, value) SELECT '${part}', ${key}, ${value} FROM ${table} ORDER BY rowid`);
-    this.q = {
-      seq: db.prepare<[], number>('SELECT seq FROM replay_start WHERE id = 1').pluck(),
-      head: db.prepare<[], string>('SELECT head FROM replay_start WHERE id = 1').pluck(),
-      putHead: db.prepare<[number, string]>('INSERT INTO replay_start (id, seq, head) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, head = excluded.head'),
-      rows: db.prepare<[], [string, string, string]>('SELECT part, key, value FROM replay_start_rows ORDER BY rowid').raw(),
-      clear: db.prepare('DELETE FROM replay_start_rows'),
-      copies: [
-        copy('user', 'id', "''", 'users'),
-        copy('status', 'user_id', 'record', 'status'),
-        copy('subscriptions', 'user_id', 'record', 'subscriptions'),
-        copy('friend', 'user_id', 'friend_id', 'friends'),
-        copy('notice', 'user_id', 'notice', 'notices'),
-        copy('timer', 'key', 'timer', 'timers'),
-      ],
-      drop: db.prepare<[number]>('DELETE FROM journal WHERE seq < ?'),
-      firstAtOrAfter: db.prepare<[number], number | null>('SELECT MIN(seq) FROM journal WHERE at >= ?').pluck(),
-      oldest: db.prepare<[], { seq: number; at: number }>('SELECT seq, at FROM journal ORDER BY seq LIMIT 1'),
-      newestAt: db.prepare<[], number | null>('SELECT at FROM journal ORDER BY seq DESC LIMIT 1').pluck(),
-    };
-  }
-
-  seq(): number | undefined {
-    return this.q.seq.get();
-  }
-
-  /** The oldest entry kept, and the newest one's time (undefined: the journal is empty). */
-  bounds(): { firstSeq: number; oldestAt: number; newestAt: number } | undefined {
-    const o = this.q.oldest.get();
-    return o ? { firstSeq: o.seq, oldestAt: o.at, newestAt: this.q.newestAt.get() ?? o.at } : undefined;
-  }
-
-  /** The state tables as they stand (at `seq`, between commands) become the replay start. */
-  write(seq: number, at: number, settings: AccessContext, engine: EngineMemory): void {
-    this.q.clear.run();
-    for (const c of this.q.copies) c.run();
-    const head: Head = { kind: SNAPSHOT_KIND, format: SNAPSHOT_FORMAT, seq, at, settings, engine };
-    this.q.putHead.run(seq, JSON.stringify(head));
-  }
-
-  /** The first seq retention keeps when the last is `lastSeq` and the newest entry's time `newestAt`. */
-  cut(r: Retention, lastSeq: number, newestAt: number): number {
-    const byCount = lastSeq - r.maxEntries + 1;
-    const byAge = r.maxAgeMs >= Number.MAX_SAFE_INTEGER ? 0 : (this.q.firstAtOrAfter.get(newestAt - r.maxAgeMs) ?? lastSeq + 1);
-    return Math.max(byCount, byAge);
-  }
-
-  /** Deletes the entries before `cut`; returns how many went. */
-  dropBefore(cut: number): number {
-    return this.q.drop.run(cut).changes;
-  }
-
-  /** The replay start as a snapshot (undefined: none was written). Throws on content this build cannot read. */
-  read(): Snapshot | undefined {
-    const text = this.q.head.get();
-    if (text === undefined) return undefined;
-    const head = JSON.parse(text) as Head;
-    const s = { ...head, users: [] as string[], status: [] as Array<[string, StoredRecord]>, subscriptions: [] as Array<[string, StoredRecord]>, friends: [] as Array<[string, string[]]>, notices: [] as Array<[string, Notice]>, timers: [] as PendingTimer[] };
-    const friends = new Map<string, string[]>();
-    for (const [part, key, value] of this.q.rows.iterate()) {
-      if (part === 'user') s.users.push(key);
-      else if (part === 'status') s.status.push([key, JSON.parse(value)]);
-      else if (part === 'subscriptions') s.subscriptions.push([key, JSON.parse(value)]);
-      else if (part === 'friend') {
-        const list = friends.get(key);
-        if (list) list.push(value);
-        else friends.set(key, [value]);
-      } else if (part === 'notice') s.notices.push([key, JSON.parse(value)]);
-      else if (part === 'timer') {
-        const { format, ...timer } = JSON.parse(value) as PendingTimer & { format?: number };
-        if (format !== RECORD_FORMAT) throw new Error(`replay start timer '${key}' has format ${String(format)}`);
-        s.timers.push(timer);
-      } else throw new Error(`replay start row of unknown part '${part}'`);
-    }
-    s.friends = [...friends];
-    return readSnapshot(s);
-  }
-}
-
 export interface CompactionReport {
   /** The seq of the replay start written. */
   snapshotSeq: number;
   /** The oldest entry kept after the pass. */
   firstSeq: number;
   dropped: number;
+  /** The time its steps held the event loop, in all. */
   ms: number;
+  /** How many steps it took (one after each command while the store serves; one for compact()) and the longest. */
+  steps: number;
+  longestStepMs: number;
 }
 
-/** When a pass is due (counted without SQL after each write), and the pass itself. */
+/**
+ * Rows a step copies or deletes. At 2,000 a step held the loop 1-5 ms (median) at 100,000 users on a 2-core
+ * machine, up to ~20 ms when SQLite's WAL checkpoint fell in it (as it falls in any write); 1,000 halves the
+ * median for twice the steps (bench/store/compaction.ts).
+ */
+export const STEP_ROWS = 1000;
+
+interface Pass {
+  copy: Copy;
+  /** Copying; then deleting the old start's items; then the entries in [dropFrom, cut). */
+  phase: 'copy' | 'items' | 'entries';
+  cut: number;
+  dropFrom: number;
+  dropped: number;
+  ms: number;
+  steps: number;
+  longest: number;
+}
+
+/** When a pass is due (counted without SQL after each write), and its steps. */
 export class Compactor {
   /** The first entry kept, the oldest and newest entries' times, the replay start's seq. */
   kept = { firstSeq: 1, oldestAt: Infinity, newestAt: -Infinity, startSeq: undefined as number | undefined };
   last: CompactionReport | { error: Error } | null = null;
-  private running = false;
+  stepRows = STEP_ROWS;
+  private pass: Pass | null = null;
   /** After a failed pass (a full disk), the next is tried once the journal grew by the slack again. */
   private retryAtSeq = 0;
 
@@ -177,6 +106,14 @@ export class Compactor {
     private readonly rs: ReplayStartTable,
     private readonly retention: Retention | undefined,
   ) {}
+
+  /** The copy a write must keep the start's rows for (src/store/startTable.ts), while one runs. */
+  get copying(): Copy | undefined {
+    return this.pass?.phase === 'copy' ? this.pass.copy : undefined;
+  }
+  get running(): boolean {
+    return this.pass !== null;
+  }
 
   fromFile(lastSeq: number, startSeq: number | undefined): void {
     const b = this.rs.bounds();
@@ -190,38 +127,90 @@ export class Compactor {
 
   /** Inside a restore's transaction: the state just written is the replay start. */
   restored(s: Snapshot): void {
-    this.rs.write(s.seq, s.at, s.settings, s.engine);
+    this.pass = null;
+    this.rs.writeWhole(s.seq, s.at, s.settings, s.engine);
     this.kept = { firstSeq: s.seq + 1, oldestAt: Infinity, newestAt: -Infinity, startSeq: s.seq };
   }
 
-  /** Whether the journal is past its retention by more than the slack. */
+  /** Whether the journal is past its retention by more than the slack (and no pass runs). */
   due(lastSeq: number): boolean {
     const r = this.retention;
-    if (!r || this.running || lastSeq < this.retryAtSeq) return false;
+    if (!r || this.pass || lastSeq < this.retryAtSeq) return false;
     const count = lastSeq - this.kept.firstSeq + 1;
     return count > r.maxEntries + r.slackEntries || this.kept.newestAt - this.kept.oldestAt > r.maxAgeMs + r.slackMs;
   }
 
-  run(lastSeq: number, settings: AccessContext, engine: EngineMemory, transaction: (fn: () => void) => void): CompactionReport {
+  /** A pass whose start is the state as it stands at `lastSeq` (between commands); a running one is given up. */
+  begin(lastSeq: number, settings: AccessContext, engine: EngineMemory): void {
+    const at = Number.isFinite(this.kept.newestAt) ? this.kept.newestAt : 0;
+    this.pass = { copy: this.rs.begin(lastSeq, at, settings, engine), phase: 'copy', cut: 0, dropFrom: 0, dropped: 0, ms: 0, steps: 0, longest: 0 };
+  }
+
+  /** Abandons a running pass (the store closes): its rows are deleted after the next pass that completes. */
+  abandon(): void {
+    this.pass = null;
+  }
+
+  /**
+   * One step of the running pass, in its own transaction: up to `rows` rows copied or deleted. Returns the
+   * pass's report once it is done. A step that throws (a full disk) gives the pass up: the start in use and
+   * the journal are as they were before it, and the next pass is tried once the journal grew by the slack.
+   */
+  step(lastSeq: number, transaction: (fn: () => void) => void, rows = this.stepRows): CompactionReport | undefined {
+    const p = this.pass;
+    if (!p) return undefined;
     const t0 = performance.now();
-    this.running = true;
+    let switched = false;
     try {
-      let dropped = 0;
-      const newestAt = this.kept.newestAt;
       transaction(() => {
-        this.rs.write(lastSeq, Number.isFinite(newestAt) ? newestAt : 0, settings, engine);
-        if (this.retention) dropped = this.rs.dropBefore(this.rs.cut(this.retention, lastSeq, newestAt));
+        let budget = rows;
+        if (p.phase === 'copy') {
+          budget -= this.rs.copy(p.copy, budget);
+          if (!this.rs.copied(p.copy)) return;
+          this.rs.switchTo(p.copy);
+          switched = true;
+          // Entries after the new start stay whatever the retention says: replay needs them.
+          const byRetention = this.retention ? this.rs.cut(this.retention, lastSeq, this.kept.newestAt) : 0;
+          p.cut = Math.min(byRetention, p.copy.seq + 1);
+          p.dropFrom = this.rs.bounds()?.firstSeq ?? p.cut;
+          p.phase = 'items';
+        }
+        if (p.phase === 'items' && budget > 0) {
+          const n = this.rs.dropOldItems(budget);
+          budget -= n;
+          if (budget > 0) p.phase = 'entries';
+        }
+        if (p.phase === 'entries' && budget > 0) {
+          const to = Math.min(p.cut, p.dropFrom + budget);
+          p.dropped += this.rs.dropEntries(p.dropFrom, to);
+          p.dropFrom = Math.max(p.dropFrom, to);
+        }
       });
-      this.fromFile(lastSeq, lastSeq);
-      const report = { snapshotSeq: lastSeq, firstSeq: this.kept.firstSeq, dropped, ms: performance.now() - t0 };
-      this.last = report;
-      return report;
     } catch (e) {
+      this.pass = null;
       this.last = { error: e as Error };
       this.retryAtSeq = lastSeq + (this.retention?.slackEntries ?? 0);
       throw e;
-    } finally {
-      this.running = false;
+    }
+    const ms = performance.now() - t0;
+    p.ms += ms;
+    p.steps++;
+    p.longest = Math.max(p.longest, ms);
+    if (switched) this.kept.startSeq = p.copy.seq;
+    if (p.phase !== 'entries' || p.dropFrom < p.cut) return undefined;
+    this.pass = null;
+    this.fromFile(lastSeq, p.copy.seq);
+    const report = { snapshotSeq: p.copy.seq, firstSeq: this.kept.firstSeq, dropped: p.dropped, ms: p.ms, steps: p.steps, longestStepMs: p.longest };
+    this.last = report;
+    return report;
+  }
+
+  /** A whole pass at once (compact()): the state at `lastSeq` becomes the start. */
+  run(lastSeq: number, settings: AccessContext, engine: EngineMemory, transaction: (fn: () => void) => void): CompactionReport {
+    this.begin(lastSeq, settings, engine);
+    for (;;) {
+      const report = this.step(lastSeq, transaction, Number.MAX_SAFE_INTEGER);
+      if (report) return report;
     }
   }
 }

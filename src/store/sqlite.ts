@@ -7,7 +7,8 @@ import type { AccessContext } from '../../machines/access';
 import type { JournalEntry } from '../records';
 import { RECORD_FORMAT, statusFromStored, statusToStored, subsFromStored, subsToStored } from './format';
 import { MemoryStore } from './memory';
-import { checkRetention, Compactor, ReplayStartTable, type CompactionReport, type JournalRetention } from './retention';
+import { checkRetention, Compactor, type CompactionReport, type JournalRetention } from './retention';
+import { ReplayStartTable, type Part } from './startTable';
 import type { Snapshot } from './snapshot';
 import { checkOwnership, messageOf, migrate, prepare, SqliteStoreError, translate, type Statements } from './sqliteSchema';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
@@ -31,8 +32,9 @@ export interface SqliteStoreOptions {
   journalMaxEntries?: never;
   /**
    * Compaction (issue 9): keep only this much of the journal on disk. After a write that takes the journal past
-   * its bound (plus its slack), one pass, in one transaction, copies the state into the replay start and
-   * deletes the entries before the bound. Default: none, the whole journal is kept. See src/store/retention.ts.
+   * its bound (plus its slack), a pass copies the state into a new replay start and deletes the entries before
+   * the bound, in steps of 1,000 rows, one after each command. Default: none, the whole journal is kept. See
+   * src/store/retention.ts.
    */
   journalRetention?: JournalRetention;
 }
@@ -169,23 +171,48 @@ export class SqliteStore extends MemoryStore implements Store {
     // Outside in: MemoryStore's log around better-sqlite3's transaction (a savepoint when nested). On a throw
     // SQLite has rolled back by the time the log reverts memory to the same point.
     const result = super.transaction(() => this.txn(fn) as T);
-    // Between commands: the state (and the engine's memory) stands at the last seq, as a replay start must.
-    if (this.txDepth === 0 && this.compactor.due(this.seq)) {
-      try {
-        this.compact();
-      } catch {
-        // The command has landed; the pass is tried again later (lastCompaction holds the error).
-      }
-    }
+    if (this.txDepth === 0) this.afterCommand();
     return result;
+  }
+
+  /**
+   * Between commands, where the state (and the engine's memory) stands at the last seq as a replay start
+   * must: a retention pass begins when due, and a running one takes one step (src/store/retention.ts).
+   */
+  private afterCommand(): void {
+    const c = this.compactor;
+    if (!c.running) {
+      if (!c.due(this.seq) || !this.settings) return;
+      c.begin(this.seq, this.settings, this.engineMemory?.() ?? { rates: [], links: [] });
+    }
+    try {
+      c.step(this.seq, (fn) => this.txn(fn));
+    } catch {
+      // The command has landed; the pass is tried again later (lastCompaction holds the error).
+    }
+  }
+
+  /**
+   * A write to `part`'s row keyed `key` (`existed`: the row is there), while a retention pass copies the
+   * state: what the new replay start needs of the row is kept first (src/store/startTable.ts).
+   */
+  private change<A extends unknown[]>(part: Part, key: string[], existed: boolean, stmt: Database.Statement<A>, ...args: A): void {
+    const c = this.compactor.copying;
+    if (!c) {
+      stmt.run(...args);
+      return;
+    }
+    if (existed) this.rs.keep(c, part, key);
+    const info = stmt.run(...args);
+    if (!existed && info.changes > 0) this.rs.inserted(c, part, info.lastInsertRowid);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Compaction (issue 9): src/store/retention.ts.
 
   /**
-   * One pass, between commands: the state as it stands becomes the replay start, and the entries before the
-   * retention's bound are deleted, in one transaction (a crash keeps the old start and every entry). Without
+   * One whole pass now, between commands: the state as it stands becomes the replay start, and the entries
+   * before the retention's bound are deleted (a pass running in steps is given up for it). Without
    * `journalRetention` it keeps every entry and only writes the replay start.
    */
   compact(): CompactionReport {
@@ -193,7 +220,7 @@ export class SqliteStore extends MemoryStore implements Store {
     if (this.txDepth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `compact() runs between transactions (store ${this.file})`);
     const settings = this.settings;
     if (!settings) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `the store ${this.file} has no settings yet: open an engine on it first`);
-    return this.compactor.run(this.seq, settings, this.engineMemory?.() ?? { rates: [], links: [] }, (fn) => this.transaction(fn));
+    return this.compactor.run(this.seq, settings, this.engineMemory?.() ?? { rates: [], links: [] }, (fn) => this.txn(fn));
   }
   /** A consistent copy to `to` while serving: SQLite's online backup on this connection (no other may read the locked file). */
   backup(to: string): Promise<unknown> {
@@ -247,6 +274,7 @@ export class SqliteStore extends MemoryStore implements Store {
     if (this.closed) return;
     if (this.txDepth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `cannot close the store ${this.file} inside a transaction`);
     this.closed = true;
+    this.compactor.abandon();
     this.db.close();
     this.users.clear();
     this.status.clear();
@@ -273,7 +301,7 @@ export class SqliteStore extends MemoryStore implements Store {
   override addUsers(userIDs: readonly string[]): string[] {
     return this.write(() => {
       // A duplicate in the list meets INSERT OR IGNORE; MemoryStore returns each new user once.
-      for (const id of userIDs) if (!this.users.has(id)) this.q.addUser.run(id);
+      for (const id of userIDs) if (!this.users.has(id)) this.change('user', [id], false, this.q.addUser, id);
       return super.addUsers(userIDs);
     });
   }
@@ -287,7 +315,7 @@ export class SqliteStore extends MemoryStore implements Store {
   }
   override putStatus(userID: string, record: StatusRecord): void {
     this.write(() => {
-      this.q.putStatus.run(userID, JSON.stringify(statusToStored(record)));
+      this.change('status', [userID], this.status.has(userID), this.q.putStatus, userID, JSON.stringify(statusToStored(record)));
       super.putStatus(userID, record);
     });
   }
@@ -299,8 +327,10 @@ export class SqliteStore extends MemoryStore implements Store {
   override putSubscriptions(userID: string, record: SubscriptionsRecord, delta: { added: string[]; removed: string[] }): void {
     this.write(() => {
       // Mirrors MemoryStore: an empty list in the resting state is no record at all.
-      if (record.context.list.length === 0 && record.value === 'subscriptions.kept') this.q.deleteSubs.run(userID);
-      else this.q.putSubs.run(userID, JSON.stringify(subsToStored(record)));
+      const existed = this.subs.has(userID);
+      if (record.context.list.length === 0 && record.value === 'subscriptions.kept') {
+        if (existed) this.change('subscriptions', [userID], true, this.q.deleteSubs, userID);
+      } else this.change('subscriptions', [userID], existed, this.q.putSubs, userID, JSON.stringify(subsToStored(record)));
       super.putSubscriptions(userID, record, delta);
     });
   }
@@ -323,14 +353,14 @@ export class SqliteStore extends MemoryStore implements Store {
   override addFriends(userID: string, friendIDs: readonly string[]): void {
     this.write(() => {
       const mine = this.friends.get(userID);
-      for (const f of friendIDs) if (!mine?.has(f)) this.q.addFriend.run(userID, f);
+      for (const f of friendIDs) if (!mine?.has(f)) this.change('friend', [userID, f], false, this.q.addFriend, userID, f);
       super.addFriends(userID, friendIDs);
     });
   }
   override removeFriends(userID: string, friendIDs: readonly string[]): void {
     this.write(() => {
       const mine = this.friends.get(userID);
-      for (const f of friendIDs) if (mine?.has(f)) this.q.removeFriend.run(userID, f);
+      for (const f of friendIDs) if (mine?.has(f)) this.change('friend', [userID, f], true, this.q.removeFriend, userID, f);
       super.removeFriends(userID, friendIDs);
     });
   }
@@ -355,22 +385,23 @@ export class SqliteStore extends MemoryStore implements Store {
   }
   override putNotice(userID: string, notice: Notice | undefined): void {
     this.write(() => {
-      if (notice) this.q.putNotice.run(userID, JSON.stringify(notice));
-      else this.q.deleteNotice.run(userID);
+      const existed = this.notices.has(userID);
+      if (notice) this.change('notice', [userID], existed, this.q.putNotice, userID, JSON.stringify(notice));
+      else if (existed) this.change('notice', [userID], true, this.q.deleteNotice, userID);
       super.putNotice(userID, notice);
     });
   }
 
   override putTimer(timer: PendingTimer): void {
     this.write(() => {
-      this.q.putTimer.run(timer.key, JSON.stringify({ ...timer, format: RECORD_FORMAT }));
+      this.change('timer', [timer.key], this.pending.has(timer.key), this.q.putTimer, timer.key, JSON.stringify({ ...timer, format: RECORD_FORMAT }));
       super.putTimer(timer);
     });
   }
   override deleteTimer(key: string): void {
     this.write(() => {
       if (!this.pending.has(key)) return;
-      this.q.deleteTimer.run(key);
+      this.change('timer', [key], true, this.q.deleteTimer, key);
       super.deleteTimer(key);
     });
   }

@@ -69,6 +69,19 @@ export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE TABLE replay_start (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, head TEXT NOT NULL);
       CREATE TABLE replay_start_rows (part TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);
     `),
+  // A retention pass copies the state a few rows at a time while the store serves (src/store/startTable.ts):
+  // the start's records by generation, the head naming the one that counts; ord is the record's rowid in
+  // its own table (their order on load). A NULL key marks a rowid that holds no record of that start.
+  (db) =>
+    db.exec(`
+      CREATE TABLE replay_start_items (
+        gen INTEGER NOT NULL, part TEXT NOT NULL, ord INTEGER NOT NULL, key TEXT, value TEXT,
+        PRIMARY KEY (gen, part, ord)
+      ) WITHOUT ROWID;
+      INSERT INTO replay_start_items (gen, part, ord, key, value) SELECT 0, part, rowid, key, value FROM replay_start_rows;
+      DROP TABLE replay_start_rows;
+      ALTER TABLE replay_start ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+    `),
 ];
 
 /** Schema 1 -> 2: every record, timer and journaled timer key rewritten from the runner's ids to names. */

@@ -243,6 +243,8 @@ describe('/metrics: the journal and the file it grows (SQLite with a retention)'
       expect(value(m, 'status_engine_journal_compaction_dropped')).toBe((pass as { dropped: number }).dropped);
       expect(value(m, 'status_engine_journal_compaction_dropped')).toBeGreaterThan(0);
       expect(value(m, 'status_engine_journal_compaction_seconds')).toBeCloseTo((pass as { ms: number }).ms / 1000, 9);
+      expect(value(m, 'status_engine_journal_compaction_step_seconds')).toBeCloseTo((pass as { longestStepMs: number }).longestStepMs / 1000, 9);
+      expect(value(m, 'status_engine_journal_compaction_step_seconds')).toBeGreaterThan(0);
       expect(value(m, 'status_engine_journal_compaction_failed')).toBe(0);
       const bytes = fs.statSync(tmp.file()).size + (fs.existsSync(`${tmp.file()}-wal`) ? fs.statSync(`${tmp.file()}-wal`).size : 0);
       expect(value(m, 'status_engine_store_file_bytes')).toBe(bytes);
