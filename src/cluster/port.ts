@@ -31,6 +31,9 @@ export class ClusterPortImpl implements ClusterPort {
   private readonly hooked = new WeakSet<ShardEngine>();
   /** What each session was handed (see HandedOnce). */
   private readonly once = new WeakMap<DeviceSession, HandedOnce>();
+  /** The pass of resyncs running (or the last), and the shards waiting to share the next one (see resync). */
+  private resyncing: Promise<void> = Promise.resolve();
+  private queued: { shards: Set<number>; done: Promise<void> } | null = null;
 
   constructor(private readonly rt: ClusterRuntime) {
     rt.resync = (shard) => this.resync(shard);
@@ -103,13 +106,34 @@ export class ClusterPortImpl implements ClusterPort {
     await this.rt.fetch(viewer, [viewer, ...subs, ...(e.store.friendsOf(viewer) ?? [])]);
   }
 
-  /** After a hole in pushes from a shard: every receiving device here that hears of a user of that shard
-   * (a subscription or a friend there) resumes by versions (EXT-2). */
-  private async resync(shard: number): Promise<void> {
+  /**
+   * After a hole in pushes from a shard (or a new owner's chain): every receiving device here that hears of a
+   * user of that shard (a subscription or a friend there) resumes by versions (EXT-2). A failover starts the
+   * chains of many shards at once: the shards asked for while a pass runs wait for it and share the next one,
+   * so a device that hears of k of them resumes once or twice, not k times (a resume reads the whole scope).
+   */
+  private resync(shard: number): Promise<void> {
+    if (this.queued) {
+      this.queued.shards.add(shard);
+      return this.queued.done;
+    }
+    const shards = new Set([shard]);
+    const batch = {
+      shards,
+      done: this.resyncing.then(() => {
+        if (this.queued === batch) this.queued = null;
+        return this.resumeHearing(shards);
+      }),
+    };
+    this.queued = batch;
+    this.resyncing = batch.done.catch(() => undefined);
+    return batch.done;
+  }
+  private async resumeHearing(shards: ReadonlySet<number>): Promise<void> {
     const hearsOf = (e: ShardEngine, u: string) => {
       const subs = e.store.getSubscriptions(u)?.context.list ?? [];
-      for (const x of subs) if (this.rt.shardOf(x) === shard) return true;
-      for (const x of e.store.friendsOf(u) ?? []) if (this.rt.shardOf(x) === shard) return true;
+      for (const x of subs) if (shards.has(this.rt.shardOf(x))) return true;
+      for (const x of e.store.friendsOf(u) ?? []) if (shards.has(this.rt.shardOf(x))) return true;
       return false;
     };
     await this.resumeEach([...this.bound].filter(([s, e]) => s.userID !== null && hearsOf(e, s.userID)));
@@ -134,7 +158,10 @@ export class ClusterPortImpl implements ClusterPort {
       if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
       try {
         await this.prepare('reconnect', s, undefined);
-        if (s.receiving && this.rt.engines.get(e.shard) === e) e.core.reconnect(s, {});
+        if (s.receiving && this.rt.engines.get(e.shard) === e) {
+          e.core.reconnect(s, {});
+          this.rt.counts.resumes += 1;
+        }
       } catch {
         failed.push([s, e]);
       }

@@ -66,7 +66,7 @@ export class ClusterRuntime {
   /** Set by the port: brings a node's receiving devices up to date after a hole in pushes (resume by versions). */
   resync: (fromShard: number) => Promise<void> = async () => {};
   /** Counters for tests and health. */
-  readonly counts = { pushesSent: 0, pushesLost: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, resyncRetries: 0, mirrorsSent: 0, mirrorRetries: 0, mirrorsSuperseded: 0, rebuilds: 0, failures: 0 };
+  readonly counts = { pushesSent: 0, pushesLost: 0, pushesReceived: 0, pushesDelivered: 0, duplicates: 0, resyncs: 0, resumes: 0, resyncRetries: 0, mirrorsSent: 0, mirrorRetries: 0, mirrorsSuperseded: 0, rebuilds: 0, failures: 0 };
 
   constructor(readonly o: RuntimeOptions) {
     this.cache = new ReadCache(o.clock, o.readTtlMs);
