@@ -1,6 +1,6 @@
 // The SQLite store's journal retention (issue 9): the option, and the passes that bound the journal. A pass
 // copies the state into a new replay start (src/store/startTable.ts), switches to it, then deletes what the
-// old start needed and the entries retention lets go. It runs in steps of a few thousand rows, one after each
+// old start needed and the entries retention lets go. It runs in steps of STEP_ROWS rows or more, one after each
 // command, so the store keeps serving meanwhile; each step is its own transaction, and a crash at any point
 // leaves a start and every entry after it.
 import type { AccessContext } from '../../machines/access';
@@ -81,9 +81,13 @@ export interface CompactionReport {
 export const STEP_ROWS = 1000;
 
 interface Pass {
-  copy: Copy;
+  /** The start's seq; its copy (none: a pass that only deletes what one cut short by a crash left). */
+  seq: number;
+  copy: Copy | null;
   /** Copying; then deleting the old start's items; then the entries in [dropFrom, cut). */
   phase: 'copy' | 'items' | 'entries';
+  /** Rows a step of this pass takes (see begin). */
+  rows: number;
   cut: number;
   dropFrom: number;
   dropped: number;
@@ -109,7 +113,7 @@ export class Compactor {
 
   /** The copy a write must keep the start's rows for (src/store/startTable.ts), while one runs. */
   get copying(): Copy | undefined {
-    return this.pass?.phase === 'copy' ? this.pass.copy : undefined;
+    return this.pass?.phase === 'copy' ? (this.pass.copy ?? undefined) : undefined;
   }
   get running(): boolean {
     return this.pass !== null;
@@ -118,6 +122,20 @@ export class Compactor {
   fromFile(lastSeq: number, startSeq: number | undefined): void {
     const b = this.rs.bounds();
     this.kept = b ? { ...b, startSeq } : { firstSeq: lastSeq + 1, oldestAt: Infinity, newestAt: -Infinity, startSeq };
+  }
+
+  /**
+   * At open: a pass that a crash or a close cut short may have left the rows of a copy, or of the start it
+   * replaced, and with a retention the entries it was deleting. A pass that only deletes them runs in steps
+   * (with or without a retention now), rather than waiting for the next whole copy.
+   */
+  opened(lastSeq: number): void {
+    const startSeq = this.kept.startSeq;
+    if (startSeq === undefined || !this.rs.hasOtherItems()) return;
+    const p = this.newPass(startSeq, null, 'items');
+    p.cut = this.retention ? Math.min(this.rs.cut(this.retention, lastSeq, this.kept.newestAt), startSeq + 1) : 0;
+    p.dropFrom = this.kept.firstSeq;
+    this.pass = p;
   }
 
   appended(at: number): void {
@@ -140,10 +158,39 @@ export class Compactor {
     return count > r.maxEntries + r.slackEntries || this.kept.newestAt - this.kept.oldestAt > r.maxAgeMs + r.slackMs;
   }
 
-  /** A pass whose start is the state as it stands at `lastSeq` (between commands); a running one is given up. */
-  begin(lastSeq: number, settings: AccessContext, engine: EngineMemory): void {
-    const at = Number.isFinite(this.kept.newestAt) ? this.kept.newestAt : 0;
-    this.pass = { copy: this.rs.begin(lastSeq, at, settings, engine), phase: 'copy', cut: 0, dropFrom: 0, dropped: 0, ms: 0, steps: 0, longest: 0 };
+  /**
+   * A pass whose start is the state as it stands at `lastSeq` (between commands); a running one is given up.
+   * It takes one step per command, so its steps are sized to end within a quarter of the slack's commands
+   * (each command appends one entry or more): a pass longer than the slack would start the next at once, for
+   * good. So a bound small against the state (the rows a pass copies and deletes) means longer steps.
+   * `engine` is read here, inside the failure handling. Throws what stopped it (recorded as for a step).
+   */
+  begin(lastSeq: number, settings: AccessContext, engine: () => EngineMemory): void {
+    this.pass = null;
+    try {
+      const at = Number.isFinite(this.kept.newestAt) ? this.kept.newestAt : 0;
+      const copy = this.rs.begin(lastSeq, at, settings, engine());
+      const p = this.newPass(lastSeq, copy, 'copy');
+      const r = this.retention;
+      if (r && r.maxEntries < Number.MAX_SAFE_INTEGER) {
+        const work = 2 * this.rs.rowsOf(copy) + Math.max(0, lastSeq - this.kept.firstSeq + 1 - r.maxEntries);
+        p.rows = Math.max(this.stepRows, Math.ceil(work / Math.max(1, Math.floor(r.slackEntries / 4))));
+      }
+      this.pass = p;
+    } catch (e) {
+      this.failed(e, lastSeq);
+      throw e;
+    }
+  }
+
+  private newPass(seq: number, copy: Copy | null, phase: Pass['phase']): Pass {
+    return { seq, copy, phase, rows: this.stepRows, cut: 0, dropFrom: 0, dropped: 0, ms: 0, steps: 0, longest: 0 };
+  }
+
+  private failed(e: unknown, lastSeq: number): void {
+    this.pass = null;
+    this.last = { error: e instanceof Error ? e : new Error(String(e)) };
+    this.retryAtSeq = lastSeq + (this.retention?.slackEntries ?? 0);
   }
 
   /** Abandons a running pass (the store closes): its rows are deleted after the next pass that completes. */
@@ -156,22 +203,22 @@ export class Compactor {
    * pass's report once it is done. A step that throws (a full disk) gives the pass up: the start in use and
    * the journal are as they were before it, and the next pass is tried once the journal grew by the slack.
    */
-  step(lastSeq: number, transaction: (fn: () => void) => void, rows = this.stepRows): CompactionReport | undefined {
+  step(lastSeq: number, transaction: (fn: () => void) => void, rows?: number): CompactionReport | undefined {
     const p = this.pass;
     if (!p) return undefined;
     const t0 = performance.now();
     let switched = false;
     try {
       transaction(() => {
-        let budget = rows;
-        if (p.phase === 'copy') {
+        let budget = rows ?? p.rows;
+        if (p.phase === 'copy' && p.copy) {
           budget -= this.rs.copy(p.copy, budget);
           if (!this.rs.copied(p.copy)) return;
           this.rs.switchTo(p.copy);
           switched = true;
           // Entries after the new start stay whatever the retention says: replay needs them.
           const byRetention = this.retention ? this.rs.cut(this.retention, lastSeq, this.kept.newestAt) : 0;
-          p.cut = Math.min(byRetention, p.copy.seq + 1);
+          p.cut = Math.min(byRetention, p.seq + 1);
           p.dropFrom = this.rs.bounds()?.firstSeq ?? p.cut;
           p.phase = 'items';
         }
@@ -187,26 +234,24 @@ export class Compactor {
         }
       });
     } catch (e) {
-      this.pass = null;
-      this.last = { error: e as Error };
-      this.retryAtSeq = lastSeq + (this.retention?.slackEntries ?? 0);
+      this.failed(e, lastSeq);
       throw e;
     }
     const ms = performance.now() - t0;
     p.ms += ms;
     p.steps++;
     p.longest = Math.max(p.longest, ms);
-    if (switched) this.kept.startSeq = p.copy.seq;
+    if (switched) this.kept.startSeq = p.seq;
     if (p.phase !== 'entries' || p.dropFrom < p.cut) return undefined;
     this.pass = null;
-    this.fromFile(lastSeq, p.copy.seq);
-    const report = { snapshotSeq: p.copy.seq, firstSeq: this.kept.firstSeq, dropped: p.dropped, ms: p.ms, steps: p.steps, longestStepMs: p.longest };
+    this.fromFile(lastSeq, p.seq);
+    const report = { snapshotSeq: p.seq, firstSeq: this.kept.firstSeq, dropped: p.dropped, ms: p.ms, steps: p.steps, longestStepMs: p.longest };
     this.last = report;
     return report;
   }
 
   /** A whole pass at once (compact()): the state at `lastSeq` becomes the start. */
-  run(lastSeq: number, settings: AccessContext, engine: EngineMemory, transaction: (fn: () => void) => void): CompactionReport {
+  run(lastSeq: number, settings: AccessContext, engine: () => EngineMemory, transaction: (fn: () => void) => void): CompactionReport {
     this.begin(lastSeq, settings, engine);
     for (;;) {
       const report = this.step(lastSeq, transaction, Number.MAX_SAFE_INTEGER);

@@ -150,6 +150,7 @@ export class SqliteStore extends MemoryStore implements Store {
       const startSeq = this.rs.seq();
       this.seq = Math.max(this.q.lastSeq.get() ?? 0, startSeq ?? 0);
       this.compactor.fromFile(this.seq, startSeq);
+      this.compactor.opened(this.seq);
     })();
   }
 
@@ -181,16 +182,19 @@ export class SqliteStore extends MemoryStore implements Store {
    */
   private afterCommand(): void {
     const c = this.compactor;
-    if (!c.running) {
-      if (!c.due(this.seq) || !this.settings) return;
-      c.begin(this.seq, this.settings, this.engineMemory?.() ?? { rates: [], links: [] });
-    }
+    // Never throws: the command has landed; a pass that fails is tried again later (lastCompaction holds why).
     try {
+      if (!c.running) {
+        if (!c.due(this.seq) || !this.settings) return;
+        c.begin(this.seq, this.settings, this.memoryOfEngine);
+      }
       c.step(this.seq, (fn) => this.txn(fn));
     } catch {
-      // The command has landed; the pass is tried again later (lastCompaction holds the error).
+      // Recorded by the compactor.
     }
   }
+
+  private readonly memoryOfEngine = () => this.engineMemory?.() ?? { rates: [], links: [] };
 
   /**
    * A write to `part`'s row keyed `key` (`existed`: the row is there), while a retention pass copies the
@@ -220,7 +224,7 @@ export class SqliteStore extends MemoryStore implements Store {
     if (this.txDepth > 0) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `compact() runs between transactions (store ${this.file})`);
     const settings = this.settings;
     if (!settings) throw new SqliteStoreError('ERR_STORE_USAGE', this.file, `the store ${this.file} has no settings yet: open an engine on it first`);
-    return this.compactor.run(this.seq, settings, this.engineMemory?.() ?? { rates: [], links: [] }, (fn) => this.txn(fn));
+    return this.compactor.run(this.seq, settings, this.memoryOfEngine, (fn) => this.txn(fn));
   }
   /** A consistent copy to `to` while serving: SQLite's online backup on this connection (no other may read the locked file). */
   backup(to: string): Promise<unknown> {

@@ -58,9 +58,14 @@ export class ReplayStartTable {
       ),
       maxGen: db.prepare<[], number | null>('SELECT MAX(gen) FROM replay_start_items').pluck(),
       rows: db.prepare<[number], [string, string | null, string | null]>('SELECT part, key, value FROM replay_start_items WHERE gen = ? ORDER BY part, ord').raw(),
-      dropOld: db.prepare<[number, number]>(
+      // Below the current generation (a replaced start) and above it (a copy cut short), each by its key's range.
+      dropBelow: db.prepare<[number, number]>(
         'DELETE FROM replay_start_items WHERE (gen, part, ord) IN (SELECT gen, part, ord FROM replay_start_items WHERE gen < ? LIMIT ?)',
       ),
+      dropAbove: db.prepare<[number, number]>(
+        'DELETE FROM replay_start_items WHERE (gen, part, ord) IN (SELECT gen, part, ord FROM replay_start_items WHERE gen > ? LIMIT ?)',
+      ),
+      other: db.prepare<[number, number], number>('SELECT 1 FROM replay_start_items WHERE gen < ? OR gen > ? LIMIT 1').pluck(),
       parts: PARTS.map((p) => ({
         maxRowid: db.prepare<[], number | null>(`SELECT MAX(rowid) FROM ${p.table}`).pluck(),
         // The rowid `n` rows past `done` (null: fewer are left): one step's end.
@@ -71,9 +76,8 @@ export class ReplayStartTable {
       // A NULL key: this rowid holds no row of the start (see absent()).
       absent: db.prepare<[number, string, number]>(`${items} VALUES (?, ?, ?, NULL, NULL)`),
       drop: db.prepare<[number, number]>('DELETE FROM journal WHERE seq >= ? AND seq < ?'),
-      firstAtOrAfter: db.prepare<[number], number | null>('SELECT MIN(seq) FROM journal WHERE at >= ?').pluck(),
+      atFrom: db.prepare<[number], { seq: number; at: number }>('SELECT seq, at FROM journal WHERE seq >= ? ORDER BY seq LIMIT 1'),
       oldest: db.prepare<[], { seq: number; at: number }>('SELECT seq, at FROM journal ORDER BY seq LIMIT 1'),
-      oldestFrom: db.prepare<[number], { seq: number; at: number }>('SELECT seq, at FROM journal WHERE seq >= ? ORDER BY seq LIMIT 1'),
       newestAt: db.prepare<[], number | null>('SELECT at FROM journal ORDER BY seq DESC LIMIT 1').pluck(),
     };
   }
@@ -82,9 +86,9 @@ export class ReplayStartTable {
     return this.q.head.get()?.seq;
   }
 
-  /** The oldest entry kept from `from` on, and the newest one's time (undefined: none). */
-  bounds(from = 0): { firstSeq: number; oldestAt: number; newestAt: number } | undefined {
-    const o = from > 0 ? this.q.oldestFrom.get(from) : this.q.oldest.get();
+  /** The oldest entry kept, and the newest one's time (undefined: none). */
+  bounds(): { firstSeq: number; oldestAt: number; newestAt: number } | undefined {
+    const o = this.q.oldest.get();
     return o ? { firstSeq: o.seq, oldestAt: o.at, newestAt: this.q.newestAt.get() ?? o.at } : undefined;
   }
 
@@ -102,8 +106,11 @@ export class ReplayStartTable {
     while (c.at < PARTS.length && n < rows) {
       const i = c.at;
       const q = this.q.parts[i]!;
-      const end = Math.min(q.stepEnd.get(c.done[i]!, rows - n - 1) ?? c.max[i]!, c.max[i]!);
-      n += Number(q.copy.run(c.gen, c.done[i]!, end).changes) + 1;
+      // The rows looked at, not those written: rows a write kept already are skipped, but read.
+      const far = q.stepEnd.get(c.done[i]!, rows - n - 1);
+      const end = Math.min(far ?? c.max[i]!, c.max[i]!);
+      const wrote = Number(q.copy.run(c.gen, c.done[i]!, end).changes);
+      n = far != null && far <= c.max[i]! ? rows : n + wrote + 1;
       c.done[i] = end;
       if (end >= c.max[i]!) c.at++;
     }
@@ -112,6 +119,17 @@ export class ReplayStartTable {
 
   copied(c: Copy): boolean {
     return c.at >= PARTS.length;
+  }
+
+  /** The rows a copy looks at, at most (the tables' last rowids at its seq). */
+  rowsOf(c: Copy): number {
+    return c.max.reduce((a, b) => a + b, 0);
+  }
+
+  /** Whether rows of another generation than the start's are in the file (what a pass cut short left). */
+  hasOtherItems(): boolean {
+    const gen = this.q.head.get()?.gen;
+    return gen !== undefined && this.q.other.get(gen, gen) !== undefined;
   }
 
   /**
@@ -140,10 +158,12 @@ export class ReplayStartTable {
     this.q.putHead.run(c.seq, c.gen, c.head);
   }
 
-  /** Deletes up to `rows` items of generations before the current one; returns how many went. */
+  /** Deletes up to `rows` items of generations other than the current one; returns how many went. */
   dropOldItems(rows: number): number {
     const gen = this.q.head.get()?.gen;
-    return gen === undefined ? 0 : Number(this.q.dropOld.run(gen, rows).changes);
+    if (gen === undefined) return 0;
+    const below = Number(this.q.dropBelow.run(gen, rows).changes);
+    return below < rows ? below + Number(this.q.dropAbove.run(gen, rows - below).changes) : below;
   }
 
   /** The whole state at once (a restore), inside its transaction. */
@@ -157,8 +177,27 @@ export class ReplayStartTable {
   /** The first seq retention keeps when the last is `lastSeq` and the newest entry's time `newestAt`. */
   cut(r: { maxEntries: number; maxAgeMs: number }, lastSeq: number, newestAt: number): number {
     const byCount = lastSeq - r.maxEntries + 1;
-    const byAge = r.maxAgeMs >= Number.MAX_SAFE_INTEGER ? 0 : (this.q.firstAtOrAfter.get(newestAt - r.maxAgeMs) ?? lastSeq + 1);
+    const byAge = r.maxAgeMs >= Number.MAX_SAFE_INTEGER ? 0 : this.firstAtOrAfter(newestAt - r.maxAgeMs, lastSeq);
     return Math.max(byCount, byAge);
+  }
+
+  /**
+   * The first seq whose entry is at `at` or later (lastSeq + 1: none), by halving over seqs (the entries' times
+   * grow with their seqs: the engine's clock): a few lookups by key, where a search by time read every entry
+   * older than it (`at` has no index, which would cost every append).
+   */
+  private firstAtOrAfter(at: number, lastSeq: number): number {
+    let lo = this.q.oldest.get()?.seq;
+    if (lo === undefined) return lastSeq + 1;
+    let hi = lastSeq + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const e = this.q.atFrom.get(mid);
+      if (e === undefined) hi = mid;
+      else if (e.at >= at) hi = mid; // no entry in [mid, e.seq): cutting at mid is cutting at e.seq
+      else lo = e.seq + 1;
+    }
+    return lo;
   }
 
   /** Deletes the entries with seq in [from, to); returns how many went. */

@@ -332,7 +332,7 @@ describe('SqliteStore journalRetention', () => {
     await again.close();
   });
 
-  it('EXT-3 a pass that fails in the middle changes nothing (one transaction), and the next one works', async () => {
+  it('EXT-3 a pass that fails at its switch changes nothing (the switch and what follows it in the step roll back), and the next one works', async () => {
     const file = tmp.file('crash.db');
     const clock = new SimulatedClock();
     const o = start(file, clock, { journalRetention: { maxEntries: 1_000_000 } });
@@ -341,7 +341,7 @@ describe('SqliteStore journalRetention', () => {
     o.store.compact();
     await busy(o.engine, clock, 2);
     const before = { rows: journalRows(o.store), start: await o.engine.replayStart(), info: await o.engine.journalInfo() };
-    // The head is written last, after the rows were replaced and the entries deleted: a failure there must undo them.
+    // The head is written at the switch, after the copy, in the step that deletes after it: a failure there must undo the step.
     const rs = (o.store as unknown as { rs: { q: { putHead: { run: () => never } } } }).rs;
     const putHead = rs.q.putHead;
     rs.q.putHead = { run: () => { throw new Error('disk full (test)'); } };

@@ -42,17 +42,21 @@ function apply(store: SqliteStore, o: Op): void {
   const seq = store.lastSeq() + 1;
   store.transaction(() => {
     store.append(commandEntry(seq, 'u0'));
-    if (o.t === 'status') store.putStatus(BASE[o.u]!, statusRecord(TYPES.USER_STATUS_ONLINE, o.s, seq));
-    else if (o.t === 'subs') store.putSubscriptions(BASE[o.u]!, subsRecord(o.to.map((i) => BASE[i]!)), { added: [], removed: [] });
-    else if (o.t === 'friend' && o.u !== o.f) (o.add ? store.addFriends : store.removeFriends).call(store, BASE[o.u]!, [BASE[o.f]!]);
-    else if (o.t === 'notice') store.putNotice(BASE[o.u]!, o.on ? { userIDList: [BASE[(o.u + 1) % BASE.length]!], reason: 'subscriptions_cleared' } : undefined);
-    else if (o.t === 'timer') (o.on ? store.putTimer(timer(`t|u${o.k}`, seq)) : store.deleteTimer(`t|u${o.k}`));
-    else if (o.t === 'user') store.addUsers([`n${seq}`]);
+    write(store, o, seq);
   });
 }
 
+function write(store: SqliteStore, o: Op, seq: number): void {
+  if (o.t === 'status') store.putStatus(BASE[o.u]!, statusRecord(TYPES.USER_STATUS_ONLINE, o.s, seq));
+  else if (o.t === 'subs') store.putSubscriptions(BASE[o.u]!, subsRecord(o.to.map((i) => BASE[i]!)), { added: [], removed: [] });
+  else if (o.t === 'friend' && o.u !== o.f) (o.add ? store.addFriends : store.removeFriends).call(store, BASE[o.u]!, [BASE[o.f]!]);
+  else if (o.t === 'notice') store.putNotice(BASE[o.u]!, o.on ? { userIDList: [BASE[(o.u + 1) % BASE.length]!], reason: 'subscriptions_cleared' } : undefined);
+  else if (o.t === 'timer') (o.on ? store.putTimer(timer(`t|u${o.k}`, seq)) : store.deleteTimer(`t|u${o.k}`));
+  else if (o.t === 'user') store.addUsers([`n${seq}`]);
+}
+
 interface Internals {
-  compactor: { stepRows: number; running: boolean; begin(seq: number, settings: unknown, engine: unknown): void };
+  compactor: { stepRows: number; running: boolean; begin(seq: number, settings: unknown, engine: () => unknown): void };
   rs: { keep: (...a: unknown[]) => void; inserted: (...a: unknown[]) => void };
   db: Database.Database;
 }
@@ -83,7 +87,7 @@ async function twins(before: Op[], after: Op[], stepRows: number, breakIt?: (s: 
     const whole = b.replayStart();
     breakIt?.(a);
     inside(a).compactor.stepRows = stepRows;
-    inside(a).compactor.begin(a.lastSeq(), a.getSettings(), { rates: [], links: [] });
+    inside(a).compactor.begin(a.lastSeq(), a.getSettings(), () => ({ rates: [], links: [] }));
     for (const o of after) apply(a, o);
     while (inside(a).compactor.running) apply(a, { t: 'status', u: 0, s: 'z' });
     const stepped = a.replayStart();
@@ -137,31 +141,39 @@ describe('a retention pass in steps (SqliteStore)', () => {
     expect(await twins(ops, later, 1, (s) => (inside(s).rs.inserted = () => {}))).toBe(false);
   });
 
-  it('EXT-3 a pass cut short by a close (a crash) leaves the old start; the next one completes and deletes what the first left', async () => {
+  it('EXT-3 a pass cut short by a close (a crash) leaves the old start; at the next open what it left is deleted in steps, with no new copy', async () => {
     const file = tmp.file('cut.db');
-    let store = new SqliteStore(file, { journalRetention: { maxEntries: 10, slackEntries: 5 } });
+    const options = { journalRetention: { maxEntries: 10, slackEntries: 400 } };
+    let store = new SqliteStore(file, options);
     store.putSettings(settingsWith(true));
     store.addUsers(BASE);
     for (let i = 0; i < 30; i++) apply(store, { t: 'status', u: i % 6, s: `a${i}` });
-    const first = store.replayStart();
-    expect(first).toBeDefined();
+    store.compact();
+    const first = store.replayStart()!;
     inside(store).compactor.stepRows = 1;
-    inside(store).compactor.begin(store.lastSeq(), store.getSettings(), { rates: [], links: [] });
+    inside(store).compactor.begin(store.lastSeq(), store.getSettings(), () => ({ rates: [], links: [] }));
     apply(store, { t: 'status', u: 1, s: 'mid' });
     apply(store, { t: 'subs', u: 1, to: [2] });
     expect(inside(store).compactor.running).toBe(true);
     const seqBefore = store.lastSeq();
     store.close();
 
-    store = new SqliteStore(file, { journalRetention: { maxEntries: 10, slackEntries: 5 } });
+    store = new SqliteStore(file, options);
     expect(store.replayStart()).toEqual(first);
     expect(store.lastSeq()).toBe(seqBefore);
     const gens = () => inside(store).db.prepare<[], number>('SELECT COUNT(DISTINCT gen) FROM replay_start_items').pluck().get();
     expect(gens()).toBe(2); // the start in use, and the rows the cut-short pass had copied
-    for (let i = 0; i < 20; i++) apply(store, { t: 'status', u: i % 6, s: `b${i}` });
-    expect(store.lastCompaction).toMatchObject({ steps: 1 });
+    // The open found them: a pass that only deletes runs after the next command (the journal is not due).
+    expect(inside(store).compactor.running).toBe(true);
+    apply(store, { t: 'status', u: 2, s: 'after' });
+    expect(inside(store).compactor.running).toBe(false);
     expect(gens()).toBe(1);
+    expect(store.replayStart()).toEqual(first);
+    expect(store.lastCompaction).toMatchObject({ snapshotSeq: first.seq, steps: 1 });
+    // And the store goes on: a whole pass switches to a later start.
+    store.compact();
     expect(store.replayStart()!.seq).toBeGreaterThan(seqBefore);
+    expect(gens()).toBe(1);
     store.close();
   });
 
@@ -217,9 +229,187 @@ describe('a retention pass in steps (SqliteStore)', () => {
     store = new SqliteStore(file, { journalRetention: { maxEntries: 1_000_000 } });
     expect(store.replayStart()).toEqual(start);
     inside(store).compactor.stepRows = 1;
-    inside(store).compactor.begin(store.lastSeq(), store.getSettings(), { rates: [], links: [] });
+    inside(store).compactor.begin(store.lastSeq(), store.getSettings(), () => ({ rates: [], links: [] }));
     while (inside(store).compactor.running) apply(store, { t: 'subs', u: 2, to: [] });
     expect(store.replayStart()).toEqual(start);
+    store.close();
+  });
+
+  it('EXT-3 against the state itself: the start in the file is, after every command, the state tables as they were at its seq (nested rollbacks, reopens, compact() in the middle of a pass)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ ops: fc.array(op, { minLength: 1, maxLength: 3 }), nested: fc.boolean(), rollback: fc.boolean(), then: fc.constantFrom('go', 'go', 'go', 'go', 'go', 'go', 'reopen', 'compact') }), { minLength: 20, maxLength: 120 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (commands, rows) => {
+          const file = tmp.file(`oracle${++runs}.db`);
+          const options = { journalRetention: { maxEntries: 15, slackEntries: 200 } };
+          // The oracle: the state tables, read with SQL when a pass begins.
+          const oracle = new Map<number, string>();
+          const tables = (s: SqliteStore) => {
+            const db = inside(s).db;
+            const read = (sql: string) => db.prepare(sql).raw().all().filter((r) => (r as unknown[])[0] !== null);
+            return JSON.stringify([
+              read('SELECT user_id, friend_id FROM friends ORDER BY rowid'), read('SELECT user_id, notice FROM notices ORDER BY rowid'),
+              read('SELECT user_id, record FROM status ORDER BY rowid'), read('SELECT user_id, record FROM subscriptions ORDER BY rowid'),
+              read('SELECT key, timer FROM timers ORDER BY rowid'), read("SELECT id, '' FROM users ORDER BY rowid"),
+            ]);
+          };
+          const inFile = (s: SqliteStore) => {
+            const db = inside(s).db;
+            const h = db.prepare<[], { seq: number; gen: number }>('SELECT seq, gen FROM replay_start WHERE id = 1').get();
+            if (!h) return undefined;
+            const part = (p: string) => db.prepare<[number, string]>('SELECT key, value FROM replay_start_items WHERE gen = ? AND part = ? AND key IS NOT NULL ORDER BY ord').raw().all(h.gen, p);
+            return { seq: h.seq, text: JSON.stringify(['friend', 'notice', 'status', 'subscriptions', 'timer', 'user'].map(part)) };
+          };
+          const watch = (s: SqliteStore) => {
+            const c = inside(s).compactor;
+            c.stepRows = rows;
+            const begin = c.begin.bind(c);
+            c.begin = (seq, ...rest) => {
+              oracle.set(seq, tables(s));
+              begin(seq, ...rest);
+            };
+            return s;
+          };
+          let store = watch(new SqliteStore(file, options));
+          store.putSettings(settingsWith(true));
+          store.addUsers(BASE);
+          try {
+            for (const c of commands) {
+              const seq = store.lastSeq() + 1;
+              try {
+                store.transaction(() => {
+                  store.append(commandEntry(seq, 'u0'));
+                  const run = () => c.ops.forEach((o) => write(store, o, seq));
+                  if (c.nested) {
+                    try {
+                      store.transaction(() => {
+                        run();
+                        if (c.rollback) throw new Error('inner (test)');
+                      });
+                    } catch {
+                      // the inner part is undone, the outer goes on
+                    }
+                  } else run();
+                  if (c.rollback && !c.nested) throw new Error('outer (test)');
+                });
+              } catch {
+                // a command that rolled back
+              }
+              if (c.then === 'reopen') {
+                store.close();
+                store = watch(new SqliteStore(file, options));
+              } else if (c.then === 'compact') store.compact();
+              const start = inFile(store);
+              if (start && oracle.has(start.seq)) expect(start.text).toBe(oracle.get(start.seq));
+              // A start and every entry after it: the journal runs unbroken from at most the start's next seq.
+              const n = inside(store).db.prepare<[], number>('SELECT COUNT(*) FROM journal').pluck().get()!;
+              expect(n).toBe(store.lastSeq() - store.firstSeq() + 1);
+              if (start) expect(store.firstSeq()).toBeLessThanOrEqual(start.seq + 1);
+            }
+          } finally {
+            store.close();
+          }
+        },
+      ),
+      { numRuns: 60, seed: 1203 },
+    );
+  });
+
+  it('EXT-3 a pass always ends within the slack (its steps sized to it): the journal stays near its bound however large the state', () => {
+    const store = new SqliteStore(tmp.file('slack.db'), { journalRetention: { maxEntries: 100, slackEntries: 100 } });
+    store.putSettings(settingsWith(true));
+    const ids = Array.from({ length: 3000 }, (_, i) => `s${i}`);
+    store.transaction(() => {
+      store.addUsers(ids);
+      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
+    });
+    // 1,000 rows a step would take 12 commands for this state's ~6,000 rows copied and deleted; say 10 rows a
+    // step stand for it (a state 100 times larger): 600 commands a pass, where the slack is 100 entries.
+    inside(store).compactor.stepRows = 10;
+    let longest = 0;
+    let busy = 0;
+    for (let i = 0; i < 3000; i++) {
+      apply(store, { t: 'status', u: i % BASE.length, s: `v${i}` });
+      if (inside(store).compactor.running) busy++;
+      longest = Math.max(longest, store.lastSeq() - store.firstSeq() + 1);
+    }
+    expect(longest).toBeLessThanOrEqual(100 + 100 + 50);
+    expect(busy).toBeLessThan(3000 / 2);
+    expect(store.lastCompaction).toMatchObject({ dropped: expect.any(Number) });
+    store.close();
+  });
+
+  it('EXT-3 a step looks at its rows and no more, however many of them writes kept already', () => {
+    const store = open('budget.db');
+    const ids = Array.from({ length: 500 }, (_, i) => `b${i}`);
+    store.transaction(() => {
+      store.addUsers(ids);
+      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
+    });
+    const c = inside(store).compactor as unknown as { stepRows: number; begin: Internals['compactor']['begin']; pass: { copy: { done: number[]; at: number } } };
+    c.stepRows = 1;
+    c.begin(store.lastSeq(), store.getSettings(), () => ({ rates: [], links: [] }));
+    const copy = c.pass.copy;
+    // Every status row written (and so kept) before the copy reaches it, in one transaction (no step between).
+    store.transaction(() => {
+      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'y', 1));
+    });
+    const rs = (store as unknown as { rs: { copy(c: unknown, rows: number): number } }).rs;
+    // (The writes' own step copied a row: a step after each command.) The users' part, whole, and nothing more:
+    const users = inside(store).db.prepare<[number], number>('SELECT COUNT(*) FROM users WHERE rowid > ?').pluck().get(copy.done[0]!)!;
+    expect(rs.copy(copy, users)).toBe(users);
+    expect(copy.at).toBe(1);
+    const from = copy.done[1]!;
+    expect(rs.copy(copy, 10)).toBe(10);
+    const rowids = inside(store).db.prepare<[number, number], number>('SELECT COUNT(*) FROM status WHERE rowid > ? AND rowid <= ?').pluck().get(from, copy.done[1]!);
+    expect(rowids).toBe(10);
+    store.close();
+  });
+
+  it('EXT-3 the cut by age finds the first entry at or after the bound (by halving over seqs), as a scan of the journal does', () => {
+    const store = new SqliteStore(tmp.file('age.db'), { journalRetention: { maxAgeMs: 1_000_000 } });
+    store.putSettings(settingsWith(true));
+    let at = 1000;
+    const times: number[] = [];
+    for (let seq = 1; seq <= 300; seq++) {
+      at += [0, 0, 1, 7, 50][seq % 5]!; // equal times in runs, and jumps
+      times.push(at);
+      store.transaction(() => store.append({ ...commandEntry(seq, 'u0'), at }));
+    }
+    const rs = (store as unknown as { rs: { cut(r: { maxEntries: number; maxAgeMs: number }, lastSeq: number, newestAt: number): number } }).rs;
+    const db = inside(store).db;
+    db.prepare('DELETE FROM journal WHERE seq < 40').run(); // a journal cut before, as retention leaves it
+    for (let t = 900; t <= at + 10; t += 3) {
+      const scan = db.prepare<[number], number | null>('SELECT MIN(seq) FROM journal WHERE at >= ?').pluck().get(t) ?? 301;
+      expect(rs.cut({ maxEntries: Number.MAX_SAFE_INTEGER, maxAgeMs: 1 }, 300, t + 1)).toBe(Math.max(scan, Number.MIN_SAFE_INTEGER));
+    }
+    store.close();
+  });
+
+  it('EXT-3 a pass that cannot begin (its reads fail) leaves the command landed and the engine going; it is tried again after the slack', async () => {
+    const clock = new SimulatedClock();
+    const store = new SqliteStore(tmp.file('begin.db'), { journalRetention: { maxEntries: 5, slackEntries: 10 } });
+    const engine = createEngine({ clock, store, switches: { userStatus: true }, limits: { rateLimit: { requests: 1000, windowMs: 1000 } } });
+    await engine.registerUsers(BASE);
+    const rs = (store as unknown as { rs: { begin: (...a: unknown[]) => unknown } }).rs;
+    const begin = rs.begin.bind(rs);
+    let fail = true;
+    rs.begin = (...a) => {
+      if (fail) throw new Error('disk I/O error (test)');
+      return begin(...a);
+    };
+    const c = createClient({ engine });
+    await c.login({ userID: 'u0' });
+    for (let i = 0; i < 10; i++) await c.setSelfStatus({ customStatus: `f${i}` });
+    expect(store.lastCompaction).toMatchObject({ error: expect.objectContaining({ message: 'disk I/O error (test)' }) });
+    fail = false;
+    for (let i = 0; i < 15; i++) await c.setSelfStatus({ customStatus: `g${i}` });
+    expect(store.lastCompaction).toMatchObject({ dropped: expect.any(Number) });
+    const again = await replay(await engine.journal(), { snapshot: await engine.replayStart() });
+    expect(await again.exportState()).toEqual(await engine.exportState());
+    await again.close();
+    await engine.close();
     store.close();
   });
 });
