@@ -158,7 +158,7 @@ export class ServerMetrics {
     });
     new Gauge({
       name: name('journal_compaction_step_seconds'),
-      help: 'The longest step of the last journal retention pass (a pass runs in steps of 1,000 rows, one after each command): the longest the event loop waited for it',
+      help: 'The longest step of the last journal retention pass (a pass runs in steps of 1,000 rows or more, one after each command): the longest the event loop waited for it',
       registers,
       collect() {
         const p = pass();

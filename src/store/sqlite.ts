@@ -33,7 +33,7 @@ export interface SqliteStoreOptions {
   /**
    * Compaction (issue 9): keep only this much of the journal on disk. After a write that takes the journal past
    * its bound (plus its slack), a pass copies the state into a new replay start and deletes the entries before
-   * the bound, in steps of 1,000 rows, one after each command. Default: none, the whole journal is kept. See
+   * the bound, in steps of 1,000 rows or more, one after each command. Default: none, the whole journal is kept. See
    * src/store/retention.ts.
    */
   journalRetention?: JournalRetention;
