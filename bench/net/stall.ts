@@ -1,7 +1,7 @@
 // Where the tail comes from: one `serve` (this tree) with 5k clients at a fixed open-loop rate, its event
 // loop watched from inside (a preload: monitorEventLoopDelay, turns that held the loop, GC pauses with their
 // times) and, with --profile, a CPU profile whose long busy stretches are broken down by function.
-//   node --import tsx bench/net/stall.ts [--target ws|sdk] [--clients 5000] [--rate 200] [--ms 20000] [--profile 1] [--out DIR]
+//   node --import tsx bench/net/stall.ts [--target ws|sdk] [--clients 5000] [--rate 200] [--ms 20000] [--profile 1] [--out DIR] [--agents 2]
 //     [--warm RATE --warm-ms MS: a phase at RATE first, as part 3's saturation search before its 10% step]
 //     [--slow US: each push slower than US lined up with the server's and the load generators' pauses (default 3000)]
 //     [--node-flags '--max-semi-space-size=64 ...': the server's node flags instead of SERVE_NODE_FLAGS ('' for node's defaults)]
@@ -94,7 +94,7 @@ let fleet: Fleet | null = null;
 try {
   await importUsers(server.url, { users: clients, secretKey: SECRET, sdkAppId: SDK_APP_ID });
   // The load generators are this tree's (the one running this script), whichever server is under test.
-  fleet = await Fleet.start(resolve('.'), 2, { proto: target, url: server.url, users: clients, subs: 20, seed: 7, secretKey: SECRET, sdkAppId: SDK_APP_ID, heartbeatMs, slowUs });
+  fleet = await Fleet.start(resolve('.'), Number(args.get('agents') ?? 2), { proto: target, url: server.url, users: clients, subs: 20, seed: 7, secretKey: SECRET, sdkAppId: SDK_APP_ID, heartbeatMs, slowUs });
   await fleet.setup();
   if (warm > 0) {
     const w = await fleet.phase(100, warm, warmMs, 3000);
