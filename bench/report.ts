@@ -510,6 +510,13 @@ function memorySection(r: BenchResults): string[] {
     '(command and transition each) until the journal\'s bound pushes them out: with a million users online the',
     'journal holds only the newest million entries, so its share per user is smaller there.',
     '',
+    'Since the run of 2026-11-26 (2,250 B per online user with the journal off, 3,742 B with it on) two changes',
+    'added to each online user, found by bisecting this figure (100k online, journal off, one run a commit, session',
+    '16): device ids became random UUIDs (73c26b2, a security fix: a device id is no longer guessable; 2,250 to',
+    '2,583 B) and each receiving device keeps the versions it was handed of the users it hears of (c724e13, EXT-2:',
+    'versions as a viewer sees them; 2,587 to 2,949 B); later trims took some back. With the journal on the figure',
+    'fell, the replay start no longer holding a copy of the state (copy on write, session 15).',
+    '',
   );
   return out;
 }
