@@ -161,8 +161,8 @@ export class Compactor {
   /**
    * A pass whose start is the state as it stands at `lastSeq` (between commands); a running one is given up.
    * It takes one step per command, so its steps are sized to end within a quarter of the slack's commands
-   * (each command appends one entry or more): a pass longer than the slack would start the next at once, for
-   * good. So a bound small against the state (the rows a pass copies and deletes) means longer steps.
+   * (each command appends one entry or more; by age, the entries the slack's time brings at the journal's rate):
+   * a pass longer than the slack would start the next at once, for good. So a bound small against the state (the rows a pass copies and deletes) means longer steps.
    * `engine` is read here, inside the failure handling. Throws what stopped it (recorded as for a step).
    */
   begin(lastSeq: number, settings: AccessContext, engine: () => EngineMemory): void {
@@ -171,16 +171,30 @@ export class Compactor {
       const at = Number.isFinite(this.kept.newestAt) ? this.kept.newestAt : 0;
       const copy = this.rs.begin(lastSeq, at, settings, engine());
       const p = this.newPass(lastSeq, copy, 'copy');
-      const r = this.retention;
-      if (r && r.maxEntries < Number.MAX_SAFE_INTEGER) {
-        const work = 2 * this.rs.rowsOf(copy) + Math.max(0, lastSeq - this.kept.firstSeq + 1 - r.maxEntries);
-        p.rows = Math.max(this.stepRows, Math.ceil(work / Math.max(1, Math.floor(r.slackEntries / 4))));
+      const slack = this.slackInEntries(lastSeq);
+      if (slack !== undefined) {
+        const work = 2 * this.rs.rowsOf(copy) + Math.max(0, lastSeq - this.kept.firstSeq + 1 - (this.retention?.maxEntries ?? 0));
+        p.rows = Math.max(this.stepRows, Math.ceil(work / Math.max(1, Math.floor(slack / 4))));
       }
       this.pass = p;
     } catch (e) {
       this.failed(e, lastSeq);
       throw e;
     }
+  }
+
+  /**
+   * The slack as a number of entries: the count's, and by age the entries the journal takes in its slack of time
+   * at the rate it grew over the span it holds (undefined: no retention, or none to measure a rate by yet).
+   */
+  private slackInEntries(lastSeq: number): number | undefined {
+    const r = this.retention;
+    if (!r) return undefined;
+    const byCount = r.maxEntries < Number.MAX_SAFE_INTEGER ? r.slackEntries : Infinity;
+    const span = this.kept.newestAt - this.kept.oldestAt;
+    const byAge = r.slackMs > 0 && span > 0 ? ((lastSeq - this.kept.firstSeq + 1) / span) * r.slackMs : Infinity;
+    const slack = Math.min(byCount, byAge);
+    return Number.isFinite(slack) ? slack : undefined;
   }
 
   private newPass(seq: number, copy: Copy | null, phase: Pass['phase']): Pass {
