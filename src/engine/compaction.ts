@@ -18,8 +18,11 @@ export class Compaction {
     private readonly rates: RateWindows,
     private readonly links: Links,
   ) {
-    store.setEngineMemory?.(() => this.captured());
+    store.setEngineMemory?.(this.reader);
   }
+
+  /** Where the store reads this engine's memory (dropped when the engine closes). */
+  private readonly reader = (): EngineMemory => this.captured();
 
   /**
    * The same, as a store's replay start takes it before dropping entries (every window's worth of them): the
@@ -27,14 +30,21 @@ export class Compaction {
    * replaced by the next one unread). The fields are getters; structuredClone and JSON read them as values.
    */
   private captured(): EngineMemory {
-    const rates = this.rates.capture();
-    const links = this.links.exportStray();
+    // Dropped once read: until then the capture holds this engine's windows (and through them the engine).
+    let rates: (() => ReturnType<ReturnType<RateWindows['capture']>>) | null = this.rates.capture();
+    let links: ReturnType<Links['exportStray']> | null = this.links.exportStray();
     let stored: EngineMemory | undefined;
-    const read = (): EngineMemory =>
-      (stored ??= {
-        rates: rates().map(([k, r]) => [k, memoryToStored('rateWindow', r)]),
-        links: links.map(([d, r]) => [d, memoryToStored('deviceLink', r)]),
-      });
+    const read = (): EngineMemory => {
+      if (stored === undefined) {
+        stored = {
+          rates: rates!().map(([k, r]) => [k, memoryToStored('rateWindow', r)]),
+          links: links!.map(([d, r]) => [d, memoryToStored('deviceLink', r)]),
+        };
+        rates = links = null;
+      }
+      return stored;
+    };
+    this.unread = read;
     return {
       get rates() {
         return read().rates;
@@ -43,6 +53,26 @@ export class Compaction {
         return read().links;
       },
     };
+  }
+
+  /** The last capture, while the store may not have read it. */
+  private unread: (() => EngineMemory) | null = null;
+
+  /**
+   * The engine closes: the store stops reading its memory, and a capture it has not read is read now, so that a store that outlives the engine
+   * (a cluster shard's replay engine, then the real one on the same store) does not keep this engine alive
+   * through its unread replay start (review 15, R4). What it reads is what the capture would have read later:
+   * nothing writes the windows of a closed engine.
+   */
+  settle(): void {
+    this.store.dropEngineMemory?.(this.reader);
+    const read = this.unread;
+    this.unread = null;
+    try {
+      read?.();
+    } catch {
+      // Not readable now (a later capture replaced it): the store, if it ever reads it, says so itself.
+    }
   }
 
   /** What the engine holds besides its store that a replay rebuilds, as stored records. */

@@ -351,6 +351,7 @@ export class EngineCore implements EnginePort {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    this.compaction.settle();
     this.timers.close();
     this.links.orphans.clear();
     this.settingsPart.stop();

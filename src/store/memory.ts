@@ -280,6 +280,9 @@ export class MemoryStore implements Store {
   setEngineMemory(read: () => EngineMemory): void {
     this.engineMemory = read;
   }
+  dropEngineMemory(read: () => EngineMemory): void {
+    if (this.engineMemory === read) this.engineMemory = null;
+  }
   private keepStartAhead(lastDropped: number): void {
     // A store no engine has opened (no settings) holds nothing a replay starts from.
     if (lastDropped <= (this.replayStartSeq() ?? 0) || this.settings === undefined) return;

@@ -108,6 +108,8 @@ export interface Store {
   restore?(snapshot: Snapshot): void;
   /** Where the store reads the engine's own memory when it takes a snapshot itself (set by the engine). */
   setEngineMemory?(read: () => EngineMemory): void;
+  /** The engine that set `read` closes: the store stops reading it (unless a later engine set its own). */
+  dropEngineMemory?(read: () => EngineMemory): void;
   /** A store on disk: the size of its files now, in bytes (SQLite: the database and its write-ahead log). */
   fileBytes?(): number;
   /** A store that compacts its journal: its last pass (what it kept, dropped and took), or that pass's error; null before one ran. */

@@ -3,15 +3,20 @@
 // window; SqliteStore's `journalRetention` writes the start and deletes the entries before its bound in one
 // transaction. Every clock is simulated.
 import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, createEngine, ErrorCode, replay, type Client, type Engine, type Snapshot } from '../../src/index';
 import { checkCommand, runPragma } from '../../src/store/integrity';
+import { coreOf } from '../../src/engine/engine';
 import { MemoryStore } from '../../src/store/memory';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite';
 import { tempDir } from './tmp';
+
+v8.setFlagsFromString('--expose-gc');
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
 const SETTINGS = { switches: { userStatus: true, friendStatusNotify: true }, limits: { rateLimit: { requests: 1000, windowMs: 1000 }, subscriptionClearAfterLogoutMs: 5000 } };
@@ -72,6 +77,35 @@ describe('in memory: the ring keeps a replay start ahead of its window', () => {
     await expect(replay(journal, { clock: c2 })).rejects.toMatchObject({ code: ErrorCode.INVALID_PARAMETER, message: expect.stringContaining(`start at seq ${journal[0]!.seq}`) });
     await again.close();
     await engine.close();
+  });
+
+  it('EXT-3 an engine that closes while its store outlives it is not kept alive by the store\'s unread replay start (its rate windows read at close)', async () => {
+    // A cluster shard replays its tail on a throwaway engine, then opens the real one on the same store: the
+    // start the store took during the replay read the throwaway's windows lazily, and so held that engine.
+    const gc = vm.runInNewContext('gc') as () => void;
+    const clock = new SimulatedClock();
+    const store = new MemoryStore({ journalMaxEntries: 40 });
+    let engine: Engine | null = createEngine({ clock, store, ...SETTINGS });
+    await engine.registerUsers(USERS);
+    await busy(engine, clock, 3); // past the window: the store took a start, not read yet
+    expect(store.replayStartSeq()).toBeDefined();
+    const windows = new WeakRef((coreOf(engine) as unknown as { rates: object }).rates);
+    const rates = (await engine.snapshot()).engine.rates;
+    const live = await engine.exportState();
+    await engine.close();
+    engine = null;
+    for (let i = 0; i < 5 && windows.deref() !== undefined; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+    }
+    expect(windows.deref()).toBeUndefined();
+    // And the start reads as before: the windows at its seq (those the engine held then), the state replays.
+    const start = store.replayStart()!;
+    expect(start.engine.rates.length).toBeGreaterThan(0);
+    expect(start.engine.rates.every(([k]) => rates.some(([r]) => r === k))).toBe(true);
+    const again = await replay(store.readJournal(0, Infinity), { snapshot: start });
+    expect(await again.exportState()).toEqual(live);
+    await again.close();
   });
 
   it('EXT-3 the replay start keeps the friends as they were at its seq, whatever changes them after (copy on write), rolled-back changes included', async () => {
