@@ -22,6 +22,8 @@ const listOf = (arg: unknown): string[] => {
 
 /** How many times a resync tries to resume one device (a round apart) before leaving it to its client. */
 const RESUME_TRIES = 5;
+/** How many devices a resync resumes at once (each fetches its scope's facts from their owners first). */
+const RESUME_AT_ONCE = 64;
 
 export class ClusterPortImpl implements ClusterPort {
   /** The engine each logged-in session was logged in on (a rebuilt shard's sessions are stale). */
@@ -154,8 +156,8 @@ export class ClusterPortImpl implements ClusterPort {
    */
   private async resumeEach(devices: ReadonlyArray<readonly [DeviceSession, ShardEngine]>, tried = 1): Promise<void> {
     const failed: Array<readonly [DeviceSession, ShardEngine]> = [];
-    for (const [s, e] of devices) {
-      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) continue;
+    const resume = async ([s, e]: readonly [DeviceSession, ShardEngine]) => {
+      if (!s.receiving || s.userID === null || this.rt.engines.get(e.shard) !== e) return;
       try {
         await this.prepare('reconnect', s, undefined);
         if (s.receiving && this.rt.engines.get(e.shard) === e) {
@@ -165,7 +167,10 @@ export class ClusterPortImpl implements ClusterPort {
       } catch {
         failed.push([s, e]);
       }
-    }
+    };
+    // RESUME_AT_ONCE devices at a time: a peer that does not answer costs each fetch the forward timeout, and
+    // one after the other a pass over n devices would take n timeouts, the shards' pushes waiting behind it.
+    for (let i = 0; i < devices.length; i += RESUME_AT_ONCE) await Promise.all(devices.slice(i, i + RESUME_AT_ONCE).map(resume));
     if (failed.length === 0 || tried >= RESUME_TRIES || this.rt.isStopped) return;
     this.rt.counts.resyncRetries += failed.length;
     this.rt.o.clock.setTimeout(() => void this.resumeEach(failed, tried + 1), this.rt.node.tickMs);
