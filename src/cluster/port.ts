@@ -33,8 +33,7 @@ export class ClusterPortImpl implements ClusterPort {
   private readonly hooked = new WeakSet<ShardEngine>();
   /** What each session was handed (see HandedOnce). */
   private readonly once = new WeakMap<DeviceSession, HandedOnce>();
-  /** The pass of resyncs running (or the last), and the shards waiting to share the next one (see resync). */
-  private resyncing: Promise<void> = Promise.resolve();
+  /** The shards asked for in this turn, sharing the pass that begins at the next (see resync). */
   private queued: { shards: Set<number>; done: Promise<void> } | null = null;
 
   constructor(private readonly rt: ClusterRuntime) {
@@ -111,8 +110,9 @@ export class ClusterPortImpl implements ClusterPort {
   /**
    * After a hole in pushes from a shard (or a new owner's chain): every receiving device here that hears of a
    * user of that shard (a subscription or a friend there) resumes by versions (EXT-2). A failover starts the
-   * chains of many shards at once: the shards asked for while a pass runs wait for it and share the next one,
-   * so a device that hears of k of them resumes once or twice, not k times (a resume reads the whole scope).
+   * chains of many shards at once: the shards asked for in the same turn share one pass, which begins at the
+   * next turn, so a device that hears of k of them resumes once, not k times (a resume reads the whole scope).
+   * Passes do not wait for each other: a shard's pushes wait only for the pass that resumes its own devices.
    */
   private resync(shard: number): Promise<void> {
     if (this.queued) {
@@ -122,13 +122,12 @@ export class ClusterPortImpl implements ClusterPort {
     const shards = new Set([shard]);
     const batch = {
       shards,
-      done: this.resyncing.then(() => {
+      done: new Promise<void>((r) => setImmediate(r)).then(() => {
         if (this.queued === batch) this.queued = null;
         return this.resumeHearing(shards);
       }),
     };
     this.queued = batch;
-    this.resyncing = batch.done.catch(() => undefined);
     return batch.done;
   }
   private async resumeHearing(shards: ReadonlySet<number>): Promise<void> {
@@ -168,9 +167,13 @@ export class ClusterPortImpl implements ClusterPort {
         failed.push([s, e]);
       }
     };
-    // RESUME_AT_ONCE devices at a time: a peer that does not answer costs each fetch the forward timeout, and
+    // RESUME_AT_ONCE devices at a time (a pool: one slow fetch holds one place): a peer that does not answer costs each fetch the forward timeout, and
     // one after the other a pass over n devices would take n timeouts, the shards' pushes waiting behind it.
-    for (let i = 0; i < devices.length; i += RESUME_AT_ONCE) await Promise.all(devices.slice(i, i + RESUME_AT_ONCE).map(resume));
+    let next = 0;
+    const worker = async () => {
+      while (next < devices.length) await resume(devices[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(RESUME_AT_ONCE, devices.length) }, worker));
     if (failed.length === 0 || tried >= RESUME_TRIES || this.rt.isStopped) return;
     this.rt.counts.resyncRetries += failed.length;
     this.rt.o.clock.setTimeout(() => void this.resumeEach(failed, tried + 1), this.rt.node.tickMs);
