@@ -41,10 +41,12 @@ export class Compaction {
           links: links!.map(([d, r]) => [d, memoryToStored('deviceLink', r)]),
         };
         rates = links = null;
+        slot.read = null; // read: the engine no longer needs to hold it (the store does, as long as it wants)
       }
       return stored;
     };
-    this.unread = read;
+    const slot: { read: (() => EngineMemory) | null } = { read };
+    this.unread = slot;
     return {
       get rates() {
         return read().rates;
@@ -56,7 +58,7 @@ export class Compaction {
   }
 
   /** The last capture, while the store may not have read it. */
-  private unread: (() => EngineMemory) | null = null;
+  private unread: { read: (() => EngineMemory) | null } | null = null;
 
   /**
    * The engine closes: the store stops reading its memory, and a capture it has not read is read now, so that a store that outlives the engine
@@ -66,7 +68,7 @@ export class Compaction {
    */
   settle(): void {
     this.store.dropEngineMemory?.(this.reader);
-    const read = this.unread;
+    const read = this.unread?.read;
     this.unread = null;
     try {
       read?.();

@@ -8,6 +8,8 @@ import { TYPES } from '../../machines/spec';
 import { SimulatedClock } from 'xstate';
 import { createClient, createEngine, replay } from '../../src/index';
 import type { CompactionReport } from '../../src/store/retention';
+import { coreOf } from '../../src/engine/engine';
+import { MemoryStore } from '../../src/store/memory';
 import { SqliteStore } from '../../src/store/sqlite';
 import { commandEntry, settingsWith, statusRecord, subsRecord, timer } from './contract';
 import { tempDir } from './tmp';
@@ -323,12 +325,12 @@ describe('a retention pass in steps (SqliteStore)', () => {
   ] as const)('EXT-3 a pass always ends within the slack (its steps sized to it, %s): the journal stays near its bound however large the state', (_, retention, size, bound) => {
     const store = new SqliteStore(tmp.file(`slack-${_.replace(' ', '-')}.db`), { journalRetention: retention });
     store.putSettings(settingsWith(true));
-    const ids = Array.from({ length: 3000 }, (_, i) => `s${i}`);
+    const ids = Array.from({ length: 1500 }, (_, i) => `s${i}`);
     store.transaction(() => {
       store.addUsers(ids);
       for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
     });
-    // 1,000 rows a step would take 12 commands for this state's ~6,000 rows copied and deleted; say 10 rows a
+    // 1,000 rows a step would take 6 commands for this state's ~6,000 rows copied and deleted; say 10 rows a
     // step stand for it (a state 100 times larger): 600 commands a pass, where the slack is 100 entries.
     inside(store).compactor.stepRows = 10;
     let largest = 0;
@@ -342,6 +344,49 @@ describe('a retention pass in steps (SqliteStore)', () => {
     expect(busy).toBeLessThan(4000 / 2);
     expect(store.lastCompaction).toMatchObject({ dropped: expect.any(Number) });
     store.close();
+  });
+
+  it('EXT-3 a pass by age at a low rate still runs in steps (a step takes at most 16 times the usual rows, and the age slack counts at least a step)', () => {
+    const store = new SqliteStore(tmp.file('lowrate.db'), { journalRetention: { maxAgeMs: 60_000 } });
+    store.putSettings(settingsWith(true));
+    const ids = Array.from({ length: 3000 }, (_, i) => `l${i}`);
+    store.transaction(() => {
+      store.addUsers(ids);
+      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
+    });
+    inside(store).compactor.stepRows = 10;
+    const c = inside(store).compactor as unknown as { pass: { rows: number } | null };
+    let largest = 0;
+    let passes = 0;
+    for (let i = 0; i < 200; i++) {
+      // One command every 5 s: the age's slack (6 s) is about one entry at this rate.
+      const seq = store.lastSeq() + 1;
+      store.transaction(() => {
+        store.append({ ...commandEntry(seq, 'u0'), at: 1000 + i * 5000 });
+        store.putStatus('l0', statusRecord(TYPES.USER_STATUS_ONLINE, `v${i}`, seq));
+      });
+      if (c.pass) largest = Math.max(largest, c.pass.rows);
+      if (store.lastCompaction && 'steps' in store.lastCompaction) passes++;
+    }
+    expect(passes).toBeGreaterThan(0);
+    expect(largest).toBeGreaterThanOrEqual(10);
+    expect(largest).toBeLessThanOrEqual(160);
+    store.close();
+  });
+
+  it('EXT-3 a capture the store has read is not kept by the engine as well (only the store holds what it read)', async () => {
+    const store = new MemoryStore({ journalMaxEntries: 40 });
+    const clock = new SimulatedClock();
+    const engine = createEngine({ clock, store, switches: { userStatus: true }, limits: { rateLimit: { requests: 1000, windowMs: 1000 } } });
+    await engine.registerUsers(BASE);
+    const c = createClient({ engine });
+    await c.login({ userID: 'u0' });
+    for (let i = 0; i < 40; i++) await c.setSelfStatus({ customStatus: `c${i}` });
+    const compaction = (coreOf(engine) as unknown as { compaction: { unread: { read: unknown } | null } }).compaction;
+    expect(compaction.unread?.read).toEqual(expect.any(Function)); // taken, not read
+    expect(store.replayStart()).toBeDefined();
+    expect(compaction.unread?.read ?? null).toBeNull();
+    await engine.close();
   });
 
   it('EXT-3 a step looks at its rows and no more, however many of them writes kept already', () => {
