@@ -167,8 +167,9 @@ export class ClusterPortImpl implements ClusterPort {
         failed.push([s, e]);
       }
     };
-    // RESUME_AT_ONCE devices at a time (a pool: one slow fetch holds one place): a peer that does not answer costs each fetch the forward timeout, and
-    // one after the other a pass over n devices would take n timeouts, the shards' pushes waiting behind it.
+    // RESUME_AT_ONCE devices at a time, as a pool (one slow fetch holds one place): a peer that does not answer
+    // costs each fetch the forward timeout, and one after the other a pass over n devices would take n timeouts,
+    // the shard's pushes waiting behind it.
     let next = 0;
     const worker = async () => {
       while (next < devices.length) await resume(devices[next++]!);

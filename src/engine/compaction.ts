@@ -61,10 +61,10 @@ export class Compaction {
   private unread: { read: (() => EngineMemory) | null } | null = null;
 
   /**
-   * The engine closes: the store stops reading its memory, and a capture it has not read is read now, so that a store that outlives the engine
-   * (a cluster shard's replay engine, then the real one on the same store) does not keep this engine alive
-   * through its unread replay start (review 15, R4). What it reads is what the capture would have read later:
-   * nothing writes the windows of a closed engine.
+   * The engine closes: the store stops reading its memory, and a capture it has not read is read now, so that
+   * a store that outlives the engine (a cluster shard's replay engine, then the real one on the same store) does
+   * not keep this engine alive through its unread replay start (review 15, R4). What it reads is what the
+   * capture would have read later: nothing writes the windows of a closed engine.
    */
   settle(): void {
     this.store.dropEngineMemory?.(this.reader);

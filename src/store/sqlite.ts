@@ -9,7 +9,7 @@ import { RECORD_FORMAT, statusFromStored, statusToStored, subsFromStored, subsTo
 import { MemoryStore } from './memory';
 import { checkRetention, Compactor, type CompactionReport, type JournalRetention } from './retention';
 import { ReplayStartTable, type Part } from './startTable';
-import type { Snapshot } from './snapshot';
+import { emptyEngineMemory, type Snapshot } from './snapshot';
 import { checkOwnership, messageOf, migrate, prepare, SqliteStoreError, translate, type Statements } from './sqliteSchema';
 import type { Notice, PendingTimer, StatusRecord, Store, SubscriptionsRecord } from './types';
 
@@ -194,21 +194,11 @@ export class SqliteStore extends MemoryStore implements Store {
     }
   }
 
-  private readonly memoryOfEngine = () => this.engineMemory?.() ?? { rates: [], links: [] };
+  private readonly memoryOfEngine = () => this.engineMemory?.() ?? emptyEngineMemory();
 
-  /**
-   * A write to `part`'s row keyed `key` (`existed`: the row is there), while a retention pass copies the
-   * state: what the new replay start needs of the row is kept first (src/store/startTable.ts).
-   */
+  /** A write to `part`'s row keyed `key` (`existed`: the row is there), through the replay start's copy on write. */
   private change<A extends unknown[]>(part: Part, key: string[], existed: boolean, stmt: Database.Statement<A>, ...args: A): void {
-    const c = this.compactor.copying;
-    if (!c) {
-      stmt.run(...args);
-      return;
-    }
-    if (existed) this.rs.keep(c, part, key);
-    const info = stmt.run(...args);
-    if (!existed && info.changes > 0) this.rs.inserted(c, part, info.lastInsertRowid);
+    this.rs.write(this.compactor.copying, part, key, existed, stmt, ...args);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -133,6 +133,20 @@ export class ReplayStartTable {
   }
 
   /**
+   * A write to `part`'s row keyed `key` (`existed`: the row is there). While a copy runs (`c`), what the new
+   * start needs of the row is kept first, and a row inserted under a reused rowid is marked absent after.
+   */
+  write<A extends unknown[]>(c: Copy | undefined, part: Part, key: readonly string[], existed: boolean, stmt: Database.Statement<A>, ...args: A): void {
+    if (!c) {
+      stmt.run(...args);
+      return;
+    }
+    if (existed) this.keep(c, part, key);
+    const info = stmt.run(...args);
+    if (!existed && info.changes > 0) this.inserted(c, part, info.lastInsertRowid);
+  }
+
+  /**
    * Before a write changes or deletes the row of `part` keyed `key`: the row's value at the start is kept
    * unless the copy has it already. `key` is the row's key columns, in the table's order.
    */
