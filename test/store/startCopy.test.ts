@@ -39,6 +39,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant({ t: 'user' as const }),
 );
 
+/** `n` users with a status record each (`prefix` and their number), in one transaction; returns their ids. */
+function withStatusRows(store: SqliteStore, prefix: string, n: number): string[] {
+  const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  store.transaction(() => {
+    store.addUsers(ids);
+    for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
+  });
+  return ids;
+}
+
 /** One command: a journal entry and the op's write, in one transaction (after which a running pass steps). */
 function apply(store: SqliteStore, o: Op): void {
   const seq = store.lastSeq() + 1;
@@ -325,11 +335,7 @@ describe('a retention pass in steps (SqliteStore)', () => {
   ] as const)('EXT-3 a pass always ends within the slack (its steps sized to it, %s): the journal stays near its bound however large the state', (_, retention, size, bound) => {
     const store = new SqliteStore(tmp.file(`slack-${_.replace(' ', '-')}.db`), { journalRetention: retention });
     store.putSettings(settingsWith(true));
-    const ids = Array.from({ length: 1500 }, (_, i) => `s${i}`);
-    store.transaction(() => {
-      store.addUsers(ids);
-      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
-    });
+    withStatusRows(store, 's', 1500);
     // 1,000 rows a step would take 6 commands for this state's ~6,000 rows copied and deleted; say 10 rows a
     // step stand for it (a state 100 times larger): 600 commands a pass, where the slack is 100 entries.
     inside(store).compactor.stepRows = 10;
@@ -349,11 +355,7 @@ describe('a retention pass in steps (SqliteStore)', () => {
   it('EXT-3 a pass by age at a low rate still runs in steps (a step takes at most 16 times the usual rows, and the age slack counts at least a step)', () => {
     const store = new SqliteStore(tmp.file('lowrate.db'), { journalRetention: { maxAgeMs: 60_000 } });
     store.putSettings(settingsWith(true));
-    const ids = Array.from({ length: 3000 }, (_, i) => `l${i}`);
-    store.transaction(() => {
-      store.addUsers(ids);
-      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
-    });
+    withStatusRows(store, 'l', 3000);
     inside(store).compactor.stepRows = 10;
     const c = inside(store).compactor as unknown as { pass: { rows: number } | null };
     let largest = 0;
@@ -391,11 +393,7 @@ describe('a retention pass in steps (SqliteStore)', () => {
 
   it('EXT-3 a step looks at its rows and no more, however many of them writes kept already', () => {
     const store = open('budget.db');
-    const ids = Array.from({ length: 500 }, (_, i) => `b${i}`);
-    store.transaction(() => {
-      store.addUsers(ids);
-      for (const u of ids) store.putStatus(u, statusRecord(TYPES.USER_STATUS_ONLINE, 'x', 0));
-    });
+    const ids = withStatusRows(store, 'b', 500);
     const c = inside(store).compactor as unknown as { stepRows: number; begin: Internals['compactor']['begin']; pass: { copy: { done: number[]; at: number } } };
     c.stepRows = 1;
     c.begin(store.lastSeq(), store.getSettings(), () => ({ rates: [], links: [] }));
