@@ -190,7 +190,7 @@ export class ClientHub {
   onFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (this.closing) return;
     // Whatever a client sends, the work it can cause is bounded (src/server/requestBudget.ts).
-    const verdict = conn.budget.take();
+    const verdict = conn.budget.take(data.length);
     if (verdict.kind !== 'serve') return this.overBudget(conn, data, verdict);
     if (this.asyncCalls) return enqueue(this, conn, data, isBinary);
     try {

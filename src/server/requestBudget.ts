@@ -39,6 +39,16 @@ export type BudgetVerdict =
   /** The client kept on: close the connection (nothing is served or answered). */
   | { kind: 'close'; reason: string };
 
+/**
+ * Bytes of a frame that one request stands for: a frame is charged one request more for each whole 16 KiB it
+ * is read as (what it inflates to, for a compressed frame), so the parsing one socket can ask for is bounded
+ * by bytes as well as by frames. An SDK's requests are a few KiB at most: each costs one.
+ */
+export const BYTES_PER_REQUEST = 16 * 1024;
+
+/** The requests a frame of `bytes` costs: 1, plus one per whole BYTES_PER_REQUEST. */
+export const requestCost = (bytes: number): number => 1 + Math.floor(Math.max(0, bytes) / BYTES_PER_REQUEST);
+
 export function newBudget(limits: RequestBudgetLimits, now: number): RequestBudgetState {
   return { tokens: limits.burst, at: now, refusals: 0 };
 }
@@ -60,14 +70,16 @@ export function checkBudgetLimits(limits: RequestBudgetLimits): RequestBudgetLim
  * One request arrives at clock time `now`: the next state and what to do with it. Every request costs one
  * token, refused ones included (they are what a loop sends), so a client that keeps on never earns its way
  * back in by the trickle of refill: the episode ends only once it has been quiet long enough to fill the bucket.
+ * A large frame costs `cost` tokens (requestCost): it is served while one token is left, and the rest is a debt
+ * the refill pays back before the next one is served.
  */
-export function spend(state: RequestBudgetState, now: number, limits: RequestBudgetLimits): { state: RequestBudgetState; verdict: BudgetVerdict } {
+export function spend(state: RequestBudgetState, now: number, limits: RequestBudgetLimits, cost = 1): { state: RequestBudgetState; verdict: BudgetVerdict } {
   const elapsed = Math.max(0, now - state.at); // a clock that steps back refills nothing
   const tokens = Math.min(limits.burst, state.tokens + (elapsed * limits.ratePerSec) / 1000);
   const refusals = tokens >= limits.burst ? 0 : state.refusals;
   // Inside an episode the refill is served too (an SDK that was only bursting goes on working), but it does
   // not end the episode.
-  if (tokens >= 1) return { state: { tokens: tokens - 1, at: now, refusals }, verdict: { kind: 'serve' } };
+  if (tokens >= 1) return { state: { tokens: tokens - cost, at: now, refusals }, verdict: { kind: 'serve' } };
   const next = { tokens, at: now, refusals: refusals + 1 };
   if (next.refusals > limits.closeAfterRefusals) {
     return { state: next, verdict: { kind: 'close', reason: `request budget exceeded ${limits.closeAfterRefusals} times` } };
@@ -93,10 +105,19 @@ export class RequestBudget {
     this.state = newBudget(limits, now());
   }
 
-  take(): BudgetVerdict {
-    const r = spend(this.state, this.now(), this.limits);
+  /** A frame of `bytes` (as received) arrives. */
+  take(bytes = 0): BudgetVerdict {
+    const r = spend(this.state, this.now(), this.limits, requestCost(bytes));
     this.state = r.state;
     return r.verdict;
+  }
+
+  /**
+   * A served frame turned out larger than it was charged for (a compressed one, inflated): the difference is
+   * owed, paid by the refill before the next frame is served.
+   */
+  owe(chargedBytes: number, readBytes: number): void {
+    this.state = { ...this.state, tokens: this.state.tokens - Math.max(0, requestCost(readBytes) - requestCost(chargedBytes)) };
   }
 }
 

@@ -12,7 +12,7 @@ import { SimulatedClock } from 'xstate';
 import { createEngine, ErrorCode, TYPES, type Engine } from '../../src/index';
 import { coreOf } from '../../src/engine/engine';
 import { ClientHub, CloseCode } from '../../src/server/hub';
-import { DEFAULT_REQUEST_BUDGET, RequestBudget, checkBudgetLimits, newBudget, spend, type RequestBudgetLimits } from '../../src/server/requestBudget';
+import { BYTES_PER_REQUEST, DEFAULT_REQUEST_BUDGET, RequestBudget, requestCost, checkBudgetLimits, newBudget, spend, type RequestBudgetLimits } from '../../src/server/requestBudget';
 import { recordingLogger, startTestServer, wireClient, wireLogin, type TestServer } from '../sdk/harness';
 
 const LIMITS: RequestBudgetLimits = { burst: 10, ratePerSec: 5, closeAfterRefusals: 20 };
@@ -37,6 +37,27 @@ describe('the request budget (pure)', () => {
     expect(firstRefusal.error.message).toMatch(/at most 10 requests at once and 5 per second/);
     const second = spend(s, 0, LIMITS).verdict;
     expect(second).toMatchObject({ kind: 'refuse', first: false });
+  });
+
+  it('a frame costs one request per whole 16 KiB it is read as: a large one is served, and the next waits until the refill paid its debt', () => {
+    expect([requestCost(0), requestCost(BYTES_PER_REQUEST - 1), requestCost(BYTES_PER_REQUEST), requestCost(1024 * 1024)]).toEqual([1, 1, 2, 65]);
+    const now = { t: 0 };
+    const b = new RequestBudget(LIMITS, () => now.t);
+    expect(b.take(1024 * 1024).kind).toBe('serve'); // 10 tokens, 65 charged: 55 owed
+    expect(b.take(10).kind).toBe('refuse');
+    now.t = 11_000; // 55 tokens back at 5 a second; the refusal above took none
+    expect(b.take(10).kind).toBe('refuse');
+    now.t = 11_400;
+    expect(b.take(10).kind).toBe('serve');
+    // A compressed frame charged by its size on the wire owes the rest once it is inflated.
+    const c = new RequestBudget(LIMITS, () => 0);
+    expect(c.take(100).kind).toBe('serve');
+    c.owe(100, 9 * BYTES_PER_REQUEST); // 9 more: 0 left
+    expect(c.take(10).kind).toBe('refuse');
+    const d = new RequestBudget(LIMITS, () => 0);
+    d.take(100);
+    d.owe(100, 100); // no larger once read: nothing owed
+    for (let i = 0; i < 9; i++) expect(d.take(10).kind).toBe('serve');
   });
 
   it('a client that keeps on is closed after closeAfterRefusals refusals, even though the refill serves one now and then', () => {

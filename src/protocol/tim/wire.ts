@@ -81,8 +81,15 @@ export interface WireFrame {
 }
 
 export class WireError extends Error {
-  /** A COMP frame inflating past `limit` (the receiver's frame limit): the frame is too large, not bad. */
-  constructor(message: string, readonly inflatesOver?: number) {
+  /**
+   * A COMP frame inflating past `inflatesOver` bytes: too large, not bad. `limitName` says which bound: the
+   * receiver's frame limit, or MAX_INFLATE_RATIO times the frame's own size.
+   */
+  constructor(
+    message: string,
+    readonly inflatesOver?: number,
+    readonly limitName?: 'maxInflateRatio' | 'frameBytes',
+  ) {
     super(message);
     this.name = 'WireError';
   }
@@ -93,15 +100,31 @@ const COMP = Buffer.from('COMP');
 /** An uplink frame, from a binary (`/binfo`) or text (`/info`) message. Throws WireError on anything else. */
 /** `maxInflated`: a COMP frame is as large as what it inflates to (a small frame must not pass a size cap). */
 export function decodeFrame(data: Buffer | string, maxInflated = MAX_INFLATED_BYTES): WireFrame {
-  let text: string;
-  if (typeof data === 'string') text = data;
-  else if (data.length >= 4 && data.subarray(0, 4).equals(COMP)) text = inflate(data.subarray(4), Math.min(maxInflated, MAX_INFLATED_BYTES)).toString('utf8');
-  else text = data.toString('utf8');
+  return parseFrame(uplinkText(data, maxInflated), data.length);
+}
+
+/** Whether a binary message is a compressed frame (`COMP` and gzip or zlib data). */
+export const isCompressed = (data: Buffer): boolean => data.length >= 4 && data[0] === 0x43 && data.subarray(0, 4).equals(COMP);
+
+/**
+ * An uplink message as the JSON text it carries: a COMP frame inflated, to at most `maxInflated` bytes and
+ * at most MAX_INFLATE_RATIO times its own size (else WireError with `inflatesOver` and `limitName`).
+ */
+export function uplinkText(data: Buffer | string, maxInflated = MAX_INFLATED_BYTES): string {
+  if (typeof data === 'string') return data;
+  if (!isCompressed(data)) return data.toString('utf8');
+  const byFrame = Math.min(maxInflated, MAX_INFLATED_BYTES);
+  const byRatio = data.length * MAX_INFLATE_RATIO;
+  return byRatio < byFrame ? inflate(data.subarray(4), byRatio, 'maxInflateRatio').toString('utf8') : inflate(data.subarray(4), byFrame, 'frameBytes').toString('utf8');
+}
+
+/** A frame's JSON text (`bytes`: the message's size, for the error) as head and body. Throws WireError. */
+export function parseFrame(text: string, bytes = text.length): WireFrame {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new WireError(`not JSON (${data.length} bytes)`);
+    throw new WireError(`not JSON (${bytes} bytes)`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new WireError('a frame must be a JSON object');
   const { head, body } = parsed as { head?: unknown; body?: unknown };
@@ -115,12 +138,23 @@ export function decodeFrame(data: Buffer | string, maxInflated = MAX_INFLATED_BY
 /** A compressed uplink frame may inflate to at most this: a small frame must not become a huge one (zip bomb). */
 export const MAX_INFLATED_BYTES = 1024 * 1024;
 
-function inflate(data: Buffer, max: number): Buffer {
+/**
+ * ... and to at most this many times its own size. JSON requests compress 3-10 times; deflate reaches about
+ * 1,000 on repetitive text, and without this bound a 70-byte frame would be 64 KiB of JSON to parse (red team,
+ * session 17). 32 leaves honest frames far from it and makes sending compressed frames cost the sender a
+ * thirty-second of what sending them plain would.
+ */
+export const MAX_INFLATE_RATIO = 32;
+
+function inflate(data: Buffer, max: number, limitName: 'maxInflateRatio' | 'frameBytes'): Buffer {
   const opts = { maxOutputLength: max };
   try {
     return data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data, opts) : inflateSync(data, opts);
   } catch (e) {
-    if (e instanceof RangeError) throw new WireError(`COMP frame that inflates to more than ${max} bytes`, max);
+    if (e instanceof RangeError) {
+      const why = limitName === 'maxInflateRatio' ? `${MAX_INFLATE_RATIO} times its own size (maxInflateRatio), ${max} bytes` : `${max} bytes`;
+      throw new WireError(`COMP frame that inflates to more than ${why}`, max, limitName);
+    }
     throw new WireError('COMP frame that does not inflate');
   }
 }

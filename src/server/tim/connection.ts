@@ -3,7 +3,7 @@
 import type { WebSocket } from 'ws';
 import type { StatusError } from '../../errors';
 import type { ClientEvent } from '../../events';
-import { WireError, decodeFrame, encodeFrame, encodeFrameText, errorBody, type WireFrame, type WireHead } from '../../protocol/tim/wire';
+import { MAX_INFLATE_RATIO, WireError, encodeFrame, encodeFrameText, errorBody, isCompressed, parseFrame, uplinkText, type WireFrame, type WireHead } from '../../protocol/tim/wire';
 import { isEchoableSeq, nestingOver, MAX_NESTING_DEPTH } from '../link/bounds';
 import type { LinkHooks, SocketLink } from '../link/lifecycle';
 import { RequestBudget } from '../requestBudget';
@@ -24,6 +24,13 @@ export const WS_CLOSE_NO_LOGIN = 4003;
 export const WS_CLOSE_OVER_BUDGET = 1008;
 /** Unacknowledged status pushes a socket may ack outside its request budget (more are charged as requests). */
 export const ACK_CREDIT_MAX = 10_000;
+/**
+ * An ack is read outside the budget only if it is a plain frame of at most this: the SDK's are ~300 bytes
+ * (its head and the SessionData it echoes); anything larger is charged as a request, by its size.
+ */
+export const ACK_MAX_BYTES = 4096;
+/** A refused frame is read (to answer it with 2996) only if it is a plain frame of at most this; a larger one is dropped. */
+const REFUSED_READ_MAX_BYTES = 4096;
 
 /** Whether a decoded frame may be read: nested within the limit, a seq a reply can echo, a servcmd of at most 128 characters. */
 const inBounds = (frame: WireFrame): boolean =>
@@ -73,7 +80,8 @@ export class Connection implements DeviceSocket, LinkHooks {
   onFrame(data: Buffer, isBinary: boolean): void {
     const ack = this.ackCredit > 0 ? this.creditedAck(data, isBinary) : null;
     if (ack) return this.handle(ack, data, isBinary);
-    const verdict = this.budget.take();
+    // Charged by its size as received; a compressed frame owes the rest once it is inflated (below).
+    const verdict = this.budget.take(data.length);
     if (verdict.kind === 'close') {
       if (this.link.closing) return; // closed already; frames in flight are dropped
       return this.cutOverBudget(verdict.reason);
@@ -81,13 +89,18 @@ export class Connection implements DeviceSocket, LinkHooks {
     const loggedIn = this.device !== null || this.relay !== null;
     const limit = loggedIn ? this.gw.maxFrameBytes : this.gw.maxPreLoginFrameBytes;
     if (data.length > limit) return this.tooLarge(data.length, limit, loggedIn);
-    if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict, limit);
+    if (verdict.kind === 'refuse') return this.refuse(data, isBinary, verdict);
     let frame: WireFrame;
     try {
-      frame = decodeFrame(isBinary ? data : data.toString('utf8'), limit);
+      const text = uplinkText(isBinary ? data : data.toString('utf8'), limit);
+      if (text.length > data.length) this.budget.owe(data.length, text.length);
+      frame = parseFrame(text, data.length);
     } catch (e) {
       // A COMP frame is as large as what it inflates to (a 1 KB frame inflating to 1 MiB before login).
-      if (e instanceof WireError && e.inflatesOver !== undefined) return this.tooLarge(`over ${limit} inflated`, limit, loggedIn);
+      if (e instanceof WireError && e.inflatesOver !== undefined) {
+        if (e.limitName === 'maxInflateRatio') return this.tooLarge(`over ${e.inflatesOver} inflated`, e.inflatesOver, loggedIn, 'maxInflateRatio');
+        return this.tooLarge(`over ${limit} inflated`, limit, loggedIn);
+      }
       // Nothing to answer: without a servcmd and seq the SDK could not match a reply.
       this.dropped('bad frame dropped', { err: e instanceof WireError ? e.message : e });
       return;
@@ -121,10 +134,10 @@ export class Connection implements DeviceSocket, LinkHooks {
   /** The frame, when it is an ack of a status push this socket was sent (decoded and within bounds); else null. */
   private creditedAck(data: Buffer, isBinary: boolean): WireFrame | null {
     // A byte search first: any other frame costs one indexOf here and is charged and decoded as before.
-    if (this.device === null || data.length > this.gw.maxFrameBytes || data.indexOf(CMD.PUSH_ACK) < 0) return null;
+    if (this.device === null || data.length > ACK_MAX_BYTES || (isBinary && isCompressed(data)) || data.indexOf(CMD.PUSH_ACK) < 0) return null;
     let frame: WireFrame;
     try {
-      frame = decodeFrame(isBinary ? data : data.toString('utf8'), this.gw.maxFrameBytes);
+      frame = parseFrame(data.toString('utf8'), data.length);
     } catch {
       return null;
     }
@@ -133,10 +146,11 @@ export class Connection implements DeviceSocket, LinkHooks {
     return frame;
   }
 
-  private tooLarge(bytes: number | string, limit: number, loggedIn: boolean): void {
-    const limitName = loggedIn ? 'maxFrameBytes' : 'maxPreLoginFrameBytes';
+  private tooLarge(bytes: number | string, limit: number, loggedIn: boolean, ratio?: 'maxInflateRatio'): void {
+    const limitName = ratio ?? (loggedIn ? 'maxFrameBytes' : 'maxPreLoginFrameBytes');
     this.gw.log.warn({ bytes, limit, limitName, remote: this.info.remote }, 'tim gateway: frame too large, closing');
-    this.link.close(WS_CLOSE_TOO_BIG, `frame over ${limitName} (${limit} bytes)`);
+    const why = ratio ? `compressed frame inflating over ${MAX_INFLATE_RATIO} times its size (maxInflateRatio, ${limit} bytes)` : `frame over ${limitName} (${limit} bytes)`;
+    this.link.close(WS_CLOSE_TOO_BIG, why);
   }
 
   /** Frames dropped unanswered so far: the first is a warning, the rest debug lines (any socket can send them). */
@@ -277,11 +291,13 @@ export class Connection implements DeviceSocket, LinkHooks {
   }
 
   /** Over the budget: answered unserved (the SDK rejects that call with 2996), logged once per episode. */
-  private refuse(data: Buffer, isBinary: boolean, verdict: { error: StatusError; first: boolean }, limit: number): void {
+  private refuse(data: Buffer, isBinary: boolean, verdict: { error: StatusError; first: boolean }): void {
     if (verdict.first) this.gw.log.warn({ remote: this.info.remote, userID: this.device?.userID, limits: this.gw.requestBudget }, 'tim gateway: client over its request budget, refusing');
+    // Answering costs a parse: only a small plain frame gets one (an SDK's calls are); any other is dropped.
+    if (data.length > REFUSED_READ_MAX_BYTES || (isBinary && isCompressed(data))) return;
     let head: WireHead;
     try {
-      const frame = decodeFrame(isBinary ? data : data.toString('utf8'), limit);
+      const frame = parseFrame(data.toString('utf8'), data.length);
       if (nestingOver(frame, MAX_NESTING_DEPTH) !== null) return; // dropped, as any over-deep frame is
       head = frame.head;
     } catch {
