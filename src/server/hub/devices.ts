@@ -117,7 +117,8 @@ export class DeviceRegistry {
   }
 
   bind(conn: Conn, d: Device): void {
-    if (conn.device && conn.device !== d) this.unbind(conn);
+    // Moving off another device (a login as another user): that one's link closes, as when its socket goes.
+    if (conn.device && conn.device !== d) this.detach(conn);
     const old = d.conn;
     if (old && old !== conn) {
       // The same device on a newer socket (the old one is a half-dead connection the client gave up on).
