@@ -49,8 +49,8 @@ export interface ClusterServiceInternals extends ClusterService {
 
 export function createClusterService(options: ClusterServiceOptions): ClusterServiceInternals {
   const shards = checkShardCount(options.shards ?? DEFAULT_SHARDS);
-  if (typeof options.nodeId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(options.nodeId)) {
-    throw new RangeError(`invalid parameter nodeId: 1 to 64 letters, digits, '.', '_' or '-', got ${JSON.stringify(options.nodeId)}`);
+  if (typeof options.nodeId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(options.nodeId)) {
+    throw new RangeError(`invalid parameter nodeId: 1 to 64 letters, digits, '_' or '-' (no '.': it separates a relay token's fields), got ${JSON.stringify(options.nodeId)}`);
   }
   const rt = new ClusterRuntime({
     backend: options.backend,

@@ -235,7 +235,7 @@ export function buildProgram(io: ProgramIO = {}): Command {
     .addOption(new Option('--clock <clock>', 'tests only: "simulated" stops time until POST /v4/test/advance and enables /v4/test/*').choices(['system', 'simulated']).default('system'))
     .addOption(new Option('--log-level <level>', 'log level (the log goes to stderr)').choices([...LOG_LEVELS]).default('info'))
     .option('--redis <url>', 'cluster mode: several nodes share this Redis (redis://HOST:PORT); users\' shards are spread over the live nodes, state lives in Redis (not --data/--store); needs --node-id and the same --sdkappid and secret key on every node (docs/cluster.md)', flagParser('redis'))
-    .option('--node-id <name>', 'cluster mode: this node\'s name, unique in the cluster (1-64 of A-Z a-z 0-9 _ . -)', flagParser('node-id'))
+    .option('--node-id <name>', 'cluster mode: this node\'s name, unique in the cluster (1-64 of A-Z a-z 0-9 _ -)', flagParser('node-id'))
     .option('--shards <n>', 'cluster mode: the number of shards users hash to (default 64); the same on every node for the life of the data', flagParser('shards'))
     .option('--advertise <url>', 'cluster mode: the ws:// address other nodes reach this node at, to relay clients whose users it owns (default ws://HOST:PORT as it listens)', flagParser('advertise'))
     .option('--lease-ms <ms>', `cluster mode: how long a shard's lease and a node's membership last without renewal (default ${DEFAULT_LEASE_MS}); a dead node's shards move after about twice this`, flagParser('lease-ms'))

@@ -46,6 +46,8 @@ describe('serve --redis: flags', () => {
       [['serve', '--redis', 'redis://127.0.0.1:6379'], /--redis needs --node-id/],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a b'], /--node-id must be 1 to 64 characters/],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a#1'], /--node-id must be 1 to 64 characters/],
+      // A '.' split every relay token into too many fields: each relay to or from the node was refused (red team 17 finding 4).
+      [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'eu.1'], /--node-id must be 1 to 64 characters.*no '\.'/],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--shards', '0'], /--shards must be between 1 and 4096/],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--advertise', 'http://x:1'], /--advertise must be ws:\/\/ or wss:\/\//],
       [['serve', '--redis', 'redis://127.0.0.1:6379', '--node-id', 'a', '--lease-ms', '50'], /--lease-ms must be between 200/],
