@@ -13,9 +13,9 @@ afterEach(async () => {
 });
 
 it('a non-reading subscriber is cut at maxBufferedBytes; a reading one hears every change; the buffers are released', async () => {
-  // Big statuses, so that a few changes fill the kernel's buffers and the budget: a client's frames stay
-  // well within any per-connection request budget.
-  s = await startInProcess({ maxBufferedBytes: 64 * 1024, maxFrameBytes: 512 * 1024, settings: { switches: { userStatus: true }, limits: { customStatusMaxBytes: 300_000 } } });
+  // Big statuses, so that a few changes fill the kernel's buffers and the budget. The request budget charges
+  // a frame by its size (one request per 16 KiB: a 200 KB call costs 13), so it is raised for the 80 calls.
+  s = await startInProcess({ maxBufferedBytes: 64 * 1024, maxFrameBytes: 512 * 1024, requestBudget: { burst: 2000, ratePerSec: 20, closeAfterRefusals: 100 }, settings: { switches: { userStatus: true }, limits: { customStatusMaxBytes: 300_000 } } });
   await s.rest('im_open_login_svc/multiaccount_import', { Accounts: ['pub', 'slow', 'reader'] });
   const pub = await hubClient(s);
   await pub.login('pub');
