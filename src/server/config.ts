@@ -98,8 +98,10 @@ const urlOf = (schemes: readonly string[]) =>
     return v;
   });
 
-/** A node's name in the cluster: in Redis keys and channels, so a short plain word ('#' separates its incarnation). */
-/** A node's name: no '.', which separates the fields of a relay token (src/server/cluster/relayAuth.ts). */
+/**
+ * A node's name in the cluster: in Redis keys and channels, so a short plain word ('#' separates its
+ * incarnation), and no '.', which separates the fields of a relay token (src/server/cluster/relayAuth.ts).
+ */
 export const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const nodeId = z.string().transform((v, ctx) =>
   NODE_ID.test(v) ? v : fail(ctx, `must be 1 to 64 characters of A-Z a-z 0-9 _ - starting with a letter or digit (no '.': it separates a relay token's fields), got '${v.slice(0, 80)}'.`),

@@ -115,7 +115,7 @@ export function uplinkText(data: Buffer | string, maxInflated = MAX_INFLATED_BYT
   if (!isCompressed(data)) return data.toString('utf8');
   const byFrame = Math.min(maxInflated, MAX_INFLATED_BYTES);
   const byRatio = data.length * MAX_INFLATE_RATIO;
-  return byRatio < byFrame ? inflate(data.subarray(4), byRatio, 'maxInflateRatio').toString('utf8') : inflate(data.subarray(4), byFrame, 'frameBytes').toString('utf8');
+  return inflate(data.subarray(4), Math.min(byRatio, byFrame), byRatio < byFrame ? 'maxInflateRatio' : 'frameBytes').toString('utf8');
 }
 
 /** A frame's JSON text (`bytes`: the message's size, for the error) as head and body. Throws WireError. */
